@@ -1,0 +1,407 @@
+"""Seeded synthetic sample data with effects planted on purpose.
+
+Run ``python -m daanalysis.sample --out data/sample`` to rewrite ``data/sample/`` (the committed
+copy is checked against this generator by the tests). The data describe an invented borough of
+about 180,000 people; no row relates to a real person.
+
+What is planted (the tests check that the analysis recovers it), all in :data:`PLANTED`:
+
+* Reporting uplift: after each campaign start, referrals of *new clients at standard or medium
+  risk* (the confidence-sensitive segment, which holds every self-referral) step up by the
+  campaign's rate ratio and stay up.
+* A slower real rise in need: every stream, and police crimes and MARAC volume, grows by
+  ``need_growth_annual`` a year; need streams (high risk, repeats, police, MARAC) have no step.
+* Seasonality: more referrals around Christmas and New Year and in mid-summer.
+* Staffing: caseworker FTE set so that, after the GBP 75k growth bid buys ``growth_bid /
+  cost_per_fte`` FTE, the latest open caseload is about 35 per FTE, as in the committee minutes.
+* Response: about 90% of referrals first contacted within one working day.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from daanalysis.config import DEFAULTS, Config
+
+SEED = 20261124
+AREA = "Sampleborough"
+FIRST_MONTH = pd.Period("2021-04", "M")
+LAST_MONTH = pd.Period("2026-09", "M")
+EXTRACT_DATE = pd.Timestamp("2026-10-05")
+
+PLANTED: dict[str, object] = {
+    "need_growth_annual": 0.04,
+    "campaign_uplift": {"Know the signs": 1.25, "Open doors": 1.15},
+    "seasonality": {1: 1.15, 7: 1.10, 8: 1.12, 12: 1.12},
+    "caseload_per_fte_after_bid": 35.0,
+    "response_within_one_working_day": 0.90,
+    "mean_case_days": 106.0,
+    "repeat_share_marac": 0.28,
+}
+
+CAMPAIGNS = pd.DataFrame(
+    {
+        "name": ["Know the signs", "Open doors"],
+        "start_date": [pd.Timestamp("2022-11-01"), pd.Timestamp("2024-06-01")],
+        "end_date": [pd.Timestamp("2022-12-10"), pd.Timestamp("2024-07-15")],
+    }
+)
+
+# Mean monthly referrals at the start, before trend, seasonality and campaigns.
+BASE_NEW_STANDARD_MEDIUM = 38.0  # confidence-sensitive segment
+BASE_NEW_HIGH = 11.0
+BASE_REPEAT = 9.0
+BASE_OTHER_SERVICES = {"perpetrator": 3.0, "children": 4.0}
+BASE_POLICE_INCIDENTS = 330.0
+BASE_POLICE_CRIMES = 210.0
+BASE_MARAC = 24.0
+
+# Raw labels as a case system might export them; cleaning maps them to canonical ones.
+SOURCES_CONFIDENCE = {
+    "Self referral": 0.25,
+    "Self-referral": 0.15,
+    "Police": 0.15,
+    "TVP": 0.10,
+    "GP": 0.10,
+    "Children's Services": 0.10,
+    "Housing": 0.05,
+    "Other": 0.10,
+}
+SOURCES_HIGH = {
+    "Police": 0.45,
+    "TVP": 0.10,
+    "MARAC": 0.10,
+    "Hospital": 0.15,
+    "Children's Services": 0.10,
+    "Other": 0.10,
+}
+
+
+def _months() -> pd.PeriodIndex:
+    return pd.period_range(FIRST_MONTH, LAST_MONTH, freq="M")
+
+
+def expected_rates(months: pd.PeriodIndex) -> pd.DataFrame:
+    """Planted mean monthly counts per segment (before Poisson noise)."""
+    years = (np.arange(len(months))) / 12.0
+    trend = (1 + PLANTED["need_growth_annual"]) ** years
+    season = np.array([PLANTED["seasonality"].get(m, 1.0) for m in months.month])
+    uplift = np.ones(len(months))
+    for _, c in CAMPAIGNS.iterrows():
+        after = months >= c["start_date"].to_period("M")
+        uplift = np.where(after, uplift * PLANTED["campaign_uplift"][c["name"]], uplift)
+    need = trend * season
+    return pd.DataFrame(
+        {
+            "new_standard_medium": BASE_NEW_STANDARD_MEDIUM * need * uplift,
+            "new_high": BASE_NEW_HIGH * need,
+            "repeat": BASE_REPEAT * need,
+            "police_incidents": BASE_POLICE_INCIDENTS * need,
+            "police_crimes": BASE_POLICE_CRIMES * need,
+            "marac": BASE_MARAC * need,
+        },
+        index=months,
+    )
+
+
+def _dates_in_month(rng: np.random.Generator, month: pd.Period, n: int) -> np.ndarray:
+    days = rng.integers(0, month.days_in_month, size=n)
+    return (month.start_time + pd.to_timedelta(days, unit="D")).values.astype("datetime64[D]")
+
+
+def _first_contact(rng: np.random.Generator, referral: np.ndarray, hols: np.ndarray) -> np.ndarray:
+    # 45% same working day, 45% next, 10% two to four working days later.
+    offset = rng.choice([0, 1, 2, 3, 4], p=[0.45, 0.45, 0.05, 0.03, 0.02], size=len(referral))
+    return np.busday_offset(referral, offset, roll="forward", holidays=hols)
+
+
+def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.ndarray:
+    return rng.choice(list(options), p=list(options.values()), size=n)
+
+
+def generate_referrals(rng: np.random.Generator, rates: pd.DataFrame, area: str) -> pd.DataFrame:
+    """One row per referral, with raw labels, UK dates and realistic gaps."""
+    hols = np.array(
+        list(holidays.country_holidays("GB", subdiv="ENG", years=range(2020, 2028))),
+        dtype="datetime64[D]",
+    )
+    rows: list[pd.DataFrame] = []
+    history: list[tuple[np.ndarray, np.ndarray]] = []  # (client ids, dates) per month
+    next_client = 1
+    for month, rate in rates.iterrows():
+        parts = []
+        for segment, risk_p, sources in (
+            ("new_standard_medium", {"Standard": 0.45, "Medium": 0.55}, SOURCES_CONFIDENCE),
+            ("new_high", {"High": 1.0}, SOURCES_HIGH),
+        ):
+            n = rng.poisson(rate[segment])
+            ids = np.arange(next_client, next_client + n)
+            next_client += n
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "client": ids,
+                        "date": _dates_in_month(rng, month, n),
+                        "risk": _choice(rng, risk_p, n),
+                        "source": _choice(rng, sources, n),
+                        "service": "Victim",
+                    }
+                )
+            )
+        # Repeats: a client referred in the previous 11 months comes back.
+        n = rng.poisson(rate["repeat"])
+        pool = [h for h in history[-11:]] or [
+            (parts[0]["client"].to_numpy(), parts[0]["date"].to_numpy())
+        ]
+        pool_ids = np.concatenate([p[0] for p in pool])
+        if len(pool_ids) and n:
+            clients = rng.choice(pool_ids, size=n)
+            dates = _dates_in_month(rng, month, n)
+            if not history:
+                # The very first month has no earlier referrals: come back a few days later.
+                first = pd.concat(parts).groupby("client")["date"].min()
+                dates = np.minimum(
+                    first.reindex(clients).to_numpy().astype("datetime64[D]")
+                    + rng.integers(1, 6, size=n),
+                    np.datetime64(month.end_time.date(), "D"),
+                )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "client": clients,
+                        "date": dates,
+                        "risk": _choice(rng, {"High": 0.55, "Medium": 0.45}, n),
+                        "source": _choice(rng, {"Police": 0.6, "MARAC": 0.15, "Other": 0.25}, n),
+                        "service": "Victim",
+                    }
+                )
+            )
+        for service, base in BASE_OTHER_SERVICES.items():
+            n = rng.poisson(base)
+            ids = np.arange(next_client, next_client + n)
+            next_client += n
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "client": ids,
+                        "date": _dates_in_month(rng, month, n),
+                        "risk": _choice(rng, {"Standard": 0.5, "Medium": 0.5}, n),
+                        "source": _choice(
+                            rng, {"Children's Services": 0.6, "Self referral": 0.4}, n
+                        ),
+                        "service": service.title(),
+                    }
+                )
+            )
+        month_rows = pd.concat(parts, ignore_index=True)
+        history.append(
+            (
+                month_rows.loc[month_rows["service"] == "Victim", "client"].to_numpy(),
+                month_rows.loc[month_rows["service"] == "Victim", "date"].to_numpy(),
+            )
+        )
+        rows.append(month_rows)
+    ref = pd.concat(rows, ignore_index=True)
+    # A client referred twice on one day would look like a double entry: keep one.
+    ref = ref.drop_duplicates(["client", "date", "service"])
+    ref = ref.sort_values(["date", "client"], ignore_index=True)
+    n = len(ref)
+    ref_dates = ref["date"].to_numpy().astype("datetime64[D]")
+    contact = _first_contact(rng, ref_dates, hols)
+    duration = np.maximum(1, rng.gamma(2.0, PLANTED["mean_case_days"] / 2.0, size=n)).astype(int)
+    closed = ref_dates + duration.astype("timedelta64[D]")
+    extract = np.datetime64(EXTRACT_DATE.date(), "D")
+    contact_s = pd.Series(pd.to_datetime(contact)).where(contact <= extract)
+    closed_s = pd.Series(pd.to_datetime(closed)).where(closed <= extract)
+    uk = "%d/%m/%Y"
+    return pd.DataFrame(
+        {
+            "referral_id": [f"R{i:06d}" for i in range(1, n + 1)],
+            "client_id": [f"C{c:06d}" for c in ref["client"]],
+            "area": area,
+            "referral_date": pd.to_datetime(ref["date"]).dt.strftime(uk),
+            "referral_source": ref["source"].to_numpy(),
+            "risk_level": ref["risk"].to_numpy(),
+            "first_contact_date": contact_s.dt.strftime(uk).fillna(""),
+            "closed_date": closed_s.dt.strftime(uk).fillna(""),
+            "service": ref["service"].to_numpy(),
+            "gender": _choice(rng, {"Female": 0.85, "Male": 0.14, "Not known": 0.01}, n),
+            "age_band": _choice(
+                rng,
+                {
+                    "16-24": 0.18,
+                    "25-34": 0.30,
+                    "35-44": 0.26,
+                    "45-54": 0.14,
+                    "55-64": 0.07,
+                    "65+": 0.05,
+                },
+                n,
+            ),
+            "ethnicity": _choice(
+                rng,
+                {
+                    "White British": 0.78,
+                    "White – other": 0.06,
+                    "Asian or Asian British": 0.08,
+                    "Black or Black British": 0.03,
+                    "Mixed – White and Asian": 0.02,
+                    "Other ethnic group": 0.02,
+                    "Not stated": 0.01,
+                },
+                n,
+            ),
+            "disability": _choice(rng, {"No": 0.78, "Yes": 0.17, "Not known": 0.05}, n),
+        }
+    )
+
+
+def plant_data_quality_problems(referrals: pd.DataFrame) -> pd.DataFrame:
+    """A handful of rows a real extract would have, so the ledger has something to show."""
+    ref = referrals.copy()
+    extra = [
+        ref.iloc[[100]],  # an exact re-export of a referral (same referral_id)
+        ref.iloc[[2000]].assign(referral_id="R900001"),  # double entry under a new id
+        ref.iloc[[3000]].assign(referral_id="R900002", referral_date="31/02/2024"),
+        ref.iloc[[3100]].assign(
+            referral_id="R900003", referral_date="15/06/2024", closed_date="01/06/2024"
+        ),
+    ]
+    ref.loc[[500, 1500], "referral_source"] = "Neighbour"  # not in the mapping table
+    ref.loc[[800], "client_id"] = ""
+    return pd.concat([ref, *extra], ignore_index=True)
+
+
+def generate_staffing(caseload_now: float, config: Config, area: str) -> pd.DataFrame:
+    """Caseworker FTE set so that caseload per FTE after the growth bid is about 35."""
+    bid_fte = config.growth_bid / config.cost_per_fte
+    target_now = round(caseload_now / PLANTED["caseload_per_fte_after_bid"] - bid_fte, 1)
+    months = _months()
+    # Staffing grew slowly in steps; the last year is at today's level.
+    steps = np.interp(
+        np.arange(len(months)),
+        [0, len(months) - 13, len(months) - 1],
+        [target_now - 1.5, target_now, target_now],
+    )
+    caseworkers = np.round(steps * 2) / 2
+    caseworkers[-12:] = target_now
+    rows = []
+    for month, fte in zip(months, caseworkers, strict=True):
+        rows += [
+            (area, str(month), "IDVA team", "IDVA", round(fte * 0.6, 2), round(fte * 0.6, 2)),
+            (
+                area,
+                str(month),
+                "Outreach team",
+                "Outreach worker",
+                round(fte * 0.4, 2),
+                round(fte * 0.4 + (0.5 if month.month in (1, 2) else 0.0), 2),
+            ),
+            (area, str(month), "Management", "Service manager", 1.0, 1.0),
+        ]
+    return pd.DataFrame(
+        rows, columns=["area", "month", "team", "role", "fte_in_post", "fte_funded"]
+    )
+
+
+def open_caseload_at(referrals: pd.DataFrame, when: pd.Timestamp) -> int:
+    """Victim-service cases open at the end of day ``when`` (used to calibrate staffing)."""
+    ref = pd.to_datetime(referrals["referral_date"], format="%d/%m/%Y")
+    closed = pd.to_datetime(referrals["closed_date"].replace("", None), format="%d/%m/%Y")
+    victim = referrals["service"] == "Victim"
+    return int((victim & (ref <= when) & (closed.isna() | (closed > when))).sum())
+
+
+def generate(seed: int = SEED, area: str = AREA, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+    """All sample tables for one area. ``scale`` multiplies volumes (for a second, smaller area)."""
+    rng = np.random.default_rng(seed)
+    config = Config()
+    rates = expected_rates(_months()) * scale
+    referrals = generate_referrals(rng, rates, area)
+    caseload = open_caseload_at(referrals, LAST_MONTH.end_time.normalize())
+    months = [str(m) for m in rates.index]
+    police = pd.DataFrame(
+        {
+            "area": area,
+            "month": months,
+            "da_incidents": rng.poisson(rates["police_incidents"]),
+            "da_crimes": rng.poisson(rates["police_crimes"]),
+        }
+    )
+    marac_cases = rng.poisson(rates["marac"])
+    marac = pd.DataFrame(
+        {
+            "area": area,
+            "period": months,
+            "cases_discussed": marac_cases,
+            "repeat_cases": rng.binomial(marac_cases, PLANTED["repeat_share_marac"]),
+        }
+    )
+    years = range(2020, 2027)
+    population = pd.DataFrame(
+        {
+            "area": area,
+            "year": list(years),
+            "females_16plus": [round(75000 * scale * 1.005 ** (y - 2020)) for y in years],
+            "males_16plus": [round(71000 * scale * 1.005 ** (y - 2020)) for y in years],
+        }
+    )
+    campaigns = CAMPAIGNS.assign(
+        start_date=CAMPAIGNS["start_date"].dt.strftime("%d/%m/%Y"),
+        end_date=CAMPAIGNS["end_date"].dt.strftime("%d/%m/%Y"),
+        area="",
+    )
+    return {
+        "referrals": plant_data_quality_problems(referrals),
+        "staffing": generate_staffing(caseload, config, area),
+        "police": police,
+        "marac": marac,
+        "population": population,
+        "campaigns": campaigns,
+    }
+
+
+def config_table() -> pd.DataFrame:
+    """``config.csv``: every setting with its unit and source."""
+    return pd.DataFrame(
+        [{"key": k, "value": v, "unit": u, "source": s} for k, (v, u, s) in DEFAULTS.items()]
+    )
+
+
+def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = None) -> None:
+    """Write every sample table to ``out``; ``areas`` maps area name to volume scale."""
+    out.mkdir(parents=True, exist_ok=True)
+    areas = areas or {AREA: 1.0}
+    tables: dict[str, list[pd.DataFrame]] = {}
+    for i, (area, scale) in enumerate(areas.items()):
+        for name, frame in generate(seed + i, area, scale).items():
+            tables.setdefault(name, []).append(frame)
+    for name, frames in tables.items():
+        frame = pd.concat(frames, ignore_index=True)
+        if name == "campaigns":
+            frame = frame.drop_duplicates("name")
+        # The referrals extract is written as Windows-1252, as case systems on Windows do.
+        encoding = "cp1252" if name == "referrals" else "utf-8"
+        frame.to_csv(out / f"{name}.csv", index=False, encoding=encoding, lineterminator="\n")
+    config_table().to_csv(out / "config.csv", index=False, lineterminator="\n")
+    (out / "VINTAGE").write_text(
+        f"Synthetic sample (seed {seed}), extract taken {EXTRACT_DATE:%d/%m/%Y}\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("data/sample"))
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    write_sample(args.out, args.seed)
+    print(f"Wrote synthetic sample data to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

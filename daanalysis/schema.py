@@ -1,0 +1,242 @@
+"""The data contract: what each input table must contain, enforced with pandera.
+
+Each table is described by a :class:`TableSpec`: its required and optional columns, how each column
+is parsed (UK dates, months, financial quarters, numbers) and a pandera schema for the row-level
+rules. ``docs/data-contract.md`` is the human version of this file; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pandera.pandas as pa
+
+# Explicit formats only: pandas' inference would read 03/04/2024 as 4 March.
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M")
+MONTH_FORMATS = ("%Y-%m", "%b %Y", "%b-%y", "%B %Y", "%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+
+RISK_LEVELS = ("standard", "medium", "high", "unknown")
+RAG_VALUES = ("red", "amber", "amber/green", "green", "not rated")
+
+
+def _not_before(later: str, earlier: str) -> pa.Check:
+    return pa.Check(
+        lambda df: df[later].isna() | df[earlier].isna() | (df[later] >= df[earlier]),
+        name=f"{later} not before {earlier}",
+        error=f"{later} is before {earlier}; correct the dates in the source system",
+    )
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One input table of the data contract."""
+
+    name: str
+    description: str
+    required: dict[str, str]
+    optional: dict[str, str] = field(default_factory=dict)
+    dates: tuple[str, ...] = ()
+    months: tuple[str, ...] = ()
+    periods: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
+    key: tuple[str, ...] = ()
+    checks: tuple[pa.Check, ...] = ()
+    column_checks: dict[str, tuple[pa.Check, ...]] = field(default_factory=dict)
+    not_null: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {**self.required, **self.optional}
+
+    def schema(self) -> pa.DataFrameSchema:
+        """Row-level rules, applied after parsing."""
+        cols = {
+            c: pa.Column(
+                nullable=c not in self.not_null,
+                checks=list(self.column_checks.get(c, ())),
+                required=False,
+            )
+            for c in self.columns
+        }
+        return pa.DataFrameSchema(cols, checks=list(self.checks), name=self.name)
+
+
+_non_negative = (pa.Check.ge(0, error="must be zero or more"),)
+
+REFERRALS = TableSpec(
+    name="referrals",
+    description="One row per referral to the commissioned DA service (record-level extract).",
+    required={
+        "referral_id": "Unique reference of the referral.",
+        "client_id": "The service's client reference; pseudonymised on load and never reported.",
+        "referral_date": "Date the referral was received (dd/mm/yyyy).",
+        "referral_source": "Who referred (self, police, health, ...); mapped to canonical labels.",
+        "risk_level": "DASH risk level: standard, medium or high.",
+        "first_contact_date": "Date of first contact with the client (blank if not yet).",
+        "closed_date": "Date the case closed (blank if still open).",
+        "service": "victim, perpetrator or children.",
+    },
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "gender": "Client gender as recorded; mapped to canonical labels.",
+        "age_band": "Age band as recorded (e.g. 25-34).",
+        "ethnicity": "Ethnic group as recorded.",
+        "disability": "Disability as recorded (yes / no / not known).",
+    },
+    dates=("referral_date", "first_contact_date", "closed_date"),
+    key=("referral_id",),
+    not_null=("referral_id", "referral_date"),
+    checks=(
+        _not_before("closed_date", "referral_date"),
+        _not_before("first_contact_date", "referral_date"),
+    ),
+)
+
+STAFFING = TableSpec(
+    name="staffing",
+    description="Staff in post and funded, by month, team and role (FTE).",
+    required={
+        "month": "Month (yyyy-mm, or any date in the month as dd/mm/yyyy).",
+        "team": "Team name.",
+        "role": "Role; roles listed in config caseload_roles carry a caseload.",
+        "fte_in_post": "Full-time equivalent staff in post in the month.",
+        "fte_funded": "Full-time equivalent posts funded in the month.",
+    },
+    optional={"area": "Local authority area; defaults to config default_area."},
+    months=("month",),
+    numbers=("fte_in_post", "fte_funded"),
+    key=("area", "month", "team", "role"),
+    not_null=("month", "role", "fte_in_post"),
+    column_checks={"fte_in_post": _non_negative, "fte_funded": _non_negative},
+)
+
+POLICE = TableSpec(
+    name="police",
+    description="Police-recorded domestic abuse for the area, by month.",
+    required={
+        "month": "Month (yyyy-mm).",
+        "da_incidents": "Domestic abuse-related incidents recorded by the police.",
+        "da_crimes": "Domestic abuse-related crimes recorded by the police.",
+    },
+    optional={"area": "Local authority area; defaults to config default_area."},
+    months=("month",),
+    numbers=("da_incidents", "da_crimes"),
+    key=("area", "month"),
+    not_null=("month", "da_incidents", "da_crimes"),
+    column_checks={"da_incidents": _non_negative, "da_crimes": _non_negative},
+)
+
+MARAC = TableSpec(
+    name="marac",
+    description="MARAC cases discussed and repeat cases, by month or financial quarter.",
+    required={
+        "period": "Month (yyyy-mm) or financial quarter (2024/25 Q1).",
+        "cases_discussed": "Cases discussed at MARAC in the period.",
+        "repeat_cases": "Of those, repeats: a further incident within 12 months of the last.",
+    },
+    optional={"area": "Local authority area; defaults to config default_area."},
+    periods=("period",),
+    numbers=("cases_discussed", "repeat_cases"),
+    key=("area", "period"),
+    not_null=("period", "cases_discussed"),
+    column_checks={"cases_discussed": _non_negative, "repeat_cases": _non_negative},
+    checks=(
+        pa.Check(
+            lambda df: df["repeat_cases"].isna() | (df["repeat_cases"] <= df["cases_discussed"]),
+            name="repeat_cases not above cases_discussed",
+            error="repeat_cases is larger than cases_discussed",
+        ),
+    ),
+)
+
+POPULATION = TableSpec(
+    name="population",
+    description="Adults aged 16+ by sex (ONS mid-year estimates), by area and calendar year.",
+    required={
+        "area": "Local authority area.",
+        "year": "Mid-year estimate year (used for the financial year starting that April).",
+        "females_16plus": "Women aged 16 and over.",
+        "males_16plus": "Men aged 16 and over.",
+    },
+    numbers=("year", "females_16plus", "males_16plus"),
+    key=("area", "year"),
+    not_null=("area", "year", "females_16plus", "males_16plus"),
+    column_checks={"females_16plus": (pa.Check.gt(0),), "males_16plus": (pa.Check.gt(0),)},
+)
+
+CAMPAIGNS = TableSpec(
+    name="campaigns",
+    description="Awareness campaigns, for the step-change analysis.",
+    required={
+        "name": "Campaign name.",
+        "start_date": "First day of the campaign (dd/mm/yyyy).",
+        "end_date": "Last day of the campaign (dd/mm/yyyy).",
+    },
+    optional={"area": "Area the campaign ran in; blank means every area."},
+    dates=("start_date", "end_date"),
+    key=("name",),
+    not_null=("name", "start_date"),
+    checks=(_not_before("end_date", "start_date"),),
+)
+
+ACTION_PLAN = TableSpec(
+    name="action_plan",
+    description="Action plan progress: one row per action per review.",
+    required={
+        "priority": "Priority number and title.",
+        "action_id": "Action reference, e.g. 1a.",
+        "action": "What the action is.",
+        "lead": "Lead agency.",
+        "review_date": "Date of the progress review (dd/mm/yyyy).",
+        "rag": "Red, Amber, Amber/Green or Green (R, A, A/G, G accepted).",
+    },
+    optional={"progress": "Progress note at the review."},
+    dates=("review_date",),
+    key=("action_id", "review_date"),
+    not_null=("priority", "action_id", "review_date"),
+)
+
+RETURNS = TableSpec(
+    name="returns",
+    description=(
+        "Aggregate monitoring returns from the commissioned service, by month or quarter, "
+        "for councils without a record-level extract."
+    ),
+    required={
+        "period": "Month (yyyy-mm) or financial quarter (2024/25 Q1).",
+        "referrals": "Referrals received.",
+        "self_referrals": "Of which self-referrals.",
+        "high_risk": "Of which high risk (DASH).",
+        "standard_medium_risk": "Of which standard or medium risk.",
+    },
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "first_time": "Of which clients not referred before.",
+        "repeat_12m": "Of which repeat referrals within 12 months.",
+        "open_cases_end": "Open cases at the end of the period.",
+    },
+    periods=("period",),
+    numbers=(
+        "referrals",
+        "self_referrals",
+        "high_risk",
+        "standard_medium_risk",
+        "first_time",
+        "repeat_12m",
+        "open_cases_end",
+    ),
+    key=("area", "period"),
+    not_null=("period", "referrals"),
+    column_checks={"referrals": _non_negative},
+)
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (REFERRALS, STAFFING, POLICE, MARAC, POPULATION, CAMPAIGNS, ACTION_PLAN, RETURNS)
+}
+
+
+def empty_frame(spec: TableSpec) -> pd.DataFrame:
+    """An empty table with the spec's columns (for optional tables that are absent)."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in spec.columns})
