@@ -30,13 +30,13 @@ from daanalysis.config import DEFAULTS, Config
 
 SEED = 20261124
 AREA = "Sampleborough"
-FIRST_MONTH = pd.Period("2021-04", "M")
+FIRST_MONTH = pd.Period("2020-04", "M")
 LAST_MONTH = pd.Period("2026-09", "M")
 EXTRACT_DATE = pd.Timestamp("2026-10-05")
 
 PLANTED: dict[str, object] = {
-    "need_growth_annual": 0.04,
-    "campaign_uplift": {"Know the signs": 1.25, "Open doors": 1.15},
+    "need_growth_annual": 0.05,
+    "campaign_uplift": {"Know the signs": 1.30, "Open doors": 1.20},
     "seasonality": {1: 1.15, 7: 1.10, 8: 1.12, 12: 1.12},
     "caseload_per_fte_after_bid": 35.0,
     "response_within_one_working_day": 0.90,
@@ -53,7 +53,7 @@ CAMPAIGNS = pd.DataFrame(
 )
 
 # Mean monthly referrals at the start, before trend, seasonality and campaigns.
-BASE_NEW_STANDARD_MEDIUM = 38.0  # confidence-sensitive segment
+BASE_NEW_STANDARD_MEDIUM = 50.0  # confidence-sensitive segment
 BASE_NEW_HIGH = 11.0
 BASE_REPEAT = 9.0
 BASE_OTHER_SERVICES = {"perpetrator": 3.0, "children": 4.0}

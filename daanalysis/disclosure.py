@@ -1,0 +1,74 @@
+"""Small-number suppression for every published table.
+
+Counts from 1 to ``threshold - 1`` are replaced by a marker. Where a table has totals, one
+suppressed cell in a row or column could be worked out by subtraction, so the smallest other
+non-zero cell in that row or column is suppressed too (secondary suppression), repeated until no
+suppressed cell can be recovered. Rates and percentages computed from a suppressed count are
+suppressed with it. Zero is shown: it discloses nothing about an individual.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MARKER = "[c]"  # ONS convention: "confidential"
+
+
+def primary_mask(counts: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """True where a count is small enough to identify someone (0 < count < threshold)."""
+    return (counts > 0) & (counts < threshold)
+
+
+def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """Extend ``mask`` so that no row or column has exactly one suppressed cell."""
+    mask = mask.copy()
+    values = counts.to_numpy(dtype=float)
+    m = mask.to_numpy()
+    changed = True
+    while changed:
+        changed = False
+        for axis in (1, 0):
+            lines = m if axis == 1 else m.T
+            vals = values if axis == 1 else values.T
+            for i in range(lines.shape[0]):
+                if lines[i].sum() == 1:
+                    candidates = np.where(~lines[i] & (vals[i] > 0), vals[i], np.inf)
+                    if np.isfinite(candidates).any():
+                        lines[i, int(np.argmin(candidates))] = True
+                        changed = True
+    return pd.DataFrame(m, index=mask.index, columns=mask.columns)
+
+
+def suppress(
+    table: pd.DataFrame,
+    count_columns: list[str],
+    threshold: float = 5,
+    rate_columns: dict[str, str] | None = None,
+    totals: bool = False,
+    marker: str = MARKER,
+) -> pd.DataFrame:
+    """A publishable copy of ``table`` with small counts replaced by ``marker``.
+
+    ``count_columns`` hold counts; ``rate_columns`` maps a derived column to the count it was
+    computed from. With ``totals=True`` the count columns are parts of a total (shown or
+    derivable), so secondary suppression is applied across rows and columns. The result has
+    object columns where anything was suppressed; other values are unchanged.
+    """
+    counts = table[count_columns].astype(float)
+    mask = primary_mask(counts, threshold)
+    if totals:
+        mask = secondary_mask(counts, mask)
+    out = table.copy()
+    for col in count_columns:
+        if mask[col].any():
+            out[col] = out[col].astype(object).where(~mask[col], marker)
+    for rate, source in (rate_columns or {}).items():
+        if mask[source].any():
+            out[rate] = out[rate].astype(object).where(~mask[source], marker)
+    return out
+
+
+def suppressed_cells(table: pd.DataFrame, marker: str = MARKER) -> int:
+    """How many cells of a published table carry the marker."""
+    return int((table.astype(str) == marker).to_numpy().sum())

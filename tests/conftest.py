@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from daanalysis.load import load_extract
+from daanalysis.panel import build_panel
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+REFERRAL_HEADER = (
+    "referral_id,client_id,referral_date,referral_source,risk_level,"
+    "first_contact_date,closed_date,service"
+)
+
+
+@pytest.fixture(scope="session")
+def sample_extract():
+    return load_extract(SAMPLE, salt=b"test-salt")
+
+
+@pytest.fixture(scope="session")
+def sample_panel(sample_extract) -> pd.DataFrame:
+    return build_panel(sample_extract)
+
+
+def write_referrals(folder: Path, rows: list[str], name: str = "referrals.csv") -> Path:
+    """A small referrals extract: ``rows`` are CSV lines under the standard header."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join([REFERRAL_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,195 @@
+"""Demand versus reporting: hand-computed metrics, and recovery of the planted effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis import demand
+from daanalysis.config import Config
+from daanalysis.load import load_extract
+from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
+from daanalysis.periods import parse_quarter, quarter_label
+from daanalysis.sample import CAMPAIGNS, PLANTED
+
+Q = parse_quarter("2025/26 Q1")
+
+
+def _panel(counts: dict[str, list[float]], start="2023-04") -> pd.DataFrame:
+    n = len(next(iter(counts.values())))
+    months = pd.period_range(start, periods=n, freq="M")
+    panel = pd.DataFrame({"area": "A", "month": months, **counts})
+    panel["quarter"] = panel["month"].dt.asfreq("Q-MAR")
+    panel["basis"] = "records"
+    return panel
+
+
+def test_volumes_by_hand():
+    # 27 months from April 2023: referrals 10 a month in 2023/24, 12 in 2024/25, 15 in Q1 2025/26
+    referrals = [10.0] * 12 + [12.0] * 12 + [15.0] * 3
+    panel = _panel({"referrals": referrals, "self_referrals": [2.0] * 27})
+    vols = demand.volumes(panel, Q).set_index("stream")
+    assert vols.at["referrals", "count"] == 45
+    assert vols.at["referrals", "same_quarter_last_year"] == 36
+    assert vols.at["referrals", "change_pct"] == pytest.approx(25.0)
+    assert vols.at["referrals", "rolling_12m"] == 12 * 9 + 45  # Jul 2024 to Jun 2025
+    # the 12 months before: Jul 2023 to Jun 2024 = 9 x 10 + 3 x 12 = 126
+    assert vols.at["referrals", "rolling_change_pct"] == pytest.approx(100 * (153 / 126 - 1))
+    assert vols.at["self_referrals", "change_pct"] == 0
+
+
+def test_incomplete_quarter_is_refused():
+    panel = _panel({"referrals": [1.0] * 26})
+    with pytest.raises(ValueError, match="not complete"):
+        demand.volumes(panel, Q)
+
+
+def test_rates_and_reach_by_hand():
+    panel = _panel({"referrals": [100.0] * 27, "adults_16plus": [200000.0] * 27})
+    config = Config(csew_prevalence=0.05)
+    r = demand.rates(panel, Q, config).set_index("measure")["value"]
+    assert r.iloc[0] == pytest.approx(1000 * 1200 / 200000)  # 6 per 1,000
+    assert r.iloc[1] == pytest.approx(100 * 1200 / (0.05 * 200000))  # 12% reach
+
+
+def test_marac_benchmark_by_hand():
+    panel = _panel(
+        {
+            "marac_cases": [30.0] * 27,
+            "marac_repeats": [9.0] * 27,
+            "females_16plus": [80000.0] * 27,
+        }
+    )
+    b = demand.marac_benchmark(panel, Q, Config()).set_index("measure")
+    assert b["value"].iloc[0] == pytest.approx(10000 * 360 / 80000)  # 45 per 10,000
+    assert b["benchmark"].iloc[0] == 40
+    assert b["value"].iloc[1] == pytest.approx(30.0)
+    assert b["benchmark"].iloc[1] == pytest.approx(31.0)
+
+
+@pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
+def test_step_change_recovers_a_known_step_exactly():
+    # Noise-free counts with a 50% step: the fitted rate ratio is the step itself.
+    months = 48
+    base = np.full(months, 40.0)
+    base[24:] *= 1.5
+    panel = _panel({"self_referrals": base}, start="2021-04")
+    campaigns = pd.DataFrame(
+        {"name": ["C"], "start_date": [pd.Timestamp("2023-04-01")], "area": [pd.NA]}
+    )
+    fit, notes = demand.step_change(panel, "self_referrals", campaigns)
+    step = fit.set_index("term").loc["step: C"]
+    assert step["rate_ratio"] == pytest.approx(1.5, rel=1e-6)
+    assert fit.set_index("term").loc["trend (per year)", "rate_ratio"] == pytest.approx(1.0)
+    assert notes == []
+
+
+def test_no_campaign_gives_trend_only_and_says_so():
+    rng = np.random.default_rng(1)
+    counts = rng.poisson(30 * 1.1 ** (np.arange(48) / 12)).astype(float)
+    panel = _panel({"self_referrals": counts, "referrals": counts}, start="2021-04")
+    fits, _ = demand.fit_streams(
+        panel, pd.DataFrame(columns=["name", "start_date", "area"]), streams=["self_referrals"]
+    )
+    assert fits["term"].tolist() == ["trend (per year)"]
+    vols = demand.volumes(panel, parse_quarter("2024/25 Q4"))
+    table = demand.summary(fits, vols)
+    assert table["consistent with"].item() == "no campaign to test against"
+    assert table["campaign step, rate ratio (95% CI)"].item() == "n/a"
+
+
+def test_recent_campaign_is_skipped_with_a_note():
+    counts = np.random.default_rng(2).poisson(20, size=48).astype(float)
+    panel = _panel({"self_referrals": counts}, start="2021-04")
+    campaigns = pd.DataFrame(
+        {"name": ["Late"], "start_date": [pd.Timestamp("2025-01-10")], "area": [pd.NA]}
+    )
+    fit, notes = demand.step_change(panel, "self_referrals", campaigns)
+    assert "step: Late" not in set(fit["term"])
+    assert notes == ["Late: too recent to estimate a step for Self-referrals yet."]
+
+
+# --- recovery of what the sample generator planted -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_fits(sample_extract, sample_panel):
+    panel = area_panel(sample_panel, None)
+    fits, _ = demand.fit_streams(panel, demand.campaigns_for(sample_extract["campaigns"], "x"))
+    return fits.set_index(["stream", "term"])
+
+
+def test_sample_reporting_uplift_is_recovered(sample_fits):
+    uplift = PLANTED["campaign_uplift"]
+    total = np.prod(list(uplift.values()))
+    # Every self-referral is in the planted confidence segment: its step is the planted one.
+    both = sample_fits.loc[("self_referrals", "all campaigns")]
+    assert both["ci_low"] <= total <= both["ci_high"]
+    assert both["ci_low"] > 1
+    for name in CAMPAIGNS["name"]:
+        step = sample_fits.loc[("self_referrals", f"step: {name}")]
+        assert step["ci_low"] <= uplift[name] <= step["ci_high"]
+    # Standard/medium risk mixes in repeats (no uplift): diluted, but still clearly up.
+    assert sample_fits.loc[("standard_medium_risk", "all campaigns"), "ci_low"] > 1
+
+
+def test_sample_need_streams_follow_trend_without_step(sample_fits):
+    growth = 1 + PLANTED["need_growth_annual"]
+    for stream in ("high_risk", "police_crimes", "marac_cases", "repeat_12m"):
+        step = sample_fits.loc[(stream, "all campaigns")]
+        assert step["ci_low"] <= 1 <= step["ci_high"], stream
+        trend = sample_fits.loc[(stream, "trend (per year)")]
+        assert trend["ci_low"] <= growth <= trend["ci_high"], stream
+    # The biggest need stream has the power to show the rise is real.
+    assert sample_fits.loc[("police_crimes", "trend (per year)"), "ci_low"] > 1
+
+
+def test_sample_summary_and_headline(sample_extract, sample_panel):
+    panel = area_panel(sample_panel, None)
+    quarter = parse_quarter("2026/27 Q2")
+    fits, _ = demand.fit_streams(panel, demand.campaigns_for(sample_extract["campaigns"], "x"))
+    vols = demand.volumes(panel, quarter)
+    table = demand.summary(fits, vols).set_index("indicator")
+    assert table.loc["Self-referrals", "consistent with"].startswith("more people coming forward")
+    assert table.loc["Police-recorded DA crimes", "consistent with"].startswith(
+        "an underlying rise in need"
+    )
+    text = demand.headline(vols, table.reset_index(), quarter)
+    assert "2026/27 Q2 (Jul-Sep 2026)" in text
+    assert "not proof" in text
+
+
+def test_aggregate_only_input_says_what_needs_records(tmp_path, sample_panel):
+    # Build quarterly returns from the sample panel, as a commissioned service would send them.
+    q = sample_panel.groupby("quarter")[
+        ["referrals", "self_referrals", "high_risk", "standard_medium_risk"]
+    ].sum()
+    q = q[q.index <= parse_quarter("2026/27 Q2")]
+    lines = ["period,referrals,self_referrals,high_risk,standard_medium_risk"] + [
+        f"{quarter_label(p, with_months=False)},{int(r.referrals)},"
+        f"{int(r.self_referrals)},{int(r.high_risk)},{int(r.standard_medium_risk)}"
+        for p, r in q.iterrows()
+    ]
+    (tmp_path / "returns.csv").write_text("\n".join(lines) + "\n")
+    extract = load_extract(tmp_path)
+    panel = build_panel(extract)
+    with pytest.raises(NeedsRecordLevelData, match="needs record-level referrals"):
+        demand.repeat_rate(panel)
+    fits, notes = demand.fit_streams(
+        panel,
+        demand.campaigns_for(
+            pd.DataFrame(
+                {"name": CAMPAIGNS["name"], "start_date": CAMPAIGNS["start_date"], "area": pd.NA}
+            ),
+            "x",
+        ),
+    )
+    assert "First-time clients: needs record-level referrals." in notes
+    assert "Repeat referrals within 12 months: needs record-level referrals." in notes
+    # Quarterly returns are fitted on quarters, and still find the reporting step.
+    step = fits.set_index(["stream", "term"]).loc[("self_referrals", "all campaigns")]
+    assert step["periods"] == 26
+    assert step["ci_low"] > 1
+    vols = demand.volumes(panel, parse_quarter("2026/27 Q2")).set_index("stream")
+    assert vols.at["referrals", "count"] == q["referrals"].iloc[-1]
