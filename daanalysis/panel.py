@@ -85,12 +85,15 @@ def panel_from_records(
     referrals: pd.DataFrame, services: tuple[str, ...] = ("victim",)
 ) -> pd.DataFrame:
     """Monthly referral streams per area from record-level referrals of ``services``."""
+    # The extract runs to its last referral of any service, so cases stay counted open after
+    # the last referral of the services analysed.
+    last_month = referrals.groupby("area")["referral_date"].max().dt.to_period(MONTH_FREQ)
     ref = mark_repeats(referrals[referrals["service"].isin(services)])
     ref["month"] = ref["referral_date"].dt.to_period(MONTH_FREQ)
     ref["days_open"] = (ref["closed_date"] - ref["referral_date"]).dt.days
     frames = []
     for area, rows in ref.groupby("area"):
-        months = pd.period_range(rows["month"].min(), rows["month"].max(), freq=MONTH_FREQ)
+        months = pd.period_range(rows["month"].min(), last_month[area], freq=MONTH_FREQ)
         by_month = rows.groupby("month")
         streams = pd.DataFrame(
             {

@@ -1,0 +1,230 @@
+"""Staffing gap: open caseload per caseworker FTE against the safe band, and what closing it costs.
+
+The safe level is 30 open cases per caseworker FTE with a band of 27 to 33 (SafeLives best
+practice, as officers told the committee; values and sources in config). Required FTE = open
+caseload / 30; gap = required - in post; cost of the gap = gap x cost per FTE.
+"""
+
+from __future__ import annotations
+
+import math
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from daanalysis.config import Config
+from daanalysis.panel import require_records
+from daanalysis.periods import QUARTER_FREQ, quarter_label
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def band_status(per_fte: pd.Series, config: Config) -> pd.Series:
+    """``above band`` (red), ``within band`` (green) or ``below band`` (amber) per value."""
+    status = np.where(
+        per_fte > config.safe_band_upper,
+        "above band",
+        np.where(per_fte < config.safe_band_lower, "below band", "within band"),
+    )
+    return pd.Series(status, index=per_fte.index).where(per_fte.notna(), "no data")
+
+
+RAG = {"above band": "red", "within band": "green", "below band": "amber", "no data": "grey"}
+
+
+def caseload_per_fte(panel: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """Open caseload at each month end per caseworker FTE in post, against the safe band.
+
+    Columns: month, quarter, open_caseload (cases), caseworker_fte (FTE), per_fte (cases per
+    FTE), safe_level, band_lower, band_upper, status, rag.
+    """
+    require_records(panel, "Open caseload per FTE")
+    out = panel[["month", "quarter", "open_caseload", "caseworker_fte"]].copy()
+    out["per_fte"] = out["open_caseload"] / out["caseworker_fte"].where(out["caseworker_fte"] > 0)
+    out["safe_level"] = config.safe_caseload_per_fte
+    out["band_lower"] = config.safe_band_lower
+    out["band_upper"] = config.safe_band_upper
+    out["status"] = band_status(out["per_fte"], config)
+    out["rag"] = out["status"].map(RAG)
+    return out
+
+
+def quarter_end(caseload: pd.DataFrame, quarter: pd.Period) -> pd.Series:
+    """The caseload row for the last month of ``quarter``."""
+    month = quarter.asfreq("M", how="end")
+    rows = caseload[caseload["month"] == month]
+    if rows.empty or rows["per_fte"].isna().all():
+        raise ValueError(
+            f"No open caseload and staffing for {month} (end of {quarter_label(quarter)})."
+        )
+    return rows.iloc[0]
+
+
+def required_staffing(open_cases: float, fte_in_post: float, config: Config) -> dict[str, float]:
+    """Safe staffing for ``open_cases``: required FTE, gap FTE and its cost (GBP a year).
+
+    required_fte = open_cases / safe level (30); gap_fte = required_fte - fte_in_post (negative
+    means spare capacity); gap_cost = gap_fte x cost per FTE.
+    """
+    required = open_cases / config.safe_caseload_per_fte
+    gap = required - fte_in_post
+    return {
+        "open_cases": open_cases,
+        "fte_in_post": fte_in_post,
+        "per_fte": open_cases / fte_in_post if fte_in_post else np.nan,
+        "required_fte": required,
+        "gap_fte": gap,
+        "gap_cost": gap * config.cost_per_fte,
+    }
+
+
+def one_line_answer(req: dict[str, float]) -> str:
+    """The committee's open question in one line."""
+    gap = req["gap_fte"]
+    if gap <= 0:
+        return (
+            f"Safe staffing is {req['required_fte']:.1f} FTE: today's {req['fte_in_post']:.1f} FTE "
+            f"is enough, with {-gap:.1f} FTE to spare."
+        )
+    return (
+        f"Safe staffing is {req['required_fte']:.1f} FTE, {gap:.1f} more than today, costing "
+        f"GBP {req['gap_cost']:,.0f} a year."
+    )
+
+
+def growth_bid_scenario(open_cases: float, fte_in_post: float, config: Config) -> dict[str, float]:
+    """What the growth bid buys: FTE = bid / cost per FTE, and the caseload per FTE after it."""
+    bought = config.growth_bid / config.cost_per_fte
+    after = fte_in_post + bought
+    per_fte = open_cases / after
+    still_needed = max(0.0, open_cases / config.safe_caseload_per_fte - after)
+    return {
+        "growth_bid": config.growth_bid,
+        "fte_bought": bought,
+        "fte_after": after,
+        "per_fte_before": open_cases / fte_in_post if fte_in_post else np.nan,
+        "per_fte_after": per_fte,
+        "within_band_after": config.safe_band_lower <= per_fte <= config.safe_band_upper,
+        "further_fte_for_safe_level": still_needed,
+        "further_cost_for_safe_level": still_needed * config.cost_per_fte,
+    }
+
+
+def project(
+    open_cases: float,
+    fte: float,
+    start: pd.Period,
+    annual_growth: float,
+    config: Config,
+    quarters: int = 16,
+) -> pd.DataFrame:
+    """Caseload per FTE each quarter after ``start`` if demand grows by ``annual_growth`` a year.
+
+    Caseload compounds quarterly, (1 + g) ** (k / 4), with staffing held at ``fte``.
+    """
+    k = np.arange(quarters + 1)
+    cases = open_cases * (1 + annual_growth) ** (k / 4)
+    out = pd.DataFrame(
+        {
+            "quarter": [start.asfreq(QUARTER_FREQ) + int(i) for i in k],
+            "open_cases": cases,
+            "fte": fte,
+            "per_fte": cases / fte,
+        }
+    )
+    out["status"] = band_status(out["per_fte"], config)
+    return out
+
+
+def breach_quarter(projection: pd.DataFrame) -> pd.Period | None:
+    """First quarter of a projection above the band, or None within its horizon."""
+    above = projection[projection["status"] == "above band"]
+    return None if above.empty else above["quarter"].iloc[0]
+
+
+def littles_law(panel: pd.DataFrame, months: int = 12) -> dict[str, float]:
+    """Cross-check: open caseload ~ new cases a month x mean months open (Little's law).
+
+    Over the last ``months`` months: mean monthly referrals, the mean time open of cases that
+    closed (days / 30.44) and the mean month-end caseload. A ratio well above 1 means open cases
+    are being held longer than closed ones suggest (long cases, or cases not closed on the system).
+    """
+    require_records(panel, "Little's law check")
+    window = panel.tail(months)
+    arrivals = window["referrals"].mean()
+    closed = window["cases_closed"].sum()
+    mean_days = (window["mean_days_open"] * window["cases_closed"]).sum() / closed
+    expected = arrivals * mean_days / DAYS_PER_MONTH
+    observed = window["open_caseload"].mean()
+    return {
+        "new_cases_per_month": arrivals,
+        "mean_months_open": mean_days / DAYS_PER_MONTH,
+        "expected_open_cases": expected,
+        "observed_open_cases": observed,
+        "ratio": observed / expected,
+    }
+
+
+def england_holidays(years: range) -> np.ndarray:
+    """England and Wales bank holidays (``holidays`` package) as numpy dates."""
+    days = holidays.country_holidays("GB", subdiv="ENG", years=years)
+    return np.array(sorted(days), dtype="datetime64[D]")
+
+
+def working_days_to_contact(referrals: pd.DataFrame) -> pd.Series:
+    """Working days from referral to first contact (NaN if no contact recorded).
+
+    Counts the working days from the referral date up to, not including, the contact date,
+    skipping weekends and England bank holidays: contact the same day or the next working day is
+    0 or 1; a Friday referral contacted on Monday is 1; a weekend referral counts from Monday.
+    """
+    contacted = referrals["first_contact_date"].notna()
+    out = pd.Series(np.nan, index=referrals.index)
+    if not contacted.any():
+        return out
+    start = referrals.loc[contacted, "referral_date"].to_numpy().astype("datetime64[D]")
+    end = referrals.loc[contacted, "first_contact_date"].to_numpy().astype("datetime64[D]")
+    years = range(int(start.min().astype(object).year), int(end.max().astype(object).year) + 1)
+    out[contacted] = np.busday_count(start, end, holidays=england_holidays(years))
+    return out
+
+
+def response_kpi(
+    referrals: pd.DataFrame, config: Config, services: tuple[str, ...] = ("victim",)
+) -> pd.DataFrame:
+    """Share of referrals first contacted within the KPI (one working day), and the median.
+
+    By financial quarter of referral. ``within_kpi_pct`` is over referrals with a recorded first
+    contact; ``no_contact_recorded`` is listed beside it, not hidden.
+    """
+    ref = referrals[referrals["service"].isin(services)].copy()
+    ref["working_days"] = working_days_to_contact(ref)
+    ref["quarter"] = ref["referral_date"].dt.to_period(QUARTER_FREQ)
+    ref["within"] = ref["working_days"] <= config.response_working_days
+    grouped = ref.groupby("quarter")
+    out = pd.DataFrame(
+        {
+            "referrals": grouped.size(),
+            "contacted": grouped["working_days"].count(),
+            "within_kpi": grouped["within"].sum(),
+            "median_working_days": grouped["working_days"].median(),
+        }
+    )
+    out["no_contact_recorded"] = out["referrals"] - out["contacted"]
+    out["within_kpi_pct"] = 100 * out["within_kpi"] / out["contacted"]
+    out["target_pct"] = 100 * config.response_target_share
+    out["rag"] = np.where(out["within_kpi_pct"] >= out["target_pct"], "green", "red")
+    return out.reset_index()
+
+
+def response_kpi_from_panel(panel: pd.DataFrame) -> None:
+    """Response times need record-level first-contact dates; say so for aggregate data."""
+    require_records(panel, "The response-time KPI")
+
+
+def months_of_growth_to_breach(per_fte_now: float, annual_growth: float, config: Config) -> float:
+    """Months until caseload per FTE passes the band's upper limit at ``annual_growth``."""
+    if per_fte_now > config.safe_band_upper:
+        return 0.0
+    return 12 * math.log(config.safe_band_upper / per_fte_now) / math.log(1 + annual_growth)
