@@ -57,7 +57,7 @@ def _quarter_sums(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def volumes(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
-    """Each available stream in ``quarter``: count, same quarter last year, change, rolling 12 months.
+    """Each stream in ``quarter``: count, same quarter last year, change and rolling 12 months.
 
     ``panel`` is one area's monthly panel. Counts are referrals (or crimes, cases) in the quarter;
     ``change_pct`` is the percentage change on the same quarter a year earlier; ``rolling_12m``
@@ -385,6 +385,68 @@ def headline(vols: pd.DataFrame, summary_table: pd.DataFrame, quarter: pd.Period
         parts.append("The need-sensitive streams show no clear change.")
     parts.append("This is evidence from the pattern of the data, not proof of cause.")
     return " ".join(parts)
+
+
+def source_breakdown(
+    referrals: pd.DataFrame, area: str, quarter: pd.Period, services: tuple[str, ...] = ("victim",)
+) -> pd.DataFrame:
+    """Referrals in ``quarter`` by referral source (rows) and risk level (columns), with totals.
+
+    Publish it through :func:`daanalysis.disclosure.suppress` with ``totals=True``: breakdowns
+    are where small counts appear.
+    """
+    ref = referrals[
+        (referrals["area"] == area)
+        & referrals["service"].isin(services)
+        & (referrals["referral_date"].dt.to_period(QUARTER_FREQ) == quarter)
+    ]
+    table = pd.crosstab(ref["referral_source"], ref["risk_level"])
+    table = table.reindex(
+        columns=[c for c in ("standard", "medium", "high", "unknown") if c in table.columns]
+    )
+    table["total"] = table.sum(axis=1)
+    table.loc["total"] = table.sum()
+    table.index.name = "referral source"
+    table.columns.name = None
+    return table.astype("int64")
+
+
+def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) -> list[dict]:
+    """Headline figures for ``kpis.csv``."""
+    v = vols.set_index("stream")
+    rows = [
+        {"kpi": "Referrals in quarter", "value": v.at["referrals", "count"], "unit": "referrals"},
+        {
+            "kpi": "Referrals, change on same quarter last year",
+            "value": round(v.at["referrals", "change_pct"], 1),
+            "unit": "%",
+        },
+        {
+            "kpi": "Referrals, rolling 12 months",
+            "value": v.at["referrals", "rolling_12m"],
+            "unit": "referrals",
+        },
+    ]
+    steps = fits[(fits["term"] == "all campaigns") & (fits["kind"] == "confidence")]
+    for _, r in steps.iterrows():
+        rows.append(
+            {
+                "kpi": f"{r['indicator']}: campaign step rate ratio",
+                "value": round(r["rate_ratio"], 2),
+                "unit": f"ratio (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})",
+            }
+        )
+    trends = fits[(fits["term"] == "trend (per year)") & (fits["kind"] == "need")]
+    for _, r in trends.iterrows():
+        rows.append(
+            {
+                "kpi": f"{r['indicator']}: underlying trend per year",
+                "value": round(100 * (r["rate_ratio"] - 1), 1),
+                "unit": f"% (95% CI {100 * (r['ci_low'] - 1):.1f} to "
+                f"{100 * (r['ci_high'] - 1):.1f})",
+            }
+        )
+    return rows
 
 
 __all__ = [

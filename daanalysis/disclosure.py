@@ -24,7 +24,7 @@ def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     """Extend ``mask`` so that no row or column has exactly one suppressed cell."""
     mask = mask.copy()
     values = counts.to_numpy(dtype=float)
-    m = mask.to_numpy()
+    m = mask.to_numpy(copy=True)
     changed = True
     while changed:
         changed = False
@@ -44,28 +44,31 @@ def suppress(
     table: pd.DataFrame,
     count_columns: list[str],
     threshold: float = 5,
-    rate_columns: dict[str, str] | None = None,
+    rate_columns: dict[str, str | list[str]] | None = None,
     totals: bool = False,
     marker: str = MARKER,
 ) -> pd.DataFrame:
     """A publishable copy of ``table`` with small counts replaced by ``marker``.
 
-    ``count_columns`` hold counts; ``rate_columns`` maps a derived column to the count it was
-    computed from. With ``totals=True`` the count columns are parts of a total (shown or
-    derivable), so secondary suppression is applied across rows and columns. The result has
-    object columns where anything was suppressed; other values are unchanged.
+    ``count_columns`` hold counts; with ``totals=True`` the last of them is the row total and
+    the table's last row is the column total, and secondary suppression is applied to the cells
+    inside them (a suppressed total needs no partner). ``rate_columns`` maps a derived column to
+    the count (or counts) it was computed from. The result has object columns where anything was
+    suppressed; other values are unchanged.
     """
     counts = table[count_columns].astype(float)
     mask = primary_mask(counts, threshold)
     if totals:
-        mask = secondary_mask(counts, mask)
+        inner = counts.iloc[:-1, :-1]
+        mask.iloc[:-1, :-1] = secondary_mask(inner, mask.iloc[:-1, :-1]).to_numpy()
     out = table.copy()
     for col in count_columns:
         if mask[col].any():
             out[col] = out[col].astype(object).where(~mask[col], marker)
-    for rate, source in (rate_columns or {}).items():
-        if mask[source].any():
-            out[rate] = out[rate].astype(object).where(~mask[source], marker)
+    for rate, sources in (rate_columns or {}).items():
+        hit = mask[[sources] if isinstance(sources, str) else list(sources)].any(axis=1)
+        if hit.any():
+            out[rate] = out[rate].astype(object).where(~hit, marker)
     return out
 
 

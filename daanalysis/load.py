@@ -300,3 +300,9 @@ def ledger_summary(ledger: pd.DataFrame) -> pd.DataFrame:
     summary.insert(0, "rows_read", summary.sum(axis=1))
     summary.columns.name = None
     return summary.reset_index()
+
+
+def ledger_problems(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows excluded, or used with a note, listed by file and row with the reason."""
+    noted = ledger[ledger["reason"] != ""]
+    return noted.sort_values(["status", "table", "row"]).reset_index(drop=True)

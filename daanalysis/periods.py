@@ -118,3 +118,32 @@ def quarter_months(period: pd.Period) -> pd.PeriodIndex:
 def fy_month_of_year(months: pd.PeriodIndex) -> pd.Index:
     """Calendar month number (1-12) of each month; used for seasonality terms."""
     return pd.Index(months.month, name="month_of_year")
+
+
+def resolve_quarter(
+    text: str | pd.Period,
+    complete: pd.PeriodIndex | list[pd.Period],
+    today: dt.date | pd.Timestamp | None = None,
+) -> pd.Period:
+    """The quarter to report, checked against the ``complete`` quarters the data cover.
+
+    ``latest`` means the last complete quarter before today, or the data's last complete quarter
+    if the data end earlier (a report is never produced for a quarter the data do not cover).
+    """
+    available = sorted(pd.PeriodIndex(complete, freq=QUARTER_FREQ))
+    if not available:
+        raise ValueError("The data do not cover a complete financial quarter.")
+    wanted = parse_quarter(text, today)
+    if str(text).strip().lower() == "latest":
+        usable = [q for q in available if q <= wanted]
+        if not usable:
+            raise ValueError(
+                f"The data start after {quarter_label(wanted)}, the last complete quarter."
+            )
+        return usable[-1]
+    if wanted not in available:
+        raise ValueError(
+            f"{quarter_label(wanted)} is not a complete quarter in the data; the data cover "
+            f"{quarter_label(available[0])} to {quarter_label(available[-1])}."
+        )
+    return wanted

@@ -228,3 +228,58 @@ def months_of_growth_to_breach(per_fte_now: float, annual_growth: float, config:
     if per_fte_now > config.safe_band_upper:
         return 0.0
     return 12 * math.log(config.safe_band_upper / per_fte_now) / math.log(1 + annual_growth)
+
+
+def kpis(
+    req: dict[str, float],
+    bid: dict[str, float],
+    breach: pd.Period | None,
+    kpi_quarter: pd.Series | None,
+    config: Config,
+) -> list[dict]:
+    """Headline figures for ``kpis.csv``."""
+    status = band_status(pd.Series([req["per_fte"]]), config).iloc[0]
+    rows = [
+        {
+            "kpi": "Open cases per caseworker FTE",
+            "value": round(req["per_fte"], 1),
+            "unit": "cases per FTE",
+            "rag": RAG[status],
+            "source": config.source("safe_band_upper"),
+        },
+        {
+            "kpi": "Safe staffing",
+            "value": round(req["required_fte"], 1),
+            "unit": "FTE",
+            "source": config.source("safe_caseload_per_fte"),
+        },
+        {"kpi": "Staffing gap", "value": round(req["gap_fte"], 1), "unit": "FTE"},
+        {
+            "kpi": "Cost of the staffing gap",
+            "value": round(req["gap_cost"]),
+            "unit": "GBP a year",
+            "source": config.source("cost_per_fte"),
+        },
+        {
+            "kpi": "Open cases per FTE after the growth bid",
+            "value": round(bid["per_fte_after"], 1),
+            "unit": "cases per FTE",
+            "source": config.source("growth_bid"),
+        },
+        {
+            "kpi": "Quarter the band is breached at safe staffing",
+            "value": quarter_label(breach, with_months=False) if breach is not None else "none",
+            "unit": f"at {100 * config.demand_growth_annual:.0f}% growth a year",
+        },
+    ]
+    if kpi_quarter is not None:
+        rows.append(
+            {
+                "kpi": "Referrals contacted within one working day",
+                "value": round(kpi_quarter["within_kpi_pct"], 1),
+                "unit": "%",
+                "rag": kpi_quarter["rag"],
+                "source": config.source("response_working_days"),
+            }
+        )
+    return rows
