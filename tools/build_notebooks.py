@@ -211,12 +211,12 @@ display(rows.style.hide(axis="index").format(
         "the months a case stays open. A large gap means cases are held open longer than closed "
         "cases suggest, or are not being closed on the system."
     ),
-    code("""check = staffing.littles_law(panel)
+    code("""little = staffing.littles_law(panel)
 display(Markdown(
-    f"Over the last 12 months: {check['new_cases_per_month']:.0f} new cases a month x "
-    f"{check['mean_months_open']:.1f} months open = {check['expected_open_cases']:.0f} expected "
-    f"open cases, against {check['observed_open_cases']:.0f} observed "
-    f"(ratio {check['ratio']:.2f})."))"""),
+    f"Over the last 12 months: {little['new_cases_per_month']:.0f} new cases a month x "
+    f"{little['mean_months_open']:.1f} months open = "
+    f"{little['expected_open_cases']:.0f} expected open cases, against "
+    f"{little['observed_open_cases']:.0f} observed (ratio {little['ratio']:.2f})."))"""),
     md(
         "## Response times\n\nShare of referrals first contacted within one working day "
         "(weekends and England bank holidays excluded), against the target."
