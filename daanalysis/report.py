@@ -301,7 +301,10 @@ def run_report(
             )
             pages.append((f"{job.stem}.html", title))
         kpi_files = sorted((work / "notebooks").glob("*.kpis.csv"))
-        kpis = pd.concat([pd.read_csv(f) for f in kpi_files], ignore_index=True)
+        kpis = pd.concat(
+            [pd.DataFrame(columns=KPI_COLUMNS), *(pd.read_csv(f) for f in kpi_files)],
+            ignore_index=True,
+        )
         kpis.to_csv(work / "kpis.csv", index=False)
         for f in kpi_files:
             f.unlink()

@@ -33,3 +33,12 @@ def write_referrals(folder: Path, rows: list[str], name: str = "referrals.csv") 
     path = folder / name
     path.write_text("\n".join([REFERRAL_HEADER, *rows]) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory) -> Path:
+    """The quarterly pack from the bundled sample, produced once through the real runner."""
+    from daanalysis.report import run_report
+
+    out = tmp_path_factory.mktemp("outputs")
+    return run_report(SAMPLE, out, quarter="latest")
