@@ -188,7 +188,11 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(f"*{subtitle}*\n\n**Contents**\n\n{toc}"))
     _add_alt_text(nb)
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="daanalysis",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
@@ -274,6 +278,8 @@ def run_report(
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     work = out / f".tmp-{quarter_slug(chosen)}-{stamp}"
     (work / "notebooks").mkdir(parents=True)
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
     handler = logging.FileHandler(work / "run.log", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)

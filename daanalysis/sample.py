@@ -124,8 +124,13 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return rng.choice(list(options), p=list(options.values()), size=n)
 
 
-def generate_referrals(rng: np.random.Generator, rates: pd.DataFrame, area: str) -> pd.DataFrame:
-    """One row per referral, with raw labels, UK dates and realistic gaps."""
+def generate_referrals(
+    rng: np.random.Generator, rates: pd.DataFrame, area: str, id_offset: int = 0
+) -> pd.DataFrame:
+    """One row per referral, with raw labels, UK dates and realistic gaps.
+
+    Referral and client numbers start after ``id_offset`` so areas never share an identifier.
+    """
     hols = np.array(
         list(holidays.country_holidays("GB", subdiv="ENG", years=range(2020, 2028))),
         dtype="datetime64[D]",
@@ -221,8 +226,8 @@ def generate_referrals(rng: np.random.Generator, rates: pd.DataFrame, area: str)
     uk = "%d/%m/%Y"
     return pd.DataFrame(
         {
-            "referral_id": [f"R{i:06d}" for i in range(1, n + 1)],
-            "client_id": [f"C{c:06d}" for c in ref["client"]],
+            "referral_id": [f"R{id_offset + i:06d}" for i in range(1, n + 1)],
+            "client_id": [f"C{id_offset + c:06d}" for c in ref["client"]],
             "area": area,
             "referral_date": pd.to_datetime(ref["date"]).dt.strftime(uk),
             "referral_source": ref["source"].to_numpy(),
@@ -261,15 +266,21 @@ def generate_referrals(rng: np.random.Generator, rates: pd.DataFrame, area: str)
     )
 
 
-def plant_data_quality_problems(referrals: pd.DataFrame) -> pd.DataFrame:
+def plant_data_quality_problems(referrals: pd.DataFrame, id_offset: int = 0) -> pd.DataFrame:
     """A handful of rows a real extract would have, so the ledger has something to show."""
     ref = referrals.copy()
     extra = [
         ref.iloc[[100]],  # an exact re-export of a referral (same referral_id)
-        ref.iloc[[2000]].assign(referral_id="R900001"),  # double entry under a new id
-        ref.iloc[[3000]].assign(referral_id="R900002", referral_date="31/02/2024"),
+        ref.iloc[[2000]].assign(
+            referral_id=f"R{id_offset + 190001:06d}"
+        ),  # double entry under a new id
+        ref.iloc[[3000]].assign(
+            referral_id=f"R{id_offset + 190002:06d}", referral_date="31/02/2024"
+        ),
         ref.iloc[[3100]].assign(
-            referral_id="R900003", referral_date="15/06/2024", closed_date="01/06/2024"
+            referral_id=f"R{id_offset + 190003:06d}",
+            referral_date="15/06/2024",
+            closed_date="01/06/2024",
         ),
     ]
     ref.loc[[500, 1500], "referral_source"] = "Neighbour"  # not in the mapping table
@@ -317,12 +328,14 @@ def open_caseload_at(referrals: pd.DataFrame, when: pd.Timestamp) -> int:
     return int((victim & (ref <= when) & (closed.isna() | (closed > when))).sum())
 
 
-def generate(seed: int = SEED, area: str = AREA, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+def generate(
+    seed: int = SEED, area: str = AREA, scale: float = 1.0, id_offset: int = 0
+) -> dict[str, pd.DataFrame]:
     """All sample tables for one area. ``scale`` multiplies volumes (for a second, smaller area)."""
     rng = np.random.default_rng(seed)
     config = Config()
     rates = expected_rates(_months()) * scale
-    referrals = generate_referrals(rng, rates, area)
+    referrals = generate_referrals(rng, rates, area, id_offset)
     caseload = open_caseload_at(referrals, LAST_MONTH.end_time.normalize())
     months = [str(m) for m in rates.index]
     police = pd.DataFrame(
@@ -357,7 +370,7 @@ def generate(seed: int = SEED, area: str = AREA, scale: float = 1.0) -> dict[str
         area="",
     )
     return {
-        "referrals": plant_data_quality_problems(referrals),
+        "referrals": plant_data_quality_problems(referrals, id_offset),
         "staffing": generate_staffing(caseload, config, area),
         "police": police,
         "marac": marac,
@@ -379,7 +392,7 @@ def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = N
     areas = areas or {AREA: 1.0}
     tables: dict[str, list[pd.DataFrame]] = {}
     for i, (area, scale) in enumerate(areas.items()):
-        for name, frame in generate(seed + i, area, scale).items():
+        for name, frame in generate(seed + i, area, scale, id_offset=200_000 * i).items():
             tables.setdefault(name, []).append(frame)
     for name, frames in tables.items():
         frame = pd.concat(frames, ignore_index=True)

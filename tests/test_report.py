@@ -1,0 +1,147 @@
+"""The quarterly run end to end: papermill, HTML export, kpis.csv, failure handling."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+import pandas as pd
+import pytest
+
+from daanalysis import report, staffing
+from daanalysis.panel import area_panel
+from daanalysis.periods import parse_quarter
+from daanalysis.sample import write_sample
+from tests.conftest import ROOT, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+def test_pack_has_every_part(sample_report):
+    assert sample_report.name == "2026-27Q2"
+    names = {p.name for p in sample_report.iterdir()}
+    assert {
+        "index.html",
+        "kpis.csv",
+        "run.log",
+        "notebooks",
+        "sampleborough_demand_vs_reporting.html",
+        "sampleborough_staffing_gap.html",
+        "action_plan.html",
+    } <= names
+    executed = {p.name for p in (sample_report / "notebooks").iterdir()}
+    assert executed == {
+        "sampleborough_demand_vs_reporting.ipynb",
+        "sampleborough_staffing_gap.ipynb",
+        "action_plan.ipynb",
+    }
+    index = (sample_report / "index.html").read_text()
+    for page in ("sampleborough_demand_vs_reporting.html", "action_plan.html", "kpis.csv"):
+        assert f'href="{page}"' in index
+    log = (sample_report / "run.log").read_text()
+    assert "all notebooks succeeded" in log
+    assert not list(sample_report.parent.glob(".tmp-*"))
+
+
+def test_html_hides_code_and_carries_header(sample_report):
+    for page in sample_report.glob("*_*.html"):
+        text = page.read_text()
+        assert "report.prepare(" not in text and "import pandas" not in text, page.name
+        assert 'class="jp-CodeMirrorEditor' not in text and "hl-ipython3" not in text, page.name
+        assert "NBVAL_CHECK_OUTPUT" not in text, page.name  # check cells are removed
+        assert "Generated " in text and "Synthetic sample (seed" in text, page.name
+        assert "Contents" in text and 'href="#Sources"' in text, page.name
+        assert 'alt="Chart: ' in text, page.name
+
+
+def test_no_client_identifier_reaches_any_report(sample_report):
+    referrals = pd.read_csv(SAMPLE / "referrals.csv", dtype=str, encoding="cp1252")
+    pages = "".join(p.read_text() for p in sample_report.glob("*.html"))
+    pages += (sample_report / "kpis.csv").read_text()
+    found = set(re.findall(r"\b[CR]\d{6}\b", pages))
+    assert not found & set(referrals["client_id"].dropna())
+    assert not found & set(referrals["referral_id"].dropna())
+
+
+def test_kpis_match_the_library(sample_report, sample_extract, sample_panel):
+    kpis = pd.read_csv(sample_report / "kpis.csv")
+    assert set(kpis["notebook"]) == {"demand_vs_reporting", "staffing_gap", "action_plan"}
+    assert set(kpis["quarter"]) == {"2026-27Q2"}
+    panel = area_panel(sample_panel, None)
+    cl = staffing.caseload_per_fte(panel, sample_extract.config)
+    row = staffing.quarter_end(cl, parse_quarter("2026/27 Q2"))
+    by_kpi = kpis.set_index("kpi")["value"]
+    assert float(by_kpi["Open cases per caseworker FTE"]) == round(row["per_fte"], 1)
+    referrals = panel[panel["quarter"] == parse_quarter("2026/27 Q2")]["referrals"].sum()
+    assert float(by_kpi["Referrals in quarter"]) == referrals
+
+
+def test_several_areas_and_non_default_parameters(tmp_path):
+    data = tmp_path / "data"
+    write_sample(data, areas={"Northfield": 1.0, "Southmere": 0.4})
+    shutil.copy(SAMPLE / "action_plan.csv", data / "action_plan.csv")
+    final = report.run_report(
+        data, tmp_path / "out", quarter="2025/26 Q4", areas=["Northfield", "Southmere"], workers=2
+    )
+    assert final.name == "2025-26Q4"
+    kpis = pd.read_csv(final / "kpis.csv")
+    assert set(kpis["area"]) == {"Northfield", "Southmere", "All areas"}
+    assert set(kpis["quarter"]) == {"2025-26Q4"}
+    south = (final / "southmere_staffing_gap.html").read_text()
+    assert "Southmere, 2025/26 Q4 (Jan-Mar 2026)" in south
+    executed = nbformat.read(final / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4)
+    injected = next(
+        c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
+    )
+    assert 'quarter = "2025-26Q4"' in injected.source
+    assert 'area = "Northfield"' in injected.source
+    per_area = kpis[kpis["kpi"] == "Referrals in quarter"].set_index("area")["value"]
+    assert per_area["Southmere"] < per_area["Northfield"]
+
+
+def _broken_notebooks(tmp_path, source: str):
+    folder = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", folder)
+    path = folder / "staffing_gap.ipynb"
+    nb = nbformat.read(path, 4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, path)
+    return folder
+
+
+def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys):
+    out = tmp_path / "out"
+    previous = out / "2026-27Q2"
+    previous.mkdir(parents=True)
+    (previous / "index.html").write_text("last good pack")
+    notebooks = _broken_notebooks(tmp_path, 'raise RuntimeError("caseload table is empty")')
+    with pytest.raises(RuntimeError, match="sampleborough_staffing_gap") as err:
+        report.run_report(SAMPLE, out, notebook_dir=notebooks)
+    assert "was not changed" in str(err.value)
+    assert (previous / "index.html").read_text() == "last good pack"
+    failed = list((out / "failed").glob("2026-27Q2-*"))
+    assert len(failed) == 1
+    kept = nbformat.read(failed[0] / "notebooks" / "sampleborough_staffing_gap.ipynb", 4)
+    errors = [o for c in kept.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors and "caseload table is empty" in errors[0]["evalue"]
+    assert "FAILED" in (failed[0] / "run.log").read_text()
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_cell_timeout_fails_the_run(tmp_path):
+    notebooks = _broken_notebooks(tmp_path, "import time\ntime.sleep(60)")
+    with pytest.raises(RuntimeError, match="failed"):
+        report.run_report(SAMPLE, tmp_path / "out", notebook_dir=notebooks, execution_timeout=3)
+    assert not (tmp_path / "out" / "2026-27Q2").exists()
+
+
+def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
+    code = report.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
+    assert code == 1
+    assert "data folder not found" in capsys.readouterr().err
+    code = report.main(
+        ["report", "--data", str(SAMPLE), "--quarter", "2030/31 Q1", "--out", str(tmp_path)]
+    )
+    assert code == 1
+    assert "not a complete quarter in the data" in capsys.readouterr().err
