@@ -163,6 +163,48 @@ def repeat_rate(panel: pd.DataFrame) -> pd.DataFrame:
     return q.reset_index()
 
 
+def case_intensity(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
+    """Mean days open of cases closed in the 12 months to ``quarter``, against the 12 before.
+
+    A need-sensitive signal: longer cases suggest more complex need. Descriptive only: a case still
+    open is not counted until it closes, so a recent rise in long cases shows late.
+    """
+    require_records(panel, "Case intensity (days open)")
+    end = quarter.asfreq("M", how="end")
+    monthly = panel.set_index("month")[["cases_closed", "mean_days_open"]]
+    rows = []
+    for label, window in (
+        ("12 months to the quarter's end", monthly.loc[end - 11 : end]),
+        ("the 12 months before", monthly.loc[end - 23 : end - 12]),
+    ):
+        closed = window["cases_closed"].sum()
+        days = (window["cases_closed"] * window["mean_days_open"].fillna(0)).sum()
+        rows.append(
+            {
+                "period": label,
+                "cases_closed": closed,
+                "mean_days_open": days / closed if closed else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def service_volumes(referrals: pd.DataFrame, area: str, quarter: pd.Period) -> pd.DataFrame:
+    """Referrals by service (victim, perpetrator, children) in ``quarter`` and a year earlier.
+
+    The demand analysis uses victim-service referrals; this table keeps the other services in view
+    (perpetrator referrals are a partnership priority).
+    """
+    ref = referrals[referrals["area"] == area]
+    q = ref["referral_date"].dt.to_period(QUARTER_FREQ)
+    now = ref[q == quarter]["service"].value_counts()
+    before = ref[q == quarter - 4]["service"].value_counts()
+    out = pd.DataFrame({"count": now, "same_quarter_last_year": before}).fillna(0).astype("int64")
+    out["change_pct"] = 100 * (out["count"] / out["same_quarter_last_year"].replace(0, np.nan) - 1)
+    out.index.name = "service"
+    return out.reset_index()
+
+
 def campaigns_for(campaigns: pd.DataFrame, area: str) -> pd.DataFrame:
     """Campaigns that ran in ``area`` (blank area means every area), by start date."""
     if campaigns.empty:
@@ -173,12 +215,18 @@ def campaigns_for(campaigns: pd.DataFrame, area: str) -> pd.DataFrame:
 
 def _design(index: pd.PeriodIndex, campaigns: pd.DataFrame, quarterly: bool) -> pd.DataFrame:
     per_year = 4 if quarterly else 12
-    season = index.quarter if quarterly else index.month
     x = pd.DataFrame(index=index)
     x["const"] = 1.0
     x["trend"] = np.arange(len(index)) / per_year  # years since the first period
-    for s in sorted(set(season))[1:]:
-        x[f"season_{s}"] = (season == s).astype(float)
+    # Seasons are measured against the first of the financial year (April, or Q1).
+    if quarterly:
+        labels = pd.Index([f"Q{q}" for q in index.quarter])
+    else:
+        labels = pd.Index(index.strftime("%b"))
+    first = labels[list(index.quarter if quarterly else index.month).index(1 if quarterly else 4)]
+    for label in dict.fromkeys(labels):
+        if label != first:
+            x[f"season: {label}"] = (labels == label).astype(float)
     for _, c in campaigns.iterrows():
         start = c["start_date"].to_period(index.freqstr)
         x[f"step: {c['name']}"] = (index >= start).astype(float)
@@ -197,7 +245,9 @@ def step_change(
     looks first-time). Campaigns too close to either end of the series to estimate are skipped.
 
     Returns rows of (stream, kind, term, rate_ratio, ci_low, ci_high, p_value) and notes.
-    Terms: ``trend (per year)``, one ``step: <campaign>`` per campaign and ``all campaigns``.
+    Terms: ``trend (per year)``, one ``step: <campaign>`` per campaign, ``all campaigns`` (the
+    campaign steps together) and ``season: <month>`` against April (``season: Q2`` .. against Q1
+    for quarterly data).
     """
     spec = STREAMS[stream]
     notes: list[str] = []
@@ -231,7 +281,7 @@ def step_change(
             f"{spec.label}: {len(y)} periods are too few to fit a trend and seasonality."
         )
     fit = sm.GLM(y.to_numpy(float), x, family=sm.families.Poisson()).fit(scale="X2")
-    terms = ["trend", *[c for c in x.columns if c.startswith("step: ")]]
+    terms = ["trend", *[c for c in x.columns if c.startswith(("step: ", "season: "))]]
     rows = []
     for term in terms:
         est = fit.params[term]

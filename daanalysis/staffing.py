@@ -36,11 +36,15 @@ RAG = {"above band": "red", "within band": "green", "below band": "amber", "no d
 def caseload_per_fte(panel: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Open caseload at each month end per caseworker FTE in post, against the safe band.
 
-    Columns: month, quarter, open_caseload (cases), caseworker_fte (FTE), per_fte (cases per
-    FTE), safe_level, band_lower, band_upper, status, rag.
+    Columns: month, quarter, open_caseload (cases), caseworker_fte (FTE in post),
+    caseworker_fte_funded (FTE funded), vacant_fte (funded minus in post), per_fte (cases per FTE
+    in post), safe_level, band_lower, band_upper, status, rag.
     """
     require_records(panel, "Open caseload per FTE")
-    out = panel[["month", "quarter", "open_caseload", "caseworker_fte"]].copy()
+    out = panel[
+        ["month", "quarter", "open_caseload", "caseworker_fte", "caseworker_fte_funded"]
+    ].copy()
+    out["vacant_fte"] = (out["caseworker_fte_funded"] - out["caseworker_fte"]).clip(lower=0)
     out["per_fte"] = out["open_caseload"] / out["caseworker_fte"].where(out["caseworker_fte"] > 0)
     out["safe_level"] = config.safe_caseload_per_fte
     out["band_lower"] = config.safe_band_lower

@@ -92,7 +92,7 @@ def test_no_campaign_gives_trend_only_and_says_so():
     fits, _ = demand.fit_streams(
         panel, pd.DataFrame(columns=["name", "start_date", "area"]), streams=["self_referrals"]
     )
-    assert fits["term"].tolist() == ["trend (per year)"]
+    assert [t for t in fits["term"] if not t.startswith("season: ")] == ["trend (per year)"]
     vols = demand.volumes(panel, parse_quarter("2024/25 Q4"))
     table = demand.summary(fits, vols)
     assert table["consistent with"].item() == "no campaign to test against"
@@ -193,3 +193,46 @@ def test_aggregate_only_input_says_what_needs_records(tmp_path, sample_panel):
     assert step["ci_low"] > 1
     vols = demand.volumes(panel, parse_quarter("2026/27 Q2")).set_index("stream")
     assert vols.at["referrals", "count"] == q["referrals"].iloc[-1]
+
+
+def test_sample_christmas_and_summer_seasonality_is_recovered(sample_fits):
+    # Police crimes are the largest counts: their month-of-year ratios (against April) should
+    # bracket the planted Christmas/New Year and mid-summer peaks, and ordinary months sit at 1.
+    for month_number, name in [(1, "Jan"), (7, "Jul"), (8, "Aug"), (12, "Dec")]:
+        ratio = sample_fits.loc[("police_crimes", f"season: {name}")]
+        assert ratio["ci_low"] <= PLANTED["seasonality"][month_number] <= ratio["ci_high"], name
+        assert ratio["ci_low"] > 1, name
+    for name in ("May", "Jun", "Oct"):
+        ratio = sample_fits.loc[("police_crimes", f"season: {name}")]
+        assert ratio["ci_low"] <= 1 <= ratio["ci_high"], name
+
+
+def test_case_intensity_by_hand():
+    closed = [10.0] * 12 + [20.0] * 12 + [0.0] * 3
+    days = [90.0] * 12 + [120.0] * 12 + [np.nan] * 3
+    panel = _panel({"cases_closed": closed, "mean_days_open": days})
+    table = demand.case_intensity(panel, Q).set_index("period")
+    # 12 months to June 2025: Jul 2024-Mar 2025 (9 x 20 closed at 120 days) + 3 months with none.
+    assert table["cases_closed"].iloc[0] == 180
+    assert table["mean_days_open"].iloc[0] == pytest.approx(120)
+    # 12 months before: Jul 2023-Mar 2024 (9 x 10 at 90) and Apr-Jun 2024 (3 x 20 at 120).
+    assert table["mean_days_open"].iloc[1] == pytest.approx((90 * 90 + 60 * 120) / 150)
+
+
+def test_service_volumes_keep_perpetrator_and_children_in_view():
+    ref = pd.DataFrame(
+        {
+            "area": "A",
+            "referral_date": pd.to_datetime(
+                ["2025-04-02", "2025-05-02", "2025-05-03", "2024-04-10", "2024-06-01"]
+            ),
+            "service": ["victim", "perpetrator", "victim", "victim", "children"],
+        }
+    )
+    table = demand.service_volumes(ref, "A", Q).set_index("service")
+    assert table.loc["victim", "count"] == 2
+    assert table.loc["victim", "same_quarter_last_year"] == 1
+    assert table.loc["victim", "change_pct"] == pytest.approx(100)
+    assert table.loc["children", "count"] == 0
+    assert table.loc["perpetrator", "same_quarter_last_year"] == 0
+    assert np.isnan(table.loc["perpetrator", "change_pct"])

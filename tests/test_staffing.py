@@ -160,3 +160,18 @@ def test_sample_reproduces_the_minutes(sample_extract, sample_panel):
     kpi = st.response_kpi(sample_extract["referrals"], sample_extract.config)
     overall = kpi["within_kpi"].sum() / kpi["contacted"].sum()
     assert overall == pytest.approx(PLANTED["response_within_one_working_day"], abs=0.02)
+
+
+def test_vacancies_are_funded_minus_in_post():
+    panel = pd.DataFrame(
+        {
+            "month": pd.period_range("2024-04", periods=2, freq="M"),
+            "quarter": pd.Period("2025Q1", "Q-MAR"),
+            "open_caseload": [60.0, 60.0],
+            "caseworker_fte": [2.0, 2.0],
+            "caseworker_fte_funded": [2.5, 1.5],
+            "basis": "records",
+        }
+    )
+    cl = st.caseload_per_fte(panel, CONFIG)
+    assert cl["vacant_fte"].tolist() == [0.5, 0.0]  # over-establishment is not a negative vacancy
