@@ -29,6 +29,7 @@ import nbformat
 import pandas as pd
 
 from daanalysis.config import Config
+from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
 from daanalysis.panel import area_panel, build_panel
 from daanalysis.periods import QUARTER_FREQ, quarter_label, quarter_slug, resolve_quarter
@@ -96,9 +97,20 @@ def prepare(
     return Context(extract, panel, name, chosen, extract.config)
 
 
+COUNT_UNITS = {"referrals", "cases"}
+
+
 def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str) -> pd.DataFrame:
-    """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``)."""
+    """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``).
+
+    ``kpis.csv`` is published with the pack, so a count of people (unit ``referrals`` or
+    ``cases``) below the suppression threshold is replaced by the disclosure marker.
+    """
     frame = pd.DataFrame(rows)
+    small = frame["unit"].isin(COUNT_UNITS) & pd.to_numeric(
+        frame["value"], errors="coerce"
+    ).between(0, ctx.config.suppression_threshold, inclusive="neither")
+    frame["value"] = frame["value"].astype(object).where(~small, MARKER)
     frame.insert(0, "notebook", notebook)
     frame.insert(0, "quarter", quarter_slug(ctx.quarter))
     frame.insert(0, "area", ctx.area)
@@ -215,20 +227,34 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
                 meta.setdefault("alt", f"Chart: {section}")
 
 
-def write_index(folder: Path, pages: list[tuple[str, str]], heading: str, subtitle: str) -> None:
-    """``index.html`` listing every page of the pack."""
+def write_index(
+    folder: Path,
+    pages: list[tuple[str, str]],
+    heading: str,
+    subtitle: str,
+    kpis: pd.DataFrame | None = None,
+) -> None:
+    """``index.html``: every page of the pack and the headline figures with their RAG."""
     items = "\n".join(
         f'<li><a href="{html.escape(href)}">{html.escape(text)}</a></li>' for href, text in pages
     )
+    table = ""
+    if kpis is not None and len(kpis):
+        shown = kpis[["area", "kpi", "value", "unit", "rag"]].fillna("")
+        table = "<h2>Headline figures</h2>\n" + shown.to_html(index=False, border=0, escape=True)
     folder.joinpath("index.html").write_text(
         f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
-<style>body{{font-family:sans-serif;max-width:48em;margin:2em auto;line-height:1.5}}</style>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}}
+table{{border-collapse:collapse}}
+td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}
+</style>
 </head><body><h1>{html.escape(heading)}</h1><p>{html.escape(subtitle)}</p>
 <ul>
 {items}
 </ul>
-<p><a href="kpis.csv">Headline figures (kpis.csv)</a></p>
+{table}
+<p><a href="kpis.csv">Headline figures as CSV (kpis.csv)</a></p>
 </body></html>
 """,
         encoding="utf-8",
@@ -314,9 +340,8 @@ def run_report(
         kpis.to_csv(work / "kpis.csv", index=False)
         for f in kpi_files:
             f.unlink()
-        write_index(
-            work, pages, f"Domestic abuse quarterly pack: {quarter_label(chosen)}", subtitle
-        )
+        heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
+        write_index(work, pages, heading, subtitle, kpis)
         log.info("all notebooks succeeded")
     finally:
         log.removeHandler(handler)

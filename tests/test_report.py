@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import unquote
 
 import nbformat
 import pandas as pd
@@ -39,6 +40,7 @@ def test_pack_has_every_part(sample_report):
     index = (sample_report / "index.html").read_text()
     for page in ("sampleborough_demand_vs_reporting.html", "action_plan.html", "kpis.csv"):
         assert f'href="{page}"' in index
+    assert "Headline figures" in index and "Open cases per caseworker FTE" in index
     log = (sample_report / "run.log").read_text()
     assert "all notebooks succeeded" in log
     assert not list(sample_report.parent.glob(".tmp-*"))
@@ -53,6 +55,11 @@ def test_html_hides_code_and_carries_header(sample_report):
         assert "Generated " in text and "Synthetic sample (seed" in text, page.name
         assert "Contents" in text and 'href="#Sources"' in text, page.name
         assert 'alt="Chart: ' in text, page.name
+        # Every table-of-contents link lands on a heading.
+        contents = text.split("Contents", 1)[1].split("</ul>", 1)[0]
+        for anchor in re.findall(r'href="#([^"]+)"', contents):
+            # Browsers percent-decode a fragment before matching it to an id.
+            assert f'id="{unquote(anchor)}"' in text, (page.name, anchor)
 
 
 def test_no_client_identifier_reaches_any_report(sample_report):
@@ -75,6 +82,23 @@ def test_kpis_match_the_library(sample_report, sample_extract, sample_panel):
     assert float(by_kpi["Open cases per caseworker FTE"]) == round(row["per_fte"], 1)
     referrals = panel[panel["quarter"] == parse_quarter("2026/27 Q2")]["referrals"].sum()
     assert float(by_kpi["Referrals in quarter"]) == referrals
+
+
+def test_small_counts_in_kpis_are_suppressed(sample_extract, sample_panel):
+    ctx = report.Context(
+        sample_extract, sample_panel, "Tinyton", parse_quarter("2025/26 Q1"), sample_extract.config
+    )
+    frame = report.write_kpis(
+        [
+            {"kpi": "Referrals in quarter", "value": 3, "unit": "referrals"},
+            {"kpi": "Referrals, change", "value": 3.0, "unit": "%"},
+            {"kpi": "Referrals, rolling 12 months", "value": 0, "unit": "referrals"},
+        ],
+        "",
+        ctx,
+        "demand_vs_reporting",
+    )
+    assert frame["value"].tolist() == ["[c]", 3.0, 0]
 
 
 def test_several_areas_and_non_default_parameters(tmp_path):
