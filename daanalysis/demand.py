@@ -465,7 +465,11 @@ def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) ->
     """Headline figures for ``kpis.csv``."""
     v = vols.set_index("stream")
     rows = [
-        {"kpi": "Referrals in quarter", "value": v.at["referrals", "count"], "unit": "referrals"},
+        {
+            "kpi": "Referrals in quarter",
+            "value": int(v.at["referrals", "count"]),
+            "unit": "referrals",
+        },
         {
             "kpi": "Referrals, change on same quarter last year",
             "value": round(v.at["referrals", "change_pct"], 1),
@@ -473,7 +477,7 @@ def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) ->
         },
         {
             "kpi": "Referrals, rolling 12 months",
-            "value": v.at["referrals", "rolling_12m"],
+            "value": int(v.at["referrals", "rolling_12m"]),
             "unit": "referrals",
         },
     ]
