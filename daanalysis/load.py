@@ -98,43 +98,38 @@ def _add_reason(reasons: dict[int, list[str]], index: pd.Index, text: str) -> No
         reasons.setdefault(int(i), []).append(text)
 
 
+def _flag_unparsed(
+    raw: pd.Series, parsed: pd.Series, problem: str, reasons: dict[int, list[str]]
+) -> None:
+    """A reason for every non-blank value that did not parse."""
+    for i in raw.index[raw.notna() & parsed.isna()]:
+        _add_reason(reasons, [i], f"{raw.name}: {raw.at[i]!r} {problem}")
+
+
 def _parse_columns(
     frame: pd.DataFrame, spec: TableSpec, reasons: dict[int, list[str]]
 ) -> pd.DataFrame:
     out = frame.copy()
     for col in spec.dates:
-        parsed = _parse_with_formats(frame[col], DATE_FORMATS)
-        bad = frame[col].notna() & parsed.isna()
-        for i in frame.index[bad]:
-            _add_reason(
-                reasons, [i], f"{col}: {frame.at[i, col]!r} is not a date; write it as dd/mm/yyyy"
-            )
-        out[col] = parsed
+        out[col] = _parse_with_formats(frame[col], DATE_FORMATS)
+        _flag_unparsed(frame[col], out[col], "is not a date; write it as dd/mm/yyyy", reasons)
     for col in spec.months:
         parsed = _parse_with_formats(frame[col], MONTH_FORMATS)
-        bad = frame[col].notna() & parsed.isna()
-        for i in frame.index[bad]:
-            _add_reason(
-                reasons, [i], f"{col}: {frame.at[i, col]!r} is not a month; write it as yyyy-mm"
-            )
+        _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons)
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:
         parsed = frame[col].map(_parse_period)
-        bad = frame[col].notna() & parsed.isna()
-        for i in frame.index[bad]:
-            _add_reason(
-                reasons,
-                [i],
-                f"{col}: {frame.at[i, col]!r} is neither a month (yyyy-mm) nor a financial "
-                "quarter (2024/25 Q1)",
-            )
+        _flag_unparsed(
+            frame[col],
+            parsed,
+            "is neither a month (yyyy-mm) nor a financial quarter (2024/25 Q1)",
+            reasons,
+        )
         out[col] = parsed.astype(object)
     for col in spec.numbers:
         text = frame[col].astype("str").str.replace(",", "", regex=False)
         parsed = pd.to_numeric(text.where(frame[col].notna()), errors="coerce")
-        bad = frame[col].notna() & parsed.isna()
-        for i in frame.index[bad]:
-            _add_reason(reasons, [i], f"{col}: {frame.at[i, col]!r} is not a number")
+        _flag_unparsed(frame[col], parsed, "is not a number", reasons)
         out[col] = parsed.astype("float64")
     return out
 

@@ -118,11 +118,7 @@ def rate_ratio_chart(fits: pd.DataFrame):
     return fig
 
 
-def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
-    """Open cases per caseworker FTE at each month end against the safe band."""
-    data = caseload.dropna(subset=["per_fte"]).tail(months)
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    x = _months(data["month"])
+def _safe_band(ax, config: Config, level: bool = True) -> None:
     ax.axhspan(
         config.safe_band_lower,
         config.safe_band_upper,
@@ -130,12 +126,21 @@ def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
         alpha=0.15,
         label=f"Safe band {config.safe_band_lower:.0f}-{config.safe_band_upper:.0f}",
     )
-    ax.axhline(
-        config.safe_caseload_per_fte,
-        color="#2e8b57",
-        linewidth=1,
-        label=f"Safe level {config.safe_caseload_per_fte:.0f}",
-    )
+    if level:
+        ax.axhline(
+            config.safe_caseload_per_fte,
+            color="#2e8b57",
+            linewidth=1,
+            label=f"Safe level {config.safe_caseload_per_fte:.0f}",
+        )
+
+
+def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
+    """Open cases per caseworker FTE at each month end against the safe band."""
+    data = caseload.dropna(subset=["per_fte"]).tail(months)
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    x = _months(data["month"])
+    _safe_band(ax, config)
     ax.plot(
         x,
         data["per_fte"],
@@ -155,13 +160,7 @@ def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
 def projection_chart(projections: dict[str, pd.DataFrame], config: Config):
     """Projected caseload per FTE under each staffing scenario, against the safe band."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.axhspan(
-        config.safe_band_lower,
-        config.safe_band_upper,
-        color="#2e8b57",
-        alpha=0.15,
-        label="Safe band",
-    )
+    _safe_band(ax, config, level=False)
     for name, proj in projections.items():
         labels = [quarter_label(q, with_months=False) for q in proj["quarter"]]
         ax.plot(labels, proj["per_fte"], marker="o", markersize=3, label=name)

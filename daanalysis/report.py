@@ -297,7 +297,8 @@ def run_report(
     notebook_dir: Path = NOTEBOOK_DIR,
 ) -> Path:
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if a notebook fails."""
-    data_dir, out = Path(data_dir), Path(out)
+    # Absolute paths: the notebooks run with the notebook folder as their working directory.
+    data_dir, out = Path(data_dir).resolve(), Path(out).resolve()
     chosen, jobs, extract = plan_jobs(data_dir, quarter, areas or [], today)
     final = out / quarter_slug(chosen)
     out.mkdir(parents=True, exist_ok=True)

@@ -124,6 +124,28 @@ def _choice(rng: np.random.Generator, options: dict[str, float], n: int) -> np.n
     return rng.choice(list(options), p=list(options.values()), size=n)
 
 
+def _referrals(
+    rng: np.random.Generator,
+    month: pd.Period,
+    clients: np.ndarray,
+    risk: dict[str, float],
+    sources: dict[str, float],
+    service: str = "Victim",
+    dates: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Referrals of ``clients`` in ``month``: dates (random unless given), risk and source."""
+    n = len(clients)
+    return pd.DataFrame(
+        {
+            "client": clients,
+            "date": _dates_in_month(rng, month, n) if dates is None else dates,
+            "risk": _choice(rng, risk, n),
+            "source": _choice(rng, sources, n),
+            "service": service,
+        }
+    )
+
+
 def generate_referrals(
     rng: np.random.Generator, rates: pd.DataFrame, area: str, id_offset: int = 0
 ) -> pd.DataFrame:
@@ -136,7 +158,7 @@ def generate_referrals(
         dtype="datetime64[D]",
     )
     rows: list[pd.DataFrame] = []
-    history: list[tuple[np.ndarray, np.ndarray]] = []  # (client ids, dates) per month
+    history: list[np.ndarray] = []  # victim-service client ids referred, per month
     next_client = 1
     for month, rate in rates.iterrows():
         parts = []
@@ -147,23 +169,10 @@ def generate_referrals(
             n = rng.poisson(rate[segment])
             ids = np.arange(next_client, next_client + n)
             next_client += n
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "client": ids,
-                        "date": _dates_in_month(rng, month, n),
-                        "risk": _choice(rng, risk_p, n),
-                        "source": _choice(rng, sources, n),
-                        "service": "Victim",
-                    }
-                )
-            )
+            parts.append(_referrals(rng, month, ids, risk_p, sources))
         # Repeats: a client referred in the previous 11 months comes back.
         n = rng.poisson(rate["repeat"])
-        pool = [h for h in history[-11:]] or [
-            (parts[0]["client"].to_numpy(), parts[0]["date"].to_numpy())
-        ]
-        pool_ids = np.concatenate([p[0] for p in pool])
+        pool_ids = np.concatenate(history[-11:] or [parts[0]["client"].to_numpy()])
         if len(pool_ids) and n:
             clients = rng.choice(pool_ids, size=n)
             dates = _dates_in_month(rng, month, n)
@@ -176,14 +185,13 @@ def generate_referrals(
                     np.datetime64(month.end_time.date(), "D"),
                 )
             parts.append(
-                pd.DataFrame(
-                    {
-                        "client": clients,
-                        "date": dates,
-                        "risk": _choice(rng, {"High": 0.55, "Medium": 0.45}, n),
-                        "source": _choice(rng, {"Police": 0.6, "MARAC": 0.15, "Other": 0.25}, n),
-                        "service": "Victim",
-                    }
+                _referrals(
+                    rng,
+                    month,
+                    clients,
+                    {"High": 0.55, "Medium": 0.45},
+                    {"Police": 0.6, "MARAC": 0.15, "Other": 0.25},
+                    dates=dates,
                 )
             )
         for service, base in BASE_OTHER_SERVICES.items():
@@ -191,25 +199,17 @@ def generate_referrals(
             ids = np.arange(next_client, next_client + n)
             next_client += n
             parts.append(
-                pd.DataFrame(
-                    {
-                        "client": ids,
-                        "date": _dates_in_month(rng, month, n),
-                        "risk": _choice(rng, {"Standard": 0.5, "Medium": 0.5}, n),
-                        "source": _choice(
-                            rng, {"Children's Services": 0.6, "Self referral": 0.4}, n
-                        ),
-                        "service": service.title(),
-                    }
+                _referrals(
+                    rng,
+                    month,
+                    ids,
+                    {"Standard": 0.5, "Medium": 0.5},
+                    {"Children's Services": 0.6, "Self referral": 0.4},
+                    service=service.title(),
                 )
             )
         month_rows = pd.concat(parts, ignore_index=True)
-        history.append(
-            (
-                month_rows.loc[month_rows["service"] == "Victim", "client"].to_numpy(),
-                month_rows.loc[month_rows["service"] == "Victim", "date"].to_numpy(),
-            )
-        )
+        history.append(month_rows.loc[month_rows["service"] == "Victim", "client"].to_numpy())
         rows.append(month_rows)
     ref = pd.concat(rows, ignore_index=True)
     # A client referred twice on one day would look like a double entry: keep one.

@@ -160,6 +160,16 @@ def test_cell_timeout_fails_the_run(tmp_path):
     assert not (tmp_path / "out" / "2026-27Q2").exists()
 
 
+def test_command_line_with_relative_paths(tmp_path, monkeypatch, capsys):
+    # As the README runs it: from the project folder, with relative --data and --out.
+    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
+    monkeypatch.chdir(tmp_path)
+    code = report.main(["report", "--data", "data/sample", "--out", "outputs", "--workers", "1"])
+    assert code == 0, capsys.readouterr().err
+    assert "Report written to" in capsys.readouterr().out
+    assert (tmp_path / "outputs" / "2026-27Q2" / "kpis.csv").exists()
+
+
 def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
     code = report.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert code == 1
