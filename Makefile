@@ -22,7 +22,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 install: $(VENV)/.installed
 
 report: install
-	$(BIN)/daanalysis report --quarter $(QUARTER) --data $(DATA) --out $(OUT)
+	$(BIN)/daanalysis report --quarter "$(QUARTER)" --data "$(DATA)" --out "$(OUT)"
 
 test: install
 	$(BIN)/ruff check .
