@@ -200,3 +200,18 @@ def rag_chart(counts: pd.DataFrame):
     ax.legend(fontsize=8, title=None, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def table(frame: pd.DataFrame, precision: int = 1, formats: dict | None = None):
+    """A table in the house style: no index, text left-aligned, numbers to ``precision``.
+
+    Missing values show as ``-``; the disclosure marker ``[c]`` passes through unchanged.
+    """
+    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    frame = frame.reset_index(drop=True)  # the index is hidden; Styler needs it unique
+    styler = frame.style.hide(axis="index").format(precision=precision, na_rep="-")
+    if formats:
+        styler = styler.format(formats, na_rep="-")
+    return styler.set_properties(subset=text, **{"text-align": "left"}).set_table_styles(
+        [{"selector": "th", "props": [("text-align", "left")]}]
+    )
