@@ -20,6 +20,7 @@ import logging
 import re
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -156,6 +157,36 @@ def ensure_kernel(name: str = KERNEL_NAME) -> None:
         log.info("registered Jupyter kernel %r in %s", name, sys.prefix)
 
 
+def _ipc_kernel_manager():
+    """A kernel manager whose kernel talks over local IPC sockets instead of loopback TCP.
+
+    Data about victims then never crosses even the loopback network in plain text (ipykernel
+    warns that TCP without CurveZMQ keys is unencrypted).
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class IPCKernelManager(AsyncKernelManager):
+        @default("transport")
+        def _default_transport(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _default_ip(self) -> str:
+            # A private folder per kernel: concurrent kernels must not share socket names, and
+            # no other user can open these sockets.
+            return str(Path(tempfile.mkdtemp(prefix="daanalysis-kernel-")) / "kernel")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
+
+    return IPCKernelManager
+
+
 def run_notebook(
     source: Path,
     target: Path,
@@ -179,6 +210,7 @@ def run_notebook(
         execution_timeout=execution_timeout,
         progress_bar=False,
         cwd=str(source.parent),
+        kernel_manager_class=_ipc_kernel_manager(),
     )
 
 

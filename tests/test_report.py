@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
+from pathlib import Path
 from urllib.parse import unquote
 
 import nbformat
@@ -44,6 +46,8 @@ def test_pack_has_every_part(sample_report):
     log = (sample_report / "run.log").read_text()
     assert "all notebooks succeeded" in log
     assert not list(sample_report.parent.glob(".tmp-*"))
+    # Kernels ran over private IPC sockets, removed with the kernel.
+    assert not list(Path(tempfile.gettempdir()).glob("daanalysis-kernel-*"))
 
 
 def test_html_hides_code_and_carries_header(sample_report):
