@@ -32,6 +32,7 @@ sample: install
 	$(BIN)/python -m daanalysis.sample --out data/sample
 
 bench: install
+	$(BIN)/python benchmarks/bench_caseload.py
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:

@@ -15,7 +15,9 @@ from tests.conftest import ROOT
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    wanted = set(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted |= set(extra)
     env = (ROOT / "environment.yml").read_text().split("dependencies:", 1)[1]
     items = [m.group(1).strip() for m in re.finditer(r"^\s*-\s+(.+)$", env, re.MULTILINE)]
     listed = {s for s in items if not s.startswith(("python", "pip", "-e "))}
