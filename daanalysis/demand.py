@@ -47,6 +47,7 @@ STREAMS: dict[str, Stream] = {
 CONFIDENCE = [s.column for s in STREAMS.values() if s.kind == "confidence"]
 NEED = [s.column for s in STREAMS.values() if s.kind == "need"]
 MIN_MONTHS_AFTER_CAMPAIGN = 6
+MIN_MODEL_COUNT = 50  # in the whole series: below this a trend and 11 seasonal terms overfit
 MIN_MONTHS_BEFORE_CAMPAIGN = 12
 
 
@@ -310,22 +311,42 @@ def step_change(
 def fit_streams(
     panel: pd.DataFrame, campaigns: pd.DataFrame, streams: list[str] | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
-    """:func:`step_change` for every confidence and need stream the panel has."""
+    """:func:`step_change` for every confidence and need stream the panel has.
+
+    A stream that is absent, or too small to model (fewer than ``MIN_MODEL_COUNT`` in all), is
+    left out with a note rather than given a misleading fit.
+    """
     streams = streams or [*CONFIDENCE, *NEED]
     fits, notes = [], []
     for stream in streams:
+        label = STREAMS[stream].label
         if stream not in panel or panel[stream].isna().all():
             reason = (
                 "needs record-level referrals"
                 if stream in RECORDS_ONLY or STREAMS[stream].linked
                 else "not in the data"
             )
-            notes.append(f"{STREAMS[stream].label}: {reason}.")
+            notes.append(f"{label}: {reason}.")
+            continue
+        if panel[stream].sum() < MIN_MODEL_COUNT:
+            notes.append(f"{label}: too few ({panel[stream].sum():.0f} in all) to model.")
             continue
         fit, fit_notes = step_change(panel, stream, campaigns)
         fits.append(fit)
         notes += fit_notes
-    return pd.concat(fits, ignore_index=True), sorted(set(notes))
+    columns = [
+        "stream",
+        "indicator",
+        "kind",
+        "term",
+        "p_value",
+        "rate_ratio",
+        "ci_low",
+        "ci_high",
+        "periods",
+        "dispersion",
+    ]
+    return pd.concat([pd.DataFrame(columns=columns), *fits], ignore_index=True), sorted(set(notes))
 
 
 def _confidence_word(p: float) -> str:
@@ -338,6 +359,18 @@ def _confidence_word(p: float) -> str:
 
 def _fmt_rr(row: pd.Series) -> str:
     return f"{row['rate_ratio']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+
+
+SUMMARY_COLUMNS = [
+    "indicator",
+    "stream type",
+    "direction",
+    "change on last year (%)",
+    "campaign step, rate ratio (95% CI)",
+    "trend per year, rate ratio (95% CI)",
+    "consistent with",
+    "confidence",
+]
 
 
 def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
@@ -394,7 +427,7 @@ def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
                 "confidence": conf,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def headline(vols: pd.DataFrame, summary_table: pd.DataFrame, quarter: pd.Period) -> str:
@@ -405,14 +438,13 @@ def headline(vols: pd.DataFrame, summary_table: pd.DataFrame, quarter: pd.Period
         f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals, "
         f"{abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
     )
-    s = summary_table.set_index("stream type")
     conf = summary_table[summary_table["stream type"] == "confidence"]
     need = summary_table[summary_table["stream type"] == "need"]
     reporting = conf["consistent with"].str.startswith("more people").sum()
     need_rise = need["consistent with"].str.startswith("an underlying rise").sum()
     need_step = need["consistent with"].str.startswith("campaigns may").sum()
-    if len(s) == 0:
-        return opening
+    if summary_table.empty:
+        return opening + " No stream had enough referrals to model."
     parts = [opening]
     if reporting:
         parts.append(

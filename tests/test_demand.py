@@ -236,3 +236,19 @@ def test_service_volumes_keep_perpetrator_and_children_in_view():
     assert table.loc["children", "count"] == 0
     assert table.loc["perpetrator", "same_quarter_last_year"] == 0
     assert np.isnan(table.loc["perpetrator", "change_pct"])
+
+
+def test_tiny_streams_are_not_modelled():
+    panel = _panel({"self_referrals": [1.0, 0.0] * 24, "high_risk": [0.0] * 48}, start="2021-04")
+    fits, notes = demand.fit_streams(
+        panel, pd.DataFrame(columns=["name", "start_date", "area"]), ["self_referrals", "high_risk"]
+    )
+    assert fits.empty
+    assert "Self-referrals: too few (24 in all) to model." in notes
+    assert "High risk (DASH): too few (0 in all) to model." in notes
+    vols = demand.volumes(panel.assign(referrals=1.0), parse_quarter("2024/25 Q4"))
+    table = demand.summary(fits, vols)
+    assert table.empty
+    assert demand.headline(vols, table, parse_quarter("2024/25 Q4")).endswith(
+        "No stream had enough referrals to model."
+    )
