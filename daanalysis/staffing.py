@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
-from daanalysis.panel import require_records
+from daanalysis.panel import NeedsRecordLevelData, require_records
 from daanalysis.periods import QUARTER_FREQ, quarter_label
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -36,11 +36,18 @@ RAG = {"above band": "red", "within band": "green", "below band": "amber", "no d
 def caseload_per_fte(panel: pd.DataFrame, config: Config) -> pd.DataFrame:
     """Open caseload at each month end per caseworker FTE in post, against the safe band.
 
+    From records every month end has a caseload; from aggregate returns only the period ends
+    that report ``open_cases_end`` do.
+
     Columns: month, quarter, open_caseload (cases), caseworker_fte (FTE in post),
     caseworker_fte_funded (FTE funded), vacant_fte (funded minus in post), per_fte (cases per FTE
     in post), safe_level, band_lower, band_upper, status, rag.
     """
-    require_records(panel, "Open caseload per FTE")
+    if panel["open_caseload"].isna().all():
+        raise NeedsRecordLevelData(
+            "Open caseload per FTE needs record-level referrals (open and closed dates), or "
+            "open_cases_end in the aggregate returns."
+        )
     out = panel[
         ["month", "quarter", "open_caseload", "caseworker_fte", "caseworker_fte_funded"]
     ].copy()

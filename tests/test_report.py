@@ -183,3 +183,29 @@ def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
     )
     assert code == 1
     assert "not a complete quarter in the data" in capsys.readouterr().err
+
+
+def test_pack_from_aggregate_returns_only(tmp_path, sample_panel):
+    # A council that receives only quarterly returns from its commissioned service.
+    data = tmp_path / "returns-only"
+    data.mkdir()
+    for name in ("staffing", "police", "marac", "population", "campaigns", "config", "action_plan"):
+        shutil.copy(SAMPLE / f"{name}.csv", data / f"{name}.csv")
+    q = sample_panel.groupby("quarter").agg(
+        referrals=("referrals", "sum"),
+        self_referrals=("self_referrals", "sum"),
+        high_risk=("high_risk", "sum"),
+        standard_medium_risk=("standard_medium_risk", "sum"),
+        open_cases_end=("open_caseload", "last"),
+    )
+    q.index = [report.quarter_label(p, with_months=False) for p in q.index]
+    q.rename_axis("period").astype(int).to_csv(data / "returns.csv")
+    final = report.run_report(data, tmp_path / "out")
+    demand_page = (final / "sampleborough_demand_vs_reporting.html").read_text()
+    assert "Repeat referrals within 12 months: needs record-level referrals." in demand_page
+    staffing_page = (final / "sampleborough_staffing_gap.html").read_text()
+    assert "Response times need record-level referrals" in staffing_page
+    assert "Little" in staffing_page and "needs record-level referrals" in staffing_page
+    kpis = pd.read_csv(final / "kpis.csv").set_index("kpi")["value"]
+    # Open cases at the quarter end come from the return, so the staffing answer still stands.
+    assert float(kpis["Open cases per caseworker FTE"]) == pytest.approx(41.0, abs=0.1)
