@@ -141,10 +141,21 @@ def test_littles_law_on_a_steady_state():
     assert check["ratio"] == pytest.approx(1.0)
 
 
-def test_aggregate_panel_says_caseload_needs_records():
-    panel = pd.DataFrame({"basis": ["aggregates"], "month": [pd.Period("2024-04", "M")]})
-    with pytest.raises(NeedsRecordLevelData, match="Open caseload per FTE needs record-level"):
+def test_aggregate_panel_without_open_cases_says_what_is_needed():
+    panel = pd.DataFrame(
+        {
+            "basis": ["aggregates"],
+            "month": [pd.Period("2024-04", "M")],
+            "quarter": [pd.Period("2025Q1", "Q-MAR")],
+            "open_caseload": [float("nan")],
+            "caseworker_fte": [10.0],
+            "caseworker_fte_funded": [10.0],
+        }
+    )
+    with pytest.raises(NeedsRecordLevelData, match="or open_cases_end in the aggregate returns"):
         st.caseload_per_fte(panel, CONFIG)
+    with pytest.raises(NeedsRecordLevelData, match="Little's law check needs record-level"):
+        st.littles_law(panel)
 
 
 def test_sample_reproduces_the_minutes(sample_extract, sample_panel):
