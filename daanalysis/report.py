@@ -391,6 +391,7 @@ def _run_jobs(jobs, work, notebook_dir, workers, start_timeout, execution_timeou
     failures = []
 
     def one(job: Job) -> float:
+        log.info("%s: running", job.stem)
         started = time.perf_counter()
         params = {**job.parameters, "kpi_path": str(work / "notebooks" / f"{job.stem}.kpis.csv")}
         run_notebook(
