@@ -9,6 +9,7 @@ the ledger, so the referral still counts.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 from importlib import resources
 from pathlib import Path
@@ -21,7 +22,7 @@ MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
     """Raw label (lower case, trimmed) to canonical label for ``field``."""
     text = resources.files("daanalysis").joinpath("mappings", f"{field}.csv").read_text("utf-8")
-    tables = [pd.read_csv(pd.io.common.StringIO(text), dtype=str, keep_default_na=False)]
+    tables = [pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)]
     if mapping_dir is not None and (mapping_dir / f"{field}.csv").exists():
         tables.append(pd.read_csv(mapping_dir / f"{field}.csv", dtype=str, keep_default_na=False))
     mapping: dict[str, str] = {}

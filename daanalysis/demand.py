@@ -257,9 +257,7 @@ def step_change(
         data = data[data["month"] >= data["month"].min() + 12]
     quarterly = panel.get("returns_frequency", pd.Series(["monthly"])).eq("quarterly").any()
     if quarterly:
-        y = _quarter_sums(panel.assign(quarter=panel["month"].dt.asfreq(QUARTER_FREQ)), [stream])[
-            stream
-        ].dropna()
+        y = _quarter_sums(panel, [stream])[stream].dropna()
     else:
         y = data.set_index("month")[stream]
     index = pd.PeriodIndex(y.index)

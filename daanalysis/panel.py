@@ -146,7 +146,6 @@ def _spread_periods(frame: pd.DataFrame, columns: list[str], snapshot: tuple[str
 
 def panel_from_returns(returns: pd.DataFrame) -> pd.DataFrame:
     """Monthly referral streams per area from aggregate returns (months or quarters)."""
-    columns = [c for c in REFERRAL_COLUMNS if c in returns.columns or c == "open_caseload"]
     source = returns.rename(columns={"open_cases_end": "open_caseload"})
     columns = [c for c in REFERRAL_COLUMNS if c in source.columns]
     panel = _spread_periods(source, columns, snapshot=("open_caseload",))

@@ -95,29 +95,10 @@ def quarter_slug(period: pd.Period) -> str:
     return f"{start}-{str(start + 1)[-2:]}Q{period.quarter}"
 
 
-def to_month(dates: pd.Series) -> pd.Series:
-    """Calendar month (``Period[M]``) of each date."""
-    return pd.to_datetime(dates).dt.to_period(MONTH_FREQ)
-
-
-def month_to_quarter(months: pd.Series | pd.PeriodIndex) -> pd.Series | pd.PeriodIndex:
-    """Financial quarter containing each month."""
-    return (
-        months.asfreq(QUARTER_FREQ)
-        if isinstance(months, pd.PeriodIndex)
-        else months.dt.asfreq(QUARTER_FREQ)
-    )
-
-
 def quarter_months(period: pd.Period) -> pd.PeriodIndex:
     """The three months of a financial quarter."""
     period = period.asfreq(QUARTER_FREQ)
     return pd.period_range(period.start_time, period.end_time, freq=MONTH_FREQ)
-
-
-def fy_month_of_year(months: pd.PeriodIndex) -> pd.Index:
-    """Calendar month number (1-12) of each month; used for seasonality terms."""
-    return pd.Index(months.month, name="month_of_year")
 
 
 def resolve_quarter(

@@ -33,7 +33,7 @@ from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
 from daanalysis.panel import area_panel, build_panel
-from daanalysis.periods import QUARTER_FREQ, quarter_label, quarter_slug, resolve_quarter
+from daanalysis.periods import quarter_label, quarter_slug, resolve_quarter
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "daanalysis"
@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["Context", "main", "prepare", "run_report", "write_kpis", "QUARTER_FREQ"]
+__all__ = ["Context", "main", "prepare", "run_report", "write_kpis"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
 import pandera.pandas as pa
 
 # Explicit formats only: pandas' inference would read 03/04/2024 as 4 March.
@@ -235,8 +234,3 @@ TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (REFERRALS, STAFFING, POLICE, MARAC, POPULATION, CAMPAIGNS, ACTION_PLAN, RETURNS)
 }
-
-
-def empty_frame(spec: TableSpec) -> pd.DataFrame:
-    """An empty table with the spec's columns (for optional tables that are absent)."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in spec.columns})

@@ -229,11 +229,6 @@ def response_kpi(
     return out.reset_index()
 
 
-def response_kpi_from_panel(panel: pd.DataFrame) -> None:
-    """Response times need record-level first-contact dates; say so for aggregate data."""
-    require_records(panel, "The response-time KPI")
-
-
 def months_of_growth_to_breach(per_fte_now: float, annual_growth: float, config: Config) -> float:
     """Months until caseload per FTE passes the band's upper limit at ``annual_growth``."""
     if per_fte_now > config.safe_band_upper:
