@@ -179,7 +179,7 @@ def read_table(path: Path, spec: TableSpec, config: Config) -> tuple[pd.DataFram
             f"(all missing: {', '.join(missing)}; found: {', '.join(raw.columns)}). "
             f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
         )
-    for col, _ in spec.optional.items():
+    for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" else pd.NA
     if "area" in spec.columns and spec.name != "campaigns":
@@ -211,12 +211,12 @@ def read_table(path: Path, spec: TableSpec, config: Config) -> tuple[pd.DataFram
     )
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = ["; ".join(reasons[i]) for i in excluded]
+    # Three or more bad rows: one or two slips in a tiny file are listed, not fatal.
     if len(raw) and len(excluded) / len(raw) > config.max_excluded_share and len(excluded) > 2:
         first = excluded[0]
         raise DataContractError(
             f"{path}: {len(excluded)} of {len(raw)} rows ({len(excluded) / len(raw):.0%}) break "
-            "the "
-            f"data contract, more than the {config.max_excluded_share:.0%} allowed. First: row "
+            f"the data contract, more than the {config.max_excluded_share:.0%} allowed. First: row "
             f"{first + 2}: {reasons[first][0]}. Check the export settings (date format dd/mm/yyyy, "
             f"one header row) against {CONTRACT_DOC}."
         )

@@ -317,6 +317,10 @@ def plan_jobs(
     return chosen, jobs, extract
 
 
+class PackFailed(RuntimeError):
+    """One or more notebooks of the pack failed."""
+
+
 def run_report(
     data_dir: str | Path,
     out: str | Path,
@@ -350,13 +354,9 @@ def run_report(
         log.info("report for %s from %s: %d notebooks", quarter_label(chosen), data_dir, len(jobs))
         failures = _run_jobs(jobs, work, notebook_dir, workers, start_timeout, execution_timeout)
         if failures:
-            kept = out / "failed" / f"{quarter_slug(chosen)}-{stamp}"
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(work), str(kept))
-            names = ", ".join(f"{j.stem} ({err})" for j, err in failures)
-            raise RuntimeError(
-                f"{len(failures)} notebook(s) failed: {names}. Executed notebooks and run.log kept "
-                f"in {kept}; {final} was not changed."
+            raise PackFailed(
+                f"{len(failures)} notebook(s) failed: "
+                + ", ".join(f"{j.stem} ({err})" for j, err in failures)
             )
         pages = []
         for job in jobs:
@@ -376,6 +376,17 @@ def run_report(
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis)
         log.info("all notebooks succeeded")
+    except Exception as err:
+        # Whatever broke (a notebook, the export, a full disk), keep the evidence and leave last
+        # quarter's pack alone.
+        log.error("run failed: %s", err)
+        kept = out / "failed" / f"{quarter_slug(chosen)}-{stamp}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(work), str(kept))
+        reason = str(err) if isinstance(err, PackFailed) else f"{type(err).__name__}: {err}"
+        raise RuntimeError(
+            f"{reason}. Executed notebooks and run.log kept in {kept}; {final} was not changed."
+        ) from err
     finally:
         log.removeHandler(handler)
         handler.close()

@@ -157,6 +157,22 @@ def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys):
     assert not list(out.glob(".tmp-*"))
 
 
+def test_export_failure_also_keeps_last_quarter(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    (out / "2026-27Q2").mkdir(parents=True)
+    (out / "2026-27Q2" / "index.html").write_text("last good pack")
+
+    def broken_export(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(report, "export_html", broken_export)
+    with pytest.raises(RuntimeError, match="OSError: No space left on device"):
+        report.run_report(SAMPLE, out)
+    assert (out / "2026-27Q2" / "index.html").read_text() == "last good pack"
+    assert len(list((out / "failed").glob("2026-27Q2-*"))) == 1
+    assert not list(out.glob(".tmp-*"))
+
+
 def test_cell_timeout_fails_the_run(tmp_path):
     notebooks = _broken_notebooks(tmp_path, "import time\ntime.sleep(60)")
     with pytest.raises(RuntimeError, match="failed"):
