@@ -491,6 +491,53 @@ def source_breakdown(
     return table.astype("int64")
 
 
+DEMOGRAPHICS = ("gender", "age_band", "ethnicity", "disability")
+
+
+def demographics(
+    referrals: pd.DataFrame,
+    area: str,
+    quarter: pd.Period,
+    field: str,
+    services: tuple[str, ...] = ("victim",),
+) -> pd.DataFrame:
+    """Referrals by ``field`` (gender, age band, ethnicity, disability) in the 12 months to the
+    end of ``quarter`` and the 12 months before, with each group's share, and a total row.
+
+    For the action plan's aim of reaching under-represented groups. Publish it through
+    :func:`daanalysis.disclosure.suppress` with ``totals="row"``; blank values are
+    ``not recorded``.
+    """
+    ref = referrals[(referrals["area"] == area) & referrals["service"].isin(services)]
+    month = ref["referral_date"].dt.to_period("M")
+    end = quarter.asfreq("M", how="end")
+    values = ref[field].fillna("not recorded").astype("str")
+    table = (
+        pd.DataFrame(
+            {
+                "previous 12 months": values[
+                    (month > end - 24) & (month <= end - 12)
+                ].value_counts(),
+                "last 12 months": values[(month > end - 12) & (month <= end)].value_counts(),
+            }
+        )
+        .fillna(0)
+        .astype("int64")
+    )
+    # Age bands read in their own order; other groups largest first.
+    table = (
+        table.sort_index()
+        if field == "age_band"
+        else table.sort_values("last 12 months", ascending=False)
+    )
+    table.loc["total"] = table.sum()
+    table["share last 12 months (%)"] = (
+        100 * table["last 12 months"] / table.at["total", "last 12 months"]
+    )
+    table.index.name = field.replace("_", " ")
+    return table.reset_index()
+
+
 def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) -> list[dict]:
     """Headline figures for ``kpis.csv``."""
     v = vols.set_index("stream")

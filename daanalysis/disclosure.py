@@ -20,15 +20,18 @@ def primary_mask(counts: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return (counts > 0) & (counts < threshold)
 
 
-def secondary_mask(counts: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
-    """Extend ``mask`` so that no row or column has exactly one suppressed cell."""
+def secondary_mask(
+    counts: pd.DataFrame, mask: pd.DataFrame, axes: tuple[int, ...] = (1, 0)
+) -> pd.DataFrame:
+    """Extend ``mask`` so that no row (axis 1) or column (axis 0) that sums to a published total
+    has exactly one suppressed cell."""
     mask = mask.copy()
     values = counts.to_numpy(dtype=float)
     m = mask.to_numpy(copy=True)
     changed = True
     while changed:
         changed = False
-        for axis in (1, 0):
+        for axis in axes:
             lines = m if axis == 1 else m.T
             vals = values if axis == 1 else values.T
             for i in range(lines.shape[0]):
@@ -45,20 +48,23 @@ def suppress(
     count_columns: list[str],
     threshold: float = 5,
     rate_columns: dict[str, str | list[str]] | None = None,
-    totals: bool = False,
+    totals: bool | str = False,
     marker: str = MARKER,
 ) -> pd.DataFrame:
     """A publishable copy of ``table`` with small counts replaced by ``marker``.
 
     ``count_columns`` hold counts; with ``totals=True`` the last of them is the row total and
     the table's last row is the column total, and secondary suppression is applied to the cells
-    inside them (a suppressed total needs no partner). ``rate_columns`` maps a derived column to
-    the count (or counts) it was computed from. The result has object columns where anything was
-    suppressed; other values are unchanged.
+    inside them (a suppressed total needs no partner). With ``totals="row"`` only the last row
+    is a total (each column is, say, a different year), so protection runs down the columns.
+    ``rate_columns`` maps a derived column to the count (or counts) it was computed from. The
+    result has object columns where anything was suppressed; other values are unchanged.
     """
     counts = table[count_columns].astype(float)
     mask = primary_mask(counts, threshold)
-    if totals:
+    if totals == "row":
+        mask.iloc[:-1] = secondary_mask(counts.iloc[:-1], mask.iloc[:-1], axes=(0,)).to_numpy()
+    elif totals:
         inner = counts.iloc[:-1, :-1]
         mask.iloc[:-1, :-1] = secondary_mask(inner, mask.iloc[:-1, :-1]).to_numpy()
     out = table.copy()

@@ -252,3 +252,24 @@ def test_tiny_streams_are_not_modelled():
     assert demand.headline(vols, table, parse_quarter("2024/25 Q4")).endswith(
         "No stream had enough referrals to model."
     )
+
+
+def test_demographics_by_hand():
+    ref = pd.DataFrame(
+        {
+            "area": "A",
+            "service": "victim",
+            "referral_date": pd.to_datetime(
+                ["2025-06-30", "2024-07-01", "2025-01-15", "2024-06-30", "2023-07-01", "2023-06-30"]
+            ),
+            "gender": ["female", "female", None, "male", "female", "female"],
+        }
+    )
+    table = demand.demographics(ref, "A", Q, "gender").set_index("gender")
+    # Last 12 months: Jul 2024 to Jun 2025. Previous: Jul 2023 to Jun 2024 (Jun 2023 is out).
+    assert table.loc["female", "last 12 months"] == 2
+    assert table.loc["not recorded", "last 12 months"] == 1
+    assert table.loc["male", "previous 12 months"] == 1
+    assert table.loc["female", "previous 12 months"] == 1
+    assert table.loc["total", "last 12 months"] == 3
+    assert table.loc["female", "share last 12 months (%)"] == pytest.approx(200 / 3)

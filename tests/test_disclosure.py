@@ -41,3 +41,19 @@ def test_nothing_small_nothing_changed():
     table = pd.DataFrame({"n": [10, 20]})
     out = suppress(table, ["n"], threshold=5)
     pd.testing.assert_frame_equal(out, table)
+
+
+def test_total_row_only_protects_down_the_columns():
+    # Two years side by side with a total row: a lone small cell in a year could be recovered
+    # from that year's total, so the next smallest cell of the same year goes too. Rows are not
+    # summed, so nothing is forced along them.
+    table = pd.DataFrame(
+        {
+            "group": ["a", "b", "c", "total"],
+            "year 1": [3, 40, 12, 55],
+            "year 2": [30, 41, 50, 121],
+        }
+    )
+    out = suppress(table, ["year 1", "year 2"], threshold=5, totals="row")
+    assert out["year 1"].tolist() == [MARKER, 40, MARKER, 55]
+    assert out["year 2"].tolist() == [30, 41, 50, 121]
