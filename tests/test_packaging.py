@@ -51,6 +51,6 @@ def test_notebooks_are_committed_clean(path: Path):
 
 def test_readme_has_the_two_commands():
     readme = (ROOT / "README.md").read_text()
-    assert "make report" in readme and "make test" in readme
+    assert "python3 tasks.py report" in readme and "python3 tasks.py test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "make test" in ci
+    assert "python3 tasks.py test" in ci

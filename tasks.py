@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Set-up and the project's tasks with nothing but Python 3.11+ and pip (Windows too).
+
+    python3 tasks.py report [daanalysis report options]   # the quarterly pack from data/sample
+    python3 tasks.py test [pytest options]                # ruff, unit tests, nbval
+    python3 tasks.py sample                               # rewrite data/sample from its generator
+    python3 tasks.py bench                                # benchmarks, as ratios
+
+The first call creates ``.venv``, installs the project with its dev tools and registers the
+``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+SCRIPTS = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def tool(name: str) -> str:
+    return str(SCRIPTS / (f"{name}.exe" if os.name == "nt" else name))
+
+
+def run(*args: str) -> None:
+    print("+", " ".join(args), flush=True)
+    subprocess.run(args, cwd=ROOT, check=True)
+
+
+def ensure_environment() -> None:
+    """Create ``.venv`` and install the project into it when needed."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this script may be started by an older Python
+        sys.exit(f"daanalysis needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not Path(tool("python")).exists():
+        venv.create(VENV, with_pip=True)
+        run(tool("python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    stamp = VENV / ".installed"
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != wanted:
+        run(tool("python"), "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        run(
+            tool("python"),
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "daanalysis",
+            "--display-name",
+            "Python (daanalysis)",
+        )
+        stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in {"report", "test", "sample", "bench"}:
+        sys.exit(__doc__)
+    task, rest = argv[0], argv[1:]
+    ensure_environment()
+    try:
+        if task == "report":
+            run(tool("daanalysis"), "report", *rest)
+        elif task == "test":
+            run(tool("ruff"), "check", ".")
+            run(tool("python"), "-m", "pytest", *rest)
+        elif task == "sample":
+            run(tool("python"), "-m", "daanalysis.sample", "--out", "data/sample")
+        elif task == "bench":
+            run(tool("python"), "benchmarks/bench_caseload.py")
+            run(tool("python"), "benchmarks/bench_report.py")
+    except subprocess.CalledProcessError as err:
+        sys.exit(err.returncode)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
