@@ -13,6 +13,8 @@ import warnings
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.figure import Figure
+from pandas.io.formats.style import Styler
 
 from daanalysis.config import Config
 from daanalysis.periods import quarter_label
@@ -58,7 +60,7 @@ def _campaign_lines(ax, campaigns: pd.DataFrame) -> None:
         )
 
 
-def streams_chart(panel: pd.DataFrame, streams: dict, campaigns: pd.DataFrame):
+def streams_chart(panel: pd.DataFrame, streams: dict, campaigns: pd.DataFrame) -> Figure:
     """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100."""
     long = []
     for col, spec in streams.items():
@@ -91,7 +93,7 @@ def streams_chart(panel: pd.DataFrame, streams: dict, campaigns: pd.DataFrame):
     return fig
 
 
-def rate_ratio_chart(fits: pd.DataFrame):
+def rate_ratio_chart(fits: pd.DataFrame) -> Figure:
     """Forest plot: the campaign step and the trend per year for each stream, with 95% CIs."""
     terms = fits[fits["term"].isin(["all campaigns", "trend (per year)"])].copy()
     terms["label"] = (
@@ -135,7 +137,7 @@ def _safe_band(ax, config: Config, level: bool = True) -> None:
         )
 
 
-def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
+def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36) -> Figure:
     """Open cases per caseworker FTE at each month end against the safe band."""
     data = caseload.dropna(subset=["per_fte"]).tail(months)
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -157,7 +159,7 @@ def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36):
     return fig
 
 
-def projection_chart(projections: dict[str, pd.DataFrame], config: Config):
+def projection_chart(projections: dict[str, pd.DataFrame], config: Config) -> Figure:
     """Projected caseload per FTE under each staffing scenario, against the safe band."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
     _safe_band(ax, config, level=False)
@@ -172,7 +174,7 @@ def projection_chart(projections: dict[str, pd.DataFrame], config: Config):
     return fig
 
 
-def response_chart(kpi: pd.DataFrame, quarters: int = 8):
+def response_chart(kpi: pd.DataFrame, quarters: int = 8) -> Figure:
     """Share first contacted within the KPI, by quarter, against the target."""
     data = kpi.tail(quarters)
     labels = [quarter_label(q, with_months=False) for q in data["quarter"]]
@@ -188,7 +190,7 @@ def response_chart(kpi: pd.DataFrame, quarters: int = 8):
     return fig
 
 
-def rag_chart(counts: pd.DataFrame):
+def rag_chart(counts: pd.DataFrame) -> Figure:
     """Actions by priority, stacked by RAG status (``counts``: priority x RAG)."""
     order = [c for c in RAG_COLOURS if c in counts.columns]
     fig, ax = plt.subplots(figsize=FIGSIZE)
@@ -202,7 +204,7 @@ def rag_chart(counts: pd.DataFrame):
     return fig
 
 
-def table(frame: pd.DataFrame, precision: int = 1, formats: dict | None = None):
+def table(frame: pd.DataFrame, precision: int = 1, formats: dict | None = None) -> Styler:
     """A table in the house style: no index, text left-aligned, numbers to ``precision``.
 
     Missing values show as ``-``; the disclosure marker ``[c]`` passes through unchanged.

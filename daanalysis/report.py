@@ -398,7 +398,15 @@ def run_report(
     return final
 
 
-def _run_jobs(jobs, work, notebook_dir, workers, start_timeout, execution_timeout):
+def _run_jobs(
+    jobs: list[Job],
+    work: Path,
+    notebook_dir: Path,
+    workers: int,
+    start_timeout: int,
+    execution_timeout: int,
+) -> list[tuple[Job, str]]:
+    """Run every job, two at a time by default; returns the failures with their last error line."""
     failures = []
 
     def one(job: Job) -> float:
