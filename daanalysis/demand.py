@@ -18,7 +18,13 @@ import pandas as pd
 import statsmodels.api as sm
 
 from daanalysis.config import Config
-from daanalysis.panel import RECORDS_ONLY, NeedsRecordLevelData, require_records
+from daanalysis.panel import (
+    RECORDS_ONLY,
+    NeedsRecordLevelData,
+    complete_months,
+    quarter_complete,
+    require_records,
+)
 from daanalysis.periods import QUARTER_FREQ, quarter_label
 
 
@@ -52,9 +58,8 @@ MIN_MONTHS_BEFORE_CAMPAIGN = 12
 
 
 def _quarter_sums(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    grouped = panel.groupby("quarter")
-    sums = grouped[columns].sum(min_count=1)
-    return sums[grouped.size() == 3]
+    sums = panel.groupby("quarter")[columns].sum(min_count=1)
+    return sums[quarter_complete(panel, ["quarter"])]
 
 
 def volumes(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
@@ -252,7 +257,8 @@ def step_change(
     """
     spec = STREAMS[stream]
     notes: list[str] = []
-    data = panel[["month", stream]].dropna()
+    # A partial last month would look like a fall in demand.
+    data = panel.loc[complete_months(panel), ["month", stream]].dropna()
     if spec.linked and (panel["basis"] == "records").all():
         data = data[data["month"] >= data["month"].min() + 12]
     quarterly = panel.get("returns_frequency", pd.Series(["monthly"])).eq("quarterly").any()

@@ -88,6 +88,14 @@ def panel_from_records(
     # The extract runs to its last referral of any service, so cases stay counted open after
     # the last referral of the services analysed.
     last_month = referrals.groupby("area")["referral_date"].max().dt.to_period(MONTH_FREQ)
+    # The last month is complete only if the extract holds a date (referral, contact or closure)
+    # on or after its last day; an extract taken mid-month has a partial last month.
+    last_seen = (
+        referrals[["referral_date", "first_contact_date", "closed_date"]]
+        .max(axis=1)
+        .groupby(referrals["area"])
+        .max()
+    )
     ref = mark_repeats(referrals[referrals["service"].isin(services)])
     ref["month"] = ref["referral_date"].dt.to_period(MONTH_FREQ)
     ref["days_open"] = (ref["closed_date"] - ref["referral_date"]).dt.days
@@ -113,9 +121,11 @@ def panel_from_records(
         streams["mean_days_open"] = (
             rows.assign(closed_month=closed_month).groupby("closed_month")["days_open"].mean()
         ).reindex(months)
-        frames.append(
-            streams.astype("float64").rename_axis("month").reset_index().assign(area=area)
+        streams = streams.astype("float64")
+        streams["complete"] = (months < last_month[area]) | (
+            last_seen[area] >= last_month[area].end_time.normalize()
         )
+        frames.append(streams.rename_axis("month").reset_index().assign(area=area))
     panel = pd.concat(frames, ignore_index=True)
     panel["basis"] = "records"
     return panel
@@ -153,6 +163,7 @@ def panel_from_returns(returns: pd.DataFrame) -> pd.DataFrame:
         if col not in panel:
             panel[col] = np.nan
     panel["basis"] = "aggregates"
+    panel["complete"] = True
     quarterly = source["period"].map(lambda p: p.freqstr.startswith("Q")).any()
     panel["returns_frequency"] = "quarterly" if quarterly else "monthly"
     return panel
@@ -199,7 +210,8 @@ def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd
 
     Columns: area, month, the referral streams (see ``REFERRAL_COLUMNS``), police_incidents,
     police_crimes, marac_cases, marac_repeats, caseworker_fte, caseworker_fte_funded,
-    females_16plus, adults_16plus, basis.
+    females_16plus, adults_16plus, basis, quarter, and complete (False for a partial last month,
+    which quarterly figures and models leave out).
     """
     if extract.basis == "records":
         panel = panel_from_records(extract["referrals"], services)
@@ -230,7 +242,9 @@ def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd
     else:
         panel[["females_16plus", "adults_16plus"]] = np.nan
     panel["quarter"] = panel["month"].dt.asfreq(QUARTER_FREQ)
-    numeric = panel.columns.difference(["area", "month", "quarter", "basis", "returns_frequency"])
+    numeric = panel.columns.difference(
+        ["area", "month", "quarter", "basis", "returns_frequency", "complete"]
+    )
     panel[numeric] = panel[numeric].astype("float64")
     return panel.sort_values(["area", "month"], ignore_index=True)
 
@@ -247,9 +261,26 @@ def area_panel(panel: pd.DataFrame, area: str | None) -> pd.DataFrame:
     return panel[panel["area"] == area].reset_index(drop=True)
 
 
+def complete_months(panel: pd.DataFrame) -> pd.Series:
+    """True for months the data cover in full (every month of a panel built by hand)."""
+    if "complete" in panel:
+        return panel["complete"].astype(bool)
+    return pd.Series(True, index=panel.index)
+
+
+def quarter_complete(panel: pd.DataFrame, by: list[str]) -> pd.Series:
+    """For each group of ``by`` (ending in quarter): all three months present and complete."""
+    grouped = panel.assign(_complete=complete_months(panel)).groupby(by)
+    return (grouped.size() == 3) & grouped["_complete"].all()
+
+
+def complete_quarters(panel: pd.DataFrame) -> list[pd.Period]:
+    """Quarters of a one-area panel that the data cover in full."""
+    flags = quarter_complete(panel, ["quarter"])
+    return sorted(flags[flags].index)
+
+
 def quarterly(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Quarterly sums of ``columns`` per area; a quarter with fewer than three months is dropped."""
-    grouped = panel.groupby(["area", "quarter"])
-    sums = grouped[columns].sum(min_count=1)
-    complete = grouped.size() == 3
-    return sums[complete].reset_index()
+    """Quarterly sums of ``columns`` per area, complete quarters only."""
+    sums = panel.groupby(["area", "quarter"])[columns].sum(min_count=1)
+    return sums[quarter_complete(panel, ["area", "quarter"])].reset_index()

@@ -32,7 +32,7 @@ import pandas as pd
 from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
-from daanalysis.panel import area_panel, build_panel
+from daanalysis.panel import area_panel, build_panel, complete_quarters
 from daanalysis.periods import quarter_label, quarter_slug, resolve_quarter
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -66,12 +66,6 @@ class Context:
     @property
     def label(self) -> str:
         return quarter_label(self.quarter)
-
-
-def complete_quarters(panel: pd.DataFrame) -> list[pd.Period]:
-    """Quarters with all three months in the panel."""
-    sizes = panel.groupby("quarter").size()
-    return sorted(sizes[sizes == 3].index)
 
 
 def prepare(

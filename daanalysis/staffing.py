@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
-from daanalysis.panel import NeedsRecordLevelData, require_records
+from daanalysis.panel import NeedsRecordLevelData, complete_months, require_records
 from daanalysis.periods import QUARTER_FREQ, quarter_label
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -48,8 +48,10 @@ def caseload_per_fte(panel: pd.DataFrame, config: Config) -> pd.DataFrame:
             "Open caseload per FTE needs record-level referrals (open and closed dates), or "
             "open_cases_end in the aggregate returns."
         )
-    out = panel[
-        ["month", "quarter", "open_caseload", "caseworker_fte", "caseworker_fte_funded"]
+    # A partial last month's "month end" has not happened yet: leave it out.
+    out = panel.loc[
+        complete_months(panel),
+        ["month", "quarter", "open_caseload", "caseworker_fte", "caseworker_fte_funded"],
     ].copy()
     out["vacant_fte"] = (out["caseworker_fte_funded"] - out["caseworker_fte"]).clip(lower=0)
     out["per_fte"] = out["open_caseload"] / out["caseworker_fte"].where(out["caseworker_fte"] > 0)
@@ -162,7 +164,7 @@ def littles_law(panel: pd.DataFrame, months: int = 12) -> dict[str, float]:
     are being held longer than closed ones suggest (long cases, or cases not closed on the system).
     """
     require_records(panel, "Little's law check")
-    window = panel.tail(months)
+    window = panel[complete_months(panel)].tail(months)
     arrivals = window["referrals"].mean()
     closed = window["cases_closed"].sum()
     mean_days = (window["mean_days_open"] * window["cases_closed"]).sum() / closed

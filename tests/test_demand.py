@@ -273,3 +273,16 @@ def test_demographics_by_hand():
     assert table.loc["female", "previous 12 months"] == 1
     assert table.loc["total", "last 12 months"] == 3
     assert table.loc["female", "share last 12 months (%)"] == pytest.approx(200 / 3)
+
+
+def test_partial_last_month_is_not_fitted():
+    counts = np.random.default_rng(3).poisson(30, size=37).astype(float)
+    counts[-1] = 4.0  # an extract taken on the 4th of the month
+    panel = _panel({"self_referrals": counts}, start="2021-04")
+    panel["complete"] = [True] * 36 + [False]
+    fit, _ = demand.step_change(
+        panel, "self_referrals", pd.DataFrame(columns=["name", "start_date"])
+    )
+    assert set(fit["periods"]) == {36}
+    trend = fit.set_index("term").loc["trend (per year)"]
+    assert trend["ci_low"] <= 1 <= trend["ci_high"]

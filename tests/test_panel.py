@@ -141,3 +141,29 @@ def test_sample_caseload_matches_records(sample_extract, sample_panel):
     by_hand = ((ref["referral_date"] <= end) & ~(ref["closed_date"] <= end)).sum()
     row = sample_panel[sample_panel["month"] == pd.Period("2025-03", "M")]
     assert row["open_caseload"].item() == by_hand
+
+
+def test_partial_last_month_is_flagged_and_left_out_of_quarters(tmp_path):
+    from daanalysis.panel import complete_quarters
+
+    rows = [
+        "R1,C1,02/04/2024,Self,Standard,02/04/2024,,Victim",
+        "R2,C2,10/05/2024,Police,High,10/05/2024,,Victim",
+        "R3,C3,15/06/2024,Police,High,15/06/2024,,Victim",  # extract taken mid-June
+    ]
+    write_referrals(tmp_path / "partial", rows)
+    panel = build_panel(load_extract(tmp_path / "partial"))
+    assert panel["complete"].tolist() == [True, True, False]
+    assert complete_quarters(panel) == []
+    assert quarterly(panel, ["referrals"]).empty
+    # A closure dated after the month's end shows the extract was taken later: June is whole.
+    write_referrals(
+        tmp_path / "whole", [*rows, "R4,C4,20/06/2024,GP,Medium,20/06/2024,01/07/2024,Victim"]
+    )
+    panel = build_panel(load_extract(tmp_path / "whole"))
+    assert panel["complete"].all()
+    assert [str(q) for q in complete_quarters(panel)] == ["2025Q1"]
+
+
+def test_sample_months_are_all_complete(sample_panel):
+    assert sample_panel["complete"].all()
