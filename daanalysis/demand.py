@@ -22,7 +22,7 @@ from daanalysis.panel import (
     RECORDS_ONLY,
     NeedsRecordLevelData,
     complete_months,
-    quarter_complete,
+    quarterly,
     require_records,
 )
 from daanalysis.periods import QUARTER_FREQ, quarter_label
@@ -58,8 +58,14 @@ MIN_MONTHS_BEFORE_CAMPAIGN = 12
 
 
 def _quarter_sums(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    sums = panel.groupby("quarter")[columns].sum(min_count=1)
-    return sums[quarter_complete(panel, ["quarter"])]
+    """One area's complete-quarter sums, indexed by quarter."""
+    return quarterly(panel, columns).set_index("quarter")[columns]
+
+
+def _twelve_months(panel: pd.DataFrame, quarter: pd.Period, years_back: int = 0) -> pd.DataFrame:
+    """The 12 monthly rows ending with ``quarter`` (``years_back`` years earlier), by month."""
+    end = quarter.asfreq("M", how="end") - 12 * years_back
+    return panel.set_index("month").loc[end - 11 : end]
 
 
 def volumes(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
@@ -77,10 +83,8 @@ def volumes(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
             f"{quarter_label(quarter)} is not complete in the data (complete quarters: "
             f"{quarter_label(q.index.min())} to {quarter_label(q.index.max())})."
         )
-    end = quarter.asfreq("M", how="end")
-    monthly = panel.set_index("month")[columns]
-    last12 = monthly.loc[end - 11 : end]
-    prev12 = monthly.loc[end - 23 : end - 12]
+    last12 = _twelve_months(panel, quarter)[columns]
+    prev12 = _twelve_months(panel, quarter, years_back=1)[columns]
     rows = []
     for col in columns:
         now = q.at[quarter, col]
@@ -109,8 +113,7 @@ def rates(panel: pd.DataFrame, quarter: pd.Period, config: Config) -> pd.DataFra
     percentage of the people expected to experience domestic abuse in a year (CSEW prevalence in
     config x adult population): a ceiling on how much of the need the service sees.
     """
-    end = quarter.asfreq("M", how="end")
-    window = panel.set_index("month").loc[end - 11 : end]
+    window = _twelve_months(panel, quarter)
     if len(window) < 12 or window["adults_16plus"].isna().all():
         raise ValueError("Rates need 12 months of referrals and the population table.")
     adults = window["adults_16plus"].iloc[-1]
@@ -136,8 +139,7 @@ def rates(panel: pd.DataFrame, quarter: pd.Period, config: Config) -> pd.DataFra
 
 def marac_benchmark(panel: pd.DataFrame, quarter: pd.Period, config: Config) -> pd.DataFrame:
     """MARAC volume per 10,000 women 16+ and repeat rate, 12 months to ``quarter``, vs SafeLives."""
-    end = quarter.asfreq("M", how="end")
-    window = panel.set_index("month").loc[end - 11 : end]
+    window = _twelve_months(panel, quarter)
     if len(window) < 12 or window["marac_cases"].isna().all():
         raise ValueError("The MARAC benchmark needs 12 months of the marac table.")
     cases = window["marac_cases"].sum()
@@ -176,12 +178,10 @@ def case_intensity(panel: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
     open is not counted until it closes, so a recent rise in long cases shows late.
     """
     require_records(panel, "Case intensity (days open)")
-    end = quarter.asfreq("M", how="end")
-    monthly = panel.set_index("month")[["cases_closed", "mean_days_open"]]
     rows = []
     for label, window in (
-        ("12 months to the quarter's end", monthly.loc[end - 11 : end]),
-        ("the 12 months before", monthly.loc[end - 23 : end - 12]),
+        ("12 months to the quarter's end", _twelve_months(panel, quarter)),
+        ("the 12 months before", _twelve_months(panel, quarter, years_back=1)),
     ):
         closed = window["cases_closed"].sum()
         days = (window["cases_closed"] * window["mean_days_open"].fillna(0)).sum()
