@@ -280,6 +280,13 @@ def complete_quarters(panel: pd.DataFrame) -> list[pd.Period]:
     return sorted(flags[flags].index)
 
 
+def common_quarters(panel: pd.DataFrame, areas: list[str] | None = None) -> list[pd.Period]:
+    """Quarters that every one of ``areas`` (default: all in the panel) covers in full."""
+    areas = areas or panel["area"].unique().tolist()
+    covered = [set(complete_quarters(panel[panel["area"] == a])) for a in areas]
+    return sorted(set.intersection(*covered))
+
+
 def quarterly(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Quarterly sums of ``columns`` per area, complete quarters only."""
     sums = panel.groupby(["area", "quarter"])[columns].sum(min_count=1)

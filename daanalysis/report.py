@@ -32,7 +32,7 @@ import pandas as pd
 from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
-from daanalysis.panel import area_panel, build_panel, complete_quarters
+from daanalysis.panel import area_panel, build_panel, common_quarters, complete_quarters
 from daanalysis.periods import quarter_label, quarter_slug, resolve_quarter
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -83,8 +83,7 @@ def prepare(
     extract = load_extract(data_dir)
     panel = build_panel(extract)
     if partnership:
-        covered = [set(complete_quarters(rows)) for _, rows in panel.groupby("area")]
-        quarters, name = sorted(set.intersection(*covered)), "All areas"
+        quarters, name = common_quarters(panel), "All areas"
     else:
         panel = area_panel(panel, area or None)
         quarters, name = complete_quarters(panel), panel["area"].iloc[0]
@@ -301,9 +300,9 @@ def plan_jobs(
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
         )
-    quarters = [set(complete_quarters(panel[panel["area"] == a])) for a in areas]
-    common = sorted(set.intersection(*quarters))
-    chosen = resolve_quarter(quarter, common, pd.Timestamp(today) if today else None)
+    chosen = resolve_quarter(
+        quarter, common_quarters(panel, areas), pd.Timestamp(today) if today else None
+    )
     base = {"data_dir": str(data_dir.resolve()), "quarter": quarter_slug(chosen), "today": today}
     jobs = [Job(nb, a, {**base, "area": a}) for a in areas for nb in AREA_NOTEBOOKS]
     if len(extract["action_plan"]):
