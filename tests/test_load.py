@@ -97,27 +97,24 @@ def test_too_many_bad_rows_stop_with_the_first_problem(tmp_path):
         _read(write_referrals(tmp_path, rows))
 
 
-def test_bad_number_in_police_table(tmp_path):
+def _police_with(tmp_path, last_line: str):
+    """40 good months of police figures (2020-01 onwards) and one more line."""
+    lines = ["month,da_incidents,da_crimes"]
+    lines += [f"{2020 + i // 12}-{i % 12 + 1:02d},100,50" for i in range(40)]
     path = tmp_path / "police.csv"
-    lines = ["month,da_incidents,da_crimes"] + [
-        f"{2020 + i // 12}-{i % 12 + 1:02d},100,50" for i in range(40)
-    ]
-    lines.append("2024-06,lots,50")
-    path.write_text("\n".join(lines) + "\n")
-    frame, ledger = read_table(path, POLICE, Config())
+    path.write_text("\n".join([*lines, last_line]) + "\n")
+    return read_table(path, POLICE, Config())
+
+
+def test_bad_number_in_police_table(tmp_path):
+    frame, ledger = _police_with(tmp_path, "2024-06,lots,50")
     bad = ledger[ledger["status"] == "excluded"]
     assert "da_incidents: 'lots' is not a number" in bad["reason"].item()
     assert len(frame) == 40
 
 
 def test_negative_count_is_excluded(tmp_path):
-    path = tmp_path / "police.csv"
-    lines = ["month,da_incidents,da_crimes"] + [
-        f"{2020 + i // 12}-{i % 12 + 1:02d},100,50" for i in range(40)
-    ]
-    lines.append("2024-06,-3,50")
-    path.write_text("\n".join(lines) + "\n")
-    _, ledger = read_table(path, POLICE, Config())
+    _, ledger = _police_with(tmp_path, "2024-06,-3,50")
     assert "da_incidents: -3.0 must be zero or more" in ledger["reason"].str.cat()
 
 
