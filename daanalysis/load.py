@@ -182,8 +182,11 @@ def read_table(path: Path, spec: TableSpec, config: Config) -> tuple[pd.DataFram
     for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" else pd.NA
-    if "area" in spec.columns and spec.name != "campaigns":
+    # Campaigns and events with a blank area apply to every area.
+    if "area" in spec.columns and spec.name not in ("campaigns", "events"):
         raw["area"] = raw["area"].fillna(config.default_area)
+    if spec.name == "events":
+        raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     raw.index = pd.RangeIndex(len(raw))
     reasons: dict[int, list[str]] = {}
     parsed = _parse_columns(raw[list(spec.columns)], spec, reasons)

@@ -179,6 +179,41 @@ CAMPAIGNS = TableSpec(
     checks=(_not_before("end_date", "start_date"),),
 )
 
+EVENTS = TableSpec(
+    name="events",
+    description=(
+        "Other interruptions that the demand model must not credit to campaigns (lockdowns, "
+        "recording-practice or law changes)."
+    ),
+    required={
+        "name": "Event name.",
+        "start_date": "First day of the event (dd/mm/yyyy).",
+        "end_date": "Last day: for a temporary event, the day the series had recovered (dd/mm/yyyy).",
+        "kind": (
+            "level_shift (a permanent change, e.g. a recording-practice change or the Domestic "
+            "Abuse Act definition) or temporary (a dip or surge that recovers, e.g. a COVID-19 "
+            "lockdown)."
+        ),
+    },
+    optional={"area": "Area the event applies to; blank means every area."},
+    dates=("start_date", "end_date"),
+    key=("name",),
+    not_null=("name", "start_date", "kind"),
+    checks=(
+        _not_before("end_date", "start_date"),
+        pa.Check(
+            lambda df: df["kind"].isin(["level_shift", "temporary"]),
+            name="kind is level_shift or temporary",
+            error="kind must be level_shift or temporary",
+        ),
+        pa.Check(
+            lambda df: (df["kind"] != "temporary") | df["end_date"].notna(),
+            name="temporary event has an end_date",
+            error="a temporary event needs an end_date (when the series had recovered)",
+        ),
+    ),
+)
+
 ACTION_PLAN = TableSpec(
     name="action_plan",
     description="Action plan progress: one row per action per review.",
@@ -232,5 +267,15 @@ RETURNS = TableSpec(
 
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
-    for spec in (REFERRALS, STAFFING, POLICE, MARAC, POPULATION, CAMPAIGNS, ACTION_PLAN, RETURNS)
+    for spec in (
+        REFERRALS,
+        STAFFING,
+        POLICE,
+        MARAC,
+        POPULATION,
+        CAMPAIGNS,
+        EVENTS,
+        ACTION_PLAN,
+        RETURNS,
+    )
 }
