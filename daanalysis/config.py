@@ -7,6 +7,7 @@ and every figure in a report can cite where it came from.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -99,7 +100,100 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "roles, ';' separated",
         "Roles that carry a caseload; managers and admin staff are excluded from caseload per FTE.",
     ),
+    "extract_date": (
+        "",
+        "date (dd/mm/yyyy or yyyy-mm-dd)",
+        "The day the extract was taken: no referral, contact, closure, month or review may be "
+        "later. Blank: a date in the VINTAGE file (yyyy-mm-dd, or dd/mm/yyyy), else the day of "
+        "the run.",
+    ),
+    "max_fte_per_row": (
+        40.0,
+        "FTE",
+        "Plausibility: one team and role in one month above this many FTE is taken as a keying "
+        "error (e.g. 15 for 1.5) and excluded. A borough's whole DA service is usually 5-30 FTE.",
+    ),
+    "max_fte_per_team": (
+        100.0,
+        "FTE",
+        "Plausibility: a team's total FTE in one month above this is taken as a keying error; "
+        "that team's month is excluded.",
+    ),
+    "max_count_jump": (
+        10.0,
+        "times the series median",
+        "Plausibility: a monthly count (police, MARAC, returns) more than this many times the "
+        "median of its own series is excluded as a probable keying or unit error.",
+    ),
+    "allow_low_suppression": (
+        "no",
+        "yes / no",
+        "Disclosure control: 'yes' allows a suppression_threshold below 5, the floor for "
+        "published counts; every page then says so. Leave 'no' unless the data owner agreed.",
+    ),
 }
+
+SUPPRESSION_FLOOR = 5.0
+
+# key: (lowest, highest) allowed. Values outside are refused: a typo in config must not publish
+# a wrong figure (a cost of 3750 for 37500) or switch a safeguard off (a suppression threshold
+# of 0, an excluded-row share of 5 meaning 500%).
+RANGES: dict[str, tuple[float, float]] = {
+    "safe_caseload_per_fte": (5, 100),
+    "safe_band_lower": (5, 100),
+    "safe_band_upper": (5, 100),
+    "cost_per_fte": (5_000, 200_000),
+    "growth_bid": (0, 10_000_000),
+    "demand_growth_annual": (-0.5, 1),
+    "csew_prevalence": (0.001, 0.5),
+    "marac_per_10k_women": (1, 500),
+    "marac_repeat_expected": (0, 1),
+    "response_working_days": (0.5, 30),
+    "response_target_share": (0, 1),
+    "suppression_threshold": (1, 100),
+    "max_excluded_share": (0, 0.5),
+    "max_fte_per_row": (1, 1_000),
+    "max_fte_per_team": (1, 5_000),
+    "max_count_jump": (2, 1_000),
+}
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range; the message says which and the fix."""
+
+
+def parse_date(text: str) -> pd.Timestamp | None:
+    """``dd/mm/yyyy`` or ``yyyy-mm-dd`` (never month-first); None if it is neither."""
+    for fmt in DATE_FORMATS:
+        stamp = pd.to_datetime(text.strip(), format=fmt, errors="coerce")
+        if not pd.isna(stamp):
+            return stamp
+    return None
+
+
+def check_value(key: str, value: object, allow_low_suppression: bool = False) -> str | None:
+    """Why ``value`` is not acceptable for ``key`` (None if it is)."""
+    if key in RANGES:
+        low, high = RANGES[key]
+        number = float(value)  # type: ignore[arg-type]
+        if not math.isfinite(number) or not low <= number <= high:
+            return f"{number:g} is outside the plausible range {low:g} to {high:g} for {key}"
+    if key == "suppression_threshold":
+        number = float(value)  # type: ignore[arg-type]
+        if number != int(number):
+            return f"{number:g} is not a whole number; suppression counts people"
+        if number < SUPPRESSION_FLOOR and not allow_low_suppression:
+            return (
+                f"{number:g} is below {SUPPRESSION_FLOOR:g}, the floor for published counts "
+                "(ONS small-cell practice). If the data owner agreed to publish smaller counts, "
+                "add the setting allow_low_suppression = yes; every page will then say so"
+            )
+    if key == "allow_low_suppression" and str(value).strip().lower() not in ("yes", "no"):
+        return f"{value!r} must be yes or no"
+    if key == "extract_date" and str(value).strip() and parse_date(str(value)) is None:
+        return f"{value!r} is not a date; write it as dd/mm/yyyy or yyyy-mm-dd"
+    return None
 
 
 @dataclass(frozen=True)
@@ -121,11 +215,49 @@ class Config:
     suppression_threshold: float = 5.0
     max_excluded_share: float = 0.05
     caseload_roles: str = "IDVA;Outreach worker"
+    extract_date: str = ""
+    max_fte_per_row: float = 40.0
+    max_fte_per_team: float = 100.0
+    max_count_jump: float = 10.0
+    allow_low_suppression: str = "no"
     sources: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # Checked here as well as in read_config, so a Config built in code is held to the
+        # same ranges as one read from a file.
+        for key in DEFAULTS:
+            problem = check_value(key, getattr(self, key), self.low_suppression_allowed)
+            if problem:
+                raise ConfigError(f"config {key}: {problem}.")
+        if not self.safe_band_lower <= self.safe_caseload_per_fte <= self.safe_band_upper:
+            raise ConfigError(
+                f"config: safe_caseload_per_fte ({self.safe_caseload_per_fte}) must lie inside "
+                f"the band {self.safe_band_lower}-{self.safe_band_upper}."
+            )
 
     @property
     def roles(self) -> list[str]:
         return [r.strip() for r in self.caseload_roles.split(";") if r.strip()]
+
+    @property
+    def low_suppression_allowed(self) -> bool:
+        return str(self.allow_low_suppression).strip().lower() == "yes"
+
+    @property
+    def extract_timestamp(self) -> pd.Timestamp | None:
+        """``extract_date`` as a timestamp (None when blank)."""
+        return parse_date(self.extract_date) if self.extract_date.strip() else None
+
+    @property
+    def disclosure_warning(self) -> str:
+        """A sentence for every page when disclosure control was lowered below the floor."""
+        if self.suppression_threshold >= SUPPRESSION_FLOOR:
+            return ""
+        return (
+            f"Warning: small-number suppression lowered to counts below "
+            f"{self.suppression_threshold:g} (the floor is {SUPPRESSION_FLOOR:g}) by the "
+            "setting allow_low_suppression."
+        )
 
     def source(self, key: str) -> str:
         return dict(self.sources).get(key, DEFAULTS[key][2])
@@ -139,39 +271,85 @@ class Config:
         return pd.DataFrame(rows)
 
 
+def _read_config_frame(path: Path) -> pd.DataFrame:
+    """The config table, tolerating the encodings Excel writes, with clear errors otherwise."""
+    frame = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise ConfigError(
+                f"{path}: the file is empty. Give it a header row 'key,value,unit,source' and one "
+                "row per setting to change, or delete it to use the defaults."
+            ) from None
+        except pd.errors.ParserError as err:
+            raise ConfigError(
+                f"{path}: cannot be read as a table ({err}). Save it as CSV with the columns "
+                "key, value, unit, source (quote values that contain commas)."
+            ) from None
+    if frame is None:
+        raise ConfigError(f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV.")
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = {"key", "value"} - set(frame.columns)
+    if missing:
+        raise ConfigError(
+            f"{path}, row 1 (header): config needs columns key, value (and ideally unit, "
+            f"source); missing {', '.join(sorted(missing))}. Found: {', '.join(frame.columns)}."
+        )
+    return frame
+
+
 def read_config(path: str | Path | None) -> Config:
-    """Defaults overridden by ``path`` (a ``config.csv``); unknown keys are an error."""
+    """Defaults overridden by ``path`` (a ``config.csv``).
+
+    Unknown keys, repeated keys, values that are not numbers where a number is needed, and values
+    outside the plausible range of each setting (``RANGES``) are errors naming the row and column.
+    """
     values: dict[str, object] = {}
     sources: dict[str, str] = {}
+    rows: dict[str, int] = {}
     if path is not None and Path(path).exists():
-        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-        missing = {"key", "value"} - set(frame.columns)
-        if missing:
-            raise ValueError(
-                f"{path}: config needs columns key, value (and ideally unit, source); "
-                f"missing {sorted(missing)}."
-            )
+        frame = _read_config_frame(Path(path))
         types = {f.name: f.type for f in fields(Config)}
         for i, row in frame.iterrows():
+            line = int(i) + 2  # the row number a spreadsheet shows (header = 1)
             key = row["key"].strip()
+            if not key and not row["value"].strip():
+                continue  # a blank line
             if key not in DEFAULTS:
-                raise ValueError(
-                    f"{path}, row {i + 2}, column key: unknown setting {key!r}. "
+                raise ConfigError(
+                    f"{path}, row {line}, column key: unknown setting {key!r}. "
                     f"Known settings: {', '.join(DEFAULTS)}."
                 )
+            if key in rows:
+                raise ConfigError(
+                    f"{path}, row {line}, column key: {key} is set again (first on row "
+                    f"{rows[key]}). Keep one row per setting."
+                )
+            rows[key] = line
             raw = row["value"].strip()
-            try:
-                values[key] = raw if types[key] in ("str", str) else float(raw)
-            except ValueError:
-                raise ValueError(
-                    f"{path}, row {i + 2}, column value: {raw!r} is not a number for {key}."
-                ) from None
+            if types[key] in ("str", str):
+                values[key] = raw
+            else:
+                try:
+                    values[key] = float(raw)
+                except ValueError:
+                    raise ConfigError(
+                        f"{path}, row {line}, column value: {raw!r} is not a number for {key}. "
+                        "Write digits with a decimal point and no thousands separators or "
+                        "currency signs (e.g. 37500 or 0.07)."
+                    ) from None
             if row.get("source", "").strip():
                 sources[key] = row["source"].strip()
-    config = Config(**values, sources=tuple(sources.items()))
-    if not config.safe_band_lower <= config.safe_caseload_per_fte <= config.safe_band_upper:
-        raise ValueError(
-            f"{path}: safe_caseload_per_fte ({config.safe_caseload_per_fte}) must lie inside the "
-            f"band {config.safe_band_lower}-{config.safe_band_upper}."
-        )
-    return config
+        allowed = str(values.get("allow_low_suppression", "no")).strip().lower() == "yes"
+        for key, value in values.items():
+            problem = check_value(key, value, allowed)
+            if problem:
+                raise ConfigError(f"{path}, row {rows[key]}, column value: {problem}.")
+    try:
+        return Config(**values, sources=tuple(sources.items()))
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import html
 import logging
+import os
+import platform
 import re
+import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,34 +156,63 @@ def ensure_kernel(name: str = KERNEL_NAME) -> None:
         log.info("registered Jupyter kernel %r in %s", name, sys.prefix)
 
 
-def _ipc_kernel_manager():
-    """A kernel manager whose kernel talks over local IPC sockets instead of loopback TCP.
+KERNEL_DIR_PREFIX = "daanalysis-kernel-"
+OWNER_FILE = "owner.pid"
 
-    Data about victims then never crosses even the loopback network in plain text (ipykernel
-    warns that TCP without CurveZMQ keys is unencrypted).
+
+def make_kernel_dir() -> Path:
+    """A private folder (mode 0700) for kernel connection files and IPC sockets.
+
+    It records the owning process id, so that a later run can remove the folder if this process
+    is killed before it cleans up (:func:`remove_stale_kernel_dirs`).
     """
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import default
+    folder = Path(tempfile.mkdtemp(prefix=KERNEL_DIR_PREFIX))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    return folder
 
-    class IPCKernelManager(AsyncKernelManager):
-        @default("transport")
-        def _default_transport(self) -> str:
-            return "ipc"
 
-        @default("ip")
-        def _default_ip(self) -> str:
-            # A private folder per kernel: concurrent kernels must not share socket names, and
-            # no other user can open these sockets.
-            return str(Path(tempfile.mkdtemp(prefix="daanalysis-kernel-")) / "kernel")
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # no cheap liveness probe without extra packages: assume alive
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:
-                shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
 
-        cleanup_resources = _async_cleanup_resources
+def remove_stale_kernel_dirs(temp_dir: Path | None = None) -> list[Path]:
+    """Remove kernel folders left in the temp dir by runs that were killed; return them."""
+    removed = []
+    for folder in Path(temp_dir or tempfile.gettempdir()).glob(f"{KERNEL_DIR_PREFIX}*"):
+        try:
+            pid = int((folder / OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue  # not ours to judge (an older layout, or another user's folder)
+        if pid != os.getpid() and not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
-    return IPCKernelManager
+
+def kernel_config(kernel_dir: Path, name: str):
+    """jupyter_client settings that keep one kernel's files inside ``kernel_dir``.
+
+    These are the supported ``KernelManager`` traits, not an override of its private methods:
+    with ``transport = "ipc"`` the sockets are named after the connection file (``<name>-ipc-*``)
+    and jupyter_client removes both when the kernel shuts down; the caller removes the folder.
+    IPC sockets mean data about victims never crosses even the loopback network in plain text
+    (ipykernel warns that TCP without CurveZMQ keys is unencrypted). Windows has no IPC
+    transport, so it keeps TCP on localhost.
+    """
+    from traitlets.config import Config as TraitletsConfig
+
+    settings = {"connection_file": str(kernel_dir / f"{name}.json")}
+    if os.name != "nt":
+        settings["transport"] = "ipc"
+    return TraitletsConfig({"KernelManager": settings})
 
 
 def run_notebook(
@@ -186,25 +221,37 @@ def run_notebook(
     parameters: dict,
     start_timeout: int = 60,
     execution_timeout: int = 600,
+    kernel_dir: Path | None = None,
 ) -> None:
-    """Execute one notebook with papermill on the project kernel."""
+    """Execute one notebook with papermill on the project kernel.
+
+    The kernel's connection file and sockets live in ``kernel_dir`` (a private folder created,
+    and removed afterwards, when none is given). Socket paths are limited to about 100
+    characters, so the files get a short unique name rather than the notebook's.
+    """
     import papermill as pm
 
     # papermill turns numpy and pandas values into strings: pass plain Python types only.
     plain = {
         k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in parameters.items()
     }
-    pm.execute_notebook(
-        str(source),
-        str(target),
-        parameters=plain,
-        kernel_name=KERNEL_NAME,
-        start_timeout=start_timeout,
-        execution_timeout=execution_timeout,
-        progress_bar=False,
-        cwd=str(source.parent),
-        kernel_manager_class=_ipc_kernel_manager(),
-    )
+    own_dir = kernel_dir is None
+    folder = make_kernel_dir() if kernel_dir is None else kernel_dir
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(target),
+            parameters=plain,
+            kernel_name=KERNEL_NAME,
+            start_timeout=start_timeout,
+            execution_timeout=execution_timeout,
+            progress_bar=False,
+            cwd=str(source.parent),
+            config=kernel_config(folder, f"k{uuid.uuid4().hex[:8]}"),
+        )
+    finally:
+        if own_dir:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None:
@@ -286,10 +333,43 @@ td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}
     )
 
 
+def parse_today(today: str) -> pd.Timestamp | None:
+    """``today`` (yyyy-mm-dd, or blank for the real today) as a timestamp, with a clear error."""
+    if not today:
+        return None
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(today))
+    except ValueError:
+        raise ValueError(
+            f"--today {today!r} is not a date: write it as yyyy-mm-dd (for example "
+            f"{dt.date.today():%Y-%m-%d}), or leave it out to judge 'latest' from today."
+        ) from None
+
+
+def check_page_names(areas: list[str]) -> None:
+    """Each area must give a distinct, non-empty page name, or one page would overwrite another."""
+    seen: dict[str, str] = {}
+    for area in areas:
+        name = slug(area)
+        if not name:
+            raise DataContractError(
+                f"Area {area!r} has no letters or digits to name its pages by. Rename it in the "
+                "data (every table that has an area column)."
+            )
+        if name in seen:
+            raise DataContractError(
+                f"Areas {seen[name]!r} and {area!r} would both be written to pages named "
+                f"{name!r}, so one would overwrite the other. If they are the same area, spell it "
+                "the same way in every file; if not, rename one."
+            )
+        seen[name] = area
+
+
 def plan_jobs(
     data_dir: Path, quarter: str, areas: list[str], today: str
 ) -> tuple[pd.Period, list[Job], Extract]:
     """Check the data once, resolve the quarter and list the notebooks to run."""
+    when = parse_today(today)
     extract = load_extract(data_dir)
     panel = build_panel(extract)
     available = extract.areas()
@@ -300,9 +380,19 @@ def plan_jobs(
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
         )
-    chosen = resolve_quarter(
-        quarter, common_quarters(panel, areas), pd.Timestamp(today) if today else None
-    )
+    check_page_names(areas)
+    # An area covering no complete quarter (often a misspelling carried by a handful of rows)
+    # would leave no quarter common to all areas: name it rather than blame the whole extract.
+    for area in areas:
+        if not complete_quarters(panel[panel["area"] == area]):
+            table = "referrals" if extract.basis == "records" else "returns"
+            rows = int((extract[table]["area"] == area).sum())
+            raise DataContractError(
+                f"Area {area!r} ({rows} row(s) of {table}) covers no complete financial quarter. "
+                "If it is a misspelling, correct the area in the data; to report other areas "
+                "only, name them with --area."
+            )
+    chosen = resolve_quarter(quarter, common_quarters(panel, areas), when)
     base = {"data_dir": str(data_dir.resolve()), "quarter": quarter_slug(chosen), "today": today}
     jobs = [Job(nb, a, {**base, "area": a}) for a in areas for nb in AREA_NOTEBOOKS]
     if len(extract["action_plan"]):
@@ -312,6 +402,123 @@ def plan_jobs(
 
 class PackFailed(RuntimeError):
     """One or more notebooks of the pack failed."""
+
+
+class RunError(RuntimeError):
+    """The run could not start or finish; the message says why and what to do."""
+
+
+LOCK_FILE = ".daanalysis.lock"
+PROVENANCE_PACKAGES = (
+    "pandas",
+    "numpy",
+    "pandera",
+    "statsmodels",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "jupyter_client",
+    "ipykernel",
+    "bleach",
+)
+
+
+def _prepare_out(out: Path) -> None:
+    """Create ``out`` or explain why it cannot be used."""
+    if out.exists() and not out.is_dir():
+        raise RunError(
+            f"--out {out} is a file, not a folder. Point --out at a folder (it is created if "
+            "missing)."
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkstemp(prefix=".write-test-", dir=out)[1])
+        probe.unlink()
+    except OSError as err:
+        raise RunError(
+            f"--out {out} cannot be written to ({err.strerror or err}). Choose a folder this "
+            "user can write to, or ask for write access."
+        ) from err
+
+
+def _remove_leftovers(out: Path) -> list[str]:
+    """Tidy what a killed run left in ``out``; returns one line per folder dealt with.
+
+    Called with the lock held, so no other run is using these folders. A ``.tmp-*`` folder is a
+    run that never finished: removed (it may hold executed notebooks, which are not for
+    publication). A ``.old~<quarter>~*`` folder is a previous pack set aside while a new one
+    was moved in: put back if the new one never arrived, otherwise removed.
+    """
+    notes = []
+    for folder in sorted(out.glob(".tmp-*")):
+        shutil.rmtree(folder, ignore_errors=True)
+        notes.append(f"removed {folder.name}, left by an interrupted run")
+    for folder in sorted(out.glob(".old~*")):
+        final = out / folder.name.split("~")[1]
+        if final.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            notes.append(f"removed {folder.name}, left by an interrupted run")
+        else:
+            folder.rename(final)
+            notes.append(f"restored {final.name} from {folder.name}, left by an interrupted run")
+    return notes
+
+
+def _git_commit() -> str:
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return "not a git checkout"
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (git not available)"
+    return head + (" with uncommitted changes" if dirty else "")
+
+
+def provenance(data_dir: Path) -> list[str]:
+    """What produced this run: versions, commit, command line and a checksum of every input."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    lines = [
+        f"daanalysis {ver('daanalysis')}",
+        f"git commit: {_git_commit()}",
+        f"Python {platform.python_version()} ({sys.executable}) on {platform.platform()}",
+        "libraries: " + ", ".join(f"{p} {ver(p)}" for p in PROVENANCE_PACKAGES),
+        f"command line: {shlex.join(sys.argv)}",
+        f"data folder: {data_dir}",
+    ]
+    if data_dir.is_dir():
+        files = sorted(
+            p for p in [*data_dir.iterdir(), *data_dir.glob("mappings/*")] if p.is_file()
+        )
+        for path in files:
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            lines.append(
+                f"input {path.relative_to(data_dir)}: sha256 {digest}, {path.stat().st_size} bytes"
+            )
+    return lines
 
 
 def run_report(
@@ -325,27 +532,94 @@ def run_report(
     today: str = "",
     notebook_dir: Path = NOTEBOOK_DIR,
 ) -> Path:
-    """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if a notebook fails."""
+    """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
+
+    One run at a time per ``out``: a lock file (``out/.daanalysis.lock``, released by the
+    operating system even if the run is killed) makes a second run stop with a clear message
+    instead of mixing its files with the first.
+    """
+    from filelock import FileLock, Timeout
+
     # Absolute paths: the notebooks run with the notebook folder as their working directory.
     data_dir, out = Path(data_dir).resolve(), Path(out).resolve()
-    chosen, jobs, extract = plan_jobs(data_dir, quarter, areas or [], today)
-    final = out / quarter_slug(chosen)
-    out.mkdir(parents=True, exist_ok=True)
+    parse_today(today)  # a bad date is reported before anything is written
+    _prepare_out(out)
+    lock = FileLock(out / LOCK_FILE)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise RunError(
+            f"Another daanalysis run is writing to {out} (it holds {out / LOCK_FILE}). Wait for "
+            "it to finish, or give this run another --out."
+        ) from None
+    try:
+        return _run_locked(
+            data_dir,
+            out,
+            quarter,
+            areas or [],
+            workers,
+            start_timeout,
+            execution_timeout,
+            today,
+            notebook_dir,
+        )
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    data_dir: Path,
+    out: Path,
+    quarter: str,
+    areas: list[str],
+    workers: int,
+    start_timeout: int,
+    execution_timeout: int,
+    today: str,
+    notebook_dir: Path,
+) -> Path:
+    """:func:`run_report` once the lock on ``out`` is held."""
+    leftovers = _remove_leftovers(out)
+    stale_kernels = remove_stale_kernel_dirs()
+    # A unique name: two runs in the same second (or a run and a killed one's leftovers) never
+    # share a folder.
+    token = uuid.uuid4().hex[:12]
+    work = out / f".tmp-{token}"
+    work.mkdir()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    work = out / f".tmp-{quarter_slug(chosen)}-{stamp}"
-    (work / "notebooks").mkdir(parents=True)
+    (work / "notebooks").mkdir()
     if log.level == logging.NOTSET:
-        log.setLevel(logging.INFO)
+        log.setLevel(logging.DEBUG)
     handler = logging.FileHandler(work / "run.log", encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
-    generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
-    vintage = extract.vintage or "not stated"
-    subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
+    kernel_dir = make_kernel_dir()
+    chosen: pd.Period | None = None
     try:
+        for note in leftovers:
+            log.warning("%s: %s", out, note)
+        for folder in stale_kernels:
+            log.warning("removed kernel folder %s, left by an interrupted run", folder)
+        for line in provenance(data_dir):
+            log.debug("provenance: %s", line)
+        chosen, jobs, extract = plan_jobs(data_dir, quarter, areas, today)
+        slug_q = quarter_slug(chosen)
+        # Row-level data-quality detail is for analysts: a file in the run folder that the index
+        # does not link, never a committee page.
+        extract.ledger.to_csv(work / "ledger.csv", index=False)
+        generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
+        vintage = extract.vintage or "not stated"
+        subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
+        warning = getattr(extract.config, "disclosure_warning", "")
+        if warning:
+            subtitle += f" {warning}"
         ensure_kernel()
         log.info("report for %s from %s: %d notebooks", quarter_label(chosen), data_dir, len(jobs))
-        failures = _run_jobs(jobs, work, notebook_dir, workers, start_timeout, execution_timeout)
+        failures = _run_jobs(
+            jobs, work, notebook_dir, workers, start_timeout, execution_timeout, kernel_dir
+        )
         if failures:
             raise PackFailed(
                 f"{len(failures)} notebook(s) failed: "
@@ -370,20 +644,28 @@ def run_report(
         write_index(work, pages, heading, subtitle, kpis)
         log.info("all notebooks succeeded")
     except Exception as err:
-        # Whatever broke (a notebook, the export, a full disk), keep the evidence and leave last
-        # quarter's pack alone.
+        # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
+        # put the traceback in run.log only, and leave last quarter's pack alone.
         log.error("run failed: %s", err)
-        kept = out / "failed" / f"{quarter_slug(chosen)}-{stamp}"
+        log.debug("traceback of the failure", exc_info=True)
+        name = quarter_slug(chosen) if chosen is not None else "run"
+        kept = out / "failed" / f"{name}-{stamp}-{token}"
         kept.parent.mkdir(parents=True, exist_ok=True)
+        handler.close()
         shutil.move(str(work), str(kept))
-        reason = str(err) if isinstance(err, PackFailed) else f"{type(err).__name__}: {err}"
+        known = (PackFailed, DataContractError, ValueError, RunError)
+        reason = str(err) if isinstance(err, known) else f"{type(err).__name__}: {err}"
+        unchanged = out / quarter_slug(chosen) if chosen is not None else "No pack"
         raise RuntimeError(
-            f"{reason}. Executed notebooks and run.log kept in {kept}; {final} was not changed."
+            f"{reason}. Details (and any executed notebooks) kept in {kept}, with run.log; "
+            f"{unchanged} was not changed."
         ) from err
     finally:
         log.removeHandler(handler)
         handler.close()
-    old = out / f".old-{quarter_slug(chosen)}-{stamp}"
+        shutil.rmtree(kernel_dir, ignore_errors=True)
+    final = out / slug_q
+    old = out / f".old~{slug_q}~{token}"
     if final.exists():
         final.rename(old)
     work.rename(final)
@@ -398,6 +680,7 @@ def _run_jobs(
     workers: int,
     start_timeout: int,
     execution_timeout: int,
+    kernel_dir: Path | None = None,
 ) -> list[tuple[Job, str]]:
     """Run every job, two at a time by default; returns the failures with their last error line."""
     failures = []
@@ -412,6 +695,7 @@ def _run_jobs(
             params,
             start_timeout,
             execution_timeout,
+            kernel_dir,
         )
         return time.perf_counter() - started
 
@@ -434,7 +718,21 @@ def _run_jobs(
     return failures
 
 
+def _date_argument(text: str) -> str:
+    """argparse type for --today: the same check as :func:`parse_today`, as a usage error."""
+    try:
+        parse_today(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
+    """``daanalysis report ...``: exit 0 with the pack in place, 1 with one clear message.
+
+    No traceback reaches the console: it goes to the run's ``run.log`` (kept under
+    ``out/failed/``), and the console gets what failed, where, and what to do.
+    """
     parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")
@@ -445,7 +743,12 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     rep.add_argument("--start-timeout", type=int, default=60, help="seconds for a kernel to start")
     rep.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
-    rep.add_argument("--today", default="", help="date that 'latest' is judged from (yyyy-mm-dd)")
+    rep.add_argument(
+        "--today",
+        default="",
+        type=_date_argument,
+        help="date that 'latest' is judged from (yyyy-mm-dd)",
+    )
     args = parser.parse_args(argv)
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
@@ -464,9 +767,17 @@ def main(argv: list[str] | None = None) -> int:
             args.timeout,
             args.today,
         )
-    except (DataContractError, ValueError, RuntimeError) as err:
+    except (ValueError, RuntimeError, OSError) as err:
         print(f"daanalysis report: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("daanalysis report: interrupted; the previous pack was not changed.", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
+        print(f"daanalysis report: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        log.removeHandler(console)
     print(f"Report written to {final}/index.html")
     return 0
 

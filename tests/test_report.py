@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -46,8 +47,21 @@ def test_pack_has_every_part(sample_report):
     log = (sample_report / "run.log").read_text()
     assert "all notebooks succeeded" in log
     assert not list(sample_report.parent.glob(".tmp-*"))
-    # Kernels ran over private IPC sockets, removed with the kernel.
-    assert not list(Path(tempfile.gettempdir()).glob("daanalysis-kernel-*"))
+    # Provenance: versions, commit, command line and a checksum of each input file.
+    assert "provenance: daanalysis " in log and "provenance: git commit: " in log
+    assert "provenance: command line: " in log and "pandas " in log
+    assert re.search(r"input referrals\.csv: sha256 [0-9a-f]{64}", log)
+    # The row ledger is for analysts: in the run folder, never linked from the index.
+    assert "ledger.csv" in names and "ledger.csv" not in index
+    # Kernel folders made by this process (and only those: other processes may run kernels at
+    # the same time) were removed with their kernels.
+    mine = [
+        d
+        for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
+        if (d / report.OWNER_FILE).exists()
+        and (d / report.OWNER_FILE).read_text().strip() == str(os.getpid())
+    ]
+    assert not mine
 
 
 def test_html_hides_code_and_carries_header(sample_report):

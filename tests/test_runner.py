@@ -1,0 +1,158 @@
+"""The runner's safeguards, without running notebooks: clear errors, one run per folder,
+leftovers of killed runs, provenance and page names."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from filelock import FileLock
+
+from daanalysis import report
+from daanalysis.load import DataContractError
+from tests.conftest import SAMPLE
+
+
+def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
+    with pytest.raises(SystemExit) as stop:
+        report.main(["report", "--today", "2026-13-01"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "'2026-13-01' is not a date: write it as yyyy-mm-dd" in err
+    assert "Traceback" not in err
+    with pytest.raises(ValueError, match="is not a date"):
+        report.run_report(SAMPLE, "unused", today="28/11/2026")
+
+
+def test_out_that_is_a_file_is_named(tmp_path, capsys):
+    target = tmp_path / "outputs"
+    target.write_text("not a folder")
+    assert report.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"--out {target} is a file, not a folder" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_out_is_named(tmp_path, capsys):
+    target = tmp_path / "outputs"
+    target.mkdir()
+    target.chmod(0o500)
+    try:
+        assert report.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
+    finally:
+        target.chmod(0o700)
+    assert "cannot be written to" in capsys.readouterr().err
+
+
+def test_second_run_into_the_same_out_stops_clearly(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(out / report.LOCK_FILE), pytest.raises(report.RunError) as err:
+        report.run_report(SAMPLE, out)
+    assert "Another daanalysis run is writing to" in str(err.value)
+    assert sorted(p.name for p in out.iterdir()) == [report.LOCK_FILE]  # nothing mixed in
+
+
+def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, capsys):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "police.csv").write_text("month,da_incidents,da_crimes\n2024-01,1,1\n")
+    out = tmp_path / "out"
+    assert report.main(["report", "--data", str(data), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "neither referrals.csv/.xlsx" in err and "Traceback" not in err
+    kept = list((out / "failed").glob("run-*"))
+    assert len(kept) == 1
+    log = (kept[0] / "run.log").read_text()
+    assert "Traceback" in log and "provenance: input police.csv: sha256" in log
+    assert not list(out.glob(".tmp-*"))
+
+
+def test_leftovers_of_a_killed_run_are_tidied(tmp_path):
+    out = tmp_path / "out"
+    (out / ".tmp-0123abcd").mkdir(parents=True)
+    (out / ".tmp-0123abcd" / "run.log").write_text("interrupted")
+    # Killed between setting last quarter's pack aside and moving the new one in.
+    (out / ".old~2026-27Q1~beef").mkdir()
+    (out / ".old~2026-27Q1~beef" / "index.html").write_text("last good pack")
+    # Killed after the new pack was in place: the old copy is just litter.
+    (out / "2026-27Q2").mkdir()
+    (out / ".old~2026-27Q2~cafe").mkdir()
+    notes = report._remove_leftovers(out)
+    assert len(notes) == 3
+    assert sorted(p.name for p in out.iterdir()) == ["2026-27Q1", "2026-27Q2"]
+    assert (out / "2026-27Q1" / "index.html").read_text() == "last good pack"
+
+
+def test_stale_kernel_folders_are_removed_live_ones_kept(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    stale = tmp_path / f"{report.KERNEL_DIR_PREFIX}stale"
+    stale.mkdir()
+    (stale / report.OWNER_FILE).write_text(dead)
+    (stale / "k1.json").write_text("{}")
+    live = tmp_path / f"{report.KERNEL_DIR_PREFIX}live"
+    live.mkdir()
+    (live / report.OWNER_FILE).write_text(str(os.getppid()))
+    foreign = tmp_path / f"{report.KERNEL_DIR_PREFIX}foreign"  # no owner file: not ours to judge
+    foreign.mkdir()
+    if os.name == "nt":
+        pytest.skip("no liveness probe on Windows")
+    assert report.remove_stale_kernel_dirs(tmp_path) == [stale]
+    assert live.exists() and foreign.exists() and not stale.exists()
+
+
+def test_kernel_settings_keep_files_in_the_private_folder(tmp_path):
+    config = report.kernel_config(tmp_path, "k1")
+    settings = config["KernelManager"]
+    assert settings["connection_file"] == str(tmp_path / "k1.json")
+    if os.name != "nt":
+        assert settings["transport"] == "ipc"
+    folder = report.make_kernel_dir()
+    try:
+        assert (folder.stat().st_mode & 0o777) == 0o700  # no other user can reach the sockets
+        assert (folder / report.OWNER_FILE).read_text() == str(os.getpid())
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_provenance_names_versions_commit_and_input_checksums():
+    lines = report.provenance(SAMPLE)
+    text = "\n".join(lines)
+    assert lines[0].startswith("daanalysis ")
+    assert "git commit: " in text and "Python 3." in text and "pandas " in text
+    assert "command line: " in text
+    for name in ("referrals.csv", "config.csv", "VINTAGE"):
+        assert f"input {name}: sha256 " in text
+
+
+@pytest.mark.parametrize(
+    ("areas", "message"),
+    [
+        (["North East", "North-East"], "'North East' and 'North-East' would both be written"),
+        (["***"], "has no letters or digits"),
+    ],
+)
+def test_area_page_names_must_not_collide(areas, message):
+    with pytest.raises(DataContractError, match=message):
+        report.check_page_names(areas)
+
+
+def test_misspelt_area_is_named(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    (data / "population.csv").unlink()  # without population.csv any area in referrals counts
+    text = (data / "referrals.csv").read_bytes().decode("cp1252").splitlines()
+    last = text[1].replace("Sampleborough", "Sampleborogh")
+    (data / "referrals.csv").write_bytes(
+        "\n".join([*text, last.replace(",C0", ",C9", 1).replace("R0", "R9", 1)]).encode("cp1252")
+    )
+    with pytest.raises(DataContractError, match=r"Area 'Sampleborogh' \(1 row\(s\) of referrals\)"):
+        report.plan_jobs(data, "latest", [], "")
