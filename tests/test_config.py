@@ -1,6 +1,7 @@
+import pandas as pd
 import pytest
 
-from daanalysis.config import DEFAULTS, Config, read_config
+from daanalysis.config import DEFAULTS, Config, ConfigError, read_config
 
 
 def test_defaults_carry_a_source_for_every_setting():
@@ -39,3 +40,71 @@ def test_bad_config_names_row_and_column(tmp_path, line, message):
     path.write_text(f"key,value,unit,source\n{line}\n")
     with pytest.raises(ValueError, match=message):
         read_config(path)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("suppression_threshold,0,,", "0 is outside the plausible range 1 to 100"),
+        ("suppression_threshold,3,,", "3 is below 5, the floor for published counts"),
+        ("suppression_threshold,5.5,,", "5.5 is not a whole number"),
+        ("max_excluded_share,5,,", "5 is outside the plausible range 0 to 0.5"),
+        ("cost_per_fte,375,,", "375 is outside the plausible range"),
+        ("cost_per_fte,nan,,", "nan is outside the plausible range"),
+        ('cost_per_fte,"37,500",,', "'37,500' is not a number for cost_per_fte"),
+        ("extract_date,10/31/2026,,", "'10/31/2026' is not a date"),
+        ("allow_low_suppression,maybe,,", "'maybe' must be yes or no"),
+        (
+            "cost_per_fte,41000,,\ncost_per_fte,42000,,",
+            "row 3, column key: cost_per_fte is set again",
+        ),
+    ],
+)
+def test_out_of_range_or_malformed_settings_are_refused(tmp_path, line, message):
+    path = tmp_path / "config.csv"
+    path.write_text(f"key,value,unit,source\n{line}\n")
+    with pytest.raises(ValueError, match=message):
+        read_config(path)
+
+
+def test_low_suppression_needs_the_flag_and_is_announced(tmp_path):
+    path = tmp_path / "config.csv"
+    path.write_text(
+        "key,value,unit,source\nsuppression_threshold,3,count,Data owner agreement 2026\n"
+        "allow_low_suppression,yes,,Agreed by the Caldicott guardian\n"
+    )
+    config = read_config(path)
+    assert config.suppression_threshold == 3
+    assert "lowered to counts below 3" in config.disclosure_warning
+    assert read_config(None).disclosure_warning == ""
+    with pytest.raises(ConfigError, match="below 5"):
+        Config(suppression_threshold=2)  # held to the same rule when built in code
+
+
+def test_extract_date_is_read_day_first():
+    assert Config(extract_date="05/10/2026").extract_timestamp == pd.Timestamp("2026-10-05")
+    assert Config(extract_date="2026-10-05").extract_timestamp == pd.Timestamp("2026-10-05")
+    assert Config().extract_timestamp is None
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"setting,amount\ncost_per_fte,41000\n", "row 1 \\(header\\): config needs columns key"),
+    ],
+)
+def test_unreadable_config_files_are_named(tmp_path, content, message):
+    path = tmp_path / "config.csv"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError, match=message):
+        read_config(path)
+
+
+def test_cp1252_config_is_read(tmp_path):
+    path = tmp_path / "config.csv"
+    path.write_bytes(
+        "key,value,unit,source\ncost_per_fte,41000,GBP,Contract – schedule 3 (£)\n".encode("cp1252")
+    )
+    config = read_config(path)
+    assert config.source("cost_per_fte") == "Contract – schedule 3 (£)"
