@@ -254,6 +254,76 @@ def run_notebook(
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# Pages run no script and fetch nothing: images and fonts only as data: URIs, inline styles.
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+# What a notebook output may contain as HTML: tables, text structure, and images inlined as
+# data: URIs. Anything else (script, iframe, event handlers such as onerror, javascript: links)
+# is escaped, so it shows as the text it is and never runs.
+SAFE_TAGS = frozenset(
+    {
+        *("a", "abbr", "b", "br", "caption", "code", "col", "colgroup", "div", "em"),
+        *("figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li"),
+        *("ol", "p", "pre", "small", "span", "strong", "style", "sub", "sup", "table", "tbody"),
+        *("td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+
+
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    if name in ("class", "id", "title", "scope", "colspan", "rowspan", "style", "lang"):
+        return True
+    if tag == "style":
+        return name == "type"
+    if tag == "img":
+        return name == "alt" or (name == "src" and value.startswith("data:image/"))
+    if tag == "a" and name == "href":
+        return not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+    return False
+
+
+def markdown_text(text: str) -> str:
+    """``text`` for a Markdown cell: HTML escaped and Markdown punctuation backslash-escaped, so
+    that a data-derived string (an area name, the VINTAGE line) is shown, never interpreted."""
+    import html
+
+    return re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
+
+
+def output_sanitizer():
+    """An nbconvert preprocessor escaping unsafe HTML in code-cell outputs (tables, Markdown).
+
+    nbconvert's own ``SanitizeHTML`` with the house allow-list; SVG charts are kept, since the
+    template shows them as ``<img>`` data URIs in which a script never runs. Markdown cells are
+    written by us and reviewed in git, so they are left as they are.
+    """
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    class OutputSanitizer(SanitizeHTML):
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type != "code":
+                return cell, resources
+            return super().preprocess_cell(cell, resources, index)
+
+        def sanitize_html_tags(self, html_str: str) -> str:
+            return bleach.clean(
+                html_str,
+                tags=SAFE_TAGS,
+                attributes=_safe_attribute,
+                protocols={"http", "https", "mailto", "data"},
+                strip=False,
+                strip_comments=True,
+                css_sanitizer=CSSSanitizer(),
+            )
+
+    keys = {"metadata", "text/plain", "image/png", "image/jpeg", "image/svg+xml"}
+    return OutputSanitizer(safe_output_keys=keys, enabled=True)
+
+
 def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None:
     """HTML with code hidden (nbconvert ``exclude_input``), a header and a table of contents."""
     from nbconvert import HTMLExporter
@@ -269,7 +339,9 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     ]
     toc = "\n".join(f"- [{h}](#{h.replace(' ', '-')})" for h in headings)
     # After the title cell: the reader sees what, when and from which data before anything else.
-    nb.cells.insert(1, nbformat.v4.new_markdown_cell(f"*{subtitle}*\n\n**Contents**\n\n{toc}"))
+    nb.cells.insert(
+        1, nbformat.v4.new_markdown_cell(f"*{markdown_text(subtitle)}*\n\n**Contents**\n\n{toc}")
+    )
     _add_alt_text(nb)
     exporter = HTMLExporter(
         template_name="daanalysis",
@@ -281,7 +353,9 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
+    exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
     target.write_text(body, encoding="utf-8")
 
 

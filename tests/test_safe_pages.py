@@ -1,0 +1,104 @@
+"""Pages are safe to open: text from the data is shown, never run, and nothing is fetched.
+
+Every text field an extract can carry (area names, the VINTAGE line, action-plan text) gets an
+HTML payload; the pack is built through the real runner and each page is opened in headless
+Chromium, once as published and once with its Content-Security-Policy removed, so that the test
+proves the escaping itself and not only the policy.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from daanalysis import report
+from tests.conftest import SAMPLE
+from tests.test_html_render import CHROMIUM, FLAGS
+
+AREA = "<img src=x onerror=document.body.dataset.pwned=1>"
+VINTAGE = "<script>document.body.dataset.pwned=2</script> extract taken 2026-10-05"
+ACTION = "<img src=y onerror=document.body.dataset.pwned=3> Information about"
+CSP_META = re.compile(r"<meta http-equiv=\"Content-Security-Policy\"[^>]*>")
+
+
+def test_sanitizer_escapes_html_and_markdown_outputs():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            {
+                "text/html": f"<table><tr><td>{AREA}</td></tr></table><script>x()</script>",
+                "text/markdown": f"**{AREA}** [link](javascript:alert(1))",
+                "application/javascript": "alert(1)",
+                "image/svg+xml": "<svg></svg>",
+            },
+        )
+    ]
+    nb.cells.append(cell)
+    out, _ = report.output_sanitizer().preprocess(nb, {})
+    data = out.cells[0].outputs[0]["data"]
+    # No tag keeps an event handler or a non-data: source; the script is shown as text.
+    assert not re.search(r"<[^>]*(onerror|src=.?x)", data["text/html"])
+    assert "<table>" in data["text/html"] and "&lt;script&gt;" in data["text/html"]
+    assert not re.search(r"<[^>]*onerror", data["text/markdown"])
+    assert "application/javascript" not in data  # dropped, never rendered
+    assert data["image/svg+xml"] == "<svg></svg>"  # shown as an <img>, where scripts never run
+    assert report.markdown_text("<b>[x](y)</b>") == "&lt;b&gt;\\[x\\]\\(y\\)&lt;/b&gt;"
+
+
+@pytest.fixture(scope="module")
+def injected_pack(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("injected") / "data"
+    shutil.copytree(SAMPLE, data)
+    for path in data.glob("*.csv"):
+        text = path.read_bytes().decode("cp1252").replace("Sampleborough", AREA)
+        if path.name == "action_plan.csv":
+            text = text.replace("Information about", ACTION, 1)
+        path.write_bytes(text.encode("cp1252"))
+    (data / "VINTAGE").write_text(VINTAGE + "\n")
+    return report.run_report(data, tmp_path_factory.mktemp("out"), workers=2)
+
+
+def _pwned(page: Path, tmp_path: Path) -> str:
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    body = re.search(r"<body[^>]*>", dom)
+    assert body, dom[:500]
+    return "data-pwned" in body.group(0) and body.group(0) or ""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (CI installs it)")
+def test_injected_html_never_runs(injected_pack, tmp_path):
+    pages = sorted(injected_pack.glob("*.html"))
+    assert len(pages) >= 4  # index, two area pages, the action plan
+    for page in pages:
+        assert _pwned(page, tmp_path) == "", page.name
+        # The same page without its policy: the escaping alone must hold.
+        bare = tmp_path / f"bare-{page.name}"
+        bare.write_text(CSP_META.sub("", page.read_text(encoding="utf-8")), encoding="utf-8")
+        assert _pwned(bare, tmp_path) == "", f"{page.name} without CSP"
+
+
+@pytest.mark.slow
+def test_pages_are_self_contained(injected_pack):
+    for page in injected_pack.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text.lower(), page.name  # no require.js, MathJax, mermaid
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), page.name
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), page.name
+        assert "document.body.dataset.pwned" in text  # the payload is shown as text
+    for page in injected_pack.glob("*_*.html"):
+        csp = CSP_META.search(page.read_text(encoding="utf-8"))
+        assert csp and "default-src 'none'" in csp.group(0), page.name
