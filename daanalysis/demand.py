@@ -2,21 +2,22 @@
 
 Volume is not need. Streams that move with *confidence to report* (self-referrals, first-time
 clients, standard and medium risk) are set beside streams that move with *need* (high risk,
-repeats within 12 months, police-recorded crimes, MARAC volume). Each stream gets a count model
-with trend, month-of-year seasonality and a step at each campaign start. If the confidence streams
-step up at campaigns while the need streams follow their trend, that is evidence of more reporting
-rather than more abuse: evidence, with its uncertainty, never proof. This is the logic ONS applies
-when police figures rise while the Crime Survey for England and Wales stays flat.
+repeats within 12 months, police-recorded crimes, MARAC volume). The one verdict per area
+(:func:`verdict`) compares them in a controlled interrupted time series: a campaign counts as
+"reporting" only when a confidence stream rises *relative to* a need stream, so a real rise in
+need, or a shock that hits every stream, cancels. Each stream on its own (:func:`fit_streams`)
+is supporting evidence. This is the logic ONS applies when police figures rise while the Crime
+Survey for England and Wales stays flat: evidence, with its uncertainty, never proof.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
+from daanalysis import its
 from daanalysis.config import Config
 from daanalysis.panel import (
     RECORDS_ONLY,
@@ -52,9 +53,7 @@ STREAMS: dict[str, Stream] = {
 }
 CONFIDENCE = [s.column for s in STREAMS.values() if s.kind == "confidence"]
 NEED = [s.column for s in STREAMS.values() if s.kind == "need"]
-MIN_MONTHS_AFTER_CAMPAIGN = 6
 MIN_MODEL_COUNT = 50  # in the whole series: below this a trend and 11 seasonal terms overfit
-MIN_MONTHS_BEFORE_CAMPAIGN = 12
 
 
 def _quarter_sums(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -219,101 +218,420 @@ def campaigns_for(campaigns: pd.DataFrame, area: str) -> pd.DataFrame:
     return campaigns[here].sort_values("start_date").reset_index(drop=True)
 
 
-def _design(index: pd.PeriodIndex, campaigns: pd.DataFrame, quarterly: bool) -> pd.DataFrame:
-    per_year = 4 if quarterly else 12
-    x = pd.DataFrame(index=index)
-    x["const"] = 1.0
-    x["trend"] = np.arange(len(index)) / per_year  # years since the first period
-    # Seasons are measured against the first of the financial year (April, or Q1).
-    if quarterly:
-        labels = pd.Index([f"Q{q}" for q in index.quarter])
+def events_for(events: pd.DataFrame, area: str) -> pd.DataFrame:
+    """Events (``events.csv``) that apply in ``area`` (blank area means every area)."""
+    return campaigns_for(events, area)
+
+
+# --- the demand verdict: a controlled interrupted time series ----------------------------------
+
+# Pre-specified in code, not in config, so that the contrast cannot be chosen after seeing the
+# data. Standard and medium risk referrals are the largest confidence-sensitive stream that both
+# record-level extracts and aggregate returns carry (see docs/methods.md for the power figures).
+PRIMARY_CONFIDENCE = "standard_medium_risk"
+# Police-recorded crimes first (independent of the service's own referral routes); the others
+# only when the police table is missing, in this order.
+CONTROLS = ("police_crimes", "marac_cases", "high_risk")
+PLACEBO_MAX_SHARE = 0.2  # above this share of placebo dates significant, the model is not trusted
+MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
+MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
+PARTIAL_LAST_SHARE = 0.5  # a last value below half the median of the 12 before is partial
+VERDICTS = ("reporting", "need", "both", "neither", "inconclusive")
+
+
+def _is_quarterly(panel: pd.DataFrame) -> bool:
+    return bool(panel.get("returns_frequency", pd.Series(["monthly"])).eq("quarterly").any())
+
+
+def stream_series(
+    panel: pd.DataFrame, stream: str, quarter: pd.Period | None = None
+) -> tuple[pd.Series, list[str]]:
+    """One stream as a count series for modelling, and what was checked about it.
+
+    Months after ``quarter``, partial months and months with no figure are left out; a stream
+    that needs client linkage drops its first 12 months (a client referred before the extract
+    began looks first-time). The checks name data that end before ``quarter``, gaps, and a last
+    value so far below the year before that the month is probably partial (left out).
+    Quarterly returns give quarterly sums of complete quarters.
+    """
+    spec = STREAMS[stream]
+    checks: list[str] = []
+    data = panel.loc[complete_months(panel), ["month", stream]]
+    if quarter is not None:
+        data = data[data["month"] <= quarter.asfreq("M", how="end")]
+    data = data.set_index("month")[stream]
+    if _is_quarterly(panel):
+        sums = _quarter_sums(panel, [stream])[stream]
+        data = sums[sums.index <= quarter] if quarter is not None else sums
+    observed = data.dropna()
+    if observed.empty:
+        return observed, [f"{spec.label}: no figures."]
+    freq = observed.index.freqstr
+    span = pd.period_range(observed.index.min(), observed.index.max(), freq=freq)
+    missing = span.difference(observed.index)
+    if len(missing):
+        checks.append(
+            f"{spec.label}: {len(missing)} {'quarters' if freq.startswith('Q') else 'months'} "
+            f"missing between {_period_text(missing.min())} and {_period_text(missing.max())}; "
+            "they are left out of the model."
+        )
+    if quarter is not None:
+        last_needed = quarter.asfreq(freq, how="end")
+        if observed.index.max() < last_needed:
+            checks.append(
+                f"{spec.label}: figures end in {_period_text(observed.index.max())}, before the "
+                f"end of {quarter_label(quarter)}; the comparison uses the months both cover."
+            )
+    before = observed.iloc[-13:-1]
+    partial = (
+        len(before) == 12
+        and before.median() >= 30
+        and observed.iloc[-1] < PARTIAL_LAST_SHARE * before.median()
+    )
+    if partial:
+        checks.append(
+            f"{spec.label}: {_period_text(observed.index[-1])} ({observed.iloc[-1]:,.0f}) is "
+            f"under half the median of the 12 before ({before.median():,.0f}), so probably "
+            "a partial figure; it is left out."
+        )
+        observed = observed.iloc[:-1]
+    if spec.linked and (panel["basis"] == "records").all():
+        observed = observed[observed.index >= observed.index.min() + (4 if freq[0] == "Q" else 12)]
+    return observed, checks
+
+
+def _period_text(period: pd.Period) -> str:
+    return (
+        quarter_label(period, with_months=False)
+        if period.freqstr[0] == "Q"
+        else (period.strftime("%b %Y"))
+    )
+
+
+def _ratio_text(r: dict | pd.Series) -> str:
+    return f"{r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
+
+
+def _pct_text(ratio: float) -> str:
+    return f"{100 * (ratio - 1):+.0f}%"
+
+
+def _change_words(ratio: float) -> str:
+    """A rate ratio as words: 1.35 -> 'up 35%', 0.9 -> 'down 10%'."""
+    pct = 100 * (ratio - 1)
+    return f"{'up' if pct >= 0 else 'down'} {abs(pct):.0f}%"
+
+
+def _phrase(label: str) -> str:
+    """A stream label inside a sentence: lower-case first letter unless it is an acronym."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+@dataclass
+class Verdict:
+    """The one demand verdict for an area and quarter, with the figures behind it."""
+
+    area: str
+    quarter: str
+    verdict: str
+    sentence: str
+    reasons: list[str]
+    confidence_stream: str = ""
+    control_stream: str = ""
+    primary: dict = field(default_factory=dict)  # rate_ratio, ci_low, ci_high, p_value, mde_ratio
+    need_trend: dict = field(default_factory=dict)  # the control's trend per year
+    need_step: dict = field(default_factory=dict)  # the control's own change at the campaigns
+    placebo: dict = field(default_factory=dict)  # dates, significant, share
+    resid_lag1: dict = field(default_factory=dict)
+    campaigns: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Plain types only, for JSON and for papermill."""
+
+        def plain(value):
+            if isinstance(value, dict):
+                return {k: plain(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            if isinstance(value, (float, np.floating)):
+                return None if np.isnan(value) else round(float(value), 4)
+            if isinstance(value, np.integer):
+                return int(value)
+            return value
+
+        return plain(asdict(self))
+
+
+def _inconclusive(base: dict, why: str, reasons: list[str] | None = None) -> Verdict:
+    return Verdict(
+        **base,
+        verdict="inconclusive",
+        sentence=f"Inconclusive: {why}",
+        reasons=reasons or [why],
+    )
+
+
+def verdict(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+    placebo: bool = True,
+) -> Verdict:
+    """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
+
+    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the first of :data:`CONTROLS`
+    the panel has, in one controlled interrupted time series (:func:`daanalysis.its
+    .fit_controlled`): the average step in the confidence stream *relative to* the control since
+    the first campaign. "Reporting" needs its 95% interval above 1; "need" needs the control's
+    trend or its own change at the campaigns to have an interval above 1. The verdict is
+    inconclusive when steps at placebo dates (no campaign) come out significant in more than
+    :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
+    be tested, or when neither effect is seen and even a 50% reporting effect could have been
+    missed. Evidence from the pattern of the data, not proof of cause.
+    """
+    area = str(panel["area"].iloc[0]) if len(panel) else ""
+    base = {"area": area, "quarter": quarter_label(quarter) if quarter is not None else ""}
+    events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
+    treated, checks = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
+    base["confidence_stream"] = PRIMARY_CONFIDENCE
+    control_name = next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
+    if not control_name:
+        return _inconclusive(
+            {**base, "checks": checks},
+            "there is no need-sensitive series (police-recorded DA crimes, MARAC cases or high "
+            "risk referrals) with two years of figures to compare with, so a rise in reporting "
+            "cannot be told apart from a rise in need.",
+        )
+    control, control_checks = stream_series(panel, control_name, quarter)
+    checks += control_checks
+    base.update(control_stream=control_name, checks=checks)
+    if control_name != CONTROLS[0]:
+        checks.append(
+            f"{STREAMS[CONTROLS[0]].label}: not supplied; {STREAMS[control_name].label} is the "
+            "control instead, a weaker one because campaigns may move it too."
+        )
+    if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
+        return _inconclusive(base, "too few referrals to model.")
+    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(control.index))
+    used, notes = its.usable_campaigns(index, campaigns)
+    base["notes"] = notes
+    base["campaigns"] = used["name"].tolist()
+    if used.empty:
+        return _inconclusive(
+            base,
+            "no campaign has a year of figures before it and six months after it, so there "
+            "is nothing to test a reporting effect against.",
+        )
+    fit = its.fit_controlled(treated, control, used, events)
+    primary = fit.contrast(fit.campaign_weights("rel: "))
+    need_step = fit.contrast(fit.campaign_weights())
+    trend_fit = its.fit_single(control, used.iloc[:0], events)
+    need_trend = trend_fit.contrast({"trend": 1.0})
+    check = (
+        its.placebo_check(treated, control, used, events)
+        if placebo
+        else {"dates": 0, "significant": 0, "share": float("nan")}
+    )
+    base.update(
+        primary=primary,
+        need_trend=need_trend,
+        need_step=need_step,
+        placebo=check,
+        resid_lag1=fit.resid_lag1,
+    )
+    conf_label = _phrase(STREAMS[PRIMARY_CONFIDENCE].label)
+    ctrl_label = STREAMS[control_name].label
+    ctrl = _phrase(ctrl_label)
+    reasons = [
+        f"Since the campaigns began, {conf_label} referrals ran at "
+        f"{_ratio_text(primary)} times their level relative to {ctrl}, against "
+        "the pre-campaign pattern.",
+        f"{ctrl_label}: underlying change {_pct_text(need_trend['rate_ratio'])} a year (95% CI "
+        f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
+        f"the campaigns {_ratio_text(need_step)}.",
+    ]
+    if check["dates"] >= MIN_PLACEBO_DATES:
+        reasons.append(
+            f"Placebo check: {check['significant']} of {check['dates']} dates with no campaign "
+            f"gave a significant step ({check['share']:.0%}; about 5% expected)."
+        )
+        if check["share"] > PLACEBO_MAX_SHARE:
+            return _inconclusive(
+                base,
+                f"the data cannot separate reporting from need here: steps at "
+                f"{check['significant']} of {check['dates']} dates with no campaign came out "
+                "significant, so the series moves too much from month to month (or has an "
+                "interruption not in events.csv) for a campaign step to be told apart from noise.",
+                reasons,
+            )
     else:
-        labels = pd.Index(index.strftime("%b"))
-    first = labels[list(index.quarter if quarterly else index.month).index(1 if quarterly else 4)]
-    for label in dict.fromkeys(labels):
-        if label != first:
-            x[f"season: {label}"] = (labels == label).astype(float)
-    for _, c in campaigns.iterrows():
-        start = c["start_date"].to_period(index.freqstr)
-        x[f"step: {c['name']}"] = (index >= start).astype(float)
-    return x
+        reasons.append(
+            "Placebo check not possible: fewer than 5 usable dates before the first campaign."
+        )
+    reporting = primary["ci_low"] > 1
+    need_up = need_trend["ci_low"] > 1 or need_step["ci_low"] > 1
+    mde = f"{_pct_text(primary['mde_ratio'])}"
+    need_words = (
+        f"{ctrl} {_change_words(need_trend['rate_ratio'])} a year"
+        if need_trend["ci_low"] > 1
+        else f"{ctrl} {_change_words(need_step['rate_ratio'])} when the campaigns began"
+    )
+    if reporting and need_up:
+        word = "both"
+        sentence = (
+            f"Both: more people are coming forward after the campaigns ({conf_label} referrals "
+            f"{_change_words(primary['rate_ratio'])} relative to {ctrl}), and need is rising "
+            f"too ({need_words})."
+        )
+    elif reporting:
+        word = "reporting"
+        sentence = (
+            f"More people coming forward: after the campaigns, {conf_label} referrals rose "
+            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ctrl}, while the "
+            "need-sensitive signals show no clear rise."
+        )
+    elif need_up:
+        word = "need"
+        sentence = (
+            f"More need: {need_words}, and {conf_label} referrals did not rise relative to "
+            f"them after the campaigns (no reporting effect larger than {mde} could be seen)."
+        )
+    elif primary["mde_ratio"] > MAX_DETECTABLE_RATIO:
+        return _inconclusive(
+            base,
+            f"neither a reporting effect nor a rise in need is seen, but the figures are too "
+            f"few to see a reporting effect smaller than {mde}.",
+            reasons,
+        )
+    else:
+        word = "neither"
+        sentence = (
+            f"Neither: no reporting effect larger than {mde} and no clear change in need "
+            f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
+        )
+    return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
+
+
+def verdict_table(v: Verdict) -> pd.DataFrame:
+    """The figures the verdict rests on, one row each, for the page and the spreadsheet."""
+    rows = []
+    if v.primary:
+        conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
+        rows += [
+            {
+                "measure": f"Reporting effect: {conf} relative to {ctrl} (primary contrast)",
+                "value": _ratio_text(v.primary),
+                "what it means": "above 1: more coming forward than need explains",
+            },
+            {
+                "measure": "Smallest reporting effect the data could detect (80% power)",
+                "value": f"{v.primary['mde_ratio']:.2f}",
+                "what it means": "a smaller effect could be missed",
+            },
+            {
+                "measure": f"Need: {ctrl} underlying change a year",
+                "value": _ratio_text(v.need_trend),
+                "what it means": "above 1: need rising",
+            },
+            {
+                "measure": f"Need: {ctrl} change at the campaigns",
+                "value": _ratio_text(v.need_step),
+                "what it means": "above 1: need rose when the campaigns began",
+            },
+        ]
+    if v.placebo.get("dates", 0) >= MIN_PLACEBO_DATES:
+        rows.append(
+            {
+                "measure": "Placebo check: dates with no campaign that gave a significant step",
+                "value": f"{v.placebo['significant']} of {v.placebo['dates']} "
+                f"({v.placebo['share']:.0%})",
+                "what it means": f"about 5% expected; above {PLACEBO_MAX_SHARE:.0%} the verdict "
+                "is inconclusive",
+            }
+        )
+    if v.resid_lag1:
+        rows.append(
+            {
+                "measure": "Month-to-month correlation left in the model (lag-1, difference)",
+                "value": f"{v.resid_lag1.get('difference', np.nan):.2f}",
+                "what it means": "allowed for in the intervals (Newey-West)",
+            }
+        )
+    return pd.DataFrame(rows, columns=["measure", "value", "what it means"])
+
+
+# --- supporting evidence: each stream on its own, and other contrasts ---------------------------
 
 
 def step_change(
-    panel: pd.DataFrame, stream: str, campaigns: pd.DataFrame
+    panel: pd.DataFrame,
+    stream: str,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+    slope: bool = False,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Fit one stream: log E[count] = trend + season + a step at each campaign start.
+    """Fit one stream on its own: trend, season, events and a step at each campaign.
 
-    A Poisson GLM with Pearson-scaled standard errors (quasi-Poisson), so over-dispersed counts
-    get honest, wider intervals. Monthly data use month-of-year seasonality; aggregate returns
-    that came quarterly are fitted on quarterly sums with quarter-of-year seasonality. Streams that
-    need client linkage drop the first 12 months (a client referred before the extract began
-    looks first-time). Campaigns too close to either end of the series to estimate are skipped.
+    Supporting evidence only: a stream on its own cannot tell a reporting effect from a need
+    change that starts at the same time (the verdict's controlled comparison can). Intervals
+    are Newey-West (HAC), so over-dispersion and serial correlation widen them.
 
-    Returns rows of (stream, kind, term, rate_ratio, ci_low, ci_high, p_value) and notes.
-    Terms: ``trend (per year)``, one ``step: <campaign>`` per campaign, ``all campaigns`` (the
-    campaign steps together) and ``season: <month>`` against April (``season: Q2`` .. against Q1
-    for quarterly data).
+    Returns rows of (stream, indicator, kind, term, rate_ratio, ci_low, ci_high, p_value,
+    mde_ratio, periods, dispersion, resid_lag1) and notes. Terms: ``trend (per year)``,
+    ``step: <campaign>``, ``all campaigns`` (the average campaign effect since the first
+    campaign, as in the verdict) and ``season: <month>`` against April (``season: Q2``..
+    against Q1 for quarterly returns).
     """
     spec = STREAMS[stream]
-    notes: list[str] = []
-    # A partial last month would look like a fall in demand.
-    data = panel.loc[complete_months(panel), ["month", stream]].dropna()
-    if spec.linked and (panel["basis"] == "records").all():
-        data = data[data["month"] >= data["month"].min() + 12]
-    quarterly = panel.get("returns_frequency", pd.Series(["monthly"])).eq("quarterly").any()
-    if quarterly:
-        y = _quarter_sums(panel, [stream])[stream].dropna()
-    else:
-        y = data.set_index("month")[stream]
-    index = pd.PeriodIndex(y.index)
-    per_year = 4 if quarterly else 12
-    usable = []
-    for _, c in campaigns.iterrows():
-        start = c["start_date"].to_period(index.freqstr)
-        before = (index < start).sum()
-        after = (index >= start).sum()
-        if before * 12 / per_year < MIN_MONTHS_BEFORE_CAMPAIGN:
-            notes.append(f"{c['name']}: too early in the data to estimate a step for {spec.label}.")
-        elif after * 12 / per_year < MIN_MONTHS_AFTER_CAMPAIGN:
-            notes.append(f"{c['name']}: too recent to estimate a step for {spec.label} yet.")
-        else:
-            usable.append(c)
-    used = pd.DataFrame(usable, columns=campaigns.columns)
-    x = _design(index, used, quarterly)
-    if len(y) < x.shape[1] + 6:
-        raise ValueError(
-            f"{spec.label}: {len(y)} periods are too few to fit a trend and seasonality."
-        )
-    fit = sm.GLM(y.to_numpy(float), x, family=sm.families.Poisson()).fit(scale="X2")
-    terms = ["trend", *[c for c in x.columns if c.startswith(("step: ", "season: "))]]
-    rows = []
-    for term in terms:
-        est = fit.params[term]
-        low, high = fit.conf_int().loc[term]
-        rows.append(
-            (term if term != "trend" else "trend (per year)", est, low, high, fit.pvalues[term])
-        )
-    steps = [c for c in x.columns if c.startswith("step: ")]
-    if steps:
-        contrast = np.array([[1.0 if c in steps else 0.0 for c in x.columns]])
-        test = fit.t_test(contrast)
-        low, high = np.asarray(test.conf_int())[0]
-        rows.append(("all campaigns", float(test.effect[0]), low, high, float(test.pvalue)))
-    out = pd.DataFrame(rows, columns=["term", "log_rr", "log_low", "log_high", "p_value"])
-    out["rate_ratio"] = np.exp(out["log_rr"])
-    out["ci_low"] = np.exp(out["log_low"])
-    out["ci_high"] = np.exp(out["log_high"])
+    y, checks = stream_series(panel, stream, quarter)
+    used, notes = its.usable_campaigns(pd.PeriodIndex(y.index), campaigns, spec.label)
+    try:
+        fit = its.fit_single(y, used, events, slope=slope)
+    except ValueError as err:
+        raise ValueError(f"{spec.label}: {err}") from None
+    terms = {"trend (per year)": {"trend": 1.0}}
+    for name in fit.campaigns:
+        terms[f"step: {name}"] = {f"level: {name}": 1.0}
+    if fit.campaigns:
+        terms["all campaigns"] = fit.campaign_weights()
+    terms.update({c: {c: 1.0} for c in fit.columns if c.startswith("season: ")})
+    rows = [{"term": term, **fit.contrast(w)} for term, w in terms.items()]
+    out = pd.DataFrame(rows).drop(columns="se_log")
     out.insert(0, "kind", spec.kind)
     out.insert(0, "indicator", spec.label)
     out.insert(0, "stream", stream)
-    out["periods"] = len(y)
-    out["dispersion"] = fit.scale
-    return out.drop(columns=["log_rr", "log_low", "log_high"]), notes
+    out["periods"] = fit.periods
+    out["dispersion"] = fit.dispersion
+    out["resid_lag1"] = fit.resid_lag1["stream"]
+    return out, notes + checks
+
+
+FIT_COLUMNS = [
+    "stream",
+    "indicator",
+    "kind",
+    "term",
+    "p_value",
+    "rate_ratio",
+    "ci_low",
+    "ci_high",
+    "mde_ratio",
+    "periods",
+    "dispersion",
+    "resid_lag1",
+]
 
 
 def fit_streams(
-    panel: pd.DataFrame, campaigns: pd.DataFrame, streams: list[str] | None = None
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    streams: list[str] | None = None,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """:func:`step_change` for every confidence and need stream the panel has.
 
@@ -335,34 +653,66 @@ def fit_streams(
         if panel[stream].sum() < MIN_MODEL_COUNT:
             notes.append(f"{label}: too few ({panel[stream].sum():.0f} in all) to model.")
             continue
-        fit, fit_notes = step_change(panel, stream, campaigns)
+        fit, fit_notes = step_change(panel, stream, campaigns, events, quarter)
         fits.append(fit)
         notes += fit_notes
-    columns = [
-        "stream",
-        "indicator",
-        "kind",
-        "term",
-        "p_value",
-        "rate_ratio",
-        "ci_low",
-        "ci_high",
-        "periods",
-        "dispersion",
-    ]
-    return pd.concat([pd.DataFrame(columns=columns), *fits], ignore_index=True), sorted(set(notes))
+    return pd.concat([pd.DataFrame(columns=FIT_COLUMNS), *fits], ignore_index=True), sorted(
+        set(notes)
+    )
 
 
-def _confidence_word(p: float) -> str:
-    if p < 0.01:
-        return "high"
-    if p < 0.05:
-        return "moderate"
-    return "low"
+def supporting_contrasts(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+    slope_too: bool = True,
+) -> pd.DataFrame:
+    """Every confidence stream against every need stream, as supporting evidence.
+
+    The same controlled model as the verdict; the primary pair is marked. With ``slope_too``, the
+    primary pair is also fitted with a change in slope at each campaign as well as a step (a
+    sensitivity check on the pre-specified step model). Not used for the verdict: many pairs
+    would inflate false claims, and the streams overlap.
+    """
+    rows = []
+    series = {}
+    for stream in [*CONFIDENCE, *NEED]:
+        if stream in panel and panel[stream].notna().sum() >= 24:
+            y, _ = stream_series(panel, stream, quarter)
+            if y.sum() >= MIN_MODEL_COUNT:
+                series[stream] = y
+    pairs = [(c, n) for c in CONFIDENCE for n in NEED if c in series and n in series]
+    if slope_too and (PRIMARY_CONFIDENCE, CONTROLS[0]) in pairs:
+        pairs.append((PRIMARY_CONFIDENCE, CONTROLS[0], "slope"))
+    for pair in pairs:
+        conf, need = pair[:2]
+        slope = len(pair) == 3
+        index = pd.PeriodIndex(series[conf].index).intersection(pd.PeriodIndex(series[need].index))
+        used, _ = its.usable_campaigns(index, campaigns)
+        if used.empty:
+            continue
+        fit = its.fit_controlled(series[conf], series[need], used, events, slope=slope)
+        result = fit.contrast(fit.campaign_weights("rel: "))
+        rows.append(
+            {
+                "confidence stream": STREAMS[conf].label,
+                "need stream": STREAMS[need].label,
+                "model": "step and slope change" if slope else "step",
+                "primary": conf == PRIMARY_CONFIDENCE and need == CONTROLS[0] and not slope,
+                **{k: result[k] for k in ("rate_ratio", "ci_low", "ci_high", "p_value")},
+                "mde_ratio": result["mde_ratio"],
+            }
+        )
+    columns = ["confidence stream", "need stream", "model", "primary", "rate_ratio", "ci_low",
+               "ci_high", "p_value", "mde_ratio"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _fmt_rr(row: pd.Series) -> str:
-    return f"{row['rate_ratio']:.2f} ({row['ci_low']:.2f} to {row['ci_high']:.2f})"
+def _direction(change: float) -> str:
+    if pd.isna(change):
+        return "n/a"
+    return "flat" if abs(change) < 2 else ("up" if change > 0 else "down")
 
 
 SUMMARY_COLUMNS = [
@@ -372,105 +722,55 @@ SUMMARY_COLUMNS = [
     "change on last year (%)",
     "campaign step, rate ratio (95% CI)",
     "trend per year, rate ratio (95% CI)",
-    "consistent with",
-    "confidence",
+    "smallest step it could detect",
 ]
 
 
 def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
-    """Indicator, direction, campaign step, trend, what it is consistent with, and confidence.
+    """Each stream: direction on last year, its own campaign step, trend and detectable step.
 
-    Direction is the change on the same quarter last year (up / down / flat within 2%). The
-    reading is evidence, worded as such: a step at campaigns in a confidence stream is consistent
-    with more reporting; a need stream that rises with its trend but shows no step is consistent
-    with a real change in need.
+    Direction is the change on the same quarter last year (up / down / flat within 2%; n/a
+    without a figure a year earlier). Supporting evidence: the verdict is the controlled
+    comparison, not a count of streams that stepped.
     """
     rows = []
+    change = vols.set_index("stream")["change_pct"]
     for stream, fit in fits.groupby("stream", sort=False):
         spec = STREAMS[stream]
-        vol = vols.set_index("stream")["change_pct"].get(stream, np.nan)
-        direction = "flat" if abs(vol) < 2 else ("up" if vol > 0 else "down")
-        trend = fit[fit["term"] == "trend (per year)"].iloc[0]
-        step = fit[fit["term"] == "all campaigns"]
-        step = step.iloc[0] if len(step) else None
-        stepped = step is not None and step["ci_low"] > 1
-        trend_up = trend["ci_low"] > 1
-        trend_down = trend["ci_high"] < 1
-        if spec.kind == "confidence":
-            if stepped:
-                reading = "more people coming forward after campaigns (reporting)"
-                conf = _confidence_word(step["p_value"])
-            elif step is None:
-                reading = "no campaign to test against"
-                conf = "low"
-            else:
-                reading = "no clear campaign effect on reporting"
-                conf = "low"
-        else:
-            if stepped:
-                reading = "campaigns may also have surfaced higher-need cases"
-                conf = _confidence_word(step["p_value"])
-            elif trend_up:
-                reading = "an underlying rise in need, not linked to campaigns"
-                conf = _confidence_word(trend["p_value"])
-            elif trend_down:
-                reading = "an underlying fall in need"
-                conf = _confidence_word(trend["p_value"])
-            else:
-                reading = "no clear change in need"
-                conf = "low"
+        vol = change.get(stream, np.nan)
+        terms = fit.set_index("term")
+        trend = terms.loc["trend (per year)"]
+        step = terms.loc["all campaigns"] if "all campaigns" in terms.index else None
         rows.append(
             {
                 "indicator": spec.label,
                 "stream type": spec.kind,
-                "direction": direction,
+                "direction": _direction(vol),
                 "change on last year (%)": round(vol, 1) if pd.notna(vol) else np.nan,
-                "campaign step, rate ratio (95% CI)": _fmt_rr(step) if step is not None else "n/a",
-                "trend per year, rate ratio (95% CI)": _fmt_rr(trend),
-                "consistent with": reading,
-                "confidence": conf,
+                "campaign step, rate ratio (95% CI)": _ratio_text(step)
+                if step is not None
+                else "n/a",
+                "trend per year, rate ratio (95% CI)": _ratio_text(trend),
+                "smallest step it could detect": (
+                    f"{_pct_text(step['mde_ratio'])}" if step is not None else "n/a"
+                ),
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def headline(vols: pd.DataFrame, summary_table: pd.DataFrame, quarter: pd.Period) -> str:
-    """The committee's answer in plain English, with the uncertainty stated."""
+def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
+    """The committee's answer in plain English: the change in referrals, then the verdict."""
     total = vols.set_index("stream").loc["referrals"]
     change = total["change_pct"]
-    opening = (
-        f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals, "
-        f"{abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
+    opening = f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals"
+    if pd.notna(change):
+        opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
+    else:
+        opening += " (no figure for the same quarter a year earlier)."
+    return (
+        f"{opening} {v.sentence} This is evidence from the pattern of the data, not proof of cause."
     )
-    conf = summary_table[summary_table["stream type"] == "confidence"]
-    need = summary_table[summary_table["stream type"] == "need"]
-    reporting = conf["consistent with"].str.startswith("more people").sum()
-    need_rise = need["consistent with"].str.startswith("an underlying rise").sum()
-    need_step = need["consistent with"].str.startswith("campaigns may").sum()
-    if summary_table.empty:
-        return opening + " No stream had enough referrals to model."
-    parts = [opening]
-    if reporting:
-        parts.append(
-            f"{reporting} of {len(conf)} confidence-sensitive streams stepped up after awareness "
-            "campaigns, which is consistent with more people coming forward."
-        )
-    else:
-        parts.append("The confidence-sensitive streams show no clear step at campaigns.")
-    if need_step:
-        parts.append(
-            f"{need_step} of {len(need)} need-sensitive streams also stepped up at campaigns, so "
-            "some of the rise may be more need being found."
-        )
-    elif need_rise:
-        parts.append(
-            f"{need_rise} of {len(need)} need-sensitive streams rise steadily with no campaign "
-            "step, consistent with a slower real rise in need."
-        )
-    else:
-        parts.append("The need-sensitive streams show no clear change.")
-    parts.append("This is evidence from the pattern of the data, not proof of cause.")
-    return " ".join(parts)
 
 
 def source_breakdown(
@@ -544,43 +844,55 @@ def demographics(
     return table.reset_index()
 
 
-def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) -> list[dict]:
-    """Headline figures for ``kpis.csv``."""
-    v = vols.set_index("stream")
+def kpis(vols: pd.DataFrame, v: Verdict) -> list[dict]:
+    """Headline figures for ``kpis.csv``: referrals and the one demand verdict behind them."""
+    vol = vols.set_index("stream")
+    change = vol.at["referrals", "change_pct"]
     rows = [
         {
             "kpi": "Referrals in quarter",
-            "value": int(v.at["referrals", "count"]),
+            "value": int(vol.at["referrals", "count"]),
             "unit": "referrals",
         },
         {
             "kpi": "Referrals, change on same quarter last year",
-            "value": round(v.at["referrals", "change_pct"], 1),
+            "value": round(change, 1) if pd.notna(change) else "",
             "unit": "%",
         },
         {
             "kpi": "Referrals, rolling 12 months",
-            "value": int(v.at["referrals", "rolling_12m"]),
+            "value": int(vol.at["referrals", "rolling_12m"])
+            if pd.notna(vol.at["referrals", "rolling_12m"])
+            else "",
             "unit": "referrals",
         },
+        {"kpi": "Demand verdict", "value": v.verdict, "unit": "verdict"},
+        {"kpi": "Demand verdict: reading", "value": v.sentence, "unit": "text"},
     ]
-    steps = fits[(fits["term"] == "all campaigns") & (fits["kind"] == "confidence")]
-    for _, r in steps.iterrows():
+    if v.primary:
+        p = v.primary
         rows.append(
             {
-                "kpi": f"{r['indicator']}: campaign step rate ratio",
-                "value": round(r["rate_ratio"], 2),
-                "unit": f"ratio (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})",
+                "kpi": "Reporting effect: confidence relative to need",
+                "value": round(p["rate_ratio"], 2),
+                "unit": f"ratio (95% CI {p['ci_low']:.2f} to {p['ci_high']:.2f})",
             }
         )
-    trends = fits[(fits["term"] == "trend (per year)") & (fits["kind"] == "need")]
-    for _, r in trends.iterrows():
+        t = v.need_trend
         rows.append(
             {
-                "kpi": f"{r['indicator']}: underlying trend per year",
-                "value": round(100 * (r["rate_ratio"] - 1), 1),
-                "unit": f"% (95% CI {100 * (r['ci_low'] - 1):.1f} to "
-                f"{100 * (r['ci_high'] - 1):.1f})",
+                "kpi": f"Need: {STREAMS[v.control_stream].label}, underlying change a year",
+                "value": round(100 * (t["rate_ratio"] - 1), 1),
+                "unit": f"% (95% CI {100 * (t['ci_low'] - 1):.1f} to "
+                f"{100 * (t['ci_high'] - 1):.1f})",
+            }
+        )
+    if v.placebo.get("dates", 0):
+        rows.append(
+            {
+                "kpi": "Placebo dates with a significant step",
+                "value": round(100 * v.placebo["share"], 1),
+                "unit": f"% of {v.placebo['dates']} dates",
             }
         )
     return rows
@@ -588,16 +900,31 @@ def kpis(vols: pd.DataFrame, fits: pd.DataFrame, summary_table: pd.DataFrame) ->
 
 __all__ = [
     "CONFIDENCE",
+    "CONTROLS",
+    "DEMOGRAPHICS",
     "NEED",
+    "PRIMARY_CONFIDENCE",
     "STREAMS",
+    "VERDICTS",
     "NeedsRecordLevelData",
+    "Verdict",
     "campaigns_for",
+    "case_intensity",
+    "demographics",
+    "events_for",
     "fit_streams",
     "headline",
+    "kpis",
     "marac_benchmark",
     "rates",
     "repeat_rate",
+    "service_volumes",
+    "source_breakdown",
     "step_change",
+    "stream_series",
     "summary",
+    "supporting_contrasts",
+    "verdict",
+    "verdict_table",
     "volumes",
 ]
