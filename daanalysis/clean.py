@@ -17,6 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
+# What case systems write for "no client reference". Read as an identifier, "N/A" would make
+# every such referral the same client and remove them all as probable duplicates.
+NO_ID = {"n/a", "na", "n.a.", "none", "null", "nil", "unknown", "not known", "-", "--", "?", "0"}
+
+
+class MappingError(ValueError):
+    """An analyst's mapping file cannot be used; the message names the file and the fix."""
 
 
 def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
@@ -24,13 +31,45 @@ def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
     text = resources.files("daanalysis").joinpath("mappings", f"{field}.csv").read_text("utf-8")
     tables = [pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)]
     if mapping_dir is not None and (mapping_dir / f"{field}.csv").exists():
-        tables.append(pd.read_csv(mapping_dir / f"{field}.csv", dtype=str, keep_default_na=False))
+        tables.append(_read_mapping_file(mapping_dir / f"{field}.csv"))
     mapping: dict[str, str] = {}
     for table in tables:
         mapping.update(
             zip(table["raw"].str.strip().str.lower(), table["canonical"].str.strip(), strict=True)
         )
     return mapping
+
+
+def _read_mapping_file(path: Path) -> pd.DataFrame:
+    """An analyst's mapping file, with clear errors for the usual slips."""
+    table = None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+            raise MappingError(
+                f"{path}: cannot be read as a table ({err}). It needs a header row 'raw,canonical' "
+                "and one row per label."
+            ) from None
+    if table is None:
+        raise MappingError(f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV.")
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in ("raw", "canonical") if c not in table.columns]
+    if missing:
+        raise MappingError(
+            f"{path}, row 1 (header), column {missing[0]!r}: a mapping file needs the columns "
+            f"raw, canonical (found: {', '.join(table.columns)}). Rename the header."
+        )
+    blank = table["canonical"].str.strip() == ""
+    if blank.any():
+        row = int(blank.idxmax()) + 2
+        raise MappingError(
+            f"{path}, row {row}, column 'canonical': blank. Give every raw label a canonical one."
+        )
+    return table
 
 
 def map_labels(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
@@ -81,9 +120,26 @@ def clean_referrals(
     """
     ledger = ledger.copy()
     out = referrals.copy()
+    placeholder = out["client_id"].astype("str").str.strip().str.lower().isin(NO_ID)
+    out["client_id"] = out["client_id"].where(~placeholder)
+    unknown_service = pd.Series(False, index=out.index)
     for field in MAPPED_FIELDS:
         mapping = read_mapping(field, mapping_dir)
         out[field], unmapped = map_labels(out[field], mapping)
+        blank = referrals[field].isna()
+        if field == "service":
+            # Every figure is for a service: a referral with an unrecognised service would
+            # silently fall out of all of them, so it is excluded and listed instead.
+            unknown_service = unmapped
+            continue
+        # Required labels only: an optional column (gender) is often absent or unrecorded.
+        if blank.any() and field in ("referral_source", "risk_level"):
+            _note(
+                ledger,
+                "referrals",
+                out.loc[blank, "source_row"],
+                f"{field} blank: counted as unknown",
+            )
         if unmapped.any():
             _note(
                 ledger,
@@ -94,6 +150,17 @@ def clean_referrals(
                 + f" not in the mapping table, counted as unknown (add it to "
                 f"mappings/{field}.csv)",
             )
+    if unknown_service.any():
+        _exclude(
+            ledger,
+            "referrals",
+            out.loc[unknown_service, "source_row"],
+            "service "
+            + referrals.loc[unknown_service, "service"].map(repr)
+            + " not in the mapping table, so the referral belongs to no service's figures "
+            "(add it to mappings/service.csv)",
+        )
+        out = out[~unknown_service]
     no_client = out["client_id"].isna()
     if no_client.any():
         _note(

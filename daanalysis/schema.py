@@ -43,6 +43,19 @@ class TableSpec:
     checks: tuple[pa.Check, ...] = ()
     column_checks: dict[str, tuple[pa.Check, ...]] = field(default_factory=dict)
     not_null: tuple[str, ...] = ()
+    # Number columns that may hold fractions (FTE). Every other number column is a count: a
+    # whole number, where a comma is accepted only as a thousands separator (1,500). In a
+    # fraction column any comma is refused: "1,5" is a decimal comma, never 15.
+    decimals: tuple[str, ...] = ()
+    # Date, month or period columns that must not be later than the extract date.
+    not_after_extract: tuple[str, ...] = ()
+    # Monthly counts checked against their own series and the population (plausibility).
+    series: tuple[str, ...] = ()
+    # Rows that add up to one figure per group (staffing: the FTE of an area's month). If one
+    # row of a group is excluded the whole group is, so that no partial total is published.
+    whole_groups: tuple[str, ...] = ()
+    # Tables without which the analysis cannot run; the others only disable their own sections.
+    essential: bool = False
 
     @property
     def columns(self) -> dict[str, str]:
@@ -85,7 +98,10 @@ REFERRALS = TableSpec(
     },
     dates=("referral_date", "first_contact_date", "closed_date"),
     key=("referral_id",),
-    not_null=("referral_id", "referral_date"),
+    # A referral without a service would fall out of every service's figures unnoticed.
+    not_null=("referral_id", "referral_date", "service"),
+    not_after_extract=("referral_date", "first_contact_date", "closed_date"),
+    essential=True,
     checks=(
         _not_before("closed_date", "referral_date"),
         _not_before("first_contact_date", "referral_date"),
@@ -108,6 +124,9 @@ STAFFING = TableSpec(
     key=("area", "month", "team", "role"),
     not_null=("month", "role", "fte_in_post"),
     column_checks={"fte_in_post": _non_negative, "fte_funded": _non_negative},
+    decimals=("fte_in_post", "fte_funded"),
+    not_after_extract=("month",),
+    whole_groups=("area", "month"),
 )
 
 POLICE = TableSpec(
@@ -124,6 +143,8 @@ POLICE = TableSpec(
     key=("area", "month"),
     not_null=("month", "da_incidents", "da_crimes"),
     column_checks={"da_incidents": _non_negative, "da_crimes": _non_negative},
+    not_after_extract=("month",),
+    series=("da_incidents", "da_crimes"),
 )
 
 MARAC = TableSpec(
@@ -140,6 +161,8 @@ MARAC = TableSpec(
     key=("area", "period"),
     not_null=("period", "cases_discussed"),
     column_checks={"cases_discussed": _non_negative, "repeat_cases": _non_negative},
+    not_after_extract=("period",),
+    series=("cases_discussed",),
     checks=(
         pa.Check(
             lambda df: df["repeat_cases"].isna() | (df["repeat_cases"] <= df["cases_discussed"]),
@@ -228,6 +251,7 @@ ACTION_PLAN = TableSpec(
     optional={"progress": "Progress note at the review."},
     dates=("review_date",),
     key=("action_id", "review_date"),
+    not_after_extract=("review_date",),
     not_null=("priority", "action_id", "review_date"),
 )
 
@@ -263,6 +287,9 @@ RETURNS = TableSpec(
     key=("area", "period"),
     not_null=("period", "referrals"),
     column_checks={"referrals": _non_negative},
+    not_after_extract=("period",),
+    series=("referrals", "self_referrals", "high_risk", "standard_medium_risk"),
+    essential=True,
 )
 
 TABLES: dict[str, TableSpec] = {
