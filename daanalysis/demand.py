@@ -232,7 +232,7 @@ PRIMARY_CONFIDENCE = "standard_medium_risk"
 # Police-recorded crimes first (independent of the service's own referral routes); the others
 # only when the police table is missing, in this order.
 CONTROLS = ("police_crimes", "marac_cases", "high_risk")
-PLACEBO_MAX_SHARE = 0.2  # above this share of placebo dates significant, the model is not trusted
+PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
 PARTIAL_LAST_SHARE = 0.5  # a last value below half the median of the 12 before is partial

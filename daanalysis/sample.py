@@ -12,6 +12,8 @@ What is planted (the tests check that the analysis recovers it), all in :data:`P
 * A slower real rise in need: every stream, and police crimes and MARAC volume, grows by
   ``need_growth_annual`` a year; need streams (high risk, repeats, police, MARAC) have no step.
 * Seasonality: more referrals around Christmas and New Year and in mid-summer.
+* An event (``events.csv``): a COVID-19 lockdown in early 2021 in which referrals to the service
+  (not police-recorded crimes) fall to ``lockdown_dip`` of normal and recover by April.
 * Staffing: caseworker FTE set so that, after the GBP 75k growth bid buys ``growth_bid /
   cost_per_fte`` FTE, the latest open caseload is about 35 per FTE, as in the committee minutes.
 * Response: about 90% of referrals first contacted within one working day.
@@ -42,6 +44,7 @@ PLANTED: dict[str, object] = {
     "response_within_one_working_day": 0.90,
     "mean_case_days": 106.0,
     "repeat_share_marac": 0.28,
+    "lockdown_dip": 0.8,
 }
 
 CAMPAIGNS = pd.DataFrame(
@@ -49,6 +52,15 @@ CAMPAIGNS = pd.DataFrame(
         "name": ["Know the signs", "Open doors"],
         "start_date": [pd.Timestamp("2022-11-01"), pd.Timestamp("2024-06-01")],
         "end_date": [pd.Timestamp("2022-12-10"), pd.Timestamp("2024-07-15")],
+    }
+)
+
+EVENTS = pd.DataFrame(
+    {
+        "name": ["COVID-19 lockdown (third national)"],
+        "start_date": [pd.Timestamp("2021-01-06")],
+        "end_date": [pd.Timestamp("2021-03-31")],
+        "kind": ["temporary"],
     }
 )
 
@@ -96,11 +108,18 @@ def expected_rates(months: pd.PeriodIndex) -> pd.DataFrame:
         after = months >= c["start_date"].to_period("M")
         uplift = np.where(after, uplift * PLANTED["campaign_uplift"][c["name"]], uplift)
     need = trend * season
+    # Referrals to the service dip in lockdown; police-recorded crimes and MARAC do not.
+    dip = np.ones(len(months))
+    for _, e in EVENTS.iterrows():
+        during = (months >= e["start_date"].to_period("M")) & (
+            months <= e["end_date"].to_period("M")
+        )
+        dip = np.where(during, PLANTED["lockdown_dip"], dip)
     return pd.DataFrame(
         {
-            "new_standard_medium": BASE_NEW_STANDARD_MEDIUM * need * uplift,
-            "new_high": BASE_NEW_HIGH * need,
-            "repeat": BASE_REPEAT * need,
+            "new_standard_medium": BASE_NEW_STANDARD_MEDIUM * need * uplift * dip,
+            "new_high": BASE_NEW_HIGH * need * dip,
+            "repeat": BASE_REPEAT * need * dip,
             "police_incidents": BASE_POLICE_INCIDENTS * need,
             "police_crimes": BASE_POLICE_CRIMES * need,
             "marac": BASE_MARAC * need,
@@ -369,6 +388,11 @@ def generate(
         end_date=CAMPAIGNS["end_date"].dt.strftime("%d/%m/%Y"),
         area="",
     )
+    events = EVENTS.assign(
+        start_date=EVENTS["start_date"].dt.strftime("%d/%m/%Y"),
+        end_date=EVENTS["end_date"].dt.strftime("%d/%m/%Y"),
+        area="",
+    )
     return {
         "referrals": plant_data_quality_problems(referrals, id_offset),
         "staffing": generate_staffing(caseload, config, area),
@@ -376,6 +400,7 @@ def generate(
         "marac": marac,
         "population": population,
         "campaigns": campaigns,
+        "events": events,
     }
 
 
@@ -396,7 +421,7 @@ def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = N
             tables.setdefault(name, []).append(frame)
     for name, frames in tables.items():
         frame = pd.concat(frames, ignore_index=True)
-        if name == "campaigns":
+        if name in ("campaigns", "events"):
             frame = frame.drop_duplicates("name")
         # The referrals extract is written as Windows-1252, as case systems on Windows do.
         encoding = "cp1252" if name == "referrals" else "utf-8"

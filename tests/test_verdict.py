@@ -1,0 +1,240 @@
+"""The demand verdict: hand-made cases with a known truth, data checks, events, the command,
+and a small version of the simulation study (``validation/run.py`` runs the full one)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis import demand, report, simulate
+from daanalysis.periods import parse_quarter
+from daanalysis.sample import write_sample
+
+CAMPAIGN = pd.Timestamp("2023-04-01")
+Q = parse_quarter("2026/27 Q1")
+
+
+def _campaigns(start: pd.Timestamp = CAMPAIGN) -> pd.DataFrame:
+    return pd.DataFrame({"name": ["Campaign"], "start_date": [start], "area": [pd.NA]})
+
+
+NO_EVENTS = pd.DataFrame(columns=["name", "start_date", "end_date", "kind"])
+
+
+def _panel(
+    confidence: float = 1.0,
+    need: float = 1.0,
+    trend: float = 0.0,
+    seed: int = 0,
+    confidence_noise: np.ndarray | None = None,
+    police: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Monthly counts from Apr 2020 to Jun 2026, large enough that the truth is clear.
+
+    ``confidence`` multiplies the confidence streams from the campaign, ``need`` every stream,
+    ``trend`` is growth a year in every stream.
+    """
+    rng = np.random.default_rng(seed)
+    months = pd.period_range("2020-04", "2026-06", freq="M")
+    after = (months >= CAMPAIGN.to_period("M")).astype(float)
+    base = (1 + trend) ** (np.arange(len(months)) / 12) * need**after
+    season = np.where(months.month == 12, 1.1, 1.0)
+    noise = np.exp(confidence_noise) if confidence_noise is not None else 1.0
+    conf = rng.poisson(400 * base * season * confidence**after * noise).astype(float)
+    panel = pd.DataFrame(
+        {
+            "area": "Testshire",
+            "month": months,
+            "standard_medium_risk": conf,
+            "self_referrals": rng.binomial(conf.astype(int), 0.4).astype(float),
+            "high_risk": rng.poisson(100 * base * season).astype(float),
+            "police_crimes": police
+            if police is not None
+            else rng.poisson(800 * base * season).astype(float),
+            "marac_cases": rng.poisson(60 * base).astype(float),
+        }
+    )
+    panel["referrals"] = panel["standard_medium_risk"] + panel["high_risk"]
+    panel["quarter"] = panel["month"].dt.asfreq("Q-MAR")
+    panel["basis"] = "aggregates"
+    panel["complete"] = True
+    return panel
+
+
+@pytest.mark.parametrize(
+    ("confidence", "need", "trend", "expected"),
+    [
+        (1.3, 1.0, 0.0, "reporting"),
+        (1.0, 1.2, 0.0, "need"),  # a real rise in need that starts at the campaign date
+        (1.3, 1.2, 0.0, "both"),
+        (1.0, 1.0, 0.05, "need"),  # a steady rise in need
+        (1.0, 1.0, 0.0, "neither"),
+    ],
+)
+def test_verdict_on_known_truth(confidence, need, trend, expected):
+    v = demand.verdict(_panel(confidence, need, trend), _campaigns(), NO_EVENTS, Q)
+    assert v.verdict == expected, v.sentence
+    truth = confidence  # the confidence stream relative to police
+    assert v.primary["ci_low"] <= truth <= v.primary["ci_high"]
+    assert v.sentence.lower().startswith(
+        {
+            "reporting": "more people",
+            "need": "more need",
+            "both": "both",
+            "neither": "neither",
+        }[expected]
+    )
+
+
+def test_a_need_step_at_the_campaign_fools_a_stream_on_its_own_but_not_the_verdict():
+    panel = _panel(confidence=1.0, need=1.2)
+    fits, _ = demand.fit_streams(panel, _campaigns(), ["standard_medium_risk"])
+    alone = fits.set_index("term").loc["all campaigns"]
+    assert alone["ci_low"] > 1.1  # the stream on its own steps up...
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
+    assert v.verdict == "need"  # ...but relative to police it does not
+    assert v.need_step["ci_low"] > 1.1
+
+
+def test_inconclusive_without_a_testable_campaign_or_a_control():
+    late = demand.verdict(_panel(), _campaigns(pd.Timestamp("2026-03-01")), NO_EVENTS, Q)
+    assert late.verdict == "inconclusive"
+    assert "no campaign has a year of figures before it" in late.sentence
+    assert late.notes == ["Campaign: too recent to estimate a step yet."]
+    bare = _panel().drop(columns=["police_crimes", "marac_cases", "high_risk"])
+    v = demand.verdict(bare, _campaigns(), NO_EVENTS, Q)
+    assert v.verdict == "inconclusive"
+    assert "cannot be told apart" in v.sentence
+
+
+def test_a_weaker_control_is_named_when_police_data_are_missing():
+    v = demand.verdict(_panel().drop(columns="police_crimes"), _campaigns(), NO_EVENTS, Q)
+    assert v.control_stream == "marac_cases"
+    assert any("Police-recorded DA crimes: not supplied" in c for c in v.checks)
+
+
+def test_wandering_series_fail_the_placebo_check_and_say_why():
+    # A random walk in the confidence stream: steps "appear" at dates with no campaign.
+    walk = np.cumsum(np.random.default_rng(7).normal(0, 0.15, 75))
+    v = demand.verdict(_panel(confidence_noise=walk), _campaigns(), NO_EVENTS, Q)
+    assert v.placebo["share"] > demand.PLACEBO_MAX_SHARE
+    assert v.verdict == "inconclusive"
+    assert "cannot separate reporting from need" in v.sentence
+
+
+def test_control_data_ending_early_with_gaps_or_a_partial_month_are_flagged():
+    panel = _panel()
+    police = panel["police_crimes"].copy()
+    police[panel["month"] >= pd.Period("2026-01", "M")] = np.nan  # ends 6 months early
+    police[(panel["month"] >= pd.Period("2022-01", "M")) & (panel["month"] <= "2022-03")] = np.nan
+    police[panel["month"] == pd.Period("2025-12", "M")] *= 0.3  # a partial last month
+    v = demand.verdict(panel.assign(police_crimes=police), _campaigns(), NO_EVENTS, Q)
+    text = " ".join(v.checks)
+    assert "figures end in Dec 2025, before the end of 2026/27 Q1" in text
+    assert "3 months missing between Jan 2022 and Mar 2022" in text
+    assert "Dec 2025" in text and "probably a partial figure; it is left out" in text
+    series, _ = demand.stream_series(panel.assign(police_crimes=police), "police_crimes", Q)
+    assert series.index.max() == pd.Period("2025-11", "M")
+    assert len(series) == 75 - 6 - 3 - 1
+
+
+def test_a_declared_lockdown_is_not_credited_to_the_campaign():
+    # Referrals dip for the nine months before the campaign, then recover as it starts.
+    months = pd.period_range("2020-04", "2026-06", freq="M")
+    dip = np.where((months >= "2022-07") & (months < "2023-04"), np.log(0.6), 0.0)
+    panel = _panel(confidence_noise=dip)
+    undeclared = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)
+    assert undeclared.primary["ci_low"] > 1  # the recovery looks like a campaign effect
+    lockdown = pd.DataFrame(
+        {
+            "name": ["Lockdown"],
+            "start_date": [pd.Timestamp("2022-07-01")],
+            "end_date": [pd.Timestamp("2023-03-31")],
+            "kind": ["temporary"],
+        }
+    )
+    declared = demand.verdict(panel, _campaigns(), lockdown, Q)
+    assert declared.primary["ci_low"] <= 1 <= declared.primary["ci_high"]
+    assert declared.verdict == "neither"
+
+
+def test_a_declared_recording_change_in_police_data_is_not_need():
+    panel = _panel()
+    after = (panel["month"] >= pd.Period("2021-10", "M")).to_numpy()
+    police = panel["police_crimes"] * np.where(after, 1.25, 1.0)
+    change = pd.DataFrame(
+        {
+            "name": ["Crime recording audit"],
+            "start_date": [pd.Timestamp("2021-10-01")],
+            "end_date": [pd.NaT],
+            "kind": ["level_shift"],
+        }
+    )
+    v = demand.verdict(panel.assign(police_crimes=police), _campaigns(), change, Q)
+    assert v.need_trend["ci_low"] <= 1 <= v.need_trend["ci_high"]
+    assert v.verdict == "neither"
+
+
+def test_direction_is_not_available_without_last_year():
+    assert demand._direction(np.nan) == "n/a"
+    assert demand._direction(-5.0) == "down"
+    assert demand._direction(1.0) == "flat"
+
+
+def test_verdict_command_json_one_object_per_area(tmp_path, capsys):
+    data = tmp_path / "data"
+    write_sample(data, areas={"Northfield": 1.0, "Southmere": 0.4})
+    code = report.main(["verdict", "--data", str(data), "--format", "json"])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["area"] for r in rows] == ["Northfield", "Southmere"]
+    for row in rows:
+        assert row["verdict"] in demand.VERDICTS
+        assert {"rate_ratio", "ci_low", "ci_high"} <= set(row["primary"])
+        assert 0 <= row["placebo_share"] <= 1
+    code = report.main(["verdict", "--data", str(data), "--area", "Southmere"])
+    out = capsys.readouterr().out
+    assert code == 0 and out.startswith("Southmere, ")
+
+
+def test_verdict_command_bad_input_is_one_clear_line(tmp_path, capsys):
+    assert report.main(["verdict", "--data", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("daanalysis verdict: ") and "Traceback" not in err
+
+
+def test_verdict_matches_the_notebook_kpis(sample_report):
+    kpis = pd.read_csv(sample_report / "kpis.csv").set_index("kpi")["value"]
+    from daanalysis.verdict_command import verdicts
+    from tests.conftest import SAMPLE
+
+    (v,) = verdicts(SAMPLE, [], "2026/27 Q2")
+    assert kpis["Demand verdict"] == v.verdict
+    assert kpis["Demand verdict: reading"] == v.sentence
+
+
+# --- a small version of the simulation study --------------------------------------------------
+
+
+@pytest.mark.slow
+def test_small_simulation_study_controls_false_claims_and_has_power():
+    """30 councils a scenario. Loose enough to be stable, tight enough to fail the old reading:
+    a confidence stream judged on its own claims "reporting" in most need-step councils."""
+    councils = 30
+    results = simulate.study(councils, ("need_step", "ar1_shared", "reporting"), seed=101)
+    claims = results.groupby("scenario")["claims_reporting"].sum()
+    assert claims["need_step"] <= 4
+    assert claims["ar1_shared"] <= 4
+    assert claims["reporting"] >= 20
+    # The old per-stream reading on the same need-step councils.
+    fooled = 0
+    for seed in range(101, 101 + councils):
+        panel, campaigns, _ = simulate.council(
+            np.random.default_rng(seed), simulate.SCENARIOS["need_step"]
+        )
+        fits, _ = demand.fit_streams(panel, campaigns, ["standard_medium_risk"])
+        fooled += bool(fits.set_index("term").loc["all campaigns", "ci_low"] > 1)
+    assert fooled >= 12
