@@ -1,9 +1,15 @@
-"""One house style for charts, sized for a committee paper (A4 portrait, 16 cm wide).
+"""One house style for charts, to the Government Analysis Function's chart guidance.
+
+Every chart has a title that states the finding, a subtitle with the area and period, a source
+note, direct labels instead of legends where possible, horizontal text, plain-number axes and the
+Okabe-Ito colour-blind-safe palette; RAG is shown by pattern and label as well as colour. Each
+chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt`` (alternative
+text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
+:meth:`daanalysis.publish.Page.chart` shows it as SVG with that alt text.
 
 seaborn 0.13.2 on pandas 3 / matplotlib 3.11 warns about deprecated arguments it passes itself;
-those warnings are filtered here, in one place, and nowhere else. Hue columns are cast to ``str``
-and periods to timestamps before plotting, because pyarrow-backed or Period columns break
-``lineplot``.
+those warnings are filtered here, in one place, and nowhere else. Periods are converted to
+timestamps before plotting, because pyarrow-backed or Period columns break plotting.
 """
 
 from __future__ import annotations
@@ -11,24 +17,40 @@ from __future__ import annotations
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from pandas.io.formats.style import Styler
+from matplotlib.ticker import FuncFormatter
 
 from daanalysis.config import Config
 from daanalysis.periods import quarter_label
 
-FIGSIZE = (8.0, 3.6)
-PALETTE = {"confidence": "#1b7837", "need": "#762a83", "context": "#4d4d4d"}
+FIGSIZE = (8.0, 4.2)
+# Okabe-Ito: distinguishable under the common colour-vision deficiencies.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000"]
+PALETTE = {"confidence": "#0072B2", "need": "#D55E00", "context": "#595959"}
+MARKERS = {"confidence": "o", "need": "s", "context": "D"}
+BAND_COLOUR = "#009E73"
+CAMPAIGN_COLOUR = "#595959"
 RAG_COLOURS = {
-    "red": "#c0392b",
-    "amber": "#e69f00",
-    "amber/green": "#b5c334",
-    "green": "#2e8b57",
-    "not rated": "#999999",
-    "unknown": "#cccccc",
+    "red": "#D55E00",
+    "amber": "#E69F00",
+    "amber/green": "#F0E442",
+    "green": "#009E73",
+    "not rated": "#BBBBBB",
+    "unknown": "#DDDDDD",
 }
+# RAG also by pattern, so that it survives greyscale print and colour-vision deficiency.
+RAG_HATCHES = {
+    "red": "xx",
+    "amber": "//",
+    "amber/green": "..",
+    "green": "",
+    "not rated": "--",
+    "unknown": "",
+}
+DEFAULT_SOURCE = "Source: commissioned service case records; analysis by daanalysis."
 
 
 def setup() -> None:
@@ -38,29 +60,181 @@ def setup() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning, module="seaborn")
     warnings.filterwarnings("ignore", message=".*vert.*", category=UserWarning)
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.bbox": "tight",
+            "font.family": "sans-serif",
+            "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"],
+            "axes.titleweight": "bold",
+            "axes.titlesize": 10,
+            "axes.titlelocation": "left",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": plt.cycler(color=OKABE_ITO),
+            "grid.color": "#E5E5E5",
+            "svg.fonttype": "none",
+            "svg.hashsalt": "daanalysis",
+        }
+    )
+    try:  # charts a notebook shows itself (not through publish.Page) are SVG too
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("svg")
+    except ImportError:  # pragma: no cover - outside IPython
+        pass
 
 
 def _months(values: pd.Series) -> pd.Series:
     return values.dt.to_timestamp() if isinstance(values.dtype, pd.PeriodDtype) else values
 
 
-def _campaign_lines(ax, campaigns: pd.DataFrame) -> None:
-    for _, c in campaigns.iterrows():
-        ax.axvline(c["start_date"], color="#e66101", linestyle="--", linewidth=1)
+def _month_text(value) -> str:
+    return f"{pd.Timestamp(value):%b %Y}"
+
+
+def _span(values: pd.Series) -> str:
+    values = _months(pd.Series(values)).dropna()
+    return f"{_month_text(values.min())} to {_month_text(values.max())}" if len(values) else ""
+
+
+def plain_numbers(ax, axis: str = "y", decimals: int = 0, suffix: str = "") -> None:
+    """Plain-number ticks (``1,200``, ``35%``): no offsets or scientific notation."""
+    fmt = FuncFormatter(lambda v, _: f"{v:,.{decimals}f}{suffix}")
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+
+
+def _finish(
+    fig: Figure,
+    title: str,
+    subtitle: str,
+    source: str,
+    alt: str,
+    data: pd.DataFrame,
+    right: float = 1.0,
+) -> Figure:
+    """Title (the finding), subtitle (area and period) and source note, left-aligned.
+
+    The title is wrapped to the figure's width and the plot area shrunk to leave room, so a long
+    finding never runs over the subtitle.
+    """
+    import textwrap
+
+    width_in, height_in = fig.get_size_inches()
+    title_lines = textwrap.wrap(title, width=int(width_in * 11.5)) or [""]
+    sub_lines = textwrap.wrap(subtitle, width=int(width_in * 15)) or [""]
+    line = lambda pt: 1.3 * pt / 72 / height_in  # noqa: E731 - a line's height, figure fraction
+    top = 0.99
+    sub_top = top - len(title_lines) * line(11.5) - 0.2 * line(9)
+    plot_top = sub_top - len(sub_lines) * line(9) - 0.6 * line(9)
+    bottom = 2.2 * line(7.5)
+    fig.tight_layout(rect=(0, bottom, right, plot_top))
+    fig.text(
+        0.01,
+        top,
+        "\n".join(title_lines),
+        ha="left",
+        va="top",
+        fontsize=11.5,
+        fontweight="bold",
+        linespacing=1.15,
+    )
+    fig.text(0.01, sub_top, "\n".join(sub_lines), ha="left", va="top", fontsize=9, color="#333333")
+    fig.text(
+        0.01, 0.01, source or DEFAULT_SOURCE, ha="left", va="bottom", fontsize=7.5, color="#505a5f"
+    )
+    fig.da_title = title
+    fig.da_name = _caller_name()
+    fig.da_alt = alt
+    fig.da_data = data.reset_index(drop=True)
+    return fig
+
+
+def _ylabel(ax, text: str) -> None:
+    """The y-axis label written horizontally above the axis, not rotated up its side."""
+    ax.set_ylabel("")
+    ax.annotate(
+        text,
+        (0, 1),
+        xycoords="axes fraction",
+        xytext=(-4, 8),
+        textcoords="offset points",
+        ha="left",
+        va="bottom",
+        fontsize=8.5,
+        color="#333333",
+    )
+
+
+def _month_axis(ax) -> None:
+    """Month axes as ``Sep 2024``, horizontal, a handful of ticks."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.tick_params(axis="x", labelrotation=0, labelsize=8)
+
+
+def _caller_name() -> str:
+    """The chart function's name (``caseload_chart`` -> ``caseload``), for download file names."""
+    import inspect
+
+    frame = inspect.currentframe()
+    name = (
+        frame.f_back.f_back.f_code.co_name if frame and frame.f_back and frame.f_back.f_back else ""
+    )
+    return name.removesuffix("_chart")
+
+
+def _subtitle(area: str, what: str, period: str) -> str:
+    return ", ".join(p for p in [area, what, period] if p)
+
+
+def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float) -> None:
+    """Direct labels at the right-hand end of lines, nudged apart so they do not overlap."""
+    ends = sorted(ends, key=lambda e: e[1])
+    placed: list[float] = []
+    for _, y, _, _ in ends:
+        placed.append(max(y, placed[-1] + gap) if placed else y)
+    for (x, _, text, colour), y_text in zip(ends, placed, strict=True):
         ax.annotate(
-            c["name"],
-            (c["start_date"], 1),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="right",
-            fontsize=7,
-            color="#e66101",
+            text,
+            (x, y_text),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7.5,
+            color=colour,
+            annotation_clip=False,
         )
 
 
-def streams_chart(panel: pd.DataFrame, streams: dict, campaigns: pd.DataFrame) -> Figure:
+def _campaign_lines(ax, campaigns: pd.DataFrame, top: bool = True) -> None:
+    """Campaign starts as grey dotted lines, labelled horizontally with a number."""
+    for i, (_, c) in enumerate(campaigns.iterrows(), start=1):
+        ax.axvline(c["start_date"], color=CAMPAIGN_COLOUR, linestyle=":", linewidth=1)
+        if top:
+            ax.annotate(
+                f"C{i}",
+                (c["start_date"], 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(2, -2),
+                textcoords="offset points",
+                va="top",
+                ha="left",
+                fontsize=7,
+                color=CAMPAIGN_COLOUR,
+            )
+
+
+def streams_chart(
+    panel: pd.DataFrame,
+    streams: dict,
+    campaigns: pd.DataFrame,
+    area: str = "",
+    source: str = "",
+) -> Figure:
     """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100."""
     long = []
     for col, spec in streams.items():
@@ -79,141 +253,428 @@ def streams_chart(panel: pd.DataFrame, streams: dict, campaigns: pd.DataFrame) -
             )
         )
     data = pd.concat(long, ignore_index=True).dropna()
-    fig, axes = plt.subplots(1, 2, figsize=(FIGSIZE[0], FIGSIZE[1] * 1.1), sharey=True)
+    fig, axes = plt.subplots(2, 1, figsize=(FIGSIZE[0], FIGSIZE[1] * 1.6), sharex=True, sharey=True)
+    latest: dict[str, float] = {}
     for ax, kind in zip(axes, ["confidence-sensitive", "need-sensitive"], strict=True):
         part = data[data["type"] == kind]
-        sns.lineplot(data=part, x="month", y="index", hue="indicator", ax=ax, linewidth=1.4)
+        colour_kind = kind.split("-")[0]
+        styles = ["-", "--", "-.", ":"]
+        ends = []
+        for i, (name, line) in enumerate(part.groupby("indicator", sort=False)):
+            colour = OKABE_ITO[(i + (0 if colour_kind == "confidence" else 3)) % 6]
+            ax.plot(
+                line["month"], line["index"], color=colour, linewidth=1.5, linestyle=styles[i % 4]
+            )
+            ends.append((line["month"].iloc[-1], line["index"].iloc[-1], name, colour))
+        if len(part):
+            last = part[part["month"] == part["month"].max()]
+            latest[kind] = float(last["index"].mean())
         _campaign_lines(ax, campaigns)
         ax.axhline(100, color="black", linewidth=0.6)
-        ax.set_title(kind.capitalize())
+        ax.set_title(kind.capitalize() + " streams", fontsize=9.5)
         ax.set_xlabel("")
-        ax.set_ylabel("Index (first year = 100), 3-month average")
-        ax.legend(fontsize=7, loc="upper left", title=None)
-    fig.tight_layout()
-    return fig
+        plain_numbers(ax)
+        _month_axis(ax)
+        if len(part):
+            span = part["index"].max() - part["index"].min()
+            _label_line_ends(ax, ends, gap=max(span, 1) * 0.07)
+    conf, need = latest.get("confidence-sensitive"), latest.get("need-sensitive")
+    if conf is not None and need is not None:
+        title = (
+            f"Confidence-sensitive referrals rose {'more' if conf > need else 'less'} than "
+            f"need-sensitive ones: index {conf:,.0f} against {need:,.0f} (first year = 100)"
+        )
+    else:
+        title = "Confidence-sensitive and need-sensitive referral streams"
+    period = _span(data["month"])
+    alt = (
+        f"Chart: Two line charts of referral streams as an index (first year = 100, 3-month "
+        f"average), {period}. {title}. Dotted lines mark {len(campaigns)} campaign starts "
+        f"(C1 to C{len(campaigns)}). Index values range from {data['index'].min():,.0f} to "
+        f"{data['index'].max():,.0f}."
+        if len(data)
+        else "Chart: referral streams (no data)."
+    )
+    data = data.assign(month=data["month"].dt.strftime("%Y-%m"), index=data["index"].round(1))
+    return _finish(
+        fig,
+        title,
+        _subtitle(
+            area, "index (first year = 100), 3-month average; dotted lines: campaigns", period
+        ),
+        source,
+        alt,
+        data,
+        right=0.82,
+    )
 
 
-def rate_ratio_chart(fits: pd.DataFrame) -> Figure:
+def rate_ratio_chart(
+    fits: pd.DataFrame, area: str = "", period: str = "", source: str = ""
+) -> Figure:
     """Forest plot: the campaign step and the trend per year for each stream, with 95% CIs."""
     terms = fits[fits["term"].isin(["all campaigns", "trend (per year)"])].copy()
     terms["label"] = (
-        terms["indicator"] + " - " + terms["term"].str.replace("all campaigns", "campaign step")
+        terms["indicator"] + ": " + terms["term"].str.replace("all campaigns", "campaign step")
     )
-    terms = terms.iloc[::-1]
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.32 * len(terms) + 1))
-    colours = terms["kind"].map(PALETTE)
-    ax.errorbar(
-        terms["rate_ratio"],
-        range(len(terms)),
-        xerr=[terms["rate_ratio"] - terms["ci_low"], terms["ci_high"] - terms["rate_ratio"]],
-        fmt="none",
-        ecolor=list(colours),
-        elinewidth=1.5,
-    )
-    ax.scatter(terms["rate_ratio"], range(len(terms)), c=list(colours), zorder=3)
+    terms = terms.iloc[::-1].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.34 * len(terms) + 2.0))
+    for kind, part in terms.groupby("kind"):
+        colour, marker = PALETTE.get(kind, "#333333"), MARKERS.get(kind, "o")
+        ax.errorbar(
+            part["rate_ratio"],
+            part.index,
+            xerr=[part["rate_ratio"] - part["ci_low"], part["ci_high"] - part["rate_ratio"]],
+            fmt=marker,
+            color=colour,
+            ecolor=colour,
+            elinewidth=1.5,
+            markersize=5,
+            label=f"{kind}-sensitive",
+        )
     ax.axvline(1, color="black", linewidth=0.8)
+    ax.annotate(
+        "1 = no change",
+        (1, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, 2),
+        textcoords="offset points",
+        fontsize=7,
+        va="bottom",
+    )
     ax.set_yticks(range(len(terms)), terms["label"], fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("Rate ratio with 95% interval (1 = no change; log scale)")
-    ax.set_title("Campaign steps and underlying trends")
-    fig.tight_layout()
-    return fig
+    ax.set_xlabel("Rate ratio with 95% confidence interval")
+    from matplotlib.ticker import MultipleLocator
+
+    ax.xaxis.set_major_locator(MultipleLocator(0.25))
+    plain_numbers(ax, "x", 2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    steps = terms[(terms["term"] == "all campaigns") & (terms["kind"] == "confidence")]
+    up = int((steps["ci_low"] > 1).sum())
+    title = (
+        f"{up} of {len(steps)} confidence-sensitive streams stepped up after campaigns"
+        if len(steps)
+        else "Campaign steps and underlying trends"
+    )
+    alt = (
+        f"Chart: Forest plot of {len(terms)} rate ratios with 95% confidence intervals, "
+        f"campaign steps and yearly trends per stream. {title}. Rate ratios range from "
+        f"{terms['rate_ratio'].min():.2f} to {terms['rate_ratio'].max():.2f}; 1 means no change."
+        if len(terms)
+        else "Chart: rate ratios (no data)."
+    )
+    data = terms[["indicator", "term", "kind", "rate_ratio", "ci_low", "ci_high"]].iloc[::-1]
+    return _finish(
+        fig,
+        title,
+        _subtitle(area, "rate ratios from the stream models", period),
+        source,
+        alt,
+        data.round(3),
+        right=0.83,
+    )
 
 
 def _safe_band(ax, config: Config, level: bool = True) -> None:
     ax.axhspan(
         config.safe_band_lower,
         config.safe_band_upper,
-        color="#2e8b57",
+        color=BAND_COLOUR,
         alpha=0.15,
-        label=f"Safe band {config.safe_band_lower:.0f}-{config.safe_band_upper:.0f}",
+        hatch="",
+        linewidth=0,
     )
     if level:
-        ax.axhline(
-            config.safe_caseload_per_fte,
-            color="#2e8b57",
-            linewidth=1,
-            label=f"Safe level {config.safe_caseload_per_fte:.0f}",
-        )
+        ax.axhline(config.safe_caseload_per_fte, color=BAND_COLOUR, linewidth=1)
+    ax.annotate(
+        f"Safe band {config.safe_band_lower:.0f} to {config.safe_band_upper:.0f}",
+        (0.005, config.safe_band_lower),
+        xycoords=("axes fraction", "data"),
+        xytext=(2, 3),
+        textcoords="offset points",
+        fontsize=7.5,
+        color="#00543c",
+    )
 
 
-def caseload_chart(caseload: pd.DataFrame, config: Config, months: int = 36) -> Figure:
+def _band_word(value: float, config: Config) -> str:
+    if value > config.safe_band_upper:
+        return "above"
+    return "below" if value < config.safe_band_lower else "within"
+
+
+def caseload_chart(
+    caseload: pd.DataFrame, config: Config, months: int = 36, area: str = "", source: str = ""
+) -> Figure:
     """Open cases per caseworker FTE at each month end against the safe band."""
     data = caseload.dropna(subset=["per_fte"]).tail(months)
     fig, ax = plt.subplots(figsize=FIGSIZE)
     x = _months(data["month"])
     _safe_band(ax, config)
-    ax.plot(
-        x,
-        data["per_fte"],
-        color="#333333",
-        marker="o",
-        markersize=3,
-        label="Open cases per caseworker FTE",
+    ax.plot(x, data["per_fte"], color="#0072B2", marker="o", markersize=3, linewidth=1.5)
+    last = data.iloc[-1]
+    ax.annotate(
+        f"{last['per_fte']:.1f} in {_month_text(x.iloc[-1])}",
+        (x.iloc[-1], last["per_fte"]),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=8,
+        color="#0072B2",
+        annotation_clip=False,
     )
-    ax.set_ylabel("Open cases per FTE (month end)")
+    _ylabel(ax, "Open cases per FTE (month end)")
+    _month_axis(ax)
     ax.set_ylim(0, max(config.safe_band_upper, data["per_fte"].max()) * 1.15)
-    ax.set_title("Caseload per caseworker against the safe band")
-    ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    return fig
+    plain_numbers(ax)
+    word = _band_word(last["per_fte"], config)
+    title = (
+        f"Caseload per caseworker is {word} the safe band: {last['per_fte']:.1f} open cases "
+        f"per FTE in {_month_text(x.iloc[-1])}"
+    )
+    period = _span(data["month"])
+    alt = (
+        f"Chart: Line chart of open cases per caseworker FTE at each month end, {period}, "
+        f"against the safe band of {config.safe_band_lower:.0f} to "
+        f"{config.safe_band_upper:.0f}. It ranges from {data['per_fte'].min():.1f} to "
+        f"{data['per_fte'].max():.1f}; the latest, {last['per_fte']:.1f}, is {word} the band."
+    )
+    out = pd.DataFrame(
+        {
+            "month": x.dt.strftime("%Y-%m").to_numpy(),
+            "open cases": data["open_caseload"].round(0).to_numpy(),
+            "caseworker FTE in post": data["caseworker_fte"].round(2).to_numpy(),
+            "open cases per FTE": data["per_fte"].round(1).to_numpy(),
+            "safe band lower": config.safe_band_lower,
+            "safe band upper": config.safe_band_upper,
+        }
+    )
+    return _finish(fig, title, _subtitle(area, "month ends", period), source, alt, out, right=0.88)
 
 
-def projection_chart(projections: dict[str, pd.DataFrame], config: Config) -> Figure:
+def projection_chart(
+    projections: dict[str, pd.DataFrame], config: Config, area: str = "", source: str = ""
+) -> Figure:
     """Projected caseload per FTE under each staffing scenario, against the safe band."""
     fig, ax = plt.subplots(figsize=FIGSIZE)
     _safe_band(ax, config, level=False)
-    for name, proj in projections.items():
-        labels = [quarter_label(q, with_months=False) for q in proj["quarter"]]
-        ax.plot(labels, proj["per_fte"], marker="o", markersize=3, label=name)
-    ax.set_ylabel("Open cases per FTE")
-    ax.set_title("Projected caseload per FTE if demand keeps growing")
-    ax.tick_params(axis="x", rotation=60, labelsize=7)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    styles = ["-", "--", "-."]
+    rows, ends = [], []
+    breach_text = ""
+    for i, (name, proj) in enumerate(projections.items()):
+        x = (
+            proj["quarter"].dt.end_time
+            if isinstance(proj["quarter"].dtype, pd.PeriodDtype)
+            else [q.end_time for q in proj["quarter"]]
+        )
+        x = pd.Series(pd.to_datetime(list(x))).dt.normalize()
+        colour = OKABE_ITO[i % 6]
+        ax.plot(
+            x,
+            proj["per_fte"],
+            color=colour,
+            linestyle=styles[i % 3],
+            marker="o",
+            markersize=2.5,
+            linewidth=1.5,
+        )
+        ends.append((x.iloc[-1], proj["per_fte"].iloc[-1], name, colour))
+        above = proj[proj["per_fte"] > config.safe_band_upper]
+        if i == len(projections) - 1:
+            breach_text = (
+                f"at safe staffing, growing demand takes caseloads above the band in "
+                f"{quarter_label(above['quarter'].iloc[0], with_months=False)}"
+                if len(above)
+                else "at safe staffing, caseloads stay within the band for four years"
+            )
+        for q, v in zip(proj["quarter"], proj["per_fte"], strict=True):
+            rows.append(
+                {
+                    "scenario": name,
+                    "quarter": quarter_label(q, with_months=False),
+                    "open cases per FTE": round(float(v), 1),
+                }
+            )
+    values = pd.concat([p["per_fte"] for p in projections.values()])
+    _label_line_ends(ax, ends, gap=max(values.max() - values.min(), 1) * 0.08)
+    _ylabel(ax, "Open cases per FTE")
+    _month_axis(ax)
+    ax.set_ylim(0, max(config.safe_band_upper, values.max()) * 1.12)
+    plain_numbers(ax)
+    first = next(iter(projections.values()))["quarter"]
+    period = (
+        f"{quarter_label(first.iloc[0], with_months=False)} to "
+        f"{quarter_label(first.iloc[-1], with_months=False)}"
+    )
+    title = breach_text[:1].upper() + breach_text[1:] if breach_text else "Projected caseload"
+    alt = (
+        f"Chart: Line chart of projected open cases per FTE each quarter, {period}, under "
+        f"{len(projections)} staffing scenarios ({'; '.join(projections)}), against the safe band "
+        f"of {config.safe_band_lower:.0f} to {config.safe_band_upper:.0f}. {title}. Values range "
+        f"from {values.min():.1f} to {values.max():.1f}."
+    )
+    return _finish(
+        fig,
+        title,
+        _subtitle(area, "if demand keeps growing at the assumed rate", period),
+        source,
+        alt,
+        pd.DataFrame(rows),
+        right=0.74,
+    )
 
 
-def response_chart(kpi: pd.DataFrame, quarters: int = 8) -> Figure:
-    """Share first contacted within the KPI, by quarter, against the target."""
-    data = kpi.tail(quarters)
-    labels = [quarter_label(q, with_months=False) for q in data["quarter"]]
+def response_chart(
+    kpi: pd.DataFrame, quarters: int = 8, area: str = "", source: str = "", threshold: float = 0
+) -> Figure:
+    """Share first contacted within the KPI, by quarter, against the target.
+
+    Quarters below target are hatched and labelled, not only coloured; a quarter whose count
+    of contacted referrals is below ``threshold`` is not drawn and is marked ``[c]``.
+    """
+    data = kpi.tail(quarters).reset_index(drop=True)
+    labels = [quarter_label(q, with_months=False).replace(" ", "\n", 1) for q in data["quarter"]]
+    target = float(data["target_pct"].iloc[-1])
     fig, ax = plt.subplots(figsize=FIGSIZE)
-    ax.bar(labels, data["within_kpi_pct"], color=[RAG_COLOURS[r] for r in data["rag"]])
-    ax.axhline(data["target_pct"].iloc[-1], color="black", linestyle="--", label="Target")
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("% contacted within one working day")
-    ax.set_title("Response time KPI")
-    ax.tick_params(axis="x", rotation=30, labelsize=8)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    suppressed = data["contacted"] < threshold if "contacted" in data else pd.Series(False)
+    for i, row in data.iterrows():
+        if bool(suppressed.iloc[i]) if len(suppressed) > i else False:
+            ax.text(i, 2, "[c]", ha="center", va="bottom", fontsize=8)
+            continue
+        met = row["within_kpi_pct"] >= target
+        ax.bar(
+            i,
+            row["within_kpi_pct"],
+            color="#0072B2" if met else "#E69F00",
+            hatch="" if met else "//",
+            edgecolor="white" if met else "#7a4d00",
+            linewidth=0.5,
+        )
+        ax.text(
+            i,
+            row["within_kpi_pct"] + 1,
+            f"{row['within_kpi_pct']:.1f}%",
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+        )
+    ax.axhline(target, color="black", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"Target {target:.0f}%",
+        (1.0, target),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=8,
+        annotation_clip=False,
+    )
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_ylim(0, 109)
+    _ylabel(ax, "% contacted within one working day")
+    plain_numbers(ax, suffix="%")
+    last = data.iloc[-1]
+    below = int((data["within_kpi_pct"] < target).sum())
+    title = (
+        f"{last['within_kpi_pct']:.1f}% of referrals were contacted within one working day in "
+        f"{quarter_label(last['quarter'], with_months=False)}, "
+        f"{'meeting' if last['within_kpi_pct'] >= target else 'below'} the {target:.0f}% target"
+    )
+    period = (
+        f"{quarter_label(data['quarter'].iloc[0], with_months=False)} to "
+        f"{quarter_label(last['quarter'], with_months=False)}"
+    )
+    alt = (
+        f"Chart: Bar chart of the share of referrals contacted within one working day, by "
+        f"quarter, {period}, against a {target:.0f}% target (dashed line). {title}. Shares range "
+        f"from {data['within_kpi_pct'].min():.1f}% to {data['within_kpi_pct'].max():.1f}%; "
+        f"{below} of {len(data)} quarters were below target (hatched bars)."
+    )
+    out = pd.DataFrame(
+        {
+            "quarter": [quarter_label(q, with_months=False) for q in data["quarter"]],
+            "contacted within one working day (%)": data["within_kpi_pct"].round(1),
+            "target (%)": data["target_pct"],
+        }
+    )
+    if suppressed.any():
+        out.loc[suppressed.to_numpy(), "contacted within one working day (%)"] = "[c]"
+    return _finish(
+        fig,
+        title,
+        _subtitle(area, "victim service, by quarter of referral", period),
+        source,
+        alt,
+        out,
+    )
 
 
-def rag_chart(counts: pd.DataFrame) -> Figure:
-    """Actions by priority, stacked by RAG status (``counts``: priority x RAG)."""
+def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Figure:
+    """Actions by priority, stacked by RAG status (``counts``: priority x RAG).
+
+    Each RAG has its own pattern as well as colour, and each segment is labelled with its count.
+    """
     order = [c for c in RAG_COLOURS if c in counts.columns]
-    fig, ax = plt.subplots(figsize=FIGSIZE)
-    counts[order].plot.barh(stacked=True, ax=ax, color=[RAG_COLOURS[c] for c in order])
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.45 * len(counts) + 2.0))
+    left = np.zeros(len(counts))
+    names = [str(p) for p in counts.index]
+    for rag in order:
+        values = counts[rag].to_numpy(dtype=float)
+        bars = ax.barh(
+            names,
+            values,
+            left=left,
+            color=RAG_COLOURS[rag],
+            hatch=RAG_HATCHES[rag],
+            edgecolor="#333333",
+            linewidth=0.4,
+            label=rag.capitalize(),
+        )
+        for bar, v in zip(bars, values, strict=True):
+            if v > 0:
+                ax.text(
+                    bar.get_x() + bar.get_width() / 2,
+                    bar.get_y() + bar.get_height() / 2,
+                    f"{int(v)}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
+                )
+        left += values
     ax.invert_yaxis()
     ax.set_xlabel("Actions")
     ax.set_ylabel("")
-    ax.set_title("Action plan progress at the latest review")
-    ax.legend(fontsize=8, title=None, loc="lower right")
-    fig.tight_layout()
-    return fig
-
-
-def table(frame: pd.DataFrame, precision: int = 1, formats: dict | None = None) -> Styler:
-    """A table in the house style: no index, text left-aligned, numbers to ``precision``.
-
-    Missing values show as ``-``; the disclosure marker ``[c]`` passes through unchanged.
-    """
-    text = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    frame = frame.reset_index(drop=True)  # the index is hidden; Styler needs it unique
-    styler = frame.style.hide(axis="index").format(precision=precision, na_rep="-")
-    if formats:
-        styler = styler.format(formats, na_rep="-")
-    return styler.set_properties(subset=text, **{"text-align": "left"}).set_table_styles(
-        [{"selector": "th", "props": [("text-align", "left")]}]
+    plain_numbers(ax, "x")
+    ax.tick_params(axis="y", labelsize=8)
+    ax.legend(
+        fontsize=8,
+        title=None,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        ncol=len(order),
+        frameon=False,
     )
+    totals = counts[order].sum()
+    red, amber = int(totals.get("red", 0)), int(totals.get("amber", 0))
+    title = (
+        f"{red} action{'s are' if red != 1 else ' is'} red and {amber} amber at the latest review"
+    )
+    alt = (
+        f"Chart: Stacked bar chart of action plan actions by priority and RAG status. {title}; "
+        + ", ".join(f"{int(totals[r])} {r}" for r in order)
+        + f" of {int(totals.sum())} actions in {len(counts)} priorities."
+    )
+    data = counts[order].reset_index()
+    return _finish(fig, title, subtitle or "Action plan, all areas", source, alt, data)
+
+
+def table(frame: pd.DataFrame, precision: int | None = None, formats: dict | None = None):
+    """A table through the house formatter (:func:`daanalysis.publish.format_table`).
+
+    Kept for notebooks that call it; ``formats`` is accepted for compatibility and ignored
+    (formats follow from each column's kind, decided once per column).
+    """
+    from daanalysis.publish import format_table
+
+    return format_table(frame, precision=precision)

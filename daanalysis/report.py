@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
-import html
 import logging
 import os
 import platform
@@ -330,6 +329,7 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(executed, as_version=4)
+    title, nav = _page_frame(nb, title)
     headings = [
         line.lstrip("#").strip()
         for cell in nb.cells
@@ -342,6 +342,7 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     nb.cells.insert(
         1, nbformat.v4.new_markdown_cell(f"*{markdown_text(subtitle)}*\n\n**Contents**\n\n{toc}")
     )
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
     _add_alt_text(nb)
     exporter = HTMLExporter(
         template_name="daanalysis",
@@ -359,6 +360,20 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     target.write_text(body, encoding="utf-8")
 
 
+def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
+    """The page title with area and quarter, and the links every page carries (index, glossary,
+    spreadsheet), from the parameters papermill recorded."""
+    from daanalysis.periods import parse_quarter
+    from daanalysis.publish import nav_html, spreadsheet_href
+
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    try:
+        quarter = parse_quarter(str(params.get("quarter", "")))
+    except (ValueError, TypeError):
+        return title, nav_html()
+    return f"{title}, {quarter_label(quarter)}", nav_html(spreadsheet_href(quarter_slug(quarter)))
+
+
 def _add_alt_text(nb: nbformat.NotebookNode) -> None:
     """Give every chart alternative text: the heading of the section it sits in."""
     section = ""
@@ -368,9 +383,10 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
             section = lines[-1].lstrip("#").strip() if lines else section
             continue
         for output in cell.get("outputs", []):
-            if "image/png" in output.get("data", {}):
-                meta = output.setdefault("metadata", {}).setdefault("image/png", {})
-                meta.setdefault("alt", f"Chart: {section}")
+            for mime in ("image/png", "image/svg+xml"):
+                if mime in output.get("data", {}):
+                    meta = output.setdefault("metadata", {}).setdefault(mime, {})
+                    meta.setdefault("alt", f"Chart: {section}")
 
 
 def write_index(
@@ -379,32 +395,14 @@ def write_index(
     heading: str,
     subtitle: str,
     kpis: pd.DataFrame | None = None,
+    config: Config | None = None,
 ) -> None:
-    """``index.html``: every page of the pack and the headline figures with their RAG."""
-    items = "\n".join(
-        f'<li><a href="{html.escape(href)}">{html.escape(text)}</a></li>' for href, text in pages
-    )
-    table = ""
-    if kpis is not None and len(kpis):
-        shown = kpis[["area", "kpi", "value", "unit", "rag"]].fillna("")
-        table = "<h2>Headline figures</h2>\n" + shown.to_html(index=False, border=0, escape=True)
-    folder.joinpath("index.html").write_text(
-        f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(heading)}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.5}}
-table{{border-collapse:collapse}}
-td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}
-</style>
-</head><body><h1>{html.escape(heading)}</h1><p>{html.escape(subtitle)}</p>
-<ul>
-{items}
-</ul>
-{table}
-<p><a href="kpis.csv">Headline figures as CSV (kpis.csv)</a></p>
-</body></html>
-""",
-        encoding="utf-8",
-    )
+    """``index.html`` (main points first, then the headline figures with RAG by symbol and
+    word), ``glossary.html``, the spreadsheet and chart CSVs in ``downloads/`` and, with
+    ``DAANALYSIS_PDF=1``, a PDF of each page: see :func:`daanalysis.publish.write_front_page`."""
+    from daanalysis.publish import write_front_page
+
+    write_front_page(folder, pages, heading, subtitle, kpis, config)
 
 
 def parse_today(today: str) -> pd.Timestamp | None:
@@ -715,7 +713,7 @@ def _run_locked(
         for f in kpi_files:
             f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
-        write_index(work, pages, heading, subtitle, kpis)
+        write_index(work, pages, heading, subtitle, kpis, config=extract.config)
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,

@@ -102,7 +102,7 @@ def one_line_answer(req: dict[str, float]) -> str:
         )
     return (
         f"Safe staffing is {req['required_fte']:.1f} FTE, {gap:.1f} more than today, costing "
-        f"GBP {req['gap_cost']:,.0f} a year."
+        f"£{req['gap_cost']:,.0f} a year."
     )
 
 

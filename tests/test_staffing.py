@@ -62,7 +62,7 @@ def test_required_staffing_arithmetic():
     assert req["gap_cost"] == pytest.approx(80000)
     assert req["per_fte"] == pytest.approx(35.0)
     assert st.one_line_answer(req) == (
-        "Safe staffing is 14.0 FTE, 2.0 more than today, costing GBP 80,000 a year."
+        "Safe staffing is 14.0 FTE, 2.0 more than today, costing £80,000 a year."
     )
     spare = st.required_staffing(270, 10.0, CONFIG)
     assert st.one_line_answer(spare).endswith("is enough, with 1.0 FTE to spare.")

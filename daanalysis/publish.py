@@ -1,0 +1,1299 @@
+"""Publication: the pack as a committee reads it, and the downloads behind it.
+
+One place for everything about *presenting* figures, following the Government Analysis Function
+guidance on tables, charts and spreadsheets:
+
+- :func:`format_table` / :class:`Table`: the one house formatter. Readable column names, whole
+  counts with thousands separators, money with the pound sign, percentages to one decimal,
+  ``[c]`` for suppressed cells with a note, a caption above and a source line under every table.
+- :class:`Page`: what a notebook publishes. It shows tables and charts (SVG with descriptive alt
+  text) and, in a quarterly run, records each table and each chart's data so that the run can
+  build one spreadsheet and a CSV per chart (:func:`build_downloads`).
+- :func:`main_points`: the front page's plain-English answers, with the change since the last
+  quarter's pack; :func:`headline_table`: the headline figures with RAG by word and symbol.
+- :data:`GLOSSARY` and :func:`write_glossary`; :func:`stale_warning` for old inputs;
+  :func:`print_pdfs` for an A4 PDF of each page through headless Chromium.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import json
+import logging
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from daanalysis.disclosure import MARKER
+
+log = logging.getLogger("daanalysis.report")
+
+NOT_AVAILABLE = "[x]"
+SUPPRESSION_NOTE = (
+    f"{MARKER} = confidential: a count below the suppression threshold, or a figure from which "
+    "one could be worked out, is not shown so that no one can be identified."
+)
+NOT_AVAILABLE_NOTE = f"{NOT_AVAILABLE} = not available."
+NOT_APPLICABLE = "[z]"
+NOT_APPLICABLE_NOTE = (
+    f"{NOT_APPLICABLE} = not applicable (for example, no threshold to rate against)."
+)
+GLOSSARY_PAGE = "glossary.html"
+INDEX_PAGE = "index.html"
+DOWNLOADS = "downloads"
+
+# --- words ---------------------------------------------------------------------------------------
+
+GLOSSARY: dict[str, str] = {
+    "Caseload": "The number of cases a service or a caseworker has open at a point in time (here "
+    "at each month end). Caseload per FTE is open cases divided by caseworker FTE in post.",
+    "Confidence interval (CI)": "The range of values consistent with the data. A 95% confidence "
+    "interval from 1.10 to 1.45 means the true figure is very likely between those values; an "
+    "interval that includes 1 (for a ratio) or 0 (for a change) means no change is also "
+    "consistent with the data.",
+    "Confidence-sensitive streams": "Referrals that rise when people feel more able to come "
+    "forward: self-referrals, first-time clients and standard or medium risk cases.",
+    "DASH risk levels": "The Domestic Abuse, Stalking and Harassment and Honour-based violence "
+    "risk checklist grades a victim's risk as standard, medium or high. High-risk cases are "
+    "referred to MARAC.",
+    "FTE (full-time equivalent)": "Staff time counted in full-time posts: two half-time "
+    "caseworkers are 1.0 FTE.",
+    "IDVA": "Independent Domestic Violence Adviser: a trained specialist caseworker who supports "
+    "victims at high risk of harm.",
+    "Little's law": "A check from queueing theory: the number of open cases should be about the "
+    "number of new cases a month times the average number of months a case stays open. A large "
+    "difference suggests cases are being held open, or not closed on the system.",
+    "MARAC": "Multi-Agency Risk Assessment Conference: a regular local meeting where police, "
+    "health, housing, children's services, IDVAs and others share information on high-risk "
+    "domestic abuse cases and agree a safety plan.",
+    "Need-sensitive streams": "Measures that rise with the amount of serious abuse rather than "
+    "willingness to report: high-risk cases, MARAC cases, repeat referrals and police-recorded "
+    "domestic abuse crimes.",
+    "RAG": "Red, Amber, Green rating against a threshold or target. In this pack it is always "
+    "given in words and with a symbol (✕ red, ! amber, ✓ green), not by colour alone.",
+    "Rate ratio": "How many times higher a rate is than a comparison. 1.26 means 26% higher, 1.00 "
+    "means no difference and 0.80 means 20% lower.",
+    "Repeat referral": "A referral of someone who was already referred in the previous 12 months.",
+    "Safe band": "The safe caseload level of 30 open cases per caseworker FTE, with a margin of 27 "
+    "to 33, given by officers to the committee as SafeLives best practice.",
+    "Suppression": "Small numbers are hidden (shown as [c]) so that no one can be identified. "
+    "Where a total would let a hidden number be worked out, a second number is hidden too "
+    "(secondary suppression); rates and percentages from a hidden number are hidden with it.",
+}
+
+# Program names that reach tables, and what a reader calls them.
+COLUMN_LABELS: dict[str, str] = {
+    "count": "This quarter",
+    "same_quarter_last_year": "Same quarter last year",
+    "change_pct": "Change on last year (%)",
+    "rolling_12m": "12 months to quarter end",
+    "rolling_change_pct": "12-month change (%)",
+    "within_kpi": "Contacted within one working day",
+    "within_kpi_pct": "Contacted within one working day (%)",
+    "no_contact_recorded": "No contact recorded",
+    "median_working_days": "Median working days to contact",
+    "target_pct": "Target (%)",
+    "repeat_12m": "Repeat referrals (12 months)",
+    "repeat_rate_pct": "Repeat rate (%)",
+    "rate_ratio": "Rate ratio",
+    "ci_low": "95% CI lower",
+    "ci_high": "95% CI upper",
+    "per_fte": "Open cases per FTE",
+    "open_caseload": "Open cases",
+    "open_cases": "Open cases",
+    "caseworker_fte": "Caseworker FTE in post",
+    "caseworker_fte_funded": "Caseworker FTE funded",
+    "vacant_fte": "Vacant FTE",
+    "fte": "FTE",
+    "rag": "Status",
+    "rag_before": "Status at previous review",
+    "action_id": "Action",
+    "action": "Description",
+    "lead": "Lead",
+    "progress": "Progress",
+    "priority": "Priority",
+    "change": "Change",
+    "key": "Setting",
+    "value": "Value",
+    "unit": "Unit",
+    "source": "Source",
+    "kpi": "Measure",
+    "area": "Area",
+    "quarter": "Quarter",
+    "month": "Month",
+    "indicator": "Indicator",
+    "referrals": "Referrals",
+    "contacted": "Contacted",
+    "total": "Total",
+}
+
+# Setting keys and code values that should read as words.
+VALUE_LABELS: dict[str, str] = {
+    "default_area": "Area name when the extract has none",
+    "safe_caseload_per_fte": "Safe caseload per caseworker FTE",
+    "safe_band_lower": "Safe band, lower limit",
+    "safe_band_upper": "Safe band, upper limit",
+    "cost_per_fte": "Cost per caseworker FTE",
+    "growth_bid": "Growth bid",
+    "demand_growth_annual": "Demand growth a year",
+    "csew_prevalence": "Prevalence of domestic abuse (CSEW)",
+    "marac_per_10k_women": "MARAC benchmark per 10,000 women",
+    "marac_repeat_expected": "Expected MARAC repeat rate",
+    "response_working_days": "Response KPI (working days)",
+    "response_target_share": "Response KPI target",
+    "suppression_threshold": "Suppression threshold",
+    "max_excluded_share": "Largest share of rows that may be excluded",
+    "caseload_roles": "Roles that carry a caseload",
+    "children_services": "Children's services",
+    "self_referral": "Self-referral",
+    "self_referrals": "Self-referrals",
+    "first_time": "First-time clients",
+    "standard_medium_risk": "Standard and medium risk",
+    "high_risk": "High risk",
+    "police_crimes": "Police-recorded DA crimes",
+    "police_incidents": "Police-recorded DA incidents",
+    "marac_cases": "MARAC cases",
+    "amber/green": "Amber/green",
+}
+
+RAG_SYMBOLS: dict[str, str] = {
+    "red": "✕",
+    "amber": "!",
+    "amber/green": "!",
+    "green": "✓",
+    "grey": "–",
+    "not rated": "–",
+}
+
+_CODE_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def column_label(name: object) -> str:
+    """A reader's name for a column: ``same_quarter_last_year`` -> ``Same quarter last year``."""
+    text = str(name)
+    if text in COLUMN_LABELS:
+        return COLUMN_LABELS[text]
+    if _CODE_NAME.match(text) or text.islower():
+        words = text.replace("_pct", " (%)").replace("_", " ").strip()
+        words = re.sub(r"\bgbp\b", "£", words, flags=re.IGNORECASE)
+        return words[:1].upper() + words[1:]
+    return text
+
+
+def value_label(value: object) -> object:
+    """Code values (``children_services``) as words; everything else unchanged."""
+    if isinstance(value, str):
+        if value in VALUE_LABELS:
+            return VALUE_LABELS[value]
+        if _CODE_NAME.match(value):
+            words = value.replace("_", " ")
+            return words[:1].upper() + words[1:]
+    return value
+
+
+def rag_label(rag: object) -> str:
+    """RAG by symbol and word (``✕ Red``), never by colour alone; blank when not rated."""
+    if not isinstance(rag, str) or not rag.strip():
+        return ""
+    key = rag.strip().lower()
+    word = {"grey": "No data"}.get(key, key.capitalize())
+    return f"{RAG_SYMBOLS.get(key, '')} {word}".strip()
+
+
+# --- numbers -------------------------------------------------------------------------------------
+
+KINDS = ("count", "gbp", "pct", "ratio", "decimal", "share", "text", "rag")
+
+
+def infer_kind(name: str, values: pd.Series) -> str:
+    """How a column should be shown, from its name and its values.
+
+    ``count`` (whole numbers with thousands separators), ``gbp`` (pound sign, no pence), ``pct``
+    (one decimal, the header says %), ``ratio`` (two decimals), ``decimal`` (one decimal),
+    ``rag`` (symbol and word) or ``text``.
+    """
+    lowered = str(name).lower()
+    if lowered in {"rag", "rag_before", "status"}:
+        return "rag"
+    numbers = pd.to_numeric(values.where(values.astype(str) != MARKER), errors="coerce")
+    present = values.notna() & (values.astype(str) != MARKER)
+    if present.any() and numbers[present].isna().any():
+        return "text"
+    if not present.any():
+        return "text" if values.dtype == object else "decimal"
+    if "gbp" in lowered or "cost" in lowered or "£" in lowered:
+        return "gbp"
+    if "pct" in lowered or "%" in lowered or "per cent" in lowered:
+        return "pct"
+    if "ratio" in lowered or lowered in {"ci_low", "ci_high"} or "ci " in lowered:
+        return "ratio"
+    if "fte" in lowered or "per " in lowered or "rate" in lowered or "mean" in lowered:
+        return "decimal"
+    finite = numbers[present]
+    if (finite == finite.round()).all():
+        return "count"
+    return "decimal"
+
+
+def format_value(value: object, kind: str, precision: int | None = None) -> str:
+    """One value as published text (``[c]`` and text pass through; missing is ``[x]``)."""
+    if isinstance(value, str):
+        if kind == "rag":
+            return rag_label(value)
+        try:
+            number = float(value.replace(",", "")) if kind not in {"text"} else None
+        except ValueError:
+            number = None
+        if number is None:
+            return str(value_label(value))
+        value = number
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return NOT_AVAILABLE
+    if isinstance(value, pd.Period):
+        return str(value)
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return f"{value:%d/%m/%Y}"
+    if kind == "text" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+    if kind == "text" or not isinstance(value, (int, float)):
+        return str(value_label(value))
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "gbp":
+        return f"£{value:,.0f}"
+    if kind == "pct":
+        return f"{value:,.{1 if precision is None else precision}f}"
+    if kind == "ratio":
+        return f"{value:,.{2 if precision is None else precision}f}"
+    return f"{value:,.{1 if precision is None else precision}f}"
+
+
+def _header(name: str, kind: str) -> str:
+    label = column_label(name)
+    if kind == "pct" and "%" not in label:
+        label += " (%)"
+    if kind == "gbp":
+        label = re.sub(r"\(?\bGBP\b\)?", "£", label).replace("££", "£").strip()
+        if "£" not in label:
+            label += " (£)"
+    return label
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A table fit to publish: values as released (``[c]`` kept) plus how to show them."""
+
+    frame: pd.DataFrame
+    title: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    precision: int | None = None
+
+    @property
+    def headers(self) -> list[str]:
+        return [_header(c, self.kinds[c]) for c in self.frame.columns]
+
+    def text(self) -> pd.DataFrame:
+        """Every cell as published text, under readable column names."""
+        out = pd.DataFrame(
+            {
+                h: [format_value(v, self.kinds[c], self.precision) for v in self.frame[c]]
+                for c, h in zip(self.frame.columns, self.headers, strict=True)
+            }
+        )
+        return out
+
+    def all_notes(self) -> list[str]:
+        notes = list(self.notes)
+        cells = self.frame.astype(str)
+        if (cells == MARKER).to_numpy().any():
+            notes.append(SUPPRESSION_NOTE)
+        if (self.text() == NOT_AVAILABLE).to_numpy().any():
+            notes.append(NOT_AVAILABLE_NOTE)
+        return notes
+
+    def html(self) -> str:
+        """``<figure>`` with the table, its caption, then source and notes underneath."""
+        shown = self.text()
+        numeric = [self.kinds[c] not in {"text", "rag"} for c in self.frame.columns]
+        head = "".join(
+            f'<th scope="col" class="{"num" if n else "txt"}">{html.escape(h)}</th>'
+            for h, n in zip(shown.columns, numeric, strict=True)
+        )
+        rows = []
+        for _, row in shown.iterrows():
+            cells = []
+            for (value, n), kind in zip(
+                zip(row, numeric, strict=True),
+                [self.kinds[c] for c in self.frame.columns],
+                strict=True,
+            ):
+                css = "num" if n else "txt"
+                if kind == "rag" and value:
+                    css += " rag rag-" + value.split()[-1].lower().replace("/", "-")
+                cells.append(f'<td class="{css}">{html.escape(value)}</td>')
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
+        foot = []
+        if self.source:
+            source = re.sub(r"^source:\s*", "", self.source.strip(), flags=re.IGNORECASE)
+            foot.append(f'<p class="da-source">Source: {html.escape(source)}</p>')
+        foot += [f'<p class="da-note">{html.escape(n)}</p>' for n in self.all_notes()]
+        return (
+            '<figure class="da-table"><div class="da-table-wrap"><table class="da">'
+            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+            f"{''.join(foot)}</figure>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+
+def format_table(
+    frame: pd.DataFrame,
+    title: str = "",
+    source: str = "",
+    notes: Iterable[str] = (),
+    kinds: Mapping[str, str] | None = None,
+    columns: Mapping[str, str] | None = None,
+    precision: int | None = None,
+    index: bool = False,
+) -> Table:
+    """The house formatter: ``frame`` as a :class:`Table` ready to display and to download.
+
+    ``kinds`` overrides :func:`infer_kind` per column (one of :data:`KINDS`); ``columns``
+    renames columns (after the kinds are worked out from the original names); ``index=True``
+    keeps the index as the first column. Formats are decided per column in one pass, so no
+    column's format can reset another's.
+    """
+    data = frame.reset_index() if index else frame.reset_index(drop=True)
+    data.columns = [str(c) for c in data.columns]
+    found = {c: infer_kind(c, data[c]) for c in data.columns}
+    found.update({k: v for k, v in (kinds or {}).items() if k in found})
+    if columns:
+        data = data.rename(columns=dict(columns))
+        found = {columns.get(c, c): k for c, k in found.items()}
+    return Table(data, title, source, list(notes), found, precision)
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+def svg_text(fig) -> str:
+    """The figure as SVG text (text kept as text, so it can be read and searched)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def chart_html(svg: str, alt: str) -> str:
+    """An SVG chart as an ``<img>`` with alternative text (works in every browser and print)."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="da-chart" src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}">'
+
+
+# --- what a notebook publishes -------------------------------------------------------------------
+
+
+def _record_dir(kpi_path: str) -> Path | None:
+    if not kpi_path:
+        return None
+    path = Path(kpi_path)
+    stem = path.name.removesuffix(".kpis.csv").removesuffix(".csv")
+    return path.parent / f"{stem}.publish"
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "item"
+
+
+class Page:
+    """What one notebook publishes, shown in the notebook and recorded for the downloads.
+
+    ``Page(ctx, kpi_path)``: in a quarterly run (``kpi_path`` set) each table and each chart's
+    data are written beside the kpis file, with a manifest, for :func:`build_downloads`. Opened
+    alone in JupyterLab nothing is written.
+    """
+
+    def __init__(self, ctx, kpi_path: str = "", title: str = "") -> None:
+        self.ctx = ctx
+        self.title = title
+        self.folder = _record_dir(kpi_path)
+        self.stem = self.folder.name.removesuffix(".publish") if self.folder else ""
+        self.items: list[dict] = []
+        if self.folder:
+            self.folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def where(self) -> str:
+        """Area and period for subtitles: ``Sampleborough, 2026/27 Q2 (Jul-Sep 2026)``."""
+        return f"{self.ctx.area}, {self.ctx.label}"
+
+    def _record(self, kind: str, title: str, frame: pd.DataFrame, short: str = "", **extra) -> str:
+        number = len(self.items) + 1
+        short = _safe_name(short or title)[:24]
+        name = f"{self.stem}_{kind}{number}_{short}" if self.stem else ""
+        item = {"kind": kind, "title": title, "name": name, "page": self.title, **extra}
+        self.items.append(item)
+        if self.folder:
+            frame.to_csv(self.folder / f"{name}.csv", index=False)
+            (self.folder / "manifest.json").write_text(json.dumps(self.items, indent=1))
+        return name
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        title: str,
+        source: str = "",
+        notes: Iterable[str] = (),
+        **options,
+    ) -> None:
+        """Show ``frame`` through the house formatter and record it for the spreadsheet."""
+        from IPython.display import display
+
+        table = format_table(frame, title, source, notes, **options)
+        self._record(
+            "table",
+            title,
+            _download_frame(table),
+            source=source,
+            notes=table.all_notes(),
+            area=self.ctx.area,
+        )
+        display(table)
+
+    def chart(self, fig, source: str = "", alt: str = "", data: pd.DataFrame | None = None) -> None:
+        """Show ``fig`` as SVG with alt text and record its data (``fig.da_data``) as a CSV."""
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        alt = alt or getattr(fig, "da_alt", "") or "Chart"
+        data = data if data is not None else getattr(fig, "da_data", None)
+        title = getattr(fig, "da_title", "") or alt
+        svg = svg_text(fig)
+        plt.close(fig)
+        name = ""
+        if data is not None:
+            name = self._record(
+                "chart",
+                title,
+                data,
+                short=getattr(fig, "da_name", ""),
+                source=source,
+                notes=[f"Data behind the chart: {alt}"],
+                area=self.ctx.area,
+            )
+        display(
+            {"image/svg+xml": svg},
+            raw=True,
+            metadata={"image/svg+xml": {"alt": alt}},
+        )
+        if name:
+            from IPython.display import Markdown
+
+            display(
+                Markdown(f"[Download the data behind this chart (CSV)]({DOWNLOADS}/{name}.csv)")
+            )
+
+    def warning(self, text: str | None) -> None:
+        """A visible warning (for example, stale input data), when there is one."""
+        if text:
+            from IPython.display import HTML, display
+
+            display(
+                HTML(f'<p class="da-warning"><strong>Warning:</strong> {html.escape(text)}</p>')
+            )
+
+
+def _download_frame(table: Table) -> pd.DataFrame:
+    """A table for the spreadsheet: readable headers, numbers kept as numbers, ``[c]`` kept."""
+    out = {}
+    for col, header in zip(table.frame.columns, table.headers, strict=True):
+        kind = table.kinds[col]
+        values = table.frame[col]
+        if kind == "rag":
+            out[header] = [rag_label(v) for v in values]
+        elif kind == "text":
+            out[header] = [
+                NOT_AVAILABLE
+                if v is None or (isinstance(v, float) and math.isnan(v))
+                else value_label(v)
+                if not isinstance(v, (pd.Timestamp, dt.date))
+                else f"{v:%d/%m/%Y}"
+                for v in values
+            ]
+        else:
+            out[header] = [
+                v if isinstance(v, str) else (NOT_AVAILABLE if pd.isna(v) else v) for v in values
+            ]
+    return pd.DataFrame(out)
+
+
+# --- staleness -----------------------------------------------------------------------------------
+
+
+def stale_warning(
+    what: str, latest: object, quarter: pd.Period, months: int = 6, used_for: str = ""
+) -> str | None:
+    """A warning when ``latest`` (a date, month or year) is more than ``months`` before the end
+    of ``quarter``; None when the input is current."""
+    end = quarter.end_time.normalize()
+    if latest is None or (not isinstance(latest, pd.Period) and pd.isna(latest)):
+        return f"{what}: no date found, so how current it is cannot be checked."
+    if isinstance(latest, pd.Period):
+        when, shown = latest.end_time.normalize(), str(latest)
+    elif isinstance(latest, (int, float)) and not isinstance(latest, bool):
+        # A population year is a mid-year estimate (30 June).
+        when, shown = pd.Timestamp(int(latest), 6, 30), f"mid-{int(latest)}"
+    else:
+        when = pd.Timestamp(latest)
+        shown = f"{when:%d/%m/%Y}"
+    age = (end.year - when.year) * 12 + end.month - when.month
+    if age <= months:
+        return None
+    span = f"{age // 12} years and {age % 12} months" if age >= 24 else f"{age} months"
+    use = f" {used_for}" if used_for else ""
+    return (
+        f"{what} is out of date: the latest is {shown}, {span} before the end of "
+        f"{quarter_text(quarter)}.{use}"
+    )
+
+
+STALE_AFTER = {  # input: (months allowed before the quarter's end, what it is used for)
+    "police": (3, "Police-recorded crimes are the main control in the demand comparison."),
+    "population": (24, "Rates per 1,000 adults and the MARAC benchmark use it."),
+    "staffing": (3, "Caseload per FTE and the staffing gap use it."),
+    "action_plan": (6, "Ratings may no longer reflect progress: ask the leads for a new review."),
+}
+INPUT_NAMES = {
+    "police": "Police data",
+    "population": "Population data",
+    "staffing": "Staffing data",
+    "action_plan": "The action plan review",
+}
+
+
+def input_warnings(extract, area: str, quarter: pd.Period) -> dict[str, str]:
+    """Warnings for inputs whose latest date is well before the end of ``quarter``.
+
+    Checks the police and staffing months, the population year and the action plan's latest
+    review (limits in :data:`STALE_AFTER`); the rows of ``area`` where a table has areas. Inputs
+    that are current, or not in the extract, give no warning.
+    """
+    columns = {
+        "police": "month",
+        "population": "year",
+        "staffing": "month",
+        "action_plan": "review_date",
+    }
+    out = {}
+    for name, column in columns.items():
+        frame = extract.tables.get(name) if hasattr(extract, "tables") else None
+        if frame is None or column not in frame or frame.empty:
+            continue
+        if area and "area" in frame and name != "action_plan":
+            frame = frame[frame["area"] == area]
+        values = frame[column].dropna()
+        if values.empty:
+            continue
+        months, used = STALE_AFTER[name]
+        text = stale_warning(INPUT_NAMES[name], values.max(), quarter, months, used)
+        if text:
+            out[name] = text
+    return out
+
+
+def quarter_text(quarter: pd.Period) -> str:
+    from daanalysis.periods import quarter_label
+
+    return quarter_label(quarter)
+
+
+# --- main points ---------------------------------------------------------------------------------
+
+VERDICTS = {
+    "reporting": "The rise in referrals is mainly more people coming forward (reporting), not "
+    "more need",
+    "need": "The rise in referrals reflects more need, not only more reporting",
+    "both": "Both more reporting and more need are behind the change in referrals",
+    "neither": "Neither reporting nor need has changed clearly",
+    "inconclusive": "The data cannot yet say whether the change in referrals is reporting or need",
+}
+
+
+def _kpi(frame: pd.DataFrame, name: str) -> pd.Series | None:
+    rows = frame[frame["kpi"] == name]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(str(value).replace(",", ""))
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _change(now: pd.Series | None, before: pd.DataFrame | None, fmt: str, unit: str = "") -> str:
+    """`` (up 1.8 from 39.2 last quarter)`` for the kpi of row ``now`` in the previous pack."""
+    if now is None or before is None or before.empty:
+        return ""
+    was = _kpi(before, now["kpi"])
+    if was is None:
+        return ""
+    a, b = _number(was["value"]), _number(now["value"])
+    if a is None or b is None:
+        same = str(was["value"]) == str(now["value"])
+        return " (unchanged since last quarter)" if same else f" (last quarter: {was['value']})"
+    if round(a, 6) == round(b, 6):
+        return " (unchanged since last quarter)"
+    word = "up" if b > a else "down"
+    return f" ({word} {fmt.format(abs(b - a))}{unit} from {fmt.format(a)}{unit} last quarter)"
+
+
+def _demand_point(mine: pd.DataFrame, before: pd.DataFrame | None) -> str:
+    verdict = _kpi(mine, "Demand verdict")
+    reading = _kpi(mine, "Demand verdict: reading")
+    effect = _kpi(mine, "Reporting effect: confidence relative to need")
+    volume = _kpi(mine, "Referrals in quarter")
+    change = _kpi(mine, "Referrals, change on same quarter last year")
+    parts = []
+    if verdict is not None and str(verdict["value"]) in VERDICTS:
+        word = str(verdict["value"])
+        parts.append(VERDICTS[word] + _change(verdict, before, "{}") + ".")
+        ratio = _number(effect["value"]) if effect is not None else None
+        ci = re.search(r"CI\s*([\d.]+)\s*to\s*([\d.]+)", str(effect["unit"])) if ratio else None
+        interval = f", 95% confidence interval {ci.group(1)} to {ci.group(2)}" if ci else ""
+        ratio_text = f"rate ratio {ratio:.2f}{interval}" if ratio is not None else ""
+        text = str(reading["value"]).strip() if reading is not None else ""
+        # The reading may open with the verdict itself ("Both: ..."): say it once.
+        text = re.sub(rf"^{re.escape(word)}\s*[:.-]\s*", "", text, flags=re.IGNORECASE)
+        if text:
+            text = text[:1].upper() + text[1:].rstrip(".")
+            parts.append(text + (f" ({ratio_text})." if ratio_text else "."))
+        elif ratio is not None:
+            direction = "higher" if ratio >= 1 else "lower"
+            parts.append(
+                f"Since the campaigns, confidence-sensitive referrals are {abs(ratio - 1):.0%} "
+                f"{direction} relative to need-sensitive ones ({ratio_text})."
+            )
+    else:
+        parts.append("The demand verdict (reporting or need) is not available in this pack.")
+    count = _number(volume["value"]) if volume is not None else None
+    if count is not None:
+        pct = _number(change["value"]) if change is not None else None
+        trend = ""
+        if pct is not None:
+            trend = (
+                f", {'up' if pct >= 0 else 'down'} {abs(pct):.1f}% on the same quarter last year"
+            )
+        parts.append(f"Referrals this quarter: {count:,.0f}{trend}.")
+    return " ".join(parts)
+
+
+def _staffing_points(
+    mine: pd.DataFrame, before: pd.DataFrame | None, band: tuple[float, float] | None
+) -> list[str]:
+    points = []
+    safe, gap, cost = (
+        _kpi(mine, "Safe staffing"),
+        _kpi(mine, "Staffing gap"),
+        _kpi(mine, "Cost of the staffing gap"),
+    )
+    if safe is not None and gap is not None:
+        s, g = _number(safe["value"]), _number(gap["value"])
+        c = _number(cost["value"]) if cost is not None else None
+        if s is not None and g is not None:
+            if g > 0:
+                money = f", costing £{c:,.0f} a year" if c is not None else ""
+                text = (
+                    f"Safe staffing is {s:.1f} caseworker FTE: {g:.1f} FTE more than in post"
+                    f"{money}{_change(gap, before, '{:.1f}', ' FTE')}."
+                )
+            else:
+                text = f"Safe staffing is {s:.1f} FTE; staff in post cover it ({-g:.1f} FTE spare)."
+            points.append(text)
+    per_fte = _kpi(mine, "Open cases per caseworker FTE")
+    after = _kpi(mine, "Open cases per FTE after the growth bid")
+    value = _number(per_fte["value"]) if per_fte is not None else None
+    if value is not None:
+        where = ""
+        if band:
+            lo, hi = band
+            where = (
+                "above" if value > hi else "below" if value < lo else "within"
+            ) + f" the safe band of {lo:.0f} to {hi:.0f}"
+        rag = rag_label(per_fte.get("rag", ""))
+        text = (
+            f"Each caseworker FTE holds {value:.1f} open cases"
+            f"{', ' + where if where else ''}{' (' + rag + ')' if rag else ''}"
+            f"{_change(per_fte, before, '{:.1f}')}."
+        )
+        after_value = _number(after["value"]) if after is not None else None
+        if after_value is not None:
+            text += f" The growth bid would bring this to {after_value:.1f}."
+        points.append(text)
+    return points
+
+
+def _response_point(mine: pd.DataFrame, before: pd.DataFrame | None, target: float | None) -> str:
+    row = _kpi(mine, "Referrals contacted within one working day")
+    value = _number(row["value"]) if row is not None else None
+    if value is None:
+        return ""
+    versus = ""
+    if target is not None:
+        versus = f", {'meeting' if value >= target else 'below'} the {target:.0f}% target"
+    rag = rag_label(row.get("rag", ""))
+    return (
+        f"{value:.1f}% of referrals were contacted within one working day{versus}"
+        f"{' (' + rag + ')' if rag else ''}{_change(row, before, '{:.1f}', ' points')}."
+    )
+
+
+def _action_point(plan: pd.DataFrame, before: pd.DataFrame | None) -> str:
+    counts = {}
+    for rag in ("red", "amber", "green"):
+        row = _kpi(plan, f"Actions {rag}")
+        if row is not None and _number(row["value"]) is not None:
+            counts[rag] = int(_number(row["value"]))
+    if not counts:
+        return ""
+    listed = ", ".join(f"{n} {rag}" for rag, n in counts.items())
+    text = f"Action plan: {listed} actions at the latest review"
+    review = _kpi(plan, "Latest review")
+    if review is not None and str(review["value"]).strip():
+        text += f" ({review['value']})"
+    worse = _kpi(plan, "Actions worse since last review")
+    if worse is not None and _number(worse["value"]):
+        text += f"; {int(_number(worse['value']))} worse than at the review before"
+    red = _kpi(plan, "Actions red")
+    return text + (_change(red, before, "{:.0f}", " red") if red is not None else "") + "."
+
+
+def main_points(
+    kpis: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    band: tuple[float, float] | None = None,
+    response_target: float | None = None,
+    warnings_by_area: Mapping[str, list[str]] | None = None,
+    limit: int = 6,
+) -> dict[str, list[str]]:
+    """Plain-English main points per area, most important first, at most ``limit`` each.
+
+    In order: the demand verdict and what it rests on; safe staffing, its gap and cost; caseload
+    against the band; the response KPI; the action plan (partnership rows, area ``All areas`` or
+    blank); then any data warning. Each carries its change since ``previous`` (last quarter's
+    ``kpis.csv``) when that has the same figure. Missing figures are left out, not guessed.
+    """
+    kpis = kpis.fillna("")
+    previous = previous.fillna("") if previous is not None else None
+    partnership = kpis[kpis["notebook"] == "action_plan"]
+    plan_before = previous[previous["notebook"] == "action_plan"] if previous is not None else None
+    action = _action_point(partnership, plan_before)
+    out: dict[str, list[str]] = {}
+    areas = [a for a in dict.fromkeys(kpis.loc[kpis["notebook"] != "action_plan", "area"]) if a]
+    for area in areas:
+        mine = kpis[kpis["area"] == area]
+        before = previous[previous["area"] == area] if previous is not None else None
+        points = [_demand_point(mine, before)]
+        points += _staffing_points(mine, before, band)
+        points.append(_response_point(mine, before, response_target))
+        points.append(action)
+        points += list((warnings_by_area or {}).get(area, []))
+        out[area] = [p for p in points if p][:limit]
+    if not areas and action:
+        out["All areas"] = [action]
+    return out
+
+
+def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> Table:
+    """The headline figures, values with their units and RAG by symbol and word."""
+    rows = []
+    for _, r in kpis.fillna("").iterrows():
+        if r["unit"] == "text":
+            continue
+        was = ""
+        if previous is not None and not previous.empty:
+            match = previous[(previous["area"] == r["area"]) & (previous["kpi"] == r["kpi"])]
+            if not match.empty:
+                was = _figure(match.iloc[0]["value"], match.iloc[0]["unit"])
+        row = {
+            "Area": r["area"] or "All areas",
+            "Measure": r["kpi"],
+            "Figure": _figure(r["value"], r["unit"]),
+            "Status": r["rag"],
+        }
+        if previous is not None:
+            row["Last quarter"] = was or NOT_AVAILABLE
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    kinds = {c: "text" for c in frame.columns}
+    kinds["Status"] = "rag"
+    return Table(
+        frame,
+        "Headline figures by area, with their status against thresholds",
+        "kpis.csv of this pack.",
+        [],
+        kinds,
+    )
+
+
+def _figure(value: object, unit: object) -> str:
+    """A value with its unit in words: ``449 referrals``, ``£162,500 a year``, ``89.5%``."""
+    unit = str(unit or "").strip()
+    number = _number(value)
+    if str(value) == MARKER:
+        return MARKER
+    if number is None:
+        if unit == "verdict":
+            return str(value).capitalize()
+        return str(value) if unit in {"date", ""} else f"{value} ({unit})"
+    if unit in {"actions", "referrals", "cases"} and number == 1:
+        unit = unit.removesuffix("s")
+    if unit.startswith("GBP"):
+        return f"£{number:,.0f}{unit[3:]}"
+    if unit == "%":
+        return f"{number:.1f}%"
+    if unit.startswith("%"):
+        return f"{number:.1f}% {unit[1:].strip()}"
+    if unit.startswith("ratio"):
+        return f"{number:.2f} {unit[5:].strip()}".strip()
+    if unit in {"referrals", "cases", "actions"} or (number == round(number) and "FTE" not in unit):
+        return f"{number:,.0f} {unit}".strip()
+    return f"{number:,.1f} {unit}".strip()
+
+
+# --- pages: glossary, navigation ----------------------------------------------------------------
+
+PAGE_CSS = (Path(__file__).resolve().parent / "templates" / "daanalysis" / "pack.css").read_text(
+    encoding="utf-8"
+)
+
+
+def nav_html(spreadsheet: str = "") -> str:
+    """Links every page carries: back to the index, the glossary and the downloads."""
+    links = [
+        f'<a href="{INDEX_PAGE}">Back to the pack index</a>',
+        f'<a href="{GLOSSARY_PAGE}">Glossary</a>',
+    ]
+    if spreadsheet:
+        links.append(f'<a href="{html.escape(spreadsheet)}">All tables (spreadsheet)</a>')
+    return '<nav class="da-nav" aria-label="Pack">' + " ".join(links) + "</nav>"
+
+
+def glossary_html() -> str:
+    """The glossary as a definition list with an anchor per term."""
+    items = "\n".join(
+        f'<dt id="{_safe_name(term)}">{html.escape(term)}</dt><dd>{html.escape(text)}</dd>'
+        for term, text in sorted(GLOSSARY.items(), key=lambda kv: kv[0].lower())
+    )
+    return f'<dl class="da-glossary">\n{items}\n</dl>'
+
+
+def write_glossary(folder: Path, heading: str, spreadsheet: str = "") -> Path:
+    """``glossary.html``: the words used in the pack, linked from every page."""
+    title = f"Glossary: {heading}"
+    path = folder / GLOSSARY_PAGE
+    path.write_text(
+        f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head>
+<body>{nav_html(spreadsheet)}<main><h1>Glossary</h1><p>{html.escape(heading)}</p>
+{glossary_html()}</main></body></html>
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+
+def collect(folder: Path) -> list[tuple[dict, pd.DataFrame]]:
+    """Every table and chart recorded by the notebooks of a run (``notebooks/*.publish``)."""
+    items = []
+    for manifest in sorted(folder.glob("notebooks/*.publish/manifest.json")):
+        for item in json.loads(manifest.read_text()):
+            data = pd.read_csv(manifest.parent / f"{item['name']}.csv", keep_default_na=False)
+            items.append((item, data.map(_numeric_or_text)))
+    return items
+
+
+def _numeric_or_text(value: object) -> object:
+    if isinstance(value, str):
+        number = _number(value)
+        if number is not None and value.strip() and not re.search(r"[A-Za-z£%/]", value):
+            return int(number) if number == int(number) else number
+    return value
+
+
+def build_downloads(
+    folder: Path,
+    heading: str,
+    kpis: pd.DataFrame | None = None,
+    cover_lines: Iterable[str] = (),
+) -> Path | None:
+    """One spreadsheet of every published table and chart's data, and a CSV per chart.
+
+    Written to ``folder/downloads/``; the recorded files under ``notebooks/*.publish`` are
+    removed afterwards. The spreadsheet follows the Analysis Function guidance through
+    ``gptables``: a cover sheet, a contents sheet, a notes sheet, one table per sheet with a title,
+    a source and ``[c]`` / ``[x]`` markers explained. Returns the spreadsheet path (None when
+    nothing was recorded).
+    """
+    items = collect(folder)
+    out = folder / DOWNLOADS
+    out.mkdir(exist_ok=True)
+    for item, data in items:
+        if item["kind"] == "chart":
+            data.to_csv(out / f"{item['name']}.csv", index=False)
+    if kpis is not None and len(kpis):
+        frame = kpis.drop(columns=["notebook"]).fillna("")
+        frame.columns = [column_label(c) for c in frame.columns]
+        items.insert(
+            0,
+            (
+                {
+                    "kind": "table",
+                    "title": "Headline figures",
+                    "source": "kpis.csv of this pack",
+                    "notes": [],
+                    "page": "Front page",
+                    "area": "",
+                },
+                frame,
+            ),
+        )
+    for recorded in folder.glob("notebooks/*.publish"):
+        shutil.rmtree(recorded, ignore_errors=True)
+    if not items:
+        return None
+    path = out / f"{_safe_name(heading)}.xlsx"
+    write_spreadsheet(path, heading, items, cover_lines)
+    return path
+
+
+def write_spreadsheet(
+    path: Path,
+    heading: str,
+    items: list[tuple[dict, pd.DataFrame]],
+    cover_lines: Iterable[str] = (),
+) -> None:
+    """An accessible workbook (``gptables``): cover, contents, notes and one sheet per table."""
+    import gptables as gpt
+
+    notes: dict[str, str] = {}
+
+    def note_ref(text: str) -> str:
+        if text not in notes:
+            notes[text] = f"[note {len(notes) + 1}]"
+        return notes[text]
+
+    def cell(value: object) -> object:
+        # The guidance: no empty cells and no cells of symbols only; [z] = not applicable.
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return NOT_AVAILABLE
+        if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
+            return NOT_APPLICABLE
+        return value
+
+    sheets = {}
+    for number, (item, data) in enumerate(items, start=1):
+        frame = data.map(cell)
+        frame.columns = [str(c).replace("\n", " ") for c in frame.columns]
+        kind = "Chart data" if item["kind"] == "chart" else "Table"
+        refs = "".join(note_ref(n) for n in item.get("notes", []) if n)
+        subtitles = [s for s in [item.get("page", ""), item.get("area", "")] if s]
+        if frame.empty:
+            frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
+        sheets[f"{'Chart' if item['kind'] == 'chart' else 'Table'} {number}"] = gpt.GPTable(
+            table=frame,
+            table_name=f"table_{number}",
+            title=f"{kind} {number}: {item['title']} {refs}".strip(),
+            subtitles=subtitles,
+            instructions="This worksheet contains one table. Some cells refer to notes which "
+            "can be found on the notes worksheet.",
+            source="Source: "
+            + re.sub(
+                r"^source:\s*",
+                "",
+                str(item.get("source") or "daanalysis quarterly pack"),
+                flags=re.IGNORECASE,
+            ),
+            scope="Domestic abuse services",
+        )
+    notes.setdefault(SUPPRESSION_NOTE, f"[note {len(notes) + 1}]")
+    notes.setdefault(NOT_AVAILABLE_NOTE, f"[note {len(notes) + 1}]")
+    notes.setdefault(NOT_APPLICABLE_NOTE, f"[note {len(notes) + 1}]")
+    notes_table = pd.DataFrame(
+        {"Note number": list(notes.values()), "Note text": list(notes.keys())}
+    )
+    cover = gpt.Cover(
+        cover_label="Cover",
+        title=heading,
+        intro=[
+            "Every table published in this quarter's pack and the data behind every chart, one "
+            "table per worksheet. The contents worksheet lists them.",
+            *cover_lines,
+        ],
+        about=[
+            f"{MARKER} marks a suppressed figure (small numbers hidden so that no one can be "
+            f"identified). {NOT_AVAILABLE} marks a figure that is not available and "
+            f"{NOT_APPLICABLE} one that does not apply. Notes are on the "
+            "notes worksheet.",
+        ],
+        contact=["Your council's community safety team"],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gptables warns about table names like cell names
+        gpt.write_workbook(
+            filename=str(path),
+            sheets=sheets,
+            cover=cover,
+            contentsheet_label="Contents",
+            contentsheet_options={"title": "Table of contents"},
+            notes_table=notes_table,
+            notesheet_label="Notes",
+            notesheet_options={"title": "Notes"},
+            auto_width=True,
+        )
+
+
+# --- the front page ------------------------------------------------------------------------------
+
+
+def spreadsheet_href(quarter_slug: str) -> str:
+    """Where a pack's spreadsheet lives, relative to its pages."""
+    return f"{DOWNLOADS}/domestic-abuse-pack-{quarter_slug or 'tables'}.xlsx"
+
+
+def previous_kpis(folder: Path, quarter_slug: str) -> pd.DataFrame | None:
+    """Last quarter's ``kpis.csv`` beside this pack (``out/<previous quarter>/``), if any."""
+    from daanalysis.periods import parse_quarter
+    from daanalysis.periods import quarter_slug as slug_of
+
+    try:
+        before = slug_of(parse_quarter(quarter_slug) - 1)
+    except (ValueError, TypeError):
+        return None
+    path = folder.parent / before / "kpis.csv"
+    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else None
+
+
+def main_points_html(points: Mapping[str, list[str]]) -> str:
+    """The "Main points" section: one list per area."""
+    parts = [
+        '<section class="da-main-points" aria-labelledby="main-points">',
+        '<h2 id="main-points">Main points</h2>',
+    ]
+    for area, items in points.items():
+        if len(points) > 1 or area:
+            parts.append(f"<h3>{html.escape(area)}</h3>")
+        parts.append("<ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in items) + "</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def write_front_page(
+    folder: Path,
+    pages: list[tuple[str, str]],
+    heading: str,
+    subtitle: str,
+    kpis: pd.DataFrame | None = None,
+    config=None,
+) -> dict[str, Path | list[Path] | None]:
+    """The pack's front page and what it links to.
+
+    Writes ``downloads/`` (the spreadsheet of every published table and chart's data, a CSV per
+    chart), ``glossary.html`` and ``index.html`` (main points first, then the headline figures,
+    the pages and the downloads), and, when ``DAANALYSIS_PDF=1`` is set, an A4 PDF of every page
+    in ``pdf/``. Returns the paths written.
+    """
+    import os
+
+    kpis = (
+        kpis
+        if kpis is not None
+        else pd.DataFrame(columns=["area", "quarter", "notebook", "kpi", "value", "unit", "rag"])
+    )
+    slug = str(kpis["quarter"].dropna().iloc[0]) if len(kpis) else ""
+    before = previous_kpis(folder, slug) if slug else None
+    href = spreadsheet_href(slug)
+    cover = [subtitle]
+    spreadsheet = build_downloads(folder, heading, kpis, cover)
+    if spreadsheet is not None and spreadsheet != folder / href:
+        spreadsheet.rename(folder / href)
+        spreadsheet = folder / href
+    has_sheet = spreadsheet is not None
+    write_glossary(folder, heading, href if has_sheet else "")
+    warnings_by_area: dict[str, list[str]] = {}
+    areas = [a for a in kpis["area"].unique() if a != "All areas"] or ["All areas"]
+    for _, row in kpis[kpis["unit"] == "warning"].iterrows():
+        for area in areas if row["area"] == "All areas" else [row["area"]]:
+            warnings_by_area.setdefault(area, []).append(f"Warning: {row['value']}")
+    band = (config.safe_band_lower, config.safe_band_upper) if config is not None else None
+    target = 100 * config.response_target_share if config is not None else None
+    shown = kpis[kpis["unit"] != "warning"]
+    points = main_points(shown, before, band, target, warnings_by_area)
+    table = headline_table(shown, before).html() if len(shown) else ""
+    page_list = "\n".join(
+        f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in pages
+    )
+    downloads = []
+    if has_sheet:
+        downloads.append(
+            f'<li><a href="{html.escape(href)}">Every table and the data behind every chart '
+            "(spreadsheet, Excel)</a></li>"
+        )
+    downloads.append('<li><a href="kpis.csv">Headline figures (CSV)</a></li>')
+    charts = sorted((folder / DOWNLOADS).glob("*_chart*.csv"))
+    if charts:
+        downloads.append(
+            "<li>Data behind each chart (CSV), also linked under each chart: "
+            + ", ".join(
+                f'<a href="{DOWNLOADS}/{html.escape(c.name)}">{html.escape(c.stem)}</a>'
+                for c in charts
+            )
+            + "</li>"
+        )
+    want_pdf = os.environ.get("DAANALYSIS_PDF", "").strip() not in {"", "0", "no", "false"}
+    if want_pdf:
+        downloads.append(
+            "<li>PDF of each page (A4): "
+            + ", ".join(
+                f'<a href="pdf/{html.escape(Path(h).stem)}.pdf">{html.escape(t)}</a>'
+                for h, t in [(INDEX_PAGE, "this page"), *pages]
+            )
+            + "</li>"
+        )
+    previous_note = (
+        "Changes are against last quarter's pack."
+        if before is not None
+        else "No pack for last quarter was found beside this one, so changes are not shown."
+    )
+    index = folder / INDEX_PAGE
+    index.write_text(
+        f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(heading)}</title>
+<style>{PAGE_CSS}</style>
+</head><body>
+{nav_html(href if has_sheet else "")}
+<main>
+<h1>{html.escape(heading)}</h1>
+<p class="da-subtitle">{html.escape(subtitle)}</p>
+{main_points_html(points)}
+<p class="da-note">{html.escape(previous_note)} Words such as rate ratio, FTE, IDVA and MARAC
+are explained in the <a href="{GLOSSARY_PAGE}">glossary</a>.</p>
+<h2 id="headline-figures">Headline figures</h2>
+{table}
+<p class="da-note">Status: ✕ Red (outside the safe band or below target), ! Amber, ✓ Green (within
+the band or meeting the target); blank where a figure has no threshold.</p>
+<h2 id="pages">Pages in this pack</h2>
+<ul>
+{page_list}
+<li><a href="{GLOSSARY_PAGE}">Glossary</a></li>
+</ul>
+<h2 id="downloads">Downloads</h2>
+<ul>
+{"".join(downloads)}
+</ul>
+</main>
+</body></html>
+""",
+        encoding="utf-8",
+    )
+    pdfs: list[Path] = []
+    if want_pdf:
+        pdfs = print_pdfs(folder)
+        if pdfs:
+            log.info("PDF of each page written to %s/ (inside the pack folder)", "pdf")
+    return {"index": index, "spreadsheet": spreadsheet, "pdfs": pdfs}
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def find_chromium() -> str | None:
+    """Headless Chromium on PATH (``chromium``, ``chromium-browser`` or ``google-chrome``)."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-pdf-header-footer",
+]
+
+
+def print_pdf(page: Path, target: Path, chromium: str, timeout: int = 120) -> Path:
+    """One HTML page to an A4 PDF with headless Chromium (the page's print CSS applies)."""
+    with tempfile.TemporaryDirectory(prefix="daanalysis-chromium-") as profile:
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--print-to-pdf={target}",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
+    return target
+
+
+def print_pdfs(folder: Path, chromium: str | None = None) -> list[Path]:
+    """An A4 PDF beside every HTML page of the pack in ``folder/pdf/``; [] without Chromium."""
+    chromium = chromium or find_chromium()
+    if chromium is None:
+        log.warning("PDFs not written: headless Chromium was not found on PATH")
+        return []
+    target = folder / "pdf"
+    target.mkdir(exist_ok=True)
+    return [print_pdf(p, target / f"{p.stem}.pdf", chromium) for p in sorted(folder.glob("*.html"))]
+
+
+__all__ = [
+    "GLOSSARY",
+    "Page",
+    "Table",
+    "build_downloads",
+    "format_table",
+    "headline_table",
+    "main_points",
+    "print_pdfs",
+    "stale_warning",
+    "write_glossary",
+]
