@@ -423,7 +423,7 @@ def reason_category(reason: str) -> str:
     text = re.sub(r"'[^']*'|\"[^\"]*\"", "[value]", first)
     text = re.sub(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}(-\d{2})?\b", "[date]", text)
     text = re.sub(r"(?<![\w.])[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?(?![\w])", "[n]", text)
-    return text
+    return text.replace("of row [n]", "of an earlier row")
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:

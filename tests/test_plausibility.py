@@ -291,7 +291,7 @@ def test_reason_categories_carry_no_values_or_row_numbers():
         == "referral_date: [value] is not a date"
     )
     assert reason_category("duplicate of row 102 (same referral_id)") == (
-        "duplicate of row [n] (same referral_id)"
+        "duplicate of an earlier row (same referral_id)"
     )
     assert (
         reason_category("gender 'Two-spirit' not in the mapping table, counted as unknown")

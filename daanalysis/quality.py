@@ -1,0 +1,98 @@
+"""The data-quality section of a committee page, and the analyst's row ledger.
+
+Committee pages show how many rows of each table were used or excluded, and why, as counts by
+table and reason: no row numbers, no raw values (a rare label can identify someone), and counts
+below the suppression threshold shown as the disclosure marker. The full row-by-row ledger, with
+values, goes to ``ledger.csv`` in the run folder for analysts; the index does not link it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from daanalysis.disclosure import MARKER, secondary_mask, suppress
+from daanalysis.load import Extract, reason_category
+
+LEDGER_FILE = "ledger.csv"
+STATUS_TEXT = {"excluded": "excluded", "noted": "used, with a note"}
+
+
+def rows_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Rows read and excluded per table, small excluded counts suppressed.
+
+    Rows read are shown (the size of each file discloses no one); the rows used are not, since
+    read minus used would give back a suppressed excluded count. For the same reason there is no
+    all-tables total.
+    """
+    counts = (
+        pd.crosstab(ledger["table"], ledger["status"])
+        .reindex(columns=["used", "excluded"], fill_value=0)
+        .astype(int)
+    )
+    table = pd.DataFrame(
+        {
+            "table": counts.index,
+            "rows read": counts.sum(axis=1).to_numpy(),
+            "excluded": counts["excluded"].to_numpy(),
+        }
+    )
+    table["excluded (%)"] = (100 * table["excluded"] / table["rows read"]).round(1)
+    return suppress(table, ["excluded"], threshold, rate_columns={"excluded (%)": "excluded"})
+
+
+def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Rows excluded, or used with a note, per table and reason (values and row numbers removed).
+
+    Within a table the excluded counts add up to the excluded total shown by
+    :func:`rows_by_table`, so a lone suppressed reason gets a partner (secondary suppression).
+    """
+    noted = ledger[ledger["reason"] != ""].assign(
+        status=lambda d: d["status"].where(d["status"] == "excluded", "noted"),
+        reason=lambda d: d["reason"].map(reason_category),
+    )
+    if noted.empty:
+        return pd.DataFrame(columns=["table", "what happened", "reason", "rows"])
+    counts = noted.groupby(["table", "status", "reason"]).size().rename("rows").reset_index()
+    mask = pd.Series(False, index=counts.index)
+    for _, group in counts.groupby(["table", "status"]):
+        cells = group[["rows"]].astype(float)
+        primary = (cells > 0) & (cells < threshold)
+        mask[group.index] = secondary_mask(cells, primary, axes=(0,))["rows"]
+    out = counts.assign(
+        rows=counts["rows"].astype(object).where(~mask, MARKER),
+        status=counts["status"].map(STATUS_TEXT),
+    )
+    return out.rename(columns={"status": "what happened"})[
+        ["table", "what happened", "reason", "rows"]
+    ]
+
+
+def write_ledger(extract: Extract, path: str) -> None:
+    """The full row ledger (file, row, status, reason with values) for analysts."""
+    extract.ledger.to_csv(path, index=False)
+
+
+def show(extract: Extract) -> None:
+    """Display the data-quality section of a committee page (one call from each notebook)."""
+    from IPython.display import Markdown, display
+
+    from daanalysis import plots
+
+    threshold = extract.config.suppression_threshold
+    warning = extract.config.disclosure_warning
+    if warning:
+        display(Markdown(f"**{warning}**"))
+    display(
+        Markdown(
+            "Every input row is either used or excluded with its reason. The tables count rows "
+            f"by table and reason; counts below {threshold:g} are shown as [c]. The row-by-row "
+            f"list, with the values concerned, is in `{LEDGER_FILE}` in the run folder for "
+            "analysts to correct the source data: it is not part of the committee pack."
+        )
+    )
+    display(plots.table(rows_by_table(extract.ledger, threshold), precision=0))
+    reasons = reasons_by_table(extract.ledger, threshold)
+    if len(reasons):
+        display(plots.table(reasons, precision=0))
+    for note in extract.notes:
+        display(Markdown(f"*{note}*"))
