@@ -466,7 +466,22 @@ def plan_jobs(
             )
     chosen = resolve_quarter(quarter, common_quarters(panel, areas), when)
     base = {"data_dir": str(data_dir.resolve()), "quarter": quarter_slug(chosen), "today": today}
-    jobs = [Job(nb, a, {**base, "area": a}) for a in areas for nb in AREA_NOTEBOOKS]
+    # An optional table switches off only what needs it: an area without staffing rows gets no
+    # staffing page (caseload per FTE needs them) instead of failing the whole pack.
+    staffed = set(extract["staffing"]["area"].dropna())
+    for area in sorted(set(areas) - staffed):
+        log.warning(
+            "%s: no staffing rows in %s, so its staffing page is left out (caseload per FTE needs "
+            "staffing.csv)",
+            area,
+            data_dir,
+        )
+    jobs = [
+        Job(nb, a, {**base, "area": a})
+        for a in areas
+        for nb in AREA_NOTEBOOKS
+        if nb != "staffing_gap" or a in staffed
+    ]
     if len(extract["action_plan"]):
         jobs += [Job(nb, "", {**base, "area": ""}) for nb in PARTNERSHIP_NOTEBOOKS]
     return chosen, jobs, extract

@@ -156,3 +156,13 @@ def test_misspelt_area_is_named(tmp_path):
     )
     with pytest.raises(DataContractError, match=r"Area 'Sampleborogh' \(1 row\(s\) of referrals\)"):
         report.plan_jobs(data, "latest", [], "")
+
+
+def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    header = (SAMPLE / "staffing.csv").read_text().splitlines()[0]
+    (data / "staffing.csv").write_text(header + "\n")
+    _, jobs, extract = report.plan_jobs(data, "latest", [], "")
+    assert {j.notebook for j in jobs} == {"demand_vs_reporting", "action_plan"}
+    assert any("staffing gap are not available" in n for n in extract.notes)
