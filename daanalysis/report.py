@@ -729,6 +729,7 @@ def _run_locked(
             f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis, config=extract.config)
+        add_csp(work)
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
@@ -758,6 +759,29 @@ def _run_locked(
     work.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+
+def add_csp(folder: Path) -> list[Path]:
+    """Give every page in ``folder`` the Content-Security-Policy, whoever wrote the page.
+
+    Notebook pages carry it from the template; the index, glossary and any later page get it
+    here, straight after ``<head>``, so that no page of the pack can run a script or fetch
+    anything. Returns the pages changed.
+    """
+    changed = []
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if "Content-Security-Policy" in text:
+            continue
+        head = re.search(r"<head[^>]*>", text, flags=re.IGNORECASE)
+        if head is None:
+            raise RunError(f"{page}: no <head> to put the Content-Security-Policy in.")
+        page.write_text(text[: head.end()] + CSP_META + text[head.end() :], encoding="utf-8")
+        changed.append(page)
+    return changed
 
 
 def _run_jobs(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 
@@ -31,6 +33,9 @@ window.addEventListener("load", () => {
   document.body.dataset.loaded = imgs.filter(i => i.complete && i.naturalWidth > 0).length;
   document.body.dataset.code = document.querySelectorAll(
     ".jp-CodeMirrorEditor, .jp-Editor, .highlight, .input_area").length;
+  // Every resource the page fetched that is not inlined (data:) or the page itself.
+  document.body.dataset.external = performance.getEntriesByType("resource").filter(
+    e => !e.name.startsWith("data:") && e.name !== location.href).length;
 });
 </script>
 """
@@ -49,7 +54,7 @@ def _render(browser, page, tmp_path):
     probe = tmp_path / page.name
     # The pages forbid every script (Content-Security-Policy); the probe is the test's own script,
     # so it runs on a copy without the policy.
-    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
+    text = re.sub(r'<meta[^>]*http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text())
     probe.write_text(text.replace("</body>", PROBE + "</body>"))
     dom = subprocess.run(
         [browser, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", probe.as_uri()],
@@ -59,7 +64,9 @@ def _render(browser, page, tmp_path):
         check=True,
     ).stdout
     body = re.search(r"<body[^>]*>", dom).group(0)
-    return {k: int(v) for k, v in re.findall(r'data-(images|loaded|code)="(\d+)"', body)}, dom
+    return {
+        k: int(v) for k, v in re.findall(r'data-(images|loaded|code|external)="(\d+)"', body)
+    }, dom
 
 
 @pytest.mark.parametrize(
@@ -75,7 +82,120 @@ def test_charts_render_and_code_is_hidden(browser, sample_report, tmp_path, page
     assert found["images"] == charts
     assert found["loaded"] == charts  # every chart decoded to a real image
     assert found["code"] == 0
+    assert found["external"] == 0  # self-contained: no request leaves the page
     assert "report.prepare" not in dom
+    # Charts are SVG with alt text that says what they show (the finding and the range).
+    for tag in re.findall(r"<img [^>]*>", dom):
+        assert 'src="data:image/svg+xml;base64,' in tag, tag[:80]
+        alt = html.unescape(re.search(r'alt="([^"]*)"', tag).group(1))
+        assert alt.startswith("Chart: ") and len(alt) > 80 and re.search(r"\d", alt), alt
+    # Every page links back to the index and to the glossary; its title has area and quarter.
+    assert 'href="index.html"' in dom and 'href="glossary.html"' in dom
+    title = re.search(r"<title>([^<]*)</title>", dom).group(1)
+    assert "2026/27 Q2" in title, title
+    if page != "action_plan.html":
+        assert "Sampleborough" in title, title
+
+
+CODE_NAME = re.compile(r"[a-z]+(?:_[a-z0-9]+)+")
+FLOAT = re.compile(r"^-?\d[\d,]*\.\d+$")
+# Columns whose values are measured, not counted: one decimal place is right even when it is .0.
+MEASURES = ("%", "per ", "FTE", "days", "ratio", "rate", "CI", "index", "Value")
+
+
+class _Tables(HTMLParser):
+    """Every table of a page as rows of cell texts (the header row first)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self.tables:
+            self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _tables(text: str) -> list[list[list[str]]]:
+    parser = _Tables()
+    parser.feed(text)
+    return [t for t in parser.tables if t]
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "index.html",
+        "sampleborough_demand_vs_reporting.html",
+        "sampleborough_staffing_gap.html",
+        "action_plan.html",
+    ],
+)
+def test_tables_are_fit_to_publish(sample_report, page):
+    text = (sample_report / page).read_text()
+    tables = _tables(text)
+    assert tables
+    for rows in tables:
+        header, body = rows[0], rows[1:]
+        # Readable names: no program names as headers or as whole cells.
+        named = [c for row in rows for c in row if CODE_NAME.fullmatch(c)]
+        named += [h for h in header if CODE_NAME.search(h)]
+        assert not named, (page, named[:5])
+        assert not any(re.fullmatch(r"-?\d+\.\d{3,}", c) for row in body for c in row)
+        # Counts are whole numbers: no column of whole values printed with a decimal point.
+        for i, name in enumerate(header):
+            values = [row[i] for row in body if i < len(row) and FLOAT.match(row[i])]
+            if values and all(v.endswith(".0") for v in values) and len(values) == len(body):
+                assert any(m in name for m in MEASURES), (page, name, values[:3])
+    # Every house table has a caption above and a source line under it.
+    for figure in re.findall(r'<figure class="da-table">.*?</figure>', text, flags=re.DOTALL):
+        assert "<caption>" in figure and 'class="da-source"' in figure
+
+
+def test_front_page_leads_with_main_points(browser, sample_report, tmp_path):
+    found, dom = _render(browser, sample_report / "index.html", tmp_path)
+    assert found["external"] == 0
+    main = dom.split("<main>", 1)[1]
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", main)
+    assert headings[0] == "Main points"
+    assert main.index("Main points") < main.index("<table")
+    points = re.search(r'<section class="da-main-points".*?</section>', main, flags=re.DOTALL)
+    for items in re.findall(r"<ul>(.*?)</ul>", points.group(0), flags=re.DOTALL):
+        bullets = re.findall(r"<li>(.*?)</li>", items, flags=re.DOTALL)
+        assert 3 <= len(bullets) <= 6
+    text = html.unescape(points.group(0))
+    assert "Safe staffing is" in text and "£" in text and "safe band of 27 to 33" in text
+    assert "within one working day" in text and "Action plan:" in text
+    # RAG by symbol and word, not colour alone.
+    assert re.search(r"[✕!✓] (Red|Amber|Green)", html.unescape(main))
+
+
+def test_printed_pdf_is_a4_and_short(browser, sample_report, tmp_path):
+    from daanalysis.publish import print_pdf
+
+    pages = {}
+    for name, limit in [("index.html", 3), ("sampleborough_staffing_gap.html", 8)]:
+        pdf = print_pdf(sample_report / name, tmp_path / f"{name}.pdf", browser)
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF")
+        pages[name] = len(re.findall(rb"/Type\s*/Page(?!s)", data))
+        assert 1 <= pages[name] <= limit, pages
+        # A4 is 595 x 842 points.
+        box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+        assert box and abs(float(box.group(1)) - 595) < 2 and abs(float(box.group(2)) - 842) < 2
 
 
 def test_screenshot_of_the_index(browser, sample_report, tmp_path):
