@@ -5,6 +5,7 @@
     python3 tasks.py test [pytest options]                # ruff, unit tests, nbval
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench                                # benchmarks, as ratios
+    python3 tasks.py validate [--councils N]              # the demand verdict's simulation study
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
 ``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
@@ -59,7 +60,7 @@ def ensure_environment() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"report", "test", "sample", "bench"}:
+    if not argv or argv[0] not in {"report", "test", "sample", "bench", "validate"}:
         sys.exit(__doc__)
     task, rest = argv[0], argv[1:]
     ensure_environment()
@@ -71,6 +72,8 @@ def main(argv: list[str]) -> None:
             run(tool("python"), "-m", "pytest", *rest)
         elif task == "sample":
             run(tool("python"), "-m", "daanalysis.sample", "--out", "data/sample")
+        elif task == "validate":
+            run(tool("python"), "validation/run.py", *rest)
         elif task == "bench":
             run(tool("python"), "benchmarks/bench_caseload.py")
             run(tool("python"), "benchmarks/bench_report.py")

@@ -235,7 +235,7 @@ CONTROLS = ("police_crimes", "marac_cases", "high_risk")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
-PARTIAL_LAST_SHARE = 0.5  # a last value below half the median of the 12 before is partial
+PARTIAL_LAST_SHARE = 0.7  # a last value this far below the year before is probably partial
 VERDICTS = ("reporting", "need", "both", "neither", "inconclusive")
 
 
@@ -283,16 +283,17 @@ def stream_series(
                 f"end of {quarter_label(quarter)}; the comparison uses the months both cover."
             )
     before = observed.iloc[-13:-1]
-    partial = (
-        len(before) == 12
-        and before.median() >= 30
-        and observed.iloc[-1] < PARTIAL_LAST_SHARE * before.median()
+    # Below 70% of the median of the 12 before, and further below it than Poisson noise
+    # plausibly takes a count (4 standard deviations), so small streams are not flagged by chance.
+    median = before.median() if len(before) == 12 else np.nan
+    partial = median >= 30 and observed.iloc[-1] < min(
+        PARTIAL_LAST_SHARE * median, median - 4 * np.sqrt(median)
     )
     if partial:
         checks.append(
             f"{spec.label}: {_period_text(observed.index[-1])} ({observed.iloc[-1]:,.0f}) is "
-            f"under half the median of the 12 before ({before.median():,.0f}), so probably "
-            "a partial figure; it is left out."
+            f"far below the median of the 12 before ({median:,.0f}), so probably a partial "
+            "figure; it is left out."
         )
         observed = observed.iloc[:-1]
     if spec.linked and (panel["basis"] == "records").all():
