@@ -77,12 +77,10 @@ def setup() -> None:
             "svg.hashsalt": "daanalysis",
         }
     )
-    try:  # charts a notebook shows itself (not through publish.Page) are SVG too
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    # Charts a notebook shows itself (not through publish.Page) are SVG with their alt text too.
+    from daanalysis.publish import register_svg_formatter
 
-        set_matplotlib_formats("svg")
-    except ImportError:  # pragma: no cover - outside IPython
-        pass
+    register_svg_formatter()
 
 
 def _months(values: pd.Series) -> pd.Series:
@@ -143,6 +141,11 @@ def _finish(
     fig.text(
         0.01, 0.01, source or DEFAULT_SOURCE, ha="left", va="bottom", fontsize=7.5, color="#505a5f"
     )
+    # After the first figure the inline backend has loaded and set its own formats: the charts
+    # are shown as SVG with their alt text all the same.
+    from daanalysis.publish import register_svg_formatter
+
+    register_svg_formatter()
     fig.da_title = title
     fig.da_name = _caller_name()
     fig.da_alt = alt
@@ -598,7 +601,8 @@ def response_chart(
         }
     )
     if suppressed.any():
-        out.loc[suppressed.to_numpy(), "contacted within one working day (%)"] = "[c]"
+        col = "contacted within one working day (%)"
+        out[col] = out[col].astype(object).where(~suppressed.to_numpy(), "[c]")
     return _finish(
         fig,
         title,

@@ -188,7 +188,7 @@ def column_label(name: object) -> str:
         words = text.replace("_pct", " (%)").replace("_", " ").strip()
         words = re.sub(r"\bgbp\b", "£", words, flags=re.IGNORECASE)
         return words[:1].upper() + words[1:]
-    return text
+    return text[:1].upper() + text[1:]
 
 
 def value_label(value: object) -> object:
@@ -196,7 +196,7 @@ def value_label(value: object) -> object:
     if isinstance(value, str):
         if value in VALUE_LABELS:
             return VALUE_LABELS[value]
-        if _CODE_NAME.match(value):
+        if _CODE_NAME.match(value) or re.fullmatch(r"[a-z][a-z /-]{0,38}", value):
             words = value.replace("_", " ")
             return words[:1].upper() + words[1:]
     return value
@@ -284,7 +284,7 @@ def _header(name: str, kind: str) -> str:
     if kind == "pct" and "%" not in label:
         label += " (%)"
     if kind == "gbp":
-        label = re.sub(r"\(?\bGBP\b\)?", "£", label).replace("££", "£").strip()
+        label = re.sub(r"\bGBP\b\s*", "£ ", label).replace("£ )", "£)").strip()
         if "£" not in label:
             label += " (£)"
     return label
@@ -391,7 +391,50 @@ def format_table(
     return Table(data, title, source, list(notes), found, precision)
 
 
+def settings_table(config) -> pd.DataFrame:
+    """The config's settings for a Sources section: readable names, values with their units
+    (shares as percentages, money with the pound sign) and each source."""
+    rows = []
+    for _, r in config.table().iterrows():
+        value, unit = r["value"], str(r["unit"])
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if unit.startswith("share"):
+                shown, unit = f"{100 * value:g}%", unit.replace("share", "per cent", 1)
+            elif unit.startswith("GBP"):
+                shown, unit = f"£{value:,.0f}", unit[3:].strip() or "a year"
+            else:
+                shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+        else:
+            shown = str(value).replace(";", ", ")
+        rows.append(
+            {"Setting": value_label(r["key"]), "Value": shown, "Unit": unit, "Source": r["source"]}
+        )
+    return pd.DataFrame(rows)
+
+
 # --- charts --------------------------------------------------------------------------------------
+
+
+def _figure_svg(fig) -> tuple[str, dict]:
+    """IPython display formatter: a figure as SVG, with its alt text as display metadata."""
+    return svg_text(fig), {"alt": getattr(fig, "da_alt", "") or "Chart"}
+
+
+def register_svg_formatter() -> None:
+    """Show every matplotlib figure in a notebook as SVG carrying its ``da_alt`` text, so a
+    chart a notebook shows itself (not through :meth:`Page.chart`) is accessible too."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].pop(Figure, None)
+    formatters["image/svg+xml"].for_type(Figure, _figure_svg)
 
 
 def svg_text(fig) -> str:
@@ -828,8 +871,13 @@ def main_points(
 def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> Table:
     """The headline figures, values with their units and RAG by symbol and word."""
     rows = []
-    for _, r in kpis.fillna("").iterrows():
-        if r["unit"] == "text":
+    order = {"demand_vs_reporting": 0, "staffing_gap": 1, "action_plan": 2}
+    kpis = kpis.fillna("").copy()
+    kpis["_order"] = kpis["notebook"].map(order).fillna(len(order))
+    kpis = kpis.sort_values(["_order"], kind="stable")
+    areas = {a for a in kpis["area"] if a and a != "All areas"}
+    for _, r in kpis.iterrows():
+        if r["unit"] in {"text", "warning"}:
             continue
         was = ""
         if previous is not None and not previous.empty:
@@ -846,6 +894,8 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
             row["Last quarter"] = was or NOT_AVAILABLE
         rows.append(row)
     frame = pd.DataFrame(rows)
+    if len(areas) <= 1 and len(frame):
+        frame = frame.drop(columns="Area")  # one area: it is in the page title
     kinds = {c: "text" for c in frame.columns}
     kinds["Status"] = "rag"
     return Table(
@@ -889,6 +939,13 @@ PAGE_CSS = (Path(__file__).resolve().parent / "templates" / "daanalysis" / "pack
 )
 
 
+def _csp_meta() -> str:
+    """The pages' Content-Security-Policy (no script, no outside request), as a meta tag."""
+    from daanalysis.report import CSP
+
+    return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">'
+
+
 def nav_html(spreadsheet: str = "") -> str:
     """Links every page carries: back to the index, the glossary and the downloads."""
     links = [
@@ -917,6 +974,7 @@ def write_glossary(folder: Path, heading: str, spreadsheet: str = "") -> Path:
         f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{_csp_meta()}
 <title>{html.escape(title)}</title><style>{PAGE_CSS}</style></head>
 <body>{nav_html(spreadsheet)}<main><h1>Glossary</h1><p>{html.escape(heading)}</p>
 {glossary_html()}</main></body></html>
@@ -1154,6 +1212,9 @@ def write_front_page(
     band = (config.safe_band_lower, config.safe_band_upper) if config is not None else None
     target = 100 * config.response_target_share if config is not None else None
     shown = kpis[kpis["unit"] != "warning"]
+    named = [a for a in dict.fromkeys(kpis["area"]) if a and a != "All areas"]
+    if named:  # the page title carries the area(s) as well as the quarter
+        heading += ", " + (" and ".join(named) if len(named) <= 3 else f"{len(named)} areas")
     points = main_points(shown, before, band, target, warnings_by_area)
     table = headline_table(shown, before).html() if len(shown) else ""
     page_list = "\n".join(
@@ -1196,6 +1257,7 @@ def write_front_page(
         f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{_csp_meta()}
 <title>{html.escape(heading)}</title>
 <style>{PAGE_CSS}</style>
 </head><body>

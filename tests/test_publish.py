@@ -1,0 +1,352 @@
+"""The publication layer: house table formatter, main points, charts, spreadsheet, warnings."""
+
+from __future__ import annotations
+
+import html
+import re
+from types import SimpleNamespace
+
+import matplotlib
+import openpyxl
+import pandas as pd
+import pytest
+
+from daanalysis import plots, publish
+from daanalysis.config import Config
+from daanalysis.disclosure import MARKER
+from daanalysis.periods import parse_quarter
+
+matplotlib.use("Agg")
+
+CODE_NAME = re.compile(r"\b[a-z]+(_[a-z0-9]+)+\b")
+FLOAT_COUNT = re.compile(r"^\d[\d,]*\.0+$")
+
+
+def kpis_frame(rows: list[tuple], quarter: str = "2026-27Q2") -> pd.DataFrame:
+    """A hand-made kpis.csv: rows of (area, notebook, kpi, value, unit, rag)."""
+    frame = pd.DataFrame(rows, columns=["area", "notebook", "kpi", "value", "unit", "rag"])
+    frame.insert(1, "quarter", quarter)
+    frame["source"] = ""
+    return frame
+
+
+STAFFING = [
+    (
+        "Sampleborough",
+        "staffing_gap",
+        "Open cases per caseworker FTE",
+        41.0,
+        "cases per FTE",
+        "red",
+    ),
+    ("Sampleborough", "staffing_gap", "Safe staffing", 16.1, "FTE", ""),
+    ("Sampleborough", "staffing_gap", "Staffing gap", 4.3, "FTE", ""),
+    ("Sampleborough", "staffing_gap", "Cost of the staffing gap", 162500, "GBP a year", ""),
+    (
+        "Sampleborough",
+        "staffing_gap",
+        "Open cases per FTE after the growth bid",
+        35.1,
+        "cases per FTE",
+        "",
+    ),
+    (
+        "Sampleborough",
+        "staffing_gap",
+        "Referrals contacted within one working day",
+        89.5,
+        "%",
+        "red",
+    ),
+]
+DEMAND = [
+    ("Sampleborough", "demand_vs_reporting", "Referrals in quarter", 449, "referrals", ""),
+    (
+        "Sampleborough",
+        "demand_vs_reporting",
+        "Referrals, change on same quarter last year",
+        7.4,
+        "%",
+        "",
+    ),
+]
+VERDICT = [
+    ("Sampleborough", "demand_vs_reporting", "Demand verdict", "reporting", "verdict", ""),
+    (
+        "Sampleborough",
+        "demand_vs_reporting",
+        "Demand verdict: reading",
+        "Reporting: confidence-sensitive referrals rose relative to police-recorded crimes.",
+        "text",
+        "",
+    ),
+    (
+        "Sampleborough",
+        "demand_vs_reporting",
+        "Reporting effect: confidence relative to need",
+        1.26,
+        "ratio (95% CI 1.10 to 1.45)",
+        "",
+    ),
+]
+PLAN = [
+    ("All areas", "action_plan", "Actions red", 1, "actions", "red"),
+    ("All areas", "action_plan", "Actions amber", 10, "actions", "amber"),
+    ("All areas", "action_plan", "Actions green", 19, "actions", "green"),
+    ("All areas", "action_plan", "Actions worse since last review", 1, "actions", ""),
+    ("All areas", "action_plan", "Latest review", "31/03/2023", "date", ""),
+]
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def test_house_formatter_formats_every_column_once():
+    # plots.table used to lose every format but the last (two Styler.format calls).
+    frame = pd.DataFrame(
+        {
+            "scenario": ["Today", "After the growth bid"],
+            "FTE": [11.8, 13.8],
+            "cases per FTE": [41.016949, 35.07],
+            "cost of the shortfall (GBP a year)": [162500.0, 87500.0],
+            "same_quarter_last_year": [1234.0, 5.0],
+            "change_pct": [7.4321, -2.0],
+        }
+    )
+    table = publish.format_table(frame, "Staffing", source="Case records")
+    text = table.text()
+    assert list(text.columns) == [
+        "Scenario",
+        "FTE",
+        "Cases per FTE",
+        "Cost of the shortfall (£ a year)",
+        "Same quarter last year",
+        "Change on last year (%)",
+    ]
+    assert text.iloc[0].tolist() == ["Today", "11.8", "41.0", "£162,500", "1,234", "7.4"]
+    html = table.html()
+    assert "<caption>Staffing</caption>" in html and "Source: Case records" in html
+    assert "41.016949" not in html and "11.800000" not in html
+
+
+def test_suppressed_cells_keep_the_marker_and_get_a_note():
+    frame = pd.DataFrame({"service": ["victim", "children_services"], "count": [412.0, MARKER]})
+    table = plots.table(frame)  # the old entry point goes through the house formatter
+    text = table.text()
+    assert text["This quarter"].tolist() == ["412", MARKER]
+    assert text["Service"].tolist() == ["Victim", "Children's services"]
+    assert any(note.startswith(MARKER) for note in table.all_notes())
+    assert not CODE_NAME.search(" ".join(text.columns) + " " + " ".join(text["Service"]))
+
+
+def test_missing_values_are_marked_not_blank():
+    table = publish.format_table(pd.DataFrame({"referrals": [3.0, None]}))
+    assert table.text()["Referrals"].tolist() == ["3", publish.NOT_AVAILABLE]
+    assert publish.NOT_AVAILABLE_NOTE in table.all_notes()
+
+
+def test_rag_is_shown_by_symbol_and_word():
+    assert publish.rag_label("red") == "✕ Red"
+    assert publish.rag_label("green") == "✓ Green"
+    assert publish.rag_label("amber") == "! Amber"
+    assert publish.rag_label("") == ""
+
+
+# --- main points ---------------------------------------------------------------------------------
+
+
+def test_main_points_without_the_verdict_rows_say_so():
+    kpis = kpis_frame(DEMAND + STAFFING + PLAN)
+    points = publish.main_points(kpis, band=(27, 33), response_target=90)
+    assert list(points) == ["Sampleborough"]
+    bullets = points["Sampleborough"]
+    assert 1 <= len(bullets) <= 6
+    assert "demand verdict" in bullets[0] and "not available" in bullets[0]
+    assert "449" in bullets[0]
+    text = " ".join(bullets)
+    assert (
+        "Safe staffing is 16.1 caseworker FTE: 4.3 FTE more than in post, costing £162,500" in text
+    )
+    assert "41.0 open cases, above the safe band of 27 to 33 (✕ Red)" in text
+    assert "89.5% of referrals were contacted within one working day, below the 90% target" in text
+    assert "Action plan: 1 red, 10 amber, 19 green actions" in text
+
+
+def test_main_points_lead_with_the_verdict_and_what_it_rests_on():
+    kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
+    first = publish.main_points(kpis)["Sampleborough"][0]
+    assert first.startswith("The rise in referrals is mainly more people coming forward")
+    assert "rate ratio 1.26, 95% confidence interval 1.10 to 1.45" in first
+    assert "Reporting: confidence" not in first  # the verdict word is not said twice
+
+
+def test_main_points_carry_the_change_since_last_quarter():
+    before = kpis_frame(
+        [
+            (
+                "Sampleborough",
+                "demand_vs_reporting",
+                "Demand verdict",
+                "inconclusive",
+                "verdict",
+                "",
+            ),
+            (
+                "Sampleborough",
+                "staffing_gap",
+                "Open cases per caseworker FTE",
+                39.2,
+                "cases per FTE",
+                "red",
+            ),
+            ("Sampleborough", "staffing_gap", "Staffing gap", 4.3, "FTE", ""),
+        ],
+        quarter="2026-27Q1",
+    ).astype(str)
+    kpis = kpis_frame(VERDICT + STAFFING + PLAN)
+    text = " ".join(publish.main_points(kpis, before)["Sampleborough"])
+    assert "(last quarter: inconclusive)" in text
+    assert "(up 1.8 from 39.2 last quarter)" in text
+    assert "(unchanged since last quarter)" in text
+
+
+def test_main_points_are_at_most_six_and_add_warnings_last():
+    kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
+    warnings = {"Sampleborough": ["Warning: police data is old.", "Warning: population is old."]}
+    bullets = publish.main_points(kpis, warnings_by_area=warnings)["Sampleborough"]
+    assert len(bullets) == 6
+    assert bullets[-1] == "Warning: police data is old."
+
+
+def test_headline_table_formats_values_with_units():
+    kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
+    text = publish.headline_table(kpis).text()
+    figures = dict(zip(text["Measure"], text["Figure"], strict=True))
+    assert figures["Referrals in quarter"] == "449 referrals"
+    assert figures["Cost of the staffing gap"] == "£162,500 a year"
+    assert figures["Referrals contacted within one working day"] == "89.5%"
+    assert figures["Actions red"] == "1 action"
+    assert figures["Demand verdict"] == "Reporting"
+    assert "Demand verdict: reading" not in figures  # sentences belong in the main points
+    assert set(text["Status"]) <= {"", "✕ Red", "! Amber", "✓ Green"}
+
+
+def test_front_page_puts_main_points_before_any_table(tmp_path):
+    folder = tmp_path / "2026-27Q2"
+    folder.mkdir()
+    kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
+    written = publish.write_front_page(
+        folder, [("a.html", "Staffing gap")], "Pack", "2026/27 Q2", kpis, Config()
+    )
+    page = (folder / "index.html").read_text()
+    assert page.index("Main points") < page.index("<table")
+    assert 'href="glossary.html"' in page and (folder / "glossary.html").exists()
+    assert written["spreadsheet"] is not None and written["spreadsheet"].exists()
+    assert "No pack for last quarter" in page
+
+
+# --- warnings ------------------------------------------------------------------------------------
+
+
+def test_stale_inputs_are_flagged():
+    q = parse_quarter("2026/27 Q2")  # ends September 2026
+    assert publish.stale_warning("Police data", pd.Period("2026-09", "M"), q) is None
+    old = publish.stale_warning("The action plan review", pd.Timestamp("2023-03-31"), q)
+    assert old.startswith("The action plan review is out of date: the latest is 31/03/2023")
+    assert "3 years and 6 months" in old
+    assert publish.stale_warning("Population data", 2026.0, q, months=24) is None
+    assert "mid-2022" in publish.stale_warning("Population data", 2022, q, months=24)
+
+
+def test_input_warnings_on_the_sample(sample_extract):
+    q = parse_quarter("2026/27 Q2")
+    found = publish.input_warnings(sample_extract, "Sampleborough", q)
+    assert "action_plan" in found  # the sample plan was last reviewed in 2023
+    assert "police" not in found and "staffing" not in found
+
+
+# --- charts --------------------------------------------------------------------------------------
+
+
+def test_charts_state_the_finding_and_carry_alt_text_and_data(sample_panel):
+    plots.setup()
+    from daanalysis import staffing
+
+    config = Config()
+    panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
+    caseload = staffing.caseload_per_fte(panel, config)
+    fig = plots.caseload_chart(caseload, config, area="Sampleborough")
+    assert re.search(r"is (above|within|below) the safe band", fig.da_title)
+    assert fig.da_alt.startswith("Chart: Line chart") and re.search(
+        r"ranges from [\d.]+ to", fig.da_alt
+    )
+    assert {"month", "open cases per FTE"} <= set(fig.da_data.columns)
+    svg = publish.svg_text(fig)
+    assert svg.lstrip().startswith("<?xml") and "<text" in svg  # text kept as text
+    assert "Sampleborough" in svg and "Source:" in svg
+
+
+def test_response_chart_marks_suppressed_quarters():
+    plots.setup()
+    kpi = pd.DataFrame(
+        {
+            "quarter": pd.period_range("2025Q1", periods=3, freq="Q-MAR"),
+            "contacted": [100, 3, 120],
+            "within_kpi_pct": [91.0, 66.7, 85.0],
+            "target_pct": 90.0,
+        }
+    )
+    fig = plots.response_chart(kpi, threshold=5)
+    assert MARKER in [t.get_text() for t in fig.axes[0].texts]
+    assert fig.da_data["contacted within one working day (%)"].tolist()[1] == MARKER
+    assert "below the 90% target" in fig.da_title
+
+
+# --- downloads -----------------------------------------------------------------------------------
+
+
+def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
+    folder = tmp_path / "pack"
+    (folder / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)")
+    page = publish.Page(ctx, str(folder / "notebooks" / "x_staffing_gap.kpis.csv"), "Staffing")
+    page.table(
+        pd.DataFrame({"quarter": ["2026/27 Q1", "2026/27 Q2"], "referrals": [412, MARKER]}),
+        "Referrals by quarter",
+        source="Case records",
+    )
+    page.table(pd.DataFrame({"rag": ["red", ""], "action": ["1a", "1b"]}), "Actions")
+    kpis = kpis_frame(STAFFING)
+    path = publish.build_downloads(folder, "Domestic abuse pack", kpis)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    titles = [book[name]["A1"].value for name in book.sheetnames[3:]]
+    assert len(titles) == 3  # the headline figures and the two tables
+    assert titles[0].startswith("Table 1: Headline figures")
+    assert any("Referrals by quarter" in t for t in titles)
+    cells = [c.value for row in book[book.sheetnames[4]].iter_rows() for c in row]
+    assert MARKER in cells and 412 in cells  # numbers stay numbers, [c] stays
+    notes = " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row)
+    assert "[c] = confidential" in notes
+    assert not list((folder / "notebooks").glob("*.publish"))  # recorded files tidied
+
+
+@pytest.mark.slow
+def test_pack_spreadsheet_holds_every_published_table_and_chart(sample_report):
+    books = list((sample_report / "downloads").glob("*.xlsx"))
+    assert len(books) == 1
+    book = openpyxl.load_workbook(books[0])
+    assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
+    titles = " | ".join(str(book[name]["A1"].value) for name in book.sheetnames[3:])
+    for page in ["sampleborough_staffing_gap.html", "action_plan.html"]:
+        text = (sample_report / page).read_text()
+        for caption in re.findall(r"<caption>(.*?)</caption>", text):
+            assert html.unescape(caption) in titles, caption
+        for link in re.findall(r'href="(downloads/[^"]+\.csv)"', text):
+            assert (sample_report / link).exists(), link
+    charts = list((sample_report / "downloads").glob("*_chart*.csv"))
+    assert len(charts) >= 4  # caseload, projection, response, action plan
+    assert titles.count("Chart data") == len(charts)
+    index = (sample_report / "index.html").read_text()
+    assert f'href="downloads/{books[0].name}"' in index
