@@ -664,6 +664,16 @@ def input_warnings(extract, area: str, quarter: pd.Period) -> dict[str, str]:
     return out
 
 
+def warning_rows(warnings: Mapping[str, str], keys: Iterable[str]) -> list[dict]:
+    """``kpis.csv`` rows (unit ``warning``) for the inputs in ``keys`` that are out of date, so
+    that the front page can list them under the main points."""
+    return [
+        {"kpi": f"{INPUT_NAMES[k]} out of date", "value": warnings[k], "unit": "warning"}
+        for k in keys
+        if warnings.get(k)
+    ]
+
+
 def quarter_text(quarter: pd.Period) -> str:
     from daanalysis.periods import quarter_label
 
@@ -725,13 +735,21 @@ def _demand_point(mine: pd.DataFrame, before: pd.DataFrame | None) -> str:
         ratio = _number(effect["value"]) if effect is not None else None
         ci = re.search(r"CI\s*([\d.]+)\s*to\s*([\d.]+)", str(effect["unit"])) if ratio else None
         interval = f", 95% confidence interval {ci.group(1)} to {ci.group(2)}" if ci else ""
-        ratio_text = f"rate ratio {ratio:.2f}{interval}" if ratio is not None else ""
+        ratio_text = (
+            f"rate ratio {ratio:.2f} ({interval.lstrip(', ')})"
+            if ratio is not None and interval
+            else f"rate ratio {ratio:.2f}"
+            if ratio is not None
+            else ""
+        )
         text = str(reading["value"]).strip() if reading is not None else ""
         # The reading may open with the verdict itself ("Both: ..."): say it once.
         text = re.sub(rf"^{re.escape(word)}\s*[:.-]\s*", "", text, flags=re.IGNORECASE)
         if text:
             text = text[:1].upper() + text[1:].rstrip(".")
-            parts.append(text + (f" ({ratio_text})." if ratio_text else "."))
+            parts.append(text + ".")
+            if ratio_text:
+                parts.append(f"The reporting effect is a {ratio_text}.")
         elif ratio is not None:
             direction = "higher" if ratio >= 1 else "lower"
             parts.append(
@@ -946,12 +964,10 @@ def _csp_meta() -> str:
     return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">'
 
 
-def nav_html(spreadsheet: str = "") -> str:
+def nav_html(spreadsheet: str = "", index: bool = True) -> str:
     """Links every page carries: back to the index, the glossary and the downloads."""
-    links = [
-        f'<a href="{INDEX_PAGE}">Back to the pack index</a>',
-        f'<a href="{GLOSSARY_PAGE}">Glossary</a>',
-    ]
+    links = [f'<a href="{INDEX_PAGE}">Back to the pack index</a>'] if index else []
+    links.append(f'<a href="{GLOSSARY_PAGE}">Glossary</a>')
     if spreadsheet:
         links.append(f'<a href="{html.escape(spreadsheet)}">All tables (spreadsheet)</a>')
     return '<nav class="da-nav" aria-label="Pack">' + " ".join(links) + "</nav>"
@@ -1229,10 +1245,17 @@ def write_front_page(
     downloads.append('<li><a href="kpis.csv">Headline figures (CSV)</a></li>')
     charts = sorted((folder / DOWNLOADS).glob("*_chart*.csv"))
     if charts:
+        titles = {Path(h).stem: t for h, t in pages}
+
+        def chart_label(path: Path) -> str:
+            stem, _, rest = path.stem.partition("_chart")
+            what = rest.split("_", 1)[-1].replace("-", " ")
+            return f"{titles.get(stem, stem)}: {what} chart"
+
         downloads.append(
             "<li>Data behind each chart (CSV), also linked under each chart: "
-            + ", ".join(
-                f'<a href="{DOWNLOADS}/{html.escape(c.name)}">{html.escape(c.stem)}</a>'
+            + "; ".join(
+                f'<a href="{DOWNLOADS}/{html.escape(c.name)}">{html.escape(chart_label(c))}</a>'
                 for c in charts
             )
             + "</li>"
@@ -1261,7 +1284,7 @@ def write_front_page(
 <title>{html.escape(heading)}</title>
 <style>{PAGE_CSS}</style>
 </head><body>
-{nav_html(href if has_sheet else "")}
+{nav_html(href if has_sheet else "", index=False)}
 <main>
 <h1>{html.escape(heading)}</h1>
 <p class="da-subtitle">{html.escape(subtitle)}</p>

@@ -176,7 +176,7 @@ def test_main_points_lead_with_the_verdict_and_what_it_rests_on():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
     first = publish.main_points(kpis)["Sampleborough"][0]
     assert first.startswith("The rise in referrals is mainly more people coming forward")
-    assert "rate ratio 1.26, 95% confidence interval 1.10 to 1.45" in first
+    assert "rate ratio 1.26 (95% confidence interval 1.10 to 1.45)" in first
     assert "Reporting: confidence" not in first  # the verdict word is not said twice
 
 
@@ -350,3 +350,25 @@ def test_pack_spreadsheet_holds_every_published_table_and_chart(sample_report):
     assert titles.count("Chart data") == len(charts)
     index = (sample_report / "index.html").read_text()
     assert f'href="downloads/{books[0].name}"' in index
+
+
+def test_front_page_compares_with_last_quarters_pack(tmp_path):
+    before = kpis_frame(STAFFING, quarter="2026-27Q1")
+    before.loc[before["kpi"] == "Open cases per caseworker FTE", "value"] = 39.2
+    (tmp_path / "2026-27Q1").mkdir()
+    before.to_csv(tmp_path / "2026-27Q1" / "kpis.csv", index=False)
+    folder = tmp_path / "2026-27Q2"
+    folder.mkdir()
+    publish.write_front_page(folder, [], "Pack", "2026/27 Q2", kpis_frame(STAFFING), Config())
+    page = html.unescape((folder / "index.html").read_text())
+    assert "(up 1.8 from 39.2 last quarter)" in page
+    assert "Changes are against last quarter's pack." in page
+    assert "<th" in page and "Last quarter</th>" in page
+
+
+def test_settings_table_reads_as_words(sample_extract):
+    table = publish.settings_table(sample_extract.config)
+    values = dict(zip(table["Setting"], table["Value"], strict=True))
+    assert values["Prevalence of domestic abuse (CSEW)"] == "4.8%"
+    assert values["Cost per caseworker FTE"].startswith("£")
+    assert not any(CODE_NAME.fullmatch(str(s)) for s in table["Setting"])
