@@ -82,6 +82,16 @@ GLOSSARY: dict[str, str] = {
     "domestic abuse crimes.",
     "RAG": "Red, Amber, Green rating against a threshold or target. In this pack it is always "
     "given in words and with a symbol (✕ red, ! amber, ✓ green), not by colour alone.",
+    "Over-dispersion": "When monthly counts vary more than a simple count model expects. The "
+    "models allow for it by widening their confidence intervals, so results are not overstated.",
+    "Placebo check": "The demand model is run again at dates when no campaign happened. If many "
+    "of those dates also show a 'step', a step at a real campaign proves little.",
+    "Controlled comparison": "Confidence-sensitive referrals are compared with police-recorded "
+    "crimes in one model, so that a real rise in need, or a shock that hits every stream, "
+    "cancels out; only a rise relative to need counts as more reporting.",
+    "Index (first year = 100)": "A series divided by its average over the first 12 months and "
+    "multiplied by 100, so streams of different sizes can be compared: 150 means 50% higher "
+    "than in the first year.",
     "Rate ratio": "How many times higher a rate is than a comparison. 1.26 means 26% higher, 1.00 "
     "means no difference and 0.80 means 20% lower.",
     "Repeat referral": "A referral of someone who was already referred in the previous 12 months.",

@@ -372,3 +372,17 @@ def test_settings_table_reads_as_words(sample_extract):
     assert values["Prevalence of domestic abuse (CSEW)"] == "4.8%"
     assert values["Cost per caseworker FTE"].startswith("£")
     assert not any(CODE_NAME.fullmatch(str(s)) for s in table["Setting"])
+
+
+def test_glossary_page_and_doc_cover_the_terms(tmp_path):
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "glossary.md").read_text()
+    for term, text in publish.GLOSSARY.items():
+        assert f"- **{term}**: {text}" in doc, term
+    for needed in ["Rate ratio", "Confidence interval", "Caseload", "FTE", "IDVA", "MARAC"]:
+        assert any(t.startswith(needed) for t in publish.GLOSSARY), needed
+    for needed in ["DASH risk levels", "Little's law", "Suppression"]:
+        assert needed in publish.GLOSSARY
+    page = publish.write_glossary(tmp_path, "Pack").read_text()
+    assert 'href="index.html"' in page and "Content-Security-Policy" in page
