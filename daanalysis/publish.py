@@ -551,7 +551,7 @@ class Page:
                 data,
                 short=getattr(fig, "da_name", ""),
                 source=source,
-                notes=[f"Data behind the chart: {alt}"],
+                notes=[f"Data behind the chart. {alt.removeprefix('Chart: ')}"],
                 area=self.ctx.area,
             )
         display(
@@ -640,7 +640,7 @@ INPUT_NAMES = {
     "police": "Police data",
     "population": "Population data",
     "staffing": "Staffing data",
-    "action_plan": "The action plan review",
+    "action_plan": "Action plan review",
 }
 
 
@@ -1052,7 +1052,8 @@ def build_downloads(
         if item["kind"] == "chart":
             data.to_csv(out / f"{item['name']}.csv", index=False)
     if kpis is not None and len(kpis):
-        frame = kpis.drop(columns=["notebook"]).fillna("")
+        frame = kpis.drop(columns=["notebook"]).fillna("").astype(str).map(_numeric_or_text)
+        frame["rag"] = [rag_label(r).split(" ", 1)[-1] if r else "" for r in frame["rag"]]
         frame.columns = [column_label(c) for c in frame.columns]
         items.insert(
             0,

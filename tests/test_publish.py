@@ -251,8 +251,8 @@ def test_front_page_puts_main_points_before_any_table(tmp_path):
 def test_stale_inputs_are_flagged():
     q = parse_quarter("2026/27 Q2")  # ends September 2026
     assert publish.stale_warning("Police data", pd.Period("2026-09", "M"), q) is None
-    old = publish.stale_warning("The action plan review", pd.Timestamp("2023-03-31"), q)
-    assert old.startswith("The action plan review is out of date: the latest is 31/03/2023")
+    old = publish.stale_warning("Action plan review", pd.Timestamp("2023-03-31"), q)
+    assert old.startswith("Action plan review is out of date: the latest is 31/03/2023")
     assert "3 years and 6 months" in old
     assert publish.stale_warning("Population data", 2026.0, q, months=24) is None
     assert "mid-2022" in publish.stale_warning("Population data", 2022, q, months=24)
