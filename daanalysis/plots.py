@@ -237,25 +237,34 @@ def streams_chart(
     campaigns: pd.DataFrame,
     area: str = "",
     source: str = "",
+    threshold: float = 0,
 ) -> Figure:
-    """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100."""
+    """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100.
+
+    A 3-month window holding a monthly count from 1 to ``threshold - 1`` is suppressed: a gap
+    in the line, ``[c]`` in the chart's data and a note in the subtitle.
+    """
     long = []
     for col, spec in streams.items():
         if col not in panel or panel[col].isna().all():
             continue
-        series = panel.set_index("month")[col].rolling(3).mean()
+        counts = panel.set_index("month")[col]
+        series = counts.rolling(3).mean()
+        small = counts.between(0, threshold, inclusive="neither").astype(float).rolling(3).max()
         base = panel[col].head(12).mean()
         long.append(
             pd.DataFrame(
                 {
                     "month": _months(pd.Series(series.index)),
-                    "index": (100 * series / base).to_numpy(),
+                    "index": (100 * series / base).where(small.fillna(0) == 0).to_numpy(),
+                    "suppressed": (small.fillna(0) > 0).to_numpy(),
                     "indicator": spec.label,
                     "type": f"{spec.kind}-sensitive",
                 }
             )
         )
-    data = pd.concat(long, ignore_index=True).dropna()
+    data = pd.concat(long, ignore_index=True)
+    data = data[data["index"].notna() | data["suppressed"]]
     fig, axes = plt.subplots(2, 1, figsize=(FIGSIZE[0], FIGSIZE[1] * 1.6), sharex=True, sharey=True)
     latest: dict[str, float] = {}
     for ax, kind in zip(axes, ["confidence-sensitive", "need-sensitive"], strict=True):
@@ -268,7 +277,9 @@ def streams_chart(
             ax.plot(
                 line["month"], line["index"], color=colour, linewidth=1.5, linestyle=styles[i % 4]
             )
-            ends.append((line["month"].iloc[-1], line["index"].iloc[-1], name, colour))
+            shown = line.dropna(subset=["index"])
+            if len(shown):
+                ends.append((shown["month"].iloc[-1], shown["index"].iloc[-1], name, colour))
         if len(part):
             last = part[part["month"] == part["month"].max()]
             latest[kind] = float(last["index"].mean())
@@ -283,9 +294,10 @@ def streams_chart(
             _label_line_ends(ax, ends, gap=max(span, 1) * 0.07)
     conf, need = latest.get("confidence-sensitive"), latest.get("need-sensitive")
     if conf is not None and need is not None:
+        moved = lambda v: "rose" if v >= 100 else "fell"  # noqa: E731
         title = (
-            f"Confidence-sensitive referrals rose {'more' if conf > need else 'less'} than "
-            f"need-sensitive ones: index {conf:,.0f} against {need:,.0f} (first year = 100)"
+            f"Confidence-sensitive referrals {moved(conf)} to index {conf:,.0f} and "
+            f"need-sensitive ones {moved(need)} to {need:,.0f} (first year = 100)"
         )
     else:
         title = "Confidence-sensitive and need-sensitive referral streams"
@@ -298,12 +310,19 @@ def streams_chart(
         if len(data)
         else "Chart: referral streams (no data)."
     )
-    data = data.assign(month=data["month"].dt.strftime("%Y-%m"), index=data["index"].round(1))
+    hidden = bool(data["suppressed"].any())
+    data = data.assign(
+        month=data["month"].dt.strftime("%Y-%m"),
+        index=data["index"].round(1).astype(object).where(~data["suppressed"], "[c]"),
+    ).drop(columns="suppressed")
     return _finish(
         fig,
         title,
         _subtitle(
-            area, "index (first year = 100), 3-month average; dotted lines: campaigns", period
+            area,
+            "index (first year = 100), 3-month average; dotted lines: campaigns"
+            + ("; gaps: small numbers suppressed [c]" if hidden else ""),
+            period,
         ),
         source,
         alt,

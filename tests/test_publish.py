@@ -386,3 +386,19 @@ def test_glossary_page_and_doc_cover_the_terms(tmp_path):
         assert needed in publish.GLOSSARY
     page = publish.write_glossary(tmp_path, "Pack").read_text()
     assert 'href="index.html"' in page and "Content-Security-Policy" in page
+
+
+def test_streams_chart_suppresses_small_counts(sample_panel):
+    from daanalysis import demand
+
+    plots.setup()
+    panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
+    streams = {k: s for k, s in demand.STREAMS.items() if s.kind != "context"}
+    campaigns = pd.DataFrame(columns=["name", "start_date", "end_date"])
+    fig = plots.streams_chart(panel, streams, campaigns, area="Sampleborough")
+    assert MARKER not in fig.da_data["index"].tolist()
+    assert re.search(r"rose to index \d+ and need-sensitive ones (rose|fell) to \d+", fig.da_title)
+    smallest = panel["self_referrals"].quantile(0.5)
+    fig = plots.streams_chart(panel, streams, campaigns, threshold=smallest)
+    assert MARKER in fig.da_data["index"].tolist()
+    assert "small numbers suppressed [c]" in " ".join(t.get_text() for t in fig.texts)
