@@ -131,6 +131,55 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "Disclosure control: 'yes' allows a suppression_threshold below 5, the floor for "
         "published counts; every page then says so. Leave 'no' unless the data owner agreed.",
     ),
+    # Partnership activity and staffing alerts (issue 12).
+    "perpetrator_police_share_target": (
+        0.25,
+        "share of perpetrator referrals",
+        "Assumption: a partnership target of a quarter of perpetrator referrals from the police. "
+        "The committee minutes record that most come from Children's Services or self-referral "
+        "and that officers are working with the police to raise police referrals; replace with "
+        "the partnership's own target.",
+    ),
+    "sanctuary_cost_high": (
+        200.0,
+        "GBP per property",
+        "Committee minutes: home security measures 'probably average around GBP 50 - GBP 200 "
+        "per property'; more extensive measures cost a few hundred pounds. Properties above this "
+        "are counted as the costlier tail.",
+    ),
+    "publish_school_names": (
+        "no",
+        "yes / no",
+        "Whether the committee page names the schools never engaged in prevention. 'no' keeps "
+        "the list for officers only (schools_not_engaged.csv in the run folder, not linked).",
+    ),
+    "alert_caseload_months": (
+        2.0,
+        "consecutive month ends",
+        "Committee minutes: 'What alerts were in place if staffing became under pressure?'. "
+        "Alert when open cases per caseworker FTE are above the safe band's upper limit at this "
+        "many consecutive month ends.",
+    ),
+    "alert_response_quarters": (
+        1.0,
+        "consecutive quarters",
+        "Alert when the share of referrals contacted within the KPI is below "
+        "response_target_share for this many consecutive quarters (committee minutes: the "
+        "one-working-day KPI).",
+    ),
+    "alert_breach_quarters": (
+        2.0,
+        "quarters ahead",
+        "Committee minutes: officers to monitor the need for a further growth bid. Alert when, "
+        "at today's staffing and demand_growth_annual, caseload per FTE breaches the band within "
+        "this many quarters.",
+    ),
+    "alert_vacancy_share": (
+        0.10,
+        "share of funded caseworker FTE",
+        "Assumption: alert when more than 10% of funded caseworker FTE is vacant at the quarter "
+        "end; replace with the contract's threshold.",
+    ),
 }
 
 SUPPRESSION_FLOOR = 5.0
@@ -155,6 +204,12 @@ RANGES: dict[str, tuple[float, float]] = {
     "max_fte_per_row": (1, 1_000),
     "max_fte_per_team": (1, 5_000),
     "max_count_jump": (2, 1_000),
+    "perpetrator_police_share_target": (0, 1),
+    "sanctuary_cost_high": (1, 10_000),
+    "alert_caseload_months": (1, 24),
+    "alert_response_quarters": (1, 8),
+    "alert_breach_quarters": (0, 16),
+    "alert_vacancy_share": (0, 1),
 }
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
@@ -189,7 +244,9 @@ def check_value(key: str, value: object, allow_low_suppression: bool = False) ->
                 "(ONS small-cell practice). If the data owner agreed to publish smaller counts, "
                 "add the setting allow_low_suppression = yes; every page will then say so"
             )
-    if key == "allow_low_suppression" and str(value).strip().lower() not in ("yes", "no"):
+    if key in ("allow_low_suppression", "publish_school_names") and str(
+        value
+    ).strip().lower() not in ("yes", "no"):
         return f"{value!r} must be yes or no"
     if key == "extract_date" and str(value).strip() and parse_date(str(value)) is None:
         return f"{value!r} is not a date; write it as dd/mm/yyyy or yyyy-mm-dd"
@@ -220,6 +277,13 @@ class Config:
     max_fte_per_team: float = 100.0
     max_count_jump: float = 10.0
     allow_low_suppression: str = "no"
+    perpetrator_police_share_target: float = 0.25
+    sanctuary_cost_high: float = 200.0
+    publish_school_names: str = "no"
+    alert_caseload_months: float = 2.0
+    alert_response_quarters: float = 1.0
+    alert_breach_quarters: float = 2.0
+    alert_vacancy_share: float = 0.10
     sources: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:

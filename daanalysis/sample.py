@@ -401,6 +401,145 @@ def generate(
         "population": population,
         "campaigns": campaigns,
         "events": events,
+        **generate_partnership(seed, area, scale),
+    }
+
+
+# --- partnership activity (issue 12) ------------------------------------------------------------
+# Drawn from their own random stream, so adding them changed none of the tables above.
+
+PARTNERSHIP_PLANTED: dict[str, object] = {
+    # Prevention in schools: a school's chance of taking part in a term, before and after the
+    # programme's relaunch; some schools never take part (the minutes: getting schools to engage).
+    "prevention_launch": pd.Period("2024-09", "M"),
+    "engagement_before": 0.15,
+    "engagement_after": 0.40,
+    "never_engaged": 10,
+    "schools": {"primary": 52, "secondary": 11, "special": 4, "college": 2},
+    # Sanctuary: most properties cost GBP 50-200 (the minutes), a tail of extensive measures.
+    "sanctuary_per_month": 4.0,
+    "sanctuary_basic_cost": (50.0, 200.0),
+    "sanctuary_tail_share": 0.12,
+    "sanctuary_tail_cost": (250.0, 700.0),
+    "sanctuary_stayed_home": 0.85,
+    # Perpetrator programme: launched in 2025/26 Q1; a few starts a quarter, most complete.
+    "programme_launch": pd.Period("2025-04", "M").asfreq("Q-MAR"),
+    "programme_starts_per_quarter": 2.5,
+    "programme_completion": 0.6,
+    # Perpetrator referrals in referrals.csv come from Children's Services and self-referral
+    # only (generate_referrals), so the police share is 0, below any target.
+    "perpetrator_police_share": 0.0,
+}
+TERM_MONTHS = {"autumn": (9, 10, 11, 12), "spring": (1, 2, 3), "summer": (4, 5, 6, 7)}
+
+
+def generate_schools(area: str, scale: float = 1.0) -> pd.DataFrame:
+    """The area's school register: ``PARTNERSHIP_PLANTED['schools']`` schools by phase."""
+    rows = []
+    for phase, n in PARTNERSHIP_PLANTED["schools"].items():
+        for i in range(1, max(1, round(n * scale)) + 1):
+            name = f"{area} {phase.title()} School {i:02d}"
+            rows.append({"area": area, "school": name, "phase": phase.title()})
+    return pd.DataFrame(rows, columns=["area", "school", "phase"])
+
+
+def generate_prevention(rng: np.random.Generator, schools: pd.DataFrame) -> pd.DataFrame:
+    """Sessions per school and month, term by term from autumn 2022 to summer 2026.
+
+    Each school takes part in a term with probability ``engagement_before`` until the relaunch
+    and ``engagement_after`` from it; ``never_engaged`` schools never do.
+    """
+    planted = PARTNERSHIP_PLANTED
+    never = set(rng.choice(schools["school"], size=planted["never_engaged"], replace=False))
+    rows = []
+    for year in range(2022, 2026):
+        for term, months in TERM_MONTHS.items():
+            cal_year = year if term == "autumn" else year + 1
+            after = pd.Period(f"{cal_year}-{months[0]:02d}", "M") >= planted["prevention_launch"]
+            p = planted["engagement_after"] if after else planted["engagement_before"]
+            for _, school in schools.iterrows():
+                if school["school"] in never or rng.random() >= p:
+                    continue
+                month = int(rng.choice(months))
+                sessions = 1 + int(rng.poisson(1.5))
+                pupils = int(rng.integers(20, 31, size=sessions).sum())
+                rows.append(
+                    {
+                        "area": school["area"],
+                        "month": f"{cal_year}-{month:02d}",
+                        "school": school["school"],
+                        "phase": school["phase"],
+                        "programme": "Healthy relationships",
+                        "sessions": sessions,
+                        "pupils": pupils,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    return frame.sort_values(["month", "school"], ignore_index=True)
+
+
+def generate_sanctuary(rng: np.random.Generator, area: str, scale: float = 1.0) -> pd.DataFrame:
+    """One row per property secured from April 2022, costs from the minutes with a tail."""
+    planted = PARTNERSHIP_PLANTED
+    rows = []
+    for month in pd.period_range("2022-04", LAST_MONTH, freq="M"):
+        n = int(rng.poisson(planted["sanctuary_per_month"] * scale))
+        tail = rng.random(n) < planted["sanctuary_tail_share"]
+        low, high = planted["sanctuary_basic_cost"]
+        cost = np.where(
+            tail,
+            rng.uniform(*planted["sanctuary_tail_cost"], size=n),
+            rng.uniform(low, high, size=n),
+        )
+        stayed = rng.random(n) < planted["sanctuary_stayed_home"]
+        for day, c, t, st in zip(_dates_in_month(rng, month, n), cost, tail, stayed, strict=True):
+            rows.append(
+                {
+                    "area": area,
+                    "period": pd.Timestamp(day).strftime("%d/%m/%Y"),
+                    "cost": round(float(c), 2),
+                    "stayed_home": int(st),
+                    "measures": "Internal doors; fencing"
+                    if t
+                    else ("Video doorbell" if c > 120 else "Lock change; door chain"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["area", "period", "cost", "stayed_home", "measures"])
+
+
+def generate_perpetrator_programme(
+    rng: np.random.Generator, area: str, scale: float = 1.0
+) -> pd.DataFrame:
+    """Starts and completions per quarter of a programme launched in 2025/26 Q1."""
+    from daanalysis.periods import quarter_label
+
+    planted = PARTNERSHIP_PLANTED
+    quarters = pd.period_range(
+        planted["programme_launch"], LAST_MONTH.asfreq("Q-MAR"), freq="Q-MAR"
+    )
+    starts = rng.poisson(planted["programme_starts_per_quarter"] * scale, size=len(quarters))
+    previous = np.concatenate([[0], starts[:-1]])
+    completions = rng.binomial(previous, planted["programme_completion"])
+    return pd.DataFrame(
+        {
+            "area": area,
+            "period": [quarter_label(q, with_months=False) for q in quarters],
+            "programme": "Men and masculinities",
+            "starts": starts,
+            "completions": completions,
+        }
+    )
+
+
+def generate_partnership(seed: int, area: str, scale: float = 1.0) -> dict[str, pd.DataFrame]:
+    """The partnership-activity tables for one area, from their own random stream."""
+    rng = np.random.default_rng([seed, 12])
+    schools = generate_schools(area, scale)
+    return {
+        "schools": schools,
+        "prevention": generate_prevention(rng, schools),
+        "sanctuary": generate_sanctuary(rng, area, scale),
+        "perpetrator_programme": generate_perpetrator_programme(rng, area, scale),
     }
 
 

@@ -292,6 +292,121 @@ RETURNS = TableSpec(
     essential=True,
 )
 
+# --- partnership activity (issue 12): optional, each switches off only its own section ----------
+
+SCHOOL_PHASES = ("primary", "secondary", "special", "college", "other")
+
+
+def _at_most(part: str, whole: str) -> pa.Check:
+    return pa.Check(
+        lambda df: df[part].isna() | df[whole].isna() | (df[part] <= df[whole]),
+        name=f"{part} not above {whole}",
+        error=f"{part} is larger than {whole}",
+    )
+
+
+SCHOOLS = TableSpec(
+    name="schools",
+    description=(
+        "Every school in the area (the register that school engagement is counted out of), "
+        "e.g. from the council's education team or Get Information About Schools."
+    ),
+    required={
+        "school": "School name or URN, spelt as in prevention.",
+        "phase": "primary, secondary, special, college or other.",
+    },
+    optional={"area": "Local authority area; defaults to config default_area."},
+    key=("area", "school"),
+    not_null=("school", "phase"),
+)
+
+PREVENTION = TableSpec(
+    name="prevention",
+    description=(
+        "Prevention sessions in schools (e.g. a healthy-relationships programme): one row per "
+        "school, programme and month, or, where the provider returns counts only, one row per "
+        "phase and month with the school left blank and schools_engaged filled in."
+    ),
+    required={
+        "month": "Month the sessions took place (yyyy-mm, or the session date).",
+        "phase": "School phase: primary, secondary, special, college or other.",
+        "sessions": "Sessions delivered.",
+        "pupils": "Pupils reached (attendances).",
+    },
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "school": "School name or URN, as in schools; blank in an aggregate row.",
+        "programme": "Programme name.",
+        "schools_engaged": "Aggregate rows only: schools that took part in the month.",
+    },
+    months=("month",),
+    numbers=("sessions", "pupils", "schools_engaged"),
+    key=("area", "month", "phase", "school", "programme"),
+    not_null=("month", "phase", "sessions"),
+    column_checks={c: _non_negative for c in ("sessions", "pupils", "schools_engaged")},
+    not_after_extract=("month",),
+)
+
+SANCTUARY = TableSpec(
+    name="sanctuary",
+    description=(
+        "Home security (sanctuary) measures that let victim-survivors stay in their own home: one "
+        "row per property secured, or an aggregate row per month or quarter."
+    ),
+    required={
+        "period": (
+            "Date the work was completed (dd/mm/yyyy), or the month or financial quarter of an "
+            "aggregate row."
+        ),
+        "cost": "Cost in GBP: of the one property, or the total of an aggregate row.",
+    },
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "properties": "Properties secured; blank means 1 (one row per property).",
+        "stayed_home": (
+            "Clients helped to stay in their own home: 1 or 0 for one property, a count for an "
+            "aggregate row."
+        ),
+        "measures": "What was fitted (free text, not published).",
+    },
+    periods=("period",),
+    numbers=("cost", "properties", "stayed_home"),
+    decimals=("cost",),
+    not_null=("period", "cost"),
+    column_checks={c: _non_negative for c in ("cost", "properties", "stayed_home")},
+    not_after_extract=("period",),
+)
+
+PERPETRATOR_PROGRAMME = TableSpec(
+    name="perpetrator_programme",
+    description=(
+        "Behaviour-change programmes for people who cause harm (e.g. the men and masculinities "
+        "programme): starts and completions by month or quarter. Perpetrator referrals come from "
+        "referrals.csv (service = perpetrator); councils with aggregate returns only give them "
+        "here in referrals and police_referrals."
+    ),
+    required={
+        "period": "Month (yyyy-mm) or financial quarter (2024/25 Q1).",
+        "starts": "People who started the programme.",
+        "completions": "People who completed it.",
+    },
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "programme": "Programme name.",
+        "referrals": "Aggregate returns only: perpetrator referrals received.",
+        "police_referrals": "Aggregate returns only: of which referred by the police.",
+    },
+    periods=("period",),
+    numbers=("starts", "completions", "referrals", "police_referrals"),
+    key=("area", "period", "programme"),
+    not_null=("period",),
+    column_checks={
+        c: _non_negative for c in ("starts", "completions", "referrals", "police_referrals")
+    },
+    not_after_extract=("period",),
+    checks=(_at_most("police_referrals", "referrals"),),
+)
+
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -304,5 +419,9 @@ TABLES: dict[str, TableSpec] = {
         EVENTS,
         ACTION_PLAN,
         RETURNS,
+        SCHOOLS,
+        PREVENTION,
+        SANCTUARY,
+        PERPETRATOR_PROGRAMME,
     )
 }
