@@ -365,6 +365,22 @@ class Verdict:
         return plain(asdict(self))
 
 
+def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFrame) -> list[str]:
+    """Campaigns that start during a temporary event or within six months of its end."""
+    out = []
+    if "kind" not in events:
+        return out
+    for _, e in events[events["kind"] == "temporary"].iterrows():
+        for _, c in campaigns.iterrows():
+            if e["start_date"] <= c["start_date"] <= e["end_date"] + pd.DateOffset(months=6):
+                out.append(
+                    f"{c['name']} starts during or soon after {e['name']}: if the series had "
+                    f"not recovered by {e['end_date']:%d/%m/%Y}, move the event's end date in "
+                    "events.csv, or the recovery will be read as a campaign effect."
+                )
+    return out
+
+
 def _inconclusive(base: dict, why: str, reasons: list[str] | None = None) -> Verdict:
     return Verdict(
         **base,
@@ -426,7 +442,15 @@ def verdict(
             "no campaign has a year of figures before it and six months after it, so there "
             "is nothing to test a reporting effect against.",
         )
+    checks += _campaigns_near_temporary_events(used, events)
     fit = its.fit_controlled(treated, control, used, events)
+    if fit.outliers:
+        shown = ", ".join(_period_text(p) for p in fit.outliers[:6])
+        checks.append(
+            f"The model fits {len(fit.outliers)} period(s) badly ({shown}): an interruption "
+            "such as a lockdown or a recording change that is not in events.csv? Declare it "
+            "there if so."
+        )
     primary = fit.contrast(fit.campaign_weights("rel: "))
     need_step = fit.contrast(fit.campaign_weights())
     trend_fit = its.fit_single(control, used.iloc[:0], events)
@@ -724,7 +748,18 @@ SUMMARY_COLUMNS = [
     "campaign step, rate ratio (95% CI)",
     "trend per year, rate ratio (95% CI)",
     "smallest step it could detect",
+    "reading",
 ]
+
+
+def _step_reading(step: pd.Series | None) -> str:
+    if step is None:
+        return "no campaign to test against"
+    if step["ci_low"] > 1:
+        return "stepped up after the campaigns"
+    if step["ci_high"] < 1:
+        return "stepped down after the campaigns"
+    return f"no step larger than {_pct_text(step['mde_ratio']).lstrip('+')} could be seen"
 
 
 def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
@@ -755,6 +790,7 @@ def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
                 "smallest step it could detect": (
                     f"{_pct_text(step['mde_ratio'])}" if step is not None else "n/a"
                 ),
+                "reading": _step_reading(step),
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

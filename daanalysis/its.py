@@ -52,17 +52,6 @@ def _fraction_from(index: pd.PeriodIndex, start: pd.Timestamp) -> np.ndarray:
     return np.clip(after / length, 0.0, 1.0)
 
 
-@dataclass(frozen=True)
-class Interruptions:
-    """Campaigns (``name``, ``start_date``) and events (``name``, ``start_date``, ``end_date``,
-    ``kind``) for one area."""
-
-    campaigns: pd.DataFrame
-    events: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["name", "start_date", "end_date", "kind"])
-    )
-
-
 def usable_campaigns(
     index: pd.PeriodIndex, campaigns: pd.DataFrame, label: str = ""
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -146,6 +135,7 @@ class Fit:
     columns: list[str]
     campaigns: list[str]
     effect_weights: dict[str, float]
+    outliers: list[pd.Period] = field(default_factory=list)
 
     def contrast(self, weights: dict[str, float]) -> dict[str, float]:
         """Estimate, 95% interval and p-value of a linear combination, as rate ratios."""
@@ -182,6 +172,15 @@ def _effect_weights(x: pd.DataFrame) -> dict[str, float]:
         return {}
     started = x[[c for c in terms if c.startswith("level: ")]].max(axis=1) > 0
     return x.loc[started, terms].mean().to_dict()
+
+
+def _outliers(resid: np.ndarray, index: pd.PeriodIndex, limit: float = 4.0) -> list[pd.Period]:
+    """Periods whose residual is more than ``limit`` robust standard deviations (MAD) out."""
+    centre = np.median(resid)
+    spread = 1.4826 * np.median(np.abs(resid - centre))
+    if not spread > 0:
+        return []
+    return list(index[np.abs(resid - centre) > limit * spread])
 
 
 def _lag1(resid: np.ndarray) -> float:
@@ -269,6 +268,7 @@ def fit_controlled(
             "treated": _lag1(resid[periods:]),
             "difference": _lag1(resid[periods:] - resid[:periods]),
         },
+        outliers=_outliers(resid[periods:] - resid[:periods], index),
         columns=list(x.columns),
         campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
         effect_weights=_effect_weights(x),
@@ -323,7 +323,6 @@ def placebo_check(
 
 __all__ = [
     "Fit",
-    "Interruptions",
     "design",
     "fit_controlled",
     "fit_single",
