@@ -1,0 +1,320 @@
+"""Staffing alerts: rules in config, evaluated on every run and written to ``alerts.csv``.
+
+The committee asked "What alerts were in place if staffing became under pressure?" and resolved
+that officers monitor the need for a further growth bid (minutes, Domestic Abuse Update). Four
+rules, each with its threshold in config (``daanalysis.config``, with its source):
+
+* ``caseload``: open cases per caseworker FTE above the safe band's upper limit (33, SafeLives
+  best practice as stated in the minutes) at ``alert_caseload_months`` consecutive month ends;
+* ``response``: the share of referrals contacted within the KPI (one working day) below
+  ``response_target_share`` for ``alert_response_quarters`` consecutive quarters;
+* ``projection``: at today's staffing and ``demand_growth_annual`` growth, caseload per FTE above
+  the band within ``alert_breach_quarters`` quarters;
+* ``vacancies``: vacant caseworker FTE above ``alert_vacancy_share`` of funded FTE at the quarter
+  end.
+
+A rule whose inputs are missing (no staffing, aggregate returns only) is ``not evaluated``, with
+the reason, never silently clear. ``daanalysis report --fail-on-alert`` exits 3 when any rule
+fired, so that a scheduler can send the e-mail (docs/scheduling.md).
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from daanalysis import staffing
+from daanalysis.config import Config
+from daanalysis.panel import NeedsRecordLevelData
+from daanalysis.periods import quarter_label
+
+ALERT_COLUMNS = [
+    "area",
+    "quarter",
+    "rule",
+    "status",
+    "value",
+    "threshold",
+    "unit",
+    "message",
+    "source",
+]
+FIRED, CLEAR, NOT_EVALUATED = "fired", "clear", "not evaluated"
+FAIL_EXIT_CODE = 3
+
+
+def _row(
+    rule: str, status: str, value: float, threshold: float, unit: str, message: str, source: str
+) -> dict:
+    return {
+        "rule": rule,
+        "status": status,
+        "value": value,
+        "threshold": threshold,
+        "unit": unit,
+        "message": message,
+        "source": source,
+    }
+
+
+def trailing_run(flags: pd.Series) -> int:
+    """How many of the last values of a boolean series are True in a row."""
+    values = flags.to_numpy(dtype=bool)[::-1]
+    return int(np.argmin(values)) if not values.all() else len(values)
+
+
+def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -> dict:
+    """Caseload per FTE above the band at ``alert_caseload_months`` consecutive month ends.
+
+    ``caseload`` is :func:`daanalysis.staffing.caseload_per_fte`; months after the end of
+    ``quarter`` are ignored. ``value`` is the number of consecutive month ends above the band
+    (month ends); the message gives the latest caseload per FTE.
+    """
+    source = config.source("safe_band_upper")
+    end = quarter.asfreq("M", how="end")
+    rows = caseload[(caseload["month"] <= end) & caseload["per_fte"].notna()]
+    needed = int(config.alert_caseload_months)
+    if rows.empty:
+        return _row(
+            "caseload",
+            NOT_EVALUATED,
+            np.nan,
+            needed,
+            "month ends",
+            "Not evaluated: no month end with both open caseload and caseworker FTE.",
+            source,
+        )
+    run = trailing_run(rows["per_fte"] > config.safe_band_upper)
+    latest = rows.iloc[-1]
+    status = FIRED if run >= needed else CLEAR
+    message = (
+        f"{latest['per_fte']:.1f} open cases per caseworker FTE at the end of {latest['month']}; "
+        f"above the safe band's upper limit of {config.safe_band_upper:g} at the last {run} "
+        f"month end(s) (alert at {needed})."
+    )
+    return _row("caseload", status, float(run), needed, "month ends", message, source)
+
+
+def response_alert(kpi: pd.DataFrame, quarter: pd.Period, config: Config) -> dict:
+    """Response KPI below target for ``alert_response_quarters`` consecutive quarters.
+
+    ``kpi`` is :func:`daanalysis.staffing.response_kpi`; ``value`` is the latest quarter's share
+    contacted within the KPI (per cent).
+    """
+    source = config.source("response_working_days")
+    target = 100 * config.response_target_share
+    rows = kpi[(kpi["quarter"] <= quarter) & kpi["within_kpi_pct"].notna()]
+    if rows.empty:
+        return _row(
+            "response",
+            NOT_EVALUATED,
+            np.nan,
+            target,
+            "%",
+            "Not evaluated: no quarter with first-contact dates.",
+            source,
+        )
+    needed = int(config.alert_response_quarters)
+    run = trailing_run(rows["within_kpi_pct"] < target)
+    latest = rows.iloc[-1]
+    status = FIRED if run >= needed else CLEAR
+    message = (
+        f"{latest['within_kpi_pct']:.1f}% of referrals contacted within "
+        f"{config.response_working_days:g} working day(s) in "
+        f"{quarter_label(latest['quarter'], with_months=False)} against a {target:g}% target; "
+        f"below target for the last {run} quarter(s) (alert at {needed})."
+    )
+    return _row("response", status, float(latest["within_kpi_pct"]), target, "%", message, source)
+
+
+def projection_alert(open_cases: float, fte: float, quarter: pd.Period, config: Config) -> dict:
+    """Caseload per FTE above the band within ``alert_breach_quarters`` quarters at today's
+    staffing (``fte``) and ``demand_growth_annual`` growth (see :func:`staffing.project`).
+
+    ``value`` is the number of quarters until the breach (0: already above the band; NaN: not
+    within the horizon).
+    """
+    source = config.source("demand_growth_annual")
+    horizon = int(config.alert_breach_quarters)
+    if not fte or np.isnan(fte) or np.isnan(open_cases):
+        return _row(
+            "projection",
+            NOT_EVALUATED,
+            np.nan,
+            horizon,
+            "quarters",
+            "Not evaluated: no open caseload or caseworker FTE at the quarter end.",
+            source,
+        )
+    projection = staffing.project(
+        open_cases, fte, quarter, config.demand_growth_annual, config, quarters=max(horizon, 1)
+    )
+    projection = projection.iloc[: horizon + 1]
+    breach = staffing.breach_quarter(projection)
+    growth = f"{100 * config.demand_growth_annual:g}% a year demand growth"
+    if breach is None:
+        message = (
+            f"At today's {fte:.1f} caseworker FTE and {growth}, caseload stays within the band "
+            f"for the next {horizon} quarter(s)."
+        )
+        return _row("projection", CLEAR, np.nan, horizon, "quarters", message, source)
+    ahead = (breach - quarter.asfreq(breach.freqstr)).n
+    when = "is already above the band" if ahead == 0 else f"breaches the band in {ahead} quarter(s)"
+    message = (
+        f"At today's {fte:.1f} caseworker FTE and {growth}, caseload per FTE {when} "
+        f"({quarter_label(breach, with_months=False)}); alert within {horizon} quarter(s)."
+    )
+    return _row("projection", FIRED, float(ahead), horizon, "quarters", message, source)
+
+
+def vacancy_alert(fte_in_post: float, fte_funded: float, config: Config) -> dict:
+    """Vacant caseworker FTE above ``alert_vacancy_share`` of funded FTE (``value`` in per cent
+    of funded FTE)."""
+    source = config.source("alert_vacancy_share")
+    threshold = 100 * config.alert_vacancy_share
+    if not fte_funded or np.isnan(fte_funded) or np.isnan(fte_in_post):
+        return _row(
+            "vacancies",
+            NOT_EVALUATED,
+            np.nan,
+            threshold,
+            "% of funded FTE",
+            "Not evaluated: no funded caseworker FTE at the quarter end.",
+            source,
+        )
+    vacant = max(0.0, fte_funded - fte_in_post)
+    share = 100 * vacant / fte_funded
+    status = FIRED if share > threshold else CLEAR
+    message = (
+        f"{vacant:.1f} of {fte_funded:.1f} funded caseworker FTE vacant ({share:.0f}%; alert "
+        f"above {threshold:g}%)."
+    )
+    return _row("vacancies", status, share, threshold, "% of funded FTE", message, source)
+
+
+def evaluate(
+    panel: pd.DataFrame,
+    referrals: pd.DataFrame | None,
+    quarter: pd.Period,
+    config: Config,
+) -> pd.DataFrame:
+    """Every rule for one area's panel at the end of ``quarter`` (columns :data:`ALERT_COLUMNS`).
+
+    ``referrals`` are the area's record-level referrals (None with aggregate returns: the
+    response rule is then not evaluated).
+    """
+    area = str(panel["area"].iloc[0]) if len(panel) else ""
+    rows = []
+    try:
+        caseload = staffing.caseload_per_fte(panel, config)
+    except NeedsRecordLevelData as err:
+        caseload = None
+        reason = f"Not evaluated: {err}"
+    if caseload is not None:
+        rows.append(caseload_alert(caseload, quarter, config))
+        end = caseload[caseload["month"] == quarter.asfreq("M", how="end")]
+        now = end.iloc[0] if len(end) else None
+        open_cases = float(now["open_caseload"]) if now is not None else np.nan
+        fte = float(now["caseworker_fte"]) if now is not None else np.nan
+        funded = float(now["caseworker_fte_funded"]) if now is not None else np.nan
+        rows.append(projection_alert(open_cases, fte, quarter, config))
+        rows.append(vacancy_alert(fte, funded, config))
+    else:
+        for rule, unit in (("caseload", "month ends"), ("projection", "quarters")):
+            rows.append(_row(rule, NOT_EVALUATED, np.nan, np.nan, unit, reason, ""))
+        funded = panel.loc[
+            panel["month"] == quarter.asfreq("M", how="end"), "caseworker_fte_funded"
+        ]
+        in_post = panel.loc[panel["month"] == quarter.asfreq("M", how="end"), "caseworker_fte"]
+        rows.append(
+            vacancy_alert(
+                float(in_post.iloc[0]) if len(in_post) else np.nan,
+                float(funded.iloc[0]) if len(funded) else np.nan,
+                config,
+            )
+        )
+    if referrals is not None and len(referrals):
+        rows.append(response_alert(staffing.response_kpi(referrals, config), quarter, config))
+    else:
+        rows.append(
+            _row(
+                "response",
+                NOT_EVALUATED,
+                np.nan,
+                100 * config.response_target_share,
+                "%",
+                "Not evaluated: response times need record-level referrals with first-contact "
+                "dates.",
+                config.source("response_working_days"),
+            )
+        )
+    out = pd.DataFrame(rows)
+    out.insert(0, "quarter", quarter_label(quarter, with_months=False))
+    out.insert(0, "area", area)
+    return out[ALERT_COLUMNS]
+
+
+def evaluate_extract(extract, quarter: pd.Period, areas: list[str] | None = None) -> pd.DataFrame:
+    """:func:`evaluate` for each area of a loaded extract (default: every area)."""
+    from daanalysis.panel import area_panel, build_panel
+
+    panel = build_panel(extract)
+    frames = [pd.DataFrame(columns=ALERT_COLUMNS)]
+    for area in areas or extract.areas():
+        mine = area_panel(panel, area)
+        referrals = None
+        if extract.basis == "records":
+            referrals = extract["referrals"][extract["referrals"]["area"] == area]
+        frames.append(evaluate(mine, referrals, quarter, extract.config))
+    return pd.concat(frames, ignore_index=True)
+
+
+def fired(alerts: pd.DataFrame) -> pd.DataFrame:
+    """The rules that fired."""
+    return alerts[alerts["status"] == FIRED].reset_index(drop=True)
+
+
+def lines(alerts: pd.DataFrame) -> list[str]:
+    """One plain-English line per fired rule: ``Area: message``."""
+    return [f"{r['area']}: {r['message']}" for _, r in fired(alerts).iterrows()]
+
+
+def write(alerts: pd.DataFrame, folder: Path) -> Path:
+    """``alerts.csv`` in ``folder`` (every rule, fired or not, so a clear run is on record)."""
+    path = Path(folder) / "alerts.csv"
+    alerts.to_csv(path, index=False)
+    return path
+
+
+def front_page_html(alerts: pd.DataFrame) -> str:
+    """A warning block listing the fired rules, for the top of the front page ("" if none)."""
+    items = lines(alerts)
+    if not items:
+        return ""
+    listed = "".join(f"<li>{html.escape(t)}</li>" for t in items)
+    return (
+        '<section class="da-warning" aria-labelledby="alerts"><h2 id="alerts">Staffing alerts'
+        f"</h2><ul>{listed}</ul><p>Rules and thresholds: config (alert_*); every rule is listed "
+        'in <a href="alerts.csv">alerts.csv</a>.</p></section>'
+    )
+
+
+def add_to_front_page(index: Path, alerts: pd.DataFrame) -> bool:
+    """Put :func:`front_page_html` first on ``index.html``, straight after the subtitle (before
+    the main points). Returns whether anything was added."""
+    block = front_page_html(alerts)
+    if not block or not Path(index).exists():
+        return False
+    text = Path(index).read_text(encoding="utf-8")
+    marker = '<p class="da-subtitle">'
+    at = text.find(marker)
+    if at < 0:
+        at = text.find("<main>")
+        cut = at + len("<main>") if at >= 0 else 0
+    else:
+        cut = text.index("</p>", at) + len("</p>")
+    Path(index).write_text(text[:cut] + "\n" + block + text[cut:], encoding="utf-8")
+    return True

@@ -1,0 +1,116 @@
+"""Staffing alert rules: hand-computed cases, missing inputs, the sample, the front page."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis import alerts
+from daanalysis.config import Config
+
+M = "M"
+Q = "Q-MAR"
+
+
+def _caseload(per_fte: list[float]) -> pd.DataFrame:
+    months = pd.period_range("2024-04", periods=len(per_fte), freq=M)
+    return pd.DataFrame({"month": months, "per_fte": per_fte})
+
+
+@pytest.mark.parametrize(
+    ("values", "status", "run"),
+    [
+        ([30, 34, 35, 36], "fired", 3),
+        ([34, 35, 31, 34], "clear", 1),
+        ([30, 31, 32, 33], "clear", 0),  # 33 is inside the band
+    ],
+)
+def test_caseload_alert_counts_consecutive_month_ends(values, status, run):
+    out = alerts.caseload_alert(_caseload(values), pd.Period("2024-07", M).asfreq(Q), Config())
+    assert out["status"] == status and out["value"] == run
+
+
+def test_caseload_alert_ignores_months_after_the_quarter():
+    frame = _caseload([30, 34, 35, 36, 30])
+    out = alerts.caseload_alert(frame, pd.Period("2024-06", M).asfreq(Q), Config())
+    assert out["value"] == 2 and out["status"] == "fired"
+
+
+def test_response_alert_needs_the_configured_run_of_quarters():
+    kpi = pd.DataFrame(
+        {"quarter": pd.period_range("2024Q1", periods=3, freq=Q), "within_kpi_pct": [95, 85, 88]}
+    )
+    q = pd.Period("2024Q3", Q)
+    assert alerts.response_alert(kpi, q, Config())["status"] == "fired"
+    assert alerts.response_alert(kpi, q, Config(alert_response_quarters=3))["status"] == "clear"
+    assert alerts.response_alert(kpi, q, Config())["value"] == 88
+
+
+def test_projection_alert_quarters_to_breach():
+    config = Config()  # band upper 33, growth 7% a year
+    q = pd.Period("2025Q1", Q)
+    # 31 per FTE: 31 x 1.07 ** (k / 4) passes 33 at k = 4 (33.17); k = 3 is 32.6.
+    assert alerts.projection_alert(310, 10, q, config)["status"] == "clear"
+    far = alerts.projection_alert(310, 10, q, Config(alert_breach_quarters=4))
+    assert far["status"] == "fired" and far["value"] == 4
+    now = alerts.projection_alert(400, 10, q, config)
+    assert now["status"] == "fired" and now["value"] == 0
+
+
+def test_vacancy_alert_share_of_funded():
+    assert alerts.vacancy_alert(9.0, 10.0, Config())["status"] == "clear"  # 10% is not above
+    out = alerts.vacancy_alert(8.5, 10.0, Config())
+    assert out["status"] == "fired" and out["value"] == pytest.approx(15.0)
+    assert alerts.vacancy_alert(np.nan, np.nan, Config())["status"] == "not evaluated"
+
+
+def test_rules_without_inputs_are_not_evaluated_not_clear():
+    months = pd.period_range("2024-04", periods=3, freq=M)
+    panel = pd.DataFrame(
+        {
+            "area": "A",
+            "month": months,
+            "quarter": months.asfreq(Q),
+            "open_caseload": np.nan,
+            "caseworker_fte": np.nan,
+            "caseworker_fte_funded": np.nan,
+            "basis": "aggregates",
+        }
+    )
+    out = alerts.evaluate(panel, None, pd.Period("2025Q1", Q), Config())
+    assert list(out.columns) == alerts.ALERT_COLUMNS
+    assert set(out["rule"]) == {"caseload", "projection", "vacancies", "response"}
+    assert (out["status"] == "not evaluated").all()
+    assert out["message"].str.startswith("Not evaluated").all()
+
+
+def test_sample_fires_the_planted_staffing_pressure(sample_extract):
+    """The sample plants about 41 cases per FTE before the bid and about 90% response: caseload
+    and projection fire; vacancies (funded = in post at the quarter end) do not."""
+    quarter = pd.Period("2026-09", M).asfreq(Q)
+    out = alerts.evaluate_extract(sample_extract, quarter).set_index("rule")
+    assert out.loc["caseload", "status"] == "fired"
+    assert out.loc["projection", "status"] == "fired"
+    assert out.loc["vacancies", "status"] == "clear"
+    assert out.loc["response", "status"] in {"fired", "clear"}
+    assert len(alerts.lines(out.reset_index())) >= 2
+
+
+def test_front_page_block_goes_first(tmp_path):
+    frame = pd.DataFrame(
+        [
+            {"area": "A", "rule": "caseload", "status": "fired", "message": "Too high <b>"},
+            {"area": "A", "rule": "vacancies", "status": "clear", "message": "Fine"},
+        ]
+    )
+    index = tmp_path / "index.html"
+    index.write_text(
+        '<html><body><main><h1>Pack</h1><p class="da-subtitle">Q2</p>'
+        '<section class="da-main-points">points</section></main></body></html>'
+    )
+    assert alerts.add_to_front_page(index, frame)
+    text = index.read_text()
+    assert text.index("Staffing alerts") < text.index("da-main-points")
+    assert "Too high &lt;b&gt;" in text and "Fine" not in text
+    assert not alerts.add_to_front_page(index, frame.assign(status="clear"))

@@ -1,0 +1,336 @@
+"""Partnership activity: hand-computed cases, the aggregate path, missing inputs, and the
+patterns planted in the sample (daanalysis.sample.PARTNERSHIP_PLANTED)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis import partnership
+from daanalysis.config import Config
+from daanalysis.load import load_extract
+from daanalysis.sample import PARTNERSHIP_PLANTED
+from tests.conftest import REFERRAL_HEADER
+
+M = "M"
+Q = "Q-MAR"
+
+
+def _prevention(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["month", "school", "phase", "sessions", "pupils", "schools_engaged"]
+    )
+    frame["month"] = pd.PeriodIndex(frame["month"], freq=M)
+    return frame.assign(area="A", programme="P")
+
+
+SCHOOLS = pd.DataFrame(
+    {
+        "area": "A",
+        "school": ["P1", "P2", "P3", "P4", "S1"],
+        "phase": ["Primary", "primary", "PRIMARY", "Primary", "Secondary"],
+    }
+)
+
+
+def test_school_terms_follow_the_academic_year():
+    months = pd.Series(
+        pd.PeriodIndex(["2024-09", "2024-12", "2025-01", "2025-04", "2025-08"], freq=M)
+    )
+    terms = partnership.school_term(months)
+    assert terms["term_label"].tolist() == [
+        "2024/25 autumn",
+        "2024/25 autumn",
+        "2024/25 spring",
+        "2024/25 summer",
+        "2024/25 summer",
+    ]
+    assert [str(p) for p in terms["term_end"]] == [
+        "2024-12",
+        "2024-12",
+        "2025-03",
+        "2025-08",
+        "2025-08",
+    ]
+    assert terms["term_key"].is_monotonic_increasing
+
+
+def test_prevention_by_term_counts_distinct_schools_and_change_on_year():
+    frame = _prevention(
+        [
+            # 2023/24 autumn: one primary school, twice (two months).
+            ("2023-09", "P1", "Primary", 1, 30, np.nan),
+            ("2023-10", "P1", "Primary", 2, 50, np.nan),
+            # 2024/25 autumn: three primary schools and a secondary.
+            ("2024-09", "P1", "Primary", 1, 25, np.nan),
+            ("2024-10", "P2", "Primary", 1, 25, np.nan),
+            ("2024-11", "P3", "primary", 2, 40, np.nan),
+            ("2024-11", "S1", "Secondary", 1, 90, np.nan),
+        ]
+    )
+    table = partnership.prevention_by_term(frame, SCHOOLS, by_phase=False)
+    assert table["term_label"].tolist() == ["2023/24 autumn", "2024/25 autumn"]
+    last = table.iloc[-1]
+    assert last["schools_engaged"] == 4
+    assert last["schools_in_area"] == 5
+    assert last["engaged_pct"] == pytest.approx(80.0)
+    assert last["sessions"] == 5 and last["pupils"] == 180
+    assert last["sessions_change"] == 5 - 3
+    assert last["engaged_pct_change"] == pytest.approx(80.0 - 20.0)
+    by_phase = partnership.prevention_by_term(frame, SCHOOLS)
+    primary = by_phase[
+        (by_phase["term_label"] == "2024/25 autumn") & (by_phase["phase"] == "primary")
+    ]
+    assert primary["schools_engaged"].item() == 3 and primary["schools_in_area"].item() == 4
+
+
+def test_prevention_aggregate_rows_give_at_least_figures():
+    frame = _prevention(
+        [
+            ("2024-09", None, "Primary", 4, 100, 3),
+            ("2024-10", None, "Primary", 6, 150, 5),
+        ]
+    )
+    table = partnership.prevention_by_term(frame, None, by_phase=False)
+    row = table.iloc[0]
+    assert row["schools_engaged"] == 5  # the largest month: schools may repeat across months
+    assert bool(row["at_least"])
+    assert np.isnan(row["engaged_pct"])  # no register to count out of
+
+
+def test_complete_terms_drop_a_term_still_running():
+    frame = _prevention(
+        [("2024-06", "P1", "Primary", 1, 30, np.nan), ("2024-09", "P1", "Primary", 1, 30, np.nan)]
+    )
+    table = partnership.prevention_by_term(frame, SCHOOLS, by_phase=False)
+    kept = partnership.complete_terms(table, pd.Period("2024-09", M).asfreq(Q))  # Jul-Sep 2024
+    assert kept["term_label"].tolist() == ["2023/24 summer"]
+
+
+def test_schools_never_engaged():
+    frame = _prevention(
+        [("2024-09", "P1", "Primary", 1, 30, np.nan), ("2024-09", "P2", "Primary", 0, 0, np.nan)]
+    )
+    never = partnership.schools_never_engaged(frame, SCHOOLS)
+    assert never["school"].tolist() == ["P2", "P3", "P4", "S1"]
+
+
+def _referrals(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "referral_date": pd.to_datetime([r[0] for r in rows]),
+            "service": [r[1] for r in rows],
+            "referral_source": [r[2] for r in rows],
+            "risk_level": [r[3] for r in rows],
+            "area": "A",
+        }
+    )
+
+
+def test_perpetrator_summary_police_share_ratio_and_programme():
+    referrals = _referrals(
+        [
+            ("2024-04-10", "perpetrator", "police", "standard"),
+            ("2024-05-10", "perpetrator", "children_services", "standard"),
+            ("2024-05-11", "perpetrator", "self", "medium"),
+            ("2024-06-01", "perpetrator", "self", "medium"),
+            ("2024-07-01", "perpetrator", "self", "medium"),
+            ("2024-04-03", "victim", "police", "high"),
+        ]
+    )
+    programme = pd.DataFrame(
+        {
+            "period": [
+                pd.Period("2024-04", M),
+                pd.Period("2024-05", M),
+                pd.Period("2024-07", M).asfreq(Q),
+            ],
+            "starts": [1.0, 2.0, 3.0],
+            "completions": [0.0, 1.0, 2.0],
+            "referrals": np.nan,
+            "police_referrals": np.nan,
+        }
+    )
+    victims = pd.Series([40.0, 50.0], index=pd.PeriodIndex(["2025Q1", "2025Q2"], freq=Q))
+    out = partnership.perpetrator_summary(referrals, programme, victims, Config())
+    q1 = out[out["quarter"] == pd.Period("2025Q1", Q)].iloc[0]  # Apr-Jun 2024
+    assert q1["perpetrator_referrals"] == 4 and q1["police_referrals"] == 1
+    assert q1["police_share_pct"] == pytest.approx(25.0)
+    assert q1["rag"] == "green"  # 25% meets the default 25% target
+    assert q1["per_100_victim"] == pytest.approx(10.0)
+    assert q1["starts"] == 3 and q1["completions"] == 1  # months summed into their quarter
+    q2 = out[out["quarter"] == pd.Period("2025Q2", Q)].iloc[0]
+    assert q2["police_share_pct"] == 0 and q2["rag"] == "red"
+    assert q2["starts"] == 3 and q2["completions"] == 2
+
+
+def test_perpetrator_summary_aggregate_path():
+    programme = pd.DataFrame(
+        {
+            "period": [pd.Period("2025Q1", Q)],
+            "starts": [2.0],
+            "completions": [1.0],
+            "referrals": [10.0],
+            "police_referrals": [4.0],
+        }
+    )
+    out = partnership.perpetrator_summary(None, programme, pd.Series(dtype=float), Config())
+    row = out.iloc[0]
+    assert row["perpetrator_referrals"] == 10 and row["police_share_pct"] == pytest.approx(40.0)
+    assert np.isnan(row["per_100_victim"])
+
+
+def _panel(incidents: list[float], marac: list[float]) -> pd.DataFrame:
+    months = pd.period_range("2024-04", periods=len(incidents), freq=M)
+    return pd.DataFrame(
+        {
+            "area": "A",
+            "month": months,
+            "quarter": months.asfreq(Q),
+            "complete": True,
+            "police_incidents": incidents,
+            "marac_cases": marac,
+        }
+    )
+
+
+def test_police_funnel_conversions():
+    panel = _panel([100, 100, 100, 50, 50], [5, 5, 5, 1, 1])  # second quarter incomplete
+    referrals = _referrals(
+        [
+            ("2024-04-02", "victim", "police", "high"),
+            ("2024-04-03", "victim", "police", "standard"),
+            ("2024-05-03", "victim", "police", "medium"),
+            ("2024-06-03", "victim", "self", "high"),
+            ("2024-06-04", "perpetrator", "police", "standard"),
+        ]
+    )
+    funnel = partnership.police_funnel(panel, referrals)
+    assert len(funnel) == 1
+    row = funnel.iloc[0]
+    assert row["incidents"] == 300 and row["police_referrals"] == 3
+    assert row["referred_pct"] == pytest.approx(1.0)
+    assert row["high_risk"] == 1 and row["high_risk_pct"] == pytest.approx(100 / 3)
+    assert row["marac_cases"] == 15 and row["marac_per_100_incidents"] == pytest.approx(5.0)
+    aggregate = partnership.police_funnel(panel, None)
+    assert np.isnan(aggregate["referred_pct"].iloc[0])
+
+
+def test_trend_slope_per_year_and_change_on_year():
+    quarters = pd.period_range("2023Q1", periods=6, freq=Q)
+    table = pd.DataFrame({"quarter": quarters, "x": [1.0, 2, 3, 4, 5, 6]})
+    out = partnership.trend(table, "x")
+    assert out["per_year"] == pytest.approx(4.0)  # one a quarter
+    assert out["latest"] == 6 and out["change_on_year"] == pytest.approx(4.0)
+
+
+def test_sanctuary_by_quarter_costs_and_aggregate_rows():
+    frame = pd.DataFrame(
+        {
+            "period": [pd.Period("2024-04", M)] * 4 + [pd.Period("2024-07", M).asfreq(Q)],
+            "cost": [50.0, 100.0, 150.0, 400.0, 1000.0],
+            "properties": [np.nan, 1, np.nan, np.nan, 5],
+            "stayed_home": [1.0, 1, 0, 1, 3],
+        }
+    )
+    out = partnership.sanctuary_by_quarter(frame, Config())
+    q1 = out[out["quarter"] == pd.Period("2025Q1", Q)].iloc[0]
+    assert q1["properties"] == 4 and q1["total_cost"] == 700
+    assert q1["median_cost"] == pytest.approx(125.0)
+    assert q1["cost_q1"] == pytest.approx(87.5) and q1["cost_q3"] == pytest.approx(212.5)
+    assert q1["above_high"] == 1 and q1["above_high_pct"] == pytest.approx(25.0)
+    assert q1["stayed_home_pct"] == pytest.approx(75.0)
+    q2 = out[out["quarter"] == pd.Period("2025Q2", Q)].iloc[0]
+    assert q2["properties"] == 5 and q2["total_cost"] == 1000
+    assert np.isnan(q2["median_cost"])  # no one-property rows to take a median of
+
+
+def test_availability_names_only_the_missing_sections():
+    tables = {
+        "referrals": _referrals([("2024-04-02", "victim", "police", "high")]),
+        "perpetrator_programme": pd.DataFrame(),
+        "police": pd.DataFrame({"area": ["A"]}),
+        "prevention": pd.DataFrame(),
+        "sanctuary": pd.DataFrame({"area": ["B"]}),
+    }
+    out = partnership.availability(tables, "A")
+    assert out["funnel"] == ""
+    assert "prevention" in out["prevention"] and "perpetrator" in out["perpetrators"]
+    assert "sanctuary" in out["sanctuary"]  # rows for another area only
+
+
+def test_optional_tables_load_with_ledger_and_clear_errors(tmp_path):
+    lines = ["R1,C1,01/04/2024,Self,Standard,02/04/2024,,Victim"]
+    (tmp_path / "referrals.csv").write_text("\n".join([REFERRAL_HEADER, *lines]) + "\n")
+    (tmp_path / "sanctuary.csv").write_text(
+        "period,cost,stayed_home\n"
+        "03/05/2024,120.50,1\n"
+        "2024/25 Q1,900,4\n"
+        "31/02/2024,80,1\n"  # not a date: excluded with its reason
+        '04/05/2024,"1,5",1\n'  # a decimal comma: refused, never 15
+    )
+    (tmp_path / "config.csv").write_text("key,value\nmax_excluded_share,0.5\n")
+    extract = load_extract(tmp_path)
+    assert len(extract["sanctuary"]) == 2
+    ledger = extract.ledger[extract.ledger["table"] == "sanctuary"]
+    assert (ledger["status"] == "excluded").sum() == 2
+    assert ledger["reason"].str.contains("period").any()
+    (tmp_path / "prevention.csv").write_text("month,phase,sessions\n2024-05,Primary,2\n")
+    with pytest.raises(ValueError, match="prevention.csv.*pupils"):
+        load_extract(tmp_path)
+
+
+# --- the planted patterns ------------------------------------------------------------------------
+
+
+def test_sample_prevention_engagement_rises_after_the_launch(sample_extract):
+    table = partnership.prevention_by_term(
+        sample_extract["prevention"], sample_extract["schools"], by_phase=False
+    )
+    launch = PARTNERSHIP_PLANTED["prevention_launch"]
+    before = table[table["term_end"] < launch]["engaged_pct"].mean()
+    after = table[table["term_end"] > launch]["engaged_pct"].mean()
+    schools = sum(PARTNERSHIP_PLANTED["schools"].values())
+    reachable = 1 - PARTNERSHIP_PLANTED["never_engaged"] / schools
+    assert before == pytest.approx(
+        100 * PARTNERSHIP_PLANTED["engagement_before"] * reachable, abs=5
+    )
+    assert after == pytest.approx(100 * PARTNERSHIP_PLANTED["engagement_after"] * reachable, abs=5)
+    never = partnership.schools_never_engaged(
+        sample_extract["prevention"], sample_extract["schools"]
+    )
+    assert len(never) >= PARTNERSHIP_PLANTED["never_engaged"]
+
+
+def test_sample_perpetrator_police_share_is_below_target(sample_extract, sample_panel):
+    victims = sample_panel.groupby("quarter")["referrals"].sum()
+    out = partnership.perpetrator_summary(
+        sample_extract["referrals"], sample_extract["perpetrator_programme"], victims, Config()
+    )
+    total = out["police_referrals"].sum() / out["perpetrator_referrals"].sum()
+    assert total == pytest.approx(PARTNERSHIP_PLANTED["perpetrator_police_share"], abs=0.02)
+    assert (out["rag"] == "red").all()
+    started = out.dropna(subset=["starts"])
+    assert started["quarter"].min() == PARTNERSHIP_PLANTED["programme_launch"]
+    assert started["completions"].sum() <= started["starts"].sum()
+
+
+def test_sample_sanctuary_costs_match_the_minutes(sample_extract):
+    summary = partnership.cost_summary(sample_extract["sanctuary"], Config())
+    low, high = PARTNERSHIP_PLANTED["sanctuary_basic_cost"]
+    assert low <= summary["median"] <= high
+    tail = 100 * PARTNERSHIP_PLANTED["sanctuary_tail_share"]
+    assert summary["above_high_pct"] == pytest.approx(tail, abs=4)
+    by_quarter = partnership.sanctuary_by_quarter(sample_extract["sanctuary"], Config())
+    stayed = by_quarter["stayed_home"].sum() / by_quarter["properties"].sum()
+    assert stayed == pytest.approx(PARTNERSHIP_PLANTED["sanctuary_stayed_home"], abs=0.06)
+
+
+def test_sample_funnel_has_every_step(sample_extract, sample_panel):
+    funnel = partnership.police_funnel(
+        sample_panel[sample_panel["area"] == "Sampleborough"], sample_extract["referrals"]
+    )
+    assert len(funnel) >= 20
+    assert funnel[["incidents", "police_referrals", "high_risk", "marac_cases"]].notna().all().all()
+    assert (funnel["referred_pct"].between(1, 50)).all()
