@@ -37,6 +37,9 @@ OPTIONAL_USES = {
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 # dd/mm/yyyy or mm/dd/yyyy (slash or dash), with an optional time: the forms that can be ambiguous.
 DAY_MONTH = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(\s|$)")
+# Nothing in a DA service extract predates this: a year such as 1924 (for 2024) would otherwise
+# stretch every series back a century. (IDVA services and MARACs date from the mid-2000s.)
+EARLIEST = pd.Timestamp("2000-01-01")
 MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M")
 
 
@@ -264,8 +267,16 @@ def _check_not_after(
         return
     when, source = extract
     for col in spec.not_after_extract:
-        starts = parsed[col].map(_start)
-        late = starts.notna() & (starts.astype("datetime64[us]") > when)
+        starts = parsed[col].map(_start).astype("datetime64[us]")
+        early = starts.notna() & (starts < EARLIEST)
+        for i in parsed.index[early]:
+            _add_reason(
+                reasons,
+                [i],
+                f"{col}: {starts[i]:%d/%m/%Y} is before {EARLIEST:%Y}, earlier than any DA "
+                "service extract this tool is for; check the year (1924 for 2024?)",
+            )
+        late = starts.notna() & (starts > when)
         for i in parsed.index[late]:
             value = parsed.at[i, col]
             shown = value.strftime("%d/%m/%Y") if isinstance(value, pd.Timestamp) else str(value)
@@ -277,7 +288,9 @@ def _check_not_after(
             )
 
 
-def _validate(frame: pd.DataFrame, spec: TableSpec, reasons: dict[int, list[str]]) -> None:
+def _validate(
+    frame: pd.DataFrame, spec: TableSpec, reasons: dict[int, list[str]], path: Path | None = None
+) -> None:
     try:
         spec.schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -286,7 +299,9 @@ def _validate(frame: pd.DataFrame, spec: TableSpec, reasons: dict[int, list[str]
         for _, case in cases.iterrows():
             if pd.isna(case["index"]):
                 raise DataContractError(
-                    f"{spec.name}: {case['check']} ({case['failure_case']}). See {CONTRACT_DOC}."
+                    f"{path or spec.name}, column {case['column']!r}: {case['check']} "
+                    f"({case['failure_case']}). Correct the file against the {spec.name} table "
+                    f"in {CONTRACT_DOC}."
                 ) from None
             row_reasons = reasons.setdefault(int(case["index"]), [])
             column = str(case["column"])
@@ -347,7 +362,7 @@ def read_table(
             "only be read one way is month-first."
         )
     parsed = _parse_columns(raw[list(spec.columns)], spec, reasons, formats)
-    _validate(parsed, spec, reasons)
+    _validate(parsed, spec, reasons, path)
     _check_not_after(parsed, spec, reasons, extract)
     if spec.name == "staffing":
         for col in spec.decimals:

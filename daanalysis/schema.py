@@ -286,7 +286,36 @@ RETURNS = TableSpec(
     ),
     key=("area", "period"),
     not_null=("period", "referrals"),
-    column_checks={"referrals": _non_negative},
+    column_checks={
+        c: _non_negative
+        for c in (
+            "referrals",
+            "self_referrals",
+            "high_risk",
+            "standard_medium_risk",
+            "first_time",
+            "repeat_12m",
+            "open_cases_end",
+        )
+    },
+    checks=tuple(
+        pa.Check(
+            lambda df, part=part: df[part].isna() | (df[part] <= df["referrals"]),
+            name=f"{part} not above referrals",
+            error=f"{part} is larger than referrals (it is a part of them)",
+        )
+        for part in ("self_referrals", "high_risk", "standard_medium_risk", "first_time")
+    )
+    + (
+        pa.Check(
+            lambda df: (
+                (df["high_risk"].fillna(0) + df["standard_medium_risk"].fillna(0))
+                <= df["referrals"]
+            ),
+            name="risk levels add up to no more than referrals",
+            error="high_risk + standard_medium_risk is larger than referrals",
+        ),
+    ),
     not_after_extract=("period",),
     series=("referrals", "self_referrals", "high_risk", "standard_medium_risk"),
     essential=True,

@@ -301,3 +301,22 @@ def test_reason_categories_carry_no_values_or_row_numbers():
     assert reason_category("month: 2025-02 is after the extract date 31/01/2025 (x)") == (
         "month: [date] is after the extract date [date] (x)"
     )
+
+
+def test_year_typo_before_2000_is_excluded(tmp_path):
+    folder = _folder(tmp_path, [*REFERRALS_2024, "R97,C97,14/03/1924,Police,High,,,Victim"])
+    extract = load_extract(folder, config=TODAY)
+    reason = _excluded(extract.ledger, "referrals")["reason"].item()
+    assert reason.startswith("referral_date: 14/03/1924 is before 2000")
+
+
+def test_returns_parts_above_their_total_are_excluded(tmp_path):
+    (tmp_path / "returns.csv").write_text(
+        "period,referrals,self_referrals,high_risk,standard_medium_risk\n"
+        + "".join(f"2024-{m:02d},100,20,30,60\n" for m in range(1, 13))
+        + "2025-01,100,120,30,60\n2025-02,100,20,60,60\n"
+    )
+    extract = load_extract(tmp_path, config=LENIENT)
+    reasons = _excluded(extract.ledger, "returns").set_index("row")["reason"]
+    assert "self_referrals is larger than referrals" in reasons[14]
+    assert "high_risk + standard_medium_risk is larger than referrals" in reasons[15]
