@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from filelock import FileLock
 
@@ -166,3 +167,32 @@ def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
     _, jobs, extract = report.plan_jobs(data, "latest", [], "")
     assert {j.notebook for j in jobs} == {"demand_vs_reporting", "action_plan"}
     assert any("staffing gap are not available" in n for n in extract.notes)
+
+
+def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
+    # The run's orchestration without notebooks: every page gets the run's subtitle.
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    settings = pd.read_csv(data / "config.csv", dtype=str, keep_default_na=False)
+    changed = {"suppression_threshold": "3", "allow_low_suppression": "yes"}
+    settings = settings[~settings["key"].isin(changed)]
+    extra = pd.DataFrame({"key": list(changed), "value": list(changed.values())})
+    pd.concat([settings, extra]).to_csv(data / "config.csv", index=False)
+    subtitles = []
+    monkeypatch.setattr(report, "_run_jobs", lambda *a, **k: [])
+    monkeypatch.setattr(
+        report, "export_html", lambda nb, target, title, subtitle: subtitles.append(subtitle)
+    )
+    monkeypatch.setattr(
+        report,
+        "write_index",
+        lambda folder, pages, heading, subtitle, kpis, **k: (
+            subtitles.append(subtitle),
+            (folder / "index.html").write_text("<html><head></head><body></body></html>"),
+        ),
+    )
+    final = report.run_report(data, tmp_path / "out")
+    assert subtitles and all("suppression lowered to counts below 3" in s for s in subtitles)
+    assert "Content-Security-Policy" in (final / "index.html").read_text()
+    ledger = (final / "ledger.csv").read_text()
+    assert ledger.startswith("table,file,row,status,reason")
