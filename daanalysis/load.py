@@ -474,6 +474,9 @@ def _exclude(
 def _check_areas(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, basis: str) -> pd.DataFrame:
     """Rows for an area the extract does not cover are excluded, not marked used and ignored.
 
+    Every table with an area column is checked (staffing, police, MARAC, population, campaigns,
+    events and any added later), so a new table cannot bring rows that count nowhere.
+
     The areas are those of the referrals (or returns). When population.csv is given, a referral
     row whose area is not in it is excluded too: usually a misspelling, which would otherwise
     become an area of its own with a handful of referrals.
@@ -493,9 +496,9 @@ def _check_areas(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, basis: s
         )
         ledger = _exclude(tables, ledger, source, reasons)
     known = set(tables[source]["area"].dropna())
-    for name in ("staffing", "police", "marac", "population", "campaigns", "events"):
+    for name, spec in TABLES.items():
         frame = tables[name]
-        if not len(frame) or "area" not in frame:
+        if name in ("referrals", "returns") or "area" not in spec.columns or not len(frame):
             continue
         # Campaigns and events with a blank area apply to every area.
         odd = frame["area"].notna() & ~frame["area"].isin(known)
