@@ -235,6 +235,10 @@ CONTROLS = ("police_crimes", "marac_cases", "high_risk")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
+# Smallest effects worth a committee's attention: in very large series a 1% shift can be
+# "significant" and still mean nothing for services.
+MIN_REPORTING_EFFECT = 1.05  # a reporting effect needs its estimate at least 5% up
+MIN_NEED_TREND = 1.02  # need rising: at least 2% a year (or a 5% step at the campaigns)
 PARTIAL_LAST_SHARE = 0.7  # a last value this far below the year before is probably partial
 VERDICTS = ("reporting", "need", "both", "neither", "inconclusive")
 
@@ -496,12 +500,19 @@ def verdict(
         reasons.append(
             "Placebo check not possible: fewer than 5 usable dates before the first campaign."
         )
-    reporting = primary["ci_low"] > 1
-    need_up = need_trend["ci_low"] > 1 or need_step["ci_low"] > 1
+    reporting = primary["ci_low"] > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+    need_up = (need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND) or (
+        need_step["ci_low"] > 1 and need_step["rate_ratio"] >= MIN_REPORTING_EFFECT
+    )
+    if primary["ci_low"] > 1 and not reporting:
+        reasons.append(
+            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
+            f"the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a reporting effect."
+        )
     mde = f"{_pct_text(primary['mde_ratio'])}"
     need_words = (
         f"{ctrl} {_change_words(need_trend['rate_ratio'])} a year"
-        if need_trend["ci_low"] > 1
+        if need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND
         else f"{ctrl} {_change_words(need_step['rate_ratio'])} when the campaigns began"
     )
     if reporting and need_up:

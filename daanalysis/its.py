@@ -257,6 +257,10 @@ def fit_controlled(
     time = np.tile(np.arange(periods), 2)
     fit, cov = _glm(y, stacked, time, periods, x.shape[1])
     resid = np.asarray(fit.resid_pearson)
+    # The contrast lives on the log scale: its residual is the difference of the two streams'
+    # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
+    relative = y / np.asarray(fit.fittedvalues) - 1
+    difference = relative[periods:] - relative[:periods]
     return Fit(
         params=fit.params,
         cov=cov,
@@ -266,9 +270,9 @@ def fit_controlled(
         resid_lag1={
             "control": _lag1(resid[:periods]),
             "treated": _lag1(resid[periods:]),
-            "difference": _lag1(resid[periods:] - resid[:periods]),
+            "difference": _lag1(difference),
         },
-        outliers=_outliers(resid[periods:] - resid[:periods], index),
+        outliers=_outliers(difference, index),
         columns=list(x.columns),
         campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
         effect_weights=_effect_weights(x),
