@@ -91,7 +91,8 @@ def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -
     latest = rows.iloc[-1]
     status = FIRED if run >= needed else CLEAR
     message = (
-        f"{latest['per_fte']:.1f} open cases per caseworker FTE at the end of {latest['month']}; "
+        f"{latest['per_fte']:.1f} open cases per caseworker FTE at the end of "
+        f"{latest['month'].strftime('%b %Y')}; "
         f"above the safe band's upper limit of {config.safe_band_upper:g} at the last {run} "
         f"month end(s) (alert at {needed})."
     )

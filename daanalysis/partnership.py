@@ -398,3 +398,359 @@ def in_area(frame: pd.DataFrame, area: str) -> pd.DataFrame:
 def up_to(frame: pd.DataFrame, quarter: pd.Period, column: str = "quarter") -> pd.DataFrame:
     """Rows of a quarterly table up to and including ``quarter``."""
     return frame[frame[column] <= quarter].reset_index(drop=True)
+
+
+# --- what the partnership page publishes ---------------------------------------------------------
+
+
+def _quarter_text(quarters: pd.Series) -> list[str]:
+    from daanalysis.periods import quarter_label
+
+    return [quarter_label(q, with_months=False) for q in quarters]
+
+
+def _hide_complements(
+    table: pd.DataFrame,
+    published: pd.DataFrame,
+    pairs: dict[str, tuple[str, list[str]]],
+    threshold: float,
+) -> pd.DataFrame:
+    """Secondary suppression by difference: where ``whole - part`` is a small count (1 to
+    ``threshold - 1``), publishing both would reveal it, so ``part`` and the rates computed from
+    it are suppressed. ``pairs`` maps part to (whole, rate columns); ``table`` holds the counts
+    before suppression, ``published`` the suppressed copy (same index)."""
+    from daanalysis.disclosure import MARKER
+
+    out = published.copy()
+    for part, (whole, rates) in pairs.items():
+        rest = table[whole] - table[part]
+        hide = (rest > 0) & (rest < threshold)
+        for col in [part, *rates]:
+            if hide.any():
+                out[col] = out[col].astype(object).where(~hide, MARKER)
+    return out
+
+
+def prevention_table(by_term: pd.DataFrame, terms: int = 6) -> pd.DataFrame:
+    """The last ``terms`` terms of :func:`prevention_by_term` for publication (schools and
+    sessions, not people: no small-number suppression is needed)."""
+    keep = by_term["term_key"].drop_duplicates().tail(terms)
+    rows = by_term[by_term["term_key"].isin(keep)]
+    out = pd.DataFrame(
+        {
+            "term": rows["term_label"],
+            **({"phase": rows["phase"]} if "phase" in rows else {}),
+            "schools_engaged": rows["schools_engaged"],
+            "schools_in_area": rows["schools_in_area"],
+            "engaged_pct": rows["engaged_pct"],
+            "engaged_pct_change_on_year": rows["engaged_pct_change"],
+            "sessions": rows["sessions"],
+            "sessions_change_on_year": rows["sessions_change"],
+            "pupils_reached": rows["pupils"],
+        }
+    )
+    return out.reset_index(drop=True)
+
+
+def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
+    """The last ``quarters`` of :func:`perpetrator_summary`, small counts suppressed (and the
+    shares and ratios computed from them)."""
+    from daanalysis.disclosure import suppress
+
+    shown = summary.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
+    counts = ["perpetrator_referrals", "police_referrals", "starts", "completions"]
+    shown[counts] = shown[counts].astype("float64")
+    out = suppress(
+        shown,
+        counts,
+        threshold,
+        rate_columns={
+            "police_share_pct": ["police_referrals", "perpetrator_referrals"],
+            "per_100_victim": "perpetrator_referrals",
+        },
+    )
+    out = _hide_complements(
+        shown,
+        out,
+        {"police_referrals": ("perpetrator_referrals", ["police_share_pct"])},
+        threshold,
+    )
+    return out.rename(columns={"per_100_victim": "per 100 victim referrals"}).drop(
+        columns="victim_referrals"
+    )
+
+
+def funnel_table(funnel: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
+    """The last ``quarters`` of :func:`police_funnel`, small counts suppressed."""
+    from daanalysis.disclosure import suppress
+
+    shown = funnel.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
+    out = suppress(
+        shown,
+        ["incidents", "police_referrals", "high_risk", "marac_cases"],
+        threshold,
+        rate_columns={
+            "referred_pct": "police_referrals",
+            "high_risk_pct": ["high_risk", "police_referrals"],
+            "marac_per_100_incidents": "marac_cases",
+        },
+    )
+    out = _hide_complements(
+        shown, out, {"high_risk": ("police_referrals", ["high_risk_pct"])}, threshold
+    )
+    return out.rename(
+        columns={
+            "incidents": "police DA incidents",
+            "police_referrals": "police referrals to the service",
+            "referred_pct": "referred (% of incidents)",
+            "high_risk": "of which high risk",
+            "high_risk_pct": "high risk (% of police referrals)",
+            "marac_cases": "cases heard at MARAC (all referrers)",
+            "marac_per_100_incidents": "MARAC cases per 100 incidents",
+        }
+    )
+
+
+def sanctuary_table(by_quarter: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
+    """The last ``quarters`` of :func:`sanctuary_by_quarter`, small counts suppressed: a median
+    or share from fewer than ``threshold`` properties is suppressed with them."""
+    from daanalysis.disclosure import suppress
+
+    shown = by_quarter.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
+    out = suppress(
+        shown,
+        ["properties", "above_high", "stayed_home"],
+        threshold,
+        rate_columns={
+            "median_cost": "properties",
+            "cost_q1": "properties",
+            "cost_q3": "properties",
+            "total_cost": "properties",
+            "above_high_pct": ["above_high", "properties"],
+            "stayed_home_pct": ["stayed_home", "properties"],
+        },
+    )
+    out = _hide_complements(
+        shown,
+        out,
+        {
+            "stayed_home": ("properties", ["stayed_home_pct"]),
+            "above_high": ("properties", ["above_high_pct"]),
+        },
+        threshold,
+    )
+    return out.rename(
+        columns={
+            "total_cost": "total cost (GBP)",
+            "median_cost": "median cost per property (GBP)",
+            "cost_q1": "lower quartile cost (GBP)",
+            "cost_q3": "upper quartile cost (GBP)",
+            "above_high": "properties above the high-cost line",
+            "above_high_pct": "above the high-cost line (%)",
+            "stayed_home": "clients who stayed in their own home",
+            "stayed_home_pct": "stayed in their own home (%)",
+        }
+    )
+
+
+def kpis(
+    prevention: pd.DataFrame | None,
+    perpetrators: pd.DataFrame | None,
+    funnel: pd.DataFrame | None,
+    sanctuary: pd.DataFrame | None,
+    config: Config,
+) -> list[dict]:
+    """Headline figures for ``kpis.csv`` from the latest row of each section's table (None for
+    a section switched off). Counts of people below the suppression threshold are published as
+    the disclosure marker."""
+    from daanalysis.disclosure import MARKER
+
+    def count(value: float) -> object:
+        if pd.isna(value):
+            return ""
+        return MARKER if 0 < value < config.suppression_threshold else round(float(value))
+
+    rows: list[dict] = []
+    if prevention is not None and len(prevention):
+        last = prevention.iloc[-1]
+        rows.append(
+            {
+                "kpi": f"Schools engaged in prevention ({last['term_label']} term)",
+                "value": round(float(last["engaged_pct"]), 1)
+                if pd.notna(last["engaged_pct"])
+                else round(float(last["schools_engaged"])),
+                "unit": "% of schools" if pd.notna(last["engaged_pct"]) else "schools",
+            }
+        )
+    if perpetrators is not None and len(perpetrators):
+        last = perpetrators.iloc[-1]
+        small = 0 < last["perpetrator_referrals"] < config.suppression_threshold
+        rows += [
+            {
+                "kpi": "Perpetrator referrals",
+                "value": count(last["perpetrator_referrals"]),
+                "unit": "referrals",
+            },
+            {
+                "kpi": "Perpetrator referrals from the police",
+                "value": MARKER
+                if small or pd.isna(last["police_share_pct"])
+                else round(float(last["police_share_pct"]), 1),
+                "unit": "%",
+                "rag": last["rag"],
+                "source": config.source("perpetrator_police_share_target"),
+            },
+        ]
+    if funnel is not None and len(funnel) and pd.notna(funnel["referred_pct"].iloc[-1]):
+        rows.append(
+            {
+                "kpi": "Police DA incidents referred to the service",
+                "value": round(float(funnel["referred_pct"].iloc[-1]), 1),
+                "unit": "%",
+            }
+        )
+    if sanctuary is not None and len(sanctuary):
+        last = sanctuary.iloc[-1]
+        small = 0 < last["properties"] < config.suppression_threshold
+        rows += [
+            {
+                "kpi": "Properties secured (sanctuary)",
+                "value": count(last["properties"]),
+                "unit": "properties",
+            },
+            {
+                "kpi": "Median cost per property secured",
+                "value": MARKER
+                if small or pd.isna(last["median_cost"])
+                else round(float(last["median_cost"])),
+                "unit": "GBP",
+                "source": config.source("sanctuary_cost_high"),
+            },
+        ]
+    return rows
+
+
+# --- charts (house style from daanalysis.plots) --------------------------------------------------
+
+
+def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
+    """Share of schools engaged each term (bars), with the latest term in the title."""
+    import matplotlib.pyplot as plt
+
+    from daanalysis import plots
+
+    data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
+    fig, ax = plt.subplots(figsize=plots.FIGSIZE)
+    labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
+    ax.bar(range(len(data)), data["engaged_pct"], color=plots.OKABE_ITO[0])
+    for i, v in enumerate(data["engaged_pct"]):
+        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=7.5)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
+    plots._ylabel(ax, "% of the area's schools with at least one session")
+    plots.plain_numbers(ax, suffix="%")
+    last = data.iloc[-1]
+    title = (
+        f"{last['engaged_pct']:.0f}% of schools ({last['schools_engaged']:.0f} of "
+        f"{last['schools_in_area']:.0f}) took part in prevention sessions in the "
+        f"{last['term_label']} term"
+    )
+    period = f"{data['term_label'].iloc[0]} to {last['term_label']}"
+    alt = (
+        f"Chart: Bar chart of the share of schools engaged in prevention each term, {period}. "
+        f"{title}. Shares range from {data['engaged_pct'].min():.0f}% to "
+        f"{data['engaged_pct'].max():.0f}%."
+    )
+    return plots._finish(
+        fig,
+        title,
+        plots._subtitle(area, "schools engaged by term", period),
+        source,
+        alt,
+        data.round(1),
+    )
+
+
+def funnel_chart(
+    funnel: pd.DataFrame,
+    area: str = "",
+    source: str = "",
+    quarters: int = 12,
+    threshold: float = 0,
+):
+    """Police DA incidents referred to the service (% of incidents) by quarter; a quarter with
+    fewer than ``threshold`` police referrals is left out (small-number suppression)."""
+    import matplotlib.pyplot as plt
+
+    from daanalysis import plots
+
+    small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
+    data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
+    labels = [t.replace(" ", "\n", 1) for t in _quarter_text(data["quarter"])]
+    fig, ax = plt.subplots(figsize=plots.FIGSIZE)
+    ax.plot(range(len(data)), data["referred_pct"], marker="o", color=plots.OKABE_ITO[0])
+    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
+    plots._ylabel(ax, "police referrals to the service, % of police DA incidents")
+    plots.plain_numbers(ax, decimals=0, suffix="%")
+    direction = trend(data, "referred_pct", quarters=8)
+    change = direction["per_year"]
+    moved = "rising" if change > 0.5 else ("falling" if change < -0.5 else "broadly flat")
+    last = data.iloc[-1]
+    title = (
+        f"{last['referred_pct']:.1f}% of police DA incidents led to a police referral to the "
+        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved} "
+        f"({change:+.1f} points a year)"
+    )
+    texts = _quarter_text(data["quarter"])
+    period = f"{texts[0]} to {texts[-1]}"
+    alt = (
+        f"Chart: Line chart of police referrals to the service as a share of police-recorded DA "
+        f"incidents, by quarter, {period}. {title}. Values range from "
+        f"{data['referred_pct'].min():.1f}% to {data['referred_pct'].max():.1f}%."
+    )
+    out = pd.DataFrame(
+        {"quarter": _quarter_text(data["quarter"]), "referred_pct": data["referred_pct"].round(1)}
+    )
+    return plots._finish(
+        fig,
+        title,
+        plots._subtitle(area, "police-to-service conversion", period),
+        source,
+        alt,
+        out,
+    )
+
+
+def write_officer_lists(tables: dict[str, pd.DataFrame], folder) -> list:
+    """Officer-only files in a run folder (not linked from any page, like ``ledger.csv``):
+    ``schools_not_engaged.csv``, the schools never engaged in prevention, when both the school
+    register and prevention rows exist. Returns the paths written."""
+    from pathlib import Path
+
+    schools, prevention = tables.get("schools"), tables.get("prevention")
+    if schools is None or prevention is None or not len(schools) or not len(prevention):
+        return []
+    path = Path(folder) / "schools_not_engaged.csv"
+    schools_never_engaged(prevention, schools).to_csv(path, index=False)
+    return [path]
+
+
+OWN_TABLES = ("schools", "prevention", "sanctuary", "perpetrator_programme")
+
+
+def source_table(
+    referrals: pd.DataFrame, quarter: pd.Period, threshold: float, quarters: int = 4
+) -> pd.DataFrame:
+    """Perpetrator referrals by canonical source (rows) for the last ``quarters`` quarters up to
+    ``quarter`` (columns), with a total row; small counts suppressed down each column (the total
+    row would reveal a single suppressed cell, so a second one is suppressed too)."""
+    from daanalysis.disclosure import suppress
+
+    table = perpetrator_referrals_by_source(referrals).drop(columns="total")
+    table = table[table.index <= quarter].tail(quarters)
+    wide = table.T.astype("float64")
+    wide.columns = _quarter_text(pd.Series(wide.columns))
+    wide.loc["total"] = wide.sum()
+    wide = wide.rename_axis("source").reset_index()
+    return suppress(wide, list(wide.columns[1:]), threshold, totals="row")

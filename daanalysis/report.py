@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from daanalysis import alerts, partnership
 from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
@@ -42,12 +43,13 @@ from daanalysis.periods import quarter_label, quarter_slug, resolve_quarter
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "daanalysis"
-AREA_NOTEBOOKS = ("demand_vs_reporting", "staffing_gap")
+AREA_NOTEBOOKS = ("demand_vs_reporting", "staffing_gap", "partnership_activity")
 PARTNERSHIP_NOTEBOOKS = ("action_plan",)
 TITLES = {
     "demand_vs_reporting": "Demand versus reporting",
     "staffing_gap": "Staffing gap",
     "action_plan": "Action plan progress",
+    "partnership_activity": "Partnership activity",
 }
 KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "source"]
 HIDDEN_TAGS = {"check", "remove"}
@@ -696,6 +698,11 @@ def _run_locked(
         # Row-level data-quality detail is for analysts: a file in the run folder that the index
         # does not link, never a committee page.
         extract.ledger.to_csv(work / "ledger.csv", index=False)
+        # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
+        run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
+        alert_table = alerts.evaluate_extract(extract, chosen, run_areas)
+        alerts.write(alert_table, work)
+        partnership.write_officer_lists(extract.tables, work)
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
         subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
@@ -729,6 +736,7 @@ def _run_locked(
             f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis, config=extract.config)
+        alerts.add_to_front_page(work / "index.html", alert_table)
         add_csp(work)
         log.info("all notebooks succeeded")
     except Exception as err:
@@ -860,6 +868,11 @@ def main(argv: list[str] | None = None) -> int:
         type=_date_argument,
         help="date that 'latest' is judged from (yyyy-mm-dd)",
     )
+    rep.add_argument(
+        "--fail-on-alert",
+        action="store_true",
+        help=f"exit {alerts.FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
+    )
     args = parser.parse_args(argv)
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
@@ -890,7 +903,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         log.removeHandler(console)
     print(f"Report written to {final}/index.html")
-    return 0
+    fired = alerts.lines(pd.read_csv(final / "alerts.csv", keep_default_na=False))
+    for line in fired:
+        print(f"ALERT {line}", file=sys.stderr if args.fail_on_alert else sys.stdout)
+    return alerts.FAIL_EXIT_CODE if fired and args.fail_on_alert else 0
 
 
 __all__ = ["Context", "main", "prepare", "run_report", "write_kpis"]

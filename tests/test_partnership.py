@@ -334,3 +334,77 @@ def test_sample_funnel_has_every_step(sample_extract, sample_panel):
     assert len(funnel) >= 20
     assert funnel[["incidents", "police_referrals", "high_risk", "marac_cases"]].notna().all().all()
     assert (funnel["referred_pct"].between(1, 50)).all()
+
+
+# --- what is published ---------------------------------------------------------------------------
+
+
+def test_sanctuary_table_suppresses_small_counts_and_their_complements():
+    by_quarter = pd.DataFrame(
+        {
+            "quarter": pd.PeriodIndex(["2025Q1", "2025Q2"], freq=Q),
+            "properties": [3.0, 20.0],
+            "total_cost": [300.0, 3000.0],
+            "stayed_home": [3.0, 19.0],  # 20 - 19 = 1 did not: 19 would reveal it
+            "median_cost": [100.0, 140.0],
+            "cost_q1": [90.0, 100.0],
+            "cost_q3": [110.0, 180.0],
+            "above_high": [0.0, 10.0],
+            "above_high_pct": [0.0, 50.0],
+            "stayed_home_pct": [100.0, 95.0],
+        }
+    )
+    out = partnership.sanctuary_table(by_quarter, threshold=5)
+    first, second = out.iloc[0], out.iloc[1]
+    assert first["properties"] == "[c]" and first["median cost per property (GBP)"] == "[c]"
+    assert second["properties"] == 20 and second["median cost per property (GBP)"] == 140
+    assert second["clients who stayed in their own home"] == "[c]"
+    assert second["stayed in their own home (%)"] == "[c]"
+    assert second["properties above the high-cost line"] == 10
+
+
+def test_perpetrator_table_and_kpis_publish_no_small_count():
+    summary = pd.DataFrame(
+        {
+            "quarter": pd.PeriodIndex(["2025Q1", "2025Q2"], freq=Q),
+            "perpetrator_referrals": [12.0, 3.0],
+            "police_referrals": [10.0, 1.0],  # 12 - 10 = 2 not from the police
+            "police_share_pct": [83.3, 33.3],
+            "target_pct": 25.0,
+            "rag": ["green", "green"],
+            "victim_referrals": [100.0, 100.0],
+            "per_100_victim": [12.0, 3.0],
+            "starts": [6.0, np.nan],
+            "completions": [2.0, np.nan],
+        }
+    )
+    out = partnership.perpetrator_table(summary, threshold=5)
+    assert out.loc[0, "police_referrals"] == "[c]" and out.loc[0, "police_share_pct"] == "[c]"
+    assert out.loc[0, "perpetrator_referrals"] == 12 and out.loc[0, "completions"] == "[c]"
+    assert out.loc[1, "perpetrator_referrals"] == "[c]"
+    assert out.loc[1, "per 100 victim referrals"] == "[c]"
+    rows = {r["kpi"]: r for r in partnership.kpis(None, summary, None, None, Config())}
+    assert rows["Perpetrator referrals"]["value"] == "[c]"
+    assert rows["Perpetrator referrals from the police"]["value"] == "[c]"
+
+
+def test_source_table_protects_the_total_row():
+    referrals = _referrals(
+        [("2024-04-10", "perpetrator", "police", "standard")]
+        + [("2024-04-11", "perpetrator", "self", "standard")] * 9
+        + [("2024-04-12", "perpetrator", "children_services", "standard")] * 7
+    )
+    out = partnership.source_table(referrals, pd.Period("2025Q1", Q), threshold=5)
+    assert out["source"].tolist() == ["children_services", "police", "self", "total"]
+    # police (1) is suppressed, and so the next smallest (7), or the total would reveal it.
+    assert out[out.columns[1]].tolist() == ["[c]", "[c]", 9, 17]
+
+
+def test_write_officer_lists(tmp_path):
+    prevention = _prevention([("2024-09", "P1", "Primary", 1, 30, np.nan)])
+    paths = partnership.write_officer_lists(
+        {"schools": SCHOOLS, "prevention": prevention}, tmp_path
+    )
+    listed = pd.read_csv(paths[0])
+    assert listed["school"].tolist() == ["P2", "P3", "P4", "S1"]
+    assert partnership.write_officer_lists({"schools": SCHOOLS}, tmp_path / "x") == []
