@@ -114,3 +114,33 @@ def test_front_page_block_goes_first(tmp_path):
     assert text.index("Staffing alerts") < text.index("da-main-points")
     assert "Too high &lt;b&gt;" in text and "Fine" not in text
     assert not alerts.add_to_front_page(index, frame.assign(status="clear"))
+
+
+def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
+    table = pd.read_csv(sample_report / "alerts.csv")
+    assert list(table.columns) == alerts.ALERT_COLUMNS
+    assert set(table["rule"]) == {"caseload", "projection", "vacancies", "response"}
+    index = (sample_report / "index.html").read_text(encoding="utf-8")
+    assert index.index("Staffing alerts") < index.index("Main points")
+    assert (sample_report / "sampleborough_partnership_activity.html").exists()
+    # The schools never engaged are for officers: written, but linked from no page.
+    assert (sample_report / "schools_not_engaged.csv").exists()
+    for page in sample_report.glob("*.html"):
+        assert "schools_not_engaged" not in page.read_text(encoding="utf-8")
+
+
+def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
+    from daanalysis import report
+
+    pack = tmp_path / "2026-27Q2"
+    pack.mkdir()
+    rows = pd.DataFrame(
+        [{"area": "A", "quarter": "q", "rule": "caseload", "status": "fired", "message": "High"}]
+    )
+    rows.to_csv(pack / "alerts.csv", index=False)
+    monkeypatch.setattr(report, "run_report", lambda *args, **kwargs: pack)
+    assert report.main(["report", "--fail-on-alert"]) == alerts.FAIL_EXIT_CODE
+    assert "ALERT A: High" in capsys.readouterr().err
+    assert report.main(["report"]) == 0  # without the option, alerts are printed, not fatal
+    rows.assign(status="clear").to_csv(pack / "alerts.csv", index=False)
+    assert report.main(["report", "--fail-on-alert"]) == 0
