@@ -730,18 +730,21 @@ def supporting_contrasts(
             continue
         fit = its.fit_controlled(series[conf], series[need], used, events, slope=slope)
         result = fit.contrast(fit.campaign_weights("rel: "))
+        primary = conf == PRIMARY_CONFIDENCE and need == CONTROLS[0] and not slope
         rows.append(
             {
                 "confidence stream": STREAMS[conf].label,
                 "need stream": STREAMS[need].label,
                 "model": "step and slope change" if slope else "step",
-                "primary": conf == PRIMARY_CONFIDENCE and need == CONTROLS[0] and not slope,
-                **{k: result[k] for k in ("rate_ratio", "ci_low", "ci_high", "p_value")},
-                "mde_ratio": result["mde_ratio"],
+                "primary contrast": "yes" if primary else "no",
+                "rate ratio": result["rate_ratio"],
+                "95% CI lower": result["ci_low"],
+                "95% CI upper": result["ci_high"],
+                "smallest detectable ratio": result["mde_ratio"],
             }
         )
-    columns = ["confidence stream", "need stream", "model", "primary", "rate_ratio", "ci_low",
-               "ci_high", "p_value", "mde_ratio"]  # fmt: skip
+    columns = ["confidence stream", "need stream", "model", "primary contrast", "rate ratio",
+               "95% CI lower", "95% CI upper", "smallest detectable ratio"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
