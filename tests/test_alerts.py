@@ -144,3 +144,18 @@ def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
     assert report.main(["report"]) == 0  # without the option, alerts are printed, not fatal
     rows.assign(status="clear").to_csv(pack / "alerts.csv", index=False)
     assert report.main(["report", "--fail-on-alert"]) == 0
+
+
+def test_alerts_command_on_the_sample(tmp_path, capsys):
+    from daanalysis import report
+    from tests.conftest import SAMPLE
+
+    code = report.main(["alerts", "--data", str(SAMPLE), "--fail-on-alert", "--out", str(tmp_path)])
+    assert code == alerts.FAIL_EXIT_CODE
+    printed = capsys.readouterr().out
+    assert (
+        "FIRED  Sampleborough, caseload" in printed and "CLEAR  Sampleborough, vacancies" in printed
+    )
+    assert (tmp_path / "alerts.csv").exists()
+    assert report.main(["alerts", "--data", str(SAMPLE), "--quarter", "now"]) == 0
+    assert report.main(["alerts", "--data", str(tmp_path / "missing")]) == 1
