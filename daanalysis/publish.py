@@ -674,16 +674,6 @@ def input_warnings(extract, area: str, quarter: pd.Period) -> dict[str, str]:
     return out
 
 
-def warning_rows(warnings: Mapping[str, str], keys: Iterable[str]) -> list[dict]:
-    """``kpis.csv`` rows (unit ``warning``) for the inputs in ``keys`` that are out of date, so
-    that the front page can list them under the main points."""
-    return [
-        {"kpi": f"{INPUT_NAMES[k]} out of date", "value": warnings[k], "unit": "warning"}
-        for k in keys
-        if warnings.get(k)
-    ]
-
-
 def quarter_text(quarter: pd.Period) -> str:
     from daanalysis.periods import quarter_label
 
@@ -1206,16 +1196,15 @@ def write_front_page(
     subtitle: str,
     kpis: pd.DataFrame | None = None,
     config=None,
+    extract=None,
 ) -> dict[str, Path | list[Path] | None]:
     """The pack's front page and what it links to.
 
     Writes ``downloads/`` (the spreadsheet of every published table and chart's data, a CSV per
     chart), ``glossary.html`` and ``index.html`` (main points first, then the headline figures,
-    the pages and the downloads), and, when ``DAANALYSIS_PDF=1`` is set, an A4 PDF of every page
-    in ``pdf/``. Returns the paths written.
+    the pages and the downloads; with links to the PDFs that :func:`pdfs_if_asked` prints
+    at the end of the run when ``DAANALYSIS_PDF=1`` is set). Returns the paths written.
     """
-    import os
-
     kpis = (
         kpis
         if kpis is not None
@@ -1236,6 +1225,19 @@ def write_front_page(
     for _, row in kpis[kpis["unit"] == "warning"].iterrows():
         for area in areas if row["area"] == "All areas" else [row["area"]]:
             warnings_by_area.setdefault(area, []).append(f"Warning: {row['value']}")
+    if extract is not None and slug:
+        # Stale inputs, straight from the extract the run used (police, population, staffing,
+        # action plan), for each area.
+        from daanalysis.periods import parse_quarter
+
+        quarter = parse_quarter(slug)
+        for area in areas:
+            for text in input_warnings(
+                extract, "" if area == "All areas" else area, quarter
+            ).values():
+                line = f"Warning: {text}"
+                if line not in warnings_by_area.get(area, []):
+                    warnings_by_area.setdefault(area, []).append(line)
     band = (config.safe_band_lower, config.safe_band_upper) if config is not None else None
     target = 100 * config.response_target_share if config is not None else None
     shown = kpis[kpis["unit"] != "warning"]
@@ -1271,8 +1273,7 @@ def write_front_page(
             )
             + "</li>"
         )
-    want_pdf = os.environ.get("DAANALYSIS_PDF", "").strip() not in {"", "0", "no", "false"}
-    if want_pdf:
+    if pdf_wanted():
         downloads.append(
             "<li>PDF of each page (A4): "
             + ", ".join(
@@ -1320,12 +1321,24 @@ the band or meeting the target); blank where a figure has no threshold.</p>
 """,
         encoding="utf-8",
     )
-    pdfs: list[Path] = []
-    if want_pdf:
-        pdfs = print_pdfs(folder)
-        if pdfs:
-            log.info("PDF of each page written to %s/ (inside the pack folder)", "pdf")
-    return {"index": index, "spreadsheet": spreadsheet, "pdfs": pdfs}
+    return {"index": index, "spreadsheet": spreadsheet}
+
+
+def pdf_wanted() -> bool:
+    """Whether the run was asked for PDFs (``DAANALYSIS_PDF=1``)."""
+    import os
+
+    return os.environ.get("DAANALYSIS_PDF", "").strip().lower() not in {"", "0", "no", "false"}
+
+
+def pdfs_if_asked(folder: Path) -> list[Path]:
+    """An A4 PDF of every page in ``folder/pdf/`` when :func:`pdf_wanted`, logged; else []."""
+    if not pdf_wanted():
+        return []
+    pdfs = print_pdfs(folder)
+    if pdfs:
+        log.info("PDF of each page written to pdf/ in the pack folder (%d files)", len(pdfs))
+    return pdfs
 
 
 # --- PDF -----------------------------------------------------------------------------------------

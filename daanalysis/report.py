@@ -34,7 +34,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from daanalysis import alerts, partnership
+from daanalysis import alerts, partnership, publish
 from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
@@ -398,13 +398,14 @@ def write_index(
     subtitle: str,
     kpis: pd.DataFrame | None = None,
     config: Config | None = None,
+    extract: Extract | None = None,
 ) -> None:
     """``index.html`` (main points first, then the headline figures with RAG by symbol and
     word), ``glossary.html``, the spreadsheet and chart CSVs in ``downloads/`` and, with
     ``DAANALYSIS_PDF=1``, a PDF of each page: see :func:`daanalysis.publish.write_front_page`."""
     from daanalysis.publish import write_front_page
 
-    write_front_page(folder, pages, heading, subtitle, kpis, config)
+    write_front_page(folder, pages, heading, subtitle, kpis, config, extract)
 
 
 def parse_today(today: str) -> pd.Timestamp | None:
@@ -735,9 +736,10 @@ def _run_locked(
         for f in kpi_files:
             f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
-        write_index(work, pages, heading, subtitle, kpis, config=extract.config)
+        write_index(work, pages, heading, subtitle, kpis, config=extract.config, extract=extract)
         alerts.add_to_front_page(work / "index.html", alert_table)
         add_csp(work)
+        publish.pdfs_if_asked(work)  # last: the PDFs show the pages as finally written
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
@@ -873,10 +875,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"exit {alerts.FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
     )
-    alerts.add_parser(sub)
     args = parser.parse_args(argv)
-    if args.command == "alerts":
-        return alerts.run(args)
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
     console.setLevel(logging.INFO)

@@ -169,7 +169,9 @@ def test_front_page_leads_with_main_points(browser, sample_report, tmp_path):
     found, dom = _render(browser, sample_report / "index.html", tmp_path)
     assert found["external"] == 0
     main = dom.split("<main>", 1)[1]
-    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", main)
+    # Only an urgent warning (staffing alerts) may come before the main points.
+    rest = re.sub(r'<section class="da-warning".*?</section>', "", main, flags=re.DOTALL)
+    headings = re.findall(r"<h2[^>]*>(.*?)</h2>", rest)
     assert headings[0] == "Main points"
     assert main.index("Main points") < main.index("<table")
     points = re.search(r'<section class="da-main-points".*?</section>', main, flags=re.DOTALL)
