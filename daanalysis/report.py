@@ -875,7 +875,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help=f"exit {alerts.FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
     )
+    alerts.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "alerts":
+        return alerts.run(args)
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
     console.setLevel(logging.INFO)
