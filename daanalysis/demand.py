@@ -551,6 +551,35 @@ def verdict(
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
 
 
+def contrast_series(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+) -> pd.DataFrame:
+    """The primary contrast as a picture: confidence-stream referrals per 100 of the control,
+    by month, as observed, as fitted, and as the pre-campaign pattern predicts (no campaigns).
+
+    The gap between ``fitted`` and ``without_campaigns`` after the campaigns is the reporting
+    effect the verdict tests. Empty if the verdict's model cannot be fitted.
+    """
+    control = next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
+    columns = ["period", "observed", "fitted", "without_campaigns", "control"]
+    if not control:
+        return pd.DataFrame(columns=columns)
+    treated, _ = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
+    base, _ = stream_series(panel, control, quarter)
+    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(base.index))
+    used, _ = its.usable_campaigns(index, campaigns)
+    if used.empty or len(index) < 24:
+        return pd.DataFrame(columns=columns)
+    fit = its.fit_controlled(treated, base, used, events)
+    path = 100 * fit.relative_path()
+    path.insert(0, "observed", 100 * treated.reindex(path.index) / base.reindex(path.index))
+    path["control"] = STREAMS[control].label
+    return path.rename_axis("period").reset_index()[columns]
+
+
 def verdict_table(v: Verdict) -> pd.DataFrame:
     """The figures the verdict rests on, one row each, for the page and the spreadsheet."""
     rows = []
@@ -961,6 +990,7 @@ __all__ = [
     "Verdict",
     "campaigns_for",
     "case_intensity",
+    "contrast_series",
     "demographics",
     "events_for",
     "fit_streams",

@@ -136,6 +136,21 @@ class Fit:
     campaigns: list[str]
     effect_weights: dict[str, float]
     outliers: list[pd.Period] = field(default_factory=list)
+    design: pd.DataFrame | None = None  # one stream's terms, indexed by period
+
+    def relative_path(self) -> pd.DataFrame:
+        """A controlled fit's treated-to-control ratio by period: as fitted, and as the
+        pre-campaign pattern would have it (every campaign term set to zero)."""
+        rel = self.params[[f"rel: {c}" for c in self.columns]].to_numpy()
+        x = self.design.to_numpy()
+        campaign = np.array([c.startswith(("level: ", "slope: ")) for c in self.columns])
+        return pd.DataFrame(
+            {
+                "fitted": np.exp(x @ rel),
+                "without_campaigns": np.exp(x[:, ~campaign] @ rel[~campaign]),
+            },
+            index=self.design.index,
+        )
 
     def contrast(self, weights: dict[str, float]) -> dict[str, float]:
         """Estimate, 95% interval and p-value of a linear combination, as rate ratios."""
@@ -273,6 +288,7 @@ def fit_controlled(
             "difference": _lag1(difference),
         },
         outliers=_outliers(difference, index),
+        design=x,
         columns=list(x.columns),
         campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
         effect_weights=_effect_weights(x),

@@ -238,3 +238,15 @@ def test_small_simulation_study_controls_false_claims_and_has_power():
         fits, _ = demand.fit_streams(panel, campaigns, ["standard_medium_risk"])
         fooled += bool(fits.set_index("term").loc["all campaigns", "ci_low"] > 1)
     assert fooled >= 12
+
+
+def test_contrast_series_shows_the_step_the_verdict_tests():
+    panel = _panel(confidence=1.3)
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)
+    path = demand.contrast_series(panel, _campaigns(), NO_EVENTS, Q).set_index("period")
+    gap = path["fitted"] / path["without_campaigns"]
+    after = path.index >= CAMPAIGN.to_period("M")
+    assert gap[after].to_numpy() == pytest.approx(v.primary["rate_ratio"])
+    assert gap[~after].to_numpy() == pytest.approx(1.0)
+    # 400 confidence referrals against 800 police crimes: 50 per 100 before the campaign.
+    assert path.loc[~after, "observed"].median() == pytest.approx(50, rel=0.05)
