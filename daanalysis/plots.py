@@ -692,12 +692,23 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     return _finish(fig, title, subtitle or "Action plan, all areas", source, alt, data)
 
 
-def table(frame: pd.DataFrame, precision: int | None = None, formats: dict | None = None):
+def table(
+    frame: pd.DataFrame,
+    precision: int | None = None,
+    formats: dict | None = None,
+    title: str = "",
+    source: str = "",
+    notes: tuple[str, ...] | list[str] = (),
+    **options,
+):
     """A table through the house formatter (:func:`daanalysis.publish.format_table`).
 
-    Kept for notebooks that call it; ``formats`` is accepted for compatibility and ignored
-    (formats follow from each column's kind, decided once per column).
+    Give every published table a ``title`` (its caption) and a ``source`` (the line under it).
+    ``formats`` is accepted for compatibility and ignored: formats follow from each column's
+    kind, decided once per column (``options`` such as ``kinds`` or ``index`` pass through).
+    In a notebook, :meth:`daanalysis.publish.Page.table` does the same and also records the
+    table for the pack's spreadsheet.
     """
     from daanalysis.publish import format_table
 
-    return format_table(frame, precision=precision)
+    return format_table(frame, title, source, notes, precision=precision, **options)
