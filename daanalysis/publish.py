@@ -1175,8 +1175,30 @@ def previous_kpis(folder: Path, quarter_slug: str) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else None
 
 
+# Words in the main points that link to their glossary entry (the first time they appear).
+LINKED_TERMS = {
+    "rate ratio": "Rate ratio",
+    "confidence interval": "Confidence interval (CI)",
+    "safe band": "Safe band",
+    "FTE": "FTE (full-time equivalent)",
+}
+
+
+def _link_terms(text: str, done: set[str]) -> str:
+    """``text`` (already escaped) with the first use of each glossary term linked."""
+    for word, term in LINKED_TERMS.items():
+        if word in done:
+            continue
+        pattern = re.compile(rf"\b{re.escape(word)}\b")
+        if pattern.search(text):
+            href = f"{GLOSSARY_PAGE}#{_safe_name(term)}"
+            text = pattern.sub(rf'<a href="{href}">\g<0></a>', text, count=1)
+            done.add(word)
+    return text
+
+
 def main_points_html(points: Mapping[str, list[str]]) -> str:
-    """The "Main points" section: one list per area."""
+    """The "Main points" section: one list per area, jargon linked to the glossary."""
     parts = [
         '<section class="da-main-points" aria-labelledby="main-points">',
         '<h2 id="main-points">Main points</h2>',
@@ -1184,7 +1206,12 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
     for area, items in points.items():
         if len(points) > 1 or area:
             parts.append(f"<h3>{html.escape(area)}</h3>")
-        parts.append("<ul>" + "".join(f"<li>{html.escape(p)}</li>" for p in items) + "</ul>")
+        done: set[str] = set()
+        parts.append(
+            "<ul>"
+            + "".join(f"<li>{_link_terms(html.escape(p), done)}</li>" for p in items)
+            + "</ul>"
+        )
     parts.append("</section>")
     return "\n".join(parts)
 

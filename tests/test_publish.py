@@ -402,3 +402,11 @@ def test_streams_chart_suppresses_small_counts(sample_panel):
     fig = plots.streams_chart(panel, streams, campaigns, threshold=smallest)
     assert MARKER in fig.da_data["index"].tolist()
     assert "small numbers suppressed [c]" in " ".join(t.get_text() for t in fig.texts)
+
+
+def test_main_points_link_jargon_to_the_glossary():
+    kpis = kpis_frame(VERDICT + STAFFING)
+    page = publish.main_points_html(publish.main_points(kpis, band=(27, 33)))
+    assert 'href="glossary.html#rate-ratio">rate ratio</a>' in page
+    assert 'href="glossary.html#fte-full-time-equivalent">FTE</a>' in page
+    assert page.count('href="glossary.html#fte-full-time-equivalent"') == 1  # first use only
