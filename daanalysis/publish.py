@@ -17,7 +17,6 @@ guidance on tables, charts and spreadsheets:
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import html
 import io
@@ -455,12 +454,6 @@ def svg_text(fig) -> str:
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
-
-
-def chart_html(svg: str, alt: str) -> str:
-    """An SVG chart as an ``<img>`` with alternative text (works in every browser and print)."""
-    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return f'<img class="da-chart" src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}">'
 
 
 # --- what a notebook publishes -------------------------------------------------------------------
