@@ -235,6 +235,8 @@ def infer_kind(name: str, values: pd.Series) -> str:
     lowered = str(name).lower()
     if lowered in {"rag", "rag_before", "status"}:
         return "rag"
+    if lowered in {"year", "financial year", "calendar year"}:
+        return "text"  # 2026, not 2,026
     numbers = pd.to_numeric(values.where(values.astype(str) != MARKER), errors="coerce")
     present = values.notna() & (values.astype(str) != MARKER)
     if present.any() and numbers[present].isna().any():
@@ -274,7 +276,7 @@ def format_value(value: object, kind: str, precision: int | None = None) -> str:
     if isinstance(value, (pd.Timestamp, dt.date)):
         return f"{value:%d/%m/%Y}"
     if kind == "text" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"
+        return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
     if kind == "text" or not isinstance(value, (int, float)):
         return str(value_label(value))
     if kind == "count":

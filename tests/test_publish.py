@@ -410,3 +410,14 @@ def test_main_points_link_jargon_to_the_glossary():
     assert 'href="glossary.html#rate-ratio">rate ratio</a>' in page
     assert 'href="glossary.html#fte-full-time-equivalent">FTE</a>' in page
     assert page.count('href="glossary.html#fte-full-time-equivalent"') == 1  # first use only
+
+
+def test_years_are_not_counts_and_areas_get_their_own_points():
+    table = publish.format_table(pd.DataFrame({"year": [2025, 2026], "referrals": [1500, 1620]}))
+    assert table.text().iloc[1].tolist() == ["2026", "1,620"]
+    other = [("Otherton", *row[1:]) for row in STAFFING]
+    points = publish.main_points(kpis_frame(STAFFING + other + PLAN))
+    assert list(points) == ["Sampleborough", "Otherton"]
+    assert all(any(p.startswith("Action plan:") for p in b) for b in points.values())
+    table = publish.headline_table(kpis_frame(STAFFING + other)).text()
+    assert set(table["Area"]) == {"Sampleborough", "Otherton"}
