@@ -476,7 +476,7 @@ def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8
         threshold,
     )
     return out.rename(columns={"per_100_victim": "per 100 victim referrals"}).drop(
-        columns="victim_referrals"
+        columns=["victim_referrals", "target_pct"]
     )
 
 
@@ -511,9 +511,14 @@ def funnel_table(funnel: pd.DataFrame, threshold: float, quarters: int = 8) -> p
     )
 
 
-def sanctuary_table(by_quarter: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
-    """The last ``quarters`` of :func:`sanctuary_by_quarter`, small counts suppressed: a median
-    or share from fewer than ``threshold`` properties is suppressed with them."""
+def sanctuary_table(
+    by_quarter: pd.DataFrame, threshold: float, high: float = 200.0, quarters: int = 8
+) -> pd.DataFrame:
+    """The last ``quarters`` of :func:`sanctuary_by_quarter` for publication: properties, total
+    cost, median and middle half of cost per property (GBP), the share above ``high`` (config
+    sanctuary_cost_high) and the share who stayed at home. A median or share from fewer than
+    ``threshold`` properties is suppressed with them, and so is a share whose complement is a
+    small count."""
     from daanalysis.disclosure import suppress
 
     shown = by_quarter.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
@@ -539,18 +544,24 @@ def sanctuary_table(by_quarter: pd.DataFrame, threshold: float, quarters: int = 
         },
         threshold,
     )
-    return out.rename(
-        columns={
-            "total_cost": "total cost (GBP)",
-            "median_cost": "median cost per property (GBP)",
-            "cost_q1": "lower quartile cost (GBP)",
-            "cost_q3": "upper quartile cost (GBP)",
-            "above_high": "properties above the high-cost line",
-            "above_high_pct": "above the high-cost line (%)",
-            "stayed_home": "clients who stayed in their own home",
-            "stayed_home_pct": "stayed in their own home (%)",
-        }
-    )
+    from daanalysis.disclosure import MARKER
+
+    def spread(q1: object, q3: object) -> str:
+        if MARKER in (q1, q3):
+            return MARKER
+        return "" if pd.isna(q1) else f"£{q1:,.0f} to £{q3:,.0f}"
+
+    out["cost_iqr"] = [spread(a, b) for a, b in zip(out["cost_q1"], out["cost_q3"], strict=True)]
+    columns = {
+        "quarter": "quarter",
+        "properties": "properties",
+        "total_cost": "total cost (GBP)",
+        "median_cost": "median cost per property (GBP)",
+        "cost_iqr": "middle half of costs",
+        "above_high_pct": f"above £{high:,.0f} (%)",
+        "stayed_home_pct": "stayed in their own home (%)",
+    }
+    return out[list(columns)].rename(columns=columns)
 
 
 def kpis(
@@ -754,3 +765,12 @@ def source_table(
     wide.loc["total"] = wide.sum()
     wide = wide.rename_axis("source").reset_index()
     return suppress(wide, list(wide.columns[1:]), threshold, totals="row")
+
+
+def safe_share(part: float, whole: float, threshold: float) -> float | None:
+    """100 x part / whole (per cent), or None when the part or the rest of the whole is a small
+    count (1 to ``threshold - 1``) that the share would reveal, or nothing to divide by."""
+    rest = whole - part
+    if not whole or pd.isna(part) or any(0 < v < threshold for v in (part, rest)):
+        return None
+    return 100 * part / whole

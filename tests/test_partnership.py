@@ -357,10 +357,11 @@ def test_sanctuary_table_suppresses_small_counts_and_their_complements():
     out = partnership.sanctuary_table(by_quarter, threshold=5)
     first, second = out.iloc[0], out.iloc[1]
     assert first["properties"] == "[c]" and first["median cost per property (GBP)"] == "[c]"
+    assert first["middle half of costs"] == "[c]"
     assert second["properties"] == 20 and second["median cost per property (GBP)"] == 140
-    assert second["clients who stayed in their own home"] == "[c]"
-    assert second["stayed in their own home (%)"] == "[c]"
-    assert second["properties above the high-cost line"] == 10
+    assert second["middle half of costs"] == "£100 to £180"
+    assert second["stayed in their own home (%)"] == "[c]"  # 1 of 20 did not
+    assert second["above £200 (%)"] == 50
 
 
 def test_perpetrator_table_and_kpis_publish_no_small_count():
@@ -408,3 +409,11 @@ def test_write_officer_lists(tmp_path):
     listed = pd.read_csv(paths[0])
     assert listed["school"].tolist() == ["P2", "P3", "P4", "S1"]
     assert partnership.write_officer_lists({"schools": SCHOOLS}, tmp_path / "x") == []
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(40, 50, 80.0), (49, 50, None), (3, 50, None), (0, 50, 0.0), (50, 50, 100.0), (0, 0, None)],
+)
+def test_safe_share(part, whole, expected):
+    assert partnership.safe_share(part, whole, 5) == expected
