@@ -522,6 +522,9 @@ class Page:
             "table",
             title,
             _download_frame(table),
+            kinds=dict(
+                zip(table.headers, [table.kinds[c] for c in table.frame.columns], strict=True)
+            ),
             source=source,
             notes=table.all_notes(),
             area=self.ctx.area,
@@ -1063,6 +1066,16 @@ def build_downloads(
     return path
 
 
+# Excel number formats per column kind: thousands separators, pounds, one decimal place.
+NUMBER_FORMATS = {
+    "count": "#,##0",
+    "gbp": "£#,##0",
+    "pct": "0.0",
+    "decimal": "#,##0.0",
+    "ratio": "0.00",
+}
+
+
 def write_spreadsheet(
     path: Path,
     heading: str,
@@ -1089,6 +1102,12 @@ def write_spreadsheet(
 
     sheets = {}
     for number, (item, data) in enumerate(items, start=1):
+        kinds = {c: item.get("kinds", {}).get(c) or infer_kind(c, data[c]) for c in data.columns}
+        formatting = [
+            {"column": {"columns": cols, "format": {"num_format": NUMBER_FORMATS[kind]}}}
+            for kind in NUMBER_FORMATS
+            if (cols := [c for c, k in kinds.items() if k == kind])
+        ]
         frame = data.map(cell)
         frame.columns = [str(c).replace("\n", " ") for c in frame.columns]
         kind = "Chart data" if item["kind"] == "chart" else "Table"
@@ -1111,6 +1130,7 @@ def write_spreadsheet(
                 flags=re.IGNORECASE,
             ),
             scope="Domestic abuse services",
+            additional_formatting=formatting,
         )
     notes.setdefault(SUPPRESSION_NOTE, f"[note {len(notes) + 1}]")
     notes.setdefault(NOT_AVAILABLE_NOTE, f"[note {len(notes) + 1}]")

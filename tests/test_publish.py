@@ -421,3 +421,17 @@ def test_years_are_not_counts_and_areas_get_their_own_points():
     assert all(any(p.startswith("Action plan:") for p in b) for b in points.values())
     table = publish.headline_table(kpis_frame(STAFFING + other)).text()
     assert set(table["Area"]) == {"Sampleborough", "Otherton"}
+
+
+def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
+    folder = tmp_path / "pack"
+    (folder / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    ctx = SimpleNamespace(area="A", label="2026/27 Q2")
+    page = publish.Page(ctx, str(folder / "notebooks" / "a_x.kpis.csv"), "X")
+    frame = pd.DataFrame({"referrals": [1234, 5678], "cost (GBP)": [162500.0, 1.0]})
+    page.table(frame.assign(change_pct=[7.44, 1.0]), "Money and counts")
+    book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
+    sheet = book[book.sheetnames[-1]]
+    row = sheet[sheet.max_row]  # the last data row
+    assert [c.number_format for c in row] == ["#,##0", "£#,##0", "0.0"]
