@@ -76,7 +76,7 @@ def show(extract: Extract) -> None:
     """Display the data-quality section of a committee page (one call from each notebook)."""
     from IPython.display import Markdown, display
 
-    from daanalysis import plots
+    from daanalysis.publish import format_table
 
     threshold = extract.config.suppression_threshold
     warning = extract.config.disclosure_warning
@@ -90,9 +90,25 @@ def show(extract: Extract) -> None:
             "analysts to correct the source data: it is not part of the committee pack."
         )
     )
-    display(plots.table(rows_by_table(extract.ledger, threshold), precision=0))
+    source = "the extract's files, checked against the data contract (docs/data-contract.md)"
+    display(
+        format_table(
+            rows_by_table(extract.ledger, threshold),
+            "Rows read and excluded, by table",
+            source,
+            precision=0,
+        )
+    )
     reasons = reasons_by_table(extract.ledger, threshold)
     if len(reasons):
-        display(plots.table(reasons, precision=0))
+        display(
+            format_table(
+                reasons,
+                "Rows excluded, or used with a note, by table and reason",
+                source,
+                kinds={"rows": "count"},
+                precision=0,
+            )
+        )
     for note in extract.notes:
         display(Markdown(f"*{note}*"))
