@@ -1354,10 +1354,12 @@ the band or meeting the target); blank where a figure has no threshold.</p>
 {page_list}
 <li><a href="{GLOSSARY_PAGE}">Glossary</a></li>
 </ul>
+<section class="da-screen-only" aria-labelledby="downloads">
 <h2 id="downloads">Downloads</h2>
 <ul>
 {"".join(downloads)}
 </ul>
+</section>
 </main>
 </body></html>
 """,
