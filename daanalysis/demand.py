@@ -235,6 +235,7 @@ CONTROLS = ("police_crimes", "marac_cases", "high_risk")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
+MIN_RESIDUAL_DF = 15  # fewer periods left over after the terms: too short to trust
 # Smallest effects worth a committee's attention: in very large series a 1% shift can be
 # "significant" and still mean nothing for services.
 MIN_REPORTING_EFFECT = 1.05  # a reporting effect needs its estimate at least 5% up
@@ -448,6 +449,13 @@ def verdict(
         )
     checks += _campaigns_near_temporary_events(used, events)
     fit = its.fit_controlled(treated, control, used, events)
+    if fit.df < MIN_RESIDUAL_DF:
+        return _inconclusive(
+            base,
+            f"the series are too short: {fit.periods} periods leave only {fit.df} once the "
+            "trend, season, events and campaigns are estimated, too few to tell a campaign "
+            f"step from the season (at least {MIN_RESIDUAL_DF} are needed).",
+        )
     if fit.outliers:
         shown = ", ".join(_period_text(p) for p in fit.outliers[:6])
         checks.append(

@@ -250,3 +250,21 @@ def test_contrast_series_shows_the_step_the_verdict_tests():
     assert gap[~after].to_numpy() == pytest.approx(1.0)
     # 400 confidence referrals against 800 police crimes: 50 per 100 before the campaign.
     assert path.loc[~after, "observed"].median() == pytest.approx(50, rel=0.05)
+
+
+def test_methods_quote_the_validation_results():
+    from tests.conftest import ROOT
+
+    summary = (ROOT / "validation" / "results" / "summary.md").read_text()
+    methods = (ROOT / "docs" / "methods.md").read_text()
+    assert f"<!-- validation:summary -->\n{summary}<!-- /validation:summary -->" in methods
+    assert "| 200 |" in summary  # the full study, not a quick look
+
+
+def test_too_short_a_series_is_inconclusive():
+    # 28 months with a campaign after the first 13: the month-of-year terms use up the data.
+    panel = _panel(confidence=1.3)
+    short = panel[panel["month"] >= pd.Period("2022-03", "M")].iloc[:28]
+    v = demand.verdict(short, _campaigns(), NO_EVENTS, parse_quarter("2024/25 Q2"))
+    assert v.verdict == "inconclusive"
+    assert "too short" in v.sentence

@@ -123,6 +123,15 @@ def real_series_study(path: Path, seed: int = 1) -> str:
     return "\n".join(lines) + "\n"
 
 
+def update_methods(doc: Path, section: str, text: str) -> None:
+    """Replace the text between ``<!-- validation:SECTION -->`` markers in docs/methods.md."""
+    start, end = f"<!-- validation:{section} -->", f"<!-- /validation:{section} -->"
+    body = doc.read_text()
+    before, rest = body.split(start, 1)
+    _, after = rest.split(end, 1)
+    doc.write_text(f"{before}{start}\n{text}{end}{after}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--councils", type=int, default=200)
@@ -132,6 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         "--real", type=Path, default=ROOT.parent / "shared" / "data" / "real-series" / "series.csv"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "validation" / "results")
+    parser.add_argument(
+        "--methods", type=Path, default=ROOT / "docs" / "methods.md", help="doc to update"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = simulate.study(
@@ -141,10 +153,14 @@ def main(argv: list[str] | None = None) -> None:
     table = simulate.summarise(results)
     (args.out / "summary.md").write_text(summary_markdown(table))
     print(summary_markdown(table))
+    if args.councils >= 200:  # only the full study is quoted in the methods
+        update_methods(args.methods, "summary", summary_markdown(table))
     if args.real.exists():
         text = real_series_study(args.real, args.seed)
         (args.out / "real_series.md").write_text(text)
         print(text)
+        if args.councils >= 200:
+            update_methods(args.methods, "real_series", text)
     else:
         print(f"No real series at {args.real}; skipped.")
 
