@@ -34,7 +34,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from daanalysis import alerts, partnership, publish
+from daanalysis import alerts, partnership, publish, verdict_command
 from daanalysis.config import Config
 from daanalysis.disclosure import MARKER
 from daanalysis.load import DataContractError, Extract, load_extract
@@ -856,6 +856,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
     sub = parser.add_subparsers(dest="command", required=True)
+    verdict_command.add_parser(sub)
     rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")
     rep.add_argument("--quarter", default="latest", help="'latest', '2024/25 Q2' or '2024-25Q2'")
     rep.add_argument("--data", default="data/sample", type=Path, help="folder of the extract")
@@ -879,6 +880,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "alerts":
         return alerts.run(args)
+    if args.command == "verdict":
+        return verdict_command.run(args)
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
     console.setLevel(logging.INFO)
