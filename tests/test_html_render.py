@@ -74,6 +74,7 @@ def _render(browser, page, tmp_path):
     [
         ("sampleborough_demand_vs_reporting.html", 2),
         ("sampleborough_staffing_gap.html", 3),
+        ("sampleborough_partnership_activity.html", 2),
         ("action_plan.html", 1),
     ],
 )
@@ -141,6 +142,7 @@ def _tables(text: str) -> list[list[list[str]]]:
         "index.html",
         "sampleborough_demand_vs_reporting.html",
         "sampleborough_staffing_gap.html",
+        "sampleborough_partnership_activity.html",
         "action_plan.html",
     ],
 )
