@@ -308,24 +308,6 @@ def front_page_html(alerts: pd.DataFrame) -> str:
     )
 
 
-def add_to_front_page(index: Path, alerts: pd.DataFrame) -> bool:
-    """Put :func:`front_page_html` first on ``index.html``, straight after the subtitle (before
-    the main points). Returns whether anything was added."""
-    block = front_page_html(alerts)
-    if not block or not Path(index).exists():
-        return False
-    text = Path(index).read_text(encoding="utf-8")
-    marker = '<p class="da-subtitle">'
-    at = text.find(marker)
-    if at < 0:
-        at = text.find("<main>")
-        cut = at + len("<main>") if at >= 0 else 0
-    else:
-        cut = text.index("</p>", at) + len("</p>")
-    Path(index).write_text(text[:cut] + "\n" + block + text[cut:], encoding="utf-8")
-    return True
-
-
 # --- ``daanalysis alerts``: the rules alone, in seconds, for a monthly check between packs -------
 
 

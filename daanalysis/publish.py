@@ -1231,6 +1231,15 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
     return "\n".join(parts)
 
 
+def _alerts_html(folder: Path) -> str:
+    """The staffing alerts that fired (``alerts.csv`` in the run folder), for the top of the
+    front page: see :func:`daanalysis.alerts.front_page_html`."""
+    from daanalysis.alerts import front_page_html
+
+    path = folder / "alerts.csv"
+    return front_page_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
+
+
 def write_front_page(
     folder: Path,
     pages: list[tuple[str, str]],
@@ -1287,6 +1296,7 @@ def write_front_page(
     if named:  # the page title carries the area(s) as well as the quarter
         heading += ", " + (" and ".join(named) if len(named) <= 3 else f"{len(named)} areas")
     points = main_points(shown, before, band, target, warnings_by_area)
+    alert_block = _alerts_html(folder)
     table = headline_table(shown, before).html() if len(shown) else ""
     page_list = "\n".join(
         f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in pages
@@ -1342,6 +1352,7 @@ def write_front_page(
 <main>
 <h1>{html.escape(heading)}</h1>
 <p class="da-subtitle">{html.escape(subtitle)}</p>
+{alert_block}
 {main_points_html(points)}
 <p class="da-note">{html.escape(previous_note)} Words such as rate ratio, FTE, IDVA and MARAC
 are explained in the <a href="{GLOSSARY_PAGE}">glossary</a>.</p>

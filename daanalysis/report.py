@@ -737,7 +737,6 @@ def _run_locked(
             f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis, config=extract.config, extract=extract)
-        alerts.add_to_front_page(work / "index.html", alert_table)
         add_csp(work)
         publish.pdfs_if_asked(work)  # last: the PDFs show the pages as finally written
         log.info("all notebooks succeeded")

@@ -97,23 +97,17 @@ def test_sample_fires_the_planted_staffing_pressure(sample_extract):
     assert len(alerts.lines(out.reset_index())) >= 2
 
 
-def test_front_page_block_goes_first(tmp_path):
+def test_front_page_block_lists_fired_rules_escaped(tmp_path):
     frame = pd.DataFrame(
         [
             {"area": "A", "rule": "caseload", "status": "fired", "message": "Too high <b>"},
             {"area": "A", "rule": "vacancies", "status": "clear", "message": "Fine"},
         ]
     )
-    index = tmp_path / "index.html"
-    index.write_text(
-        '<html><body><main><h1>Pack</h1><p class="da-subtitle">Q2</p>'
-        '<section class="da-main-points">points</section></main></body></html>'
-    )
-    assert alerts.add_to_front_page(index, frame)
-    text = index.read_text()
-    assert text.index("Staffing alerts") < text.index("da-main-points")
-    assert "Too high &lt;b&gt;" in text and "Fine" not in text
-    assert not alerts.add_to_front_page(index, frame.assign(status="clear"))
+    block = alerts.front_page_html(frame)
+    assert "Staffing alerts" in block and "A: Too high &lt;b&gt;" in block
+    assert "Fine" not in block
+    assert alerts.front_page_html(frame.assign(status="clear")) == ""
 
 
 def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
@@ -163,3 +157,31 @@ def test_alerts_command_on_the_sample(tmp_path, capsys):
     assert (tmp_path / "alerts.csv").exists()
     assert report.main(["alerts", "--data", str(SAMPLE), "--quarter", "now"]) == 0
     assert report.main(["alerts", "--data", str(tmp_path / "missing")]) == 1
+
+
+def test_front_page_shows_fired_alerts_first(tmp_path):
+    from daanalysis import publish
+
+    folder = tmp_path / "2026-27Q2"
+    folder.mkdir()
+    rows = pd.DataFrame(
+        [{"area": "A", "rule": "vacancies", "status": "fired", "message": "2 of 10 FTE vacant"}]
+    )
+    alerts.write(rows, folder)
+    kpis = pd.DataFrame(
+        [
+            {
+                "area": "A",
+                "quarter": "2026-27Q2",
+                "notebook": "staffing_gap",
+                "kpi": "Open cases per caseworker FTE",
+                "value": 35.0,
+                "unit": "cases per FTE",
+                "rag": "red",
+            }
+        ]
+    )
+    publish.write_front_page(folder, [], "Pack", "2026/27 Q2", kpis, Config())
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    assert "A: 2 of 10 FTE vacant" in page
+    assert page.index("Staffing alerts") < page.index("Main points") < page.index("<table")
