@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -197,3 +198,38 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
     assert "Content-Security-Policy" in (final / "index.html").read_text()
     ledger = (final / "ledger.csv").read_text()
     assert ledger.startswith("table,file,row,status,reason")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name == "nt", reason="process groups and SIGKILL are POSIX")
+def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
+    import signal
+    import tempfile
+    import time
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "daanalysis.report", "report", "--data", str(SAMPLE)]
+    proc = subprocess.Popen(
+        [*command, "--out", str(out), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its kernels share its process group, so they die with it
+    )
+    mine = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (mine and list(out.glob(".tmp-*/notebooks/*"))):
+        time.sleep(0.2)
+        mine = [
+            d
+            for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
+            if (d / report.OWNER_FILE).exists()
+            and (d / report.OWNER_FILE).read_text().strip() == str(proc.pid)
+        ]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert mine, "the run never started a kernel"
+    assert list(out.glob(".tmp-*"))  # the killed run's work folder is left behind...
+    notes = report._remove_leftovers(out)
+    removed = report.remove_stale_kernel_dirs()
+    assert not list(out.glob(".tmp-*")) and notes  # ...and tidied, with a note, by the next run
+    assert set(mine) <= set(removed) and not any(d.exists() for d in mine)
