@@ -182,7 +182,8 @@ def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, 
     """
     day_first: list[str] = []
     month_first: list[str] = []
-    for col in spec.dates:
+    # Months may be given as any date in the month (dd/mm/yyyy), so they count too.
+    for col in (*spec.dates, *spec.months):
         parts = frame[col].dropna().astype("str").str.extract(DAY_MONTH)
         first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
         for i in parts.index[(first > 12) & (second <= 12)]:
@@ -210,8 +211,11 @@ def _parse_columns(
     for col in spec.dates:
         out[col] = _parse_with_formats(frame[col], date_formats)
         _flag_unparsed(frame[col], out[col], f"is not a date; write it as {shown}", reasons)
+    month_formats = MONTH_FORMATS
+    if date_formats is MONTH_FIRST_FORMATS:
+        month_formats = tuple("%m/%d/%Y" if f == "%d/%m/%Y" else f for f in MONTH_FORMATS)
     for col in spec.months:
-        parsed = _parse_with_formats(frame[col], MONTH_FORMATS)
+        parsed = _parse_with_formats(frame[col], month_formats)
         _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons)
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:

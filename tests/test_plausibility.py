@@ -320,3 +320,12 @@ def test_returns_parts_above_their_total_are_excluded(tmp_path):
     reasons = _excluded(extract.ledger, "returns").set_index("row")["reason"]
     assert "self_referrals is larger than referrals" in reasons[14]
     assert "high_risk + standard_medium_risk is larger than referrals" in reasons[15]
+
+
+def test_months_written_as_month_first_dates_are_read_month_first(tmp_path):
+    path = tmp_path / "police.csv"
+    path.write_text("month,da_incidents,da_crimes\n01/31/2024,100,50\n02/01/2024,100,50\n")
+    notes: list[str] = []
+    frame, _ = read_table(path, POLICE, TODAY, notes=notes)
+    assert [str(m) for m in frame["month"]] == ["2024-01", "2024-02"]  # not 2 January
+    assert notes and "month-first" in notes[0]
