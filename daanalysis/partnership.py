@@ -774,3 +774,28 @@ def safe_share(part: float, whole: float, threshold: float) -> float | None:
     if not whole or pd.isna(part) or any(0 < v < threshold for v in (part, rest)):
         return None
     return 100 * part / whole
+
+
+def last_two_years(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Sums of ``columns`` over the last four quarters of a quarterly table (row ``latest``) and
+    the four before (row ``before``; NaN when fewer than eight quarters have the figure), for
+    year-on-year sentences. Columns keep their units (counts)."""
+    rows = table.dropna(subset=columns)
+    latest = rows.tail(4)[columns].sum()
+    before = rows.iloc[-8:-4][columns].sum() if len(rows) >= 8 else latest * np.nan
+    return pd.DataFrame({"latest": latest, "before": before}).T
+
+
+def year_sentence(
+    what: str, latest: float, before: float, threshold: float, unit: str = ""
+) -> str | None:
+    """``what: N in the last four quarters, up x% on the four before`` with small counts
+    (below ``threshold``) suppressed: None when the latest count is small."""
+    if pd.isna(latest) or 0 < latest < threshold:
+        return None
+    text = f"{what}: {latest:,.0f}{unit} in the last four quarters"
+    if pd.notna(before) and before >= threshold:
+        change = 100 * (latest - before) / before
+        word = "up" if change > 0 else "down"
+        text += f", {word} {abs(change):.0f}% on the four quarters before ({before:,.0f})"
+    return text + "."

@@ -417,3 +417,20 @@ def test_write_officer_lists(tmp_path):
 )
 def test_safe_share(part, whole, expected):
     assert partnership.safe_share(part, whole, 5) == expected
+
+
+def test_last_two_years_and_year_sentence():
+    table = pd.DataFrame(
+        {"quarter": pd.period_range("2023Q1", periods=8, freq=Q), "n": [5.0] * 4 + [6.0] * 4}
+    )
+    sums = partnership.last_two_years(table, ["n"])
+    assert sums.loc["latest", "n"] == 24 and sums.loc["before", "n"] == 20
+    text = partnership.year_sentence("Perpetrator referrals", 24, 20, 5)
+    assert text == (
+        "Perpetrator referrals: 24 in the last four quarters, up 20% on the four quarters "
+        "before (20)."
+    )
+    assert partnership.year_sentence("X", 3, 20, 5) is None
+    short = partnership.last_two_years(table.tail(5), ["n"])
+    assert np.isnan(short.loc["before", "n"])
+    assert partnership.year_sentence("X", 24, np.nan, 5).endswith("quarters.")
