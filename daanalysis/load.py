@@ -343,6 +343,12 @@ def read_table(
             "header row."
         ) from err
     missing = [c for c in spec.required if c not in raw.columns]
+    if missing and len(raw.columns) == 1 and ";" in str(raw.columns[0]):
+        # Excel in many European locales saves "CSV" with semicolons.
+        raise DataContractError(
+            f"{path}, row 1 (header): the columns are separated by ';', not ','. Save the file "
+            "as 'CSV UTF-8 (comma delimited)' or as XLSX."
+        )
     if missing:
         raise DataContractError(
             f"{path}, row 1 (header), column {missing[0]!r}: required column missing "

@@ -329,3 +329,10 @@ def test_months_written_as_month_first_dates_are_read_month_first(tmp_path):
     frame, _ = read_table(path, POLICE, TODAY, notes=notes)
     assert [str(m) for m in frame["month"]] == ["2024-01", "2024-02"]  # not 2 January
     assert notes and "month-first" in notes[0]
+
+
+def test_semicolon_separated_file_is_named(tmp_path):
+    path = tmp_path / "referrals.csv"
+    path.write_text(REFERRAL_HEADER.replace(",", ";") + "\nR1;C1;14/03/2024;Police;High;;;Victim\n")
+    with pytest.raises(DataContractError, match="separated by ';', not ','"):
+        read_table(path, REFERRALS, TODAY)
