@@ -799,3 +799,30 @@ def year_sentence(
         word = "up" if change > 0 else "down"
         text += f", {word} {abs(change):.0f}% on the four quarters before ({before:,.0f})"
     return text + "."
+
+
+# Months an input may lag the end of the quarter reported before its section warns (school
+# holidays leave gaps of up to two months in prevention; the others are monthly or quarterly).
+STALE_AFTER = {
+    "prevention": ("month", 6, "Prevention data"),
+    "sanctuary": ("period", 6, "Home security (sanctuary) data"),
+    "perpetrator_programme": ("period", 6, "Perpetrator programme data"),
+}
+
+
+def stale_inputs(tables: dict[str, pd.DataFrame], quarter: pd.Period) -> dict[str, str]:
+    """A warning per partnership input whose latest month or period ends well before the end of
+    ``quarter`` (limits in :data:`STALE_AFTER`; wording from
+    :func:`daanalysis.publish.stale_warning`). Missing or empty inputs give none."""
+    from daanalysis.publish import stale_warning
+
+    out = {}
+    for name, (column, months, what) in STALE_AFTER.items():
+        frame = tables.get(name)
+        if frame is None or not len(frame):
+            continue
+        latest = frame[column].dropna().map(lambda p: p.asfreq("M", how="end")).max()
+        text = stale_warning(what, latest, quarter, months)
+        if text:
+            out[name] = text
+    return out

@@ -434,3 +434,15 @@ def test_last_two_years_and_year_sentence():
     short = partnership.last_two_years(table.tail(5), ["n"])
     assert np.isnan(short.loc["before", "n"])
     assert partnership.year_sentence("X", 24, np.nan, 5).endswith("quarters.")
+
+
+def test_stale_inputs_warn_per_section():
+    q = pd.Period("2026-09", M).asfreq(Q)
+    tables = {
+        "prevention": pd.DataFrame({"month": pd.PeriodIndex(["2026-07"], freq=M)}),
+        "sanctuary": pd.DataFrame({"period": [pd.Period("2025-06", M), pd.Period("2025Q1", Q)]}),
+        "perpetrator_programme": pd.DataFrame({"period": pd.Series([], dtype=object)}),
+    }
+    out = partnership.stale_inputs(tables, q)
+    assert list(out) == ["sanctuary"]
+    assert out["sanctuary"].startswith("Home security (sanctuary) data is out of date")
