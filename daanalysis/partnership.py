@@ -205,10 +205,11 @@ def perpetrator_summary(
     target, the ratio to victim referrals, and programme starts and completions.
 
     ``referrals`` are record-level referrals (``service`` and ``referral_source`` canonical); when
-    None or empty, the ``referrals`` and ``police_referrals`` columns of ``programme`` are used
-    (the aggregate path). ``victim_referrals`` is indexed by quarter (victim-service referrals, as
-    in the panel). Columns: quarter, perpetrator_referrals, police_referrals, police_share_pct
-    (per cent of perpetrator referrals), target_pct (config perpetrator_police_share_target),
+    None or without a perpetrator referral, the ``referrals`` and ``police_referrals`` columns of
+    ``programme`` are used (the aggregate path). ``victim_referrals`` is indexed by quarter
+    (victim-service referrals, as in the panel). Columns: quarter, perpetrator_referrals,
+    police_referrals, police_share_pct (per cent of perpetrator referrals), target_pct (config
+    perpetrator_police_share_target),
     rag (green at or above target, red below), victim_referrals, per_100_victim (perpetrator
     referrals per 100 victim referrals), starts, completions (people, from the programme table).
     """
@@ -220,7 +221,7 @@ def perpetrator_summary(
         if len(programme)
         else pd.DataFrame(columns=["starts", "completions", "referrals", "police_referrals"])
     )
-    if referrals is not None and len(referrals):
+    if referrals is not None and (referrals["service"] == "perpetrator").any():
         by_source = perpetrator_referrals_by_source(referrals)
         counts = pd.DataFrame(
             {

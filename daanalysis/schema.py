@@ -422,8 +422,8 @@ PERPETRATOR_PROGRAMME = TableSpec(
     optional={
         "area": "Local authority area; defaults to config default_area.",
         "programme": "Programme name.",
-        "referrals": "Aggregate returns only: perpetrator referrals received.",
-        "police_referrals": "Aggregate returns only: of which referred by the police.",
+        "referrals": "Perpetrator referrals received, where referrals.csv has none.",
+        "police_referrals": "Of which referred by the police.",
     },
     periods=("period",),
     numbers=("starts", "completions", "referrals", "police_referrals"),

@@ -446,3 +446,19 @@ def test_stale_inputs_warn_per_section():
     out = partnership.stale_inputs(tables, q)
     assert list(out) == ["sanctuary"]
     assert out["sanctuary"].startswith("Home security (sanctuary) data is out of date")
+
+
+def test_perpetrator_counts_fall_back_to_the_programme_table():
+    referrals = _referrals([("2024-04-10", "victim", "police", "high")])  # no perpetrator rows
+    programme = pd.DataFrame(
+        {
+            "period": [pd.Period("2024-04", M).asfreq(Q)],
+            "starts": [1.0],
+            "completions": [0.0],
+            "referrals": [8.0],
+            "police_referrals": [2.0],
+        }
+    )
+    out = partnership.perpetrator_summary(referrals, programme, pd.Series(dtype=float), Config())
+    assert out["perpetrator_referrals"].tolist() == [8.0]
+    assert out["police_share_pct"].tolist() == [25.0]
