@@ -462,3 +462,36 @@ def test_perpetrator_counts_fall_back_to_the_programme_table():
     out = partnership.perpetrator_summary(referrals, programme, pd.Series(dtype=float), Config())
     assert out["perpetrator_referrals"].tolist() == [8.0]
     assert out["police_share_pct"].tolist() == [25.0]
+
+
+def test_headlines_answer_in_a_sentence_and_hide_small_counts():
+    quarters = pd.period_range("2024Q1", periods=8, freq=Q)
+    perpetrators = pd.DataFrame(
+        {
+            "quarter": quarters,
+            "perpetrator_referrals": [10.0] * 4 + [12.0] * 4,
+            "police_referrals": [2.0] * 4 + [3.0] * 4,
+        }
+    )
+    said = partnership.perpetrator_headline(perpetrators, Config())
+    assert said.startswith("Perpetrator referrals: 48 in the last four quarters, up 20%")
+    assert said.endswith("25% came from the police, against a 25% target.")
+    funnel = pd.DataFrame(
+        {"quarter": quarters, "incidents": [100.0] * 8, "police_referrals": [10.0] * 8}
+    )
+    assert "400 domestic abuse incidents in A; 40 (**10.0%**)" in partnership.funnel_headline(
+        funnel, "A", 5
+    )
+    assert partnership.funnel_headline(funnel.assign(police_referrals=np.nan), "A", 5) is None
+    sanctuary = pd.DataFrame(
+        {
+            "period": [pd.Period("2025-04", M)] * 10,
+            "cost": [60.0, 80, 100, 120, 140, 160, 180, 190, 300, 500],
+            "properties": np.nan,
+            "stayed_home": [1.0] * 9 + [0.0],  # one did not stay: the share would reveal it
+        }
+    )
+    lines = partnership.sanctuary_headline(sanctuary, pd.Period("2025-06", M).asfreq(Q), Config())
+    assert len(lines) == 1
+    assert "median cost per property **£150**" in lines[0]
+    assert "more than £200" not in lines[0]  # only 2 properties above £200
