@@ -268,3 +268,20 @@ def test_too_short_a_series_is_inconclusive():
     v = demand.verdict(short, _campaigns(), NO_EVENTS, parse_quarter("2024/25 Q2"))
     assert v.verdict == "inconclusive"
     assert "too short" in v.sentence
+
+
+def test_verdict_chart_states_the_finding():
+    from daanalysis import plots
+
+    plots.setup()
+    panel = _panel(confidence=1.3)
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)
+    series = demand.contrast_series(panel, _campaigns(), NO_EVENTS, Q)
+    fig = plots.verdict_chart(
+        series, _campaigns(), v.primary["rate_ratio"], "Standard and medium risk", "Testshire"
+    )
+    change = round(100 * (v.primary["rate_ratio"] - 1))
+    assert fig.da_title.startswith(f"Standard and medium risk referrals ran {change}% above")
+    assert "police-recorded DA crimes" in fig.da_title
+    assert "per 100 police-recorded DA crimes" in fig.da_alt and "1 campaign starts" in fig.da_alt
+    assert len(fig.da_data) == len(series)
