@@ -111,7 +111,7 @@ def real_series_study(path: Path, seed: int = 1) -> str:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
                         verdicts.append(demand.verdict(panel, campaign, events, last))
-                tested = [v for v in verdicts if v.primary]
+                tested = verdicts
                 claims = sum(v.verdict in ("reporting", "both") for v in tested)
                 inconclusive = sum(v.verdict == "inconclusive" for v in tested)
                 lines.append(
