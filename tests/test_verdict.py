@@ -283,5 +283,6 @@ def test_verdict_chart_states_the_finding():
     change = round(100 * (v.primary["rate_ratio"] - 1))
     assert fig.da_title.startswith(f"Standard and medium risk referrals ran {change}% above")
     assert "police-recorded DA crimes" in fig.da_title
-    assert "per 100 police-recorded DA crimes" in fig.da_alt and "start of 1 campaign(s)" in fig.da_alt
+    assert "per 100 police-recorded DA crimes" in fig.da_alt
+    assert "start of 1 campaign(s)" in fig.da_alt
     assert len(fig.da_data) == len(series)
