@@ -72,7 +72,7 @@ def _render(browser, page, tmp_path):
 @pytest.mark.parametrize(
     ("page", "charts"),
     [
-        ("sampleborough_demand_vs_reporting.html", 2),
+        ("sampleborough_demand_vs_reporting.html", 3),
         ("sampleborough_staffing_gap.html", 3),
         ("sampleborough_partnership_activity.html", 2),
         ("action_plan.html", 1),
