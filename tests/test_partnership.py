@@ -308,9 +308,13 @@ def test_sample_perpetrator_police_share_is_below_target(sample_extract, sample_
     out = partnership.perpetrator_summary(
         sample_extract["referrals"], sample_extract["perpetrator_programme"], victims, Config()
     )
-    total = out["police_referrals"].sum() / out["perpetrator_referrals"].sum()
-    assert total == pytest.approx(PARTNERSHIP_PLANTED["perpetrator_police_share"], abs=0.02)
-    assert (out["rag"] == "red").all()
+    n = out["perpetrator_referrals"].sum()
+    total = out["police_referrals"].sum() / n
+    # Within three binomial standard errors of the planted share, and below the target.
+    planted = PARTNERSHIP_PLANTED["perpetrator_police_share"]
+    assert total == pytest.approx(planted, abs=3 * (planted * (1 - planted) / n) ** 0.5)
+    assert 0 < total < Config().perpetrator_police_share_target
+    assert (out["rag"] == "red").mean() > 0.5
     started = out.dropna(subset=["starts"])
     assert started["quarter"].min() == PARTNERSHIP_PLANTED["programme_launch"]
     assert started["completions"].sum() <= started["starts"].sum()
