@@ -77,6 +77,7 @@ def main(argv: list[str]) -> None:
         elif task == "bench":
             run(tool("python"), "benchmarks/bench_caseload.py")
             run(tool("python"), "benchmarks/bench_report.py")
+            run(tool("python"), "benchmarks/bench_verdict.py")
     except subprocess.CalledProcessError as err:
         sys.exit(err.returncode)
 
