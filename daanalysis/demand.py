@@ -328,9 +328,14 @@ def _change_words(ratio: float) -> str:
     return f"{'up' if pct >= 0 else 'down'} {abs(pct):.0f}%"
 
 
-def _phrase(label: str) -> str:
+def in_sentence(label: str) -> str:
     """A stream label inside a sentence: lower-case first letter unless it is an acronym."""
     return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
+def control_stream(panel: pd.DataFrame) -> str:
+    """The first of :data:`CONTROLS` with two years of figures in ``panel`` ("" if none)."""
+    return next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
 
 
 @dataclass
@@ -419,7 +424,7 @@ def verdict(
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     treated, checks = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
     base["confidence_stream"] = PRIMARY_CONFIDENCE
-    control_name = next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
+    control_name = control_stream(panel)
     if not control_name:
         return _inconclusive(
             {**base, "checks": checks},
@@ -437,7 +442,7 @@ def verdict(
         )
     if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
         return _inconclusive(base, "too few referrals to model.")
-    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(control.index))
+    index = its.common_index(treated, control)
     used, notes = its.usable_campaigns(index, campaigns)
     base["notes"] = notes
     base["campaigns"] = used["name"].tolist()
@@ -479,9 +484,9 @@ def verdict(
         placebo=check,
         resid_lag1=fit.resid_lag1,
     )
-    conf_label = _phrase(STREAMS[PRIMARY_CONFIDENCE].label)
+    conf_label = in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)
     ctrl_label = STREAMS[control_name].label
-    ctrl = _phrase(ctrl_label)
+    ctrl = in_sentence(ctrl_label)
     reasons = [
         f"Since the campaigns began, {conf_label} referrals ran at "
         f"{_ratio_text(primary)} times their level relative to {ctrl}, against "
@@ -571,13 +576,13 @@ def contrast_series(
     The gap between ``fitted`` and ``without_campaigns`` after the campaigns is the reporting
     effect the verdict tests. Empty if the verdict's model cannot be fitted.
     """
-    control = next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
+    control = control_stream(panel)
     columns = ["period", "observed", "fitted", "without_campaigns", "control"]
     if not control:
         return pd.DataFrame(columns=columns)
     treated, _ = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
     base, _ = stream_series(panel, control, quarter)
-    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(base.index))
+    index = its.common_index(treated, base)
     used, _ = its.usable_campaigns(index, campaigns)
     if used.empty or len(index) < 24:
         return pd.DataFrame(columns=columns)
@@ -761,7 +766,7 @@ def supporting_contrasts(
     for pair in pairs:
         conf, need = pair[:2]
         slope = len(pair) == 3
-        index = pd.PeriodIndex(series[conf].index).intersection(pd.PeriodIndex(series[need].index))
+        index = its.common_index(series[conf], series[need])
         used, _ = its.usable_campaigns(index, campaigns)
         if used.empty:
             continue
@@ -999,10 +1004,12 @@ __all__ = [
     "campaigns_for",
     "case_intensity",
     "contrast_series",
+    "control_stream",
     "demographics",
     "events_for",
     "fit_streams",
     "headline",
+    "in_sentence",
     "kpis",
     "marac_benchmark",
     "rates",

@@ -52,6 +52,11 @@ def _fraction_from(index: pd.PeriodIndex, start: pd.Timestamp) -> np.ndarray:
     return np.clip(after / length, 0.0, 1.0)
 
 
+def common_index(a: pd.Series, b: pd.Series) -> pd.PeriodIndex:
+    """The periods both series have, in order."""
+    return pd.PeriodIndex(a.index).intersection(pd.PeriodIndex(b.index)).sort_values()
+
+
 def usable_campaigns(
     index: pd.PeriodIndex, campaigns: pd.DataFrame, label: str = ""
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -255,7 +260,7 @@ def fit_controlled(
     treated stream's difference from it, so ``rel: level: <campaign>`` is the log of the ratio of
     the two streams' steps. Periods missing from either stream are left out of both.
     """
-    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(control.index)).sort_values()
+    index = common_index(treated, control)
     x = design(index, campaigns, events, slope)
     periods = len(index)
     if periods < x.shape[1] + 6:
@@ -317,18 +322,15 @@ def placebo_check(
     Returns the number of dates tried, how many gave a significant (p < 0.05) effect in either
     direction, and their share. A well-calibrated model finds about 5%.
     """
-    index = pd.PeriodIndex(treated.index).intersection(pd.PeriodIndex(control.index)).sort_values()
+    index = common_index(treated, control)
     first = campaigns["start_date"].min() if len(campaigns) else None
-    dates = placebo_dates(index, first)
+    pre = index[index < first.to_period(index.freqstr)] if first is not None else index
     significant = 0
     tried = 0
-    for date in dates:
-        pre = index[index < first.to_period(index.freqstr)] if first is not None else index
+    for date in placebo_dates(index, first):
         fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
         try:
-            fit = fit_controlled(
-                treated.reindex(pre).dropna(), control.reindex(pre).dropna(), fake, events, slope
-            )
+            fit = fit_controlled(treated.reindex(pre), control.reindex(pre), fake, events, slope)
         except ValueError:
             continue
         tried += 1
@@ -343,6 +345,7 @@ def placebo_check(
 
 __all__ = [
     "Fit",
+    "common_index",
     "design",
     "fit_controlled",
     "fit_single",

@@ -350,9 +350,9 @@ def verdict_chart(
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
     months = series["period"].dt.to_timestamp()
-    label = str(series["control"].iloc[0])
-    # Inside a sentence: lower-case the first letter unless the label starts with an acronym.
-    control = label if label[:2].isupper() else label[0].lower() + label[1:]
+    from daanalysis.demand import in_sentence
+
+    control = in_sentence(str(series["control"].iloc[0]))
     ax.plot(months, series["observed"], color="#8c8c8c", linewidth=0.9, marker=".", markersize=3)
     ax.plot(months, series["fitted"], color=OKABE_ITO[0], linewidth=2)
     ax.plot(months, series["without_campaigns"], color=OKABE_ITO[3], linewidth=2, linestyle="--")
@@ -766,9 +766,12 @@ def table(
     Give every published table a ``title`` (its caption) and a ``source`` (the line under it).
     ``formats`` is accepted for compatibility and ignored: formats follow from each column's
     kind, decided once per column (``options`` such as ``kinds`` or ``index`` pass through).
-    In a notebook, :meth:`daanalysis.publish.Page.table` does the same and also records the
-    table for the pack's spreadsheet.
+    A table with a title is also recorded for the pack's spreadsheet when the notebook has a
+    :class:`daanalysis.publish.Page`.
     """
-    from daanalysis.publish import format_table
+    from daanalysis.publish import Page, format_table
 
-    return format_table(frame, title, source, notes, precision=precision, **options)
+    table = format_table(frame, title, source, notes, precision=precision, **options)
+    if title and Page.current is not None:
+        Page.current.record_table(table)  # a published table goes in the spreadsheet too
+    return table
