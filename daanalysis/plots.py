@@ -769,9 +769,6 @@ def table(
     A table with a title is also recorded for the pack's spreadsheet when the notebook has a
     :class:`daanalysis.publish.Page`.
     """
-    from daanalysis.publish import Page, format_table
+    from daanalysis.publish import format_table
 
-    table = format_table(frame, title, source, notes, precision=precision, **options)
-    if title and Page.current is not None:
-        Page.current.record_table(table)  # a published table goes in the spreadsheet too
-    return table
+    return format_table(frame, title, source, notes, precision=precision, **options)

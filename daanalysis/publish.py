@@ -384,13 +384,15 @@ def format_table(
     columns: Mapping[str, str] | None = None,
     precision: int | None = None,
     index: bool = False,
+    record: bool = True,
 ) -> Table:
     """The house formatter: ``frame`` as a :class:`Table` ready to display and to download.
 
     ``kinds`` overrides :func:`infer_kind` per column (one of :data:`KINDS`); ``columns``
     renames columns (after the kinds are worked out from the original names); ``index=True``
     keeps the index as the first column. Formats are decided per column in one pass, so no
-    column's format can reset another's.
+    column's format can reset another's. A table with a ``title`` is also recorded for the
+    pack's spreadsheet when the notebook has a :class:`Page` (``record=False`` leaves it out).
     """
     data = frame.reset_index() if index else frame.reset_index(drop=True)
     data.columns = [str(c) for c in data.columns]
@@ -399,7 +401,10 @@ def format_table(
     if columns:
         data = data.rename(columns=dict(columns))
         found = {columns.get(c, c): k for c, k in found.items()}
-    return Table(data, title, source, list(notes), found, precision)
+    table = Table(data, title, source, list(notes), found, precision)
+    if record and title and Page.current is not None:
+        Page.current.record_table(table)  # every published table goes in the spreadsheet
+    return table
 
 
 def settings_table(config) -> pd.DataFrame:
@@ -481,6 +486,8 @@ class Page:
     alone in JupyterLab nothing is written.
     """
 
+    current: Page | None = None  # the page a notebook is writing; plots.table records to it
+
     def __init__(self, ctx, kpi_path: str = "", title: str = "") -> None:
         self.ctx = ctx
         self.title = title
@@ -489,6 +496,21 @@ class Page:
         self.items: list[dict] = []
         if self.folder:
             self.folder.mkdir(parents=True, exist_ok=True)
+        Page.current = self
+
+    def record_table(self, table: Table) -> None:
+        """Record a table built elsewhere (``plots.table``) for the spreadsheet."""
+        self._record(
+            "table",
+            table.title,
+            _download_frame(table),
+            kinds=dict(
+                zip(table.headers, [table.kinds[c] for c in table.frame.columns], strict=True)
+            ),
+            source=table.source,
+            notes=table.all_notes(),
+            area=self.ctx.area,
+        )
 
     @property
     def where(self) -> str:
@@ -501,7 +523,7 @@ class Page:
         name = f"{self.stem}_{kind}{number}_{short}" if self.stem else ""
         item = {"kind": kind, "title": title, "name": name, "page": self.title, **extra}
         self.items.append(item)
-        if self.folder:
+        if self.folder and self.folder.is_dir():
             frame.to_csv(self.folder / f"{name}.csv", index=False)
             (self.folder / "manifest.json").write_text(json.dumps(self.items, indent=1))
         return name
@@ -517,18 +539,8 @@ class Page:
         """Show ``frame`` through the house formatter and record it for the spreadsheet."""
         from IPython.display import display
 
-        table = format_table(frame, title, source, notes, **options)
-        self._record(
-            "table",
-            title,
-            _download_frame(table),
-            kinds=dict(
-                zip(table.headers, [table.kinds[c] for c in table.frame.columns], strict=True)
-            ),
-            source=source,
-            notes=table.all_notes(),
-            area=self.ctx.area,
-        )
+        table = format_table(frame, title, source, notes, record=False, **options)
+        self.record_table(table)
         display(table)
 
     def chart(self, fig, source: str = "", alt: str = "", data: pd.DataFrame | None = None) -> None:

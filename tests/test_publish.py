@@ -309,6 +309,7 @@ def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
     (folder / "notebooks").mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
     ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)")
     page = publish.Page(ctx, str(folder / "notebooks" / "x_staffing_gap.kpis.csv"), "Staffing")
     page.table(
@@ -427,6 +428,7 @@ def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
     (folder / "notebooks").mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
     ctx = SimpleNamespace(area="A", label="2026/27 Q2")
     page = publish.Page(ctx, str(folder / "notebooks" / "a_x.kpis.csv"), "X")
     frame = pd.DataFrame({"referrals": [1234, 5678], "cost (GBP)": [162500.0, 1.0]})
@@ -435,3 +437,16 @@ def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
     sheet = book[book.sheetnames[-1]]
     row = sheet[sheet.max_row]  # the last data row
     assert [c.number_format for c in row] == ["#,##0", "£#,##0", "0.0"]
+
+
+def test_titled_tables_from_plots_table_reach_the_spreadsheet(tmp_path, monkeypatch):
+    folder = tmp_path / "pack"
+    (folder / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    monkeypatch.setattr(publish.Page, "current", None)
+    ctx = SimpleNamespace(area="A", label="2026/27 Q2")
+    publish.Page(ctx, str(folder / "notebooks" / "a_x.kpis.csv"), "X")
+    plots.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), title="Rows read")
+    plots.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
+    book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
+    assert [book[n]["A1"].value for n in book.sheetnames[3:]] == ["Table 1: Rows read"]
