@@ -484,16 +484,17 @@ def verdict(
         placebo=check,
         resid_lag1=fit.resid_lag1,
     )
+    the_campaigns = "the campaign" if len(used) == 1 else "the campaigns"
     conf_label = in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)
     ctrl_label = STREAMS[control_name].label
     ctrl = in_sentence(ctrl_label)
     reasons = [
-        f"Since the campaigns began, {conf_label} referrals ran at "
+        f"Since {the_campaigns} began, {conf_label} referrals ran at "
         f"{_ratio_text(primary)} times their level relative to {ctrl}, against "
         "the pre-campaign pattern.",
         f"{ctrl_label}: underlying change {_pct_text(need_trend['rate_ratio'])} a year (95% CI "
         f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
-        f"the campaigns {_ratio_text(need_step)}.",
+        f"{the_campaigns} {_ratio_text(need_step)}.",
     ]
     if check["dates"] >= MIN_PLACEBO_DATES:
         reasons.append(
@@ -522,23 +523,23 @@ def verdict(
             f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
             f"the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a reporting effect."
         )
-    mde = f"{_pct_text(primary['mde_ratio'])}"
+    mde = _pct_text(primary["mde_ratio"]).lstrip("+")
     need_words = (
         f"{ctrl} {_change_words(need_trend['rate_ratio'])} a year"
         if need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND
-        else f"{ctrl} {_change_words(need_step['rate_ratio'])} when the campaigns began"
+        else f"{ctrl} {_change_words(need_step['rate_ratio'])} when {the_campaigns} began"
     )
     if reporting and need_up:
         word = "both"
         sentence = (
-            f"Both: more people are coming forward after the campaigns ({conf_label} referrals "
+            f"Both: more people are coming forward after {the_campaigns} ({conf_label} referrals "
             f"{_change_words(primary['rate_ratio'])} relative to {ctrl}), and need is rising "
             f"too ({need_words})."
         )
     elif reporting:
         word = "reporting"
         sentence = (
-            f"More people coming forward: after the campaigns, {conf_label} referrals rose "
+            f"More people coming forward: after {the_campaigns}, {conf_label} referrals rose "
             f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ctrl}, while the "
             "need-sensitive signals show no clear rise."
         )
@@ -546,7 +547,7 @@ def verdict(
         word = "need"
         sentence = (
             f"More need: {need_words}, and {conf_label} referrals did not rise relative to "
-            f"them after the campaigns (no reporting effect larger than {mde} could be seen)."
+            f"them after {the_campaigns} (no reporting effect larger than {mde} could be seen)."
         )
     elif primary["mde_ratio"] > MAX_DETECTABLE_RATIO:
         return _inconclusive(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -91,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
     except (DataContractError, ValueError, OSError) as err:
         print(f"daanalysis verdict: {err}", file=sys.stderr)
         return 1
-    print(as_json(results) if args.format == "json" else as_table(results))
+    try:
+        print(as_json(results) if args.format == "json" else as_table(results), flush=True)
+    except BrokenPipeError:
+        # The reader (e.g. ``| head``) stopped early: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
