@@ -39,6 +39,7 @@ class Scenario:
     lockdown: bool = False
     declare_events: bool = True
     campaigns: int = 1
+    quarterly: bool = False  # aggregate returns that come quarterly, fitted on quarters
 
     @property
     def reporting_effect(self) -> bool:
@@ -75,6 +76,17 @@ SCENARIOS: dict[str, Scenario] = {
             campaigns=2,
         ),
         Scenario("null_two_campaigns", "Two campaigns; no campaign effect", campaigns=2),
+        Scenario(
+            "null_quarterly",
+            "No campaign effect; quarterly aggregate returns",
+            quarterly=True,
+        ),
+        Scenario(
+            "reporting_quarterly",
+            "Confidence streams step up 1.3x; quarterly aggregate returns",
+            1.3,
+            quarterly=True,
+        ),
         Scenario(
             "lockdown_undeclared",
             "As lockdown, but events.csv left out: what an analyst who forgets it would see",
@@ -172,6 +184,8 @@ def council(
     panel["quarter"] = panel["month"].dt.asfreq(QUARTER_FREQ)
     panel["basis"] = "aggregates"
     panel["complete"] = True
+    if scenario.quarterly:
+        panel["returns_frequency"] = "quarterly"
     events = LOCKDOWN if scenario.lockdown and scenario.declare_events else LOCKDOWN.iloc[:0]
     return panel, campaigns, events
 
