@@ -4,7 +4,7 @@
     python3 tasks.py report [daanalysis report options]   # the quarterly pack from data/sample
     python3 tasks.py test [pytest options]                # ruff, unit tests, nbval
     python3 tasks.py sample                               # rewrite data/sample from its generator
-    python3 tasks.py bench                                # benchmarks, as ratios
+    python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
     python3 tasks.py validate [--councils N]              # the demand verdict's simulation study
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
@@ -78,6 +78,7 @@ def main(argv: list[str]) -> None:
             run(tool("python"), "benchmarks/bench_caseload.py")
             run(tool("python"), "benchmarks/bench_report.py")
             run(tool("python"), "benchmarks/bench_verdict.py")
+            run(tool("python"), "benchmarks/bench_records.py", *rest)
     except subprocess.CalledProcessError as err:
         sys.exit(err.returncode)
 
