@@ -51,16 +51,32 @@ def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFram
     (SafeLives' definition: a further incident within 12 months of the last referral). First-time
     means no earlier referral in the extract, so the first year of an extract overstates it.
     Referrals with no client key are neither.
+
+    Linear apart from one numeric sort: client keys are factorised to integers (no sorting of
+    strings), the rows ordered by client, date and source row, and each compared with the row
+    before it. Rows come back in index order.
     """
-    ref = referrals.sort_values(["referral_date", "source_row"]).copy()
-    linked = ref["client_key"].notna()
-    previous = ref.loc[linked].groupby("client_key")["referral_date"].shift()
-    gap = ref.loc[linked, "referral_date"] - previous
-    ref["first_time"] = False
-    ref["repeat_12m"] = False
-    ref.loc[linked, "first_time"] = previous.isna()
-    ref.loc[linked, "repeat_12m"] = gap.le(pd.Timedelta(days=window_days)).fillna(False)
-    return ref.sort_index()
+    codes = pd.factorize(referrals["client_key"], sort=False)[0]
+    dates = np.asarray(referrals["referral_date"].to_numpy(), dtype="datetime64")  # its own unit
+    missing = np.isnat(dates)
+    # Undated referrals sort last within their client, as sort_values puts them.
+    date_key = np.where(missing, np.iinfo(np.int64).max, dates.view("int64"))
+    order = np.lexsort((referrals["source_row"].to_numpy(), date_key, codes))
+    code, date = codes[order], dates[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = code[1:] == code[:-1]
+    previous = np.full(len(order), np.datetime64("NaT"), dtype=dates.dtype)
+    previous[1:] = date[:-1]
+    previous[~same] = np.datetime64("NaT")
+    # NaT compares False, so a referral with no date (or after one) is never a repeat.
+    repeat = (date - previous) <= np.timedelta64(window_days, "D")
+    first_time = np.empty(len(order), dtype=bool)
+    repeat_12m = np.empty(len(order), dtype=bool)
+    linked = code >= 0
+    first_time[order] = linked & np.isnat(previous)
+    repeat_12m[order] = linked & repeat
+    ref = referrals.assign(first_time=first_time, repeat_12m=repeat_12m)
+    return ref if ref.index.is_monotonic_increasing else ref.sort_index()
 
 
 def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) -> pd.Series:
@@ -84,48 +100,60 @@ def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) 
 def panel_from_records(
     referrals: pd.DataFrame, services: tuple[str, ...] = ("victim",)
 ) -> pd.DataFrame:
-    """Monthly referral streams per area from record-level referrals of ``services``."""
+    """Monthly referral streams per area from record-level referrals of ``services``.
+
+    Every stream is counted in one grouped sum over (area code, month); areas are factorised
+    once, so no string is hashed twice; the loop is over areas only.
+    """
+    codes, areas = pd.factorize(referrals["area"], sort=True)  # -1: no area, never looked up
     # The extract runs to its last referral of any service, so cases stay counted open after
     # the last referral of the services analysed.
-    last_month = referrals.groupby("area")["referral_date"].max().dt.to_period(MONTH_FREQ)
+    by_area = referrals.groupby(codes)
+    last_month = by_area["referral_date"].max().dt.to_period(MONTH_FREQ)
     # The last month is complete only if the extract holds a date (referral, contact or closure)
     # on or after its last day; an extract taken mid-month has a partial last month.
-    last_seen = (
-        referrals[["referral_date", "first_contact_date", "closed_date"]]
-        .max(axis=1)
-        .groupby(referrals["area"])
-        .max()
+    last_seen = by_area[["referral_date", "first_contact_date", "closed_date"]].max().max(axis=1)
+    chosen = referrals["service"].isin(services).to_numpy()
+    ref = mark_repeats(referrals[chosen].assign(_area=codes[chosen]))
+    area = ref["_area"].to_numpy()
+    month = ref["referral_date"].dt.to_period(MONTH_FREQ)
+    closed_month = ref["closed_date"].dt.to_period(MONTH_FREQ)
+    risk = ref["risk_level"]
+    flags = pd.DataFrame(
+        {
+            "referrals": 1,
+            "self_referrals": ref["referral_source"].eq("self").fillna(False).astype(bool),
+            "first_time": ref["first_time"],
+            "standard_medium_risk": risk.isin(["standard", "medium"]),
+            "high_risk": risk.eq("high").fillna(False).astype(bool),
+            "repeat_12m": ref["repeat_12m"],
+        },
+        index=ref.index,
     )
-    ref = mark_repeats(referrals[referrals["service"].isin(services)])
-    ref["month"] = ref["referral_date"].dt.to_period(MONTH_FREQ)
-    ref["days_open"] = (ref["closed_date"] - ref["referral_date"]).dt.days
+    streams_all = flags.groupby([area, month]).sum()
+    closures = (
+        pd.DataFrame({"days_open": (ref["closed_date"] - ref["referral_date"]).dt.days})
+        .groupby([area, closed_month])["days_open"]
+        .agg(["size", "mean"])
+    )
     frames = []
-    for area, rows in ref.groupby("area"):
-        months = pd.period_range(rows["month"].min(), last_month[area], freq=MONTH_FREQ)
-        by_month = rows.groupby("month")
-        streams = pd.DataFrame(
-            {
-                "referrals": by_month.size(),
-                "self_referrals": by_month["referral_source"].agg(lambda s: (s == "self").sum()),
-                "first_time": by_month["first_time"].sum(),
-                "standard_medium_risk": by_month["risk_level"].agg(
-                    lambda s: s.isin(["standard", "medium"]).sum()
-                ),
-                "high_risk": by_month["risk_level"].agg(lambda s: (s == "high").sum()),
-                "repeat_12m": by_month["repeat_12m"].sum(),
-            }
-        ).reindex(months, fill_value=0)
-        closed_month = rows["closed_date"].dt.to_period(MONTH_FREQ)
-        streams["cases_closed"] = closed_month.value_counts().reindex(months, fill_value=0)
-        streams["open_caseload"] = open_caseload(rows["referral_date"], rows["closed_date"], months)
-        streams["mean_days_open"] = (
-            rows.assign(closed_month=closed_month).groupby("closed_month")["days_open"].mean()
-        ).reindex(months)
-        streams = streams.astype("float64")
-        streams["complete"] = (months < last_month[area]) | (
-            last_seen[area] >= last_month[area].end_time.normalize()
+    for code in np.unique(area[area >= 0]):
+        rows = np.flatnonzero(area == code)
+        months = pd.period_range(month.iloc[rows].min(), last_month[code], freq=MONTH_FREQ)
+        streams = streams_all.loc[code].reindex(months, fill_value=0)
+        closed = closures.loc[code] if code in closures.index.get_level_values(0) else None
+        streams["cases_closed"] = (
+            closed["size"].reindex(months, fill_value=0) if closed is not None else 0
         )
-        frames.append(streams.rename_axis("month").reset_index().assign(area=area))
+        streams["open_caseload"] = open_caseload(
+            ref["referral_date"].iloc[rows], ref["closed_date"].iloc[rows], months
+        )
+        streams["mean_days_open"] = closed["mean"].reindex(months) if closed is not None else np.nan
+        streams = streams.astype("float64")
+        streams["complete"] = (months < last_month[code]) | (
+            last_seen[code] >= last_month[code].end_time.normalize()
+        )
+        frames.append(streams.rename_axis("month").reset_index().assign(area=areas[code]))
     panel = pd.concat(frames, ignore_index=True)
     panel["basis"] = "records"
     return panel

@@ -1,0 +1,78 @@
+"""The linear record-level panel gives exactly what version 1 gave (a frozen copy of it).
+
+``benchmarks/panel_v1.py`` holds version 1's ``mark_repeats`` and ``panel_from_records``, which
+sorted and grouped Python strings and ran a lambda per month; ``bench_records.py`` times the two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks.panel_v1 import mark_repeats_v1, panel_from_records_v1
+from daanalysis.panel import mark_repeats, panel_from_records
+
+
+def _two_areas(referrals: pd.DataFrame) -> pd.DataFrame:
+    """The sample plus a second area (dates a year on, some keys shared), rows shuffled."""
+    other = referrals.assign(
+        area="Otherton",
+        referral_date=referrals["referral_date"] + pd.DateOffset(years=1),
+        source_row=referrals["source_row"] + 100_000,
+    )
+    both = pd.concat([referrals, other.iloc[::2]], ignore_index=True)
+    return both.sample(frac=1, random_state=3)
+
+
+def test_sample_panel_equals_version_1(sample_extract):
+    referrals = sample_extract["referrals"]
+    for services in (("victim",), ("victim", "perpetrator", "children")):
+        pd.testing.assert_frame_equal(
+            panel_from_records(referrals, services), panel_from_records_v1(referrals, services)
+        )
+
+
+def test_two_area_shuffled_panel_equals_version_1(sample_extract):
+    referrals = _two_areas(sample_extract["referrals"])
+    new = panel_from_records(referrals)
+    assert new["area"].unique().tolist() == ["Otherton", "Sampleborough"]
+    pd.testing.assert_frame_equal(new, panel_from_records_v1(referrals))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_repeats_equal_version_1_on_awkward_rows(seed):
+    """Few clients (many repeats), missing keys, missing dates, same-day ties, a shuffled index."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    dates = pd.Series(pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n), "D"))
+    dates[rng.random(n) < 0.05] = pd.NaT
+    keys = pd.Series(rng.choice([f"k{i}" for i in range(40)], n), dtype=object)
+    keys[rng.random(n) < 0.1] = None
+    ref = pd.DataFrame(
+        {"client_key": keys, "referral_date": dates, "source_row": rng.integers(2, 50, n)},
+        index=rng.permutation(n) * 3,
+    )
+    new, old = mark_repeats(ref), mark_repeats_v1(ref)
+    pd.testing.assert_frame_equal(new, old)
+    assert new["repeat_12m"].any() and new["first_time"].any()
+    # Sorted input keeps its order (no copy through sort_index needed).
+    in_order = ref.sort_index()
+    pd.testing.assert_frame_equal(mark_repeats(in_order), mark_repeats_v1(in_order))
+
+
+def test_repeat_window_edge_equals_version_1():
+    # a: 365 days apart (a repeat); b: 366 days apart (not); c: the window set to 30 days.
+    ref = pd.DataFrame(
+        {
+            "client_key": ["a", "a", "b", "b", "c", "c"],
+            "referral_date": pd.to_datetime(
+                ["2023-01-01", "2024-01-01", "2023-01-01", "2024-01-02", "2024-03-01", "2024-03-31"]
+            ),
+            "source_row": [2, 3, 4, 5, 6, 7],
+        }
+    )
+    assert mark_repeats(ref)["repeat_12m"].tolist() == [False, True, False, False, False, True]
+    assert mark_repeats(ref, 29)["repeat_12m"].tolist() == [False] * 6
+    for window in (29, 30, 365):
+        pd.testing.assert_frame_equal(mark_repeats(ref, window), mark_repeats_v1(ref, window))
