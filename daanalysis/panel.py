@@ -319,3 +319,22 @@ def quarterly(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Quarterly sums of ``columns`` per area, complete quarters only."""
     sums = panel.groupby(["area", "quarter"])[columns].sum(min_count=1)
     return sums[quarter_complete(panel, ["area", "quarter"])].reset_index()
+
+
+__all__ = [
+    "RECORDS_ONLY",
+    "REFERRAL_COLUMNS",
+    "NeedsRecordLevelData",
+    "area_panel",
+    "build_panel",
+    "common_quarters",
+    "complete_months",
+    "complete_quarters",
+    "mark_repeats",
+    "open_caseload",
+    "panel_from_records",
+    "panel_from_returns",
+    "quarter_complete",
+    "quarterly",
+    "require_records",
+]

@@ -854,6 +854,8 @@ def main(argv: list[str] | None = None) -> int:
     ``out/failed/``), and the console gets what failed, where, and what to do.
     """
     parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
+    version = sys.modules["daanalysis"].__version__  # the package, imported before this module
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
     sub = parser.add_subparsers(dest="command", required=True)
     verdict_command.add_parser(sub)
     rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")

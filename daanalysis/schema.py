@@ -15,9 +15,6 @@ import pandera.pandas as pa
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M")
 MONTH_FORMATS = ("%Y-%m", "%b %Y", "%b-%y", "%B %Y", "%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
 
-RISK_LEVELS = ("standard", "medium", "high", "unknown")
-RAG_VALUES = ("red", "amber", "amber/green", "green", "not rated")
-
 
 def _not_before(later: str, earlier: str) -> pa.Check:
     return pa.Check(

@@ -7,8 +7,6 @@ caseload / 30; gap = required - in post; cost of the gap = gap x cost per FTE.
 
 from __future__ import annotations
 
-import math
-
 import holidays
 import numpy as np
 import pandas as pd
@@ -229,13 +227,6 @@ def response_kpi(
     out["target_pct"] = 100 * config.response_target_share
     out["rag"] = np.where(out["within_kpi_pct"] >= out["target_pct"], "green", "red")
     return out.reset_index()
-
-
-def months_of_growth_to_breach(per_fte_now: float, annual_growth: float, config: Config) -> float:
-    """Months until caseload per FTE passes the band's upper limit at ``annual_growth``."""
-    if per_fte_now > config.safe_band_upper:
-        return 0.0
-    return 12 * math.log(config.safe_band_upper / per_fte_now) / math.log(1 + annual_growth)
 
 
 def kpis(

@@ -86,7 +86,6 @@ def test_projection_breach_quarter():
     assert proj["per_fte"].iloc[0] == pytest.approx(30.0)
     assert proj["per_fte"].iloc[4] == pytest.approx(32.1)
     assert quarter_label(st.breach_quarter(proj), with_months=False) == "2027/28 Q4"
-    assert st.months_of_growth_to_breach(30.0, 0.07, CONFIG) == pytest.approx(16.9, abs=0.1)
     # No growth: never breached within the horizon. Already above: breached now.
     assert st.breach_quarter(st.project(300, 10.0, start, 0.0, CONFIG)) is None
     assert st.breach_quarter(st.project(350, 10.0, start, 0.0, CONFIG)) == start
