@@ -255,35 +255,38 @@ def check_value(key: str, value: object, allow_low_suppression: bool = False) ->
 
 @dataclass(frozen=True)
 class Config:
-    """Analysis settings; see ``DEFAULTS`` for units and sources."""
+    """Analysis settings; see ``DEFAULTS`` for units and sources.
 
-    default_area: str = "Sampleborough"
-    safe_caseload_per_fte: float = 30.0
-    safe_band_lower: float = 27.0
-    safe_band_upper: float = 33.0
-    cost_per_fte: float = 37500.0
-    growth_bid: float = 75000.0
-    demand_growth_annual: float = 0.07
-    csew_prevalence: float = 0.048
-    marac_per_10k_women: float = 40.0
-    marac_repeat_expected: float = 0.31
-    response_working_days: float = 1.0
-    response_target_share: float = 0.90
-    suppression_threshold: float = 5.0
-    max_excluded_share: float = 0.05
-    caseload_roles: str = "IDVA;Outreach worker"
-    extract_date: str = ""
-    max_fte_per_row: float = 40.0
-    max_fte_per_team: float = 100.0
-    max_count_jump: float = 10.0
-    allow_low_suppression: str = "no"
-    perpetrator_police_share_target: float = 0.25
-    sanctuary_cost_high: float = 200.0
-    publish_school_names: str = "no"
-    alert_caseload_months: float = 2.0
-    alert_response_quarters: float = 1.0
-    alert_breach_quarters: float = 2.0
-    alert_vacancy_share: float = 0.10
+    Each default is written once, in ``DEFAULTS``; the fields read it from there.
+    """
+
+    default_area: str = DEFAULTS["default_area"][0]
+    safe_caseload_per_fte: float = DEFAULTS["safe_caseload_per_fte"][0]
+    safe_band_lower: float = DEFAULTS["safe_band_lower"][0]
+    safe_band_upper: float = DEFAULTS["safe_band_upper"][0]
+    cost_per_fte: float = DEFAULTS["cost_per_fte"][0]
+    growth_bid: float = DEFAULTS["growth_bid"][0]
+    demand_growth_annual: float = DEFAULTS["demand_growth_annual"][0]
+    csew_prevalence: float = DEFAULTS["csew_prevalence"][0]
+    marac_per_10k_women: float = DEFAULTS["marac_per_10k_women"][0]
+    marac_repeat_expected: float = DEFAULTS["marac_repeat_expected"][0]
+    response_working_days: float = DEFAULTS["response_working_days"][0]
+    response_target_share: float = DEFAULTS["response_target_share"][0]
+    suppression_threshold: float = DEFAULTS["suppression_threshold"][0]
+    max_excluded_share: float = DEFAULTS["max_excluded_share"][0]
+    caseload_roles: str = DEFAULTS["caseload_roles"][0]
+    extract_date: str = DEFAULTS["extract_date"][0]
+    max_fte_per_row: float = DEFAULTS["max_fte_per_row"][0]
+    max_fte_per_team: float = DEFAULTS["max_fte_per_team"][0]
+    max_count_jump: float = DEFAULTS["max_count_jump"][0]
+    allow_low_suppression: str = DEFAULTS["allow_low_suppression"][0]
+    perpetrator_police_share_target: float = DEFAULTS["perpetrator_police_share_target"][0]
+    sanctuary_cost_high: float = DEFAULTS["sanctuary_cost_high"][0]
+    publish_school_names: str = DEFAULTS["publish_school_names"][0]
+    alert_caseload_months: float = DEFAULTS["alert_caseload_months"][0]
+    alert_response_quarters: float = DEFAULTS["alert_response_quarters"][0]
+    alert_breach_quarters: float = DEFAULTS["alert_breach_quarters"][0]
+    alert_vacancy_share: float = DEFAULTS["alert_vacancy_share"][0]
     sources: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
