@@ -208,7 +208,7 @@ EVENTS = TableSpec(
     required={
         "name": "Event name.",
         "start_date": "First day of the event (dd/mm/yyyy).",
-        "end_date": "Last day: for a temporary event, the day the series had recovered (dd/mm/yyyy).",
+        "end_date": "Last day; for a temporary event, when the series had recovered (dd/mm/yyyy).",
         "kind": (
             "level_shift (a permanent change, e.g. a recording-practice change or the Domestic "
             "Abuse Act definition) or temporary (a dip or surge that recovers, e.g. a COVID-19 "
