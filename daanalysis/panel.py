@@ -44,6 +44,37 @@ def require_records(panel: pd.DataFrame, metric: str) -> None:
         )
 
 
+def _client_runs(
+    referrals: pd.DataFrame, date_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows ordered by client, date and source row; whether each is the same client as the row
+    before it in that order; and whether each row (in that order) has a client key at all.
+
+    Clients are brought together by a 64-bit hash of their key, sorted as numbers: one pass over
+    the keys and no hash table of Python strings (whose cost grows faster than the rows on
+    millions of them). Neighbours with equal hashes are then checked to have equal keys; should
+    two keys ever share a hash, the keys are factorised instead, so the result is exact.
+    """
+    keys = referrals["client_key"]
+    linked = keys.notna().to_numpy()
+    values = keys.to_numpy(dtype=object, na_value="")
+    source_row = referrals["source_row"].to_numpy()
+    hashed = pd.util.hash_array(values, categorize=False)
+    order = np.lexsort((source_row, date_key, hashed, ~linked))
+    key, is_linked = hashed[order], linked[order]
+    same = np.zeros(len(order), dtype=bool)
+    same[1:] = (key[1:] == key[:-1]) & is_linked[1:] & is_linked[:-1]
+    pairs = np.flatnonzero(same)
+    if (values[order[pairs]] == values[order[pairs - 1]]).all():
+        return order, same, is_linked
+    codes = pd.factorize(keys, sort=False)[0]  # -1: no key
+    order = np.lexsort((source_row, date_key, codes))
+    code = codes[order]
+    same[:] = False
+    same[1:] = (code[1:] == code[:-1]) & (code[1:] >= 0)
+    return order, same, code >= 0
+
+
 def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFrame:
     """Add ``first_time`` and ``repeat_12m`` flags per referral.
 
@@ -52,29 +83,23 @@ def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFram
     means no earlier referral in the extract, so the first year of an extract overstates it.
     Referrals with no client key are neither.
 
-    Linear apart from one numeric sort: client keys are factorised to integers (no sorting of
-    strings), the rows ordered by client, date and source row, and each compared with the row
-    before it. Rows come back in index order.
+    Vectorised, with no sorting or grouping of strings: one numeric sort by client (hashed),
+    date and source row, then each referral is compared with the one before it. Rows come back
+    in index order.
     """
-    codes = pd.factorize(referrals["client_key"], sort=False)[0]
     dates = np.asarray(referrals["referral_date"].to_numpy(), dtype="datetime64")  # its own unit
-    missing = np.isnat(dates)
     # Undated referrals sort last within their client, as sort_values puts them.
-    date_key = np.where(missing, np.iinfo(np.int64).max, dates.view("int64"))
-    order = np.lexsort((referrals["source_row"].to_numpy(), date_key, codes))
-    code, date = codes[order], dates[order]
-    same = np.zeros(len(order), dtype=bool)
-    same[1:] = code[1:] == code[:-1]
+    date_key = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.view("int64"))
+    order, same, linked = _client_runs(referrals, date_key)
+    date = dates[order]
     previous = np.full(len(order), np.datetime64("NaT"), dtype=dates.dtype)
     previous[1:] = date[:-1]
     previous[~same] = np.datetime64("NaT")
-    # NaT compares False, so a referral with no date (or after one) is never a repeat.
-    repeat = (date - previous) <= np.timedelta64(window_days, "D")
     first_time = np.empty(len(order), dtype=bool)
     repeat_12m = np.empty(len(order), dtype=bool)
-    linked = code >= 0
     first_time[order] = linked & np.isnat(previous)
-    repeat_12m[order] = linked & repeat
+    # NaT compares False, so a referral with no date (or after one) is never a repeat.
+    repeat_12m[order] = linked & ((date - previous) <= np.timedelta64(window_days, "D"))
     ref = referrals.assign(first_time=first_time, repeat_12m=repeat_12m)
     return ref if ref.index.is_monotonic_increasing else ref.sort_index()
 

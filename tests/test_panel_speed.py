@@ -76,3 +76,15 @@ def test_repeat_window_edge_equals_version_1():
     assert mark_repeats(ref, 29)["repeat_12m"].tolist() == [False] * 6
     for window in (29, 30, 365):
         pd.testing.assert_frame_equal(mark_repeats(ref, window), mark_repeats_v1(ref, window))
+
+
+def test_keys_sharing_a_hash_fall_back_to_exact_factorising(sample_extract, monkeypatch):
+    """Clients are sorted together by a 64-bit hash of their key; if two keys ever share one
+    (here forced: every key hashes to 0 or 1), the result is still exact."""
+    referrals = _two_areas(sample_extract["referrals"])
+    expected = mark_repeats_v1(referrals)
+    monkeypatch.setattr(
+        pd.util, "hash_array", lambda values, **_: np.arange(len(values), dtype="uint64") % 2
+    )
+    pd.testing.assert_frame_equal(mark_repeats(referrals), expected)
+    pd.testing.assert_frame_equal(panel_from_records(referrals), panel_from_records_v1(referrals))
