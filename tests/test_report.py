@@ -245,3 +245,17 @@ def test_pack_from_aggregate_returns_only(tmp_path, sample_panel, sample_extract
         records["per_fte"], abs=0.1
     )
 
+
+def test_data_quality_sections_show_counts_not_rows(sample_report):
+    ledger = pd.read_csv(sample_report / "ledger.csv", dtype=str, keep_default_na=False)
+    assert "Neighbour" in ledger["reason"].str.cat()  # the analyst's file keeps the detail
+    pages = sorted(sample_report.glob("*_*.html")) + [sample_report / "action_plan.html"]
+    for page in pages:
+        text = page.read_text()
+        section = text.split('id="Data-quality"', 1)[1].split('id="Sources"', 1)[0]
+        assert "ledger.csv" in section, page.name
+        # No raw values and no row numbers: those identify records.
+        for private in ("Neighbour", "31/02/2024", "R0"):
+            assert private not in section, (page.name, private)
+        assert not re.search(r"\brows? \d", section), page.name
+        assert "[c]" in section  # the handful of excluded referrals are suppressed
