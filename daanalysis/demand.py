@@ -453,7 +453,10 @@ def verdict(
             "is nothing to test a reporting effect against.",
         )
     checks += _campaigns_near_temporary_events(used, events)
-    fit = its.fit_controlled(treated, control, used, events)
+    try:
+        fit = its.fit_controlled(treated, control, used, events)
+    except its.NotIdentifiable as err:
+        return _inconclusive(base, f"{err}")
     if fit.df < MIN_RESIDUAL_DF:
         return _inconclusive(
             base,
@@ -587,7 +590,10 @@ def contrast_series(
     used, _ = its.usable_campaigns(index, campaigns)
     if used.empty or len(index) < 24:
         return pd.DataFrame(columns=columns)
-    fit = its.fit_controlled(treated, base, used, events)
+    try:
+        fit = its.fit_controlled(treated, base, used, events)
+    except ValueError:  # the verdict says why
+        return pd.DataFrame(columns=columns)
     path = 100 * fit.relative_path()
     path.insert(0, "observed", 100 * treated.reindex(path.index) / base.reindex(path.index))
     path["control"] = STREAMS[control].label
@@ -732,7 +738,11 @@ def fit_streams(
         if panel[stream].sum() < MIN_MODEL_COUNT:
             notes.append(f"{label}: too few ({panel[stream].sum():.0f} in all) to model.")
             continue
-        fit, fit_notes = step_change(panel, stream, campaigns, events, quarter)
+        try:
+            fit, fit_notes = step_change(panel, stream, campaigns, events, quarter)
+        except ValueError as err:  # too short, or terms the data cannot tell apart
+            notes.append(f"{err}")
+            continue
         fits.append(fit)
         notes += fit_notes
     return pd.concat([pd.DataFrame(columns=FIT_COLUMNS), *fits], ignore_index=True), sorted(
@@ -771,7 +781,10 @@ def supporting_contrasts(
         used, _ = its.usable_campaigns(index, campaigns)
         if used.empty:
             continue
-        fit = its.fit_controlled(series[conf], series[need], used, events, slope=slope)
+        try:
+            fit = its.fit_controlled(series[conf], series[need], used, events, slope=slope)
+        except ValueError:  # too short, or not identifiable: the verdict says why
+            continue
         result = fit.contrast(fit.campaign_weights("rel: "))
         primary = conf == PRIMARY_CONFIDENCE and need == CONTROLS[0] and not slope
         rows.append(

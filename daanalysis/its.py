@@ -122,6 +122,26 @@ def design(
     return x[varying]
 
 
+class NotIdentifiable(ValueError):
+    """The data cannot tell some terms apart (e.g. a campaign step inside an event's months)."""
+
+
+def _require_identifiable(x: pd.DataFrame) -> None:
+    """Refuse a design whose terms the data cannot tell apart, rather than fit an arbitrary split.
+
+    This happens when every period after a campaign starts lies inside a temporary event (each
+    of those periods has its own term), or when two campaigns start in the same period.
+    """
+    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        campaigns = [c.removeprefix("level: ") for c in x.columns if c.startswith("level: ")]
+        raise NotIdentifiable(
+            "the data cannot tell the campaign step"
+            + (f" ({', '.join(campaigns)})" if campaigns else "")
+            + " apart from the events or other campaigns around it: each period after it is "
+            "covered by a temporary event, or two campaigns start in the same period."
+        )
+
+
 def _maxlags(periods: int) -> int:
     # Newey and West (1994) plug-in rule for the Bartlett kernel.
     return max(1, int(np.floor(4 * (periods / 100) ** (2 / 9))))
@@ -233,6 +253,7 @@ def fit_single(
     x = design(index, campaigns, events, slope)
     if len(y) < x.shape[1] + 6:
         raise ValueError(f"{len(y)} periods are too few to fit a trend and seasonality.")
+    _require_identifiable(x)
     fit, cov = _glm(y.to_numpy(float), x, np.arange(len(y)), len(y), x.shape[1])
     return Fit(
         params=fit.params,
@@ -265,6 +286,7 @@ def fit_controlled(
     periods = len(index)
     if periods < x.shape[1] + 6:
         raise ValueError(f"{periods} periods are too few to fit a trend and seasonality.")
+    _require_identifiable(x)
     zeros = pd.DataFrame(0.0, index=x.index, columns=x.columns)
     stacked = pd.concat(
         [
@@ -345,6 +367,7 @@ def placebo_check(
 
 __all__ = [
     "Fit",
+    "NotIdentifiable",
     "common_index",
     "design",
     "fit_controlled",

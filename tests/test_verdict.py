@@ -286,3 +286,23 @@ def test_verdict_chart_states_the_finding():
     assert "per 100 police-recorded DA crimes" in fig.da_alt
     assert "start of 1 campaign(s)" in fig.da_alt
     assert len(fig.da_data) == len(series)
+
+
+def test_a_campaign_inside_a_temporary_event_is_refused_not_fitted():
+    # Every month after the campaign is inside the declared event: no step can be estimated.
+    panel = _panel(confidence=1.3)
+    event = pd.DataFrame(
+        {
+            "name": ["Long disruption"],
+            "start_date": [pd.Timestamp("2023-01-01")],
+            "end_date": [pd.Timestamp("2026-06-30")],
+            "kind": ["temporary"],
+        }
+    )
+    v = demand.verdict(panel, _campaigns(), event, Q)
+    assert v.verdict == "inconclusive"
+    assert "cannot tell the campaign step" in v.sentence
+    fits, notes = demand.fit_streams(panel, _campaigns(), ["standard_medium_risk"], event, Q)
+    assert fits.empty and any("cannot tell" in n for n in notes)
+    assert demand.contrast_series(panel, _campaigns(), event, Q).empty
+    assert demand.supporting_contrasts(panel, _campaigns(), event, Q).empty
