@@ -715,8 +715,22 @@ def _number(value: object) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _change(now: pd.Series | None, before: pd.DataFrame | None, fmt: str, unit: str = "") -> str:
-    """`` (up 1.8 from 39.2 last quarter)`` for the kpi of row ``now`` in the previous pack."""
+def _change(
+    now: pd.Series | None,
+    before: pd.DataFrame | None,
+    fmt: str,
+    unit: str = "",
+    was_unit: str | None = None,
+    what: str = "",
+) -> str:
+    """`` (up 1.8 from 39.2 last quarter)`` for the kpi of row ``now`` in the previous pack.
+
+    ``unit`` follows the difference and ``was_unit`` (default: ``unit``) last quarter's value,
+    so a share reads ``down 1.0 points from 89.0%``; ``what`` names the figure when the
+    sentence has several (``red actions unchanged since last quarter``).
+    """
+    was_unit = unit if was_unit is None else was_unit
+    same_text = f" ({what + ' ' if what else ''}unchanged since last quarter)"
     if now is None or before is None or before.empty:
         return ""
     was = _kpi(before, now["kpi"])
@@ -725,11 +739,15 @@ def _change(now: pd.Series | None, before: pd.DataFrame | None, fmt: str, unit: 
     a, b = _number(was["value"]), _number(now["value"])
     if a is None or b is None:
         same = str(was["value"]) == str(now["value"])
-        return " (unchanged since last quarter)" if same else f" (last quarter: {was['value']})"
+        return same_text if same else f" (last quarter: {was['value']})"
     if round(a, 6) == round(b, 6):
-        return " (unchanged since last quarter)"
+        return same_text
     word = "up" if b > a else "down"
-    return f" ({word} {fmt.format(abs(b - a))}{unit} from {fmt.format(a)}{unit} last quarter)"
+    label = f"{what} " if what else ""
+    return (
+        f" ({label}{word} {fmt.format(abs(b - a))}{unit} from {fmt.format(a)}{was_unit} "
+        "last quarter)"
+    )
 
 
 def _demand_point(mine: pd.DataFrame, before: pd.DataFrame | None) -> str:
@@ -759,7 +777,8 @@ def _demand_point(mine: pd.DataFrame, before: pd.DataFrame | None) -> str:
             text = text[:1].upper() + text[1:].rstrip(".")
             parts.append(text + ".")
             if ratio_text:
-                parts.append(f"The reporting effect is a {ratio_text}.")
+                effect = ratio_text.replace("rate ratio ", "rate ratio of ", 1)
+                parts.append(f"The reporting effect is a {effect}.")
         elif ratio is not None:
             direction = "higher" if ratio >= 1 else "lower"
             parts.append(
@@ -836,7 +855,7 @@ def _response_point(mine: pd.DataFrame, before: pd.DataFrame | None, target: flo
     rag = rag_label(row.get("rag", ""))
     return (
         f"{value:.1f}% of referrals were contacted within one working day{versus}"
-        f"{' (' + rag + ')' if rag else ''}{_change(row, before, '{:.1f}', ' points')}."
+        f"{' (' + rag + ')' if rag else ''}{_change(row, before, '{:.1f}', ' points', '%')}."
     )
 
 
@@ -857,7 +876,8 @@ def _action_point(plan: pd.DataFrame, before: pd.DataFrame | None) -> str:
     if worse is not None and _number(worse["value"]):
         text += f"; {int(_number(worse['value']))} worse than at the review before"
     red = _kpi(plan, "Actions red")
-    return text + (_change(red, before, "{:.0f}", " red") if red is not None else "") + "."
+    change = _change(red, before, "{:.0f}", "", what="red actions") if red is not None else ""
+    return text + change + "."
 
 
 def main_points(

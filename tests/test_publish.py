@@ -176,7 +176,7 @@ def test_main_points_lead_with_the_verdict_and_what_it_rests_on():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
     first = publish.main_points(kpis)["Sampleborough"][0]
     assert first.startswith("The rise in referrals is mainly more people coming forward")
-    assert "rate ratio 1.26 (95% confidence interval 1.10 to 1.45)" in first
+    assert "rate ratio of 1.26 (95% confidence interval 1.10 to 1.45)" in first
     assert "Reporting: confidence" not in first  # the verdict word is not said twice
 
 
@@ -450,3 +450,23 @@ def test_titled_tables_from_plots_table_reach_the_spreadsheet(tmp_path, monkeypa
     plots.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
     book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
     assert [book[n]["A1"].value for n in book.sheetnames[3:]] == ["Table 1: Rows read"]
+
+
+def test_changes_read_in_the_right_units():
+    before = kpis_frame(
+        [
+            (
+                "Sampleborough",
+                "staffing_gap",
+                "Referrals contacted within one working day",
+                89.0,
+                "%",
+                "",
+            ),
+            ("All areas", "action_plan", "Actions red", 1, "actions", "red"),
+        ],
+        quarter="2026-27Q1",
+    ).astype(str)
+    text = " ".join(publish.main_points(kpis_frame(STAFFING + PLAN), before)["Sampleborough"])
+    assert "(up 0.5 points from 89.0% last quarter)" in text
+    assert "(red actions unchanged since last quarter)" in text
