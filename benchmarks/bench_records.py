@@ -12,7 +12,8 @@ memory has been read; the two panels are checked equal at every size.
 
     python benchmarks/bench_records.py [--sizes 100000 1000000] [--big]
 
-``--big`` adds 5M rows (about 2-3 minutes and 3-4 GiB on 2 cores, on top of the smaller sizes).
+``--big`` adds 5M rows: about 5 minutes and 4.6 GiB peak on 2 cores (Nov 2026, nearly all of it
+in ``load_extract``), on top of about 1 minute for the default sizes.
 Prints a table, the linearity ratio (time at the largest size / time at 1M, per row count
 ratio) and writes ``benchmarks/results/records.csv`` (ignored by git).
 """
