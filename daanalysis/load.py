@@ -180,20 +180,25 @@ def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, 
     month-first (``04/13/2024``) is read month-first; a file with both is refused, naming rows,
     because its ambiguous dates cannot be read safely either way.
     """
+    # Counted with masks; only the first few examples are written out (one string per row
+    # made loading a million-row extract several times slower).
     day_first: list[str] = []
     month_first: list[str] = []
+    n_month_first = 0
     # Months may be given as any date in the month (dd/mm/yyyy), so they count too.
     for col in (*spec.dates, *spec.months):
         parts = frame[col].dropna().astype("str").str.extract(DAY_MONTH)
         first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
-        for i in parts.index[(first > 12) & (second <= 12)]:
-            day_first.append(f"row {i + 2} {col} {frame.at[i, col]!r}")
-        for i in parts.index[(second > 12) & (first <= 12)]:
-            month_first.append(f"row {i + 2} {col} {frame.at[i, col]!r}")
+        for examples, mask in (
+            (day_first, (first > 12) & (second <= 12)),
+            (month_first, (second > 12) & (first <= 12)),
+        ):
+            examples += [f"row {i + 2} {col} {frame.at[i, col]!r}" for i in parts.index[mask][:3]]
+        n_month_first += int(((second > 12) & (first <= 12)).sum())
     if day_first and month_first:
         raise DataContractError(
             f"{path}: dates are written both day-first ({'; '.join(day_first[:3])}) and "
-            f"month-first ({'; '.join(month_first[:3])}; {len(month_first)} in all), so dates "
+            f"month-first ({'; '.join(month_first[:3])}; {n_month_first} in all), so dates "
             "such as 03/04/2024 cannot be read safely either way. Export every date as "
             "dd/mm/yyyy (or yyyy-mm-dd) and load again."
         )
