@@ -752,10 +752,14 @@ def _run_locked(
         shutil.move(str(work), str(kept))
         known = (PackFailed, DataContractError, ValueError, RunError)
         reason = str(err) if isinstance(err, known) else f"{type(err).__name__}: {err}"
-        unchanged = out / quarter_slug(chosen) if chosen is not None else "No pack"
+        unchanged = (
+            f"{out / quarter_slug(chosen)} was not changed"
+            if chosen is not None
+            else "no pack was written or changed"
+        )
         raise RuntimeError(
-            f"{reason}. Details (and any executed notebooks) kept in {kept}, with run.log; "
-            f"{unchanged} was not changed."
+            f"{reason.rstrip('.')}. Details (and any executed notebooks) kept in {kept}, with "
+            f"run.log; {unchanged}."
         ) from err
     finally:
         log.removeHandler(handler)
