@@ -922,12 +922,37 @@ def main(argv: list[str] | None = None) -> int:
     return alerts.FAIL_EXIT_CODE if fired and args.fail_on_alert else 0
 
 
-__all__ = ["Context", "main", "prepare", "run_report", "write_kpis"]
-
-if __name__ == "__main__":
+def cli() -> None:
+    """Console entry point: exit with :func:`main`'s status."""
     sys.exit(main())
 
 
-def cli() -> None:
-    """Console entry point: exit with :func:`main`'s status."""
+__all__ = [
+    "Context",
+    "Job",
+    "PackFailed",
+    "RunError",
+    "add_csp",
+    "check_page_names",
+    "cli",
+    "ensure_kernel",
+    "export_html",
+    "kernel_config",
+    "main",
+    "make_kernel_dir",
+    "markdown_text",
+    "output_sanitizer",
+    "parse_today",
+    "plan_jobs",
+    "prepare",
+    "provenance",
+    "remove_stale_kernel_dirs",
+    "run_notebook",
+    "run_report",
+    "slug",
+    "write_index",
+    "write_kpis",
+]
+
+if __name__ == "__main__":
     sys.exit(main())
