@@ -261,13 +261,14 @@ def stream_series(
     """
     spec = STREAMS[stream]
     checks: list[str] = []
-    data = panel.loc[complete_months(panel), ["month", stream]]
-    if quarter is not None:
-        data = data[data["month"] <= quarter.asfreq("M", how="end")]
-    data = data.set_index("month")[stream]
     if _is_quarterly(panel):
-        sums = _quarter_sums(panel, [stream])[stream]
-        data = sums[sums.index <= quarter] if quarter is not None else sums
+        data = _quarter_sums(panel, [stream])[stream]
+        last = quarter
+    else:
+        data = panel.loc[complete_months(panel)].set_index("month")[stream]
+        last = quarter.asfreq("M", how="end") if quarter is not None else None
+    if last is not None:
+        data = data[data.index <= last]
     observed = data.dropna()
     if observed.empty:
         return observed, [f"{spec.label}: no figures."]

@@ -242,6 +242,22 @@ def _glm(y: np.ndarray, x: pd.DataFrame, time: np.ndarray, periods: int, terms: 
     return fit, fit.cov_params() * periods / max(periods - terms, 1)
 
 
+def _result(fit, cov: pd.DataFrame, x: pd.DataFrame, campaigns: pd.DataFrame, **extra) -> Fit:
+    """A :class:`Fit` from a fitted GLM and the terms of one stream ``x``."""
+    periods = len(x)
+    return Fit(
+        params=fit.params,
+        cov=cov,
+        df=max(periods - x.shape[1], 1),
+        periods=periods,
+        dispersion=float(fit.pearson_chi2 / max(fit.df_resid, 1)),
+        columns=list(x.columns),
+        campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
+        effect_weights=_effect_weights(x),
+        **extra,
+    )
+
+
 def fit_single(
     y: pd.Series,
     campaigns: pd.DataFrame,
@@ -255,16 +271,8 @@ def fit_single(
         raise ValueError(f"{len(y)} periods are too few to fit a trend and seasonality.")
     _require_identifiable(x)
     fit, cov = _glm(y.to_numpy(float), x, np.arange(len(y)), len(y), x.shape[1])
-    return Fit(
-        params=fit.params,
-        cov=cov,
-        df=max(len(y) - x.shape[1], 1),
-        periods=len(y),
-        dispersion=float(fit.pearson_chi2 / max(fit.df_resid, 1)),
-        resid_lag1={"stream": _lag1(np.asarray(fit.resid_pearson))},
-        columns=list(x.columns),
-        campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
-        effect_weights=_effect_weights(x),
+    return _result(
+        fit, cov, x, campaigns, resid_lag1={"stream": _lag1(np.asarray(fit.resid_pearson))}
     )
 
 
@@ -303,12 +311,11 @@ def fit_controlled(
     # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
     relative = y / np.asarray(fit.fittedvalues) - 1
     difference = relative[periods:] - relative[:periods]
-    return Fit(
-        params=fit.params,
-        cov=cov,
-        df=max(periods - x.shape[1], 1),
-        periods=periods,
-        dispersion=float(fit.pearson_chi2 / max(fit.df_resid, 1)),
+    return _result(
+        fit,
+        cov,
+        x,
+        campaigns,
         resid_lag1={
             "control": _lag1(resid[:periods]),
             "treated": _lag1(resid[periods:]),
@@ -316,9 +323,6 @@ def fit_controlled(
         },
         outliers=_outliers(difference, index),
         design=x,
-        columns=list(x.columns),
-        campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
-        effect_weights=_effect_weights(x),
     )
 
 
