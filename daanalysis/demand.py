@@ -12,7 +12,7 @@ Survey for England and Wales stays flat: evidence, with its uncertainty, never p
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -242,6 +242,7 @@ MIN_REPORTING_EFFECT = 1.05  # a reporting effect needs its estimate at least 5%
 MIN_NEED_TREND = 1.02  # need rising: at least 2% a year (or a 5% step at the campaigns)
 PARTIAL_LAST_SHARE = 0.7  # a last value this far below the year before is probably partial
 VERDICTS = ("reporting", "need", "both", "neither", "inconclusive")
+PATH_COLUMNS = ["period", "observed", "fitted", "without_campaigns", "control"]
 
 
 def _is_quarterly(panel: pd.DataFrame) -> bool:
@@ -358,6 +359,12 @@ class Verdict:
     campaigns: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The primary contrast by period: confidence referrals per 100 of the control, as observed,
+    # as fitted and as the pre-campaign pattern predicts (no campaigns). The gap between the
+    # last two after the campaigns is the reporting effect the verdict tests.
+    path: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=PATH_COLUMNS), repr=False
+    )
 
     def as_dict(self) -> dict:
         """Plain types only, for JSON and for papermill."""
@@ -373,7 +380,7 @@ class Verdict:
                 return int(value)
             return value
 
-        return plain(asdict(self))
+        return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"})
 
 
 def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFrame) -> list[str]:
@@ -458,6 +465,7 @@ def verdict(
         fit = its.fit_controlled(treated, control, used, events)
     except its.NotIdentifiable as err:
         return _inconclusive(base, f"{err}")
+    base["path"] = _contrast_path(fit, treated, control, STREAMS[control_name].label)
     if fit.df < MIN_RESIDUAL_DF:
         return _inconclusive(
             base,
@@ -575,30 +583,18 @@ def contrast_series(
     events: pd.DataFrame | None = None,
     quarter: pd.Period | None = None,
 ) -> pd.DataFrame:
-    """The primary contrast as a picture: confidence-stream referrals per 100 of the control,
-    by month, as observed, as fitted, and as the pre-campaign pattern predicts (no campaigns).
+    """The primary contrast as a picture (:attr:`Verdict.path`), for a panel whose verdict has
+    not been worked out already; empty if the verdict's model cannot be fitted."""
+    return verdict(panel, campaigns, events, quarter, placebo=False).path
 
-    The gap between ``fitted`` and ``without_campaigns`` after the campaigns is the reporting
-    effect the verdict tests. Empty if the verdict's model cannot be fitted.
-    """
-    control = control_stream(panel)
-    columns = ["period", "observed", "fitted", "without_campaigns", "control"]
-    if not control:
-        return pd.DataFrame(columns=columns)
-    treated, _ = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
-    base, _ = stream_series(panel, control, quarter)
-    index = its.common_index(treated, base)
-    used, _ = its.usable_campaigns(index, campaigns)
-    if used.empty or len(index) < 24:
-        return pd.DataFrame(columns=columns)
-    try:
-        fit = its.fit_controlled(treated, base, used, events)
-    except ValueError:  # the verdict says why
-        return pd.DataFrame(columns=columns)
+
+def _contrast_path(
+    fit: its.Fit, treated: pd.Series, control: pd.Series, label: str
+) -> pd.DataFrame:
     path = 100 * fit.relative_path()
-    path.insert(0, "observed", 100 * treated.reindex(path.index) / base.reindex(path.index))
-    path["control"] = STREAMS[control].label
-    return path.rename_axis("period").reset_index()[columns]
+    path.insert(0, "observed", 100 * treated.reindex(path.index) / control.reindex(path.index))
+    path["control"] = label
+    return path.rename_axis("period").reset_index()[PATH_COLUMNS]
 
 
 def verdict_table(v: Verdict) -> pd.DataFrame:
