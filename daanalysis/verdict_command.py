@@ -12,8 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from daanalysis import demand
 from daanalysis.load import DataContractError, load_extract
 from daanalysis.panel import area_panel, build_panel, complete_quarters
@@ -43,10 +41,9 @@ def verdicts(
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
         )
-    try:
-        when = pd.Timestamp(today) if today else None
-    except ValueError:
-        raise ValueError(f"--today {today!r} is not a date; write it as yyyy-mm-dd.") from None
+    from daanalysis.report import parse_today  # report imports this module: import when used
+
+    when = parse_today(today)
     out = []
     for area in chosen:
         one = area_panel(panel, area)
