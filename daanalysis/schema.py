@@ -2,7 +2,9 @@
 
 Each table is described by a :class:`TableSpec`: its required and optional columns, how each column
 is parsed (UK dates, months, financial quarters, numbers) and a pandera schema for the row-level
-rules. ``docs/data-contract.md`` is the human version of this file; a test keeps the two in step.
+rules. ``docs/data-contract.md`` is the human version of this file, generated from it by
+:mod:`daanalysis.contract` (``python3 tasks.py contract``); a test keeps the two in step. The
+descriptions here (``description``, ``notes`` and the column texts) are what that page says.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ def _not_before(later: str, earlier: str) -> pa.Check:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One input table of the data contract."""
+    """One input table of the data contract.
+
+    ``description`` opens the table's section of ``docs/data-contract.md`` and the column texts
+    fill its table; ``notes`` (optional) follow the columns, for what a reader needs beyond them.
+    """
 
     name: str
     description: str
@@ -53,6 +59,8 @@ class TableSpec:
     whole_groups: tuple[str, ...] = ()
     # Tables without which the analysis cannot run; the others only disable their own sections.
     essential: bool = False
+    # Documentation only: prose printed after the columns in docs/data-contract.md.
+    notes: str = ""
 
     @property
     def columns(self) -> dict[str, str]:
@@ -216,6 +224,13 @@ EVENTS = TableSpec(
         ),
     },
     optional={"area": "Area the event applies to; blank means every area."},
+    notes=(
+        "A `level_shift` gets its own permanent step in every stream; a `temporary` event's "
+        "months are absorbed month by month (each stream gets its own value for each month from "
+        "start to end), so a dip and its recovery inform neither the trend nor a campaign step. "
+        "Declare the end as the day the series had recovered. `kind` is read case-insensitively, "
+        "with spaces or hyphens read as underscores (`Level shift` is `level_shift`)."
+    ),
     dates=("start_date", "end_date"),
     key=("name",),
     not_null=("name", "start_date", "kind"),
@@ -342,6 +357,10 @@ SCHOOLS = TableSpec(
         "phase": "primary, secondary, special, college or other.",
     },
     optional={"area": "Local authority area; defaults to config default_area."},
+    notes=(
+        "Without it, prevention shows sessions and pupils but not the share of schools engaged, "
+        "nor the schools never engaged."
+    ),
     key=("area", "school"),
     not_null=("school", "phase"),
 )
@@ -365,6 +384,15 @@ PREVENTION = TableSpec(
         "programme": "Programme name.",
         "schools_engaged": "Aggregate rows only: schools that took part in the month.",
     },
+    notes=(
+        "Without it the prevention section of the partnership page says so and the rest of the "
+        "page is unaffected. Terms are read from the month: autumn September to December, spring "
+        "January to March, summer April to August (Easter moves, so a session in the Easter weeks "
+        "may fall in either of the school's terms). A row with a `school` counts that school as "
+        "engaged; an aggregate row (school blank) gives `schools_engaged` for the month, and a "
+        "term's figure from aggregate rows is the largest month in it, shown as *at least*. "
+        "Phases are matched case-insensitively; anything else is counted as `other`."
+    ),
     months=("month",),
     numbers=("sessions", "pupils", "schools_engaged"),
     key=("area", "month", "phase", "school", "programme"),
@@ -395,6 +423,11 @@ SANCTUARY = TableSpec(
         ),
         "measures": "What was fitted (free text, not published).",
     },
+    notes=(
+        "The median and spread of cost per property use rows for one property only; aggregate "
+        "rows count towards properties, total spend and clients who stayed at home. `measures` "
+        "is never published."
+    ),
     periods=("period",),
     numbers=("cost", "properties", "stayed_home"),
     decimals=("cost",),
@@ -422,6 +455,13 @@ PERPETRATOR_PROGRAMME = TableSpec(
         "referrals": "Perpetrator referrals received, where referrals.csv has none.",
         "police_referrals": "Of which referred by the police.",
     },
+    notes=(
+        "**Perpetrator referrals** are the `service = perpetrator` rows of `referrals` (by "
+        "`referral_source`, mapped like every referral): a separate table would duplicate the "
+        "referral and its dates. Councils with aggregate `returns` only give perpetrator "
+        "referrals here in `referrals` and `police_referrals`; when `referrals` has perpetrator "
+        "rows those two columns are ignored."
+    ),
     periods=("period",),
     numbers=("starts", "completions", "referrals", "police_referrals"),
     key=("area", "period", "programme"),

@@ -1,0 +1,455 @@
+"""``docs/data-contract.md``, written from :mod:`daanalysis.schema`.
+
+The page is generated, never edited by hand: the tables, their columns, types, allowed values and
+rules come from the :class:`~daanalysis.schema.TableSpec` objects (and the label mappings and
+config defaults they rely on); the general text around them is :data:`INTRO` below, with its
+figures filled in from the same sources. A test fails when the committed page and this output
+differ. Regenerate with::
+
+    python3 tasks.py contract
+    python -m daanalysis.contract --out docs/data-contract.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from daanalysis import clean, load
+from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
+from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, SCHOOL_PHASES, TABLES, TableSpec
+
+DOC = "docs/data-contract.md"
+REGENERATE = "python3 tasks.py contract"
+# What load.find_file accepts, in its order (a test holds the two together).
+SUFFIXES = (".csv", ".xlsx")
+# The two bases of an extract: one of these tables must have rows (TableSpec.essential).
+BASIS = {"referrals": "record-level", "returns": "aggregate"}
+# Label columns mapped through daanalysis/mappings/<field>.csv (clean.MAPPED_FIELDS and the RAG).
+LABELS = {("referrals", f): f for f in clean.MAPPED_FIELDS} | {("action_plan", "rag"): "rag"}
+UNMAPPED = {
+    "service": "unrecognised: the referral is excluded (it would belong to no service)",
+    "rag": "blank: `not rated`; unrecognised: `unknown`, noted in the ledger",
+}
+# Columns whose values are a fixed list (the events check and the partnership's phases).
+VALUES = {
+    ("events", "kind"): ("level_shift", "temporary"),
+    ("schools", "phase"): SCHOOL_PHASES,
+    ("prevention", "phase"): SCHOOL_PHASES,
+}
+# The partnership inputs (partnership.OWN_TABLES): each switches off only its own section.
+PARTNERSHIP = ("schools", "prevention", "sanctuary", "perpetrator_programme")
+QUARTER_EXAMPLE = "2024/25 Q1"
+EXAMPLE_DAY = pd.Timestamp("2024-04-03 14:30:00")
+
+_STRFTIME = {
+    "%d": "dd",
+    "%m": "mm",
+    "%Y": "yyyy",
+    "%y": "yy",
+    "%b": "Mon",
+    "%B": "Month",
+    "%H": "hh",
+    "%M": "mm",
+    "%S": "ss",
+}
+_CHECKS = {
+    "greater_than_or_equal_to": "{min_value} or more",
+    "greater_than": "more than {min_value}",
+    "less_than_or_equal_to": "{max_value} or less",
+    "less_than": "less than {max_value}",
+    "in_range": "from {min_value} to {max_value}",
+    "isin": "one of {allowed_values}",
+    "equal_to": "equal to {value}",
+}
+
+INTRO = """\
+# Data contract
+
+<!-- Generated from daanalysis/schema.py by `{regenerate}`; do not edit by hand. -->
+
+What daanalysis reads from a data folder (`--data`, or the notebooks' `data_dir`). Each table is a
+CSV (UTF-8, UTF-8 with BOM, or Windows-1252) or an XLSX file with one header row, named
+{file_names}. Header names are case-insensitive; spaces and hyphens become underscores.
+This page is generated from `daanalysis/schema.py` (the code version of the contract) by
+`{regenerate}` (or `python -m daanalysis.contract --out {doc}`); a test fails when the two
+differ. To change the contract, change `schema.py` and regenerate this page.
+
+- **Dates** are UK day-first: `dd/mm/yyyy` (ISO `yyyy-mm-dd` is accepted too; every accepted form
+  is under [Formats](#formats)). `03/04/2024` is 3 April. The order is judged across the whole
+  file: a file whose dates that can only be read one way (`13/04/2024`, `04/13/2024`) are all
+  month-first is read month-first, with a note; a file with both kinds is refused, naming rows,
+  because its `03/04/2024` cannot be read safely either way. **Months** are `yyyy-mm` (or
+  `Apr 2024`, or any date in the month). **Periods** are a month or a financial quarter
+  (`{quarter}`).
+- **Numbers** are read one way only. Counts are whole numbers; a comma is accepted only as a
+  thousands separator (`1,500`). Columns that may hold fractions ({decimal_columns}) refuse any
+  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`.
+- **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate
+  monitoring returns) is required. With returns only, metrics that need records (repeat rate,
+  open caseload, response times) say so instead of showing a number.
+- **What happens to bad input.** No `referrals` or `returns` with rows, a missing required column,
+  an unreadable file, both `<table>.csv` and `<table>.xlsx` present, or a malformed mapping or
+  config file stops loading with an error naming the file, row, column and the fix. A bad value
+  in a row (an impossible date, text in a number column, a blank in a column marked *never
+  blank*, a value outside its rule below, a closed date before the referral date, a duplicate
+  key) excludes that row and lists it in the ledger with its file, row and reason. If more than
+  `max_excluded_share` (config, default {max_excluded_share}) of a file's rows are excluded,
+  loading stops: the export is probably in the wrong format. The limit is checked again after
+  every later step (the plausibility checks below, duplicate removal), so no step can push a file
+  past it unnoticed.
+- **Plausibility rules.** An implausible value is an error or a ledgered exclusion, never a
+  headline:
+  - *Nothing after the extract date.* The extract date is `extract_date` in config, else the
+    first `yyyy-mm-dd` (or `dd/mm/yyyy`) date in `VINTAGE`, else the day of the run. A referral,
+    contact, closure, month, period or review after it, or before {earliest} (1924 for 2024),
+    excludes the row (a year typo would otherwise stretch every series to that year). The
+    columns checked are marked in each table below.
+  - *FTE.* One team and role above `max_fte_per_row` (default {max_fte_per_row}) FTE, or one
+    team's month above `max_fte_per_team` (default {max_fte_per_team}), is excluded as a keying
+    error.
+  - *Counts against their series.* A count in {series_columns} more than `max_count_jump`
+    (default {max_count_jump}) times the median of its own series (about a year either side; a
+    quarter counts as three months), or more than the area's adults in `population`, is excluded.
+  - *Parts within totals, dates in order.* A row that breaks a rule across its columns is
+    excluded; the rules are listed under [Rules across columns](#rules-across-columns) and with
+    each table. In `returns`, self-referrals, first-time, high-risk and standard/medium-risk
+    referrals may not exceed referrals (nor the two risk groups together).
+  - *No partial totals.* Staffing rows add up to a month's FTE: if one row of an area's month is
+    excluded, the rest of that month is excluded too, so the month shows no figure rather than a
+    partial one.
+  - *Areas.* Rows of {area_tables} for an area that has no referrals (or returns) are excluded as
+    not used. When `population` is given, a referral whose area is not in it is excluded (usually
+    a misspelling). Two areas whose page names would be the same (`North East`, `North-East`)
+    stop the run.
+  - *Service.* A blank or unrecognised `service` excludes the referral (it would belong to no
+    service's figures); placeholder client references ({placeholders}) are treated as blank, so
+    they are not taken for one client.
+- **Optional tables** ({optional_tables}) switch off only the sections that use them when
+  missing, empty or header-only, with a note in the data-quality section; an area without
+  staffing rows gets no staffing page. With both `referrals` and `returns`, the returns are
+  ledgered as not used. The partnership inputs ({partnership_tables}) each switch off only their
+  own section of the partnership-activity page, with a one-line note there.
+- **The ledger.** Committee pages show rows read and excluded per table and the reasons, counted,
+  without values or row numbers, and with counts below the suppression threshold shown as `[c]`.
+  The full ledger (file, row, status, reason with the values) is `ledger.csv` in the run folder,
+  for analysts: it is not linked from the index and is not for publication.
+- **Labels** ({label_columns}) are mapped to canonical values through
+  `daanalysis/mappings/<field>.csv`; the canonical values are listed with each column below. Add
+  a `mappings/<field>.csv` (columns `raw, canonical`) to the data folder to extend or override
+  them. An unrecognised label is counted as `unknown` and noted in the ledger (an unrecognised
+  `service` excludes the referral, above).
+- **Client identifiers** (`client_id`) are replaced on load by a keyed hash (`client_key`) used only
+  to link repeat referrals; neither reaches a report.
+- **Probable duplicates**: a second referral for the same client, service and date under a new
+  `referral_id` is excluded as a double entry (the first is kept).
+- `config.csv` (columns `key, value, unit, source`) overrides the default thresholds and costs;
+  see `daanalysis/config.py` for every key, its source and its plausible range. Unknown or
+  repeated keys and values out of range are errors naming the row. `suppression_threshold`
+  below {suppression_floor} is refused unless `allow_low_suppression` is `yes`, and then every page
+  says so.
+- `VINTAGE` (optional, one line of text) describes the extract; it is printed on every report.
+
+In the tables below, *required* says whether the header must be present and whether a cell may be
+blank: **yes, never blank** (a blank excludes the row), **yes, may be blank**, or **no** (the
+column may be left out).
+"""
+
+
+def _human(fmt: str) -> str:
+    """``%d/%m/%Y`` as ``dd/mm/yyyy (03/04/2024)``."""
+    text = re.sub(r"%[a-zA-Z]", lambda m: _STRFTIME[m.group(0)], fmt)
+    return f"`{text}` ({EXAMPLE_DAY.strftime(fmt)})"
+
+
+def _code(names) -> str:
+    return ", ".join(f"`{n}`" for n in names)
+
+
+def _or_list(names: list[str], word: str = "or") -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def _reflow(text: str, width: int = 100) -> str:
+    """Paragraphs and list items of ``text`` wrapped at ``width`` (headings and comments kept)."""
+    out: list[str] = []
+    block: list[str] = []
+
+    def flush() -> None:
+        if block:
+            first = block[0]
+            indent = re.match(r"\s*(- )?", first).group(0)
+            words = " ".join(line.strip() for line in block)
+            words = words[len(indent.strip()) :].strip() if indent.strip() else words
+            out.append(
+                textwrap.fill(
+                    words,
+                    width,
+                    initial_indent=indent,
+                    subsequent_indent=" " * len(indent),
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+            )
+            block.clear()
+
+    for line in text.splitlines():
+        if not line.strip() or line.startswith(("#", "<!--")):
+            flush()
+            out.append(line)
+        elif re.match(r"\s*- ", line):
+            flush()
+            block.append(line)
+        else:
+            block.append(line)
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float) and value < 1:
+        return f"{value:.0%}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _default(key: str) -> str:
+    return _number(DEFAULTS[key][0])
+
+
+def _canonical(field: str) -> list[str]:
+    """The canonical labels of a mapping, in the order they first appear."""
+    return list(dict.fromkeys(clean.read_mapping(field).values()))
+
+
+def _check_text(check: pa.Check) -> str:
+    """A pandera column check in words (its ``error`` when its kind is not known here)."""
+    template = _CHECKS.get(str(check.name))
+    stats = {k: _number(v) if isinstance(v, float) else v for k, v in check.statistics.items()}
+    if template is not None:
+        try:
+            return template.format(**stats)
+        except (KeyError, IndexError):
+            pass
+    return str(check.error or check.name)
+
+
+def _mark_columns(text: str, spec: TableSpec) -> str:
+    """Column names of ``spec`` in ``text`` as code."""
+    names = sorted(spec.columns, key=len, reverse=True)
+    pattern = r"(?<![`\w])(" + "|".join(map(re.escape, names)) + r")(?![`\w])"
+    return re.sub(pattern, r"`\1`", text)
+
+
+def frame_rules(spec: TableSpec) -> list[str]:
+    """The rules across columns of one table, in words: its pandera frame checks and its groups."""
+    rules = [_mark_columns(str(c.name), spec) for c in spec.checks]
+    if spec.whole_groups:
+        rules.append(
+            f"rows of one {_or_list([f'`{c}`' for c in spec.whole_groups], 'and')} add up to one "
+            "total: if one is excluded, so are the rest"
+        )
+    return rules
+
+
+def _type(spec: TableSpec, col: str) -> str:
+    if col in spec.dates:
+        return "date"
+    if col in spec.months:
+        return "month"
+    if col in spec.periods:
+        return "month or quarter"
+    if col in spec.numbers:
+        return "decimal" if col in spec.decimals else "whole number"
+    if (spec.name, col) in LABELS:
+        return "label"
+    if (spec.name, col) in VALUES:
+        return "code"
+    return "text"
+
+
+def _required(spec: TableSpec, col: str) -> str:
+    if col in spec.required:
+        return "yes, never blank" if col in spec.not_null else "yes, may be blank"
+    return "no, never blank" if col in spec.not_null else "no"
+
+
+def _rules(spec: TableSpec, col: str) -> str:
+    out: list[str] = []
+    if (spec.name, col) in LABELS:
+        field = LABELS[spec.name, col]
+        unmapped = UNMAPPED.get(field, "unrecognised: `unknown`, noted in the ledger")
+        out.append(
+            f"{_code(_canonical(field))} (raw labels mapped by `mappings/{field}.csv`; {unmapped})"
+        )
+    if (spec.name, col) in VALUES:
+        out.append(f"one of {_code(VALUES[spec.name, col])}")
+    out += [_check_text(c) for c in spec.column_checks.get(col, ())]
+    if col in spec.key:
+        out.append("part of the key" if len(spec.key) > 1 else "the key: unique")
+    if col in spec.not_after_extract:
+        out.append(f"not after the extract date, nor before {load.EARLIEST:%Y}")
+    if col in spec.series:
+        out.append("checked against its own series and the population")
+    return "; ".join(out)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _needed(spec: TableSpec) -> str:
+    if spec.essential:
+        others = [f"`{n}`" for n in BASIS if n != spec.name]
+        text = (
+            f"yes, unless {_or_list(others)} has rows: the {BASIS.get(spec.name, '')} basis "
+            "of the analysis."
+        )
+        if spec.name == "returns":
+            text += " With record-level `referrals` as well, its rows are ledgered as not used."
+        return text
+    if spec.name in load.OPTIONAL_USES:
+        return f"no; without it, {load.OPTIONAL_USES[spec.name]} are not available."
+    if spec.name in PARTNERSHIP:
+        return "no; without it, only its own section of the partnership-activity page is off."
+    return "no; without it, only the sections that use it are switched off."
+
+
+def table_section(spec: TableSpec) -> str:
+    """One table's section of the page."""
+    files = " or ".join(f"`{spec.name}{s}`" for s in SUFFIXES)
+    lines = [f"## `{spec.name}`", "", spec.description, ""]
+    lines.append(f"- **File:** {files}.")
+    lines.append(f"- **Needed:** {_needed(spec)}")
+    if spec.key:
+        lines.append(
+            f"- **One row per** {', '.join(f'`{k}`' for k in spec.key)}: a repeated key excludes "
+            "the later row as a duplicate."
+        )
+    else:
+        lines.append("- **Key:** none; repeated rows are all used.")
+    lines += ["", "| column | type | required | values and rules | meaning |"]
+    lines.append("| --- | --- | --- | --- | --- |")
+    for col, meaning in spec.columns.items():
+        cells = [f"`{col}`", _type(spec, col), _required(spec, col), _rules(spec, col), meaning]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    rules = frame_rules(spec)
+    if rules:
+        lines += ["", "Rules across columns (a row that breaks one is excluded):", ""]
+        lines += [f"- {rule}." for rule in rules]
+    if spec.notes:
+        lines += ["", spec.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _formats() -> str:
+    months = [_human(f) for f in MONTH_FORMATS]
+    rows = [
+        ("date", ", ".join(_human(f) for f in DATE_FORMATS) + "; day and month swapped when the "
+         "file is read month-first"),
+        ("month", ", ".join(months) + "; a date is read as its month"),
+        ("month or quarter", f"a financial quarter (`{QUARTER_EXAMPLE}`, `2024-25Q1`, "
+         f"`2024/2025 Q1`; April to March) or a month as above"),
+        ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
+        ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
+        ("label", "free text mapped to the canonical values listed (case-insensitive)"),
+        ("code", "one of the values listed"),
+        ("text", "free text, trimmed"),
+    ]  # fmt: skip
+    lines = ["## Formats", "", "| type | accepted |", "| --- | --- |"]
+    lines += [f"| {kind} | {_cell(text)} |" for kind, text in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _overview(tables: Mapping[str, TableSpec]) -> str:
+    lines = ["## Tables", "", "| table | needed | rows |", "| --- | --- | --- |"]
+    for spec in tables.values():
+        needed = (
+            f"yes ({BASIS.get(spec.name, 'essential')} basis), unless "
+            + _or_list([f"`{n}`" for n in BASIS if n != spec.name])
+            if spec.essential
+            else "optional"
+        )
+        rows = f"one per {', '.join(spec.key)}" if spec.key else "no key"
+        lines.append(f"| [`{spec.name}`](#{spec.name}) | {needed} | {rows} |")
+    return "\n".join(lines) + "\n"
+
+
+def _all_rules(tables: Mapping[str, TableSpec]) -> str:
+    lines = [
+        "## Rules across columns",
+        "",
+        "Checked on every row after parsing; a row that breaks one is excluded and ledgered.",
+        "",
+    ]
+    for spec in tables.values():
+        rules = frame_rules(spec)
+        if rules:
+            lines.append(f"- `{spec.name}`: {'; '.join(rules)}.")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
+    """The whole data-contract page, from ``tables`` (default: every table in schema.py)."""
+    tables = TABLES if tables is None else tables
+    specs = list(tables.values())
+    series = [f"`{s.name}.{c}`" for s in specs for c in s.series]
+    intro = INTRO.format(
+        regenerate=REGENERATE,
+        doc=DOC,
+        file_names=" or ".join(f"`<table>{s}`" for s in SUFFIXES),
+        quarter=QUARTER_EXAMPLE,
+        decimal_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.decimals),
+        max_excluded_share=_default("max_excluded_share"),
+        earliest=f"{load.EARLIEST:%Y}",
+        max_fte_per_row=_default("max_fte_per_row"),
+        max_fte_per_team=_default("max_fte_per_team"),
+        max_count_jump=_default("max_count_jump"),
+        series_columns=_or_list(series) if series else "no table",
+        area_tables=_or_list(
+            [f"`{s.name}`" for s in specs if "area" in s.columns and s.name not in BASIS]
+        ),
+        placeholders=", ".join(f"`{p}`" for p in sorted(clean.NO_ID)),
+        optional_tables=_code(
+            s.name for s in specs if not s.essential and s.name not in PARTNERSHIP
+        ),
+        partnership_tables=_code(s.name for s in specs if s.name in PARTNERSHIP),
+        label_columns=_code(dict.fromkeys(col for _, col in LABELS)),
+        suppression_floor=f"{SUPPRESSION_FLOOR:g}",
+    )
+    parts = [_reflow(intro), _formats(), _overview(tables), _all_rules(tables)]
+    parts += [table_section(spec) for spec in specs]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the page, write it (``--out``) or check a written one (``--check``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m daanalysis.contract", description="Write docs/data-contract.md."
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--out", type=Path, help="write the page to this file")
+    group.add_argument("--check", type=Path, help="exit 1 if this file is not the page")
+    args = parser.parse_args(argv)
+    text = markdown()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8", newline="\n")
+    elif args.check:
+        if args.check.read_text(encoding="utf-8") != text:
+            print(f"{args.check} is out of date; regenerate it with `{REGENERATE}`.")
+            return 1
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+__all__ = ["DOC", "INTRO", "REGENERATE", "frame_rules", "main", "markdown", "table_section"]
+
+if __name__ == "__main__":
+    sys.exit(main())
