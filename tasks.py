@@ -6,6 +6,7 @@
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
     python3 tasks.py validate [--councils N]              # the demand verdict's simulation study
+    python3 tasks.py contract                             # rewrite docs/data-contract.md
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
 ``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
@@ -60,7 +61,7 @@ def ensure_environment() -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"report", "test", "sample", "bench", "validate"}:
+    if not argv or argv[0] not in {"report", "test", "sample", "bench", "validate", "contract"}:
         sys.exit(__doc__)
     task, rest = argv[0], argv[1:]
     ensure_environment()
@@ -72,6 +73,8 @@ def main(argv: list[str]) -> None:
             run(tool("python"), "-m", "pytest", *rest)
         elif task == "sample":
             run(tool("python"), "-m", "daanalysis.sample", "--out", "data/sample")
+        elif task == "contract":
+            run(tool("python"), "-m", "daanalysis.contract", "--out", "docs/data-contract.md")
         elif task == "validate":
             run(tool("python"), "validation/run.py", *rest)
         elif task == "bench":
