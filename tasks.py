@@ -81,6 +81,7 @@ def main(argv: list[str]) -> None:
             run(tool("python"), "benchmarks/bench_caseload.py")
             run(tool("python"), "benchmarks/bench_report.py")
             run(tool("python"), "benchmarks/bench_verdict.py")
+            run(tool("python"), "benchmarks/bench_areas.py")
             run(tool("python"), "benchmarks/bench_records.py", *rest)
     except subprocess.CalledProcessError as err:
         sys.exit(err.returncode)
