@@ -128,3 +128,16 @@ def resolve_quarter(
             f"{quarter_label(available[0])} to {quarter_label(available[-1])}."
         )
     return wanted
+
+
+def parse_today(today: str) -> pd.Timestamp | None:
+    """``today`` (yyyy-mm-dd, or blank for the real today) as a timestamp, with a clear error."""
+    if not today:
+        return None
+    try:
+        return pd.Timestamp(dt.date.fromisoformat(today))
+    except ValueError:
+        raise ValueError(
+            f"--today {today!r} is not a date: write it as yyyy-mm-dd (for example "
+            f"{dt.date.today():%Y-%m-%d}), or leave it out to judge 'latest' from today."
+        ) from None

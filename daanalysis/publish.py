@@ -989,7 +989,7 @@ PAGE_CSS = (Path(__file__).resolve().parent / "templates" / "daanalysis" / "pack
 
 def _csp_meta() -> str:
     """The pages' Content-Security-Policy (no script, no outside request), as a meta tag."""
-    from daanalysis.report import CSP
+    from daanalysis.export import CSP
 
     return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">'
 
@@ -1418,9 +1418,10 @@ def pdf_wanted() -> bool:
     return os.environ.get("DAANALYSIS_PDF", "").strip().lower() not in {"", "0", "no", "false"}
 
 
-def pdfs_if_asked(folder: Path) -> list[Path]:
-    """An A4 PDF of every page in ``folder/pdf/`` when :func:`pdf_wanted`, logged; else []."""
-    if not pdf_wanted():
+def pdfs_if_asked(folder: Path, wanted: bool | None = None) -> list[Path]:
+    """An A4 PDF of every page in ``folder/pdf/`` if ``wanted`` (``None``: :func:`pdf_wanted`),
+    logged; else []."""
+    if not (pdf_wanted() if wanted is None else wanted):
         return []
     pdfs = print_pdfs(folder)
     if pdfs:

@@ -1,4 +1,4 @@
-"""The quarterly run: every notebook through papermill, exported to HTML with code hidden.
+"""The quarterly run: every notebook of the pack through papermill, exported to HTML.
 
 ``daanalysis report --quarter latest --data data/sample --out outputs`` writes
 ``outputs/<quarter>/``: ``index.html``, one HTML page per notebook (and area), ``kpis.csv``,
@@ -7,15 +7,15 @@ temporary folder and moved into place only when every notebook succeeded; on fai
 code is non-zero, the failing executed notebook is kept under ``outputs/failed/`` and last
 quarter's outputs are untouched.
 
-The notebooks call :func:`prepare` for their shared set-up and :func:`write_kpis` for their
-headline figures, so they stay thin.
+The run loads, validates and cleans the extract and builds the panel once, and hands each
+notebook the prepared file (see :mod:`daanalysis.notebook`); the notebooks to run, their titles
+and scope come from the notebooks' own metadata (:func:`daanalysis.notebook.discover`). The
+command line is :mod:`daanalysis.cli`; the HTML export is :mod:`daanalysis.export`.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import hashlib
 import logging
 import os
 import platform
@@ -28,100 +28,32 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 
-from daanalysis import alerts, partnership, publish, verdict_command
-from daanalysis.config import Config
-from daanalysis.disclosure import MARKER
-from daanalysis.load import DataContractError, Extract, load_extract
-from daanalysis.panel import area_panel, build_panel, common_quarters, complete_quarters
-from daanalysis.periods import quarter_label, quarter_slug, resolve_quarter
+from daanalysis import alerts, partnership, publish
+from daanalysis.export import add_csp, export_html, write_index
+from daanalysis.load import DataContractError, Extract
+from daanalysis.notebook import (
+    KPI_COLUMNS,
+    NotebookError,
+    NotebookSpec,
+    discover,
+    input_checksums,
+    load_prepared,
+    save_prepared,
+)
+from daanalysis.panel import common_quarters, complete_quarters
+from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "daanalysis"
-AREA_NOTEBOOKS = ("demand_vs_reporting", "staffing_gap", "partnership_activity")
-PARTNERSHIP_NOTEBOOKS = ("action_plan",)
-TITLES = {
-    "demand_vs_reporting": "Demand versus reporting",
-    "staffing_gap": "Staffing gap",
-    "action_plan": "Action plan progress",
-    "partnership_activity": "Partnership activity",
-}
-KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "source"]
-HIDDEN_TAGS = {"check", "remove"}
+# A log record with ``extra={CONSOLE: False}`` goes to run.log only (the console says it once).
+CONSOLE = "console"
 
 log = logging.getLogger("daanalysis.report")
-
-
-# --- shared notebook set-up ---------------------------------------------------------------------
-
-
-@dataclass
-class Context:
-    """What every notebook needs: the extract, one area's panel, the quarter and the config."""
-
-    extract: Extract
-    panel: pd.DataFrame
-    area: str
-    quarter: pd.Period
-    config: Config
-
-    @property
-    def label(self) -> str:
-        return quarter_label(self.quarter)
-
-
-def prepare(
-    data_dir: str | Path,
-    quarter: str,
-    area: str = "",
-    today: str = "",
-    partnership: bool = False,
-) -> Context:
-    """Load ``data_dir``, build the panel, pick the area and resolve the quarter to report.
-
-    With ``partnership=True`` (pages about the whole partnership, such as the action plan) the
-    panel keeps every area and the quarter is one that all areas cover.
-    """
-    extract = load_extract(data_dir)
-    panel = build_panel(extract)
-    if partnership:
-        quarters, name = common_quarters(panel), "All areas"
-    else:
-        panel = area_panel(panel, area or None)
-        quarters, name = complete_quarters(panel), panel["area"].iloc[0]
-    chosen = resolve_quarter(quarter, quarters, pd.Timestamp(today) if today else None)
-    return Context(extract, panel, name, chosen, extract.config)
-
-
-COUNT_UNITS = {"referrals", "cases"}
-
-
-def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str) -> pd.DataFrame:
-    """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``).
-
-    ``kpis.csv`` is published with the pack, so a count of people (unit ``referrals`` or
-    ``cases``) below the suppression threshold is replaced by the disclosure marker.
-    """
-    frame = pd.DataFrame(rows)
-    small = frame["unit"].isin(COUNT_UNITS) & pd.to_numeric(
-        frame["value"], errors="coerce"
-    ).between(0, ctx.config.suppression_threshold, inclusive="neither")
-    frame["value"] = frame["value"].astype(object).where(~small, MARKER)
-    frame.insert(0, "notebook", notebook)
-    frame.insert(0, "quarter", quarter_slug(ctx.quarter))
-    frame.insert(0, "area", ctx.area)
-    for col in KPI_COLUMNS:
-        if col not in frame:
-            frame[col] = ""
-    frame = frame[KPI_COLUMNS]
-    if path:
-        frame.to_csv(path, index=False)
-    return frame
 
 
 # --- running notebooks --------------------------------------------------------------------------
@@ -129,9 +61,19 @@ def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str) -> pd.D
 
 @dataclass(frozen=True)
 class Job:
-    notebook: str
+    """One notebook to run, for one area (``area`` blank: a partnership page)."""
+
+    spec: NotebookSpec
     area: str
     parameters: dict
+
+    @property
+    def notebook(self) -> str:
+        return self.spec.name
+
+    @property
+    def title(self) -> str:
+        return self.spec.title + (f": {self.area}" if self.area else "")
 
     @property
     def stem(self) -> str:
@@ -244,6 +186,7 @@ def run_notebook(
             str(target),
             parameters=plain,
             kernel_name=KERNEL_NAME,
+            language="python",  # an analyst's notebook may not record its language
             start_timeout=start_timeout,
             execution_timeout=execution_timeout,
             progress_bar=False,
@@ -253,172 +196,6 @@ def run_notebook(
     finally:
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-# Pages run no script and fetch nothing: images and fonts only as data: URIs, inline styles.
-CSP = (
-    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
-    "base-uri 'none'; form-action 'none'"
-)
-# What a notebook output may contain as HTML: tables, text structure, and images inlined as
-# data: URIs. Anything else (script, iframe, event handlers such as onerror, javascript: links)
-# is escaped, so it shows as the text it is and never runs.
-SAFE_TAGS = frozenset(
-    {
-        *("a", "abbr", "b", "br", "caption", "code", "col", "colgroup", "div", "em"),
-        *("figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li"),
-        *("ol", "p", "pre", "small", "span", "strong", "style", "sub", "sup", "table", "tbody"),
-        *("td", "tfoot", "th", "thead", "tr", "ul"),
-    }
-)
-
-
-def _safe_attribute(tag: str, name: str, value: str) -> bool:
-    if name in ("class", "id", "title", "scope", "colspan", "rowspan", "style", "lang"):
-        return True
-    if tag == "style":
-        return name == "type"
-    if tag == "img":
-        return name == "alt" or (name == "src" and value.startswith("data:image/"))
-    if tag == "a" and name == "href":
-        return not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
-    return False
-
-
-def markdown_text(text: str) -> str:
-    """``text`` for a Markdown cell: HTML escaped and Markdown punctuation backslash-escaped, so
-    that a data-derived string (an area name, the VINTAGE line) is shown, never interpreted."""
-    import html
-
-    return re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
-
-
-def output_sanitizer():
-    """An nbconvert preprocessor escaping unsafe HTML in code-cell outputs (tables, Markdown).
-
-    nbconvert's own ``SanitizeHTML`` with the house allow-list; SVG charts are kept, since the
-    template shows them as ``<img>`` data URIs in which a script never runs. Markdown cells are
-    written by us and reviewed in git, so they are left as they are.
-    """
-    import bleach
-    from bleach.css_sanitizer import CSSSanitizer
-    from nbconvert.preprocessors.sanitize import SanitizeHTML
-
-    class OutputSanitizer(SanitizeHTML):
-        def preprocess_cell(self, cell, resources, index):
-            if cell.cell_type != "code":
-                return cell, resources
-            return super().preprocess_cell(cell, resources, index)
-
-        def sanitize_html_tags(self, html_str: str) -> str:
-            return bleach.clean(
-                html_str,
-                tags=SAFE_TAGS,
-                attributes=_safe_attribute,
-                protocols={"http", "https", "mailto", "data"},
-                strip=False,
-                strip_comments=True,
-                css_sanitizer=CSSSanitizer(),
-            )
-
-    keys = {"metadata", "text/plain", "image/png", "image/jpeg", "image/svg+xml"}
-    return OutputSanitizer(safe_output_keys=keys, enabled=True)
-
-
-def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None:
-    """HTML with code hidden (nbconvert ``exclude_input``), a header and a table of contents."""
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    nb = nbformat.read(executed, as_version=4)
-    title, nav = _page_frame(nb, title)
-    headings = [
-        line.lstrip("#").strip()
-        for cell in nb.cells
-        if cell.cell_type == "markdown"
-        for line in cell.source.splitlines()
-        if line.startswith("## ")
-    ]
-    toc = "\n".join(f"- [{h}](#{h.replace(' ', '-')})" for h in headings)
-    # After the title cell: the reader sees what, when and from which data before anything else.
-    nb.cells.insert(
-        1, nbformat.v4.new_markdown_cell(f"*{markdown_text(subtitle)}*\n\n**Contents**\n\n{toc}")
-    )
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
-    _add_alt_text(nb)
-    exporter = HTMLExporter(
-        template_name="daanalysis",
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-    )
-    # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
-    exporter.register_preprocessor(output_sanitizer(), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
-    target.write_text(body, encoding="utf-8")
-
-
-def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
-    """The page title with area and quarter, and the links every page carries (index, glossary,
-    spreadsheet), from the parameters papermill recorded."""
-    from daanalysis.periods import parse_quarter
-    from daanalysis.publish import nav_html, spreadsheet_href
-
-    params = nb.metadata.get("papermill", {}).get("parameters", {})
-    try:
-        quarter = parse_quarter(str(params.get("quarter", "")))
-    except (ValueError, TypeError):
-        return title, nav_html()
-    return f"{title}, {quarter_label(quarter)}", nav_html(spreadsheet_href(quarter_slug(quarter)))
-
-
-def _add_alt_text(nb: nbformat.NotebookNode) -> None:
-    """Give every chart alternative text: the heading of the section it sits in."""
-    section = ""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            lines = [ln for ln in cell.source.splitlines() if ln.startswith("#")]
-            section = lines[-1].lstrip("#").strip() if lines else section
-            continue
-        for output in cell.get("outputs", []):
-            for mime in ("image/png", "image/svg+xml"):
-                if mime in output.get("data", {}):
-                    meta = output.setdefault("metadata", {}).setdefault(mime, {})
-                    meta.setdefault("alt", f"Chart: {section}")
-
-
-def write_index(
-    folder: Path,
-    pages: list[tuple[str, str]],
-    heading: str,
-    subtitle: str,
-    kpis: pd.DataFrame | None = None,
-    config: Config | None = None,
-    extract: Extract | None = None,
-) -> None:
-    """``index.html`` (main points first, then the headline figures with RAG by symbol and
-    word), ``glossary.html``, the spreadsheet and chart CSVs in ``downloads/`` and, with
-    ``DAANALYSIS_PDF=1``, a PDF of each page: see :func:`daanalysis.publish.write_front_page`."""
-    from daanalysis.publish import write_front_page
-
-    write_front_page(folder, pages, heading, subtitle, kpis, config, extract)
-
-
-def parse_today(today: str) -> pd.Timestamp | None:
-    """``today`` (yyyy-mm-dd, or blank for the real today) as a timestamp, with a clear error."""
-    if not today:
-        return None
-    try:
-        return pd.Timestamp(dt.date.fromisoformat(today))
-    except ValueError:
-        raise ValueError(
-            f"--today {today!r} is not a date: write it as yyyy-mm-dd (for example "
-            f"{dt.date.today():%Y-%m-%d}), or leave it out to judge 'latest' from today."
-        ) from None
 
 
 def check_page_names(areas: list[str]) -> None:
@@ -440,13 +217,47 @@ def check_page_names(areas: list[str]) -> None:
         seen[name] = area
 
 
+@dataclass
+class Plan:
+    """What a run will do: the quarter, the notebooks to run, and the data loaded once."""
+
+    quarter: pd.Period
+    jobs: list[Job]
+    extract: Extract
+    panel: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+
+def _has_rows(extract: Extract, table: str, area: str) -> bool:
+    frame = extract[table]
+    if area and "area" in frame:
+        return bool((frame["area"] == area).any())
+    return len(frame) > 0
+
+
 def plan_jobs(
-    data_dir: Path, quarter: str, areas: list[str], today: str
-) -> tuple[pd.Period, list[Job], Extract]:
-    """Check the data once, resolve the quarter and list the notebooks to run."""
+    data_dir: Path,
+    quarter: str,
+    areas: list[str],
+    today: str,
+    notebooks: list[NotebookSpec] | None = None,
+    prepared: tuple[Extract, pd.DataFrame] | None = None,
+) -> Plan:
+    """Check the data once, resolve the quarter and list the notebooks to run.
+
+    ``notebooks`` defaults to those in the pack's ``notebooks/`` folder; ``prepared`` is the
+    loaded extract and panel, when the caller has them already.
+    """
     when = parse_today(today)
-    extract = load_extract(data_dir)
-    panel = build_panel(extract)
+    specs = discover(NOTEBOOK_DIR) if notebooks is None else notebooks
+    extract, panel = prepared if prepared is not None else load_prepared(data_dir)
+    for spec in specs:
+        unknown_tables = [t for t in spec.requires if t not in extract.tables]
+        if unknown_tables:
+            raise NotebookError(
+                f"{spec.path}: metadata daanalysis.requires names {unknown_tables[0]!r}, which "
+                f"is not a table of the data contract ({', '.join(sorted(extract.tables))})."
+            )
     available = extract.areas()
     if not areas or areas == ["all"]:
         areas = available
@@ -468,26 +279,29 @@ def plan_jobs(
                 "only, name them with --area."
             )
     chosen = resolve_quarter(quarter, common_quarters(panel, areas), when)
-    base = {"data_dir": str(data_dir.resolve()), "quarter": quarter_slug(chosen), "today": today}
-    # An optional table switches off only what needs it: an area without staffing rows gets no
-    # staffing page (caseload per FTE needs them) instead of failing the whole pack.
-    staffed = set(extract["staffing"]["area"].dropna())
-    for area in sorted(set(areas) - staffed):
-        log.warning(
-            "%s: no staffing rows in %s, so its staffing page is left out (caseload per FTE needs "
-            "staffing.csv)",
-            area,
-            data_dir,
-        )
-    jobs = [
-        Job(nb, a, {**base, "area": a})
-        for a in areas
-        for nb in AREA_NOTEBOOKS
-        if nb != "staffing_gap" or a in staffed
-    ]
-    if len(extract["action_plan"]):
-        jobs += [Job(nb, "", {**base, "area": ""}) for nb in PARTNERSHIP_NOTEBOOKS]
-    return chosen, jobs, extract
+    base = {
+        "data_dir": str(Path(data_dir).resolve()),
+        "quarter": quarter_slug(chosen),
+        "today": today,
+    }
+    jobs, skipped = [], []
+    # Each area's pages in notebook order, then the partnership's pages.
+    runs = [(spec, area) for area in areas for spec in specs if spec.scope == "area"]
+    runs += [(spec, "") for spec in specs if spec.scope == "partnership"]
+    for spec, area in runs:
+        # An optional table switches off only the pages that need it: an area without staffing
+        # rows gets no staffing page instead of failing the whole pack.
+        missing = [t for t in spec.requires if not _has_rows(extract, t, area)]
+        if missing:
+            where = f"{area}: no" if area else "No"
+            skipped.append(
+                f"{where} rows in {missing[0]} ({data_dir}), so the page {spec.title!r} is left out"
+            )
+            continue
+        jobs.append(Job(spec, area, {**base, "area": area}))
+    for note in skipped:
+        log.warning("%s", note)
+    return Plan(chosen, jobs, extract, panel, skipped)
 
 
 class PackFailed(RuntimeError):
@@ -598,17 +412,23 @@ def provenance(data_dir: Path) -> list[str]:
         f"command line: {shlex.join(sys.argv)}",
         f"data folder: {data_dir}",
     ]
-    if data_dir.is_dir():
-        files = sorted(
-            p for p in [*data_dir.iterdir(), *data_dir.glob("mappings/*")] if p.is_file()
-        )
-        for path in files:
-            with path.open("rb") as handle:
-                digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            lines.append(
-                f"input {path.relative_to(data_dir)}: sha256 {digest}, {path.stat().st_size} bytes"
-            )
+    for name, digest in input_checksums(data_dir).items():
+        size = (data_dir / name).stat().st_size
+        lines.append(f"input {name}: sha256 {digest}, {size} bytes")
     return lines
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run the pack, beyond the data, the output folder and the quarter."""
+
+    areas: tuple[str, ...] = ()
+    workers: int = 2
+    start_timeout: int = 60
+    execution_timeout: int = 600
+    today: str = ""
+    notebook_dir: Path = NOTEBOOK_DIR
+    pdf: bool | None = None  # None: as DAANALYSIS_PDF says
 
 
 def run_report(
@@ -621,18 +441,29 @@ def run_report(
     execution_timeout: int = 600,
     today: str = "",
     notebook_dir: Path = NOTEBOOK_DIR,
+    pdf: bool | None = None,
 ) -> Path:
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
 
-    One run at a time per ``out``: a lock file (``out/.daanalysis.lock``, released by the
-    operating system even if the run is killed) makes a second run stop with a clear message
-    instead of mixing its files with the first.
+    ``notebook_dir`` is the folder of notebooks to run (every ``*.ipynb`` in it, described by
+    its metadata: see :mod:`daanalysis.notebook`). One run at a time per ``out``: a lock file
+    (``out/.daanalysis.lock``, released by the operating system even if the run is killed) makes
+    a second run stop with a clear message instead of mixing its files with the first.
     """
     from filelock import FileLock, Timeout
 
     # Absolute paths: the notebooks run with the notebook folder as their working directory.
     data_dir, out = Path(data_dir).resolve(), Path(out).resolve()
     parse_today(today)  # a bad date is reported before anything is written
+    options = RunOptions(
+        tuple(areas or ()),
+        workers,
+        start_timeout,
+        execution_timeout,
+        today,
+        Path(notebook_dir).resolve(),
+        pdf,
+    )
     _prepare_out(out)
     lock = FileLock(out / LOCK_FILE)
     try:
@@ -643,32 +474,24 @@ def run_report(
             "it to finish, or give this run another --out."
         ) from None
     try:
-        return _run_locked(
-            data_dir,
-            out,
-            quarter,
-            areas or [],
-            workers,
-            start_timeout,
-            execution_timeout,
-            today,
-            notebook_dir,
-        )
+        return _run_locked(data_dir, out, quarter, options)
     finally:
         lock.release()
 
 
-def _run_locked(
-    data_dir: Path,
-    out: Path,
-    quarter: str,
-    areas: list[str],
-    workers: int,
-    start_timeout: int,
-    execution_timeout: int,
-    today: str,
-    notebook_dir: Path,
-) -> Path:
+class _Timer:
+    """Seconds spent in each stage of a run, written to run.log for the benchmarks."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        log.debug("timing: %s %.3f s", stage, now - self.started)
+        self.started = now
+
+
+def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) -> Path:
     """:func:`run_report` once the lock on ``out`` is held."""
     leftovers = _remove_leftovers(out)
     stale_kernels = remove_stale_kernel_dirs()
@@ -685,8 +508,10 @@ def _run_locked(
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
+    # Private to this run (0700): kernel connection files, sockets and the prepared data.
     kernel_dir = make_kernel_dir()
     chosen: pd.Period | None = None
+    timer = _Timer()
     try:
         for note in leftovers:
             log.warning("%s: %s", out, note)
@@ -694,7 +519,12 @@ def _run_locked(
             log.warning("removed kernel folder %s, left by an interrupted run", folder)
         for line in provenance(data_dir):
             log.debug("provenance: %s", line)
-        chosen, jobs, extract = plan_jobs(data_dir, quarter, areas, today)
+        specs = discover(options.notebook_dir)
+        timer.lap("find notebooks")
+        plan = plan_jobs(data_dir, quarter, list(options.areas), options.today, specs)
+        chosen, jobs, extract = plan.quarter, plan.jobs, plan.extract
+        prepared = save_prepared(extract, plan.panel, kernel_dir)
+        timer.lap("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: a file in the run folder that the index
         # does not link, never a committee page.
@@ -704,6 +534,7 @@ def _run_locked(
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas)
         alerts.write(alert_table, work)
         partnership.write_officer_lists(extract.tables, work)
+        timer.lap("alerts and officer lists")
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
         subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
@@ -712,9 +543,8 @@ def _run_locked(
             subtitle += f" {warning}"
         ensure_kernel()
         log.info("report for %s from %s: %d notebooks", quarter_label(chosen), data_dir, len(jobs))
-        failures = _run_jobs(
-            jobs, work, notebook_dir, workers, start_timeout, execution_timeout, kernel_dir
-        )
+        failures = _run_jobs(jobs, work, options, kernel_dir, prepared)
+        timer.lap("notebooks")
         if failures:
             raise PackFailed(
                 f"{len(failures)} notebook(s) failed: "
@@ -722,11 +552,14 @@ def _run_locked(
             )
         pages = []
         for job in jobs:
-            title = TITLES[job.notebook] + (f": {job.area}" if job.area else "")
             export_html(
-                work / "notebooks" / f"{job.stem}.ipynb", work / f"{job.stem}.html", title, subtitle
+                work / "notebooks" / f"{job.stem}.ipynb",
+                work / f"{job.stem}.html",
+                job.title,
+                subtitle,
             )
-            pages.append((f"{job.stem}.html", title))
+            pages.append((f"{job.stem}.html", job.title))
+        timer.lap("export pages")
         kpi_files = sorted((work / "notebooks").glob("*.kpis.csv"))
         kpis = pd.concat(
             [pd.DataFrame(columns=KPI_COLUMNS), *(pd.read_csv(f) for f in kpi_files)],
@@ -738,12 +571,13 @@ def _run_locked(
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis, config=extract.config, extract=extract)
         add_csp(work)
-        publish.pdfs_if_asked(work)  # last: the PDFs show the pages as finally written
+        timer.lap("front page, glossary and downloads")
+        publish.pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
         # put the traceback in run.log only, and leave last quarter's pack alone.
-        log.error("run failed: %s", err)
+        log.error("run failed: %s", err, extra={CONSOLE: False})
         log.debug("traceback of the failure", exc_info=True)
         name = quarter_slug(chosen) if chosen is not None else "run"
         kept = out / "failed" / f"{name}-{stamp}-{token}"
@@ -774,37 +608,12 @@ def _run_locked(
     return final
 
 
-CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-
-
-def add_csp(folder: Path) -> list[Path]:
-    """Give every page in ``folder`` the Content-Security-Policy, whoever wrote the page.
-
-    Notebook pages carry it from the template; the index, glossary and any later page get it
-    here, straight after ``<head>``, so that no page of the pack can run a script or fetch
-    anything. Returns the pages changed.
-    """
-    changed = []
-    for page in sorted(folder.glob("*.html")):
-        text = page.read_text(encoding="utf-8")
-        if "Content-Security-Policy" in text:
-            continue
-        head = re.search(r"<head[^>]*>", text, flags=re.IGNORECASE)
-        if head is None:
-            raise RunError(f"{page}: no <head> to put the Content-Security-Policy in.")
-        page.write_text(text[: head.end()] + CSP_META + text[head.end() :], encoding="utf-8")
-        changed.append(page)
-    return changed
-
-
 def _run_jobs(
     jobs: list[Job],
     work: Path,
-    notebook_dir: Path,
-    workers: int,
-    start_timeout: int,
-    execution_timeout: int,
+    options: RunOptions,
     kernel_dir: Path | None = None,
+    prepared: Path | None = None,
 ) -> list[tuple[Job, str]]:
     """Run every job, two at a time by default; returns the failures with their last error line."""
     failures = []
@@ -812,20 +621,26 @@ def _run_jobs(
     def one(job: Job) -> float:
         log.info("%s: running", job.stem)
         started = time.perf_counter()
-        params = {**job.parameters, "kpi_path": str(work / "notebooks" / f"{job.stem}.kpis.csv")}
+        offered = {
+            **job.parameters,
+            "kpi_path": str(work / "notebooks" / f"{job.stem}.kpis.csv"),
+            "prepared": str(prepared) if prepared else "",
+        }
+        # Only the parameters the notebook declares: an analyst's notebook need not take them all.
+        params = {k: v for k, v in offered.items() if k in job.spec.parameters}
         run_notebook(
-            notebook_dir / f"{job.notebook}.ipynb",
+            job.spec.path,
             work / "notebooks" / f"{job.stem}.ipynb",
             params,
-            start_timeout,
-            execution_timeout,
+            options.start_timeout,
+            options.execution_timeout,
             kernel_dir,
         )
         return time.perf_counter() - started
 
     # Each papermill run drives its own kernel process; two at a time is the useful limit on two
     # cores.
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
         futures = {pool.submit(one, job): job for job in jobs}
         for done, future in enumerate(as_completed(futures), start=1):
             job = futures[future]
@@ -842,117 +657,23 @@ def _run_jobs(
     return failures
 
 
-def _date_argument(text: str) -> str:
-    """argparse type for --today: the same check as :func:`parse_today`, as a usage error."""
-    try:
-        parse_today(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    return text
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``daanalysis report ...``: exit 0 with the pack in place, 1 with one clear message.
-
-    No traceback reaches the console: it goes to the run's ``run.log`` (kept under
-    ``out/failed/``), and the console gets what failed, where, and what to do.
-    """
-    parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
-    version = sys.modules["daanalysis"].__version__  # the package, imported before this module
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    verdict_command.add_parser(sub)
-    rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")
-    rep.add_argument("--quarter", default="latest", help="'latest', '2024/25 Q2' or '2024-25Q2'")
-    rep.add_argument("--data", default="data/sample", type=Path, help="folder of the extract")
-    rep.add_argument("--out", default="outputs", type=Path, help="folder for the packs")
-    rep.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
-    rep.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
-    rep.add_argument("--start-timeout", type=int, default=60, help="seconds for a kernel to start")
-    rep.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
-    rep.add_argument(
-        "--today",
-        default="",
-        type=_date_argument,
-        help="date that 'latest' is judged from (yyyy-mm-dd)",
-    )
-    rep.add_argument(
-        "--fail-on-alert",
-        action="store_true",
-        help=f"exit {alerts.FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
-    )
-    alerts.add_parser(sub)
-    args = parser.parse_args(argv)
-    if args.command == "alerts":
-        return alerts.run(args)
-    if args.command == "verdict":
-        return verdict_command.run(args)
-    console = logging.StreamHandler(sys.stdout)
-    console.setFormatter(logging.Formatter("%(message)s"))
-    console.setLevel(logging.INFO)
-    log.addHandler(console)
-    log.setLevel(logging.DEBUG)
-    log.propagate = False
-    try:
-        final = run_report(
-            args.data,
-            args.out,
-            args.quarter,
-            args.area,
-            args.workers,
-            args.start_timeout,
-            args.timeout,
-            args.today,
-        )
-    except (ValueError, RuntimeError, OSError) as err:
-        print(f"daanalysis report: {err}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("daanalysis report: interrupted; the previous pack was not changed.", file=sys.stderr)
-        return 130
-    except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
-        print(f"daanalysis report: unexpected {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    finally:
-        log.removeHandler(console)
-    print(f"Report written to {final}/index.html")
-    fired = alerts.lines(pd.read_csv(final / "alerts.csv", keep_default_na=False))
-    for line in fired:
-        print(f"ALERT {line}", file=sys.stderr if args.fail_on_alert else sys.stdout)
-    return alerts.FAIL_EXIT_CODE if fired and args.fail_on_alert else 0
-
-
-def cli() -> None:
-    """Console entry point: exit with :func:`main`'s status."""
-    sys.exit(main())
-
-
 __all__ = [
-    "Context",
+    "CONSOLE",
+    "KERNEL_NAME",
+    "NOTEBOOK_DIR",
     "Job",
     "PackFailed",
+    "Plan",
     "RunError",
-    "add_csp",
+    "RunOptions",
     "check_page_names",
-    "cli",
     "ensure_kernel",
-    "export_html",
     "kernel_config",
-    "main",
     "make_kernel_dir",
-    "markdown_text",
-    "output_sanitizer",
-    "parse_today",
     "plan_jobs",
-    "prepare",
     "provenance",
     "remove_stale_kernel_dirs",
     "run_notebook",
     "run_report",
     "slug",
-    "write_index",
-    "write_kpis",
 ]
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,7 +15,7 @@ from pathlib import Path
 from daanalysis import demand
 from daanalysis.load import DataContractError, load_extract
 from daanalysis.panel import area_panel, build_panel, complete_quarters
-from daanalysis.periods import resolve_quarter
+from daanalysis.periods import parse_today, resolve_quarter
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +41,6 @@ def verdicts(
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
         )
-    from daanalysis.report import parse_today  # report imports this module: import when used
-
     when = parse_today(today)
     out = []
     for area in chosen:

@@ -128,7 +128,7 @@ def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
 
 
 def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
-    from daanalysis import report
+    from daanalysis import cli, report
 
     pack = tmp_path / "2026-27Q2"
     pack.mkdir()
@@ -137,26 +137,26 @@ def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
     )
     rows.to_csv(pack / "alerts.csv", index=False)
     monkeypatch.setattr(report, "run_report", lambda *args, **kwargs: pack)
-    assert report.main(["report", "--fail-on-alert"]) == alerts.FAIL_EXIT_CODE
+    assert cli.main(["report", "--fail-on-alert"]) == alerts.FAIL_EXIT_CODE
     assert "ALERT A: High" in capsys.readouterr().err
-    assert report.main(["report"]) == 0  # without the option, alerts are printed, not fatal
+    assert cli.main(["report"]) == 0  # without the option, alerts are printed, not fatal
     rows.assign(status="clear").to_csv(pack / "alerts.csv", index=False)
-    assert report.main(["report", "--fail-on-alert"]) == 0
+    assert cli.main(["report", "--fail-on-alert"]) == 0
 
 
 def test_alerts_command_on_the_sample(tmp_path, capsys):
-    from daanalysis import report
+    from daanalysis import cli
     from tests.conftest import SAMPLE
 
-    code = report.main(["alerts", "--data", str(SAMPLE), "--fail-on-alert", "--out", str(tmp_path)])
+    code = cli.main(["alerts", "--data", str(SAMPLE), "--fail-on-alert", "--out", str(tmp_path)])
     assert code == alerts.FAIL_EXIT_CODE
     printed = capsys.readouterr().out
     assert (
         "FIRED  Sampleborough, caseload" in printed and "CLEAR  Sampleborough, vacancies" in printed
     )
     assert (tmp_path / "alerts.csv").exists()
-    assert report.main(["alerts", "--data", str(SAMPLE), "--quarter", "now"]) == 0
-    assert report.main(["alerts", "--data", str(tmp_path / "missing")]) == 1
+    assert cli.main(["alerts", "--data", str(SAMPLE), "--quarter", "now"]) == 0
+    assert cli.main(["alerts", "--data", str(tmp_path / "missing")]) == 1
 
 
 def test_front_page_shows_fired_alerts_first(tmp_path):

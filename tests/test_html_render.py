@@ -84,7 +84,7 @@ def test_charts_render_and_code_is_hidden(browser, sample_report, tmp_path, page
     assert found["loaded"] == charts  # every chart decoded to a real image
     assert found["code"] == 0
     assert found["external"] == 0  # self-contained: no request leaves the page
-    assert "report.prepare" not in dom
+    assert "notebook.prepare" not in dom
     # Charts are SVG with alt text that says what they show (the finding and the range).
     for tag in re.findall(r"<img [^>]*>", dom):
         assert 'src="data:image/svg+xml;base64,' in tag, tag[:80]

@@ -13,9 +13,9 @@ import nbformat
 import pandas as pd
 import pytest
 
-from daanalysis import report, staffing
+from daanalysis import cli, notebook, report, staffing
 from daanalysis.panel import area_panel
-from daanalysis.periods import parse_quarter
+from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.sample import write_sample
 from tests.conftest import ROOT, SAMPLE
 
@@ -35,9 +35,9 @@ def test_pack_has_every_part(sample_report):
         "action_plan.html",
     } <= names
     executed = {p.name for p in (sample_report / "notebooks").iterdir()}
+    specs = notebook.discover(report.NOTEBOOK_DIR)
     assert executed == {
-        *(f"sampleborough_{nb}.ipynb" for nb in report.AREA_NOTEBOOKS),
-        *(f"{nb}.ipynb" for nb in report.PARTNERSHIP_NOTEBOOKS),
+        f"sampleborough_{s.name}.ipynb" if s.scope == "area" else f"{s.name}.ipynb" for s in specs
     }
     index = (sample_report / "index.html").read_text()
     for page in ("sampleborough_demand_vs_reporting.html", "action_plan.html", "kpis.csv"):
@@ -66,7 +66,7 @@ def test_pack_has_every_part(sample_report):
 def test_html_hides_code_and_carries_header(sample_report):
     for page in sample_report.glob("*_*.html"):
         text = page.read_text()
-        assert "report.prepare(" not in text and "import pandas" not in text, page.name
+        assert "notebook.prepare(" not in text and "import pandas" not in text, page.name
         assert 'class="jp-CodeMirrorEditor' not in text and "hl-ipython3" not in text, page.name
         assert "NBVAL_CHECK_OUTPUT" not in text, page.name  # check cells are removed
         assert "Generated " in text and "Synthetic sample (seed" in text, page.name
@@ -102,10 +102,10 @@ def test_kpis_match_the_library(sample_report, sample_extract, sample_panel):
 
 
 def test_small_counts_in_kpis_are_suppressed(sample_extract, sample_panel):
-    ctx = report.Context(
+    ctx = notebook.Context(
         sample_extract, sample_panel, "Tinyton", parse_quarter("2025/26 Q1"), sample_extract.config
     )
-    frame = report.write_kpis(
+    frame = notebook.write_kpis(
         [
             {"kpi": "Referrals in quarter", "value": 3, "unit": "referrals"},
             {"kpi": "Referrals, change", "value": 3.0, "unit": "%"},
@@ -197,17 +197,17 @@ def test_command_line_with_relative_paths(tmp_path, monkeypatch, capsys):
     # As the README runs it: from the project folder, with relative --data and --out.
     shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
     monkeypatch.chdir(tmp_path)
-    code = report.main(["report", "--data", "data/sample", "--out", "outputs", "--workers", "1"])
+    code = cli.main(["report", "--data", "data/sample", "--out", "outputs", "--workers", "1"])
     assert code == 0, capsys.readouterr().err
     assert "Report written to" in capsys.readouterr().out
     assert (tmp_path / "outputs" / "2026-27Q2" / "kpis.csv").exists()
 
 
 def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
-    code = report.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
+    code = cli.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert code == 1
     assert "data folder not found" in capsys.readouterr().err
-    code = report.main(
+    code = cli.main(
         ["report", "--data", str(SAMPLE), "--quarter", "2030/31 Q1", "--out", str(tmp_path)]
     )
     assert code == 1
@@ -227,7 +227,7 @@ def test_pack_from_aggregate_returns_only(tmp_path, sample_panel, sample_extract
         standard_medium_risk=("standard_medium_risk", "sum"),
         open_cases_end=("open_caseload", "last"),
     )
-    q.index = [report.quarter_label(p, with_months=False) for p in q.index]
+    q.index = [quarter_label(p, with_months=False) for p in q.index]
     q.rename_axis("period").astype(int).to_csv(data / "returns.csv")
     final = report.run_report(data, tmp_path / "out")
     demand_page = (final / "sampleborough_demand_vs_reporting.html").read_text()

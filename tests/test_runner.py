@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 from filelock import FileLock
 
-from daanalysis import report
+from daanalysis import cli, report
 from daanalysis.load import DataContractError
+from daanalysis.notebook import discover
 from tests.conftest import SAMPLE
 
 
 def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
     with pytest.raises(SystemExit) as stop:
-        report.main(["report", "--today", "2026-13-01"])
+        cli.main(["report", "--today", "2026-13-01"])
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "'2026-13-01' is not a date: write it as yyyy-mm-dd" in err
@@ -32,7 +33,7 @@ def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
 def test_out_that_is_a_file_is_named(tmp_path, capsys):
     target = tmp_path / "outputs"
     target.write_text("not a folder")
-    assert report.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
+    assert cli.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
     err = capsys.readouterr().err
     assert f"--out {target} is a file, not a folder" in err and "Traceback" not in err
 
@@ -43,7 +44,7 @@ def test_read_only_out_is_named(tmp_path, capsys):
     target.mkdir()
     target.chmod(0o500)
     try:
-        assert report.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
+        assert cli.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
     finally:
         target.chmod(0o700)
     assert "cannot be written to" in capsys.readouterr().err
@@ -63,7 +64,7 @@ def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, 
     data.mkdir()
     (data / "police.csv").write_text("month,da_incidents,da_crimes\n2024-01,1,1\n")
     out = tmp_path / "out"
-    assert report.main(["report", "--data", str(data), "--out", str(out)]) == 1
+    assert cli.main(["report", "--data", str(data), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "neither referrals.csv/.xlsx" in err and "Traceback" not in err
     kept = list((out / "failed").glob("run-*"))
@@ -165,10 +166,13 @@ def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
     shutil.copytree(SAMPLE, data)
     header = (SAMPLE / "staffing.csv").read_text().splitlines()[0]
     (data / "staffing.csv").write_text(header + "\n")
-    _, jobs, extract = report.plan_jobs(data, "latest", [], "")
-    every = {*report.AREA_NOTEBOOKS, *report.PARTNERSHIP_NOTEBOOKS}
-    assert {j.notebook for j in jobs} == every - {"staffing_gap"}
-    assert any("staffing gap are not available" in n for n in extract.notes)
+    plan = report.plan_jobs(data, "latest", [], "")
+    every = {spec.name for spec in discover(report.NOTEBOOK_DIR)}
+    assert {j.notebook for j in plan.jobs} == every - {"staffing_gap"}
+    assert any("staffing gap are not available" in n for n in plan.extract.notes)
+    assert plan.skipped == [
+        f"Sampleborough: no rows in staffing ({data}), so the page 'Staffing gap' is left out"
+    ]
 
 
 def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
@@ -208,7 +212,7 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
     import time
 
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "daanalysis.report", "report", "--data", str(SAMPLE)]
+    command = [sys.executable, "-m", "daanalysis", "report", "--data", str(SAMPLE)]
     proc = subprocess.Popen(
         [*command, "--out", str(out), "--workers", "1"],
         stdout=subprocess.DEVNULL,

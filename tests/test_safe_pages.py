@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis import report
+from daanalysis import export, report
 from tests.conftest import SAMPLE
 from tests.test_html_render import CHROMIUM, FLAGS
 
@@ -43,7 +43,7 @@ def test_sanitizer_escapes_html_and_markdown_outputs():
         )
     ]
     nb.cells.append(cell)
-    out, _ = report.output_sanitizer().preprocess(nb, {})
+    out, _ = export.output_sanitizer().preprocess(nb, {})
     data = out.cells[0].outputs[0]["data"]
     # No tag keeps an event handler or a non-data: source; the script is shown as text.
     assert not re.search(r"<[^>]*(onerror|src=.?x)", data["text/html"])
@@ -51,7 +51,7 @@ def test_sanitizer_escapes_html_and_markdown_outputs():
     assert not re.search(r"<[^>]*onerror", data["text/markdown"])
     assert "application/javascript" not in data  # dropped, never rendered
     assert data["image/svg+xml"] == "<svg></svg>"  # shown as an <img>, where scripts never run
-    assert report.markdown_text("<b>[x](y)</b>") == "&lt;b&gt;\\[x\\]\\(y\\)&lt;/b&gt;"
+    assert export.markdown_text("<b>[x](y)</b>") == "&lt;b&gt;\\[x\\]\\(y\\)&lt;/b&gt;"
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +111,8 @@ def test_every_page_of_the_pack_gets_the_policy(tmp_path):
     (tmp_path / "index.html").write_text(
         "<!DOCTYPE html><html><HEAD><title>x</title></head></html>"
     )
-    (tmp_path / "page.html").write_text(f"<html><head>{report.CSP_META}</head></html>")
-    assert report.add_csp(tmp_path) == [tmp_path / "index.html"]
+    (tmp_path / "page.html").write_text(f"<html><head>{export.CSP_META}</head></html>")
+    assert export.add_csp(tmp_path) == [tmp_path / "index.html"]
     text = (tmp_path / "index.html").read_text()
     assert text.startswith('<!DOCTYPE html><html><HEAD><meta http-equiv="Content-Security-Policy"')
     assert (tmp_path / "page.html").read_text().count("Content-Security-Policy") == 1

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import demand, report, simulate
+from daanalysis import cli, demand, simulate
 from daanalysis.periods import parse_quarter
 from daanalysis.sample import write_sample
 
@@ -187,7 +187,7 @@ def test_direction_is_not_available_without_last_year():
 def test_verdict_command_json_one_object_per_area(tmp_path, capsys):
     data = tmp_path / "data"
     write_sample(data, areas={"Northfield": 1.0, "Southmere": 0.4})
-    code = report.main(["verdict", "--data", str(data), "--format", "json"])
+    code = cli.main(["verdict", "--data", str(data), "--format", "json"])
     assert code == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["area"] for r in rows] == ["Northfield", "Southmere"]
@@ -195,13 +195,13 @@ def test_verdict_command_json_one_object_per_area(tmp_path, capsys):
         assert row["verdict"] in demand.VERDICTS
         assert {"rate_ratio", "ci_low", "ci_high"} <= set(row["primary"])
         assert 0 <= row["placebo_share"] <= 1
-    code = report.main(["verdict", "--data", str(data), "--area", "Southmere"])
+    code = cli.main(["verdict", "--data", str(data), "--area", "Southmere"])
     out = capsys.readouterr().out
     assert code == 0 and out.startswith("Southmere, ")
 
 
 def test_verdict_command_bad_input_is_one_clear_line(tmp_path, capsys):
-    assert report.main(["verdict", "--data", str(tmp_path / "nowhere")]) == 1
+    assert cli.main(["verdict", "--data", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("daanalysis verdict: ") and "Traceback" not in err
 

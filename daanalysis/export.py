@@ -1,0 +1,218 @@
+"""HTML export: an executed notebook as a committee page, with code hidden and outputs made safe.
+
+Every page carries a Content-Security-Policy that lets it run no script and fetch nothing; data
+reach a page only through outputs, which are sanitised with the house allow-list. The front
+page (``index.html``) is written by :mod:`daanalysis.publish`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+import pandas as pd
+
+from daanalysis.periods import quarter_label, quarter_slug
+
+if TYPE_CHECKING:
+    from daanalysis.config import Config
+    from daanalysis.load import Extract
+
+# Cells a reader never sees: the nbval reference checks and any cell an author marks "remove".
+HIDDEN_TAGS = {"check", "remove"}
+
+
+class ExportError(RuntimeError):
+    """A page could not be written; the message says which and why."""
+
+
+# Pages run no script and fetch nothing: images and fonts only as data: URIs, inline styles.
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+# What a notebook output may contain as HTML: tables, text structure, and images inlined as
+# data: URIs. Anything else (script, iframe, event handlers such as onerror, javascript: links)
+# is escaped, so it shows as the text it is and never runs.
+SAFE_TAGS = frozenset(
+    {
+        *("a", "abbr", "b", "br", "caption", "code", "col", "colgroup", "div", "em"),
+        *("figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "li"),
+        *("ol", "p", "pre", "small", "span", "strong", "style", "sub", "sup", "table", "tbody"),
+        *("td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+
+
+def _safe_attribute(tag: str, name: str, value: str) -> bool:
+    if name in ("class", "id", "title", "scope", "colspan", "rowspan", "style", "lang"):
+        return True
+    if tag == "style":
+        return name == "type"
+    if tag == "img":
+        return name == "alt" or (name == "src" and value.startswith("data:image/"))
+    if tag == "a" and name == "href":
+        return not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+    return False
+
+
+def markdown_text(text: str) -> str:
+    """``text`` for a Markdown cell: HTML escaped and Markdown punctuation backslash-escaped, so
+    that a data-derived string (an area name, the VINTAGE line) is shown, never interpreted."""
+    import html
+
+    return re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
+
+
+def output_sanitizer():
+    """An nbconvert preprocessor escaping unsafe HTML in code-cell outputs (tables, Markdown).
+
+    nbconvert's own ``SanitizeHTML`` with the house allow-list; SVG charts are kept, since the
+    template shows them as ``<img>`` data URIs in which a script never runs. Markdown cells are
+    written by us and reviewed in git, so they are left as they are.
+    """
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    class OutputSanitizer(SanitizeHTML):
+        def preprocess_cell(self, cell, resources, index):
+            if cell.cell_type != "code":
+                return cell, resources
+            return super().preprocess_cell(cell, resources, index)
+
+        def sanitize_html_tags(self, html_str: str) -> str:
+            return bleach.clean(
+                html_str,
+                tags=SAFE_TAGS,
+                attributes=_safe_attribute,
+                protocols={"http", "https", "mailto", "data"},
+                strip=False,
+                strip_comments=True,
+                css_sanitizer=CSSSanitizer(),
+            )
+
+    keys = {"metadata", "text/plain", "image/png", "image/jpeg", "image/svg+xml"}
+    return OutputSanitizer(safe_output_keys=keys, enabled=True)
+
+
+def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None:
+    """HTML with code hidden (nbconvert ``exclude_input``), a header and a table of contents."""
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(executed, as_version=4)
+    title, nav = _page_frame(nb, title)
+    headings = [
+        line.lstrip("#").strip()
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
+    toc = "\n".join(f"- [{h}](#{h.replace(' ', '-')})" for h in headings)
+    # After the title cell: the reader sees what, when and from which data before anything else.
+    nb.cells.insert(
+        1, nbformat.v4.new_markdown_cell(f"*{markdown_text(subtitle)}*\n\n**Contents**\n\n{toc}")
+    )
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
+    _add_alt_text(nb)
+    exporter = HTMLExporter(
+        template_name="daanalysis",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
+    exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
+    target.write_text(body, encoding="utf-8")
+
+
+def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
+    """The page title with area and quarter, and the links every page carries (index, glossary,
+    spreadsheet), from the parameters papermill recorded."""
+    from daanalysis.periods import parse_quarter
+    from daanalysis.publish import nav_html, spreadsheet_href
+
+    params = nb.metadata.get("papermill", {}).get("parameters", {})
+    try:
+        quarter = parse_quarter(str(params.get("quarter", "")))
+    except (ValueError, TypeError):
+        return title, nav_html()
+    return f"{title}, {quarter_label(quarter)}", nav_html(spreadsheet_href(quarter_slug(quarter)))
+
+
+def _add_alt_text(nb: nbformat.NotebookNode) -> None:
+    """Give every chart alternative text: the heading of the section it sits in."""
+    section = ""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = [ln for ln in cell.source.splitlines() if ln.startswith("#")]
+            section = lines[-1].lstrip("#").strip() if lines else section
+            continue
+        for output in cell.get("outputs", []):
+            for mime in ("image/png", "image/svg+xml"):
+                if mime in output.get("data", {}):
+                    meta = output.setdefault("metadata", {}).setdefault(mime, {})
+                    meta.setdefault("alt", f"Chart: {section}")
+
+
+def write_index(
+    folder: Path,
+    pages: list[tuple[str, str]],
+    heading: str,
+    subtitle: str,
+    kpis: pd.DataFrame | None = None,
+    config: Config | None = None,
+    extract: Extract | None = None,
+) -> None:
+    """``index.html`` (main points first, then the headline figures with RAG by symbol and
+    word), ``glossary.html``, the spreadsheet and chart CSVs in ``downloads/`` and, with
+    ``DAANALYSIS_PDF=1``, a PDF of each page: see :func:`daanalysis.publish.write_front_page`."""
+    from daanalysis.publish import write_front_page
+
+    write_front_page(folder, pages, heading, subtitle, kpis, config, extract)
+
+
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+
+
+def add_csp(folder: Path) -> list[Path]:
+    """Give every page in ``folder`` the Content-Security-Policy, whoever wrote the page.
+
+    Notebook pages carry it from the template; the index, glossary and any later page get it
+    here, straight after ``<head>``, so that no page of the pack can run a script or fetch
+    anything. Returns the pages changed.
+    """
+    changed = []
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if "Content-Security-Policy" in text:
+            continue
+        head = re.search(r"<head[^>]*>", text, flags=re.IGNORECASE)
+        if head is None:
+            raise ExportError(f"{page}: no <head> to put the Content-Security-Policy in.")
+        page.write_text(text[: head.end()] + CSP_META + text[head.end() :], encoding="utf-8")
+        changed.append(page)
+    return changed
+
+
+__all__ = [
+    "CSP",
+    "CSP_META",
+    "HIDDEN_TAGS",
+    "SAFE_TAGS",
+    "ExportError",
+    "add_csp",
+    "export_html",
+    "markdown_text",
+    "output_sanitizer",
+    "write_index",
+]

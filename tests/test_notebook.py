@@ -1,0 +1,211 @@
+"""The notebooks' set-up: one load per run gives what each notebook would build itself, and a
+folder of notebooks (an analyst's own included) is found from the notebooks' own metadata."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from daanalysis import cli, notebook, report
+from daanalysis.notebook import NotebookError, discover, prepare, read_spec, save_prepared
+from tests.conftest import SAMPLE
+
+
+def _assert_same_context(a: notebook.Context, b: notebook.Context) -> None:
+    assert (a.area, a.quarter, a.config) == (b.area, b.quarter, b.config)
+    pd.testing.assert_frame_equal(a.panel, b.panel)
+    pd.testing.assert_frame_equal(a.extract.ledger, b.extract.ledger)
+    assert a.extract.tables.keys() == b.extract.tables.keys()
+    for name in a.extract.tables:
+        left, right = a.extract[name], b.extract[name]
+        if "client_key" in left:
+            # Pseudonyms are keyed by a salt drawn afresh for each load: what must agree is which
+            # referrals share a client, not the keys themselves.
+            assert (
+                pd.factorize(left["client_key"])[0] == pd.factorize(right["client_key"])[0]
+            ).all()
+            left, right = left.drop(columns="client_key"), right.drop(columns="client_key")
+        pd.testing.assert_frame_equal(left, right, obj=name)
+    assert (a.extract.basis, a.extract.vintage, a.extract.notes) == (
+        b.extract.basis,
+        b.extract.vintage,
+        b.extract.notes,
+    )
+
+
+@pytest.fixture(scope="module")
+def prepared_file(tmp_path_factory):
+    extract, panel = notebook.load_prepared(SAMPLE)
+    return save_prepared(extract, panel, tmp_path_factory.mktemp("private"))
+
+
+@pytest.mark.parametrize("spec", discover(report.NOTEBOOK_DIR), ids=lambda s: s.name)
+def test_prepared_data_give_what_each_notebook_builds_itself(spec, prepared_file):
+    partnership = spec.scope == "partnership"
+    itself = prepare(SAMPLE, "latest", "", "2026-11-28", partnership=partnership)
+    handed = prepare(
+        SAMPLE, "latest", "", "2026-11-28", partnership=partnership, prepared=str(prepared_file)
+    )
+    _assert_same_context(itself, handed)
+
+
+def test_prepared_data_are_refused_once_an_input_changes(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    extract, panel = notebook.load_prepared(data)
+    saved = save_prepared(extract, panel, tmp_path)
+    assert saved.name.startswith("prepared-")
+    prepare(data, "latest", prepared=str(saved))  # unchanged: accepted
+    with (data / "staffing.csv").open("a") as handle:
+        handle.write("\n")
+    with pytest.raises(ValueError, match="changed while the run was using them"):
+        prepare(data, "latest", prepared=str(saved))
+
+
+def test_the_pack_never_publishes_the_prepared_data(sample_report):
+    assert not list(sample_report.rglob("*.pickle"))
+    assert "load, check and prepare the data once" in (sample_report / "run.log").read_text()
+    # Each notebook was handed the run's prepared data, not left to load the extract again.
+    for path in (sample_report / "notebooks").glob("*.ipynb"):
+        params = nbformat.read(path, as_version=4).metadata["papermill"]["parameters"]
+        assert Path(params["prepared"]).name.startswith("prepared-"), path.name
+
+
+# --- finding the notebooks of a folder ----------------------------------------------------------
+
+
+def _write_notebook(path: Path, params: str, *cells: str, metadata: dict | None = None) -> Path:
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "daanalysis", "display_name": "Python (daanalysis)"}}
+    )
+    if metadata is not None:
+        nb.metadata["daanalysis"] = metadata
+    nb.cells.append(nbformat.v4.new_markdown_cell("# Waiting times\n\nAn analyst's own page."))
+    cell = nbformat.v4.new_code_cell(params)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells.append(cell)
+    nb.cells.extend(nbformat.v4.new_code_cell(c) for c in cells)
+    nbformat.write(nb, path)
+    return path
+
+
+PARAMS = 'quarter = "latest"\ndata_dir = "../data/sample"\narea = ""\ntoday = ""\nkpi_path = ""'
+
+
+def test_the_pack_notebooks_describe_themselves():
+    specs = {s.name: s for s in discover(report.NOTEBOOK_DIR)}
+    assert set(specs) == {p.stem for p in report.NOTEBOOK_DIR.glob("*.ipynb")}
+    for spec in specs.values():
+        assert spec.title and spec.scope in notebook.SCOPES
+        # Every pack notebook takes every parameter the runner passes, the prepared data included.
+        assert set(spec.parameters) == set(notebook.RUNNER_PARAMETERS), spec.name
+    assert specs["staffing_gap"].requires == ("staffing",)
+    assert specs["action_plan"].scope == "partnership"
+
+
+def test_a_notebook_without_metadata_gets_defaults(tmp_path):
+    spec = read_spec(_write_notebook(tmp_path / "waiting_times.ipynb", PARAMS))
+    assert (spec.title, spec.scope, spec.order, spec.requires) == (
+        "Waiting times",
+        "area",
+        1000,
+        (),
+    )
+    assert "prepared" not in spec.parameters and "kpi_path" in spec.parameters
+
+
+@pytest.mark.parametrize(
+    ("params", "metadata", "message"),
+    [
+        ('area = ""', None, "does not declare quarter, data_dir"),
+        (PARAMS, {"scope": "region"}, "scope is 'region'"),
+        (PARAMS, {"requires": "staffing"}, "must be a list of table names"),
+        (PARAMS, {"order": "first"}, "order must be a whole number"),
+    ],
+)
+def test_a_notebook_the_pack_cannot_run_is_named_with_the_fix(tmp_path, params, metadata, message):
+    path = _write_notebook(tmp_path / "mine.ipynb", params, metadata=metadata)
+    with pytest.raises(NotebookError, match=message) as err:
+        read_spec(path)
+    assert str(path) in str(err.value)
+
+
+def test_a_notebook_without_a_parameters_cell_is_named(tmp_path):
+    path = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), path)
+    with pytest.raises(NotebookError, match="exactly one cell tagged 'parameters'"):
+        discover(tmp_path)
+
+
+def test_scratch_notebooks_and_empty_folders(tmp_path):
+    _write_notebook(tmp_path / "_scratch.ipynb", "x = 1")
+    with pytest.raises(NotebookError, match="holds no notebooks"):
+        discover(tmp_path)
+    with pytest.raises(NotebookError, match="is not a folder"):
+        discover(tmp_path / "missing")
+
+
+def test_a_required_table_the_contract_does_not_know_is_named(tmp_path):
+    path = _write_notebook(tmp_path / "mine.ipynb", PARAMS, metadata={"requires": ["staff"]})
+    with pytest.raises(NotebookError, match="'staff', which is not a table"):
+        report.plan_jobs(SAMPLE, "latest", [], "", [read_spec(path)])
+
+
+@pytest.mark.slow
+def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    _write_notebook(
+        folder / "waiting_times.ipynb",
+        PARAMS,  # no `prepared`: this notebook loads the data itself, and still runs
+        "from daanalysis import notebook\n"
+        "ctx = notebook.prepare(data_dir, quarter, area, today)\n"
+        "rows = [{'kpi': 'Weeks waited', 'value': 3.5, 'unit': 'weeks'}]\n"
+        "notebook.write_kpis(rows, kpi_path, ctx, 'waiting_times')",
+        metadata={"title": "Waiting times", "order": 5},
+    )
+    _write_notebook(
+        folder / "summary.ipynb",
+        PARAMS + '\nprepared = ""',
+        "from daanalysis import notebook\n"
+        "ctx = notebook.prepare(data_dir, quarter, area, today, True, prepared)\n"
+        "print(ctx.area)",
+        metadata={"title": "Partnership summary", "scope": "partnership"},
+    )
+    out = tmp_path / "out"
+    args = ["report", "--data", str(SAMPLE), "--out", str(out), "--notebooks", str(folder)]
+    assert cli.main([*args, "--today", "2026-11-28"]) == 0, capsys.readouterr().err
+    pack = out / "2026-27Q2"
+    assert {p.name for p in pack.glob("*.html")} >= {
+        "sampleborough_waiting_times.html",
+        "summary.html",
+        "index.html",
+    }
+    index = (pack / "index.html").read_text()
+    assert "Waiting times: Sampleborough" in index and "Partnership summary" in index
+    kpis = pd.read_csv(pack / "kpis.csv")
+    assert kpis.loc[kpis["notebook"] == "waiting_times", "value"].tolist() == [3.5]
+    executed = nbformat.read(pack / "notebooks" / "sampleborough_waiting_times.ipynb", 4)
+    assert "prepared" not in executed.metadata["papermill"]["parameters"]
+    assert json.dumps(executed.metadata["papermill"]["parameters"]).count("Sampleborough") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", discover(report.NOTEBOOK_DIR), ids=lambda s: s.name)
+def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_report, tmp_path):
+    executed = sample_report / "notebooks"
+    stem = f"sampleborough_{spec.name}" if spec.scope == "area" else spec.name
+    params = nbformat.read(executed / f"{stem}.ipynb", 4).metadata["papermill"]["parameters"]
+    alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv")}
+    report.run_notebook(spec.path, tmp_path / f"{stem}.ipynb", alone)
+    published = pd.read_csv(sample_report / "kpis.csv", dtype=str, keep_default_na=False)
+    mine = published[(published["notebook"] == spec.name)].reset_index(drop=True)
+    if spec.scope == "area":
+        mine = mine[mine["area"] == "Sampleborough"].reset_index(drop=True)
+    own = pd.read_csv(tmp_path / "kpis.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(own, mine)
