@@ -39,6 +39,7 @@ KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "so
 RUNNER_PARAMETERS = ("quarter", "data_dir", "area", "kpi_path", "today", "prepared")
 REQUIRED_PARAMETERS = ("quarter", "data_dir")
 SCOPES = ("area", "partnership")
+PARTNERSHIP_AREA = "All areas"  # the area of a partnership page and of its kpis.csv rows
 PREPARED_FORMAT = 1
 
 
@@ -148,7 +149,7 @@ def prepare(
     else:
         extract, panel = load_prepared(data_dir)
     if partnership:
-        quarters, name = common_quarters(panel), "All areas"
+        quarters, name = common_quarters(panel), PARTNERSHIP_AREA
     else:
         panel = area_panel(panel, area or None)
         quarters, name = complete_quarters(panel), panel["area"].iloc[0]
@@ -159,8 +160,11 @@ def prepare(
 COUNT_UNITS = {"referrals", "cases"}
 
 
-def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str) -> pd.DataFrame:
+def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str = "") -> pd.DataFrame:
     """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``).
+
+    ``notebook`` names the notebook in the ``notebook`` column; the quarterly run sets that
+    column to the notebook's file name whatever is given here.
 
     ``kpis.csv`` is published with the pack, so a count of people (unit ``referrals`` or
     ``cases``) below the suppression threshold is replaced by the disclosure marker.
@@ -281,6 +285,9 @@ def discover(folder: str | Path) -> list[NotebookSpec]:
 
 __all__ = [
     "KPI_COLUMNS",
+    "PARTNERSHIP_AREA",
+    "RUNNER_PARAMETERS",
+    "SCOPES",
     "Context",
     "NotebookError",
     "NotebookSpec",

@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from daanalysis.disclosure import MARKER
+from daanalysis.notebook import PARTNERSHIP_AREA
 
 log = logging.getLogger("daanalysis.report")
 
@@ -901,7 +902,7 @@ def main_points(
     plan_before = previous[previous["notebook"] == "action_plan"] if previous is not None else None
     action = _action_point(partnership, plan_before)
     out: dict[str, list[str]] = {}
-    areas = [a for a in dict.fromkeys(kpis.loc[kpis["notebook"] != "action_plan", "area"]) if a]
+    areas = [a for a in dict.fromkeys(kpis["area"]) if a and a != PARTNERSHIP_AREA]
     for area in areas:
         mine = kpis[kpis["area"] == area]
         before = previous[previous["area"] == area] if previous is not None else None
@@ -912,18 +913,16 @@ def main_points(
         points += list((warnings_by_area or {}).get(area, []))
         out[area] = [p for p in points if p][:limit]
     if not areas and action:
-        out["All areas"] = [action]
+        out[PARTNERSHIP_AREA] = [action]
     return out
 
 
 def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> Table:
-    """The headline figures, values with their units and RAG by symbol and word."""
+    """The headline figures, values with their units and RAG by symbol and word, in the order
+    of ``kpis`` (the runner writes them in notebook order, as the notebooks' metadata say)."""
     rows = []
-    order = {"demand_vs_reporting": 0, "staffing_gap": 1, "action_plan": 2}
-    kpis = kpis.fillna("").copy()
-    kpis["_order"] = kpis["notebook"].map(order).fillna(len(order))
-    kpis = kpis.sort_values(["_order"], kind="stable")
-    areas = {a for a in kpis["area"] if a and a != "All areas"}
+    kpis = kpis.fillna("")
+    areas = {a for a in kpis["area"] if a and a != PARTNERSHIP_AREA}
     for _, r in kpis.iterrows():
         if r["unit"] in {"text", "warning"}:
             continue
@@ -933,7 +932,7 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
             if not match.empty:
                 was = _figure(match.iloc[0]["value"], match.iloc[0]["unit"])
         row = {
-            "Area": r["area"] or "All areas",
+            "Area": r["area"] or PARTNERSHIP_AREA,
             "Measure": r["kpi"],
             "Figure": _figure(r["value"], r["unit"]),
             "Status": r["rag"],
@@ -1304,9 +1303,9 @@ def write_front_page(
     has_sheet = spreadsheet is not None
     write_glossary(folder, heading, href if has_sheet else "")
     warnings_by_area: dict[str, list[str]] = {}
-    areas = [a for a in kpis["area"].unique() if a != "All areas"] or ["All areas"]
+    areas = [a for a in kpis["area"].unique() if a != PARTNERSHIP_AREA] or [PARTNERSHIP_AREA]
     for _, row in kpis[kpis["unit"] == "warning"].iterrows():
-        for area in areas if row["area"] == "All areas" else [row["area"]]:
+        for area in areas if row["area"] == PARTNERSHIP_AREA else [row["area"]]:
             warnings_by_area.setdefault(area, []).append(f"Warning: {row['value']}")
     if extract is not None and slug:
         # Stale inputs, straight from the extract the run used (police, population, staffing,
@@ -1316,7 +1315,7 @@ def write_front_page(
         quarter = parse_quarter(slug)
         for area in areas:
             for text in input_warnings(
-                extract, "" if area == "All areas" else area, quarter
+                extract, "" if area == PARTNERSHIP_AREA else area, quarter
             ).values():
                 line = f"Warning: {text}"
                 if line not in warnings_by_area.get(area, []):
@@ -1324,7 +1323,7 @@ def write_front_page(
     band = (config.safe_band_lower, config.safe_band_upper) if config is not None else None
     target = 100 * config.response_target_share if config is not None else None
     shown = kpis[kpis["unit"] != "warning"]
-    named = [a for a in dict.fromkeys(kpis["area"]) if a and a != "All areas"]
+    named = [a for a in dict.fromkeys(kpis["area"]) if a and a != PARTNERSHIP_AREA]
     if named:  # the page title carries the area(s) as well as the quarter
         heading += ", " + (" and ".join(named) if len(named) <= 3 else f"{len(named)} areas")
     points = main_points(shown, before, band, target, warnings_by_area)

@@ -560,14 +560,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             )
             pages.append((f"{job.stem}.html", job.title))
         timer.lap("export pages")
-        kpi_files = sorted((work / "notebooks").glob("*.kpis.csv"))
-        kpis = pd.concat(
-            [pd.DataFrame(columns=KPI_COLUMNS), *(pd.read_csv(f) for f in kpi_files)],
-            ignore_index=True,
-        )
+        kpis = _collect_kpis(jobs, work / "notebooks")
         kpis.to_csv(work / "kpis.csv", index=False)
-        for f in kpi_files:
-            f.unlink()
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_index(work, pages, heading, subtitle, kpis, config=extract.config, extract=extract)
         add_csp(work)
@@ -606,6 +600,19 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     work.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _collect_kpis(jobs: list[Job], folder: Path) -> pd.DataFrame:
+    """Every notebook's headline figures, in notebook order then area order (the front page
+    keeps this order), each row named by the notebook that wrote it; the per-job files are
+    removed."""
+    frames = [pd.DataFrame(columns=KPI_COLUMNS)]
+    for job in sorted(jobs, key=lambda j: (j.spec.order, j.spec.name)):  # stable: areas in order
+        path = folder / f"{job.stem}.kpis.csv"
+        if path.exists():
+            frames.append(pd.read_csv(path).assign(notebook=job.notebook))
+            path.unlink()
+    return pd.concat(frames, ignore_index=True)[KPI_COLUMNS]
 
 
 def _run_jobs(

@@ -209,3 +209,19 @@ def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_
         mine = mine[mine["area"] == "Sampleborough"].reset_index(drop=True)
     own = pd.read_csv(tmp_path / "kpis.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(own, mine)
+
+
+@pytest.mark.slow
+def test_record_checks_stores_the_check_output_through_the_runner(tmp_path):
+    from tools.record_checks import record
+
+    path = _write_notebook(tmp_path / "mine.ipynb", PARAMS, "x = 6 * 7")
+    nb = nbformat.read(path, as_version=4)
+    check = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(x)")
+    check.metadata["tags"] = ["check"]
+    nb.cells.append(check)
+    nbformat.write(nb, path)
+    record(path)
+    stored = nbformat.read(path, as_version=4).cells[-1]
+    assert stored.outputs[0]["text"] == "42\n" and stored.execution_count == 1
+    assert all(not c.get("outputs") for c in nbformat.read(path, as_version=4).cells[:-1])

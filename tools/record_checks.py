@@ -1,27 +1,33 @@
 """Refresh the stored output of each notebook's ``check`` cell (nbval's reference).
 
-Run after an intended change to a headline figure: it executes every notebook on the bundled
-sample with papermill and copies the check cell's fresh output into the committed notebook,
-leaving every other cell clean. Review the diff before committing.
+Run after an intended change to a headline figure: it executes every notebook of the pack on the
+bundled sample through the runner's own executor (:func:`daanalysis.report.run_notebook`: the
+project kernel, private sockets, the same timeouts) with the notebook's own parameters, as nbval
+runs it, and copies the check cell's fresh output into the committed notebook, leaving every
+other cell clean. Review the diff before committing.
+
+    python tools/record_checks.py [notebook.ipynb ...]   # default: every notebook the pack finds
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+from daanalysis.notebook import discover, read_spec
+from daanalysis.report import NOTEBOOK_DIR, ensure_kernel, run_notebook
 
 
 def record(path: Path) -> None:
+    """Execute ``path`` and store its check cells' outputs in it."""
+    ensure_kernel()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / path.name
-        pm.execute_notebook(
-            str(path), str(out), kernel_name="daanalysis", cwd=str(NOTEBOOKS), progress_bar=False
-        )
+        # No parameters: the defaults in the notebook, which is what nbval runs.
+        run_notebook(path, out, {})
         executed = nbformat.read(out, as_version=4)
     fresh = {c.id: c.outputs for c in executed.cells if "check" in c.metadata.get("tags", [])}
     nb = nbformat.read(path, as_version=4)
@@ -35,6 +41,11 @@ def record(path: Path) -> None:
     print(f"recorded {path.name}")
 
 
+def main(argv: list[str]) -> None:
+    specs = [read_spec(Path(a).resolve()) for a in argv] or discover(NOTEBOOK_DIR)
+    for spec in specs:
+        record(spec.path)
+
+
 if __name__ == "__main__":
-    for notebook in sorted(NOTEBOOKS.glob("*.ipynb")):
-        record(notebook)
+    main(sys.argv[1:])
