@@ -7,19 +7,18 @@ chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt``
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
 :meth:`daanalysis.publish.Page.chart` shows it as SVG with that alt text.
 
-seaborn 0.13.2 on pandas 3 / matplotlib 3.11 warns about deprecated arguments it passes itself;
-those warnings are filtered here, in one place, and nowhere else. Periods are converted to
-timestamps before plotting, because pyarrow-backed or Period columns break plotting.
+The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
+theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
+so charts are unchanged while each notebook's kernel no longer imports seaborn and, through it,
+``scipy.stats`` (about 1.5 s a kernel: ``benchmarks/bench_report.py``). Periods are converted
+to timestamps before plotting, because pyarrow-backed or Period columns break plotting.
 """
 
 from __future__ import annotations
 
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -50,16 +49,57 @@ RAG_HATCHES = {
     "not rated": "--",
     "unknown": "",
 }
+# seaborn 0.13.2's ``set_theme(context="notebook", style="whitegrid", font_scale=0.9)``, the
+# base of the house style (grey spines and grid, no tick marks, type sized for a 8-inch figure).
+BASE_STYLE = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "axes.edgecolor": ".8",
+    "axes.labelcolor": ".15",
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "axes.linewidth": 1.25,
+    "grid.color": ".8",
+    "grid.linestyle": "-",
+    "grid.linewidth": 1,
+    "text.color": ".15",
+    "xtick.color": ".15",
+    "ytick.color": ".15",
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.top": False,
+    "ytick.right": False,
+    "xtick.bottom": False,
+    "ytick.left": False,
+    "xtick.major.width": 1.25,
+    "ytick.major.width": 1.25,
+    "xtick.minor.width": 1,
+    "ytick.minor.width": 1,
+    "xtick.major.size": 6,
+    "ytick.major.size": 6,
+    "xtick.minor.size": 4,
+    "ytick.minor.size": 4,
+    "lines.linewidth": 1.5,
+    "lines.markersize": 6,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "patch.linewidth": 1,
+    "image.cmap": "viridis",
+    "font.size": 10.8,
+    "axes.labelsize": 10.8,
+    "axes.titlesize": 10.8,
+    "xtick.labelsize": 9.9,
+    "ytick.labelsize": 9.9,
+    "legend.fontsize": 9.9,
+    "legend.title_fontsize": 10.8,
+}
 DEFAULT_SOURCE = "Source: commissioned service case records; analysis by daanalysis."
 
 
 def setup() -> None:
-    """Apply the house style and silence seaborn's known pandas 3 / matplotlib 3.11 warnings."""
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module="seaborn")
-    warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module="seaborn")
-    warnings.filterwarnings("ignore", category=FutureWarning, module="seaborn")
-    warnings.filterwarnings("ignore", message=".*vert.*", category=UserWarning)
-    sns.set_theme(context="notebook", style="whitegrid", font_scale=0.9)
+    """Apply the house style to matplotlib (``BASE_STYLE``, then the house's own settings)."""
+    plt.rcParams.update(BASE_STYLE)
     plt.rcParams.update(
         {
             "figure.dpi": 110,

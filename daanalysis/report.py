@@ -319,7 +319,6 @@ PROVENANCE_PACKAGES = (
     "pandera",
     "statsmodels",
     "matplotlib",
-    "seaborn",
     "papermill",
     "nbconvert",
     "nbclient",
