@@ -15,19 +15,22 @@ command line is :mod:`daanalysis.cli`; the HTML export is :mod:`daanalysis.expor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import platform
+import queue
 import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +161,86 @@ def kernel_config(kernel_dir: Path, name: str):
     return TraitletsConfig({"KernelManager": settings})
 
 
+ENGINE = "daanalysis-started-kernel"
+# ipykernel's history database is of no use to a batch run and is a file per kernel otherwise.
+KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
+
+
+def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60):
+    """Start a project kernel now, for a notebook to be run on later (:func:`run_notebook`).
+
+    An ``AsyncKernelManager``, as papermill would make itself (a synchronous one silently
+    disables papermill's cell timeout); its connection file and IPC sockets go in ``kernel_dir``.
+    Call it from the thread that will run the notebook: the manager's sockets belong to that
+    thread's event loop.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    km = AsyncKernelManager(
+        kernel_name=KERNEL_NAME, config=kernel_config(kernel_dir, f"k{uuid.uuid4().hex[:8]}")
+    )
+    run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+    # Wait until it answers, so that its start-up is over (and timed) before a notebook needs it.
+    client = km.client()
+    client.start_channels()
+    try:
+        run_sync(client.wait_for_ready)(timeout=timeout)
+    except Exception:
+        stop_kernel(km)
+        raise
+    finally:
+        client.stop_channels()
+    return km
+
+
+def stop_kernel(km) -> None:
+    """Shut a kernel from :func:`start_kernel` down at once if it still runs; tidy its files."""
+    from jupyter_core.utils import run_sync
+
+    if km.has_kernel:
+        run_sync(km.shutdown_kernel)(now=True)
+    run_sync(km.cleanup_resources)()
+
+
+def _register_engine() -> None:
+    """papermill's nbclient engine, run on a kernel the runner started while the data loaded."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class StartedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            **kwargs,
+        ):
+            kwargs.pop("input_path", None)
+            client = PapermillNotebookClient(
+                nb_man,
+                km=kwargs.pop("km"),
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+                **kwargs,
+            )
+            # The client did not start the kernel, so by default it would leave it running.
+            return client.execute(cleanup_kc=True)
+
+    papermill_engines.register(ENGINE, StartedKernelEngine)
+
+
 def run_notebook(
     source: Path,
     target: Path,
@@ -165,12 +248,15 @@ def run_notebook(
     start_timeout: int = 60,
     execution_timeout: int = 600,
     kernel_dir: Path | None = None,
+    km=None,
 ) -> None:
     """Execute one notebook with papermill on the project kernel.
 
-    The kernel's connection file and sockets live in ``kernel_dir`` (a private folder created,
-    and removed afterwards, when none is given). Socket paths are limited to about 100
-    characters, so the files get a short unique name rather than the notebook's.
+    ``km``: a kernel from :func:`start_kernel` to run on (shut down afterwards, whatever
+    happens); without it papermill starts one. The kernel's connection file and sockets live in
+    ``kernel_dir`` (a private folder created, and removed afterwards, when none is given).
+    Socket paths are limited to about 100 characters, so the files get a short unique name
+    rather than the notebook's.
     """
     import papermill as pm
 
@@ -180,6 +266,10 @@ def run_notebook(
     }
     own_dir = kernel_dir is None
     folder = make_kernel_dir() if kernel_dir is None else kernel_dir
+    engine = {}
+    if km is not None:
+        _register_engine()
+        engine = {"engine_name": ENGINE, "km": km}
     try:
         pm.execute_notebook(
             str(source),
@@ -192,8 +282,13 @@ def run_notebook(
             progress_bar=False,
             cwd=str(source.parent),
             config=kernel_config(folder, f"k{uuid.uuid4().hex[:8]}"),
+            # A finished notebook has nothing to save: no need to wait for a graceful exit.
+            shutdown_kernel="immediate",
+            **engine,
         )
     finally:
+        if km is not None:
+            stop_kernel(km)
         if own_dir:
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -511,6 +606,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     kernel_dir = make_kernel_dir()
     chosen: pd.Period | None = None
     timer = _Timer()
+    stack = contextlib.ExitStack()  # the kernel pool, closed whatever happens
     try:
         for note in leftovers:
             log.warning("%s: %s", out, note)
@@ -519,7 +615,11 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         for line in provenance(data_dir):
             log.debug("provenance: %s", line)
         specs = discover(options.notebook_dir)
+        ensure_kernel()
         timer.lap("find notebooks")
+        # The first kernels start now, while the data load.
+        pool = KernelPool(options, kernel_dir)
+        stack.callback(pool.close)
         plan = plan_jobs(data_dir, quarter, list(options.areas), options.today, specs)
         chosen, jobs, extract = plan.quarter, plan.jobs, plan.extract
         prepared = save_prepared(extract, plan.panel, kernel_dir)
@@ -540,9 +640,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         warning = getattr(extract.config, "disclosure_warning", "")
         if warning:
             subtitle += f" {warning}"
-        ensure_kernel()
         log.info("report for %s from %s: %d notebooks", quarter_label(chosen), data_dir, len(jobs))
-        failures = _run_jobs(jobs, work, options, kernel_dir, prepared)
+        failures = _run_jobs(jobs, work, pool, prepared)
         timer.lap("notebooks")
         if failures:
             raise PackFailed(
@@ -570,6 +669,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
         # put the traceback in run.log only, and leave last quarter's pack alone.
+        stack.close()
         log.error("run failed: %s", err, extra={CONSOLE: False})
         log.debug("traceback of the failure", exc_info=True)
         name = quarter_slug(chosen) if chosen is not None else "run"
@@ -589,6 +689,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             f"run.log; {unchanged}."
         ) from err
     finally:
+        stack.close()
         log.removeHandler(handler)
         handler.close()
         shutil.rmtree(kernel_dir, ignore_errors=True)
@@ -614,19 +715,117 @@ def _collect_kpis(jobs: list[Job], folder: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[KPI_COLUMNS]
 
 
+class KernelPool:
+    """Worker threads that each start a kernel at once, then run the jobs they are handed.
+
+    Opened before the data are loaded, so the first kernels start while the runner loads,
+    checks and prepares the extract; each job gets a fresh kernel (a notebook never sees another
+    notebook's state), started by its worker as soon as the previous job is done.
+    """
+
+    def __init__(self, options: RunOptions, kernel_dir: Path) -> None:
+        self.options, self.kernel_dir = options, kernel_dir
+        self.size = max(1, options.workers)
+        self.tasks: queue.Queue = queue.Queue()
+        self.failures: list[tuple[Job, str]] = []
+        self.done = 0
+        self.total = 0
+        self.queued = False  # the jobs are known (run was called)
+        self.pending = 0  # jobs not yet claimed by a worker's kernel; negative: kernels ahead
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kernel")
+        self.workers = [self.pool.submit(self._work) for _ in range(self.size)]
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                # Once the jobs are known, start no kernel that no job is left to use.
+                if self.queued and self.pending <= 0:
+                    return
+                self.pending -= 1
+            started = time.perf_counter()
+            try:
+                km = start_kernel(
+                    self.kernel_dir, self.options.notebook_dir, self.options.start_timeout
+                )
+                error = ""
+            except Exception as err:  # noqa: BLE001 - reported against the job it was for
+                km, error = None, f"the kernel did not start: {err}"
+            log.debug("timing: kernel start %.3f s", time.perf_counter() - started)
+            task = self.tasks.get()
+            if task is None:
+                if km is not None:
+                    stop_kernel(km)
+                return
+            job, params, target = task
+            log.info("%s: running", job.stem)
+            started = time.perf_counter()
+            try:
+                if km is None:
+                    raise RunError(error)
+                run_notebook(
+                    job.spec.path,
+                    target,
+                    params,
+                    self.options.start_timeout,
+                    self.options.execution_timeout,
+                    self.kernel_dir,
+                    km,
+                )
+            except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
+                self._finished(job, time.perf_counter() - started, err)
+            else:
+                self._finished(job, time.perf_counter() - started, None)
+
+    def _finished(self, job: Job, seconds: float, err: Exception | None) -> None:
+        with self.lock:
+            self.done += 1
+            where = f"[{self.done}/{self.total}] {job.stem}"
+            if err is None:
+                log.info("%s: done in %.1fs", where, seconds)
+                return
+            text = str(err).strip()
+            summary = text.splitlines()[-1] if text else type(err).__name__
+            log.error("%s: FAILED: %s", where, summary)
+            log.debug("%s", err)
+            self.failures.append((job, summary))
+
+    def run(self, tasks: list[tuple[Job, dict, Path]]) -> list[tuple[Job, str]]:
+        """Run every ``(job, parameters, executed notebook)``; the failures, with their last
+        error line."""
+        with self.lock:
+            self.total = len(tasks)
+            self.queued = True
+            self.pending += len(tasks)
+        for task in tasks:
+            self.tasks.put(task)
+        self.close()
+        return self.failures
+
+    def close(self) -> None:
+        """Let every worker finish (stopping its unused kernel) and wait for them."""
+        for _ in self.workers:
+            self.tasks.put(None)
+        self.pool.shutdown(wait=True)
+        self.workers = []
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.workers:
+            self.close()
+
+
 def _run_jobs(
     jobs: list[Job],
     work: Path,
-    options: RunOptions,
-    kernel_dir: Path | None = None,
+    pool: KernelPool,
     prepared: Path | None = None,
 ) -> list[tuple[Job, str]]:
-    """Run every job, two at a time by default; returns the failures with their last error line."""
-    failures = []
-
-    def one(job: Job) -> float:
-        log.info("%s: running", job.stem)
-        started = time.perf_counter()
+    """Run every job on the pool; returns the failures with their last error line."""
+    tasks = []
+    for job in jobs:
         offered = {
             **job.parameters,
             "kpi_path": str(work / "notebooks" / f"{job.stem}.kpis.csv"),
@@ -634,33 +833,8 @@ def _run_jobs(
         }
         # Only the parameters the notebook declares: an analyst's notebook need not take them all.
         params = {k: v for k, v in offered.items() if k in job.spec.parameters}
-        run_notebook(
-            job.spec.path,
-            work / "notebooks" / f"{job.stem}.ipynb",
-            params,
-            options.start_timeout,
-            options.execution_timeout,
-            kernel_dir,
-        )
-        return time.perf_counter() - started
-
-    # Each papermill run drives its own kernel process; two at a time is the useful limit on two
-    # cores.
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
-        futures = {pool.submit(one, job): job for job in jobs}
-        for done, future in enumerate(as_completed(futures), start=1):
-            job = futures[future]
-            try:
-                seconds = future.result()
-                log.info("[%d/%d] %s: done in %.1fs", done, len(jobs), job.stem, seconds)
-            except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
-                summary = (
-                    str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-                )
-                log.error("[%d/%d] %s: FAILED: %s", done, len(jobs), job.stem, summary)
-                log.debug("%s", err)
-                failures.append((job, summary))
-    return failures
+        tasks.append((job, params, work / "notebooks" / f"{job.stem}.ipynb"))
+    return pool.run(tasks)
 
 
 __all__ = [
@@ -668,6 +842,7 @@ __all__ = [
     "KERNEL_NAME",
     "NOTEBOOK_DIR",
     "Job",
+    "KernelPool",
     "PackFailed",
     "Plan",
     "RunError",
@@ -682,4 +857,6 @@ __all__ = [
     "run_notebook",
     "run_report",
     "slug",
+    "start_kernel",
+    "stop_kernel",
 ]
