@@ -128,7 +128,9 @@ def one_size(n: int, data: Path, out: Path) -> dict:
             if "prepared" in takes and hasattr(setup, "save_prepared") and plan is not None:
                 panel = getattr(planned, "panel", None)
                 if panel is not None:
-                    cache = setup.save_prepared(extract, panel, out.parent / f"cache-{n}")
+                    folder = out.parent / f"cache-{n}"
+                    folder.mkdir(exist_ok=True)
+                    cache = setup.save_prepared(extract, panel, folder)
                     row["prepared_one_s"] = timed(
                         setup.prepare, data, "latest", first, "", prepared=str(cache)
                     )
