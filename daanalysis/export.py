@@ -70,9 +70,14 @@ def output_sanitizer():
     """An nbconvert preprocessor escaping unsafe HTML in code-cell outputs (tables, Markdown).
 
     nbconvert's own ``SanitizeHTML`` with the house allow-list; SVG charts are kept, since the
-    template shows them as ``<img>`` data URIs in which a script never runs. Markdown cells are
-    written by us and reviewed in git, so they are left as they are.
+    template shows them as ``<img>`` data URIs in which a script never runs. Markdown *outputs*
+    (a sentence with an area name, a message quoting the data) carry no HTML of ours, so any
+    HTML in them is data and is escaped whole: an area called ``<img src=x>`` is shown as that
+    text, not as an empty image. Markdown cells are written by us and reviewed in git, so they
+    are left as they are.
     """
+    import html
+
     import bleach
     from bleach.css_sanitizer import CSSSanitizer
     from nbconvert.preprocessors.sanitize import SanitizeHTML
@@ -81,6 +86,10 @@ def output_sanitizer():
         def preprocess_cell(self, cell, resources, index):
             if cell.cell_type != "code":
                 return cell, resources
+            for output in cell.get("outputs", []):
+                data = output.get("data", {})
+                if "text/markdown" in data:
+                    data["text/markdown"] = html.escape(data["text/markdown"], quote=False)
             return super().preprocess_cell(cell, resources, index)
 
         def sanitize_html_tags(self, html_str: str) -> str:

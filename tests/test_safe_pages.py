@@ -94,6 +94,18 @@ def test_injected_html_never_runs(injected_pack, tmp_path):
 
 
 @pytest.mark.slow
+def test_data_in_html_is_shown_as_text(injected_pack):
+    # Escaped, not merely defused: the reader sees the area's name as written, never an empty
+    # image left where the sanitizer removed the attributes.
+    area_pages = list(injected_pack.glob(f"{report.slug(AREA)}_*.html"))
+    assert len(area_pages) >= 3
+    for page in area_pages:
+        text = page.read_text(encoding="utf-8")
+        assert html.escape(AREA, quote=False) in text, page.name
+        assert "No description has been provided for this image" not in text, page.name
+
+
+@pytest.mark.slow
 def test_pages_are_self_contained(injected_pack):
     for page in injected_pack.glob("*.html"):
         text = page.read_text(encoding="utf-8")
