@@ -4,6 +4,10 @@ Labels are mapped through tables (``daanalysis/mappings/<field>.csv``, columns `
 that analysts extend by putting a file of the same name in ``<data>/mappings/``: their rows are
 added to, and override, the packaged ones. An unmapped label is kept as ``unknown`` and noted in
 the ledger, so the referral still counts.
+
+Nothing here runs Python per row: labels are mapped, placeholders found and client ids hashed once
+per distinct value (:func:`on_uniques`), duplicates found from integer codes (:func:`group_codes`)
+and ledger notes written column-wise.
 """
 
 from __future__ import annotations
@@ -11,15 +15,76 @@ from __future__ import annotations
 import hashlib
 import io
 import secrets
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make
 # every such referral the same client and remove them all as probable duplicates.
 NO_ID = {"n/a", "na", "n.a.", "none", "null", "nil", "unknown", "not known", "-", "--", "?", "0"}
+
+
+def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The distinct values of ``values``, missing values as one missing value at the end, and
+    for each row the position of its value among them (-1, the last, for a missing value).
+
+    ``func(distinct).array.take(codes)`` is then ``func(values)`` for any ``func`` that works
+    value by value, at the cost of the distinct values only: a column of a million referrals
+    holds a few thousand dates or labels.
+    """
+    codes, uniques = pd.factorize(values)  # -1: missing
+    dtype = values.dtype if len(uniques) == 0 else uniques.dtype
+    missing = pd.Series([np.nan], dtype=dtype)
+    return codes, pd.concat([pd.Series(uniques, dtype=dtype), missing], ignore_index=True)
+
+
+def on_uniques(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+    """``func(values)`` computed on the distinct values only, as a NumPy array aligned with
+    ``values`` (see :func:`distinct`)."""
+    codes, unique = distinct(values)
+    return np.asarray(func(unique).to_numpy())[codes]
+
+
+def reprs(values: pd.Series) -> np.ndarray:
+    """``repr`` of each value (an object array aligned with ``values``), once per distinct value.
+
+    Distinct by value is exact for strings, and for floats once ``-0.0`` and ``0.0`` (one value to
+    a hash table, two texts) are told apart by their bits; anything else (dates, periods, mixed
+    objects) is written value by value, as only a few flagged rows ever are.
+    """
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        return on_uniques(values, lambda u: u.astype(object).map(repr))
+    if kind == "floating":
+        numbers = values.to_numpy(dtype="float64")
+        bits, where = np.unique(numbers.view("int64"), return_inverse=True)
+        texts = [repr(float(v)) for v in bits.view("float64")]
+        return np.array(texts, dtype=object)[where.reshape(-1)]
+    return np.array([repr(v) for v in values], dtype=object)
+
+
+def group_codes(columns: list) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of the distinct rows of ``columns`` (Series or arrays of one length), and
+    the position of each code's first row.
+
+    Codes are numbered in order of first appearance and missing values count as equal, as in
+    ``DataFrame.duplicated``; so ``first[codes] != arange(n)`` marks the rows that
+    ``duplicated(keep="first")`` marks, and ``first[codes]`` is the row each one repeats.
+    """
+    codes = np.zeros(len(columns[0]), dtype="int64")
+    for column in columns:
+        part, uniques = pd.factorize(column, use_na_sentinel=False)
+        # Integers factorise in order of first appearance (a missing value's code may not).
+        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0].astype("int64")
+    # Codes first appear in increasing order: a row is first of its code where it sets a new high.
+    seen = np.maximum.accumulate(codes) if len(codes) else codes
+    new = np.ones(len(codes), dtype=bool)
+    new[1:] = codes[1:] > seen[:-1]
+    return codes, np.flatnonzero(new)
 
 
 class MappingError(ValueError):
@@ -74,37 +139,87 @@ def _read_mapping_file(path: Path) -> pd.DataFrame:
 
 def map_labels(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Canonical labels and a boolean Series marking non-blank values that were not recognised."""
-    key = values.astype("str").str.strip().str.lower()
-    mapped = key.map(mapping)
-    unmapped = values.notna() & mapped.isna()
-    return mapped.fillna("unknown").astype("str"), unmapped
+    codes, unique = distinct(values)
+    mapped = unique.astype("str").str.strip().str.lower().map(mapping)
+    unmapped = values.notna() & mapped.isna().to_numpy()[codes]
+    labels = mapped.fillna("unknown").astype("str").array.take(codes)  # -1: the missing slot
+    return pd.Series(labels, index=values.index), unmapped
 
 
 def pseudonymise(ids: pd.Series, salt: bytes) -> pd.Series:
-    """Keyed hash (BLAKE2b, 8 bytes) of each identifier; blank stays blank."""
+    """Keyed hash (BLAKE2b, 8 bytes) of each identifier; blank stays blank.
 
-    def one(value: object) -> object:
-        if pd.isna(value):
-            return pd.NA
-        return hashlib.blake2b(str(value).encode(), key=salt, digest_size=8).hexdigest()
+    Each distinct identifier is hashed once (a client with ten referrals is hashed once, not ten
+    times); the hash is the same keyed BLAKE2b as ever, so pseudonyms do not change.
+    """
+    codes, uniques = pd.factorize(ids)
+    return pd.Series(_keys(uniques, salt).take(codes), index=ids.index)
 
-    return ids.map(one).astype("str")
 
-
-def _note(ledger: pd.DataFrame, table: str, rows: pd.Series, text: pd.Series | str) -> None:
-    where = (ledger["table"] == table) & ledger["row"].isin(rows)
-    texts = pd.Series(text, index=rows.index) if isinstance(text, str) else text
-    by_row = dict(zip(rows, texts, strict=True))
-    ledger.loc[where, "reason"] = [
-        (f"{old}; {by_row[r]}" if old else by_row[r])
-        for old, r in zip(ledger.loc[where, "reason"], ledger.loc[where, "row"], strict=True)
+def _keys(uniques: pd.Index, salt: bytes) -> pd.api.extensions.ExtensionArray:
+    """The keyed hash of each of ``uniques`` as strings, and a missing value after them."""
+    dtype = pd.StringDtype(na_value=np.nan)
+    try:
+        import pyarrow
+    except ImportError:
+        pyarrow = None
+    if pyarrow is not None and dtype.storage == "pyarrow" and uniques.dtype == dtype:
+        # The identifiers' UTF-8 bytes straight from Arrow, the digests joined and written as
+        # hex in one go, and Arrow strings made from that text: no Python string per client.
+        data = pyarrow.array(uniques).cast(pyarrow.large_binary()).to_pylist()
+        digests = b"".join(hashlib.blake2b(v, key=salt, digest_size=8).digest() for v in data)
+        width = 16  # hex digits of 8 bytes
+        offsets = np.arange(len(data) + 2, dtype="int64") * width
+        offsets[-1] = offsets[-2]  # the missing value at the end
+        validity = np.ones(len(data) + 1, dtype=bool)
+        validity[-1] = False
+        keys = pyarrow.Array.from_buffers(
+            pyarrow.large_string(),
+            len(data) + 1,
+            [
+                pyarrow.py_buffer(np.packbits(validity, bitorder="little")),
+                pyarrow.py_buffer(offsets),
+                pyarrow.py_buffer(digests.hex().encode("ascii")),
+            ],
+            null_count=1,
+        )
+        return pd.array(keys, dtype=dtype)
+    keys = [
+        hashlib.blake2b(str(value).encode(), key=salt, digest_size=8).hexdigest()
+        for value in uniques.tolist()
     ]
+    return pd.array([*keys, None], dtype=dtype)
 
 
-def _exclude(ledger: pd.DataFrame, table: str, rows: pd.Series, text: pd.Series) -> None:
-    where = (ledger["table"] == table) & ledger["row"].isin(rows)
-    ledger.loc[where, "status"] = "excluded"
-    _note(ledger, table, rows, text)
+def _note(
+    ledger: pd.DataFrame,
+    table: str | np.ndarray,
+    rows: pd.Series,
+    text: pd.Series | np.ndarray | str,
+) -> None:
+    """Add ``text`` (one for all, or one per row) to the ledger reason of each of ``rows`` of
+    ``table`` (its name, or a mask of its lines in the ledger)."""
+    texts = np.full(len(rows), text, dtype=object) if isinstance(text, str) else text
+    by_row = pd.Series(np.asarray(texts, dtype=object), index=np.asarray(rows))
+    by_row = by_row[~by_row.index.duplicated(keep="last")]
+    in_table = (ledger["table"] == table).to_numpy() if isinstance(table, str) else table
+    where = in_table & ledger["row"].isin(by_row.index).to_numpy()
+    new = by_row.reindex(ledger["row"].to_numpy()[where]).to_numpy()
+    old = ledger["reason"].to_numpy(dtype=object)[where]
+    ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
+
+
+def _exclude(
+    ledger: pd.DataFrame, table: str | np.ndarray, rows: pd.Series, text: pd.Series | np.ndarray
+) -> None:
+    in_table = (ledger["table"] == table).to_numpy() if isinstance(table, str) else table
+    ledger.loc[in_table & ledger["row"].isin(rows).to_numpy(), "status"] = "excluded"
+    _note(ledger, in_table, rows, text)
+
+
+def _quoted(prefix: str, values: pd.Series, suffix: str) -> np.ndarray:
+    """``prefix + repr(value) + suffix`` for each of ``values`` (each distinct value once)."""
+    return prefix + reprs(values) + suffix
 
 
 def clean_referrals(
@@ -117,16 +232,23 @@ def clean_referrals(
 
     A probable duplicate is a second referral for the same client, service and date under a new
     referral_id (a double entry); the first is kept. Returns (referrals, updated ledger).
+
+    Clients are numbered once (placeholders such as ``N/A`` become blank), duplicates are found
+    from those numbers, and the rows are filtered once at the end.
     """
     ledger = ledger.copy()
-    out = referrals.copy()
-    placeholder = out["client_id"].astype("str").str.strip().str.lower().isin(NO_ID)
-    out["client_id"] = out["client_id"].where(~placeholder)
-    unknown_service = pd.Series(False, index=out.index)
+    mine = (ledger["table"] == "referrals").to_numpy()
+    out = referrals.copy(deep=False)
+    source_row = out["source_row"]
+    client, clients = pd.factorize(out["client_id"])  # -1: blank
+    placeholder = pd.Series(clients).astype("str").str.strip().str.lower().isin(NO_ID).to_numpy()
+    client = np.where((client >= 0) & placeholder[client], -1, client)
+    unknown_service = np.zeros(len(out), dtype=bool)
     for field in MAPPED_FIELDS:
         mapping = read_mapping(field, mapping_dir)
         out[field], unmapped = map_labels(out[field], mapping)
-        blank = referrals[field].isna()
+        unmapped = unmapped.to_numpy()
+        blank = referrals[field].isna().to_numpy()
         if field == "service":
             # Every figure is for a service: a referral with an unrecognised service would
             # silently fall out of all of them, so it is excluded and listed instead.
@@ -134,60 +256,67 @@ def clean_referrals(
             continue
         # Required labels only: an optional column (gender) is often absent or unrecorded.
         if blank.any() and field in ("referral_source", "risk_level"):
-            _note(
-                ledger,
-                "referrals",
-                out.loc[blank, "source_row"],
-                f"{field} blank: counted as unknown",
-            )
+            _note(ledger, mine, source_row[blank], f"{field} blank: counted as unknown")
         if unmapped.any():
             _note(
                 ledger,
-                "referrals",
-                out.loc[unmapped, "source_row"],
-                f"{field} "
-                + referrals.loc[unmapped, field].map(repr)
-                + f" not in the mapping table, counted as unknown (add it to "
-                f"mappings/{field}.csv)",
+                mine,
+                source_row[unmapped],
+                _quoted(
+                    f"{field} ",
+                    referrals.loc[unmapped, field],
+                    f" not in the mapping table, counted as unknown (add it to "
+                    f"mappings/{field}.csv)",
+                ),
             )
     if unknown_service.any():
         _exclude(
             ledger,
-            "referrals",
-            out.loc[unknown_service, "source_row"],
-            "service "
-            + referrals.loc[unknown_service, "service"].map(repr)
-            + " not in the mapping table, so the referral belongs to no service's figures "
-            "(add it to mappings/service.csv)",
+            mine,
+            source_row[unknown_service],
+            _quoted(
+                "service ",
+                referrals.loc[unknown_service, "service"],
+                " not in the mapping table, so the referral belongs to no service's figures "
+                "(add it to mappings/service.csv)",
+            ),
         )
-        out = out[~unknown_service]
-    no_client = out["client_id"].isna()
+    kept = np.flatnonzero(~unknown_service)
+    no_client = np.zeros(len(out), dtype=bool)
+    no_client[kept] = client[kept] < 0
     if no_client.any():
         _note(
             ledger,
-            "referrals",
-            out.loc[no_client, "source_row"],
+            mine,
+            source_row[no_client],
             "client_id blank: counted, but cannot be linked to earlier referrals",
         )
-    keys = ["client_id", "service", "referral_date"]
-    dup = out.duplicated(subset=keys, keep="first") & ~no_client
+    service = pd.factorize(out["service"])[0]
+    day = pd.factorize(out["referral_date"], use_na_sentinel=False)[0]
+    codes, first = group_codes([client[kept], service[kept], day[kept]])
+    repeats = kept[first[codes]]  # the first row with the same client, service and date
+    dup = np.zeros(len(out), dtype=bool)
+    dup[kept] = (repeats != kept) & (client[kept] >= 0)
     if dup.any():
-        first = out[~out.duplicated(subset=keys, keep="first")].set_index(keys)["source_row"]
-        first_rows = [first.loc[tuple(k)] for k in out.loc[dup, keys].itertuples(index=False)]
         _exclude(
             ledger,
-            "referrals",
-            out.loc[dup, "source_row"],
-            pd.Series(
-                [
-                    f"probable duplicate of row {r} (same client, service and date)"
-                    for r in first_rows
-                ],
-                index=out.index[dup],
-            ),
+            mine,
+            source_row[dup],
+            "probable duplicate of row "
+            + source_row.iloc[repeats[dup[kept]]].astype("str").to_numpy(dtype=object)
+            + " (same client, service and date)",
         )
-        out = out[~dup]
-    out["client_key"] = pseudonymise(out["client_id"], salt or secrets.token_bytes(16))
+    keep = ~unknown_service & ~dup
+    out = out[keep] if not keep.all() else out
+    # Only the clients still referred are hashed, each once; a blank client takes the missing
+    # value that follows their keys.
+    client = client[keep]
+    linked = client >= 0
+    code, used = pd.factorize(client[linked])
+    position = np.full(len(client), len(used))
+    position[linked] = code
+    keys = _keys(clients[used], salt or secrets.token_bytes(16))
+    out["client_key"] = pd.Series(keys.take(position), index=out.index)
     out = out.drop(columns=["client_id"])
     return out.reset_index(drop=True), ledger
 
@@ -205,6 +334,6 @@ def clean_action_plan(
             ledger,
             "action_plan",
             out.loc[unmapped, "source_row"],
-            "rag " + plan.loc[unmapped, "rag"].map(repr) + " not recognised, shown as unknown",
+            _quoted("rag ", plan.loc[unmapped, "rag"], " not recognised, shown as unknown"),
         )
     return out, ledger

@@ -7,20 +7,29 @@ is either used or accounted for. Plausibility is part of the contract: nothing d
 extract, no FTE or count out of all proportion, no rows for an area the extract does not cover,
 and no month whose total lost a row. A value is read one way only: ``1,5`` is refused, never
 read as 15.
+
+The path is column-wise throughout, so a million referrals load in seconds: CSV files are parsed
+by Arrow (pandas' own parser reads any file Arrow cannot, so the result and any error are the same
+either way), dates and labels are parsed once per distinct value, and each check hands its
+excluded rows to the ledger as one array of rows and one of reasons (:class:`_Reasons`), joined
+once at the end; nothing loops over rows in Python.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis import clean
+from daanalysis.clean import group_codes, on_uniques, reprs
 from daanalysis.config import Config, read_config
 from daanalysis.periods import MONTH_FREQ, parse_quarter
 from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
@@ -81,18 +90,244 @@ def find_file(data_dir: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
+class _Reasons:
+    """Why rows of one table are excluded, gathered check by check and joined once at the end.
+
+    Each check adds the positions of its rows with one text for all of them or one per row, as
+    arrays; nothing is held per row. A row's reasons keep the order they were added in.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+        self._texts: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray | pd.Index, texts: object) -> None:
+        rows = np.asarray(rows, dtype="int64")
+        if not len(rows):
+            return
+        if isinstance(texts, str):
+            texts = np.full(len(rows), texts, dtype=object)
+        self._rows.append(rows)
+        self._texts.append(np.asarray(texts, dtype=object))
+
+    def frame(self) -> pd.DataFrame:
+        """Every (row, text) so far, by row and then in the order added."""
+        if not self._rows:
+            return pd.DataFrame({"row": np.array([], "int64"), "text": np.array([], object)})
+        rows, texts = np.concatenate(self._rows), np.concatenate(self._texts)
+        order = np.argsort(rows, kind="stable")
+        return pd.DataFrame({"row": rows[order], "text": texts[order]})
+
+    def joined(self) -> pd.Series:
+        """One text per row that has reasons (``; ``-joined, in order), indexed by row."""
+        pairs = self.frame()
+        rows, texts = pairs["row"].to_numpy(), pairs["text"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+        group = np.cumsum(np.r_[True, rows[1:] != rows[:-1]]) - 1 if len(rows) else rows
+        rank = np.arange(len(rows)) - starts[group]
+        out = texts[starts].copy()
+        for k in range(1, int(rank.max(initial=0)) + 1):  # a handful of passes: reasons per row
+            at = np.flatnonzero(rank == k)
+            out[group[at]] = out[group[at]] + "; " + texts[at]
+        return pd.Series(out, index=pd.Index(rows[starts], dtype="int64"), dtype=object)
+
+
+def _pyarrow():
+    """``(pyarrow, pyarrow.csv, pyarrow.compute)``, or None when pyarrow is not installed."""
+    try:
+        import pyarrow
+        import pyarrow.compute
+        import pyarrow.csv
+    except ImportError:
+        return None
+    return pyarrow, pyarrow.csv, pyarrow.compute
+
+
+# Arrow reads columns named f0, f1, ... as bytes; the header is read as the first row, by the
+# same rules as the data, and decoded with it.
+_MAX_COLUMNS = 1000
+_BLOCK = 1 << 23  # bytes Arrow parses at a time (a block per core, and few chunks per column)
+_LONE_CR = re.compile(rb"\r(?!\n)")
+# Bytes that may begin or end a value Python's str.strip() would change: ASCII whitespace
+# (Python's, which includes \x1c-\x1f), the lead bytes of the UTF-8 whitespace characters
+# (U+0085, U+00A0, U+1680, U+2000-U+3000) and, at the end, any continuation byte.
+_EDGE_FIRST = np.zeros(256, dtype=bool)
+_EDGE_FIRST[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0xC2, 0xE1, 0xE2, 0xE3]] = True
+_EDGE_LAST = np.zeros(256, dtype=bool)
+_EDGE_LAST[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_EDGE_LAST[0x80:0xC0] = True
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """A CSV file read by Arrow exactly as :func:`_read_csv_pandas` and :func:`_tidy` read it, or
+    None when pyarrow is missing or the file needs pandas' reading.
+
+    None (read it with pandas instead) for anything Arrow reads differently or not at all: rows of
+    the wrong length (pandas pads short ones), whitespace-only lines, blank, repeated or clashing
+    column names, a byte-order mark on a file that is not UTF-8, bytes that are neither UTF-8 nor
+    Windows-1252, or a parse error (for which pandas gives the row-numbered message).
+    """
+    modules = _pyarrow()
+    if modules is None:
+        return None
+    arrow, arrow_csv, compute = modules
+    try:
+        table = arrow_csv.read_csv(
+            path,
+            read_options=arrow_csv.ReadOptions(autogenerate_column_names=True, block_size=_BLOCK),
+            parse_options=arrow_csv.ParseOptions(newlines_in_values=True),
+            convert_options=arrow_csv.ConvertOptions(
+                column_types={f"f{i}": arrow.large_binary() for i in range(_MAX_COLUMNS)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except arrow.ArrowException:
+        return None
+    # One column: pandas skips lines of spaces that Arrow reads as values (and such a file
+    # cannot meet the contract anyway).
+    if not table.num_rows or not 1 < table.num_columns <= _MAX_COLUMNS:
+        return None
+    columns = table.columns
+    del table
+    if _pandas_reads_differently(path, columns[-1][-1].as_py()):
+        return None
+    try:
+        # UTF-8 (a byte-order mark is skipped by Arrow, as by utf-8-sig), as pandas tries first;
+        # the cast only checks the bytes.
+        text = [column.cast(arrow.large_string()) for column in columns]
+    except arrow.ArrowInvalid:
+        with path.open("rb") as file:
+            if file.read(3) == codecs.BOM_UTF8:
+                return None
+        text = [_cp1252(column, arrow, compute) for column in columns]
+        if any(column is None for column in text):
+            return None
+    del columns
+    header = [column[0].as_py() for column in text]
+    names = [re.sub(r"[\s\-]+", "_", str(c).strip().lower()) for c in header]
+    if "" in header or len(set(header)) < len(header) or len(set(names)) < len(names):
+        return None
+    dtype = pd.StringDtype(na_value=np.nan)  # what astype("str") gives: Arrow-backed
+    frame = {}
+    for name in names:
+        column = text.pop(0).slice(1)
+        chunks = [_tidy_chunk(chunk, arrow, compute) for chunk in column.chunks]
+        frame[name] = pd.array(arrow.chunked_array(chunks, arrow.large_string()), dtype=dtype)
+    return pd.DataFrame(frame, index=pd.RangeIndex(len(frame[names[0]])))
+
+
+def _pandas_reads_differently(path: Path, last: bytes) -> bool:
+    """Whether pandas may read the file differently from Arrow: a carriage return that does not
+    end a line with a line feed (old Mac line ends, which pandas reads in its own way), or a
+    quoted value still open at the end of the file (pandas refuses it, Arrow reads it).
+
+    ``last`` is the last value Arrow read. A value whose quote is never closed runs to the end of
+    the file, so it is that value; it holds a line break, or else its opening quote is on the
+    file's last line. One pass over the file, a block at a time.
+    """
+    if b"\n" in last or b"\r" in last:
+        return True
+    last_line, carry = b"", b""
+    with path.open("rb") as file:
+        while block := file.read(1 << 24):
+            chunk = carry + block
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            chunk = chunk[: len(chunk) - len(carry)]
+            if b"\r" in chunk and _LONE_CR.search(chunk):
+                return True
+            cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+            last_line = chunk[cut + 1 :] if cut >= 0 else last_line + chunk
+    return bool(carry) or b'"' in last_line
+
+
+def _tidy_chunk(chunk, arrow, compute):
+    """A chunk of strings stripped as by ``str.strip()``, with blank and ``nan`` as missing.
+
+    Worked on the chunk's own buffers: only values that may need stripping are stripped, and
+    missing values are marked by a new validity bitmap over the same offsets and bytes.
+    """
+    n = len(chunk)
+    if not n:
+        return chunk
+    starts, ends, data = _spans(chunk)
+    length = ends - starts
+    edge = np.zeros(n, dtype=bool)
+    filled = np.flatnonzero(length > 0)
+    edge[filled] = _EDGE_FIRST[data[starts[filled]]] | _EDGE_LAST[data[ends[filled] - 1]]
+    if edge.any():
+        mask = arrow.array(edge)
+        stripped = compute.utf8_trim_whitespace(compute.filter(chunk, mask))
+        chunk = compute.replace_with_mask(chunk, mask, stripped.cast(arrow.large_string()))
+        starts, ends, data = _spans(chunk)
+        length = ends - starts
+    blank = length == 0
+    three = np.flatnonzero(length == 3)
+    at = starts[three]
+    blank[three[(data[at] == 110) & (data[at + 1] == 97) & (data[at + 2] == 110)]] = True  # nan
+    if not blank.any():
+        return chunk
+    offsets = np.concatenate([starts, ends[-1:]])
+    return arrow.Array.from_buffers(
+        arrow.large_string(),
+        n,
+        [
+            arrow.py_buffer(np.packbits(~blank, bitorder="little")),
+            arrow.py_buffer(offsets),
+            chunk.buffers()[2] or arrow.py_buffer(b""),
+        ],
+        null_count=int(blank.sum()),
+    )
+
+
+def _spans(chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end byte of each value of a large-string chunk (no nulls), and the bytes."""
+    _, offsets, data = chunk.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(1, np.uint8)
+    return offsets[:-1], offsets[1:], data
+
+
+def _cp1252(column, arrow, compute):
+    """A column of bytes decoded as Windows-1252 (None if it cannot be): ASCII values as they are,
+    the others decoded once per distinct value."""
+    loose = compute.cast(
+        column,
+        options=compute.CastOptions(target_type=arrow.large_string(), allow_invalid_utf8=True),
+    )
+    other = compute.invert(compute.string_is_ascii(loose))
+    if not compute.any(other).as_py():
+        return loose
+    encoded = compute.filter(column, other).combine_chunks().dictionary_encode()
+    try:
+        decoded = [value.decode("cp1252") for value in encoded.dictionary.to_pylist()]
+    except UnicodeDecodeError:
+        return None
+    values = compute.take(arrow.array(decoded, arrow.large_string()), encoded.indices)
+    merged = compute.replace_with_mask(loose.combine_chunks(), other.combine_chunks(), values)
+    return arrow.chunked_array([merged])
+
+
+def _read_csv_pandas(path: Path) -> pd.DataFrame:
+    # Exports from Excel on Windows arrive as cp1252 or as UTF-8 with a byte-order mark.
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
+
+
 def _read_raw(path: Path) -> pd.DataFrame:
+    """Every column as stripped strings, blank (or ``nan``) as missing, names in snake case."""
     if path.suffix.lower() == ".xlsx":
         try:
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         except Exception as err:  # noqa: BLE001 - openpyxl raises many types for a bad workbook
             raise ValueError(f"not a readable Excel workbook: {type(err).__name__}: {err}") from err
     else:
-        # Exports from Excel on Windows arrive as cp1252 or as UTF-8 with a byte-order mark.
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
+        arrow_frame = _read_csv_arrow(path)
+        if arrow_frame is not None:
+            return arrow_frame
+        frame = _read_csv_pandas(path)
     frame.columns = [re.sub(r"[\s\-]+", "_", str(c).strip().lower()) for c in frame.columns]
     for col in frame.columns:
         frame[col] = frame[col].astype("str").str.strip().replace({"": pd.NA, "nan": pd.NA})
@@ -100,49 +335,51 @@ def _read_raw(path: Path) -> pd.DataFrame:
 
 
 def _parse_with_formats(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
-    for fmt in formats:
-        todo = parsed.isna() & values.notna()
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(values[todo], format=fmt, errors="coerce")
-    return parsed
+    """Dates read with the first of ``formats`` that fits, each distinct value once."""
+
+    def parse(distinct: pd.Series) -> pd.Series:
+        parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[us]")
+        for fmt in formats:
+            todo = parsed.isna() & distinct.notna()
+            if not todo.any():
+                break
+            parsed[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+        return parsed
+
+    return pd.Series(on_uniques(values, parse), index=values.index, dtype="datetime64[us]")
 
 
 def _parse_periods(values: pd.Series) -> pd.Series:
     """Financial quarters (``2024/25 Q1``) or months, as Period objects; None where neither.
 
-    Quarters are read once per distinct value and months in one pass over the column: a
-    value-by-value parse cost seconds on a few hundred rows.
+    Each distinct value is read once.
     """
-    out = pd.Series(None, index=values.index, dtype=object)
-    text = values.dropna().astype("str")
-    quarters = {}
-    for value in text.unique():
-        with contextlib.suppress(ValueError):
-            quarters[value] = parse_quarter(value)
-    is_quarter = text.isin(list(quarters))
-    out[text.index[is_quarter]] = text[is_quarter].map(quarters).to_numpy()
-    months = _parse_with_formats(text[~is_quarter], MONTH_FORMATS)
-    found = months.notna()
-    out[months.index[found]] = list(months[found].dt.to_period(MONTH_FREQ))
-    return out
+
+    def parse(distinct: pd.Series) -> pd.Series:
+        out = pd.Series(None, index=distinct.index, dtype=object)
+        text = distinct.dropna().astype("str")
+        quarters = {}
+        for value in text.tolist():
+            with contextlib.suppress(ValueError):
+                quarters[value] = parse_quarter(value)
+        is_quarter = text.isin(list(quarters))
+        out[text.index[is_quarter]] = text[is_quarter].map(quarters).to_numpy()
+        months = _parse_with_formats(text[~is_quarter], MONTH_FORMATS)
+        found = months.notna()
+        out[months.index[found]] = list(months[found].dt.to_period(MONTH_FREQ))
+        return out
+
+    return pd.Series(on_uniques(values, parse), index=values.index, dtype=object)
 
 
-def _add_reason(reasons: dict[int, list[str]], index: pd.Index, text: str) -> None:
-    for i in index:
-        reasons.setdefault(int(i), []).append(text)
-
-
-def _flag_unparsed(
-    raw: pd.Series, parsed: pd.Series, problem: str, reasons: dict[int, list[str]]
-) -> None:
+def _flag_unparsed(raw: pd.Series, parsed: pd.Series, problem: str, reasons: _Reasons) -> None:
     """A reason for every non-blank value that did not parse."""
-    for i in raw.index[raw.notna() & parsed.isna()]:
-        _add_reason(reasons, [i], f"{raw.name}: {raw.at[i]!r} {problem}")
+    bad = (raw.notna() & parsed.isna()).to_numpy()
+    if bad.any():
+        reasons.add(np.flatnonzero(bad), f"{raw.name}: " + reprs(raw[bad]) + f" {problem}")
 
 
-def _parse_numbers(raw: pd.Series, decimals: bool, reasons: dict[int, list[str]]) -> pd.Series:
+def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Series:
     """Numbers read one way only.
 
     A count accepts a comma only as a thousands separator (``1,500``) and must be whole. A
@@ -158,25 +395,24 @@ def _parse_numbers(raw: pd.Series, decimals: bool, reasons: dict[int, list[str]]
         bad_comma = comma & ~text.str.match(THOUSANDS)
         cleaned = text.str.replace(",", "", regex=False)
     parsed = pd.to_numeric(cleaned.where(raw.notna() & ~bad_comma), errors="coerce")
-    for i in raw.index[bad_comma]:
-        fix = (
-            "a decimal point (1.5) and no thousands separators"
-            if decimals
-            else ("digits only, or commas every three digits as thousands separators (1,500)")
-        )
-        _add_reason(
-            reasons,
-            [i],
-            f"{raw.name}: {raw.at[i]!r} has a comma that could be read two ways; "
-            f"write it with {fix}",
-        )
-    unparsed = raw.notna() & ~bad_comma & parsed.isna()
-    for i in raw.index[unparsed]:
-        _add_reason(reasons, [i], f"{raw.name}: {raw.at[i]!r} is not a number")
+    fix = (
+        "a decimal point (1.5) and no thousands separators"
+        if decimals
+        else ("digits only, or commas every three digits as thousands separators (1,500)")
+    )
+    rows = np.flatnonzero(bad_comma.to_numpy())
+    reasons.add(
+        rows,
+        f"{raw.name}: "
+        + reprs(raw.iloc[rows])
+        + f" has a comma that could be read two ways; write it with {fix}",
+    )
+    rows = np.flatnonzero((raw.notna() & ~bad_comma & parsed.isna()).to_numpy())
+    reasons.add(rows, f"{raw.name}: " + reprs(raw.iloc[rows]) + " is not a number")
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
-        for i in raw.index[fraction]:
-            _add_reason(reasons, [i], f"{raw.name}: {raw.at[i]!r} is not a whole number")
+        rows = np.flatnonzero(fraction.to_numpy())
+        reasons.add(rows, f"{raw.name}: " + reprs(raw.iloc[rows]) + " is not a whole number")
         parsed = parsed.where(~fraction)
     return parsed.astype("float64")
 
@@ -189,21 +425,30 @@ def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, 
     month-first (``04/13/2024``) is read month-first; a file with both is refused, naming rows,
     because its ambiguous dates cannot be read safely either way.
     """
-    # Counted with masks; only the first few examples are written out (one string per row
-    # made loading a million-row extract several times slower).
+    # Each distinct value is judged once; only the first few examples are written out.
     day_first: list[str] = []
     month_first: list[str] = []
     n_month_first = 0
+
+    def orders(distinct: pd.Series) -> pd.Series:
+        """0 for neither, 1 for day-first only, 2 for month-first only."""
+        parts = distinct.dropna().astype("str").str.extract(DAY_MONTH)
+        first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
+        kind = pd.Series(0, index=distinct.index, dtype="int8")
+        kind[parts.index[((first > 12) & (second <= 12)).to_numpy()]] = 1
+        kind[parts.index[((second > 12) & (first <= 12)).to_numpy()]] = 2
+        return kind
+
     # Months may be given as any date in the month (dd/mm/yyyy), so they count too.
     for col in (*spec.dates, *spec.months):
-        parts = frame[col].dropna().astype("str").str.extract(DAY_MONTH)
-        first, second = pd.to_numeric(parts[0]), pd.to_numeric(parts[1])
-        for examples, mask in (
-            (day_first, (first > 12) & (second <= 12)),
-            (month_first, (second > 12) & (first <= 12)),
-        ):
-            examples += [f"row {i + 2} {col} {frame.at[i, col]!r}" for i in parts.index[mask][:3]]
-        n_month_first += int(((second > 12) & (first <= 12)).sum())
+        kind = on_uniques(frame[col], orders)
+        for examples, code in ((day_first, 1), (month_first, 2)):
+            rows = np.flatnonzero(kind == code)
+            examples += [
+                f"row {i + 2} {col} {value!r}"
+                for i, value in zip(rows[:3], frame[col].iloc[rows[:3]].tolist(), strict=True)
+            ]
+        n_month_first += int((kind == 2).sum())
     if day_first and month_first:
         raise DataContractError(
             f"{path}: dates are written both day-first ({'; '.join(day_first[:3])}) and "
@@ -217,10 +462,10 @@ def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, 
 def _parse_columns(
     frame: pd.DataFrame,
     spec: TableSpec,
-    reasons: dict[int, list[str]],
+    reasons: _Reasons,
     date_formats: tuple[str, ...] = DATE_FORMATS,
 ) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     shown = "mm/dd/yyyy" if date_formats is MONTH_FIRST_FORMATS else "dd/mm/yyyy"
     for col in spec.dates:
         out[col] = _parse_with_formats(frame[col], date_formats)
@@ -273,10 +518,25 @@ def _start(value: object) -> pd.Timestamp | None:
     return value.start_time if isinstance(value, pd.Period) else pd.Timestamp(value)
 
 
+def _starts(values: pd.Series) -> pd.Series:
+    """:func:`_start` of each value, as ``datetime64[us]``: dates as they are, months by their
+    first day, a column of mixed months and quarters once per distinct value."""
+    if isinstance(values.dtype, pd.PeriodDtype):
+        starts = values.dt.start_time
+    elif pd.api.types.is_datetime64_dtype(values.dtype):
+        starts = values
+    else:
+        starts = pd.Series(
+            on_uniques(values, lambda u: u.map(_start, na_action=None).astype(object)),
+            index=values.index,
+        )
+    return starts.astype("datetime64[us]")
+
+
 def _check_not_after(
     parsed: pd.DataFrame,
     spec: TableSpec,
-    reasons: dict[int, list[str]],
+    reasons: _Reasons,
     extract: tuple[pd.Timestamp, str] | None,
 ) -> None:
     """Exclude rows dated after the extract date: a typo (2030 for 2023) would otherwise stretch
@@ -284,56 +544,100 @@ def _check_not_after(
     if extract is None:
         return
     when, source = extract
+
+    def shown(value: object) -> str:
+        return value.strftime("%d/%m/%Y") if isinstance(value, pd.Timestamp) else str(value)
+
     for col in spec.not_after_extract:
-        starts = parsed[col].map(_start).astype("datetime64[us]")
-        early = starts.notna() & (starts < EARLIEST)
-        for i in parsed.index[early]:
-            _add_reason(
-                reasons,
-                [i],
-                f"{col}: {starts[i]:%d/%m/%Y} is before {EARLIEST:%Y}, earlier than any DA "
+        starts = _starts(parsed[col])
+        early = (starts.notna() & (starts < EARLIEST)).to_numpy()
+        if early.any():
+            days = on_uniques(
+                starts[early], lambda u: u.map(lambda d: "" if pd.isna(d) else f"{d:%d/%m/%Y}")
+            )
+            reasons.add(
+                np.flatnonzero(early),
+                f"{col}: " + days.astype(object) + f" is before {EARLIEST:%Y}, earlier than any DA "
                 "service extract this tool is for; check the year (1924 for 2024?)",
             )
-        late = starts.notna() & (starts > when)
-        for i in parsed.index[late]:
-            value = parsed.at[i, col]
-            shown = value.strftime("%d/%m/%Y") if isinstance(value, pd.Timestamp) else str(value)
-            _add_reason(
-                reasons,
-                [i],
-                f"{col}: {shown} is after the extract date {when:%d/%m/%Y} (from {source}); "
+        late = (starts.notna() & (starts > when)).to_numpy()
+        if late.any():
+            values = on_uniques(parsed[col][late], lambda u: u.map(shown).astype(object))
+            reasons.add(
+                np.flatnonzero(late),
+                f"{col}: "
+                + values.astype(object)
+                + f" is after the extract date {when:%d/%m/%Y} (from {source}); "
                 "correct the date in the source system",
             )
 
 
 def _validate(
-    frame: pd.DataFrame, spec: TableSpec, reasons: dict[int, list[str]], path: Path | None = None
+    frame: pd.DataFrame, spec: TableSpec, reasons: _Reasons, path: Path | None = None
 ) -> None:
+    """The pandera schema's failures as reasons, column-wise.
+
+    A check on the whole frame is reported once per row (pandera lists it per column); a blank
+    required value is not reported again where the column already failed to parse; no row gets
+    the same reason twice.
+    """
     try:
         spec.schema().validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
-        cases = err.failure_cases
-        frame_checks = {str(c.error) for c in spec.checks} | {str(c.name) for c in spec.checks}
-        for _, case in cases.iterrows():
-            if pd.isna(case["index"]):
-                raise DataContractError(
-                    f"{path or spec.name}, column {case['column']!r}: {case['check']} "
-                    f"({case['failure_case']}). Correct the file against the {spec.name} table "
-                    f"in {CONTRACT_DOC}."
-                ) from None
-            row_reasons = reasons.setdefault(int(case["index"]), [])
-            column = str(case["column"])
-            check = str(case["check"])
-            if check in frame_checks:
-                text = check
-            elif check == "not_nullable":
-                if any(r.startswith(f"{column}:") for r in row_reasons):
-                    continue  # already explained by the parse error for this column
-                text = f"{column}: is blank but is required"
-            else:
-                text = f"{column}: {case['failure_case']!r} {check}"
-            if text not in row_reasons:
-                row_reasons.append(text)
+        _add_failures(err.failure_cases, spec, reasons, path)
+
+
+def _add_failures(
+    cases: pd.DataFrame, spec: TableSpec, reasons: _Reasons, path: Path | None
+) -> None:
+    values = cases.to_numpy(dtype=object)  # the values a row-by-row reading would see
+    case = {name: values[:, j] for j, name in enumerate(cases.columns)}
+    structural = pd.isna(case["index"])
+    if structural.any():
+        k = int(np.flatnonzero(structural)[0])
+        raise DataContractError(
+            f"{path or spec.name}, column {case['column'][k]!r}: {case['check'][k]} "
+            f"({case['failure_case'][k]}). Correct the file against the {spec.name} table "
+            f"in {CONTRACT_DOC}."
+        ) from None
+    rows = case["index"].astype("int64")
+    column = on_uniques(pd.Series(case["column"], dtype=object), lambda u: u.map(str))
+    check = on_uniques(pd.Series(case["check"], dtype=object), lambda u: u.map(str))
+    frame_checks = {str(c.error) for c in spec.checks} | {str(c.name) for c in spec.checks}
+    is_frame = np.isin(check, list(frame_checks))
+    is_null = ~is_frame & (check == "not_nullable")
+    text = np.empty(len(rows), dtype=object)
+    text[is_frame] = check[is_frame]
+    text[is_null] = column[is_null] + ": is blank but is required"
+    other = ~is_frame & ~is_null
+    # Each (column, check) holds the values of one column, so their reprs are exact per value.
+    pairs = pd.DataFrame({"column": column[other], "check": check[other]}, dtype=object)
+    for col, name in pairs.drop_duplicates().itertuples(index=False):
+        at = np.flatnonzero(other & (column == col) & (check == name))
+        failure = pd.Series(case["failure_case"][at], dtype=object)
+        text[at] = col + ": " + reprs(failure) + " " + name
+    before = reasons.frame()
+    order = np.arange(len(rows))
+    keep = np.ones(len(rows), dtype=bool)
+    # A blank required value already explained by a reason for its column (a parse error) is
+    # not reported again: such a reason exists before this case if any text for the row,
+    # earlier or from an earlier case, starts with "column:".
+    for col in pd.unique(pd.Series(column[is_null], dtype=object)):
+        prefix = f"{col}:"
+        earlier = before["row"].to_numpy()[before["text"].str.startswith(prefix).to_numpy()]
+        prefixed = pd.Series(text, dtype=object).str.startswith(prefix).to_numpy()
+        first_case = pd.Series(order[prefixed]).groupby(rows[prefixed]).min()
+        at = np.flatnonzero(is_null & (column == col))
+        explained = np.isin(rows[at], earlier) | (
+            first_case.reindex(rows[at]).to_numpy() < order[at]
+        )
+        keep[at[explained]] = False
+    # No row gets the same reason twice (against reasons before and cases kept earlier).
+    candidates = pd.DataFrame({"row": rows[keep], "text": text[keep]})
+    seen = pd.concat([before, candidates], ignore_index=True)
+    repeated = seen.duplicated(["row", "text"], keep="first").to_numpy()[len(before) :]
+    kept = np.flatnonzero(keep)[~repeated]
+    reasons.add(rows[kept], text[kept])
 
 
 def read_table(
@@ -378,7 +682,7 @@ def read_table(
     if spec.name == "events":
         raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     raw.index = pd.RangeIndex(len(raw))
-    reasons: dict[int, list[str]] = {}
+    reasons = _Reasons()
     formats = _date_order(raw, spec, path)
     if formats is MONTH_FIRST_FORMATS and notes is not None:
         notes.append(
@@ -390,27 +694,27 @@ def read_table(
     _check_not_after(parsed, spec, reasons, extract)
     if spec.name == "staffing":
         for col in spec.decimals:
-            high = parsed[col] > config.max_fte_per_row
-            for i in parsed.index[high]:
-                _add_reason(
-                    reasons,
-                    [i],
-                    f"{col}: {parsed.at[i, col]:g} FTE for one team and role is above the "
-                    f"plausible {config.max_fte_per_row:g} (config max_fte_per_row); check for "
-                    "a slip such as 15 for 1.5",
-                )
+            high = (parsed[col] > config.max_fte_per_row).to_numpy()
+            fte = on_uniques(parsed[col][high], lambda u: u.map(lambda v: f"{v:g}"))
+            reasons.add(
+                np.flatnonzero(high),
+                f"{col}: " + fte.astype(object) + f" FTE for one team and role is above the "
+                f"plausible {config.max_fte_per_row:g} (config max_fte_per_row); check for "
+                "a slip such as 15 for 1.5",
+            )
     if spec.key:
         keys = parsed[list(spec.key)].astype("str")
-        dup = keys.duplicated(keep="first")
-        first_row = {tuple(k): i for i, k in zip(keys.index[::-1], keys.values[::-1], strict=True)}
-        for i in keys.index[dup]:
-            _add_reason(
-                reasons,
-                [i],
-                f"duplicate of row {first_row[tuple(keys.loc[i])] + 2} "
-                f"(same {', '.join(spec.key)})",
-            )
-    excluded = pd.Index(sorted(reasons), dtype="int64")
+        codes, first = group_codes([keys[col] for col in spec.key])
+        repeats = first[codes]
+        dup = np.flatnonzero(repeats != np.arange(len(parsed)))
+        reasons.add(
+            dup,
+            "duplicate of row "
+            + pd.Series(repeats[dup] + 2).astype("str").to_numpy(dtype=object)
+            + f" (same {', '.join(spec.key)})",
+        )
+    joined = reasons.joined()
+    excluded = joined.index
     ledger = pd.DataFrame(
         {
             "table": spec.name,
@@ -421,7 +725,7 @@ def read_table(
         }
     )
     ledger.loc[excluded, "status"] = "excluded"
-    ledger.loc[excluded, "reason"] = ["; ".join(reasons[i]) for i in excluded]
+    ledger.loc[excluded, "reason"] = joined.to_numpy()
     check_excluded_share(ledger, config, path)
     used = parsed.drop(index=excluded).assign(source_row=lambda d: d.index + 2)
     return used.reset_index(drop=True), ledger
@@ -482,15 +786,15 @@ def _exclude(
     if reasons.empty:
         return ledger
     frame = tables[name]
-    rows = frame.loc[reasons.index, "source_row"]
+    rows = frame.loc[reasons.index, "source_row"].to_numpy()
+    by_row = pd.Series(reasons.to_numpy(dtype=object), index=rows)
+    by_row = by_row[~by_row.index.duplicated(keep="last")]
     ledger = ledger.copy()
-    by_row = dict(zip(rows, reasons, strict=True))
-    where = (ledger["table"] == name) & ledger["row"].isin(by_row)
+    where = (ledger["table"] == name) & ledger["row"].isin(rows)
+    new = by_row.reindex(ledger.loc[where, "row"].to_numpy()).to_numpy()
+    old = ledger.loc[where, "reason"].to_numpy(dtype=object)
     ledger.loc[where, "status"] = "excluded"
-    ledger.loc[where, "reason"] = [
-        f"{old}; {by_row[r]}" if old else by_row[r]
-        for old, r in zip(ledger.loc[where, "reason"], ledger.loc[where, "row"], strict=True)
-    ]
+    ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
     tables[name] = frame.drop(index=reasons.index).reset_index(drop=True)
     return ledger
 
@@ -508,29 +812,33 @@ def _check_areas(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, basis: s
     source = "referrals" if basis == "records" else "returns"
     population = tables["population"]
     if len(population):
-        known_pop = set(population["area"].dropna())
+        known_pop = set(population["area"].dropna().unique().tolist())
         frame = tables[source]
         odd = frame["area"].notna() & ~frame["area"].isin(known_pop)
         listed = ", ".join(sorted(known_pop))
-        reasons = frame.loc[odd, "area"].map(
-            lambda a: (
-                f"area {a!r} is not in population.csv (areas there: {listed}); correct "
-                "the spelling, or add the area's population"
-            )
+        reasons = pd.Series(
+            "area "
+            + reprs(frame.loc[odd, "area"])
+            + f" is not in population.csv (areas there: {listed}); correct "
+            "the spelling, or add the area's population",
+            index=frame.index[odd],
+            dtype=object,
         )
         ledger = _exclude(tables, ledger, source, reasons)
-    known = set(tables[source]["area"].dropna())
+    known = set(tables[source]["area"].dropna().unique().tolist())
     for name, spec in TABLES.items():
         frame = tables[name]
         if name in ("referrals", "returns") or "area" not in spec.columns or not len(frame):
             continue
         # Campaigns and events with a blank area apply to every area.
         odd = frame["area"].notna() & ~frame["area"].isin(known)
-        reasons = frame.loc[odd, "area"].map(
-            lambda a: (
-                f"area {a!r} has no rows in {source}, so this row is not used; correct "
-                f"the area name if it should match one in {source}"
-            )
+        reasons = pd.Series(
+            "area "
+            + reprs(frame.loc[odd, "area"])
+            + f" has no rows in {source}, so this row is not used; correct "
+            f"the area name if it should match one in {source}",
+            index=frame.index[odd],
+            dtype=object,
         )
         ledger = _exclude(tables, ledger, name, reasons)
     return ledger
