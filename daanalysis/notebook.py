@@ -120,6 +120,22 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
     return payload["extract"], payload["panel"]
 
 
+def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
+    """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
+    checked to be in the extract, with a clear error naming the ones it has."""
+    from daanalysis.load import DataContractError
+
+    available = extract.areas()
+    if not areas or list(areas) == ["all"]:
+        return available
+    unknown = [a for a in areas if a not in available]
+    if unknown:
+        raise DataContractError(
+            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
+        )
+    return list(areas)
+
+
 def load_prepared(data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
     """Load, validate and clean ``data_dir`` and build its panel: what the runner does once."""
     from daanalysis.load import load_extract
@@ -290,6 +306,7 @@ __all__ = [
     "SCOPES",
     "Context",
     "NotebookError",
+    "choose_areas",
     "NotebookSpec",
     "discover",
     "input_checksums",

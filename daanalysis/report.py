@@ -43,6 +43,7 @@ from daanalysis.notebook import (
     KPI_COLUMNS,
     NotebookError,
     NotebookSpec,
+    choose_areas,
     discover,
     input_checksums,
     load_prepared,
@@ -353,14 +354,7 @@ def plan_jobs(
                 f"{spec.path}: metadata daanalysis.requires names {unknown_tables[0]!r}, which "
                 f"is not a table of the data contract ({', '.join(sorted(extract.tables))})."
             )
-    available = extract.areas()
-    if not areas or areas == ["all"]:
-        areas = available
-    unknown = [a for a in areas if a not in available]
-    if unknown:
-        raise DataContractError(
-            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
-        )
+    areas = choose_areas(extract, areas, data_dir)
     check_page_names(areas)
     # An area covering no complete quarter (often a misspelling carried by a handful of rows)
     # would leave no quarter common to all areas: name it rather than blame the whole extract.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from daanalysis import demand
 from daanalysis.load import DataContractError, load_extract
+from daanalysis.notebook import choose_areas
 from daanalysis.panel import area_panel, build_panel, complete_quarters
 from daanalysis.periods import parse_today, resolve_quarter
 
@@ -34,13 +35,7 @@ def verdicts(
     """One :class:`~daanalysis.demand.Verdict` per area of the extract in ``data_dir``."""
     extract = load_extract(data_dir)
     panel = build_panel(extract)
-    available = extract.areas()
-    chosen = areas or available
-    unknown = [a for a in chosen if a not in available]
-    if unknown:
-        raise DataContractError(
-            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
-        )
+    chosen = choose_areas(extract, areas, data_dir)
     when = parse_today(today)
     out = []
     for area in chosen:
