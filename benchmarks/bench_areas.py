@@ -25,8 +25,9 @@ other areas are in the extract).
 
     python benchmarks/bench_areas.py [--areas 1 5 20] [--repeat 1]
 
-About 10 minutes on 2 cores (Nov 2026), nearly all of it the 20-area pack. Prints a table and the
-ratios and writes ``benchmarks/results/areas.csv`` (ignored by git). No timing is asserted.
+About 6 minutes on 2 cores (Nov 2026, runner loading once; 12 before), most of it the 20-area
+pack. Prints a table and the ratios and writes ``benchmarks/results/areas.csv`` (ignored by
+git). No timing is asserted.
 """
 
 from __future__ import annotations
@@ -172,8 +173,8 @@ def main() -> None:
     print(medians.to_string(float_format=lambda x: f"{x:.2f}"))
     print(
         "seconds; plan_s: the runner's one load and checks (plan_jobs); prepare_one_s: one "
-        "notebook's set-up (report.prepare for one area); before/notebooks/after: phases of the "
-        f"run from run.log; median of {args.repeat} run(s)"
+        "notebook's set-up for one area from data_dir (prepared_one_s: from the runner's cache); "
+        f"before/notebooks/after: phases of the run from run.log; median of {args.repeat} run(s)"
     )
     if hi == lo:
         return
