@@ -263,11 +263,14 @@ def evaluate(
     return out[ALERT_COLUMNS]
 
 
-def evaluate_extract(extract, quarter: pd.Period, areas: list[str] | None = None) -> pd.DataFrame:
-    """:func:`evaluate` for each area of a loaded extract (default: every area)."""
+def evaluate_extract(
+    extract, quarter: pd.Period, areas: list[str] | None = None, panel: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """:func:`evaluate` for each area of a loaded extract (default: every area); ``panel`` is the
+    extract's panel when the caller has built it already."""
     from daanalysis.panel import area_panel, build_panel
 
-    panel = build_panel(extract)
+    panel = build_panel(extract) if panel is None else panel
     frames = [pd.DataFrame(columns=ALERT_COLUMNS)]
     for area in areas or extract.areas():
         mine = area_panel(panel, area)

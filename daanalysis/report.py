@@ -624,7 +624,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         extract.ledger.to_csv(work / "ledger.csv", index=False)
         # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
         run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
-        alert_table = alerts.evaluate_extract(extract, chosen, run_areas)
+        alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
         alerts.write(alert_table, work)
         partnership.write_officer_lists(extract.tables, work)
         timer.lap("alerts and officer lists")
