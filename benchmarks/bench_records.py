@@ -1,21 +1,26 @@
 """Benchmark: the record-level path (files -> panel -> metrics) at 100k, 1M and 5M referrals.
 
 The sample's ``referrals.csv`` is replicated with new referral and client ids to each size (the
-other sample tables copied beside it) in a temporary folder. Each size runs in its own Python
-process, so its peak memory (``resource.getrusage`` max RSS, read before anything else runs) is its
-own. The stages timed are ``load_extract`` (read, validate, clean), ``build_panel`` and the
-headline metrics (volumes, rates, repeat rate, caseload per FTE, response KPI).
+other sample tables copied beside it) in a temporary folder. Each size runs twice, each run in its
+own Python process so that its peak memory (``resource.getrusage`` max RSS) is its own:
 
-The baseline, measured in the same run and the same process on the same loaded extract, is
-version 1's record-level panel (``benchmarks/panel_v1.py``, a frozen copy), timed after the peak
-memory has been read; the two panels are checked equal at every size.
+- today's path: ``load_extract`` (read, validate, clean), ``build_panel`` and the headline metrics
+  (volumes, rates, repeat rate, caseload per FTE, response KPI), timed stage by stage with the peak
+  memory after each stage;
+- version 1's path, the baseline measured in the same run: ``benchmarks/load_v1.py`` (a frozen
+  copy of version 1's load and clean) and version 1's record-level panel
+  (``benchmarks/panel_v1.py``) under the same ``build_panel`` and metrics.
 
-    python benchmarks/bench_records.py [--sizes 100000 1000000] [--big]
+Both runs write a fingerprint of their cleaned tables, ledger and panel, and the two must match:
+the speed is not bought with a different answer. Today's run also times the two record-level
+panels on its own extract, one after the other, after its peak memory has been read.
 
-``--big`` adds 5M rows: about 5 minutes and 4.6 GiB peak on 2 cores (Nov 2026, nearly all of it
-in ``load_extract``), on top of about 1 minute for the default sizes.
-Prints a table, the linearity ratio (time at the largest size / time at 1M, per row count
-ratio) and writes ``benchmarks/results/records.csv`` (ignored by git).
+    python benchmarks/bench_records.py [--sizes 100000 1000000] [--big] [--no-v1]
+
+``--big`` adds 5M rows: version 1 alone takes about 5 minutes and 4.7 GiB there (Nov 2026, 2
+cores), today's path well under a minute. ``--no-v1`` skips version 1 (no ratios, no check).
+Prints a table, the linearity ratio (time at 5M / time at 1M; at most 6 wanted for 5 times the
+rows) and ratios against version 1, and writes ``benchmarks/results/records.csv`` (ignored by git).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 SIZES = [100_000, 1_000_000]
 BIG = 5_000_000
+SALT = b"bench-records"
 
 
 def make_extract(rows: int, folder: Path) -> Path:
@@ -57,57 +63,102 @@ def make_extract(rows: int, folder: Path) -> Path:
     return folder
 
 
-def worker(data_dir: Path) -> dict:
-    """Run in a fresh process: time files -> panel -> metrics, then version 1's panel."""
+def _peak_mib() -> float:
     import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def fingerprint(extract, panel) -> str:
+    """A hash of every cleaned table, the ledger and the panel (values, columns and dtypes)."""
+    import hashlib
+
+    import pandas as pd
+
+    digest = hashlib.sha256()
+    frames = [*(extract.tables[name] for name in sorted(extract.tables)), extract.ledger, panel]
+    for frame in frames:
+        digest.update(repr((list(frame.columns), [str(t) for t in frame.dtypes])).encode())
+        hashed = pd.util.hash_pandas_object(frame.astype(object), index=True)
+        digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def worker(data_dir: Path, version: str) -> dict:
+    """Run in a fresh process: time files -> panel -> metrics with today's path or version 1's."""
     import warnings
 
     warnings.simplefilter("ignore")
     import pandas as pd
     import panel_v1
 
-    from daanalysis import demand, staffing
+    from daanalysis import demand, panel, staffing
     from daanalysis.load import load_extract
-    from daanalysis.panel import area_panel, build_panel, complete_quarters, panel_from_records
 
-    times = {}
+    if version == "v1":
+        import load_v1
+
+        load_extract = load_v1.load_extract  # noqa: F811 - version 1's, for the baseline
+        panel.panel_from_records = panel_v1.panel_from_records_v1
+
+    times, peaks = {}, {}
     started = time.perf_counter()
-    extract = load_extract(data_dir)
-    times["load"] = time.perf_counter() - started
+    extract = load_extract(data_dir, salt=SALT)
+    times["load"], peaks["load"] = time.perf_counter() - started, _peak_mib()
     started = time.perf_counter()
-    panel = build_panel(extract)
-    times["panel"] = time.perf_counter() - started
+    built = panel.build_panel(extract)
+    times["panel"], peaks["panel"] = time.perf_counter() - started, _peak_mib()
     started = time.perf_counter()
-    one = area_panel(panel, None)
-    quarter = complete_quarters(one)[-1]
+    one = panel.area_panel(built, None)
+    quarter = panel.complete_quarters(one)[-1]
     demand.volumes(one, quarter)
     demand.rates(one, quarter, extract.config)
     demand.repeat_rate(one)
     staffing.caseload_per_fte(one, extract.config)
     staffing.response_kpi(extract["referrals"], extract.config)
-    times["metrics"] = time.perf_counter() - started
+    times["metrics"], peaks["metrics"] = time.perf_counter() - started, _peak_mib()
     times["total"] = times["load"] + times["panel"] + times["metrics"]
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    referrals = extract["referrals"]
-    # The baseline: version 1's record-level panel on the same extract, after the peak was read.
-    started = time.perf_counter()
-    old = panel_v1.panel_from_records_v1(referrals)
-    times["panel_records_v1"] = time.perf_counter() - started
-    started = time.perf_counter()
-    new = panel_from_records(referrals)
-    times["panel_records"] = time.perf_counter() - started
-    pd.testing.assert_frame_equal(new, old)
-    return {"rows": len(referrals), **times, "peak_mib": peak_mib}
+    result = {
+        "rows_kept": len(extract["referrals"]),
+        **{f"{k}_s": v for k, v in times.items()},
+        **{f"peak_after_{k}_mib": v for k, v in peaks.items()},
+        "peak_mib": _peak_mib(),
+        "fingerprint": fingerprint(extract, built),
+    }
+    if version == "new":
+        # Both record-level panels on the same extract, same process, after the peak was read.
+        referrals = extract["referrals"]
+        started = time.perf_counter()
+        old = panel_v1.panel_from_records_v1(referrals)
+        result["panel_records_v1_s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        new = panel.panel_from_records(referrals)
+        result["panel_records_s"] = time.perf_counter() - started
+        pd.testing.assert_frame_equal(new, old)
+    return result
+
+
+def _run(folder: Path, version: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", str(folder), "--version", version],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"{folder.name} rows, {version}, failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=SIZES)
     parser.add_argument("--big", action="store_true", help=f"add {BIG:,} rows (minutes)")
+    parser.add_argument("--no-v1", action="store_true", help="skip version 1's baseline")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--version", default="new", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker)))
+        print(json.dumps(worker(args.worker, args.version)))
         return
     import pandas as pd
 
@@ -116,35 +167,66 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             folder = make_extract(size, Path(tmp) / str(size))
-            done = subprocess.run(
-                [sys.executable, __file__, "--worker", str(folder)],
-                capture_output=True,
-                text=True,
-            )
-            if done.returncode:
-                sys.exit(f"{size:,} rows failed:\n{done.stderr}")
-            rows.append({"size": size, **json.loads(done.stdout.splitlines()[-1])})
+            row = {"size": size, **_run(folder, "new")}
+            if not args.no_v1:
+                old = _run(folder, "v1")
+                row |= {f"v1_{k}": v for k, v in old.items() if k != "fingerprint"}
+                row["identical_to_v1"] = old["fingerprint"] == row["fingerprint"]
+            rows.append(row)
             shutil.rmtree(folder)
-            print(f"{size:>10,} rows done: {rows[-1]['total']:.1f}s", flush=True)
-    table = pd.DataFrame(rows)
-    table["panel_speedup_vs_v1"] = table["panel_records_v1"] / table["panel_records"]
+            print(f"{size:>10,} rows done: {row['total_s']:.1f}s", flush=True)
+    table = pd.DataFrame(rows).drop(columns="fingerprint")
+    table["panel_speedup_vs_v1"] = table["panel_records_v1_s"] / table["panel_records_s"]
+    if not args.no_v1:
+        table["speedup_vs_v1"] = table["v1_total_s"] / table["total_s"]
+        table["memory_vs_v1"] = table["peak_mib"] / table["v1_peak_mib"]
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "records.csv", index=False)
-    shown = table.drop(columns="size").rename(columns={"rows": "referrals kept"})
+    _report(table, args.no_v1)
+
+
+def _report(table, no_v1: bool) -> None:
+    import pandas as pd
+
+    shown = pd.DataFrame(
+        {
+            "rows": table["size"].map("{:,}".format),
+            "load s": table["load_s"],
+            "panel s": table["panel_s"],
+            "metrics s": table["metrics_s"],
+            "total s": table["total_s"],
+            "peak MiB (load)": table["peak_after_load_mib"],
+            "peak MiB": table["peak_mib"],
+        }
+    )
+    if not no_v1:
+        shown["v1 load s"] = table["v1_load_s"]
+        shown["v1 total s"] = table["v1_total_s"]
+        shown["v1 peak MiB"] = table["v1_peak_mib"]
+        shown["x faster"] = table["speedup_vs_v1"]
+        shown["x memory"] = table["memory_vs_v1"]
+        shown["same result"] = table["identical_to_v1"]
+    shown["panel x faster"] = table["panel_speedup_vs_v1"]
     print(shown.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
     print(
-        "seconds: load (read, validate, clean), panel (build_panel), metrics; peak_mib: max RSS of "
-        "the process; panel_records_v1 / panel_records: version 1's record-level panel against "
-        "today's on the same extract, same process"
+        "seconds: load (read, validate, clean), panel (build_panel), metrics; peak MiB: max RSS of "
+        "the process (after load, and overall); v1: version 1's path (load_v1, panel_v1) on the "
+        "same extract in its own process; x faster: v1 total / total; x memory: peak / v1 peak; "
+        "same result: cleaned tables, ledger and panel hash equal; panel x faster: version 1's "
+        "record-level panel against today's on the same extract, same process"
     )
+    print("targets: 1M rows under 5 s and under 1 GiB; 5M / 1M time at most 6")
     by_size = table.set_index("size")
-    if 1_000_000 in by_size.index and len(by_size) > 1 and by_size.index.max() > 1_000_000:
+    if 1_000_000 in by_size.index and by_size.index.max() > 1_000_000:
         top = by_size.index.max()
-        for col in ("total", "panel_records", "panel_records_v1"):
+        columns = ["total_s", "load_s", "panel_s", "panel_records_s"]
+        if not no_v1:
+            columns += ["v1_total_s"]
+        for col in columns:
             ratio = by_size.at[top, col] / by_size.at[1_000_000, col]
             print(
-                f"linearity {col}: {top // 1_000_000}M / 1M time = {ratio:.2f} "
+                f"linearity {col.removesuffix('_s')}: {top // 1_000_000}M / 1M time = {ratio:.2f} "
                 f"(rows x{top / 1_000_000:.0f}; at most 6 wanted)"
             )
 

@@ -87,6 +87,38 @@ def group_codes(columns: list) -> tuple[np.ndarray, np.ndarray]:
     return codes, np.flatnonzero(new)
 
 
+def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """``frame[keep]`` (a boolean mask), without copying Arrow-backed columns when the rows left
+    out are few: the runs of kept rows become chunks that share the column's memory.
+
+    Excluding a few hundred of a million referrals would otherwise copy every text column.
+    """
+    if keep.all():
+        return frame
+    positions = np.flatnonzero(keep)
+    edges = np.flatnonzero(np.diff(positions) != 1) + 1  # where a run of kept rows breaks
+    if len(edges) + 1 > max(16, len(frame) // 1000):
+        return frame[keep]
+    starts = positions[np.r_[0, edges]] if len(positions) else positions
+    stops = positions[np.r_[edges - 1, len(positions) - 1]] + 1 if len(positions) else positions
+    columns = {}
+    for name in frame.columns:
+        values = frame[name].array
+        if isinstance(values, pd.arrays.ArrowExtensionArray):
+            import pyarrow
+
+            whole = pyarrow.chunked_array(values.__arrow_array__())
+            chunks = [
+                chunk
+                for start, stop in zip(starts.tolist(), stops.tolist(), strict=True)
+                for chunk in whole.slice(start, stop - start).chunks
+            ]
+            columns[name] = pd.array(pyarrow.chunked_array(chunks, whole.type), dtype=values.dtype)
+        else:
+            columns[name] = values.take(positions)
+    return pd.DataFrame(columns, index=frame.index[positions])
+
+
 class MappingError(ValueError):
     """An analyst's mapping file cannot be used; the message names the file and the fix."""
 
@@ -166,8 +198,12 @@ def _keys(uniques: pd.Index, salt: bytes) -> pd.api.extensions.ExtensionArray:
     if pyarrow is not None and dtype.storage == "pyarrow" and uniques.dtype == dtype:
         # The identifiers' UTF-8 bytes straight from Arrow, the digests joined and written as
         # hex in one go, and Arrow strings made from that text: no Python string per client.
-        data = pyarrow.array(uniques).cast(pyarrow.large_binary()).to_pylist()
-        digests = b"".join(hashlib.blake2b(v, key=salt, digest_size=8).digest() for v in data)
+        data = pyarrow.array(uniques).cast(pyarrow.large_binary())
+        hexes = []
+        for start in range(0, len(data), 1 << 17):  # a batch at a time: little memory at once
+            batch = data.slice(start, 1 << 17).to_pylist()
+            digests = [hashlib.blake2b(v, key=salt, digest_size=8).digest() for v in batch]
+            hexes.append(b"".join(digests).hex().encode("ascii"))
         width = 16  # hex digits of 8 bytes
         offsets = np.arange(len(data) + 2, dtype="int64") * width
         offsets[-1] = offsets[-2]  # the missing value at the end
@@ -179,7 +215,7 @@ def _keys(uniques: pd.Index, salt: bytes) -> pd.api.extensions.ExtensionArray:
             [
                 pyarrow.py_buffer(np.packbits(validity, bitorder="little")),
                 pyarrow.py_buffer(offsets),
-                pyarrow.py_buffer(digests.hex().encode("ascii")),
+                pyarrow.py_buffer(b"".join(hexes)),
             ],
             null_count=1,
         )
@@ -307,7 +343,7 @@ def clean_referrals(
             + " (same client, service and date)",
         )
     keep = ~unknown_service & ~dup
-    out = out[keep] if not keep.all() else out
+    out = keep_rows(out, keep)
     # Only the clients still referred are hashed, each once; a blank client takes the missing
     # value that follows their keys.
     client = client[keep]

@@ -29,7 +29,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis import clean
-from daanalysis.clean import group_codes, on_uniques, reprs
+from daanalysis.clean import group_codes, keep_rows, on_uniques, reprs
 from daanalysis.config import Config, read_config
 from daanalysis.periods import MONTH_FREQ, parse_quarter
 from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
@@ -184,6 +184,10 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
         )
     except arrow.ArrowException:
         return None
+    finally:
+        # Parsing needs about as much memory again as its result: give it back to the system
+        # rather than keep it for Arrow alone.
+        arrow.default_memory_pool().release_unused()
     # One column: pandas skips lines of spaces that Arrow reads as values (and such a file
     # cannot meet the contract anyway).
     if not table.num_rows or not 1 < table.num_columns <= _MAX_COLUMNS:
@@ -727,7 +731,9 @@ def read_table(
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = joined.to_numpy()
     check_excluded_share(ledger, config, path)
-    used = parsed.drop(index=excluded).assign(source_row=lambda d: d.index + 2)
+    kept = np.ones(len(parsed), dtype=bool)
+    kept[excluded] = False
+    used = keep_rows(parsed, kept).assign(source_row=lambda d: d.index + 2)
     return used.reset_index(drop=True), ledger
 
 
@@ -795,7 +801,7 @@ def _exclude(
     old = ledger.loc[where, "reason"].to_numpy(dtype=object)
     ledger.loc[where, "status"] = "excluded"
     ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
-    tables[name] = frame.drop(index=reasons.index).reset_index(drop=True)
+    tables[name] = keep_rows(frame, ~frame.index.isin(reasons.index)).reset_index(drop=True)
     return ledger
 
 
@@ -1024,8 +1030,7 @@ def load_extract(
             "returns are not used when record-level referrals are supplied",
         ]
         tables["returns"] = _empty(TABLES["returns"])
-    ledger = pd.concat(ledgers, ignore_index=True)[LEDGER_COLUMNS]
-    ledger["row"] = ledger["row"].astype("int64")
+    ledger = _join_ledgers(ledgers)
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
     ledger = _check_areas(tables, ledger, basis)
     ledger = _check_series(tables, ledger, config)
@@ -1039,14 +1044,39 @@ def load_extract(
         tables["action_plan"], ledger = clean.clean_action_plan(tables["action_plan"], ledger)
     # The share limit again, after every step: duplicates removed in cleaning, rows for unknown
     # areas or implausible counts all count against it.
+    table, names = pd.factorize(ledger["table"])
     for name, path in paths.items():
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
-        check_excluded_share(ledger[ledger["table"] == name], config, path)
+        check_excluded_share(ledger[table == names.get_loc(name)], config, path)
     notes.append(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
     return Extract(tables, ledger, config, data_dir, basis, vintage, notes)
+
+
+def _join_ledgers(ledgers: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables' ledgers as one: text columns of Python strings (object), as pandas makes them
+    when it joins them to an empty ledger, and ``row`` as int64.
+
+    Built column by column from each column's few distinct texts: one string object per distinct
+    text rather than one per row, and no column of Python integers on the way.
+    """
+    columns = {}
+    for col in LEDGER_COLUMNS:
+        parts = [frame[col] for frame in ledgers if len(frame)]
+        if col == "row":
+            columns[col] = pd.Series(
+                np.concatenate([np.asarray(part, dtype="int64") for part in parts] or [[]]),
+                dtype="int64",
+            )
+            continue
+        texts = []
+        for part in parts:
+            codes, uniques = pd.factorize(part)  # -1: missing
+            texts.append(np.append(uniques.to_numpy(dtype=object), np.nan)[codes])
+        columns[col] = pd.Series(np.concatenate(texts or [[]]).astype(object), dtype=object)
+    return pd.DataFrame(columns)
 
 
 def _read_vintage(path: Path) -> str:
