@@ -1048,7 +1048,7 @@ def load_extract(
     for name, path in paths.items():
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
-        check_excluded_share(ledger[table == names.get_loc(name)], config, path)
+        check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path)
     notes.append(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
