@@ -158,6 +158,13 @@ _EDGE_LAST[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _EDGE_LAST[0x80:0xC0] = True
 
 
+def _release_arrow_memory() -> None:
+    """Hand memory Arrow has freed back to the system (its allocator keeps it for itself)."""
+    modules = _pyarrow()
+    if modules is not None:
+        modules[0].default_memory_pool().release_unused()
+
+
 def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     """A CSV file read by Arrow exactly as :func:`_read_csv_pandas` and :func:`_tidy` read it, or
     None when pyarrow is missing or the file needs pandas' reading.
@@ -187,7 +194,7 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     finally:
         # Parsing needs about as much memory again as its result: give it back to the system
         # rather than keep it for Arrow alone.
-        arrow.default_memory_pool().release_unused()
+        _release_arrow_memory()
     # One column: pandas skips lines of spaces that Arrow reads as values (and such a file
     # cannot meet the contract anyway).
     if not table.num_rows or not 1 < table.num_columns <= _MAX_COLUMNS:
@@ -1037,6 +1044,7 @@ def load_extract(
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":
         mapping_dir = data_dir / "mappings"
+        _release_arrow_memory()  # what reading and checking freed, before cleaning needs more
         tables["referrals"], ledger = clean.clean_referrals(
             tables["referrals"], ledger, mapping_dir=mapping_dir, salt=salt
         )
@@ -1052,6 +1060,7 @@ def load_extract(
     notes.append(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
+    _release_arrow_memory()
     return Extract(tables, ledger, config, data_dir, basis, vintage, notes)
 
 

@@ -57,15 +57,15 @@ def _client_runs(
     """
     keys = referrals["client_key"]
     linked = keys.notna().to_numpy()
-    values = keys.to_numpy(dtype=object, na_value="")
     source_row = referrals["source_row"].to_numpy()
-    hashed = pd.util.hash_array(values, categorize=False)
+    hashed = _hash_keys(keys)
     order = np.lexsort((source_row, date_key, hashed, ~linked))
     key, is_linked = hashed[order], linked[order]
     same = np.zeros(len(order), dtype=bool)
     same[1:] = (key[1:] == key[:-1]) & is_linked[1:] & is_linked[:-1]
     pairs = np.flatnonzero(same)
-    if (values[order[pairs]] == values[order[pairs - 1]]).all():
+    first, second = keys.array.take(order[pairs]), keys.array.take(order[pairs - 1])
+    if np.asarray(first == second, dtype=bool).all():
         return order, same, is_linked
     codes = pd.factorize(keys, sort=False)[0]  # -1: no key
     order = np.lexsort((source_row, date_key, codes))
@@ -73,6 +73,21 @@ def _client_runs(
     same[:] = False
     same[1:] = (code[1:] == code[:-1]) & (code[1:] >= 0)
     return order, same, code >= 0
+
+
+def _hash_keys(keys: pd.Series, batch: int = 1 << 20) -> np.ndarray:
+    """A 64-bit hash of each key (blank as ""), a million at a time: the keys pass through Python
+    strings to be hashed, and only a batch of them exists at once."""
+    return np.concatenate(
+        [
+            pd.util.hash_array(
+                keys.iloc[start : start + batch].to_numpy(dtype=object, na_value=""),
+                categorize=False,
+            )
+            for start in range(0, len(keys), batch)
+        ]
+        or [np.array([], dtype="uint64")]
+    )
 
 
 def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFrame:
@@ -139,7 +154,10 @@ def panel_from_records(
     # on or after its last day; an extract taken mid-month has a partial last month.
     last_seen = by_area[["referral_date", "first_contact_date", "closed_date"]].max().max(axis=1)
     chosen = referrals["service"].isin(services).to_numpy()
-    ref = mark_repeats(referrals[chosen].assign(_area=codes[chosen]))
+    # Only the columns counted here are copied for the chosen services.
+    used = ["client_key", "referral_date", "source_row", "closed_date"]
+    used += ["referral_source", "risk_level"]
+    ref = mark_repeats(referrals.loc[chosen, used].assign(_area=codes[chosen]))
     area = ref["_area"].to_numpy()
     month = ref["referral_date"].dt.to_period(MONTH_FREQ)
     closed_month = ref["closed_date"].dt.to_period(MONTH_FREQ)
