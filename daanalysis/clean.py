@@ -42,10 +42,14 @@ def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.concat([pd.Series(uniques, dtype=dtype), missing], ignore_index=True)
 
 
-def on_uniques(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+def on_uniques(
+    values: pd.Series,
+    func: Callable[[pd.Series], pd.Series],
+    factorised: tuple[np.ndarray, pd.Series] | None = None,
+) -> np.ndarray:
     """``func(values)`` computed on the distinct values only, as a NumPy array aligned with
-    ``values`` (see :func:`distinct`)."""
-    codes, unique = distinct(values)
+    ``values`` (see :func:`distinct`, whose result ``factorised`` may already hold)."""
+    codes, unique = factorised if factorised is not None else distinct(values)
     return np.asarray(func(unique).to_numpy())[codes]
 
 
@@ -74,17 +78,35 @@ def group_codes(columns: list) -> tuple[np.ndarray, np.ndarray]:
     Codes are numbered in order of first appearance and missing values count as equal, as in
     ``DataFrame.duplicated``; so ``first[codes] != arange(n)`` marks the rows that
     ``duplicated(keep="first")`` marks, and ``first[codes]`` is the row each one repeats.
+
+    Each column is factorised once and the codes combined arithmetically; the combination is
+    factorised again only when it would not fit in 62 bits, and once at the end.
     """
-    codes = np.zeros(len(columns[0]), dtype="int64")
+    combined, size = np.zeros(len(columns[0]), dtype="int64"), 1
     for column in columns:
         part, uniques = pd.factorize(column, use_na_sentinel=False)
-        # Integers factorise in order of first appearance (a missing value's code may not).
-        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0].astype("int64")
-    # Codes first appear in increasing order: a row is first of its code where it sets a new high.
-    seen = np.maximum.accumulate(codes) if len(codes) else codes
+        if size * (len(uniques) + 1) >= 1 << 62:
+            combined, size = pd.factorize(combined)[0].astype("int64"), len(combined) + 1
+        combined = combined * (len(uniques) + 1) + part
+        size *= len(uniques) + 1
+    codes = combined
+    if len(columns) > 1 or not _in_order_of_appearance(codes):
+        codes = pd.factorize(combined)[0].astype("int64")  # integers: in order of appearance
+    return codes, np.flatnonzero(_first_of_code(codes))
+
+
+def _first_of_code(codes: np.ndarray) -> np.ndarray:
+    """Where each code first appears, for codes numbered in order of first appearance: a row
+    is the first of its code where it sets a new high."""
     new = np.ones(len(codes), dtype=bool)
-    new[1:] = codes[1:] > seen[:-1]
-    return codes, np.flatnonzero(new)
+    if len(codes):
+        new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
+    return new
+
+
+def _in_order_of_appearance(codes: np.ndarray) -> bool:
+    """Whether codes 0, 1, 2, ... first appear in that order."""
+    return not len(codes) or int(_first_of_code(codes).sum()) == int(codes.max()) + 1
 
 
 def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -348,11 +370,12 @@ def clean_referrals(
     # value that follows their keys.
     client = client[keep]
     linked = client >= 0
-    code, used = pd.factorize(client[linked])
-    position = np.full(len(client), len(used))
-    position[linked] = code
-    keys = _keys(clients[used], salt or secrets.token_bytes(16))
-    out["client_key"] = pd.Series(keys.take(position), index=out.index)
+    used = np.zeros(len(clients) + 1, dtype=bool)
+    used[client[linked]] = True
+    used[-1] = True  # the blank client: the missing value after the keys
+    position = np.cumsum(used) - 1
+    keys = _keys(clients[used[:-1]], salt or secrets.token_bytes(16))
+    out["client_key"] = pd.Series(keys.take(position[client]), index=out.index)
     out = out.drop(columns=["client_id"])
     return out.reset_index(drop=True), ledger
 

@@ -29,7 +29,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis import clean
-from daanalysis.clean import group_codes, keep_rows, on_uniques, reprs
+from daanalysis.clean import distinct, group_codes, keep_rows, on_uniques, reprs
 from daanalysis.config import Config, read_config
 from daanalysis.periods import MONTH_FREQ, parse_quarter
 from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
@@ -345,7 +345,11 @@ def _read_raw(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _parse_with_formats(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
+def _parse_with_formats(
+    values: pd.Series,
+    formats: tuple[str, ...],
+    factorised: tuple[np.ndarray, pd.Series] | None = None,
+) -> pd.Series:
     """Dates read with the first of ``formats`` that fits, each distinct value once."""
 
     def parse(distinct: pd.Series) -> pd.Series:
@@ -357,7 +361,8 @@ def _parse_with_formats(values: pd.Series, formats: tuple[str, ...]) -> pd.Serie
             parsed[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
         return parsed
 
-    return pd.Series(on_uniques(values, parse), index=values.index, dtype="datetime64[us]")
+    parsed = on_uniques(values, parse, factorised)
+    return pd.Series(parsed, index=values.index, dtype="datetime64[us]")
 
 
 def _parse_periods(values: pd.Series) -> pd.Series:
@@ -428,7 +433,12 @@ def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Seri
     return parsed.astype("float64")
 
 
-def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, ...]:
+def _date_order(
+    frame: pd.DataFrame,
+    spec: TableSpec,
+    path: Path,
+    factorised: dict[str, tuple[np.ndarray, pd.Series]] | None = None,
+) -> tuple[str, ...]:
     """The date formats of this file, judged across all its date columns.
 
     ``03/04/2024`` could be 3 April or 4 March. A file whose unambiguous dates are all day-first
@@ -452,7 +462,7 @@ def _date_order(frame: pd.DataFrame, spec: TableSpec, path: Path) -> tuple[str, 
 
     # Months may be given as any date in the month (dd/mm/yyyy), so they count too.
     for col in (*spec.dates, *spec.months):
-        kind = on_uniques(frame[col], orders)
+        kind = on_uniques(frame[col], orders, (factorised or {}).get(col))
         for examples, code in ((day_first, 1), (month_first, 2)):
             rows = np.flatnonzero(kind == code)
             examples += [
@@ -475,17 +485,19 @@ def _parse_columns(
     spec: TableSpec,
     reasons: _Reasons,
     date_formats: tuple[str, ...] = DATE_FORMATS,
+    factorised: dict[str, tuple[np.ndarray, pd.Series]] | None = None,
 ) -> pd.DataFrame:
+    factorised = factorised or {}
     out = frame.copy(deep=False)
     shown = "mm/dd/yyyy" if date_formats is MONTH_FIRST_FORMATS else "dd/mm/yyyy"
     for col in spec.dates:
-        out[col] = _parse_with_formats(frame[col], date_formats)
+        out[col] = _parse_with_formats(frame[col], date_formats, factorised.get(col))
         _flag_unparsed(frame[col], out[col], f"is not a date; write it as {shown}", reasons)
     month_formats = MONTH_FORMATS
     if date_formats is MONTH_FIRST_FORMATS:
         month_formats = tuple("%m/%d/%Y" if f == "%d/%m/%Y" else f for f in MONTH_FORMATS)
     for col in spec.months:
-        parsed = _parse_with_formats(frame[col], month_formats)
+        parsed = _parse_with_formats(frame[col], month_formats, factorised.get(col))
         _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons)
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:
@@ -694,13 +706,15 @@ def read_table(
         raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     raw.index = pd.RangeIndex(len(raw))
     reasons = _Reasons()
-    formats = _date_order(raw, spec, path)
+    # Date and month columns are factorised once, for judging their order and for parsing.
+    factorised = {col: distinct(raw[col]) for col in (*spec.dates, *spec.months)}
+    formats = _date_order(raw, spec, path, factorised)
     if formats is MONTH_FIRST_FORMATS and notes is not None:
         notes.append(
             f"{path.name}: dates read month-first (mm/dd/yyyy), because every date that can "
             "only be read one way is month-first."
         )
-    parsed = _parse_columns(raw[list(spec.columns)], spec, reasons, formats)
+    parsed = _parse_columns(raw[list(spec.columns)], spec, reasons, formats, factorised)
     _validate(parsed, spec, reasons, path)
     _check_not_after(parsed, spec, reasons, extract)
     if spec.name == "staffing":

@@ -53,16 +53,23 @@ def _client_runs(
     Clients are brought together by a 64-bit hash of their key, sorted as numbers: one pass over
     the keys and no hash table of Python strings (whose cost grows faster than the rows on
     millions of them). Neighbours with equal hashes are then checked to have equal keys; should
-    two keys ever share a hash, the keys are factorised instead, so the result is exact.
+    two keys ever share a hash, the keys are factorised instead, so the result is exact. Keys as
+    :func:`daanalysis.clean.pseudonymise` writes them (16 hex digits) are read as the 64-bit
+    numbers they spell, which is exact without a check.
     """
     keys = referrals["client_key"]
     linked = keys.notna().to_numpy()
     source_row = referrals["source_row"].to_numpy()
-    hashed = _hash_keys(keys)
+    hashed = _hex_keys(keys)
+    exact = hashed is not None
+    if not exact:
+        hashed = _hash_keys(keys)
     order = np.lexsort((source_row, date_key, hashed, ~linked))
     key, is_linked = hashed[order], linked[order]
     same = np.zeros(len(order), dtype=bool)
     same[1:] = (key[1:] == key[:-1]) & is_linked[1:] & is_linked[:-1]
+    if exact:
+        return order, same, is_linked
     pairs = np.flatnonzero(same)
     first, second = keys.array.take(order[pairs]), keys.array.take(order[pairs - 1])
     if np.asarray(first == second, dtype=bool).all():
@@ -73,6 +80,38 @@ def _client_runs(
     same[:] = False
     same[1:] = (code[1:] == code[:-1]) & (code[1:] >= 0)
     return order, same, code >= 0
+
+
+def _hex_keys(keys: pd.Series) -> np.ndarray | None:
+    """The keys as the unsigned 64-bit numbers they spell (0 where blank) when the column is held
+    by Arrow and every key is 16 lower-case hex digits; else None.
+
+    Read straight from Arrow's bytes: distinct keys are distinct numbers, with no hashing and no
+    Python string per key.
+    """
+    if not isinstance(keys.array, pd.arrays.ArrowExtensionArray):
+        return None
+    import pyarrow
+
+    column = pyarrow.chunked_array(keys.array.__arrow_array__())
+    if not pyarrow.types.is_large_string(column.type):
+        return None
+    parts = []
+    for chunk in column.chunks:
+        n = len(chunk)
+        _, offsets, data = chunk.buffers()
+        offsets = np.frombuffer(offsets, dtype="int64")[chunk.offset : chunk.offset + n + 1]
+        valid = ~np.asarray(chunk.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+        if not np.array_equal(np.diff(offsets) == 16, valid):  # blank keys: no bytes
+            return None
+        text = np.frombuffer(data, dtype="uint8") if data is not None else np.zeros(0, "uint8")
+        text = text[offsets[0] : offsets[-1]]
+        if not (((text - 48) < 10) | ((text - 97) < 6)).all():  # 0-9 and a-f only
+            return None
+        numbers = np.zeros(n, dtype="uint64")
+        numbers[valid] = np.frombuffer(bytes.fromhex(text.tobytes().decode("ascii")), ">u8")
+        parts.append(numbers)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype="uint64")
 
 
 def _hash_keys(keys: pd.Series, batch: int = 1 << 20) -> np.ndarray:
@@ -119,14 +158,25 @@ def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFram
     return ref if ref.index.is_monotonic_increasing else ref.sort_index()
 
 
+def _months(dates: pd.Series) -> pd.Series:
+    """``dates.dt.to_period("M")``, from NumPy's month count (several times faster on millions)."""
+    values = dates.to_numpy()
+    if not np.issubdtype(values.dtype, np.datetime64):
+        return dates.dt.to_period(MONTH_FREQ)
+    ordinals = values.astype("datetime64[M]").view("int64")  # NaT stays NaT
+    return pd.Series(
+        pd.PeriodIndex.from_ordinals(ordinals, freq=MONTH_FREQ), index=dates.index, name=dates.name
+    )
+
+
 def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) -> pd.Series:
     """Cases open at each month end: opened up to the month end minus closed up to it.
 
     A case is open at the end of month m if it opened on or before the last day of m and has no
     closed date or closed after that day. Vectorised: monthly opens and closes, cumulated.
     """
-    opens = opened.dt.to_period(MONTH_FREQ).value_counts()
-    closes = closed.dropna().dt.to_period(MONTH_FREQ).value_counts()
+    opens = _months(opened).value_counts()
+    closes = _months(closed.dropna()).value_counts()
     first = months.min()
     # Cases opened before the first month still count, so cumulate from the earliest date.
     start = min([first, *opens.index, *closes.index]) if len(opens) else first
@@ -159,8 +209,8 @@ def panel_from_records(
     used += ["referral_source", "risk_level"]
     ref = mark_repeats(referrals.loc[chosen, used].assign(_area=codes[chosen]))
     area = ref["_area"].to_numpy()
-    month = ref["referral_date"].dt.to_period(MONTH_FREQ)
-    closed_month = ref["closed_date"].dt.to_period(MONTH_FREQ)
+    month = _months(ref["referral_date"])
+    closed_month = _months(ref["closed_date"])
     risk = ref["risk_level"]
     flags = pd.DataFrame(
         {
