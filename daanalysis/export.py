@@ -18,7 +18,7 @@ from daanalysis.periods import quarter_label, quarter_slug
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
-    from daanalysis.load import Extract
+    from daanalysis.extract import Extract
 
 # Cells a reader never sees: the nbval reference checks and any cell an author marks "remove".
 HIDDEN_TAGS = {"check", "remove"}

@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pandera.pandas as pa
 from daanalysis import clean
 from daanalysis.clean import distinct, group_codes, keep_rows, on_uniques, reprs
 from daanalysis.config import Config, read_config
+from daanalysis.extract import DataContractError, Extract, reason_category
 from daanalysis.periods import MONTH_FREQ, parse_quarter
 from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
 
@@ -51,30 +51,6 @@ DAY_MONTH = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(\s|$)")
 # stretch every series back a century. (IDVA services and MARACs date from the mid-2000s.)
 EARLIEST = pd.Timestamp("2000-01-01")
 MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M")
-
-
-class DataContractError(ValueError):
-    """An input file does not meet the data contract; the message says where and how to fix it."""
-
-
-@dataclass
-class Extract:
-    """Everything loaded from one data folder: tables, row ledger and config."""
-
-    tables: dict[str, pd.DataFrame]
-    ledger: pd.DataFrame
-    config: Config
-    data_dir: Path
-    basis: str  # "records" (referrals.csv) or "aggregates" (returns.csv)
-    vintage: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    def areas(self) -> list[str]:
-        source = self.tables["referrals" if self.basis == "records" else "returns"]
-        return sorted(source["area"].dropna().unique().tolist())
 
 
 def find_file(data_dir: Path, name: str) -> Path | None:
@@ -781,19 +757,6 @@ def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str)
         f"Check the export settings (date format dd/mm/yyyy, one header row) against "
         f"{CONTRACT_DOC}."
     )
-
-
-def reason_category(reason: str) -> str:
-    """A reason without the values and row numbers in it, for counting and for committee pages.
-
-    ``referral_date: '2030-01-01' is after ...`` becomes ``referral_date: [value] is after ...``;
-    several reasons for one row become the first one.
-    """
-    first = reason.split("; ")[0]
-    text = re.sub(r"'[^']*'|\"[^\"]*\"", "[value]", first)
-    text = re.sub(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}(-\d{2})?\b", "[date]", text)
-    text = re.sub(r"(?<![\w.])[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?(?![\w])", "[n]", text)
-    return text.replace("of row [n]", "of an earlier row")
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
-    from daanalysis.load import Extract
+    from daanalysis.extract import Extract
 
 KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "source"]
 # Parameters the runner passes; a notebook declares the ones it uses in its parameters cell.
@@ -123,7 +123,7 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
 def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
     """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
     checked to be in the extract, with a clear error naming the ones it has."""
-    from daanalysis.load import DataContractError
+    from daanalysis.extract import DataContractError
 
     available = extract.areas()
     if not areas or list(areas) == ["all"]:

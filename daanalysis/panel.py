@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from daanalysis.load import Extract
+from daanalysis.extract import Extract
 from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_months
 
 REFERRAL_COLUMNS = [

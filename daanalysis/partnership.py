@@ -20,7 +20,6 @@ import pandas as pd
 
 from daanalysis.config import Config
 from daanalysis.periods import QUARTER_FREQ
-from daanalysis.schema import SCHOOL_PHASES
 
 TERM_OF_MONTH = {
     **dict.fromkeys((9, 10, 11, 12), "autumn"),
@@ -75,7 +74,10 @@ def availability(tables: dict[str, pd.DataFrame], area: str | None = None) -> di
 
 
 def normalise_phase(phase: pd.Series) -> pd.Series:
-    """School phases in lower case; anything outside :data:`SCHOOL_PHASES` becomes ``other``."""
+    """School phases in lower case; any phase outside the data contract's
+    (:data:`daanalysis.schema.SCHOOL_PHASES`) becomes ``other``."""
+    from daanalysis.schema import SCHOOL_PHASES  # the data contract's list (imports pandera)
+
     lower = phase.astype("str").str.strip().str.lower()
     return lower.where(lower.isin(SCHOOL_PHASES), "other")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from daanalysis.disclosure import MARKER, secondary_mask, suppress
-from daanalysis.load import Extract, reason_category
+from daanalysis.extract import Extract, reason_category
 
 LEDGER_FILE = "ledger.csv"
 STATUS_TEXT = {"excluded": "excluded", "noted": "used, with a note"}

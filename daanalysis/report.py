@@ -38,7 +38,7 @@ import pandas as pd
 
 from daanalysis import alerts, partnership, publish
 from daanalysis.export import add_csp, export_html, write_index
-from daanalysis.load import DataContractError, Extract
+from daanalysis.extract import DataContractError, Extract
 from daanalysis.notebook import (
     KPI_COLUMNS,
     NotebookError,

@@ -1,0 +1,57 @@
+"""What one data folder loads to: its tables, the row ledger and the config (:class:`Extract`).
+
+Kept apart from :mod:`daanalysis.load` (which reads and checks the files, with pandera) so that
+a notebook handed the run's prepared data can use them without importing the loading machinery.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from daanalysis.config import Config
+
+
+class DataContractError(ValueError):
+    """An input file does not meet the data contract; the message says where and how to fix it."""
+
+
+@dataclass
+class Extract:
+    """Everything loaded from one data folder: tables, row ledger and config."""
+
+    tables: dict[str, pd.DataFrame]
+    ledger: pd.DataFrame
+    config: Config
+    data_dir: Path
+    basis: str  # "records" (referrals.csv) or "aggregates" (returns.csv)
+    vintage: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def areas(self) -> list[str]:
+        source = self.tables["referrals" if self.basis == "records" else "returns"]
+        return sorted(source["area"].dropna().unique().tolist())
+
+
+def reason_category(reason: str) -> str:
+    """A reason without the values and row numbers in it, for counting and for committee pages.
+
+    ``referral_date: '2030-01-01' is after ...`` becomes ``referral_date: [value] is after ...``;
+    several reasons for one row become the first one.
+    """
+    first = reason.split("; ")[0]
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "[value]", first)
+    text = re.sub(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}(-\d{2})?\b", "[date]", text)
+    text = re.sub(r"(?<![\w.])[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?(?![\w])", "[n]", text)
+    return text.replace("of row [n]", "of an earlier row")
+
+
+__all__ = ["DataContractError", "Extract", "reason_category"]
