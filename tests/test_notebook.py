@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -13,7 +15,7 @@ import pytest
 
 from daanalysis import cli, notebook, report
 from daanalysis.notebook import NotebookError, discover, prepare, read_spec, save_prepared
-from tests.conftest import SAMPLE
+from tests.conftest import ROOT, SAMPLE
 
 
 def _assert_same_context(a: notebook.Context, b: notebook.Context) -> None:
@@ -225,3 +227,19 @@ def test_record_checks_stores_the_check_output_through_the_runner(tmp_path):
     stored = nbformat.read(path, as_version=4).cells[-1]
     assert stored.outputs[0]["text"] == "42\n" and stored.execution_count == 1
     assert all(not c.get("outputs") for c in nbformat.read(path, as_version=4).cells[:-1])
+
+
+def test_a_notebook_handed_the_prepared_data_imports_no_loader_or_model(prepared_file):
+    # Lean kernels: what every notebook's set-up imports, with the run's prepared data, pulls in
+    # neither pandera (the loader's), nor statsmodels (until a model is fitted), nor seaborn.
+    code = (
+        "import sys\n"
+        "from daanalysis import actionplan, demand, disclosure, notebook, partnership, plots\n"
+        "from daanalysis import publish, quality, staffing\n"
+        f"ctx = notebook.prepare({str(SAMPLE)!r}, 'latest', prepared={str(prepared_file)!r})\n"
+        "heavy = ('pandera', 'statsmodels', 'seaborn', 'scipy.stats', 'daanalysis.load')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
