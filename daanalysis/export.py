@@ -2,23 +2,17 @@
 
 Every page carries a Content-Security-Policy that lets it run no script and fetch nothing; data
 reach a page only through outputs, which are sanitised with the house allow-list. The front
-page (``index.html``) is written by :mod:`daanalysis.publish`.
+page (``index.html``) is written by :func:`daanalysis.publish.write_front_page`.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import nbformat
-import pandas as pd
 
 from daanalysis.periods import quarter_label, quarter_slug
-
-if TYPE_CHECKING:
-    from daanalysis.config import Config
-    from daanalysis.extract import Extract
 
 # Cells a reader never sees: the nbval reference checks and any cell an author marks "remove".
 HIDDEN_TAGS = {"check", "remove"}
@@ -173,23 +167,6 @@ def _add_alt_text(nb: nbformat.NotebookNode) -> None:
                     meta.setdefault("alt", f"Chart: {section}")
 
 
-def write_index(
-    folder: Path,
-    pages: list[tuple[str, str]],
-    heading: str,
-    subtitle: str,
-    kpis: pd.DataFrame | None = None,
-    config: Config | None = None,
-    extract: Extract | None = None,
-) -> None:
-    """``index.html`` (main points first, then the headline figures with RAG by symbol and
-    word), ``glossary.html``, the spreadsheet and chart CSVs in ``downloads/`` and, with
-    ``DAANALYSIS_PDF=1``, a PDF of each page: see :func:`daanalysis.publish.write_front_page`."""
-    from daanalysis.publish import write_front_page
-
-    write_front_page(folder, pages, heading, subtitle, kpis, config, extract)
-
-
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
@@ -223,5 +200,4 @@ __all__ = [
     "export_html",
     "markdown_text",
     "output_sanitizer",
-    "write_index",
 ]

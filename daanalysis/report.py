@@ -37,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from daanalysis import alerts, partnership, publish
-from daanalysis.export import add_csp, export_html, write_index
+from daanalysis.export import add_csp, export_html
 from daanalysis.extract import DataContractError, Extract
 from daanalysis.notebook import (
     KPI_COLUMNS,
@@ -51,6 +51,7 @@ from daanalysis.notebook import (
 )
 from daanalysis.panel import common_quarters, complete_quarters
 from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
+from daanalysis.publish import write_front_page
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "daanalysis"
@@ -655,7 +656,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         kpis = _collect_kpis(jobs, work / "notebooks")
         kpis.to_csv(work / "kpis.csv", index=False)
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
-        write_index(work, pages, heading, subtitle, kpis, config=extract.config, extract=extract)
+        write_front_page(work, pages, heading, subtitle, kpis, extract.config, extract)
         add_csp(work)
         timer.lap("front page, glossary and downloads")
         publish.pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written

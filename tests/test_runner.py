@@ -191,8 +191,8 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(
         report,
-        "write_index",
-        lambda folder, pages, heading, subtitle, kpis, **k: (
+        "write_front_page",
+        lambda folder, pages, heading, subtitle, kpis, *a, **k: (
             subtitles.append(subtitle),
             (folder / "index.html").write_text("<html><head></head><body></body></html>"),
         ),
