@@ -6,8 +6,8 @@ added to, and override, the packaged ones. An unmapped label is kept as ``unknow
 the ledger, so the referral still counts.
 
 Nothing here runs Python per row: labels are mapped, placeholders found and client ids hashed once
-per distinct value (:func:`on_uniques`), duplicates found from integer codes (:func:`group_codes`)
-and ledger notes written column-wise.
+per distinct value (:func:`on_uniques`), duplicates found by sorting integer keys
+(:func:`same_as_first`) and ledger notes written column-wise.
 """
 
 from __future__ import annotations
@@ -71,42 +71,78 @@ def reprs(values: pd.Series) -> np.ndarray:
     return np.array([repr(v) for v in values], dtype=object)
 
 
-def group_codes(columns: list) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes of the distinct rows of ``columns`` (Series or arrays of one length), and
-    the position of each code's first row.
+def first_of_equal(key: np.ndarray) -> np.ndarray:
+    """For each row, the first row with the same ``key`` (an integer array): itself if none
+    comes before it. Rows are brought together by one stable sort of the numbers: no hash table,
+    whose cost grows faster than the rows on millions of distinct values."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.ones(len(key), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    first = np.empty(len(key), dtype="int64")
+    first[order] = order[starts][np.cumsum(starts) - 1]  # stable: a run's first is its earliest
+    return first
 
-    Codes are numbered in order of first appearance and missing values count as equal, as in
-    ``DataFrame.duplicated``; so ``first[codes] != arange(n)`` marks the rows that
-    ``duplicated(keep="first")`` marks, and ``first[codes]`` is the row each one repeats.
 
-    Each column is factorised once and the codes combined arithmetically; the combination is
-    factorised again only when it would not fit in 62 bits, and once at the end.
+def hash_strings(values: pd.Series, batch: int = 1 << 20) -> np.ndarray:
+    """A 64-bit hash of each value's text (missing values all alike), a million at a time."""
+    hashed = np.empty(len(values), dtype="uint64")
+    for start in range(0, len(values), batch):
+        part = values.iloc[start : start + batch].to_numpy(dtype=object, na_value="")
+        hashed[start : start + batch] = pd.util.hash_array(part, categorize=False)
+    hashed[values.isna().to_numpy()] = 0x9E3779B97F4A7C15  # checked against the values anyway
+    return hashed
+
+
+def _equal_at(values: pd.Series | np.ndarray, rows: np.ndarray, others: np.ndarray) -> bool:
+    """Whether ``values`` at ``rows`` equal those at ``others`` (missing equal to missing)."""
+    array = values.array if isinstance(values, pd.Series) else pd.array(values)
+    left, right = array.take(rows), array.take(others)
+    same = np.asarray(pd.Series(left == right).fillna(False), dtype=bool)
+    return bool((same | (pd.isna(left) & pd.isna(right))).all())
+
+
+def same_as_first(columns: list) -> np.ndarray:
+    """For each row, the first row with equal values in all ``columns`` (itself if none comes
+    before it); missing values count as equal, as in ``DataFrame.duplicated``, so
+    ``same_as_first(...) != arange(n)`` marks the rows ``duplicated(keep="first")`` marks.
+
+    Text columns are hashed and other columns factorised, the parts mixed into one 64-bit key
+    and the rows grouped by sorting it (:func:`first_of_equal`). Rows grouped together are then
+    checked to be equal, so the result is exact: should different values ever share a key, the
+    columns are factorised instead.
     """
-    combined, size = np.zeros(len(columns[0]), dtype="int64"), 1
+    key = np.zeros(len(columns[0]), dtype="uint64")
+    for column in columns:
+        if isinstance(column, pd.Series) and not pd.api.types.is_numeric_dtype(column.dtype):
+            part = hash_strings(column)
+        else:
+            part = pd.factorize(column, use_na_sentinel=False)[0].astype("uint64")
+        key = key * np.uint64(0x100000001B3) ^ part  # wraps around; checked below
+    first = first_of_equal(key)
+    rows = np.flatnonzero(first != np.arange(len(first)))
+    if all(_equal_at(column, rows, first[rows]) for column in columns):
+        return first
+    combined = np.zeros(len(first), dtype="int64")
     for column in columns:
         part, uniques = pd.factorize(column, use_na_sentinel=False)
-        if size * (len(uniques) + 1) >= 1 << 62:
-            combined, size = pd.factorize(combined)[0].astype("int64"), len(combined) + 1
-        combined = combined * (len(uniques) + 1) + part
-        size *= len(uniques) + 1
-    codes = combined
-    if len(columns) > 1 or not _in_order_of_appearance(codes):
-        codes = pd.factorize(combined)[0].astype("int64")  # integers: in order of appearance
-    return codes, np.flatnonzero(_first_of_code(codes))
+        combined = pd.factorize(combined * (len(uniques) + 1) + part)[0].astype("int64")
+    return first_of_equal(combined)
 
 
-def _first_of_code(codes: np.ndarray) -> np.ndarray:
-    """Where each code first appears, for codes numbered in order of first appearance: a row
-    is the first of its code where it sets a new high."""
-    new = np.ones(len(codes), dtype=bool)
-    if len(codes):
-        new[1:] = codes[1:] > np.maximum.accumulate(codes)[:-1]
-    return new
+def factorise_text(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(values)`` for a column of many distinct texts (client ids): codes in order
+    of first appearance (-1 for missing) and the distinct values in that order.
 
-
-def _in_order_of_appearance(codes: np.ndarray) -> bool:
-    """Whether codes 0, 1, 2, ... first appear in that order."""
-    return not len(codes) or int(_first_of_code(codes).sum()) == int(codes.max()) + 1
+    Found by hashing and sorting (:func:`same_as_first`), which stays linear on millions of
+    distinct values where a hash table of them does not.
+    """
+    first = same_as_first([values])
+    present = values.notna().to_numpy()
+    is_first = (first == np.arange(len(first))) & present
+    number = np.cumsum(is_first) - 1
+    codes = np.where(present, number[first], -1)
+    return codes, pd.Index(values.iloc[np.flatnonzero(is_first)].array)
 
 
 def keep_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -298,7 +334,7 @@ def clean_referrals(
     mine = (ledger["table"] == "referrals").to_numpy()
     out = referrals.copy(deep=False)
     source_row = out["source_row"]
-    client, clients = pd.factorize(out["client_id"])  # -1: blank
+    client, clients = factorise_text(out["client_id"])  # -1: blank
     placeholder = pd.Series(clients).astype("str").str.strip().str.lower().isin(NO_ID).to_numpy()
     client = np.where((client >= 0) & placeholder[client], -1, client)
     unknown_service = np.zeros(len(out), dtype=bool)
@@ -349,10 +385,11 @@ def clean_referrals(
             source_row[no_client],
             "client_id blank: counted, but cannot be linked to earlier referrals",
         )
-    service = pd.factorize(out["service"])[0]
-    day = pd.factorize(out["referral_date"], use_na_sentinel=False)[0]
-    codes, first = group_codes([client[kept], service[kept], day[kept]])
-    repeats = kept[first[codes]]  # the first row with the same client, service and date
+    service, services = pd.factorize(out["service"], use_na_sentinel=False)
+    day, days = pd.factorize(out["referral_date"], use_na_sentinel=False)
+    # One exact integer per (client, service, date): blank clients (-1) count as one value.
+    key = ((client + 1) * (len(services) + 1) + service) * (len(days) + 1) + day
+    repeats = kept[first_of_equal(key[kept])]  # the first row with the same client, service, date
     dup = np.zeros(len(out), dtype=bool)
     dup[kept] = (repeats != kept) & (client[kept] >= 0)
     if dup.any():

@@ -28,7 +28,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis import clean
-from daanalysis.clean import distinct, group_codes, keep_rows, on_uniques, reprs
+from daanalysis.clean import distinct, keep_rows, on_uniques, reprs, same_as_first
 from daanalysis.config import Config, read_config
 from daanalysis.extract import DataContractError, Extract, reason_category
 from daanalysis.periods import MONTH_FREQ, parse_quarter
@@ -142,8 +142,9 @@ def _release_arrow_memory() -> None:
 
 
 def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
-    """A CSV file read by Arrow exactly as :func:`_read_csv_pandas` and :func:`_tidy` read it, or
-    None when pyarrow is missing or the file needs pandas' reading.
+    """A CSV file read by Arrow exactly as :func:`_read_raw` reads it with pandas (values stripped,
+    blank or ``nan`` as missing, names in snake case), or None when pyarrow is missing or the file
+    needs pandas' reading.
 
     None (read it with pandas instead) for anything Arrow reads differently or not at all: rows of
     the wrong length (pandas pads short ones), whitespace-only lines, blank, repeated or clashing
@@ -705,8 +706,7 @@ def read_table(
             )
     if spec.key:
         keys = parsed[list(spec.key)].astype("str")
-        codes, first = group_codes([keys[col] for col in spec.key])
-        repeats = first[codes]
+        repeats = same_as_first([keys[col] for col in spec.key])
         dup = np.flatnonzero(repeats != np.arange(len(parsed)))
         reasons.add(
             dup,

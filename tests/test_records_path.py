@@ -18,7 +18,7 @@ import pytest
 
 from benchmarks import load_v1
 from daanalysis import load
-from daanalysis.clean import group_codes, pseudonymise
+from daanalysis.clean import factorise_text, pseudonymise, same_as_first
 from daanalysis.config import Config
 from daanalysis.load import _Reasons, load_extract, read_table
 from daanalysis.panel import build_panel
@@ -273,14 +273,20 @@ def test_pseudonyms_are_the_keyed_blake2b_of_each_id():
     )
 
 
-def test_group_codes_mark_what_duplicated_marks():
+def test_same_as_first_marks_what_duplicated_marks(monkeypatch):
     frame = pd.DataFrame(
         {
-            "a": ["x", None, "x", None, "y", "x"],
-            "b": pd.to_datetime(["2024-01-01", None, "2024-01-01", None, None, "2024-01-02"]),
+            "a": pd.Series(["x", None, "x", None, "y", "x", "z"], dtype="str"),
+            "b": pd.to_datetime(["2024-01-01", None, "2024-01-01", None, None, "2024-01-02", None]),
         }
     )
-    codes, first = group_codes([frame["a"], frame["b"]])
-    repeats = first[codes]
-    assert (repeats != np.arange(len(frame))).tolist() == frame.duplicated().tolist()
-    assert repeats.tolist() == [0, 1, 0, 1, 4, 5]
+    expected = [0, 1, 0, 1, 4, 5, 6]
+    first = same_as_first([frame["a"], frame["b"]])
+    assert (first != np.arange(len(frame))).tolist() == frame.duplicated().tolist()
+    assert first.tolist() == expected
+    # Texts that share a hash (forced here: every text hashes alike) are still told apart.
+    monkeypatch.setattr(pd.util, "hash_array", lambda values, **_: np.zeros(len(values), "uint64"))
+    assert same_as_first([frame["a"], frame["b"]]).tolist() == expected
+    codes, uniques = factorise_text(frame["a"])
+    pd.testing.assert_index_equal(uniques, pd.factorize(frame["a"])[1])
+    assert codes.tolist() == pd.factorize(frame["a"])[0].tolist()
