@@ -353,6 +353,9 @@ def _parse_periods(values: pd.Series) -> pd.Series:
         text = distinct.dropna().astype("str")
         quarters = {}
         for value in text.tolist():
+            # "latest" means a quarter only on the command line; in a data file it is no date.
+            if value.strip().lower() == "latest":
+                continue
             with contextlib.suppress(ValueError):
                 quarters[value] = parse_quarter(value)
         is_quarter = text.isin(list(quarters))

@@ -197,3 +197,12 @@ def test_sample_planted_data_quality_problems_are_all_listed(sample_extract):
     noted = ledger[(ledger["status"] == "used") & (ledger["reason"] != "")]["reason"]
     assert noted.str.contains("'Neighbour'").sum() == 2
     assert noted.str.contains("client_id blank").sum() == 1
+
+
+def test_latest_in_a_month_column_is_no_month(tmp_path):
+    # "latest" is a quarter only on the command line; in a data file it must not be read as
+    # whatever quarter today makes it.
+    frame, ledger = _police_with(tmp_path, "latest,12,5")
+    bad = ledger[ledger["status"] == "excluded"]
+    assert "'latest'" in bad["reason"].item() and "month" in bad["reason"].item()
+    assert len(frame) == 40
