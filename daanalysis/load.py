@@ -308,9 +308,18 @@ def _read_raw(path: Path) -> pd.DataFrame:
     """Every column as stripped strings, blank (or ``nan``) as missing, names in snake case."""
     if path.suffix.lower() == ".xlsx":
         try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            sheets = pd.read_excel(path, dtype=str, keep_default_na=False, sheet_name=None)
         except Exception as err:  # noqa: BLE001 - openpyxl raises many types for a bad workbook
             raise ValueError(f"not a readable Excel workbook: {type(err).__name__}: {err}") from err
+        # Nothing is read silently in part: a second sheet with data would otherwise be dropped.
+        filled = {name: sheet for name, sheet in sheets.items() if not sheet.empty}
+        if len(filled) > 1:
+            raise ValueError(
+                f"the workbook has {len(filled)} sheets with data ({', '.join(map(repr, filled))})"
+                "; a table must be on one sheet. Move the rows onto one sheet, or save that "
+                "sheet as CSV."
+            )
+        frame = next(iter(filled.values()), next(iter(sheets.values())))
     else:
         arrow_frame = _read_csv_arrow(path)
         if arrow_frame is not None:

@@ -206,3 +206,20 @@ def test_latest_in_a_month_column_is_no_month(tmp_path):
     bad = ledger[ledger["status"] == "excluded"]
     assert "'latest'" in bad["reason"].item() and "month" in bad["reason"].item()
     assert len(frame) == 40
+
+
+def test_xlsx_with_two_sheets_of_data_is_refused_not_read_in_part(tmp_path):
+    raw = pd.read_csv(write_referrals(tmp_path / "csv", GOOD), dtype=str, keep_default_na=False)
+    xlsx = tmp_path / "referrals.xlsx"
+    with pd.ExcelWriter(xlsx) as writer:
+        raw.iloc[:2].to_excel(writer, sheet_name="2024", index=False)
+        raw.iloc[2:].to_excel(writer, sheet_name="2025", index=False)
+        pd.DataFrame().to_excel(writer, sheet_name="Notes", index=False)
+    with pytest.raises(
+        (DataContractError, ValueError), match=r"2 sheets with data \('2024', '2025'\)"
+    ):
+        _read(xlsx)
+    with pd.ExcelWriter(xlsx) as writer:  # one sheet of data beside an empty one: read
+        pd.DataFrame().to_excel(writer, sheet_name="Cover", index=False)
+        raw.to_excel(writer, sheet_name="Data", index=False)
+    assert len(_read(xlsx)[0]) == 3
