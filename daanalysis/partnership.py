@@ -584,6 +584,11 @@ def kpis(
             return ""
         return MARKER if 0 < value < config.suppression_threshold else round(float(value))
 
+    def derived(value: float, base: float, digits: int | None = None) -> object:
+        """A figure worked out from the count ``base``: suppressed with it, or when missing."""
+        small = 0 < base < config.suppression_threshold
+        return MARKER if small or pd.isna(value) else round(float(value), digits)
+
     rows: list[dict] = []
     if prevention is not None and len(prevention):
         last = prevention.iloc[-1]
@@ -598,7 +603,6 @@ def kpis(
         )
     if perpetrators is not None and len(perpetrators):
         last = perpetrators.iloc[-1]
-        small = 0 < last["perpetrator_referrals"] < config.suppression_threshold
         rows += [
             {
                 "kpi": "Perpetrator referrals",
@@ -607,9 +611,7 @@ def kpis(
             },
             {
                 "kpi": "Perpetrator referrals from the police",
-                "value": MARKER
-                if small or pd.isna(last["police_share_pct"])
-                else round(float(last["police_share_pct"]), 1),
+                "value": derived(last["police_share_pct"], last["perpetrator_referrals"], 1),
                 "unit": "%",
                 "rag": last["rag"],
                 "source": config.source("perpetrator_police_share_target"),
@@ -625,7 +627,6 @@ def kpis(
         )
     if sanctuary is not None and len(sanctuary):
         last = sanctuary.iloc[-1]
-        small = 0 < last["properties"] < config.suppression_threshold
         rows += [
             {
                 "kpi": "Properties secured (sanctuary)",
@@ -634,9 +635,7 @@ def kpis(
             },
             {
                 "kpi": "Median cost per property secured",
-                "value": MARKER
-                if small or pd.isna(last["median_cost"])
-                else round(float(last["median_cost"])),
+                "value": derived(last["median_cost"], last["properties"]),
                 "unit": "GBP",
                 "source": config.source("sanctuary_cost_high"),
             },
