@@ -61,7 +61,7 @@ class Context:
         return quarter_label(self.quarter)
 
 
-def input_files(data_dir: Path) -> list[Path]:
+def _input_files(data_dir: Path) -> list[Path]:
     """Every file of an extract folder (and its ``mappings/``), in a fixed order."""
     if not data_dir.is_dir():
         return []
@@ -72,7 +72,7 @@ def input_checksums(data_dir: str | Path) -> dict[str, str]:
     """SHA-256 of every input file, by its path relative to ``data_dir``."""
     data_dir = Path(data_dir)
     sums = {}
-    for path in input_files(data_dir):
+    for path in _input_files(data_dir):
         with path.open("rb") as handle:
             sums[path.relative_to(data_dir).as_posix()] = hashlib.file_digest(
                 handle, "sha256"
@@ -310,7 +310,6 @@ __all__ = [
     "NotebookSpec",
     "discover",
     "input_checksums",
-    "input_files",
     "load_prepared",
     "prepare",
     "read_prepared",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import platform
@@ -205,6 +206,7 @@ def stop_kernel(km) -> None:
     run_sync(km.cleanup_resources)()
 
 
+@functools.cache
 def _register_engine() -> None:
     """papermill's nbclient engine, run on a kernel the runner started while the data loaded."""
     from papermill.clientwrap import PapermillNotebookClient
@@ -255,7 +257,7 @@ def run_notebook(
     """Execute one notebook with papermill on the project kernel.
 
     ``km``: a kernel from :func:`start_kernel` to run on (shut down afterwards, whatever
-    happens); without it papermill starts one. The kernel's connection file and sockets live in
+    happens); without it papermill starts one, whose connection file and sockets live in
     ``kernel_dir`` (a private folder created, and removed afterwards, when none is given).
     Socket paths are limited to about 100 characters, so the files get a short unique name
     rather than the notebook's.
@@ -266,12 +268,14 @@ def run_notebook(
     plain = {
         k: (v if isinstance(v, (str, int, float, bool)) else str(v)) for k, v in parameters.items()
     }
-    own_dir = kernel_dir is None
-    folder = make_kernel_dir() if kernel_dir is None else kernel_dir
-    engine = {}
+    # A started kernel has its files already; otherwise papermill's kernel gets them here.
+    own_dir = km is None and kernel_dir is None
+    folder = make_kernel_dir() if own_dir else kernel_dir
     if km is not None:
         _register_engine()
-        engine = {"engine_name": ENGINE, "km": km}
+        kernel = {"engine_name": ENGINE, "km": km}
+    else:
+        kernel = {"config": kernel_config(folder, f"k{uuid.uuid4().hex[:8]}")}
     try:
         pm.execute_notebook(
             str(source),
@@ -283,10 +287,9 @@ def run_notebook(
             execution_timeout=execution_timeout,
             progress_bar=False,
             cwd=str(source.parent),
-            config=kernel_config(folder, f"k{uuid.uuid4().hex[:8]}"),
             # A finished notebook has nothing to save: no need to wait for a graceful exit.
             shutdown_kernel="immediate",
-            **engine,
+            **kernel,
         )
     finally:
         if km is not None:
@@ -764,8 +767,7 @@ class KernelPool:
                     params,
                     self.options.start_timeout,
                     self.options.execution_timeout,
-                    self.kernel_dir,
-                    km,
+                    km=km,
                 )
             except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
                 self._finished(job, time.perf_counter() - started, err)
