@@ -101,11 +101,33 @@ def output_sanitizer():
     return OutputSanitizer(safe_output_keys=keys, enabled=True)
 
 
-def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None:
-    """HTML with code hidden (nbconvert ``exclude_input``), a header and a table of contents."""
+def page_exporter():
+    """The nbconvert exporter of the pack's pages: code hidden (``exclude_input``), the house
+    template, hidden cells removed and outputs sanitised. Build it once and pass it to
+    :func:`export_html` for every page: each new exporter compiles its templates again."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
+    exporter = HTMLExporter(
+        template_name="daanalysis",
+        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
+    )
+    # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
+    exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    return exporter
+
+
+def export_html(executed: Path, target: Path, title: str, subtitle: str, exporter=None) -> None:
+    """HTML with code hidden (nbconvert ``exclude_input``), a header and a table of contents.
+
+    ``exporter``: one from :func:`page_exporter`, reused across pages (a new one otherwise).
+    """
     nb = nbformat.read(executed, as_version=4)
     title, nav = _page_frame(nb, title)
     headings = [
@@ -122,18 +144,7 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str) -> None
     )
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
     _add_alt_text(nb)
-    exporter = HTMLExporter(
-        template_name="daanalysis",
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-    )
-    exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags=HIDDEN_TAGS, enabled=True), enabled=True
-    )
-    # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
-    exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    exporter = exporter or page_exporter()
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
     target.write_text(body, encoding="utf-8")
 
@@ -200,4 +211,5 @@ __all__ = [
     "export_html",
     "markdown_text",
     "output_sanitizer",
+    "page_exporter",
 ]

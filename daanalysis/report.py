@@ -37,8 +37,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from daanalysis import alerts, partnership, publish
-from daanalysis.export import add_csp, export_html
+from daanalysis import alerts, kernels, partnership, publish
+from daanalysis.export import add_csp, export_html, page_exporter
 from daanalysis.extract import DataContractError, Extract
 from daanalysis.notebook import (
     KPI_COLUMNS,
@@ -169,13 +169,14 @@ ENGINE = "daanalysis-started-kernel"
 KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:"]
 
 
-def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60):
+def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60, warm=None):
     """Start a project kernel now, for a notebook to be run on later (:func:`run_notebook`).
 
     An ``AsyncKernelManager``, as papermill would make itself (a synchronous one silently
     disables papermill's cell timeout); its connection file and IPC sockets go in ``kernel_dir``.
     Call it from the thread that will run the notebook: the manager's sockets belong to that
-    thread's event loop.
+    thread's event loop. ``warm``: a :class:`daanalysis.kernels.WarmProcess` to fork the kernel
+    from (its imports done), instead of starting a new Python.
     """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
@@ -183,6 +184,8 @@ def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60):
     km = AsyncKernelManager(
         kernel_name=KERNEL_NAME, config=kernel_config(kernel_dir, f"k{uuid.uuid4().hex[:8]}")
     )
+    if warm is not None:
+        kernels.use_warm_process(km, warm)
     run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
     # Wait until it answers, so that its start-up is over (and timed) before a notebook needs it.
     client = km.client()
@@ -286,9 +289,12 @@ def run_notebook(
             start_timeout=start_timeout,
             execution_timeout=execution_timeout,
             progress_bar=False,
-            cwd=str(source.parent),
+            # papermill changes the whole process's directory for the run (os.chdir), which two
+            # notebooks running at once leave wrong: a started kernel has its directory already.
+            cwd=None if km is not None else str(source.parent),
             # A finished notebook has nothing to save: no need to wait for a graceful exit.
             shutdown_kernel="immediate",
+            request_save_on_cell_execute=False,
             **kernel,
         )
     finally:
@@ -395,6 +401,19 @@ def plan_jobs(
     for note in skipped:
         log.warning("%s", note)
     return Plan(chosen, jobs, extract, panel, skipped)
+
+
+def _warm_process():
+    """The process the run's kernels are forked from (:mod:`daanalysis.kernels`), or None where
+    kernels are started the usual way."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    argv = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
+    if not kernels.available(argv):
+        log.debug("kernels: started the usual way (forking is not available here)")
+        return None
+    log.debug("kernels: forked from a warm process")
+    return kernels.WarmProcess()
 
 
 class PackFailed(RuntimeError):
@@ -606,6 +625,11 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     timer = _Timer()
     stack = contextlib.ExitStack()  # the kernel pool, closed whatever happens
     try:
+        # First, the process the kernels are forked from: it imports while the run gets going.
+        ensure_kernel()
+        warm = _warm_process()
+        if warm is not None:
+            stack.callback(warm.close)
         for note in leftovers:
             log.warning("%s: %s", out, note)
         for folder in stale_kernels:
@@ -613,10 +637,9 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         for line in provenance(data_dir):
             log.debug("provenance: %s", line)
         specs = discover(options.notebook_dir)
-        ensure_kernel()
         timer.lap("find notebooks")
-        # The first kernels start now, while the data load.
-        pool = KernelPool(options, kernel_dir)
+        # The first kernels start while the data load.
+        pool = KernelPool(options, kernel_dir, warm)
         stack.callback(pool.close)
         plan = plan_jobs(data_dir, quarter, list(options.areas), options.today, specs)
         chosen, jobs, extract = plan.quarter, plan.jobs, plan.extract
@@ -639,23 +662,28 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         if warning:
             subtitle += f" {warning}"
         log.info("report for %s from %s: %d notebooks", quarter_label(chosen), data_dir, len(jobs))
-        failures = _run_jobs(jobs, work, pool, prepared)
-        timer.lap("notebooks")
+        # Each page is exported as soon as its notebook is done, while the others still run.
+        exporter = page_exporter()
+        export_lock = threading.Lock()  # one exporter, one page at a time
+
+        def export(job: Job) -> None:
+            with export_lock:
+                export_html(
+                    work / "notebooks" / f"{job.stem}.ipynb",
+                    work / f"{job.stem}.html",
+                    job.title,
+                    subtitle,
+                    exporter=exporter,
+                )
+
+        failures = _run_jobs(jobs, work, pool, prepared, export)
+        timer.lap("notebooks, each page exported when done")
         if failures:
             raise PackFailed(
                 f"{len(failures)} notebook(s) failed: "
                 + ", ".join(f"{j.stem} ({err})" for j, err in failures)
             )
-        pages = []
-        for job in jobs:
-            export_html(
-                work / "notebooks" / f"{job.stem}.ipynb",
-                work / f"{job.stem}.html",
-                job.title,
-                subtitle,
-            )
-            pages.append((f"{job.stem}.html", job.title))
-        timer.lap("export pages")
+        pages = [(f"{job.stem}.html", job.title) for job in jobs]
         kpis = _collect_kpis(jobs, work / "notebooks")
         kpis.to_csv(work / "kpis.csv", index=False)
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
@@ -718,21 +746,27 @@ class KernelPool:
 
     Opened before the data are loaded, so the first kernels start while the runner loads,
     checks and prepares the extract; each job gets a fresh kernel (a notebook never sees another
-    notebook's state), started by its worker as soon as the previous job is done.
+    notebook's state). At most ``workers`` notebooks run at once, but there is one thread more:
+    its kernel starts while the others run, so a notebook that finishes is followed at once by
+    the next on a kernel that is ready, and its page is exported while the next one runs.
     """
 
-    def __init__(self, options: RunOptions, kernel_dir: Path) -> None:
-        self.options, self.kernel_dir = options, kernel_dir
+    def __init__(self, options: RunOptions, kernel_dir: Path, warm=None) -> None:
+        self.options, self.kernel_dir, self.warm = options, kernel_dir, warm
         self.size = max(1, options.workers)
         self.tasks: queue.Queue = queue.Queue()
         self.failures: list[tuple[Job, str]] = []
+        self.after = None  # called with each job whose notebook succeeded (the page's export)
+        self.after_error: BaseException | None = None  # the first error it raised
         self.done = 0
         self.total = 0
         self.queued = False  # the jobs are known (run was called)
         self.pending = 0  # jobs not yet claimed by a worker's kernel; negative: kernels ahead
         self.lock = threading.Lock()
-        self.pool = ThreadPoolExecutor(max_workers=self.size, thread_name_prefix="kernel")
-        self.workers = [self.pool.submit(self._work) for _ in range(self.size)]
+        self.running = threading.Semaphore(self.size)
+        threads = self.size + 1
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kernel")
+        self.workers = [self.pool.submit(self._work) for _ in range(threads)]
 
     def _work(self) -> None:
         while True:
@@ -744,35 +778,46 @@ class KernelPool:
             started = time.perf_counter()
             try:
                 km = start_kernel(
-                    self.kernel_dir, self.options.notebook_dir, self.options.start_timeout
+                    self.kernel_dir,
+                    self.options.notebook_dir,
+                    self.options.start_timeout,
+                    self.warm,
                 )
                 error = ""
             except Exception as err:  # noqa: BLE001 - reported against the job it was for
                 km, error = None, f"the kernel did not start: {err}"
             log.debug("timing: kernel start %.3f s", time.perf_counter() - started)
-            task = self.tasks.get()
-            if task is None:
-                if km is not None:
-                    stop_kernel(km)
-                return
-            job, params, target = task
-            log.info("%s: running", job.stem)
-            started = time.perf_counter()
-            try:
-                if km is None:
-                    raise RunError(error)
-                run_notebook(
-                    job.spec.path,
-                    target,
-                    params,
-                    self.options.start_timeout,
-                    self.options.execution_timeout,
-                    km=km,
-                )
-            except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
-                self._finished(job, time.perf_counter() - started, err)
-            else:
+            with self.running:
+                task = self.tasks.get()
+                if task is None:
+                    if km is not None:
+                        stop_kernel(km)
+                    return
+                job, params, target = task
+                log.info("%s: running", job.stem)
+                started = time.perf_counter()
+                try:
+                    if km is None:
+                        raise RunError(error)
+                    run_notebook(
+                        job.spec.path,
+                        target,
+                        params,
+                        self.options.start_timeout,
+                        self.options.execution_timeout,
+                        km=km,
+                    )
+                except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
+                    self._finished(job, time.perf_counter() - started, err)
+                    continue
                 self._finished(job, time.perf_counter() - started, None)
+            # Outside the limit on running notebooks: the next one starts while this page is made.
+            if self.after is not None:
+                try:
+                    self.after(job)
+                except Exception as err:  # noqa: BLE001 - raised again by run()
+                    with self.lock:
+                        self.after_error = self.after_error or err
 
     def _finished(self, job: Job, seconds: float, err: Exception | None) -> None:
         with self.lock:
@@ -787,9 +832,11 @@ class KernelPool:
             log.debug("%s", err)
             self.failures.append((job, summary))
 
-    def run(self, tasks: list[tuple[Job, dict, Path]]) -> list[tuple[Job, str]]:
+    def run(self, tasks: list[tuple[Job, dict, Path]], after=None) -> list[tuple[Job, str]]:
         """Run every ``(job, parameters, executed notebook)``; the failures, with their last
-        error line."""
+        error line. ``after(job)`` is called in the worker for each notebook that succeeded; the
+        first error it raises is raised here once every job is done."""
+        self.after = after
         with self.lock:
             self.total = len(tasks)
             self.queued = True
@@ -797,6 +844,8 @@ class KernelPool:
         for task in tasks:
             self.tasks.put(task)
         self.close()
+        if self.after_error is not None:
+            raise self.after_error
         return self.failures
 
     def close(self) -> None:
@@ -819,8 +868,10 @@ def _run_jobs(
     work: Path,
     pool: KernelPool,
     prepared: Path | None = None,
+    after=None,
 ) -> list[tuple[Job, str]]:
-    """Run every job on the pool; returns the failures with their last error line."""
+    """Run every job on the pool; returns the failures with their last error line.
+    ``after(job)`` is called as each notebook succeeds (see :meth:`KernelPool.run`)."""
     tasks = []
     for job in jobs:
         offered = {
@@ -831,7 +882,7 @@ def _run_jobs(
         # Only the parameters the notebook declares: an analyst's notebook need not take them all.
         params = {k: v for k, v in offered.items() if k in job.spec.parameters}
         tasks.append((job, params, work / "notebooks" / f"{job.stem}.ipynb"))
-    return pool.run(tasks)
+    return pool.run(tasks, after)
 
 
 __all__ = [
