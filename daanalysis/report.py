@@ -214,6 +214,7 @@ def _register_engine() -> None:
     """papermill's nbclient engine, run on a kernel the runner started while the data loaded."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
     from papermill.log import logger
 
     class StartedKernelEngine(NBClientEngine):
@@ -230,6 +231,10 @@ def _register_engine() -> None:
             **kwargs,
         ):
             kwargs.pop("input_path", None)
+            # papermill is asked to write the notebook once, at the end, rather than after every
+            # cell (a full JSON write each time); if the run breaks off (a cell timeout, a dead
+            # kernel) it writes nothing, so the notebook as far as it got is written here.
+            keep_at = kwargs.pop("keep_at", None)
             client = PapermillNotebookClient(
                 nb_man,
                 km=kwargs.pop("km"),
@@ -242,8 +247,13 @@ def _register_engine() -> None:
                 stderr_file=stderr_file,
                 **kwargs,
             )
-            # The client did not start the kernel, so by default it would leave it running.
-            return client.execute(cleanup_kc=True)
+            try:
+                # The client did not start the kernel, so by default it would leave it running.
+                return client.execute(cleanup_kc=True)
+            except BaseException:
+                if keep_at:
+                    write_ipynb(nb_man.nb, keep_at)
+                raise
 
     papermill_engines.register(ENGINE, StartedKernelEngine)
 
@@ -276,7 +286,7 @@ def run_notebook(
     folder = make_kernel_dir() if own_dir else kernel_dir
     if km is not None:
         _register_engine()
-        kernel = {"engine_name": ENGINE, "km": km}
+        kernel = {"engine_name": ENGINE, "km": km, "keep_at": str(target)}
     else:
         kernel = {"config": kernel_config(folder, f"k{uuid.uuid4().hex[:8]}")}
     try:
@@ -741,6 +751,20 @@ def _collect_kpis(jobs: list[Job], folder: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)[KPI_COLUMNS]
 
 
+def _failure_line(err: BaseException) -> str:
+    """The line of a notebook's failure that says what went wrong.
+
+    papermill ends a cell's error with the exception (``RuntimeError: ...``): its last line.
+    nbclient's timeout and dead-kernel messages open with it, then preview the cell between
+    lines of dashes."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    lines = [line for line in str(err).splitlines() if any(ch.isalnum() for ch in line)]
+    if not lines:
+        return type(err).__name__
+    return lines[0] if isinstance(err, (CellTimeoutError, DeadKernelError)) else lines[-1]
+
+
 class KernelPool:
     """Worker threads that each start a kernel at once, then run the jobs they are handed.
 
@@ -826,8 +850,7 @@ class KernelPool:
             if err is None:
                 log.info("%s: done in %.1fs", where, seconds)
                 return
-            text = str(err).strip()
-            summary = text.splitlines()[-1] if text else type(err).__name__
+            summary = _failure_line(err)
             log.error("%s: FAILED: %s", where, summary)
             log.debug("%s", err)
             self.failures.append((job, summary))

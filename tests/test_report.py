@@ -183,9 +183,16 @@ def test_export_failure_also_keeps_last_quarter(tmp_path, monkeypatch):
 
 def test_cell_timeout_fails_the_run(tmp_path):
     notebooks = _broken_notebooks(tmp_path, "import time\ntime.sleep(60)")
-    with pytest.raises(RuntimeError, match="failed"):
+    with pytest.raises(RuntimeError, match="failed") as err:
         report.run_report(SAMPLE, tmp_path / "out", notebook_dir=notebooks, execution_timeout=3)
+    assert "sampleborough_staffing_gap (A cell timed out" in str(err.value)
     assert not (tmp_path / "out" / "2026-27Q2").exists()
+    # The notebook as far as it got is kept, for the analyst to see where it stopped.
+    (failed,) = (tmp_path / "out" / "failed").glob("2026-27Q2-*")
+    kept = nbformat.read(failed / "notebooks" / "sampleborough_staffing_gap.ipynb", 4)
+    sources = [c.source for c in kept.cells]
+    stopped = next(i for i, s in enumerate(sources) if "time.sleep(60)" in s)
+    assert kept.cells[stopped - 1].execution_count  # the cells before it ran
 
 
 def test_command_line_with_relative_paths(tmp_path, monkeypatch, capsys):
