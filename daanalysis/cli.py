@@ -11,19 +11,31 @@ import logging
 import sys
 from pathlib import Path
 
-import pandas as pd
+from daanalysis import __version__
 
-from daanalysis import __version__, alerts, verdict_command
-from daanalysis.periods import parse_today
+# The rest is imported in main(), once the process that the report's kernels are forked from
+# has been started: its imports then overlap this command's own (a second, on 2 cores).
 
 
 def _date_argument(text: str) -> str:
     """argparse type for --today: the same check as :func:`parse_today`, as a usage error."""
+    from daanalysis.periods import parse_today
+
     try:
         parse_today(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
     return text
+
+
+def _warm_process(argv: list[str]):
+    """For ``report``, the warm process of :mod:`daanalysis.kernels`, started at once (None
+    where kernels are not forked, or for ``--help``)."""
+    if argv[:1] != ["report"] or {"-h", "--help"} & set(argv):
+        return None
+    from daanalysis import kernels
+
+    return kernels.WarmProcess() if kernels.available() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +44,20 @@ def main(argv: list[str] | None = None) -> int:
     No traceback reaches the console: it goes to the run's ``run.log`` (kept under
     ``out/failed/``), and the console gets what failed, where, and what to do.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    warm = _warm_process(argv)
+    try:
+        return _main(argv, warm)
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _main(argv: list[str], warm) -> int:
+    import pandas as pd
+
+    from daanalysis import alerts, verdict_command
+
     parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -95,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             args.today,
             args.notebooks or NOTEBOOK_DIR,
             pdf=args.pdf or None,
+            warm=warm,
         )
     except (ValueError, RuntimeError, OSError) as err:
         print(f"daanalysis report: {err}", file=sys.stderr)

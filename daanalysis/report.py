@@ -413,9 +413,9 @@ def plan_jobs(
     return Plan(chosen, jobs, extract, panel, skipped)
 
 
-def _warm_process():
-    """The process the run's kernels are forked from (:mod:`daanalysis.kernels`), or None where
-    kernels are started the usual way."""
+def _warm_process(given=None):
+    """The process the run's kernels are forked from (:mod:`daanalysis.kernels`): ``given``, or
+    one started now; None where kernels are started the usual way."""
     from jupyter_client.kernelspec import KernelSpecManager
 
     argv = KernelSpecManager().get_kernel_spec(KERNEL_NAME).argv
@@ -423,7 +423,7 @@ def _warm_process():
         log.debug("kernels: started the usual way (forking is not available here)")
         return None
     log.debug("kernels: forked from a warm process")
-    return kernels.WarmProcess()
+    return given if given is not None else kernels.WarmProcess()
 
 
 class PackFailed(RuntimeError):
@@ -550,6 +550,7 @@ class RunOptions:
     today: str = ""
     notebook_dir: Path = NOTEBOOK_DIR
     pdf: bool | None = None  # None: as DAANALYSIS_PDF says
+    warm: object | None = None  # a kernels.WarmProcess the caller started (and will close)
 
 
 def run_report(
@@ -563,13 +564,18 @@ def run_report(
     today: str = "",
     notebook_dir: Path = NOTEBOOK_DIR,
     pdf: bool | None = None,
+    warm=None,
 ) -> Path:
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
 
     ``notebook_dir`` is the folder of notebooks to run (every ``*.ipynb`` in it, described by
-    its metadata: see :mod:`daanalysis.notebook`). One run at a time per ``out``: a lock file
-    (``out/.daanalysis.lock``, released by the operating system even if the run is killed) makes
-    a second run stop with a clear message instead of mixing its files with the first.
+    its metadata: see :mod:`daanalysis.notebook`). ``warm``: a
+    :class:`daanalysis.kernels.WarmProcess` the caller started early and closes afterwards
+    (by default the run starts its own, where kernels can be forked).
+
+    One run at a time per ``out``: a lock file (``out/.daanalysis.lock``, released by the
+    operating system even if the run is killed) makes a second run stop with a clear message
+    instead of mixing its files with the first.
     """
     from filelock import FileLock, Timeout
 
@@ -584,6 +590,7 @@ def run_report(
         today,
         Path(notebook_dir).resolve(),
         pdf,
+        warm,
     )
     _prepare_out(out)
     lock = FileLock(out / LOCK_FILE)
@@ -637,8 +644,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     try:
         # First, the process the kernels are forked from: it imports while the run gets going.
         ensure_kernel()
-        warm = _warm_process()
-        if warm is not None:
+        warm = _warm_process(options.warm)
+        if warm is not None and warm is not options.warm:
             stack.callback(warm.close)
         for note in leftovers:
             log.warning("%s: %s", out, note)

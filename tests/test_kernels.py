@@ -147,3 +147,23 @@ def test_kernels_started_the_usual_way_give_the_same_pack(sample_report, tmp_pat
     assert sorted(p.name for p in usual.glob("*.html")) == sorted(
         p.name for p in sample_report.glob("*.html")
     )
+
+
+@forking
+def test_the_command_line_hands_its_warm_process_to_the_run(tmp_path, monkeypatch):
+    # `daanalysis report` starts the warm process before its own imports, so the two overlap;
+    # the run must use that one (not start a second) and the command must close it.
+    from daanalysis import cli
+
+    started = []
+
+    class Recording(kernels.WarmProcess):
+        def __init__(self) -> None:
+            super().__init__()
+            started.append(self)
+
+    monkeypatch.setattr(kernels, "WarmProcess", Recording)
+    notebooks = _tiny_notebooks(tmp_path / "nb")
+    argv = ["report", "--data", str(SAMPLE), "--out", str(tmp_path / "out")]
+    assert cli.main([*argv, "--notebooks", str(notebooks)]) == 0
+    assert len(started) == 1 and started[0].process.poll() is not None
