@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,8 @@ class WarmProcess:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.started = time.perf_counter()
+        self.ready_after: float | None = None  # seconds until its first fork: the imports
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from daanalysis.kernels import serve; serve()"],
             stdin=subprocess.PIPE,
@@ -159,6 +162,8 @@ class WarmProcess:
             self.process.stdin.write(line)
             self.process.stdin.flush()
             answer = self.process.stdout.readline()
+            if self.ready_after is None:
+                self.ready_after = time.perf_counter() - self.started
         if not answer:
             raise RuntimeError("the warm kernel process exited before forking a kernel")
         return int(json.loads(answer)["pid"])

@@ -695,6 +695,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
 
         failures = _run_jobs(jobs, work, pool, prepared, export)
         timer.lap("notebooks, each page exported when done")
+        if warm is not None and warm.ready_after is not None:
+            log.debug("timing: warm process imports %.3f s", warm.ready_after)
         if failures:
             raise PackFailed(
                 f"{len(failures)} notebook(s) failed: "
