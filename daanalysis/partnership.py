@@ -446,7 +446,7 @@ def prevention_table(by_term: pd.DataFrame, terms: int = 6) -> pd.DataFrame:
             "schools_engaged": rows["schools_engaged"],
             "schools_in_area": rows["schools_in_area"],
             "engaged_pct": rows["engaged_pct"],
-            "engaged_pct_change_on_year": rows["engaged_pct_change"],
+            "engaged, change on year (percentage points)": rows["engaged_pct_change"],
             "sessions": rows["sessions"],
             "sessions_change_on_year": rows["sessions_change"],
             "pupils_reached": rows["pupils"],
@@ -478,6 +478,12 @@ def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8
         {"police_referrals": ("perpetrator_referrals", ["police_share_pct"])},
         threshold,
     )
+    # The status against the target is worked out from the share: where the share is hidden,
+    # a status would give away its range (green: at or above the target), so it is hidden too.
+    from daanalysis.disclosure import MARKER
+
+    hidden = out["police_share_pct"].astype(str) == MARKER
+    out["rag"] = out["rag"].astype(object).where(~hidden, MARKER)
     return out.rename(columns={"per_100_victim": "per 100 victim referrals"}).drop(
         columns=["victim_referrals", "target_pct"]
     )
@@ -603,6 +609,12 @@ def kpis(
         )
     if perpetrators is not None and len(perpetrators):
         last = perpetrators.iloc[-1]
+        share = derived(last["police_share_pct"], last["perpetrator_referrals"], 1)
+        police, whole = last["police_referrals"], last["perpetrator_referrals"]
+        small = config.suppression_threshold
+        # The share gives away the police count, and its complement, when either is small.
+        if (0 < police < small) or (0 < whole - police < small):
+            share = MARKER
         rows += [
             {
                 "kpi": "Perpetrator referrals",
@@ -611,9 +623,10 @@ def kpis(
             },
             {
                 "kpi": "Perpetrator referrals from the police",
-                "value": derived(last["police_share_pct"], last["perpetrator_referrals"], 1),
+                "value": share,
                 "unit": "%",
-                "rag": last["rag"],
+                # A status would give away a hidden share's range: hidden with it.
+                "rag": "" if share == MARKER else last["rag"],
                 "source": config.source("perpetrator_police_share_target"),
             },
         ]

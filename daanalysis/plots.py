@@ -421,7 +421,8 @@ def verdict_chart(
         f"Chart: line chart of {confidence_label.lower()} referrals per 100 {control}, "
         f"{period}: as recorded (from {series['observed'].min():,.0f} to "
         f"{series['observed'].max():,.0f}), as modelled, and as expected without the campaigns. "
-        f"{title}. Dotted lines mark the start of {len(campaigns)} campaign(s)."
+        f"{title}. Dotted lines mark the start of "
+        + ("the campaign." if len(campaigns) == 1 else f"{len(campaigns)} campaigns.")
     )
     data = series.assign(period=series["period"].astype(str)).round(2)
     return _finish(

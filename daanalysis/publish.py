@@ -97,6 +97,29 @@ GLOSSARY: dict[str, str] = {
     "Repeat referral": "A referral of someone who was already referred in the previous 12 months.",
     "Safe band": "The safe caseload level of 30 open cases per caseworker FTE, with a margin of 27 "
     "to 33, given by officers to the committee as SafeLives best practice.",
+    "Statistical power": "The chance that a study would detect an effect of a given size if it "
+    "were there. '80% power' for a step of +24% means a step that large would show up 8 times "
+    "in 10; a smaller step could be missed, so 'no clear step' is not proof of no change.",
+    "Interrupted time series": "A model of a monthly series that allows for its trend and its "
+    "seasons, and asks whether the series stepped up or down after a date (here, each awareness "
+    "campaign) by more than those would explain.",
+    "Month-to-month correlation": "How far one month's figure, once the model has explained what "
+    "it can, still tends to follow the month before. The model's confidence intervals allow for "
+    "it (Newey-West standard errors), so they are not too narrow.",
+    "CSEW": "The Crime Survey for England and Wales, run by the Office for National Statistics "
+    "(ONS): a survey of households that asks people about abuse whether or not they reported it "
+    "to anyone, so it measures prevalence rather than reporting.",
+    "Reach": "Referrals in 12 months as a percentage of the adults the CSEW prevalence rate says "
+    "experience domestic abuse in the area in a year.",
+    "SafeLives": "A national domestic abuse charity that sets practice standards for IDVA "
+    "caseloads and MARAC, and publishes national MARAC data.",
+    "Sanctuary scheme": "Home security measures (new locks, door chains, a video doorbell and "
+    "so on) that let a victim-survivor stay safely in their own home.",
+    "Percentage points": "The difference between two percentages: a change from 30% to 33% is "
+    "3 percentage points (and a 10% rise).",
+    "Median": "The middle value when the values are put in order: half are below it and half "
+    "above. The middle half is the range of the central 50% of values.",
+    "DA": "Domestic abuse.",
     "Suppression": "Small numbers are hidden (shown as [c]) so that no one can be identified. "
     "Where a total would let a hidden number be worked out, a second number is hidden too "
     "(secondary suppression); rates and percentages from a hidden number are hidden with it.",
@@ -165,6 +188,18 @@ VALUE_LABELS: dict[str, str] = {
     "suppression_threshold": "Suppression threshold",
     "max_excluded_share": "Largest share of rows that may be excluded",
     "caseload_roles": "Roles that carry a caseload",
+    "perpetrator_police_share_target": "Target share of perpetrator referrals from the police",
+    "sanctuary_cost_high": "Home security cost above which a property counts as costly",
+    "alert_caseload_months": "Caseload alert: month ends above the band before it fires",
+    "alert_response_quarters": "Response alert: quarters below target before it fires",
+    "alert_breach_quarters": "Growth alert: how far ahead a breach of the band is flagged",
+    "alert_vacancy_share": "Vacancy alert: share of funded caseworker FTE vacant",
+    "publish_school_names": "Name the schools never engaged on the page",
+    "allow_low_suppression": "Allow a suppression threshold below 5",
+    "extract_date": "Date the extract was taken",
+    "max_fte_per_row": "Most FTE accepted for one team and role in a month",
+    "max_fte_per_team": "Most FTE accepted for one team in a month",
+    "max_count_jump": "Largest jump accepted in a monthly count",
     "children_services": "Children's services",
     "self_referral": "Self-referral",
     "self_referrals": "Self-referrals",
@@ -175,6 +210,8 @@ VALUE_LABELS: dict[str, str] = {
     "police_incidents": "Police-recorded DA incidents",
     "marac_cases": "MARAC cases",
     "amber/green": "Amber/green",
+    "rated": "Rated for the first time",
+    "new": "New action",
 }
 
 RAG_SYMBOLS: dict[str, str] = {
@@ -187,6 +224,10 @@ RAG_SYMBOLS: dict[str, str] = {
 }
 
 _CODE_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+# Quarters, terms and months in a table cell: kept on one line.
+_PERIOD_TEXT = re.compile(
+    r"\d{4}/\d{2} (Q[1-4]|autumn|spring|summer)|[A-Z][a-z]{2} \d{4}|\d{2}/\d{2}/\d{4}"
+)
 
 
 def column_label(name: object) -> str:
@@ -356,6 +397,8 @@ class Table:
                 strict=True,
             ):
                 css = "num" if n else "txt"
+                if not n and len(value) <= 12 and _PERIOD_TEXT.fullmatch(value):
+                    css += " nw"  # 2025/26 Q3 on one line, not broken after the year
                 if kind == "rag" and value:
                     css += " rag rag-" + value.split()[-1].lower().replace("/", "-")
                 cells.append(f'<td class="{css}">{html.escape(value)}</td>')
@@ -363,7 +406,8 @@ class Table:
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         foot = []
         if self.source:
-            source = re.sub(r"^source:\s*", "", self.source.strip(), flags=re.IGNORECASE)
+            source = re.sub(r"^sources?:\s*", "", self.source.strip(), flags=re.IGNORECASE)
+            source = reader_text(source)
             foot.append(f'<p class="da-source">Source: {html.escape(source)}</p>')
         foot += [f'<p class="da-note">{html.escape(n)}</p>' for n in self.all_notes()]
         return (
@@ -408,25 +452,108 @@ def format_table(
     return table
 
 
-def settings_table(config) -> pd.DataFrame:
-    """The config's settings for a Sources section: readable names, values with their units
-    (shares as percentages, money with the pound sign) and each source."""
+# Settings that steer loading and checking, not a figure a reader sees: left off the pages'
+# Sources sections unless a page asks for them.
+TECHNICAL_SETTINGS = frozenset(
+    {
+        "default_area",
+        "max_excluded_share",
+        "extract_date",
+        "max_fte_per_row",
+        "max_fte_per_team",
+        "max_count_jump",
+        "allow_low_suppression",
+        "publish_school_names",
+    }
+)
+# The settings each page's figures rest on, for its Sources section.
+PAGE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "demand_vs_reporting": (
+        "csew_prevalence",
+        "marac_per_10k_women",
+        "marac_repeat_expected",
+        "suppression_threshold",
+    ),
+    "staffing_gap": (
+        "safe_caseload_per_fte",
+        "safe_band_lower",
+        "safe_band_upper",
+        "cost_per_fte",
+        "growth_bid",
+        "demand_growth_annual",
+        "caseload_roles",
+        "response_working_days",
+        "response_target_share",
+        "alert_caseload_months",
+        "alert_response_quarters",
+        "alert_breach_quarters",
+        "alert_vacancy_share",
+        "suppression_threshold",
+    ),
+    "partnership_activity": (
+        "perpetrator_police_share_target",
+        "sanctuary_cost_high",
+        "suppression_threshold",
+    ),
+}
+SETTINGS_SOURCE = (
+    "The pack's settings (config.csv in the data folder, or the defaults in the methods), "
+    "each with its own source."
+)
+
+
+def reader_text(text: object) -> str:
+    """A sentence from a setting's source or a program, as a reader should see it: ``GBP 75k``
+    as ``£75k``, setting names (``response_target_share``) as their labels, no doubled stops."""
+    out = re.sub(r"\bGBP\s*(?=\d)", "£", str(text))
+    for key, label in VALUE_LABELS.items():
+        if "_" in key:
+            out = re.sub(rf"\b{re.escape(key)}\b", label[:1].lower() + label[1:], out)
+    return re.sub(r"\.\s*;", ";", out).replace("..", ".")
+
+
+def settings_table(config, keys: Iterable[str] | None = None, page: str = "") -> pd.DataFrame:
+    """The config's settings for a Sources section: readable names, each value with its unit
+    (shares as percentages, money with the pound sign: ``£37,500 a year``) and its source.
+
+    ``keys`` (or ``page``, a key of :data:`PAGE_SETTINGS`) chooses the settings a page's figures
+    rest on, in that order; without either, every setting but the technical ones
+    (:data:`TECHNICAL_SETTINGS`)."""
+    table = config.table()
+    if page and keys is None:
+        keys = PAGE_SETTINGS.get(page)
+    if keys is not None:
+        wanted = list(dict.fromkeys(keys))
+        table = table.set_index("key").reindex([k for k in wanted if k in set(table["key"])])
+        table = table.reset_index()
+    else:
+        table = table[~table["key"].isin(TECHNICAL_SETTINGS)]
     rows = []
-    for _, r in config.table().iterrows():
+    for _, r in table.iterrows():
         value, unit = r["value"], str(r["unit"])
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             if unit.startswith("share"):
-                shown, unit = f"{100 * value:g}%", unit.replace("share", "per cent", 1)
+                shown = f"{100 * value:g}% {unit.removeprefix('share').strip()}"
             elif unit.startswith("GBP"):
-                shown, unit = f"£{value:,.0f}", unit[3:].strip() or "a year"
+                shown = f"£{value:,.0f} {unit[3:].strip() or 'a year'}"
             else:
-                shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+                number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+                if value == 1:  # 1 working day, 1 consecutive quarter
+                    unit = re.sub(r"\b(day|quarter|month end|month)s\b", r"\1", unit, count=1)
+                shown = f"{number} {unit}" if unit not in {"count", "name", ""} else number
         else:
-            shown = str(value).replace(";", ", ")
+            text = str(value).strip()
+            if not text:
+                continue  # a blank setting (for example, taken from elsewhere) says nothing
+            shown = text.replace(";", ", ")
         rows.append(
-            {"Setting": value_label(r["key"]), "Value": shown, "Unit": unit, "Source": r["source"]}
+            {
+                "Setting": value_label(r["key"]),
+                "Value": shown.strip(),
+                "Source": reader_text(r["source"]),
+            }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["Setting", "Value", "Source"])
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -840,9 +967,40 @@ def _staffing_points(
         )
         after_value = _number(after["value"]) if after is not None else None
         if after_value is not None:
-            text += f" The growth bid would bring this to {after_value:.1f}."
+            still = ""
+            if band:
+                lo, hi = band
+                still = (
+                    ", still above the band"
+                    if after_value > hi
+                    else ", within the band"
+                    if after_value >= lo
+                    else ", below the band"
+                )
+            text += f" The growth bid would bring this to {after_value:.1f}{still}."
         points.append(text)
+    breach = _breach_sentence(_kpi(mine, "Quarter the band is breached at safe staffing"))
+    if breach and points:
+        points[0] = points[0] + " " + breach
     return points
+
+
+def _breach_sentence(row: pd.Series | None) -> str:
+    """When demand growth takes caseloads above the band even at safe staffing, in words."""
+    if row is None or not str(row["value"]).strip():
+        return ""
+    growth = re.search(r"(\d+(?:\.\d+)?)%", str(row["unit"]))
+    rate = f"{growth.group(1)}% a year" if growth else "the assumed rate"
+    value = str(row["value"]).strip()
+    if value.lower() in {"none", "not within four years"}:
+        return (
+            f"At safe staffing, demand growing at {rate} would not take caseloads above the band "
+            "within the four years projected."
+        )
+    return (
+        f"Even at safe staffing, demand growing at {rate} would take caseloads above the band "
+        f"in {value}."
+    )
 
 
 def _response_point(mine: pd.DataFrame, before: pd.DataFrame | None, target: float | None) -> str:
@@ -934,7 +1092,7 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
         row = {
             "Area": r["area"] or PARTNERSHIP_AREA,
             "Measure": r["kpi"],
-            "Figure": _figure(r["value"], r["unit"]),
+            "Figure": _headline_figure(r),
             "Status": r["rag"],
         }
         if previous is not None:
@@ -952,6 +1110,81 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
         [],
         kinds,
     )
+
+
+VERDICT_FIGURES = {
+    "reporting": "Reporting: more people coming forward, not more need",
+    "need": "Need: more need, not only more reporting",
+    "both": "Both: more reporting and more need",
+    "neither": "Neither: no clear change in reporting or need",
+    "inconclusive": "Inconclusive: the data cannot yet say",
+}
+
+
+def _page_for(notebook: str, area: str, pages: list[tuple[str, str]]) -> tuple[str, str]:
+    """The (href, title) of the page that published ``notebook`` for ``area``; ("", "") if none."""
+    slug = re.sub(r"[^a-z0-9]+", "_", str(area).lower()).strip("_")
+    for href, title in pages:
+        stem = Path(href).stem
+        if stem == notebook or (stem.endswith("_" + notebook) and stem.startswith(slug)):
+            return href, title
+    return "", ""
+
+
+def headline_sections(
+    kpis: pd.DataFrame,
+    previous: pd.DataFrame | None = None,
+    pages: list[tuple[str, str]] = (),
+    period: str = "",
+) -> str:
+    """The headline figures as one short table per page of the pack (demand, staffing, action
+    plan, partnership activity), each under its own heading with a link to the page, so a
+    reader finds the staffing figures without reading the demand ones. In kpis order."""
+    kpis = kpis.fillna("")
+    parts = []
+    groups = list(dict.fromkeys(zip(kpis["notebook"], kpis["area"], strict=True)))
+    for notebook, area in groups:
+        rows = kpis[(kpis["notebook"] == notebook) & (kpis["area"] == area)]
+        if rows.empty or rows["unit"].isin(["text", "warning"]).all():
+            continue
+        href, title = _page_for(notebook, area, list(pages))
+        title = title or column_label(notebook)
+        table = headline_table(rows, previous)
+        if "Area" in table.frame:
+            table.frame = table.frame.drop(columns="Area")
+            table.kinds.pop("Area", None)
+        when = f", {period}" if period else ""
+        table.title = f"{title}{when}: headline figures"
+        table.source = f"kpis.csv of this pack; details on the {title} page."
+        anchor = _safe_name(f"{notebook}-{area}")
+        more = (
+            f'<p class="da-note"><a href="{html.escape(href)}">More on the {html.escape(title)} '
+            "page</a></p>"
+            if href
+            else ""
+        )
+        parts.append(f'<h3 id="{anchor}">{html.escape(title)}</h3>\n{table.html()}\n{more}')
+    return "\n".join(parts)
+
+
+def _headline_figure(row: pd.Series) -> str:
+    """A headline figure as a reader says it: the verdict in words, a change with its direction
+    (``up 7.1%``), a share of a few dates as a count (``0 of 14 dates``)."""
+    value, unit, kpi = row["value"], str(row["unit"] or "").strip(), str(row["kpi"])
+    number = _number(value)
+    if unit == "verdict" and str(value).strip().lower() in VERDICT_FIGURES:
+        return VERDICT_FIGURES[str(value).strip().lower()]
+    of_dates = re.fullmatch(r"% of (\d+) (\w+)", unit)
+    if number is not None and of_dates:
+        total = int(of_dates.group(1))
+        return f"{round(number * total / 100):.0f} of {total} {of_dates.group(2)}"
+    if number is not None and "change" in kpi.lower() and unit.startswith("%"):
+        word = "up" if number > 0 else "down" if number < 0 else "no change,"
+        rest = unit[1:].strip()
+        return f"{word} {abs(number):.1f}%{' ' + rest if rest else ''}"
+    if kpi.startswith("Quarter the band is breached") and str(value).strip().lower() == "none":
+        return f"Not within the four years projected ({unit})" if unit else "Not within four years"
+    return _figure(value, unit)
 
 
 def _figure(value: object, unit: object) -> str:
@@ -1262,13 +1495,47 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
     return "\n".join(parts)
 
 
+def plain_text(text: str) -> str:
+    """Program habits out of a sentence: ``27 month end(s)`` -> ``27 month ends``, ``1 working
+    day(s)`` -> ``1 working day``, ``(alert at 2)`` -> ``(the alert is set at 2)``."""
+
+    def plural(match: re.Match) -> str:
+        number, words = match.group(1), match.group(2)
+        return f"{number} {words}" if number == "1" else f"{number} {words}s"
+
+    text = re.sub(r"\b(\d+(?:\.\d+)?) ([A-Za-z][A-Za-z ]*?)\(s\)", plural, text)
+    text = re.sub(r"\(s\)", "s", text)
+    return re.sub(r"\(alert at ([\d.]+%?)\)", r"(the alert is set at \1)", text)
+
+
+def alerts_html(alerts: pd.DataFrame) -> str:
+    """The staffing alerts that fired, for the top of the front page ("" if none): one plain
+    sentence each, named by area only when the pack has more than one."""
+    if alerts.empty or "status" not in alerts:
+        return ""
+    fired = alerts[alerts["status"] == "fired"]
+    if fired.empty:
+        return ""
+    several = len(set(alerts["area"])) > 1
+    items = "".join(
+        "<li>"
+        + html.escape((f"{r['area']}: " if several else "") + plain_text(r["message"]))
+        + "</li>"
+        for _, r in fired.iterrows()
+    )
+    return (
+        '<section class="da-warning" aria-labelledby="alerts"><h2 id="alerts">Staffing alerts'
+        f"</h2><ul>{items}</ul><p>Each alert is a rule in the pack's settings, checked every "
+        'quarter; the rules, their thresholds and sources are listed in <a href="alerts.csv">'
+        "alerts.csv</a>.</p></section>"
+    )
+
+
 def _alerts_html(folder: Path) -> str:
     """The staffing alerts that fired (``alerts.csv`` in the run folder), for the top of the
-    front page: see :func:`daanalysis.alerts.front_page_html`."""
-    from daanalysis.alerts import front_page_html
-
+    front page (:func:`alerts_html`)."""
     path = folder / "alerts.csv"
-    return front_page_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
+    return alerts_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
 
 
 def write_front_page(
@@ -1307,11 +1574,11 @@ def write_front_page(
     for _, row in kpis[kpis["unit"] == "warning"].iterrows():
         for area in areas if row["area"] == PARTNERSHIP_AREA else [row["area"]]:
             warnings_by_area.setdefault(area, []).append(f"Warning: {row['value']}")
+    from daanalysis.periods import parse_quarter
+
     if extract is not None and slug:
         # Stale inputs, straight from the extract the run used (police, population, staffing,
         # action plan), for each area.
-        from daanalysis.periods import parse_quarter
-
         quarter = parse_quarter(slug)
         for area in areas:
             for text in input_warnings(
@@ -1328,7 +1595,8 @@ def write_front_page(
         heading += ", " + (" and ".join(named) if len(named) <= 3 else f"{len(named)} areas")
     points = main_points(shown, before, band, target, warnings_by_area)
     alert_block = _alerts_html(folder)
-    table = headline_table(shown, before).html() if len(shown) else ""
+    period = quarter_text(parse_quarter(slug)) if slug else ""
+    table = headline_sections(shown, before, pages, period) if len(shown) else ""
     page_list = "\n".join(
         f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in pages
     )

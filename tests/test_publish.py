@@ -210,6 +210,101 @@ def test_main_points_carry_the_change_since_last_quarter():
     assert "(unchanged since last quarter)" in text
 
 
+def test_main_points_say_when_growth_breaches_the_band():
+    breach = [
+        (
+            "Sampleborough",
+            "staffing_gap",
+            "Quarter the band is breached at safe staffing",
+            "2027/28 Q4",
+            "at 7% growth a year",
+            "",
+        ),
+    ]
+    kpis = kpis_frame(VERDICT + DEMAND + STAFFING + breach + PLAN)
+    bullets = publish.main_points(kpis, band=(27, 33), response_target=90)["Sampleborough"]
+    staffing = [b for b in bullets if b.startswith("Safe staffing is")][0]
+    assert (
+        "Even at safe staffing, demand growing at 7% a year would take caseloads above the band "
+        "in 2027/28 Q4." in staffing
+    )
+    caseload = [b for b in bullets if b.startswith("Each caseworker FTE")][0]
+    assert caseload.endswith("The growth bid would bring this to 35.1, still above the band.")
+    assert len(bullets) <= 6
+    none = [(*breach[0][:3], "none", *breach[0][4:])]
+    text = " ".join(publish.main_points(kpis_frame(STAFFING + none))["Sampleborough"])
+    assert "would not take caseloads above the band within the four years projected" in text
+
+
+def test_alerts_on_the_front_page_read_as_sentences():
+    alerts = pd.DataFrame(
+        {
+            "area": ["Sampleborough"] * 3,
+            "status": ["fired", "fired", "clear"],
+            "message": [
+                "40.7 open cases per FTE; above 33 at the last 27 month end(s) (alert at 2).",
+                "88.0% contacted within 1 working day(s); below target for 1 quarter(s).",
+                "No vacancies.",
+            ],
+        }
+    )
+    block = publish.alerts_html(alerts)
+    assert "(s)" not in block and "alert_" not in block and "config" not in block
+    assert "the last 27 month ends (the alert is set at 2)" in block
+    assert "within 1 working day;" in block and "for 1 quarter." in block
+    assert "Sampleborough:" not in block  # one area: it is in the page title
+    assert "No vacancies" not in block  # only the rules that fired
+    assert 'href="alerts.csv"' in block
+    two = alerts.assign(area=["A", "B", "B"])
+    assert "<li>A: 40.7" in publish.alerts_html(two)
+    assert publish.alerts_html(alerts.assign(status="clear")) == ""
+
+
+def test_perpetrator_status_is_hidden_with_a_hidden_share():
+    from daanalysis import partnership
+
+    summary = pd.DataFrame(
+        {
+            "quarter": pd.PeriodIndex(["2025Q1", "2025Q2", "2025Q3"], freq="Q-MAR"),
+            "perpetrator_referrals": [12.0, 12.0, 12.0],
+            "police_referrals": [3.0, 0.0, 6.0],  # 3 of 12 would be green at a 25% target
+            "police_share_pct": [25.0, 0.0, 50.0],
+            "target_pct": 25.0,
+            "rag": ["green", "red", "green"],
+            "victim_referrals": [100.0] * 3,
+            "per_100_victim": [12.0] * 3,
+            "starts": [6.0] * 3,
+            "completions": [6.0] * 3,
+        }
+    )
+    out = partnership.perpetrator_table(summary, threshold=5)
+    # A status beside a hidden share would say whether the hidden count was above the target.
+    assert out["police_share_pct"].tolist()[0] == MARKER and out["rag"].tolist()[0] == MARKER
+    assert out["rag"].tolist()[1:] == ["red", "green"]
+    shown = publish.format_table(out, record=False).text()
+    assert shown["Status"].tolist() == [MARKER, "✕ Red", "✓ Green"]
+    rows = {r["kpi"]: r for r in partnership.kpis(None, summary.iloc[:1], None, None, Config())}
+    police = rows["Perpetrator referrals from the police"]
+    assert police["value"] == MARKER and police["rag"] == ""
+
+
+def test_source_lines_read_as_sentences():
+    table = publish.format_table(
+        pd.DataFrame({"measure": ["Rate"], "value": [1.0]}),
+        "Rates",
+        "Sources: ONS mid-year estimates.; SafeLives: GBP 50 - GBP 200 per property; "
+        "below response_target_share.",
+    )
+    foot = table.html().split("</table>", 1)[1]
+    assert "Source: ONS mid-year estimates; SafeLives: £50 - £200 per property" in foot
+    assert "Sources:" not in foot and ".;" not in foot and "response KPI target" in foot
+
+
+def test_quarters_in_tables_stay_on_one_line():
+    table = publish.format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [12]}))
+    assert '<td class="txt nw">2025/26 Q3</td>' in table.html()
+
+
 def test_main_points_are_at_most_six_and_add_warnings_last():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
     warnings = {"Sampleborough": ["Warning: police data is old.", "Warning: population is old."]}
@@ -226,9 +321,73 @@ def test_headline_table_formats_values_with_units():
     assert figures["Cost of the staffing gap"] == "£162,500 a year"
     assert figures["Referrals contacted within one working day"] == "89.5%"
     assert figures["Actions red"] == "1 action"
-    assert figures["Demand verdict"] == "Reporting"
+    # The verdict in words, not a bare code word a councillor has to look up.
+    assert figures["Demand verdict"] == "Reporting: more people coming forward, not more need"
     assert "Demand verdict: reading" not in figures  # sentences belong in the main points
     assert set(text["Status"]) <= {"", "✕ Red", "! Amber", "✓ Green"}
+    # A change says which way it went.
+    assert figures["Referrals, change on same quarter last year"] == "up 7.4%"
+
+
+def test_headline_figures_read_as_a_reader_says_them():
+    rows = [
+        (
+            "Sampleborough",
+            "demand_vs_reporting",
+            "Placebo dates with a significant step",
+            7.1,
+            "% of 14 dates",
+            "",
+        ),
+        (
+            "Sampleborough",
+            "demand_vs_reporting",
+            "Need: police-recorded DA crimes, underlying change a year",
+            -4.7,
+            "% (95% CI -5.4 to -4.0)",
+            "",
+        ),
+        (
+            "Sampleborough",
+            "staffing_gap",
+            "Quarter the band is breached at safe staffing",
+            "none",
+            "at 7% growth a year",
+            "",
+        ),
+        ("Sampleborough", "demand_vs_reporting", "Demand verdict", "both", "verdict", ""),
+    ]
+    figures = dict(
+        zip(
+            *publish.headline_table(kpis_frame(rows)).text()[["Measure", "Figure"]].T.values,
+            strict=True,
+        )
+    )
+    assert figures["Placebo dates with a significant step"] == "1 of 14 dates"  # not 7.1%
+    assert figures[rows[1][2]] == "down 4.7% (95% CI -5.4 to -4.0)"
+    assert figures[rows[2][2]].startswith("Not within the four years projected")
+    assert figures["Demand verdict"] == "Both: more reporting and more need"
+
+
+def test_front_page_groups_the_headline_figures_by_page(tmp_path):
+    folder = tmp_path / "2026-27Q2"
+    folder.mkdir()
+    pages = [
+        ("sampleborough_demand_vs_reporting.html", "Demand versus reporting: Sampleborough"),
+        ("sampleborough_staffing_gap.html", "Staffing gap: Sampleborough"),
+        ("action_plan.html", "Action plan progress"),
+    ]
+    publish.write_front_page(
+        folder, pages, "Pack", "2026/27 Q2", kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
+    )
+    page = (folder / "index.html").read_text()
+    headline = page.split('id="headline-figures"', 1)[1]
+    assert re.findall(r"<h3[^>]*>(.*?)</h3>", headline)[:3] == [t for _, t in pages]
+    # Each group is its own captioned table, with a link to the page behind it.
+    assert headline.count("<caption>") == 3
+    assert 'href="sampleborough_staffing_gap.html">More on the Staffing gap' in headline
+    staffing = headline.split("Staffing gap: Sampleborough</h3>", 1)[1].split("<h3", 1)[0]
+    assert "Safe staffing" in staffing and "Referrals in quarter" not in staffing
 
 
 def test_front_page_puts_main_points_before_any_table(tmp_path):
@@ -370,9 +529,28 @@ def test_front_page_compares_with_last_quarters_pack(tmp_path):
 def test_settings_table_reads_as_words(sample_extract):
     table = publish.settings_table(sample_extract.config)
     values = dict(zip(table["Setting"], table["Value"], strict=True))
-    assert values["Prevalence of domestic abuse (CSEW)"] == "4.8%"
-    assert values["Cost per caseworker FTE"].startswith("£")
+    assert values["Prevalence of domestic abuse (CSEW)"] == "4.8% of adults 16+ a year"
+    assert values["Cost per caseworker FTE"] == "£37,500 a year"
+    assert values["Response KPI (working days)"] == "1 working day"
     assert not any(CODE_NAME.fullmatch(str(s)) for s in table["Setting"])
+    # Settings that steer loading, not a figure on the page, are left off a reader's page.
+    assert "Largest share of rows that may be excluded" not in values
+    assert not any(s.startswith("Max ") for s in values)
+    sources = " ".join(table["Source"])
+    assert "GBP" not in sources and not CODE_NAME.search(sources), sources
+
+
+def test_each_page_lists_only_the_settings_its_figures_rest_on(sample_extract):
+    table = publish.settings_table(sample_extract.config, page="partnership_activity")
+    assert list(table["Setting"]) == [
+        "Target share of perpetrator referrals from the police",
+        "Home security cost above which a property counts as costly",
+        "Suppression threshold",
+    ]
+    assert "£200 per property" in list(table["Value"])
+    staffing = publish.settings_table(sample_extract.config, page="staffing_gap")
+    assert "Safe band, upper limit" in set(staffing["Setting"])
+    assert "Prevalence of domestic abuse (CSEW)" not in set(staffing["Setting"])
 
 
 def test_glossary_page_and_doc_cover_the_terms(tmp_path):
