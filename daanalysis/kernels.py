@@ -135,6 +135,10 @@ def serve() -> None:
         answers.flush()
 
 
+class WarmProcessError(RuntimeError):
+    """The warm process cannot fork a kernel (it has exited); start one the usual way."""
+
+
 class WarmProcess:
     """The runner's warm process: started at once, it imports in the background.
 
@@ -158,14 +162,17 @@ class WarmProcess:
         line = json.dumps({"argv": argv, "cwd": cwd, "env": env}).encode() + b"\n"
         with self.lock:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the warm kernel process exited ({self.process.returncode})")
-            self.process.stdin.write(line)
-            self.process.stdin.flush()
+                raise WarmProcessError(f"the warm process exited ({self.process.returncode})")
+            try:
+                self.process.stdin.write(line)
+                self.process.stdin.flush()
+            except (BrokenPipeError, ValueError) as err:  # closed, or died just now
+                raise WarmProcessError(f"the warm process is gone ({err})") from None
             answer = self.process.stdout.readline()
             if self.ready_after is None:
                 self.ready_after = time.perf_counter() - self.started
         if not answer:
-            raise RuntimeError("the warm kernel process exited before forking a kernel")
+            raise WarmProcessError("the warm process exited before forking a kernel")
         return int(json.loads(answer)["pid"])
 
     def close(self) -> None:
@@ -268,6 +275,7 @@ __all__ = [
     "ForkProvisioner",
     "ForkedKernel",
     "WarmProcess",
+    "WarmProcessError",
     "available",
     "serve",
     "use_warm_process",

@@ -181,12 +181,21 @@ def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60, warm=None):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    km = AsyncKernelManager(
-        kernel_name=KERNEL_NAME, config=kernel_config(kernel_dir, f"k{uuid.uuid4().hex[:8]}")
-    )
+    def manager():
+        return AsyncKernelManager(
+            kernel_name=KERNEL_NAME, config=kernel_config(kernel_dir, f"k{uuid.uuid4().hex[:8]}")
+        )
+
+    km = manager()
     if warm is not None:
         kernels.use_warm_process(km, warm)
-    run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+    try:
+        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+    except kernels.WarmProcessError as err:
+        # The pack does not depend on the shortcut: a kernel started the usual way does the same.
+        log.warning("kernels: %s; starting this one the usual way", err)
+        km = manager()
+        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
     # Wait until it answers, so that its start-up is over (and timed) before a notebook needs it.
     client = km.client()
     client.start_channels()

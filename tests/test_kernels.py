@@ -167,3 +167,19 @@ def test_the_command_line_hands_its_warm_process_to_the_run(tmp_path, monkeypatc
     argv = ["report", "--data", str(SAMPLE), "--out", str(tmp_path / "out")]
     assert cli.main([*argv, "--notebooks", str(notebooks)]) == 0
     assert len(started) == 1 and started[0].process.poll() is not None
+
+
+@forking
+def test_a_kernel_starts_the_usual_way_if_the_warm_process_is_gone(tmp_path):
+    kernel_dir = tmp_path / "k"
+    kernel_dir.mkdir()
+    warm = kernels.WarmProcess()
+    warm.close()
+    km = report.start_kernel(kernel_dir, tmp_path, warm=warm)
+    try:
+        assert not isinstance(km.provisioner, kernels.ForkProvisioner)
+        assert json.loads(_run(km, "import json, os; print(json.dumps(os.getcwd()))")) == str(
+            tmp_path
+        )
+    finally:
+        report.stop_kernel(km)
