@@ -46,7 +46,8 @@ def empty_notebooks(folder: Path) -> Path:
 
 
 def stages(run_log: Path) -> dict[str, float]:
-    """Seconds per stage from a run's ``run.log`` (kernel starts summed, and counted)."""
+    """Seconds per stage from a run's ``run.log`` (kernel starts and page exports summed; the
+    exports overlap the notebooks that are still running)."""
     found: dict[str, float] = {"kernels started": 0}
     for line in run_log.read_text().splitlines():
         match = TIMING.search(line)

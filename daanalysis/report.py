@@ -694,6 +694,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
 
         def export(job: Job) -> None:
             with export_lock:
+                started = time.perf_counter()
                 export_html(
                     work / "notebooks" / f"{job.stem}.ipynb",
                     work / f"{job.stem}.html",
@@ -701,6 +702,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
                     subtitle,
                     exporter=exporter,
                 )
+                log.debug("timing: export page %.3f s", time.perf_counter() - started)
 
         failures = _run_jobs(jobs, work, pool, prepared, export)
         timer.lap("notebooks, each page exported when done")
