@@ -253,6 +253,16 @@ def value_label(value: object) -> object:
     return value
 
 
+_CODE_WORD = re.compile(r"(?<![/\w.])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b(?!\.\w)")
+
+
+def words_in_text(text: str) -> str:
+    """Program names inside a sentence as words (``closed_date is before referral_date`` ->
+    ``closed date is before referral date``); file names (``mappings/referral_source.csv``)
+    are left as they are, since an officer has to find them."""
+    return _CODE_WORD.sub(lambda m: m.group(1).replace("_", " "), text)
+
+
 def rag_label(rag: object) -> str:
     """RAG by symbol and word (``✕ Red``), never by colour alone; blank when not rated."""
     if not isinstance(rag, str) or not rag.strip():
@@ -274,7 +284,8 @@ def infer_kind(name: str, values: pd.Series) -> str:
     (one decimal, the header says %), ``ratio`` (two decimals), ``decimal`` (one decimal),
     ``rag`` (symbol and word) or ``text``.
     """
-    lowered = str(name).lower()
+    # "95% CI lower" is a confidence level, not a percentage: the bound has the estimate's unit.
+    lowered = re.sub(r"\b\d+% (ci|confidence interval)\b", r"\1", str(name).lower())
     if lowered in {"rag", "rag_before", "status"}:
         return "rag"
     if lowered in {"year", "financial year", "calendar year"}:
@@ -289,7 +300,7 @@ def infer_kind(name: str, values: pd.Series) -> str:
         return "gbp"
     if "pct" in lowered or "%" in lowered or "per cent" in lowered:
         return "pct"
-    if "ratio" in lowered or lowered in {"ci_low", "ci_high"} or "ci " in lowered:
+    if "ratio" in lowered or lowered in {"ci_low", "ci_high"} or lowered.startswith("ci "):
         return "ratio"
     if "fte" in lowered or "per " in lowered or "rate" in lowered or "mean" in lowered:
         return "decimal"
@@ -309,7 +320,7 @@ def format_value(value: object, kind: str, precision: int | None = None) -> str:
         except ValueError:
             number = None
         if number is None:
-            return str(value_label(value))
+            return words_in_text(str(value_label(value)))
         value = number
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return NOT_AVAILABLE
@@ -397,9 +408,9 @@ class Table:
                 strict=True,
             ):
                 css = "num" if n else "txt"
-                if not n and len(value) <= 12 and _PERIOD_TEXT.fullmatch(value):
+                if not n and len(value) <= 16 and _PERIOD_TEXT.fullmatch(value):
                     css += " nw"  # 2025/26 Q3 on one line, not broken after the year
-                if kind == "rag" and value:
+                if kind == "rag" and value and value != MARKER:
                     css += " rag rag-" + value.split()[-1].lower().replace("/", "-")
                 cells.append(f'<td class="{css}">{html.escape(value)}</td>')
             rows.append("<tr>" + "".join(cells) + "</tr>")

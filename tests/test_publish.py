@@ -300,6 +300,29 @@ def test_source_lines_read_as_sentences():
     assert "Sources:" not in foot and ".;" not in foot and "response KPI target" in foot
 
 
+def test_program_names_inside_text_cells_become_words():
+    frame = pd.DataFrame(
+        {
+            "reason": [
+                "closed_date is before referral_date",
+                "referral_source [value] not mapped (add it to mappings/referral_source.csv)",
+            ],
+            "rows": [3, 4],
+        }
+    )
+    shown = publish.format_table(frame).text()["Reason"].tolist()
+    assert shown[0] == "closed date is before referral date"
+    assert shown[1].startswith("referral source [value]")
+    assert shown[1].endswith("mappings/referral_source.csv)")  # a file name an officer looks for
+
+
+def test_confidence_bounds_have_the_estimates_decimals():
+    frame = pd.DataFrame(
+        {"rate ratio": [1.534], "95% CI lower": [1.261], "95% CI upper": [1.853], "share (%)": [9]}
+    )
+    assert publish.format_table(frame).text().iloc[0].tolist() == ["1.53", "1.26", "1.85", "9.0"]
+
+
 def test_quarters_in_tables_stay_on_one_line():
     table = publish.format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [12]}))
     assert '<td class="txt nw">2025/26 Q3</td>' in table.html()
