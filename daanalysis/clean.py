@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,57 @@ MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make
 # every such referral the same client and remove them all as probable duplicates.
 NO_ID = {"n/a", "na", "n.a.", "none", "null", "nil", "unknown", "not known", "-", "--", "?", "0"}
+
+
+# Characters a spreadsheet or case system leaves in text that no one can see: zero-width spaces
+# and joiners, soft hyphens, word joiners, byte-order marks (Unicode category Cf, "format").
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_SPACES = re.compile(r"\s+")
+# In a label key: curly quotes as straight ones, hyphens, dashes and underscores as spaces.
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "`": "'"})
+_SEPARATORS = re.compile(r"[\s\-_\u2010-\u2015\u2212]+")
+_AROUND_SLASH = re.compile(r"\s*/\s*")
+
+
+def tidy(text: str) -> str:
+    """``text`` as a reader sees it: Unicode compatibility forms folded (NFKC: a non-breaking
+    space is a space, a full-width letter a letter), invisible characters removed, runs of
+    whitespace made one space, and the ends trimmed.
+
+    Two values that print the same are then the same value: ``'Sampleborough\u200b'`` is not a
+    second area, nor ``'Police\u00a0'`` a label of its own.
+    """
+    if not isinstance(text, str):
+        return text  # a missing value
+    text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def label_key(text: str) -> str:
+    """The form in which labels are matched to a mapping table: :func:`tidy`, case folded,
+    curly quotes straight, hyphens, dashes and underscores as spaces, no spaces around ``/``.
+
+    ``'Self-Referral'``, ``'self_referral'`` and ``'SELF\u00a0REFERRAL'`` are one key, as are
+    ``"Children\u2019s services"`` and ``"children's services"``, ``'A / G'`` and ``'a/g'``.
+    """
+    if not isinstance(text, str):
+        return text  # a missing value
+    text = tidy(text).casefold().translate(_QUOTES)
+    return _AROUND_SLASH.sub("/", _SEPARATORS.sub(" ", text)).strip()
+
+
+def tidy_column(values: pd.Series) -> pd.Series:
+    """:func:`tidy` of each value (missing stays missing; a value left blank becomes missing),
+    once per distinct value."""
+    if not len(values):
+        return values
+
+    def each(unique: pd.Series) -> pd.Series:
+        out = unique.astype(object).map(lambda v: tidy(v) if isinstance(v, str) else v)
+        return out.where(out != "", None)
+
+    tidied = on_uniques(values, each)
+    return pd.Series(tidied, index=values.index, dtype=values.dtype)
 
 
 def distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -189,9 +242,7 @@ def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
         tables.append(_read_mapping_file(mapping_dir / f"{field}.csv"))
     mapping: dict[str, str] = {}
     for table in tables:
-        mapping.update(
-            zip(table["raw"].str.strip().str.lower(), table["canonical"].str.strip(), strict=True)
-        )
+        mapping.update(zip(table["raw"].map(label_key), table["canonical"].map(tidy), strict=True))
     return mapping
 
 
@@ -228,9 +279,13 @@ def _read_mapping_file(path: Path) -> pd.DataFrame:
 
 
 def map_labels(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Canonical labels and a boolean Series marking non-blank values that were not recognised."""
+    """Canonical labels and a boolean Series marking non-blank values that were not recognised.
+
+    Labels are matched by :func:`label_key` (case, spacing, hyphens and invisible characters
+    do not matter), each distinct value once.
+    """
     codes, unique = distinct(values)
-    mapped = unique.astype("str").str.strip().str.lower().map(mapping)
+    mapped = unique.astype("str").map(label_key).map(mapping)
     unmapped = values.notna() & mapped.isna().to_numpy()[codes]
     labels = mapped.fillna("unknown").astype("str").array.take(codes)  # -1: the missing slot
     return pd.Series(labels, index=values.index), unmapped

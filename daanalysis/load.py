@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import re
 from datetime import date
 from pathlib import Path
@@ -28,11 +29,26 @@ import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis import clean
-from daanalysis.clean import distinct, keep_rows, on_uniques, reprs, same_as_first
+from daanalysis.clean import (
+    distinct,
+    keep_rows,
+    on_uniques,
+    reprs,
+    same_as_first,
+    tidy,
+    tidy_column,
+)
 from daanalysis.config import Config, read_config
 from daanalysis.extract import DataContractError, Extract, reason_category
 from daanalysis.periods import MONTH_FREQ, parse_quarter
-from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
+from daanalysis.schema import (
+    DATE_FORMATS,
+    MONTH_FORMATS,
+    MORE_DATE_FORMATS,
+    MORE_MONTH_FORMATS,
+    TABLES,
+    TableSpec,
+)
 
 LEDGER_COLUMNS = ["table", "file", "row", "status", "reason"]
 CONTRACT_DOC = "docs/data-contract.md"
@@ -50,7 +66,21 @@ DAY_MONTH = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(\s|$)")
 # Nothing in a DA service extract predates this: a year such as 1924 (for 2024) would otherwise
 # stretch every series back a century. (IDVA services and MARACs date from the mid-2000s.)
 EARLIEST = pd.Timestamp("2000-01-01")
-MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%Y-%m-%d", "%m-%d-%Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M")
+# Every date and month form read, in the order tried; a month-first file swaps day and month.
+READ_DATE_FORMATS = DATE_FORMATS + MORE_DATE_FORMATS
+READ_MONTH_FORMATS = MONTH_FORMATS + MORE_MONTH_FORMATS
+
+
+def _month_first(fmt: str) -> str:
+    return fmt.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d")
+
+
+MONTH_FIRST_FORMATS = tuple(_month_first(f) for f in READ_DATE_FORMATS)
+# Values that fail every format but whose slip can be named: an Excel date serial number
+# (a date cell saved as General) and a two-digit year.
+EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(\s|$)")
+UK_TIME = "Europe/London"
 
 
 def find_file(data_dir: Path, name: str) -> Path | None:
@@ -296,8 +326,17 @@ def _cp1252(column, arrow, compute):
     return arrow.chunked_array([merged])
 
 
+def _utf16(path: Path) -> bool:
+    """Whether the file starts with a UTF-16 byte-order mark (Excel's "Unicode Text")."""
+    with path.open("rb") as file:
+        return file.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def _read_csv_pandas(path: Path) -> pd.DataFrame:
-    # Exports from Excel on Windows arrive as cp1252 or as UTF-8 with a byte-order mark.
+    # Exports from Excel on Windows arrive as cp1252 or as UTF-8 with a byte-order mark, and
+    # now and then as UTF-16 (which Arrow does not read).
+    if _utf16(path):
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-16")
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -314,14 +353,21 @@ def _read_raw(path: Path) -> pd.DataFrame:
         # Nothing is read silently in part: a second sheet with data would otherwise be dropped.
         filled = {name: sheet for name, sheet in sheets.items() if not sheet.empty}
         if len(filled) > 1:
+            hidden = _hidden_sheets(path)
+            names = [f"{n!r} (hidden)" if n in hidden else repr(n) for n in filled]
+            unhide = (
+                " A hidden sheet counts too: unhide it (right-click a sheet tab, Unhide) to see it."
+                if hidden & set(filled)
+                else ""
+            )
             raise ValueError(
-                f"the workbook has {len(filled)} sheets with data ({', '.join(map(repr, filled))})"
+                f"the workbook has {len(filled)} sheets with data ({', '.join(names)})"
                 "; a table must be on one sheet. Move the rows onto one sheet, or save that "
-                "sheet as CSV."
+                f"sheet as CSV.{unhide}"
             )
         frame = next(iter(filled.values()), next(iter(sheets.values())))
     else:
-        arrow_frame = _read_csv_arrow(path)
+        arrow_frame = None if _utf16(path) else _read_csv_arrow(path)
         if arrow_frame is not None:
             return arrow_frame
         frame = _read_csv_pandas(path)
@@ -329,6 +375,81 @@ def _read_raw(path: Path) -> pd.DataFrame:
     for col in frame.columns:
         frame[col] = frame[col].astype("str").str.strip().replace({"": pd.NA, "nan": pd.NA})
     return frame
+
+
+def _hidden_sheets(path: Path) -> set[str]:
+    """Names of the workbook's hidden sheets (none if it cannot be opened to tell)."""
+    try:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - only a hint for a message; the reading error comes first
+        return set()
+    try:
+        return {sheet.title for sheet in book.worksheets if sheet.sheet_state != "visible"}
+    finally:
+        book.close()
+
+
+def _snake(name: object) -> str:
+    """A header as the contract names columns: tidied, lower case, spaces and hyphens as ``_``."""
+    return re.sub(r"[\s\-]+", "_", tidy(str(name)).lower())
+
+
+def _first_rows(path: Path, n: int = 30) -> list[list[str]]:
+    """The first ``n`` rows of a file as lists of texts, read loosely (rows of any length), for
+    finding a header that is not on row 1; empty if the file cannot be read so."""
+    try:
+        if path.suffix.lower() == ".xlsx":
+            sheets = pd.read_excel(
+                path, dtype=str, keep_default_na=False, header=None, nrows=n, sheet_name=None
+            )
+            frame = next((s for s in sheets.values() if not s.empty), None)
+            return [] if frame is None else frame.astype("str").to_numpy().tolist()
+        data = path.read_bytes()[: 1 << 20]
+        if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            text = data.decode("utf-16", errors="replace")
+        else:
+            try:
+                text = data.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = data.decode("cp1252", errors="replace")
+        import csv
+
+        return [row for _, row in zip(range(n), csv.reader(io.StringIO(text)), strict=False)]
+    except Exception:  # noqa: BLE001 - only a hint for a message
+        return []
+
+
+def _header_hint(path: Path, spec: TableSpec) -> str:
+    """Where the header is, when it is not on row 1: title rows or a merged heading above it."""
+    for i, row in enumerate(_first_rows(path)[1:], start=2):
+        names = {_snake(cell) for cell in row}
+        if set(spec.required) <= names:
+            return (
+                f" Row {i} holds the header ({', '.join(c for c in row if str(c).strip())}): "
+                f"the {i - 1} row(s) above it (a title, a note or a merged heading) must go. "
+                f"Delete {'row 1' if i == 2 else f'rows 1 to {i - 1}'} so that the header is "
+                "on row 1, and save again."
+            )
+    return ""
+
+
+def _separator_hint(path: Path) -> str:
+    """A fix for a header that is one column: the columns were separated by ';' or tabs."""
+    rows = _first_rows(path, 1)
+    line = rows[0][0] if rows and len(rows[0]) == 1 else ""
+    if "\t" in line:
+        return (
+            "the columns are separated by tabs, not commas (Excel's 'Unicode Text' or 'Text "
+            "(Tab delimited)'). Save the file as 'CSV UTF-8 (comma delimited)' or as XLSX."
+        )
+    if ";" in line:
+        return (
+            "the columns are separated by ';', not ','. Save the file as 'CSV UTF-8 (comma "
+            "delimited)' or as XLSX."
+        )
+    return ""
 
 
 def _parse_with_formats(
@@ -344,7 +465,12 @@ def _parse_with_formats(
             todo = parsed.isna() & distinct.notna()
             if not todo.any():
                 break
-            parsed[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
+            if "%z" in fmt:
+                # An instant with its UTC offset: its date and time in the UK, as a naive value.
+                stamps = pd.to_datetime(distinct[todo], format=fmt, errors="coerce", utc=True)
+                parsed[todo] = stamps.dt.tz_convert(UK_TIME).dt.tz_localize(None)
+            else:
+                parsed[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
         return parsed
 
     parsed = on_uniques(values, parse, factorised)
@@ -369,7 +495,7 @@ def _parse_periods(values: pd.Series) -> pd.Series:
                 quarters[value] = parse_quarter(value)
         is_quarter = text.isin(list(quarters))
         out[text.index[is_quarter]] = text[is_quarter].map(quarters).to_numpy()
-        months = _parse_with_formats(text[~is_quarter], MONTH_FORMATS)
+        months = _parse_with_formats(text[~is_quarter], READ_MONTH_FORMATS)
         found = months.notna()
         out[months.index[found]] = list(months[found].dt.to_period(MONTH_FREQ))
         return out
@@ -377,11 +503,35 @@ def _parse_periods(values: pd.Series) -> pd.Series:
     return pd.Series(on_uniques(values, parse), index=values.index, dtype=object)
 
 
-def _flag_unparsed(raw: pd.Series, parsed: pd.Series, problem: str, reasons: _Reasons) -> None:
-    """A reason for every non-blank value that did not parse."""
+def _flag_unparsed(
+    raw: pd.Series, parsed: pd.Series, problem: str, reasons: _Reasons, kind: str = ""
+) -> None:
+    """A reason for every non-blank value that did not parse.
+
+    For a date or month (``kind``), a value that is an Excel serial number or has a two-digit
+    year says so, with its own fix, instead of ``problem``.
+    """
     bad = (raw.notna() & parsed.isna()).to_numpy()
-    if bad.any():
-        reasons.add(np.flatnonzero(bad), f"{raw.name}: " + reprs(raw[bad]) + f" {problem}")
+    if not bad.any():
+        return
+    values = raw[bad]
+    texts = f"{raw.name}: " + reprs(values) + f" {problem}"
+    if kind:
+        text = values.astype("str")
+        serial = text.str.match(EXCEL_SERIAL).to_numpy(dtype=bool)
+        short = text.str.match(TWO_DIGIT_YEAR).to_numpy(dtype=bool)
+        texts[serial] = (
+            f"{raw.name}: "
+            + reprs(values[serial])
+            + f" is not a {kind} (an Excel date serial number: format the column as dates, "
+            "dd/mm/yyyy, before saving)"
+        )
+        texts[short] = (
+            f"{raw.name}: "
+            + reprs(values[short])
+            + f" is not a {kind} (a two-digit year: write the year in full, dd/mm/yyyy)"
+        )
+    reasons.add(np.flatnonzero(bad), texts)
 
 
 def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Series:
@@ -466,14 +616,14 @@ def _date_order(
             "such as 03/04/2024 cannot be read safely either way. Export every date as "
             "dd/mm/yyyy (or yyyy-mm-dd) and load again."
         )
-    return MONTH_FIRST_FORMATS if month_first else DATE_FORMATS
+    return MONTH_FIRST_FORMATS if month_first else READ_DATE_FORMATS
 
 
 def _parse_columns(
     frame: pd.DataFrame,
     spec: TableSpec,
     reasons: _Reasons,
-    date_formats: tuple[str, ...] = DATE_FORMATS,
+    date_formats: tuple[str, ...] = READ_DATE_FORMATS,
     factorised: dict[str, tuple[np.ndarray, pd.Series]] | None = None,
 ) -> pd.DataFrame:
     factorised = factorised or {}
@@ -481,13 +631,14 @@ def _parse_columns(
     shown = "mm/dd/yyyy" if date_formats is MONTH_FIRST_FORMATS else "dd/mm/yyyy"
     for col in spec.dates:
         out[col] = _parse_with_formats(frame[col], date_formats, factorised.get(col))
-        _flag_unparsed(frame[col], out[col], f"is not a date; write it as {shown}", reasons)
-    month_formats = MONTH_FORMATS
+        problem = f"is not a date; write it as {shown}"
+        _flag_unparsed(frame[col], out[col], problem, reasons, "date")
+    month_formats = READ_MONTH_FORMATS
     if date_formats is MONTH_FIRST_FORMATS:
-        month_formats = tuple("%m/%d/%Y" if f == "%d/%m/%Y" else f for f in MONTH_FORMATS)
+        month_formats = tuple(_month_first(f) for f in READ_MONTH_FORMATS)
     for col in spec.months:
         parsed = _parse_with_formats(frame[col], month_formats, factorised.get(col))
-        _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons)
+        _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons, "month")
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:
         parsed = _parse_periods(frame[col])
@@ -652,6 +803,49 @@ def _add_failures(
     reasons.add(rows[kept], text[kept])
 
 
+def _tidy_header(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Column names with invisible characters removed and compatibility forms folded (a
+    zero-width space or a non-breaking space in ``referral_id`` would hide the column).
+
+    Two columns that become one name are an error naming both, not a frame with a repeated
+    column. Names that need no tidying are left exactly as read.
+    """
+    names = [_snake(c) for c in raw.columns]
+    if names == list(raw.columns):
+        return raw
+    seen: dict[str, object] = {}
+    for original, name in zip(raw.columns, names, strict=True):
+        if name in seen:
+            raise DataContractError(
+                f"{path}, row 1 (header), column {name!r}: the header has it twice "
+                f"({seen[name]!r} and {original!r}, which differ only in characters that do not "
+                "print). Delete or rename one of them."
+            )
+        seen.setdefault(name, original)
+    raw = raw.copy(deep=False)
+    raw.columns = names
+    return raw
+
+
+# Text columns tidied on reading (see clean.tidy): invisible characters, non-breaking and
+# repeated spaces would otherwise make 'Sampleborough\u200b' an area of its own, or one role
+# two. Referrals keep their texts as read (their labels are matched through clean.label_key,
+# and the identifiers are the service's own), all but the area.
+_TIDIED_REFERRAL_COLUMNS = ("area",)
+
+
+def _tidy_texts(raw: pd.DataFrame, spec: TableSpec) -> None:
+    """Tidy the free-text and label columns of ``raw`` (in place): every column that is not a
+    date, month, period or number, except in ``referrals`` (its area only)."""
+    parsed = {*spec.dates, *spec.months, *spec.periods, *spec.numbers}
+    if spec.name == "referrals":
+        columns = [c for c in _TIDIED_REFERRAL_COLUMNS if c in raw.columns]
+    else:
+        columns = [c for c in spec.columns if c in raw.columns and c not in parsed]
+    for col in columns:
+        raw[col] = tidy_column(raw[col])
+
+
 def read_table(
     path: Path,
     spec: TableSpec,
@@ -672,22 +866,23 @@ def read_table(
             f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
             "header row."
         ) from err
+    raw = _tidy_header(raw, path)
     missing = [c for c in spec.required if c not in raw.columns]
-    if missing and len(raw.columns) == 1 and ";" in str(raw.columns[0]):
-        # Excel in many European locales saves "CSV" with semicolons.
-        raise DataContractError(
-            f"{path}, row 1 (header): the columns are separated by ';', not ','. Save the file "
-            "as 'CSV UTF-8 (comma delimited)' or as XLSX."
-        )
+    separator = _separator_hint(path) if missing and len(raw.columns) == 1 else ""
+    if separator:
+        # Excel in many European locales saves "CSV" with semicolons; "Unicode Text" has tabs.
+        raise DataContractError(f"{path}, row 1 (header): {separator}")
     if missing:
         raise DataContractError(
             f"{path}, row 1 (header), column {missing[0]!r}: required column missing "
-            f"(all missing: {', '.join(missing)}; found: {', '.join(raw.columns)}). "
+            f"(all missing: {', '.join(missing)}; found: {', '.join(map(str, raw.columns))}). "
             f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
+            + _header_hint(path, spec)
         )
     for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" else pd.NA
+    _tidy_texts(raw, spec)
     # Campaigns and events with a blank area apply to every area.
     if "area" in spec.columns and spec.name not in ("campaigns", "events"):
         raw["area"] = raw["area"].fillna(config.default_area)
@@ -952,9 +1147,13 @@ def _excluded_groups(ledger: pd.DataFrame, raw_groups: dict[int, tuple]) -> set:
 
 def _staffing_groups(path: Path, config: Config) -> dict[int, tuple]:
     """Row number to (area, month) for every staffing row whose month can be read."""
-    raw = _read_raw(path)
-    area = raw["area"].fillna(config.default_area) if "area" in raw else config.default_area
-    months = _parse_with_formats(raw["month"], MONTH_FORMATS).dt.to_period(MONTH_FREQ)
+    raw = _tidy_header(_read_raw(path), path)
+    area = (
+        tidy_column(raw["area"]).fillna(config.default_area)
+        if "area" in raw
+        else config.default_area
+    )
+    months = _parse_with_formats(raw["month"], READ_MONTH_FORMATS).dt.to_period(MONTH_FREQ)
     frame = pd.DataFrame({"area": area, "month": months})
     return {
         i + 2: (a, m)

@@ -1,0 +1,196 @@
+"""Faulty extracts as councils really send them, one test per fault found getting through.
+
+Each test failed before its fix: the fault was read as a wrong figure, a confusing error, or not
+at all. The standard: bad input gets a clear error (file, row, column, fix) or a ledgered
+exclusion, never a figure read the wrong way.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from daanalysis.config import Config
+from daanalysis.load import DataContractError, load_extract, read_table
+from daanalysis.schema import ACTION_PLAN, POLICE, REFERRALS
+from tests.conftest import REFERRAL_HEADER, write_referrals
+
+TODAY = Config(extract_date="2026-10-05")
+# 40 referrals over 2024, all unambiguous (day 13 or later).
+REFERRALS_2024 = [
+    f"R{i},C{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim" for i in range(40)
+]
+POLICE_2024 = "month,da_incidents,da_crimes\n" + "".join(
+    f"2024-{m:02d},{100 + m},{50 + m}\n" for m in range(1, 13)
+)
+
+
+def _excluded(ledger: pd.DataFrame, table: str) -> pd.DataFrame:
+    return ledger[(ledger["table"] == table) & (ledger["status"] == "excluded")]
+
+
+# --- labels and names that print the same are the same -----------------------------------------
+
+
+def test_labels_match_whatever_their_case_spacing_hyphens_or_invisible_characters(tmp_path):
+    variants = [
+        ("SELF\u00a0REFERRAL", "\u200bHigh", "self", "high"),
+        ("self_referral", "High\u00a0", "self", "high"),
+        ("Self-Referral", "STANDARD\u200b", "self", "standard"),
+        ("Children\u2019s Services", "medium", "children_services", "medium"),
+        ("CHILDRENS  SERVICES", "H", "children_services", "high"),
+    ]
+    rows = [
+        f"R{100 + i},C{100 + i},14/03/2024,{source},{risk},,,Victim\u200b"
+        for i, (source, risk, _, _) in enumerate(variants)
+    ]
+    write_referrals(tmp_path, [*REFERRALS_2024, *rows])
+    extract = load_extract(tmp_path, config=TODAY)
+    mine = extract["referrals"].set_index("referral_id").loc[[f"R{100 + i}" for i in range(5)]]
+    assert mine["referral_source"].tolist() == [v[2] for v in variants]
+    assert mine["risk_level"].tolist() == [v[3] for v in variants]
+    assert (mine["service"] == "victim").all()
+    assert not extract.ledger["reason"].str.contains("not in the mapping table").any()
+
+
+def test_rag_spellings_of_amber_green_are_amber_green(tmp_path):
+    path = tmp_path / "action_plan.csv"
+    path.write_text(
+        "priority,action_id,action,lead,review_date,rag\n"
+        "1,1a,x,y,01/04/2024,Amber-Green\n1,1b,x,y,01/04/2024,A / G\n"
+        "1,1c,x,y,01/04/2024,amber green\n1,1d,x,y,01/04/2024,GREEN\u00a0\n"
+    )
+    write_referrals(tmp_path, REFERRALS_2024)
+    extract = load_extract(tmp_path, config=TODAY)
+    assert extract["action_plan"]["rag"].tolist() == ["amber/green"] * 3 + ["green"]
+    assert read_table(path, ACTION_PLAN, TODAY)[1]["status"].eq("used").all()
+
+
+def test_area_with_an_invisible_character_is_not_a_second_area(tmp_path):
+    rows = [r + ",Sampleborough" for r in REFERRALS_2024]
+    rows[3] = rows[3].replace(",Sampleborough", ",Sampleborough\u200b")
+    rows[4] = rows[4].replace(",Sampleborough", ", Sampleborough\u00a0")
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area"))
+    police = "area," + POLICE_2024.replace("\n2024", "\nSampleborough\u200b,2024")
+    (tmp_path / "police.csv").write_text(police)
+    extract = load_extract(tmp_path, config=TODAY)
+    assert extract.areas() == ["Sampleborough"]
+    assert len(extract["referrals"]) == 40
+    assert len(extract["police"]) == 12 and set(extract["police"]["area"]) == {"Sampleborough"}
+
+
+def test_header_with_an_invisible_character_is_found(tmp_path):
+    path = write_referrals(tmp_path, REFERRALS_2024)
+    path.write_text(path.read_text().replace("referral_id", "\ufeffReferral\u200b ID", 1))
+    frame, ledger = read_table(path, REFERRALS, TODAY)
+    assert len(frame) == 40 and ledger["status"].eq("used").all()
+
+
+# --- dates as exports write them ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2024-03-31T23:30:00Z", "2024-04-01"),  # UTC, 00:30 in the UK (BST): April
+        ("2024-04-01T00:30:00+01:00", "2024-04-01"),
+        ("2024-04-01T00:30:00.000Z", "2024-04-01"),
+        ("2024-01-15T09:00:00", "2024-01-15"),
+        ("15/01/2024 09:00:00", "2024-01-15"),
+        ("15-Jan-2024", "2024-01-15"),
+        ("15 January 2024", "2024-01-15"),
+    ],
+)
+def test_timestamps_and_dates_in_words_are_read_as_their_uk_day(tmp_path, text, day):
+    path = write_referrals(tmp_path, [*REFERRALS_2024, f"R99,C99,{text},Police,High,,,Victim"])
+    frame, ledger = read_table(path, REFERRALS, TODAY)
+    assert ledger["status"].eq("used").all(), ledger["reason"].str.cat()
+    assert frame.loc[frame["referral_id"] == "R99", "referral_date"].item().normalize() == (
+        pd.Timestamp(day)
+    )
+
+
+def test_first_contact_on_the_day_of_a_timed_referral_is_not_before_it(tmp_path):
+    rows = [*REFERRALS_2024, "R99,C99,14/03/2024 10:30,Police,High,14/03/2024,,Victim"]
+    frame, ledger = read_table(write_referrals(tmp_path, rows), REFERRALS, TODAY)
+    assert ledger["status"].eq("used").all(), ledger["reason"].str.cat()
+    assert "R99" in set(frame["referral_id"])
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("45366", "an Excel date serial number: format the column as dates"),
+        ("14/03/24", "a two-digit year: write the year in full"),
+    ],
+)
+def test_excel_serial_numbers_and_two_digit_years_say_so(tmp_path, value, hint):
+    path = write_referrals(tmp_path, [*REFERRALS_2024, f"R99,C99,{value},Police,High,,,Victim"])
+    _, ledger = read_table(path, REFERRALS, TODAY)
+    reason = ledger.loc[ledger["status"] == "excluded", "reason"].item()
+    assert reason.startswith(f"referral_date: '{value}' is not a date (")
+    assert hint in reason
+
+
+# --- files as Excel saves them -------------------------------------------------------------------
+
+
+def test_utf16_file_is_read(tmp_path):
+    path = tmp_path / "police.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + POLICE_2024.replace("\n", "\r\n").encode("utf-16-le"))
+    frame, ledger = read_table(path, POLICE, TODAY)
+    assert len(frame) == 12 and ledger["status"].eq("used").all()
+    assert frame["da_incidents"].sum() == sum(100 + m for m in range(1, 13))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_tab_separated_file_is_named_with_the_fix(tmp_path, encoding):
+    path = tmp_path / "police.csv"
+    path.write_text(POLICE_2024.replace(",", "\t"), encoding=encoding)
+    with pytest.raises(
+        DataContractError, match=r"police.csv, row 1 \(header\): .*separated by tabs"
+    ):
+        read_table(path, POLICE, TODAY)
+
+
+def _workbook(path, rows, hidden: list | None = None) -> None:
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    if hidden:
+        sheet = book.create_sheet("Lookup")
+        for row in hidden:
+            sheet.append(row)
+        sheet.sheet_state = "hidden"
+    book.save(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_title_rows_above_the_header_are_named_with_the_fix(tmp_path, suffix):
+    rows = [
+        ["Police recorded domestic abuse, exported 05/10/2026"],
+        [],
+        *[line.split(",") for line in POLICE_2024.splitlines()],
+    ]
+    path = tmp_path / f"police{suffix}"
+    if suffix == ".xlsx":
+        _workbook(path, rows)
+    else:
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    with pytest.raises(DataContractError) as err:
+        read_table(path, POLICE, TODAY)
+    message = str(err.value)
+    assert "required column missing" in message
+    assert "Row 3 holds the header (month, da_incidents, da_crimes)" in message
+    assert "Delete rows 1 to 2 so that the header is on row 1" in message
+
+
+def test_hidden_sheet_with_data_is_named_as_hidden(tmp_path):
+    path = tmp_path / "police.xlsx"
+    _workbook(path, [line.split(",") for line in POLICE_2024.splitlines()], [["code"], ["x"]])
+    with pytest.raises(DataContractError, match=r"'Lookup' \(hidden\).*unhide it"):
+        read_table(path, POLICE, TODAY)
