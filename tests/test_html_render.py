@@ -230,3 +230,79 @@ def test_screenshot_of_the_index(browser, sample_report, tmp_path):
         check=True,
     )
     assert shot.stat().st_size > 5000
+
+
+class _Text(HTMLParser):
+    """What a reader sees of a page: the text outside style, script and hidden elements."""
+
+    SKIP = {"style", "script"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    BLOCKS = {"td", "th", "li", "p", "tr", "div", "caption", "dt", "dd", "h1", "h2", "h3", "br"}
+
+    def handle_starttag(self, tag, attrs):
+        classes = dict(attrs).get("class") or ""
+        if tag in self.SKIP or "anchor-link" in classes:
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if self._skip and (tag in self.SKIP or tag == "a"):
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _visible(text: str) -> str:
+    parser = _Text()
+    parser.feed(text)
+    return re.sub(r"\s+", " ", "".join(parser.parts))
+
+
+# A program name in a sentence; file names an officer has to find (ledger.csv) are allowed.
+CODE_WORD = re.compile(r"(?<![/\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b(?!\.\w)")
+
+
+@pytest.mark.parametrize("page", ["index.html", "glossary.html", *map(page_name, SPECS)])
+def test_pages_read_as_prose_not_program_output(sample_report, page):
+    seen = _visible((sample_report / page).read_text())
+    assert not CODE_WORD.findall(seen), (page, CODE_WORD.findall(seen)[:5])
+    for habit in ["(s)", "GBP", "Sources: Sources", ".;", "alert_", "config (", "¶"]:
+        assert habit not in seen, (page, habit)
+    words = set(seen.split())
+    assert not words & {"nan", "NaN", "None", "True", "False", "NaT", "<NA>"}, page
+    assert not re.search(r"\d\.\d{4,}", seen), page  # float noise such as 0.30000000004
+    # The Sources section lists the settings the page's figures rest on, not the loader's.
+    for setting in ["Max fte per row", "Allow low suppression", "Area name when the extract"]:
+        assert setting not in seen, (page, setting)
+
+
+def test_front_page_alone_answers_the_committee(sample_report):
+    seen = _visible((sample_report / "index.html").read_text())
+    points = seen.split("Main points", 1)[1].split("Headline figures", 1)[0]
+    # (1) reporting or need, with the figures it rests on.
+    assert "Both more reporting and more need" in points and "rate ratio of 1.53" in points
+    # (2) safe staffing, the gap, its cost, what the bid buys and when growth breaches the band.
+    assert re.search(
+        r"Safe staffing is [\d.]+ caseworker FTE: [\d.]+ FTE more than in post", points
+    )
+    assert "costing £" in points and "still above the band" in points
+    assert re.search(r"would take caseloads above the band in \d{4}/\d{2} Q\d", points)
+    # The rest of the committee's questions, each under its own heading with a link to its page.
+    figures = seen.split("Headline figures", 1)[1]
+    for heading in ["Demand versus reporting", "Staffing gap", "Action plan progress",
+                    "Partnership activity"]:  # fmt: skip
+        assert f"More on the {heading}" in figures, heading
+    for measure in ["Schools engaged in prevention", "Perpetrator referrals from the police",
+                    "Police DA incidents referred to the service", "Median cost per property",
+                    "Actions red"]:  # fmt: skip
+        assert measure in figures, measure
+    assert "Demand verdict Both: more reporting and more need" in figures
+    assert "Placebo dates with a significant step 0 of 14 dates" in figures
