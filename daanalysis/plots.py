@@ -253,13 +253,30 @@ def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float)
         )
 
 
+def campaign_label(campaign: pd.Series, number: int = 1) -> str:
+    """A campaign as a reader knows it: its name and the month it started (``Know the signs,
+    Nov 2022``); ``Campaign 2`` when it has no name, a long name cut at a word."""
+    import textwrap
+
+    name = str(campaign.get("name", "") or "").strip() or f"Campaign {number}"
+    name = textwrap.shorten(name, width=22, placeholder="…")
+    start = pd.Timestamp(campaign["start_date"])
+    return f"{name}, {start:%b %Y}"
+
+
+def _campaigns_text(campaigns: pd.DataFrame) -> str:
+    labels = [campaign_label(c, i) for i, (_, c) in enumerate(campaigns.iterrows(), start=1)]
+    return "; ".join(labels)
+
+
 def _campaign_lines(ax, campaigns: pd.DataFrame, top: bool = True) -> None:
-    """Campaign starts as grey dotted lines, labelled horizontally with a number."""
+    """Campaign starts as grey dotted lines, labelled horizontally with the campaign's name and
+    start month (two short lines), not a code a reader has to look up."""
     for i, (_, c) in enumerate(campaigns.iterrows(), start=1):
         ax.axvline(c["start_date"], color=CAMPAIGN_COLOUR, linestyle=":", linewidth=1)
         if top:
             ax.annotate(
-                f"C{i}",
+                campaign_label(c, i).replace(", ", "\n", 1),
                 (c["start_date"], 1.0),
                 xycoords=("data", "axes fraction"),
                 xytext=(2, -2),
@@ -344,8 +361,8 @@ def streams_chart(
     period = _span(data["month"])
     alt = (
         f"Chart: Two line charts of referral streams as an index (first year = 100, 3-month "
-        f"average), {period}. {title}. Dotted lines mark {len(campaigns)} campaign starts "
-        f"(C1 to C{len(campaigns)}). Index values range from {data['index'].min():,.0f} to "
+        f"average), {period}. {title}. Dotted lines mark the campaign starts "
+        f"({_campaigns_text(campaigns)}). Index values range from {data['index'].min():,.0f} to "
         f"{data['index'].max():,.0f}."
         if len(data)
         else "Chart: referral streams (no data)."
@@ -421,8 +438,7 @@ def verdict_chart(
         f"Chart: line chart of {confidence_label.lower()} referrals per 100 {control}, "
         f"{period}: as recorded (from {series['observed'].min():,.0f} to "
         f"{series['observed'].max():,.0f}), as modelled, and as expected without the campaigns. "
-        f"{title}. Dotted lines mark the start of "
-        + ("the campaign." if len(campaigns) == 1 else f"{len(campaigns)} campaigns.")
+        f"{title}. Dotted lines mark the start of each campaign ({_campaigns_text(campaigns)})."
     )
     data = series.assign(period=series["period"].astype(str)).round(2)
     return _finish(

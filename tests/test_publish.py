@@ -606,6 +606,26 @@ def test_streams_chart_suppresses_small_counts(sample_panel):
     assert "small numbers suppressed [c]" in " ".join(t.get_text() for t in fig.texts)
 
 
+def test_campaign_lines_are_named_not_coded(sample_panel):
+    from daanalysis import demand
+
+    plots.setup()
+    panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
+    streams = {k: s for k, s in demand.STREAMS.items() if s.kind != "context"}
+    campaigns = pd.DataFrame(
+        {
+            "name": ["Know the signs", ""],
+            "start_date": pd.to_datetime(["2022-11-01", "2024-06-01"]),
+            "end_date": pd.to_datetime(["2022-12-10", "2024-07-15"]),
+        }
+    )
+    fig = plots.streams_chart(panel, streams, campaigns, area="Sampleborough")
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "Know the signs\nNov 2022" in labels and "Campaign 2\nJun 2024" in labels
+    assert not any(re.fullmatch(r"C\d", t) for t in labels)  # a code the reader cannot look up
+    assert "(Know the signs, Nov 2022; Campaign 2, Jun 2024)" in fig.da_alt
+
+
 def test_main_points_link_jargon_to_the_glossary():
     kpis = kpis_frame(VERDICT + STAFFING)
     page = publish.main_points_html(publish.main_points(kpis, band=(27, 33)))
