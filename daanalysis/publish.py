@@ -1166,15 +1166,18 @@ def headline_sections(
             table.kinds.pop("Area", None)
         when = f", {period}" if period else ""
         table.title = f"{title}{when}: headline figures"
-        table.source = f"kpis.csv of this pack; details on the {title} page."
+        table.source = "kpis.csv of this pack."
         anchor = _safe_name(f"{notebook}-{area}")
-        more = (
-            f'<p class="da-note"><a href="{html.escape(href)}">More on the {html.escape(title)} '
-            "page</a></p>"
-            if href
-            else ""
+        block = table.html()
+        if href:  # the link to the page behind the figures, on the source line
+            link = f' <a href="{html.escape(href)}">More on the {html.escape(title)} page</a>.'
+            block = block.replace(
+                "kpis.csv of this pack.</p>", f"kpis.csv of this pack.{link}</p>", 1
+            )
+        parts.append(
+            f'<section class="da-headline" aria-labelledby="{anchor}">'
+            f'<h3 id="{anchor}">{html.escape(title)}</h3>\n{block}</section>'
         )
-        parts.append(f'<h3 id="{anchor}">{html.escape(title)}</h3>\n{table.html()}\n{more}')
     return "\n".join(parts)
 
 

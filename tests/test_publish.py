@@ -408,6 +408,9 @@ def test_front_page_groups_the_headline_figures_by_page(tmp_path):
     assert re.findall(r"<h3[^>]*>(.*?)</h3>", headline)[:3] == [t for _, t in pages]
     # Each group is its own captioned table, with a link to the page behind it.
     assert headline.count("<caption>") == 3
+    # Each group prints whole (the print styles keep a .da-headline section on one page).
+    assert headline.count('<section class="da-headline"') == 3
+    assert re.search(r"[,\s]\.da-headline\{break-inside:avoid", publish.PAGE_CSS)
     assert 'href="sampleborough_staffing_gap.html">More on the Staffing gap' in headline
     staffing = headline.split("Staffing gap: Sampleborough</h3>", 1)[1].split("<h3", 1)[0]
     assert "Safe staffing" in staffing and "Referrals in quarter" not in staffing
