@@ -563,7 +563,17 @@ def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Seri
         + f" has a comma that could be read two ways; write it with {fix}",
     )
     rows = np.flatnonzero((raw.notna() & ~bad_comma & parsed.isna()).to_numpy())
-    reasons.add(rows, f"{raw.name}: " + reprs(raw.iloc[rows]) + " is not a number")
+    texts = f"{raw.name}: " + reprs(raw.iloc[rows]) + " is not a number"
+    signs = text.iloc[rows].str.strip()
+    percent = signs.str.endswith("%").to_numpy(dtype=bool)
+    texts[percent] += (
+        " (a percentage: write FTE as a fraction, 0.8 for 80%)"
+        if decimals
+        else " (a percentage: write the count itself)"
+    )
+    pounds = signs.str.contains(r"^[-+]?[£$€]|[£$€]$", regex=True).to_numpy(dtype=bool)
+    texts[pounds] += " (write the amount without the currency sign: 153.38 for £153.38)"
+    reasons.add(rows, texts)
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
         rows = np.flatnonzero(fraction.to_numpy())
@@ -996,7 +1006,42 @@ def _exclude(
     return ledger
 
 
-def _check_areas(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, basis: str) -> pd.DataFrame:
+def _fold(area: object) -> str:
+    """An area name reduced to its letters and digits, case folded: two names with one fold
+    are one area spelt two ways (``North East``, ``north-east``, ``NORTH EAST``)."""
+    return re.sub(r"[\W_]+", "", str(area).casefold())
+
+
+def _check_area_spellings(frame: pd.DataFrame, source: str, paths: dict[str, Path]) -> None:
+    """Stop when the areas of the referrals (or returns) include one area spelt two ways: each
+    spelling would get its own page with part of the area's figures."""
+    counts = frame["area"].value_counts()
+    groups: dict[str, list[str]] = {}
+    for area in counts.index:
+        groups.setdefault(_fold(area), []).append(area)
+    for names in groups.values():
+        if len(names) < 2:
+            continue
+        rows = {
+            n: frame.loc[frame["area"] == n, "source_row"].head(3).astype(int).tolist()
+            for n in names
+        }
+        listed = "; ".join(
+            f"{n!r}: {counts[n]} row(s), e.g. row(s) {', '.join(map(str, rows[n]))}" for n in names
+        )
+        raise DataContractError(
+            f"{paths.get(source, source)}, column area: one area is spelt {len(names)} ways "
+            f"({listed}), which would split its figures between {len(names)} pages. Correct the "
+            "spelling so that every row of the area has the same name."
+        )
+
+
+def _check_areas(
+    tables: dict[str, pd.DataFrame],
+    ledger: pd.DataFrame,
+    basis: str,
+    paths: dict[str, Path] | None = None,
+) -> pd.DataFrame:
     """Rows for an area the extract does not cover are excluded, not marked used and ignored.
 
     Every table with an area column is checked (staffing, police, MARAC, population, campaigns,
@@ -1022,17 +1067,31 @@ def _check_areas(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, basis: s
             dtype=object,
         )
         ledger = _exclude(tables, ledger, source, reasons)
+    _check_area_spellings(tables[source], source, paths)
     known = set(tables[source]["area"].dropna().unique().tolist())
+    folded = {_fold(a): a for a in known}
     for name, spec in TABLES.items():
         frame = tables[name]
         if name in ("referrals", "returns") or "area" not in spec.columns or not len(frame):
             continue
         # Campaigns and events with a blank area apply to every area.
         odd = frame["area"].notna() & ~frame["area"].isin(known)
+        hints = (
+            on_uniques(
+                frame.loc[odd, "area"],
+                lambda u: u.map(
+                    lambda a: f" (spelt {folded[_fold(a)]!r} there)" if _fold(a) in folded else ""
+                ).astype(object),
+            )
+            if odd.any()
+            else np.array([], dtype=object)
+        )
         reasons = pd.Series(
             "area "
             + reprs(frame.loc[odd, "area"])
-            + f" has no rows in {source}, so this row is not used; correct "
+            + f" has no rows in {source}"
+            + hints
+            + ", so this row is not used; correct "
             f"the area name if it should match one in {source}",
             index=frame.index[odd],
             dtype=object,
@@ -1121,6 +1180,15 @@ def _check_staffing(
     }
     ledger = _exclude(tables, ledger, "staffing", reasons)
     frame = tables["staffing"]
+    reasons = _fte_percentages(frame)
+    excluded_groups |= {
+        (a, m)
+        for a, m in zip(
+            frame.loc[reasons.index, "area"], frame.loc[reasons.index, "month"], strict=True
+        )
+    }
+    ledger = _exclude(tables, ledger, "staffing", reasons)
+    frame = tables["staffing"]
     partial = pd.Series(
         [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
         index=frame.index,
@@ -1133,6 +1201,47 @@ def _check_staffing(
         )
     )
     return _exclude(tables, ledger, "staffing", reasons)
+
+
+# An FTE about a hundred times what it should be is a percentage (80 for 0.8 FTE): a value this
+# many times its own series' median, or its row's other FTE, within these bounds.
+PERCENT_RATIO = (100 / 3, 300)
+
+
+def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
+    """Reasons for staffing rows whose FTE looks like a percentage (80 for 0.8), by index.
+
+    Below ``max_fte_per_row`` such a value passes every other check: 30 for a 0.3 FTE post
+    would add 30 caseworkers. Two signs, each about 100 times: the value against the median of
+    its own team and role's series (about a year either side), and FTE in post against FTE
+    funded on the same row.
+    """
+    low, high = PERCENT_RATIO
+    reasons: dict[int, str] = {}
+    order = frame["month"].map(_start).astype("datetime64[us]").sort_values().index
+    ordered = frame.loc[order]
+    for _, rows in ordered.groupby(["area", "team", "role"], dropna=False, sort=False):
+        for col in ("fte_in_post", "fte_funded"):
+            median = rows[col].rolling(25, center=True, min_periods=1).median()
+            ratio = rows[col] / median
+            for i in rows.index[((ratio >= low) & (ratio <= high) & (rows[col] >= 1)).to_numpy()]:
+                reasons.setdefault(
+                    i,
+                    f"{col}: {frame.at[i, col]:g} looks like a percentage: this team and role's "
+                    f"typical month is {median[i]:.3g} FTE (the median of its series); write "
+                    "FTE as a fraction (0.8 for 80%)",
+                )
+    ratio = frame["fte_in_post"] / frame["fte_funded"]
+    for i in frame.index[
+        ((ratio >= low) & (ratio <= high)) | ((ratio <= 1 / low) & (ratio >= 1 / high))
+    ]:
+        reasons.setdefault(
+            i,
+            f"fte_in_post {frame.at[i, 'fte_in_post']:g} and fte_funded "
+            f"{frame.at[i, 'fte_funded']:g} differ about a hundredfold: one looks like a "
+            "percentage; write FTE as a fraction (0.8 for 80%)",
+        )
+    return pd.Series(reasons, dtype=object)
 
 
 def _excluded_groups(ledger: pd.DataFrame, raw_groups: dict[int, tuple]) -> set:
@@ -1227,7 +1336,7 @@ def load_extract(
         tables["returns"] = _empty(TABLES["returns"])
     ledger = _join_ledgers(ledgers)
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
-    ledger = _check_areas(tables, ledger, basis)
+    ledger = _check_areas(tables, ledger, basis, paths)
     ledger = _check_series(tables, ledger, config)
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":
@@ -1236,8 +1345,10 @@ def load_extract(
         tables["referrals"], ledger = clean.clean_referrals(
             tables["referrals"], ledger, mapping_dir=mapping_dir, salt=salt
         )
+        _check_empty_months(tables, config, paths["referrals"])
     if len(tables["action_plan"]):
         tables["action_plan"], ledger = clean.clean_action_plan(tables["action_plan"], ledger)
+    notes += _population_notes(tables, basis)
     # The share limit again, after every step: duplicates removed in cleaning, rows for unknown
     # areas or implausible counts all count against it.
     table, names = pd.factorize(ledger["table"])
@@ -1250,6 +1361,85 @@ def load_extract(
     )
     _release_arrow_memory()
     return Extract(tables, ledger, config, data_dir, basis, vintage, notes)
+
+
+def _month_ranges(months: list[pd.Period]) -> str:
+    """``2025-07 to 2025-09, 2026-01``: consecutive months as ranges."""
+    runs: list[list[pd.Period]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def _check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: Path) -> None:
+    """Stop when an area has no referrals at all in a month between its first and last, while
+    its typical month has at least ``max_count_jump`` of them: the extract is missing months
+    (an export cut into parts, a date filter), and a zero there would be a figure, not a gap.
+
+    Months inside a ``temporary`` event in events.csv (for the area, or for every area) are
+    allowed: a service closed for a lockdown is declared there.
+    """
+    referrals = tables["referrals"]
+    months = referrals["referral_date"].dt.to_period(MONTH_FREQ)
+    events = tables["events"]
+    temporary = events[(events["kind"] == "temporary") & events["end_date"].notna()]
+    for area, area_months in months.groupby(referrals["area"].to_numpy()):
+        counts = area_months.value_counts()
+        span = pd.period_range(counts.index.min(), counts.index.max(), freq=MONTH_FREQ)
+        full = counts.reindex(span, fill_value=0)
+        empty = set(full.index[full.to_numpy() == 0])
+        typical = float(full.median())
+        if not empty or typical < config.max_count_jump:
+            continue
+        for _, event in temporary.iterrows():
+            if pd.isna(event["area"]) or event["area"] == area:
+                empty -= set(
+                    pd.period_range(
+                        event["start_date"].to_period(MONTH_FREQ),
+                        event["end_date"].to_period(MONTH_FREQ),
+                        freq=MONTH_FREQ,
+                    )
+                )
+        if empty:
+            raise DataContractError(
+                f"{path}, column referral_date: no referrals at all for {area} in "
+                f"{_month_ranges(list(empty))}, though its typical month has {typical:.0f}: the "
+                "extract is probably missing those months (an export in parts, or a date "
+                "filter). Export them again. If the service really took no referrals then (it "
+                "was closed), declare the closure in events.csv as a temporary event."
+            )
+
+
+def _population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[str]:
+    """A note for each area whose population estimates end before its data do: its rates for
+    the later years use the last estimate (the panel carries it forward)."""
+    population = tables["population"]
+    if not len(population):
+        return []
+    if basis == "records":
+        source = tables["referrals"]
+        last = source["referral_date"].groupby(source["area"]).max().dt.to_period(MONTH_FREQ)
+    else:
+        source = tables["returns"]
+        ends = source["period"].map(lambda p: p.asfreq(MONTH_FREQ, how="end"))
+        last = ends.groupby(source["area"]).max()
+    notes = []
+    latest = population.groupby("area")["year"].max()
+    for area, month in last.items():
+        if area not in latest.index:
+            continue
+        year = month.year if month.month >= 4 else month.year - 1  # the financial year's start
+        if year > latest[area]:
+            notes.append(
+                f"population.csv has no estimate for {area} after {latest[area]:.0f}: rates "
+                f"per adult for {latest[area] + 1:.0f}/{(latest[area] + 2) % 100:02.0f} "
+                f"onwards use the {latest[area]:.0f} estimate. Add the latest mid-year "
+                "estimate when ONS publishes it."
+            )
+    return notes
 
 
 def _join_ledgers(ledgers: list[pd.DataFrame]) -> pd.DataFrame:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from daanalysis.extract import Extract
-from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_months
+from daanalysis.clean import label_key
+from daanalysis.extract import DataContractError, Extract
+from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_label, quarter_months
 
 REFERRAL_COLUMNS = [
     "referrals",
@@ -252,12 +253,40 @@ def panel_from_records(
     return panel
 
 
-def _spread_periods(frame: pd.DataFrame, columns: list[str], snapshot: tuple[str, ...] = ()):
+def _check_no_overlap(frame: pd.DataFrame, file: str) -> None:
+    """Refuse a quarter given as well as one of its months (for the same area): the panel would
+    count those months twice. Which of the two is right cannot be told, so neither is guessed.
+    """
+    is_quarter = frame["period"].map(lambda p: p.freqstr.startswith("Q")).astype(bool)
+    if not is_quarter.any() or is_quarter.all():
+        return
+    months = frame.loc[~is_quarter]
+    given = set(zip(months["area"], months["period"], strict=True))
+    for _, row in frame.loc[is_quarter].iterrows():
+        both = [m for m in quarter_months(row["period"]) if (row["area"], m) in given]
+        if not both:
+            continue
+        at = months[(months["area"] == row["area"]) & months["period"].isin(both)]
+        where = row.get("source_row")
+        month_rows = ", ".join(str(r) for r in at.get("source_row", pd.Series(dtype=int)))
+        raise DataContractError(
+            f"{file}, row {where}, column period: the quarter {quarter_label(row['period'])} for "
+            f"{row['area']} is given as well as its month(s) "
+            f"{', '.join(str(m) for m in both)} (row(s) {month_rows}), so those months would be "
+            "counted twice. Keep one: delete the quarter's row, or the months' rows."
+        )
+
+
+def _spread_periods(
+    frame: pd.DataFrame, columns: list[str], snapshot: tuple[str, ...] = (), file: str = ""
+):
     """Monthly rows from a table whose ``period`` holds months or financial quarters.
 
     A quarterly count is split evenly over its three months, so quarterly sums stay exact; a
-    snapshot column (e.g. open cases at period end) goes to the last month only.
+    snapshot column (e.g. open cases at period end) goes to the last month only. A quarter and
+    one of its months both given is an error (:func:`_check_no_overlap`), never a double count.
     """
+    _check_no_overlap(frame, file or "the table")
     rows = []
     for _, row in frame.iterrows():
         period = row["period"]
@@ -275,11 +304,11 @@ def _spread_periods(frame: pd.DataFrame, columns: list[str], snapshot: tuple[str
     return out.groupby(["area", "month"], as_index=False).sum(min_count=1)
 
 
-def panel_from_returns(returns: pd.DataFrame) -> pd.DataFrame:
+def panel_from_returns(returns: pd.DataFrame, file: str = "returns.csv") -> pd.DataFrame:
     """Monthly referral streams per area from aggregate returns (months or quarters)."""
     source = returns.rename(columns={"open_cases_end": "open_caseload"})
     columns = [c for c in REFERRAL_COLUMNS if c in source.columns]
-    panel = _spread_periods(source, columns, snapshot=("open_caseload",))
+    panel = _spread_periods(source, columns, snapshot=("open_caseload",), file=file)
     for col in REFERRAL_COLUMNS:
         if col not in panel:
             panel[col] = np.nan
@@ -318,12 +347,26 @@ def _population_by_month(population: pd.DataFrame, panel: pd.DataFrame) -> pd.Da
 
 
 def _staffing_by_month(staffing: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
-    caseworkers = staffing[staffing["role"].isin(roles)]
+    """Caseworker FTE in post and funded per area and month.
+
+    Roles are matched as labels are (:func:`daanalysis.clean.label_key`): ``idva`` or
+    ``IDVA\u00a0`` in the staffing file is the ``IDVA`` of config ``caseload_roles``, not a role
+    that carries no caseload (which would leave those staff out of caseload per FTE).
+    """
+    wanted = {label_key(role) for role in roles}
+    keys = staffing["role"].map(label_key, na_action="ignore")
+    caseworkers = staffing[keys.isin(wanted).to_numpy(dtype=bool)]
     return (
         caseworkers.groupby(["area", "month"], as_index=False)[["fte_in_post", "fte_funded"]]
         .sum(min_count=1)
         .rename(columns={"fte_in_post": "caseworker_fte", "fte_funded": "caseworker_fte_funded"})
     )
+
+
+def _file(extract: Extract, table: str) -> str:
+    """The file a table was read from, as the ledger names it (``<table>.csv`` if unknown)."""
+    files = extract.ledger.loc[extract.ledger["table"] == table, "file"]
+    return str(files.iloc[0]) if len(files) else f"{table}.csv"
 
 
 def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd.DataFrame:
@@ -337,15 +380,15 @@ def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd
     if extract.basis == "records":
         panel = panel_from_records(extract["referrals"], services)
     else:
-        panel = panel_from_returns(extract["returns"])
+        panel = panel_from_returns(extract["returns"], _file(extract, "returns"))
     police = extract["police"].rename(
         columns={"da_incidents": "police_incidents", "da_crimes": "police_crimes"}
     )[["area", "month", "police_incidents", "police_crimes"]]
     marac = extract["marac"]
     marac_monthly = (
-        _spread_periods(marac, ["cases_discussed", "repeat_cases"]).rename(
-            columns={"cases_discussed": "marac_cases", "repeat_cases": "marac_repeats"}
-        )
+        _spread_periods(
+            marac, ["cases_discussed", "repeat_cases"], file=_file(extract, "marac")
+        ).rename(columns={"cases_discussed": "marac_cases", "repeat_cases": "marac_repeats"})
         if len(marac)
         else pd.DataFrame(columns=["area", "month", "marac_cases", "marac_repeats"])
     )

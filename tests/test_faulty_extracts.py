@@ -194,3 +194,165 @@ def test_hidden_sheet_with_data_is_named_as_hidden(tmp_path):
     _workbook(path, [line.split(",") for line in POLICE_2024.splitlines()], [["code"], ["x"]])
     with pytest.raises(DataContractError, match=r"'Lookup' \(hidden\).*unhide it"):
         read_table(path, POLICE, TODAY)
+
+
+# --- figures that were counted twice, or not at all ---------------------------------------------
+
+
+def _marac(extra: str) -> str:
+    return (
+        "period,cases_discussed,repeat_cases\n"
+        + "".join(f"2024-{m:02d},30,9\n" for m in range(1, 13))
+        + extra
+    )
+
+
+@pytest.mark.parametrize("table", ["marac", "returns"])
+def test_a_quarter_given_as_well_as_its_months_is_an_error_not_a_double_count(tmp_path, table):
+    from daanalysis.panel import build_panel
+
+    if table == "marac":
+        write_referrals(tmp_path, REFERRALS_2024)
+        (tmp_path / "marac.csv").write_text(_marac("2024/25 Q1,90,27\n"))
+    else:
+        (tmp_path / "returns.csv").write_text(
+            "period,referrals,self_referrals,high_risk,standard_medium_risk\n"
+            + "".join(f"2024-{m:02d},100,20,30,70\n" for m in range(1, 13))
+            + "2024/25 Q1,300,60,90,210\n"
+        )
+    extract = load_extract(tmp_path, config=TODAY)
+    with pytest.raises(DataContractError) as err:
+        build_panel(extract)
+    message = str(err.value)
+    assert f"{table}.csv, row 14, column period: the quarter 2024/25 Q1 (Apr-Jun 2024)" in message
+    assert "2024-04, 2024-05, 2024-06 (row(s) 5, 6, 7)" in message
+    assert "counted twice" in message
+
+
+def test_quarters_alone_or_months_alone_are_spread_as_before(tmp_path):
+    from daanalysis.panel import build_panel
+
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "marac.csv").write_text(
+        "period,cases_discussed,repeat_cases\n2023/24 Q4,90,27\n2024/25 Q1,60,30\n"
+    )
+    panel = build_panel(load_extract(tmp_path, config=TODAY))
+    april = panel.loc[panel["month"] == pd.Period("2024-04", "M"), "marac_cases"].item()
+    assert april == 20
+
+
+def _staffing_file(tmp_path, rows: str) -> None:
+    (tmp_path / "staffing.csv").write_text("month,team,role,fte_in_post,fte_funded\n" + rows)
+
+
+def test_caseload_role_in_another_case_still_counts_as_caseworker_fte(tmp_path):
+    from daanalysis.panel import build_panel
+
+    write_referrals(tmp_path, REFERRALS_2024)
+    _staffing_file(
+        tmp_path,
+        "".join(
+            f"2024-{m:02d},IDVA team,{'idva' if m == 12 else 'IDVA'},6.0,6.0\n"
+            f"2024-{m:02d},Outreach,OUTREACH\u00a0WORKER,4.0,4.0\n"
+            for m in range(1, 13)
+        ),
+    )
+    panel = build_panel(load_extract(tmp_path, config=TODAY))
+    assert panel.loc[panel["month"].dt.year == 2024, "caseworker_fte"].eq(10.0).all()
+
+
+def test_fte_written_as_a_percentage_is_excluded_with_its_month(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    rows = "".join(
+        f"2024-{m:02d},IDVA team,IDVA,6.0,6.0\n"
+        f"2024-{m:02d},Management,Service manager,{'30' if m == 6 else '0.3'},0.3\n"
+        f"2024-{m:02d},Outreach,Outreach worker,{'20' if m == 9 else '0.2'},"
+        f"{'20' if m == 9 else '0.2'}\n"
+        for m in range(1, 13)
+    )
+    rows += "2025-01,IDVA team,IDVA,6.0,0.06\n"  # in post vs funded: one is a percentage
+    _staffing_file(tmp_path, rows)
+    extract = load_extract(
+        tmp_path, config=Config(extract_date="2026-10-05", max_excluded_share=0.5)
+    )
+    reasons = _excluded(extract.ledger, "staffing").set_index("row")["reason"]
+    assert "fte_in_post: 30 looks like a percentage" in reasons[18]
+    assert "fte_in_post: 20 looks like a percentage" in reasons[28]
+    assert "differ about a hundredfold" in reasons[38]
+    months = set(extract["staffing"]["month"].astype(str))
+    assert not {"2024-06", "2024-09", "2025-01"} & months
+    assert extract["staffing"]["fte_in_post"].max() == 6.0
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [("80%", "(a percentage: write FTE as a fraction, 0.8 for 80%)"), ("£6", "currency sign")],
+)
+def test_percent_and_pound_signs_say_how_to_write_the_number(tmp_path, value, hint):
+    write_referrals(tmp_path, REFERRALS_2024)
+    _staffing_file(tmp_path, f"2024-01,IDVA team,IDVA,{value},6\n")
+    extract = load_extract(tmp_path, config=TODAY)
+    reason = _excluded(extract.ledger, "staffing")["reason"].item()
+    assert reason.startswith(f"fte_in_post: '{value}' is not a number") and hint in reason
+
+
+def test_one_area_spelt_two_ways_in_the_referrals_is_an_error(tmp_path):
+    rows = [
+        r + (",SAMPLEBOROUGH" if i in (3, 9) else ",Sampleborough")
+        for i, r in enumerate(REFERRALS_2024)
+    ]
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area"))
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path, config=TODAY)
+    message = str(err.value)
+    assert "referrals.csv, column area: one area is spelt 2 ways" in message
+    assert "'SAMPLEBOROUGH': 2 row(s), e.g. row(s) 5, 11" in message
+
+
+def test_area_spelt_otherwise_in_another_table_names_the_spelling(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    police = "area," + POLICE_2024.replace("\n2024", "\nSAMPLE-BOROUGH,2024")
+    (tmp_path / "police.csv").write_text(police)
+    with pytest.raises(DataContractError, match=r"spelt 'Sampleborough' there"):
+        load_extract(tmp_path, config=TODAY)
+
+
+def _referrals_by_month(months: list[str], per_month: int = 12) -> list[str]:
+    return [
+        f"R{m}-{i},C{m}-{i},{14 + i % 14:02d}/{month[5:]}/{month[:4]},Police,High,,,Victim"
+        for m, month in enumerate(months)
+        for i in range(per_month)
+    ]
+
+
+def test_months_without_any_referral_inside_the_extract_are_an_error(tmp_path):
+    months = [f"2024-{m:02d}" for m in range(1, 13) if m not in (7, 8, 9)]
+    write_referrals(tmp_path, _referrals_by_month(months))
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path, config=TODAY)
+    message = str(err.value)
+    assert "no referrals at all for Sampleborough in 2024-07 to 2024-09" in message
+    assert "typical month has 12" in message and "events.csv" in message
+
+
+def test_a_declared_closure_allows_months_without_referrals(tmp_path):
+    months = [f"2024-{m:02d}" for m in range(1, 13) if m not in (7, 8, 9)]
+    write_referrals(tmp_path, _referrals_by_month(months))
+    (tmp_path / "events.csv").write_text(
+        "name,start_date,end_date,kind\nService closed,01/07/2024,30/09/2024,temporary\n"
+    )
+    assert len(load_extract(tmp_path, config=TODAY)["referrals"]) == 9 * 12
+
+
+def test_population_ending_before_the_data_is_noted(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "population.csv").write_text(
+        "area,year,females_16plus,males_16plus\nSampleborough,2022,70000,68000\n"
+    )
+    notes = load_extract(tmp_path, config=TODAY).notes
+    assert any(
+        "no estimate for Sampleborough after 2022: rates per adult for 2023/24 onwards use the "
+        "2022 estimate" in n
+        for n in notes
+    )
