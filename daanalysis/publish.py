@@ -1524,17 +1524,14 @@ def plain_text(text: str) -> str:
 
 def alerts_html(alerts: pd.DataFrame) -> str:
     """The staffing alerts that fired, for the top of the front page ("" if none): one plain
-    sentence each, named by area only when the pack has more than one."""
+    sentence each, after the area it is about."""
     if alerts.empty or "status" not in alerts:
         return ""
     fired = alerts[alerts["status"] == "fired"]
     if fired.empty:
         return ""
-    several = len(set(alerts["area"])) > 1
     items = "".join(
-        "<li>"
-        + html.escape((f"{r['area']}: " if several else "") + plain_text(r["message"]))
-        + "</li>"
+        f"<li>{html.escape(r['area'] + ': ' + plain_text(r['message']))}</li>"
         for _, r in fired.iterrows()
     )
     return (
