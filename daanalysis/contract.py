@@ -24,7 +24,8 @@ import pandera.pandas as pa
 
 from daanalysis import clean, load
 from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
-from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, SCHOOL_PHASES, TABLES, TableSpec
+from daanalysis.load import READ_DATE_FORMATS, READ_MONTH_FORMATS
+from daanalysis.schema import SCHOOL_PHASES, TABLES, TableSpec
 
 DOC = "docs/data-contract.md"
 REGENERATE = "python3 tasks.py contract"
@@ -59,6 +60,8 @@ _STRFTIME = {
     "%H": "hh",
     "%M": "mm",
     "%S": "ss",
+    "%f": "fff",
+    "%z": "+hh:mm",
 }
 _CHECKS = {
     "greater_than_or_equal_to": "{min_value} or more",
@@ -82,16 +85,25 @@ This page is generated from `daanalysis/schema.py` (the code version of the cont
 `{regenerate}` (or `python -m daanalysis.contract --out {doc}`); a test fails when the two
 differ. To change the contract, change `schema.py` and regenerate this page.
 
+- **Files.** A CSV may also be UTF-16 (Excel's "Unicode Text"), but it must be separated by
+  commas and its header must be on row 1. Characters in a header that do not print are ignored.
+  A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
+  with a second (or hidden) sheet of data stops loading with an error that says so and names
+  the header's row.
 - **Dates** are UK day-first: `dd/mm/yyyy` (ISO `yyyy-mm-dd` is accepted too; every accepted form
   is under [Formats](#formats)). `03/04/2024` is 3 April. The order is judged across the whole
   file: a file whose dates that can only be read one way (`13/04/2024`, `04/13/2024`) are all
   month-first is read month-first, with a note; a file with both kinds is refused, naming rows,
   because its `03/04/2024` cannot be read safely either way. **Months** are `yyyy-mm` (or
   `Apr 2024`, or any date in the month). **Periods** are a month or a financial quarter
-  (`{quarter}`).
+  (`{quarter}`). A timestamp with a UTC offset (`2024-03-31T23:30:00Z`) is read as the UK date
+  and time of that instant (1 April). Dates are compared by day, so a first contact on the day
+  of a referral timed 10:30 is not before it. An Excel date serial number (`45366`) or a
+  two-digit year (`14/03/24`) is refused, saying so.
 - **Numbers** are read one way only. Counts are whole numbers; a comma is accepted only as a
   thousands separator (`1,500`). Columns that may hold fractions ({decimal_columns}) refuse any
-  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`.
+  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` or `£`
+  sign makes a value no number, and its reason says how to write it.
 - **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate
   monitoring returns) is required. With returns only, metrics that need records (repeat rate,
   open caseload, response times) say so instead of showing a number.
@@ -114,10 +126,20 @@ differ. To change the contract, change `schema.py` and regenerate this page.
     columns checked are marked in each table below.
   - *FTE.* One team and role above `max_fte_per_row` (default {max_fte_per_row}) FTE, or one
     team's month above `max_fte_per_team` (default {max_fte_per_team}), is excluded as a keying
-    error.
+    error. So is an FTE that looks like a percentage (`30` for 0.3): about a hundred times the
+    median of its own team and role's series, or fte_in_post and fte_funded of one row about a
+    hundredfold apart. Roles are matched to config `caseload_roles` as labels are (`idva` is
+    `IDVA`).
   - *Counts against their series.* A count in {series_columns} more than `max_count_jump`
     (default {max_count_jump}) times the median of its own series (about a year either side; a
     quarter counts as three months), or more than the area's adults in `population`, is excluded.
+  - *Each month counted once.* A financial quarter given as well as one of its months for the
+    same area (in `marac` or `returns`) stops the run naming both rows: the panel would count
+    those months twice.
+  - *No missing months.* An area with no referrals at all in a month between its first and
+    last, while its typical month has at least `max_count_jump` of them, stops the run: the
+    extract is missing those months. A closure declared in `events` as a `temporary` event
+    allows them.
   - *Parts within totals, dates in order.* A row that breaks a rule across its columns is
     excluded; the rules are listed under [Rules across columns](#rules-across-columns) and with
     each table. In `returns`, self-referrals, first-time, high-risk and standard/medium-risk
@@ -127,8 +149,11 @@ differ. To change the contract, change `schema.py` and regenerate this page.
     partial one.
   - *Areas.* Rows of {area_tables} for an area that has no referrals (or returns) are excluded as
     not used. When `population` is given, a referral whose area is not in it is excluded (usually
-    a misspelling). Two areas whose page names would be the same (`North East`, `North-East`)
-    stop the run.
+    a misspelling). Area names are tidied (invisible characters and repeated spaces removed), and
+    one area spelt two ways in the referrals or returns (`North East`, `north-east`) stops the
+    run, naming both spellings; a row elsewhere whose area is spelt otherwise names the
+    referrals' spelling. `population` ending before the data is noted: later years use its last
+    estimate.
   - *Service.* A blank or unrecognised `service` excludes the referral (it would belong to no
     service's figures); placeholder client references ({placeholders}) are treated as blank, so
     they are not taken for one client.
@@ -144,8 +169,10 @@ differ. To change the contract, change `schema.py` and regenerate this page.
 - **Labels** ({label_columns}) are mapped to canonical values through
   `daanalysis/mappings/<field>.csv`; the canonical values are listed with each column below. Add
   a `mappings/<field>.csv` (columns `raw, canonical`) to the data folder to extend or override
-  them. An unrecognised label is counted as `unknown` and noted in the ledger (an unrecognised
-  `service` excludes the referral, above).
+  them. Labels match whatever their case, spacing, hyphens or underscores, curly or straight
+  apostrophes and invisible characters (`Self-Referral`, `SELF_REFERRAL` and `self referral`
+  are one label). An unrecognised label is counted as `unknown` and noted in the ledger (an
+  unrecognised `service` excludes the referral, above).
 - **Client identifiers** (`client_id`) are replaced on load by a keyed hash (`client_key`) used only
   to link repeat referrals; neither reaches a report.
 - **Probable duplicates**: a second referral for the same client, service and date under a new
@@ -166,7 +193,9 @@ column may be left out).
 def _human(fmt: str) -> str:
     """``%d/%m/%Y`` as ``dd/mm/yyyy (03/04/2024)``."""
     text = re.sub(r"%[a-zA-Z]", lambda m: _STRFTIME[m.group(0)], fmt)
-    return f"`{text}` ({EXAMPLE_DAY.strftime(fmt)})"
+    example = EXAMPLE_DAY.tz_localize("Europe/London") if "%z" in fmt else EXAMPLE_DAY
+    shown = example.strftime(fmt.replace("%f", "000").replace("%z", "+01:00"))
+    return f"`{text}` ({shown})"
 
 
 def _code(names) -> str:
@@ -349,16 +378,17 @@ def table_section(spec: TableSpec) -> str:
 
 
 def _formats() -> str:
-    months = [_human(f) for f in MONTH_FORMATS]
+    months = [_human(f) for f in READ_MONTH_FORMATS]
     rows = [
-        ("date", ", ".join(_human(f) for f in DATE_FORMATS) + "; day and month swapped when the "
-         "file is read month-first"),
+        ("date", ", ".join(_human(f) for f in READ_DATE_FORMATS) + "; day and month swapped "
+         "when the file is read month-first"),
         ("month", ", ".join(months) + "; a date is read as its month"),
         ("month or quarter", f"a financial quarter (`{QUARTER_EXAMPLE}`, `2024-25Q1`, "
          f"`2024/2025 Q1`; April to March) or a month as above"),
         ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
         ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
-        ("label", "free text mapped to the canonical values listed (case-insensitive)"),
+        ("label", "free text mapped to the canonical values listed (case, spacing and "
+         "hyphens do not matter)"),
         ("code", "one of the values listed"),
         ("text", "free text, trimmed"),
     ]  # fmt: skip
