@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from daanalysis.config import text_encodings
+
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make
 # every such referral the same client and remove them all as probable duplicates.
@@ -249,7 +251,7 @@ def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
 def _read_mapping_file(path: Path) -> pd.DataFrame:
     """An analyst's mapping file, with clear errors for the usual slips."""
     table = None
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in text_encodings(path):
         try:
             table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
             break

@@ -338,10 +338,21 @@ class Config:
         return pd.DataFrame(rows)
 
 
+def text_encodings(path: Path) -> tuple[str, ...]:
+    """The encodings to try for a small CSV file, in order: UTF-16 when it starts with a UTF-16
+    byte-order mark (Excel's "Unicode Text"), else UTF-8 (with or without BOM) then
+    Windows-1252."""
+    with Path(path).open("rb") as file:
+        start = file.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):
+        return ("utf-16",)
+    return ("utf-8-sig", "cp1252")
+
+
 def _read_config_frame(path: Path) -> pd.DataFrame:
     """The config table, tolerating the encodings Excel writes, with clear errors otherwise."""
     frame = None
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in text_encodings(path):
         try:
             frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
             break

@@ -356,3 +356,18 @@ def test_population_ending_before_the_data_is_noted(tmp_path):
         "2022 estimate" in n
         for n in notes
     )
+
+
+def test_utf16_config_and_mapping_files_are_read(tmp_path):
+    write_referrals(tmp_path, [*REFERRALS_2024, "R99,C99,14/03/2024,Neighbour,High,,,Victim"])
+    (tmp_path / "config.csv").write_text(
+        "key,value,unit,source\ncost_per_fte,40000,GBP,\"Contract, 2026\"\n", encoding="utf-16"
+    )
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "mappings" / "referral_source.csv").write_text(
+        "raw,canonical\nNeighbour,family_friend\n", encoding="utf-16"
+    )
+    extract = load_extract(tmp_path, config=None)
+    assert extract.config.cost_per_fte == 40000
+    ref = extract["referrals"]
+    assert ref.loc[ref["referral_id"] == "R99", "referral_source"].item() == "family_friend"
