@@ -130,6 +130,7 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
     """
     nb = nbformat.read(executed, as_version=4)
     title, nav = _page_frame(nb, title)
+    _name_the_page(nb, title)
     headings = [
         line.lstrip("#").strip()
         for cell in nb.cells
@@ -147,6 +148,20 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
     exporter = exporter or page_exporter()
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
     target.write_text(body, encoding="utf-8")
+
+
+def _name_the_page(nb: nbformat.NotebookNode, title: str) -> None:
+    """The notebook's own heading (``# Staffing gap``) becomes the page's full title, with the
+    area and the quarter: a page printed or forwarded on its own still says whose and when."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            lines = cell.source.splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("# "):
+                    lines[i] = f"# {markdown_text(title)}"
+                    cell.source = "\n".join(lines)
+                    return
+            return  # the first Markdown cell has no title: leave the notebook's layout alone
 
 
 def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:

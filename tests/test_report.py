@@ -262,3 +262,10 @@ def test_data_quality_sections_show_counts_not_rows(sample_report):
             assert private not in section, (page.name, private)
         assert not re.search(r"\brows? \d", section), page.name
         assert "[c]" in section  # the handful of excluded referrals are suppressed
+
+
+def test_each_page_is_titled_with_its_area_and_quarter(sample_report):
+    page = (sample_report / "sampleborough_staffing_gap.html").read_text(encoding="utf-8")
+    (heading,) = re.findall(r"<h1[^>]*>(.*?)</h1>", page, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", heading)
+    assert text.startswith("Staffing gap: Sampleborough, 2026/27 Q2 (Jul-Sep 2026)")
