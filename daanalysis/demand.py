@@ -232,6 +232,11 @@ PRIMARY_CONFIDENCE = "standard_medium_risk"
 # Police-recorded crimes first (independent of the service's own referral routes); the others
 # only when the police table is missing, in this order.
 CONTROLS = ("police_crimes", "marac_cases", "high_risk")
+# The need streams a reporting claim must also hold against (summed), other than the control.
+# They come from the service and the MARAC, not the police, so a change in how police record
+# crime at the campaign date (which the primary contrast alone would read as reporting) does
+# not move them; a rise in need that reaches the service more than the police does.
+CORROBORATING = ("high_risk", "marac_cases")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
@@ -340,6 +345,30 @@ def control_stream(panel: pd.DataFrame) -> str:
     return next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
 
 
+def corroborating_series(
+    panel: pd.DataFrame, control: str, quarter: pd.Period | None = None
+) -> tuple[pd.Series, list[str]]:
+    """The need streams in :data:`CORROBORATING` other than ``control``, summed over the periods
+    they all have (counts a period), and their names; empty if none has two years of figures
+    and at least :data:`MIN_MODEL_COUNT` in all."""
+    streams, parts = [], []
+    for stream in CORROBORATING:
+        if stream == control or stream not in panel or panel[stream].notna().sum() < 24:
+            continue
+        y, _ = stream_series(panel, stream, quarter)
+        if y.sum() >= MIN_MODEL_COUNT:
+            streams.append(stream)
+            parts.append(y)
+    if not parts:
+        return pd.Series(dtype=float), []
+    total = pd.concat(parts, axis=1, join="inner").sum(axis=1)
+    return total, streams
+
+
+def _streams_text(streams: list[str]) -> str:
+    return " and ".join(in_sentence(STREAMS[s].label) for s in streams)
+
+
 @dataclass
 class Verdict:
     """The one demand verdict for an area and quarter, with the figures behind it."""
@@ -354,6 +383,10 @@ class Verdict:
     primary: dict = field(default_factory=dict)  # rate_ratio, ci_low, ci_high, p_value, mde_ratio
     need_trend: dict = field(default_factory=dict)  # the control's trend per year
     need_step: dict = field(default_factory=dict)  # the control's own change at the campaigns
+    # The confidence stream relative to the other need streams (CORROBORATING): a reporting
+    # claim needs this interval above 1 too. Empty when there is no other need stream.
+    corroboration: dict = field(default_factory=dict)
+    corroborating_streams: list[str] = field(default_factory=list)
     placebo: dict = field(default_factory=dict)  # dates, significant, share
     resid_lag1: dict = field(default_factory=dict)
     campaigns: list[str] = field(default_factory=list)
@@ -399,6 +432,44 @@ def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFra
     return out
 
 
+def _corroborate(
+    base: dict,
+    treated: pd.Series,
+    control_name: str,
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame,
+    quarter: pd.Period | None,
+    reasons: list[str],
+) -> bool | None:
+    """The primary reporting contrast repeated against the other need streams
+    (:func:`corroborating_series`). True if its 95% interval is above 1, False if not, None if
+    there is no other need stream to check against (said in ``reasons``). Stores the contrast
+    in ``base``."""
+    other, streams = corroborating_series(panel, control_name, quarter)
+    if not streams:
+        reasons.append(
+            "The rise could not be checked against a second need-sensitive stream (high-risk "
+            "referrals or MARAC cases): a change in the control alone would look the same."
+        )
+        return None
+    try:
+        fit = its.fit_controlled(treated, other, campaigns, events)
+    except ValueError:  # too short, or not identifiable over the periods the streams share
+        reasons.append(
+            f"The rise could not be checked against {_streams_text(streams)}: too few periods "
+            "in common."
+        )
+        return None
+    result = fit.contrast(fit.campaign_weights("rel: "))
+    base.update(corroboration=result, corroborating_streams=streams)
+    reasons.append(
+        f"Against {_streams_text(streams)}, {in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} "
+        f"referrals ran at {_ratio_text(result)} times their pre-campaign level."
+    )
+    return bool(result["ci_low"] > 1)
+
+
 def _inconclusive(base: dict, why: str, reasons: list[str] | None = None) -> Verdict:
     return Verdict(
         **base,
@@ -420,7 +491,9 @@ def verdict(
     The primary contrast is :data:`PRIMARY_CONFIDENCE` against the first of :data:`CONTROLS`
     the panel has, in one controlled interrupted time series (:func:`daanalysis.its
     .fit_controlled`): the average step in the confidence stream *relative to* the control since
-    the first campaign. "Reporting" needs its 95% interval above 1; "need" needs the control's
+    the first campaign. "Reporting" needs its 95% interval above 1, and the same contrast
+    against the other need streams (:data:`CORROBORATING`, when supplied) above 1 too, or the
+    verdict is inconclusive: the need measures disagree; "need" needs the control's
     trend or its own change at the campaigns to have an interval above 1. The verdict is
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
@@ -527,6 +600,29 @@ def verdict(
             "Placebo check not possible: fewer than 5 usable dates before the first campaign."
         )
     reporting = primary["ci_low"] > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+    if reporting:
+        # The primary contrast cannot tell a reporting effect from a change at the campaign date
+        # in the control alone (a police recording-practice or counting-rule change, or need that
+        # rose less in police-recorded crime than in the service): the claim must hold against
+        # the service's own need streams as well (an intersection-union test, so false claims
+        # stay at the 2.5% one-sided level whichever control is wrong).
+        corroborated = _corroborate(
+            base, treated, control_name, panel, used, events, quarter, reasons
+        )
+        if corroborated is False:
+            c = base["corroboration"]
+            others = _streams_text(base["corroborating_streams"])
+            return _inconclusive(
+                base,
+                f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
+                f"relative to {ctrl} after {the_campaigns}, but not clearly relative to "
+                f"{others} (ratio {c['rate_ratio']:.2f}, 95% CI {c['ci_low']:.2f} to "
+                f"{c['ci_high']:.2f}). The need measures disagree at the campaign "
+                f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
+                "recording-practice or counting-rule change: declare it in events.csv) or "
+                "a rise in need that reached the service more than the police.",
+                reasons,
+            )
     need_up = (need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND) or (
         need_step["ci_low"] > 1 and need_step["rate_ratio"] >= MIN_REPORTING_EFFECT
     )
@@ -624,6 +720,17 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
                 "what it means": "above 1: need rose when the campaigns began",
             },
         ]
+    if v.corroboration:
+        others = " and ".join(STREAMS[s].label for s in v.corroborating_streams)
+        rows.append(
+            {
+                "measure": f"Reporting effect: {STREAMS[v.confidence_stream].label} relative to "
+                f"{others} (corroboration)",
+                "value": _ratio_text(v.corroboration),
+                "what it means": "a reporting verdict needs this above 1 too: a change in the "
+                "control alone (e.g. how police record crime) cannot then pass for reporting",
+            }
+        )
     if v.placebo.get("dates", 0) >= MIN_PLACEBO_DATES:
         rows.append(
             {

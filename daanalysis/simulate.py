@@ -28,7 +28,17 @@ class Scenario:
     """What is planted: ``reporting`` multiplies the confidence streams from the first campaign,
     ``need_step`` every stream (police too); ``shared_rho``/``shared_sd`` add a month-to-month
     shock common to every stream; ``lockdown`` a COVID-19-like dip and recovery (declared in
-    events) with the first campaign in the recovery."""
+    events) with the first campaign in the recovery.
+
+    Coincident changes a real council could face, none of them declared in events.csv:
+    ``ramp_months`` spreads the reporting effect evenly over that many months instead of a step;
+    ``police_need_step`` (when set) is the need step police-recorded crimes see in place of
+    ``need_step`` (a real rise in need that reaches the police less, or more, than the service);
+    ``police_recording`` multiplies police-recorded crimes alone from ``police_recording_lag``
+    months after the first campaign (a recording-practice or counting-rule change);
+    ``need_slope`` adds that much growth a year to need in every stream after the first campaign.
+    ``size`` is the range of council sizes (times the sample borough, log-uniform) and
+    ``noise_sd`` each stream's extra-Poisson noise (sd on the log scale)."""
 
     name: str
     description: str
@@ -40,6 +50,15 @@ class Scenario:
     declare_events: bool = True
     campaigns: int = 1
     quarterly: bool = False  # aggregate returns that come quarterly, fitted on quarters
+    ramp_months: int = 0
+    police_need_step: float | None = None
+    police_recording: float = 1.0
+    police_recording_lag: int = 0
+    need_slope: float = 0.0
+    size: tuple[float, float] = (0.5, 2.0)
+    noise_sd: float = 0.05
+    first_month: str | None = None  # data start, if not the default Apr 2020 (Apr 2018 lockdown)
+    campaign_month: int | None = None  # calendar month of the first campaign (else Aug-Feb)
 
     @property
     def reporting_effect(self) -> bool:
@@ -93,6 +112,60 @@ SCENARIOS: dict[str, Scenario] = {
             lockdown=True,
             declare_events=False,
         ),
+        # Coincident changes nobody declared, and councils unlike the sample borough.
+        Scenario(
+            "reporting_ramp",
+            "Confidence streams rise to 1.3x evenly over the 12 months after the first "
+            "campaign (no step)",
+            1.3,
+            ramp_months=12,
+        ),
+        Scenario(
+            "need_step_police_less",
+            "A real need step at the first campaign, +20% in every service stream but +10% in "
+            "police-recorded crimes; no campaign effect",
+            need_step=1.2,
+            police_need_step=1.1,
+        ),
+        Scenario(
+            "police_recording_down",
+            "No campaign effect; police-recorded crimes step down 12% at the first campaign (a "
+            "recording or counting-rule change not in events.csv)",
+            police_recording=0.88,
+        ),
+        Scenario(
+            "police_recording_down_early",
+            "As police_recording_down, but the change comes 3 months before the campaign",
+            police_recording=0.88,
+            police_recording_lag=-3,
+        ),
+        Scenario(
+            "police_recording_up",
+            "No campaign effect; police-recorded crimes step up 15% at the first campaign (a "
+            "recording audit not in events.csv)",
+            police_recording=1.15,
+        ),
+        Scenario(
+            "short_pre_period",
+            "No campaign effect; figures start Aug 2021, 12-18 months before the campaign",
+            first_month="2021-08",
+        ),
+        Scenario(
+            "small_councils",
+            "No campaign effect; councils 0.1-0.25x the sample borough (5-13 standard and "
+            "medium risk referrals a month)",
+            size=(0.1, 0.25),
+        ),
+        Scenario(
+            "large_councils",
+            "No campaign effect; councils 5-10x the sample borough",
+            size=(5.0, 10.0),
+        ),
+        Scenario(
+            "heavy_overdispersion",
+            "No campaign effect; extra-Poisson noise sd 0.15 in every stream (3x the others)",
+            noise_sd=0.15,
+        ),
     )
 }
 MAIN_SCENARIOS = ("null", "reporting", "need_step", "ar1_shared", "lockdown")
@@ -126,13 +199,16 @@ def council(
     rng: np.random.Generator, scenario: Scenario, area: str = "Simulated"
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """One simulated council: (monthly panel, campaigns, events)."""
-    first = pd.Period("2018-04" if scenario.lockdown else "2020-04", "M")
+    first = pd.Period(scenario.first_month or ("2018-04" if scenario.lockdown else "2020-04"), "M")
     months = pd.period_range(first, "2026-09", freq="M")
     n = len(months)
     if scenario.lockdown:
         start1 = pd.Timestamp("2020-08-01")
     else:
         start1 = pd.Timestamp("2022-08-01") + pd.DateOffset(months=int(rng.integers(0, 7)))
+        if scenario.campaign_month is not None:
+            year = 2022 if scenario.campaign_month >= 8 else 2023
+            start1 = pd.Timestamp(year=year, month=scenario.campaign_month, day=1)
     start2 = start1 + pd.DateOffset(months=19)
     campaigns = pd.DataFrame(
         {
@@ -142,12 +218,27 @@ def council(
             "area": [pd.NA, pd.NA],
         }
     ).iloc[: scenario.campaigns]
-    size = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
+    size = float(np.exp(rng.uniform(*np.log(scenario.size))))
     growth = rng.uniform(0.0, 0.08)
     years = np.arange(n) / 12
     season = np.array([SEASON.get(m, 1.0) for m in months.month])
-    after1 = (months >= start1.to_period("M")).astype(float)
-    need = size * (1 + growth) ** years * season * scenario.need_step**after1
+    since1 = np.asarray([(m - start1.to_period("M")).n for m in months], float)
+    after1 = (since1 >= 0).astype(float)
+    # The need every stream shares, before any step at the campaign.
+    common = (
+        size
+        * (1 + growth) ** years
+        * season
+        * (1 + scenario.need_slope) ** (np.clip(since1, 0, None) / 12)
+    )
+    need = common * scenario.need_step**after1
+    police_step = (
+        scenario.need_step if scenario.police_need_step is None else scenario.police_need_step
+    )
+    recording = np.where(since1 >= scenario.police_recording_lag, scenario.police_recording, 1.0)
+    police_need = common * police_step**after1 * recording
+    # The share of the reporting effect reached: a step, or a linear ramp over ramp_months.
+    reached = np.clip((since1 + 1) / scenario.ramp_months, 0, 1) if scenario.ramp_months else after1
     shared = _ar1(rng, n, scenario.shared_rho, scenario.shared_sd) if scenario.shared_sd else 0.0
     referral_dip = np.ones(n)
     police_dip = np.ones(n)
@@ -159,10 +250,10 @@ def council(
 
     def noisy(mean: np.ndarray) -> np.ndarray:
         # Each stream has its own serially correlated extra-Poisson noise.
-        own = _ar1(rng, n, rng.uniform(0.0, 0.4), 0.05)
+        own = _ar1(rng, n, rng.uniform(0.0, 0.4), scenario.noise_sd)
         return rng.poisson(mean * np.exp(own + shared))
 
-    confidence = need * referral_dip * scenario.reporting**after1
+    confidence = need * referral_dip * scenario.reporting**reached
     new_sm = noisy(BASE["new_standard_medium"] * confidence)
     self_referrals = rng.binomial(new_sm, SELF_SHARE)
     repeats = noisy(BASE["repeat"] * need * referral_dip)
@@ -175,7 +266,7 @@ def council(
             "self_referrals": self_referrals,
             "standard_medium_risk": new_sm + repeat_medium,
             "high_risk": high,
-            "police_crimes": noisy(BASE["police"] * need * police_dip),
+            "police_crimes": noisy(BASE["police"] * police_need * police_dip),
             "marac_cases": noisy(BASE["marac"] * need),
         }
     ).astype({c: "float64" for c in ("self_referrals", "standard_medium_risk", "high_risk")})
@@ -207,6 +298,7 @@ def one_council(scenario: str, seed: int) -> dict[str, object]:
         "seed": seed,
         "verdict": v.verdict,
         "claims_reporting": v.verdict in ("reporting", "both"),
+        "claims_need": v.verdict in ("need", "both"),
         "truth_reporting": planted.reporting_effect,
         "rate_ratio": p.get("rate_ratio", np.nan),
         "ci_low": p.get("ci_low", np.nan),
@@ -233,8 +325,9 @@ def study(
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: false "reporting" claims (or power), coverage, inconclusive share, each
-    with its Monte Carlo standard error (binomial: sqrt(p(1-p)/n))."""
+    """Per scenario: false "reporting" claims (or power), coverage, inconclusive share and
+    "need" (or "both") verdicts, each with its Monte Carlo standard error (binomial:
+    sqrt(p(1-p)/n))."""
 
     def rate(flags: pd.Series) -> tuple[float, float]:
         p = float(flags.mean())
@@ -246,6 +339,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         fitted = group[group["ci_low"].notna()]
         cover, cover_se = rate(fitted["covered"]) if len(fitted) else (np.nan, np.nan)
         inconclusive, inconclusive_se = rate(group["verdict"] == "inconclusive")
+        need, need_se = rate(group["claims_need"])
         rows.append(
             {
                 "scenario": name,
@@ -258,6 +352,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                 "coverage_mc_se": cover_se,
                 "inconclusive": inconclusive,
                 "inconclusive_mc_se": inconclusive_se,
+                "need claimed": need,
+                "need_mc_se": need_se,
                 "median detectable ratio": float(group["mde_ratio"].median()),
                 "verdicts": ", ".join(
                     f"{k} {v}" for k, v in group["verdict"].value_counts().items()

@@ -79,6 +79,9 @@ def test_verdict_on_known_truth(confidence, need, trend, expected):
     assert v.verdict == expected, v.sentence
     truth = confidence  # the confidence stream relative to police
     assert v.primary["ci_low"] <= truth <= v.primary["ci_high"]
+    if expected in ("reporting", "both"):  # corroborated by high risk and MARAC
+        assert v.corroborating_streams == ["high_risk", "marac_cases"]
+        assert v.corroboration["ci_low"] > 1
     assert v.sentence.lower().startswith(
         {
             "reporting": "more people",
@@ -97,6 +100,47 @@ def test_a_need_step_at_the_campaign_fools_a_stream_on_its_own_but_not_the_verdi
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "need"  # ...but relative to police it does not
     assert v.need_step["ci_low"] > 1.1
+
+
+def _thin_police_after_campaign(panel: pd.DataFrame, factor: float, seed: int = 1) -> pd.DataFrame:
+    """Police-recorded crimes multiplied by ``factor`` from the campaign month (binomial
+    thinning, so the counts stay counts); every other stream as it was."""
+    after = (panel["month"] >= CAMPAIGN.to_period("M")).to_numpy()
+    kept = np.where(after, factor, 1.0)
+    police = np.random.default_rng(seed).binomial(panel["police_crimes"].astype(int), kept)
+    return panel.assign(police_crimes=police.astype(float))
+
+
+def test_an_undeclared_police_recording_change_is_not_read_as_reporting():
+    # No campaign effect, but police-recorded crimes drop 15% at the campaign date (a recording
+    # or counting-rule change nobody put in events.csv): confidence referrals rise relative to
+    # police, though not relative to the service's own high-risk referrals and MARAC cases.
+    panel = _thin_police_after_campaign(_panel(), 0.85)
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
+    assert v.primary["ci_low"] > 1.1  # the primary contrast alone is fooled...
+    assert v.verdict == "inconclusive", v.sentence  # ...the corroboration rule is not
+    assert "need measures disagree" in v.sentence
+    assert "recording-practice or counting-rule change" in v.sentence
+    assert v.corroboration["ci_low"] <= 1 <= v.corroboration["ci_high"]
+    table = demand.verdict_table(v).set_index("measure")
+    assert any("(corroboration)" in m for m in table.index)
+
+
+def test_need_that_reaches_the_police_less_is_not_read_as_reporting():
+    # A real need step at the campaign: +20% in every service stream, +10% in police crimes.
+    panel = _thin_police_after_campaign(_panel(need=1.2), 1.1 / 1.2)
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
+    assert v.primary["ci_low"] > 1.05
+    assert v.verdict not in ("reporting", "both"), v.sentence
+    assert v.corroboration["ci_low"] <= 1 <= v.corroboration["ci_high"]
+
+
+def test_a_reporting_claim_without_a_second_need_stream_says_so():
+    panel = _panel(confidence=1.3).drop(columns=["police_crimes", "marac_cases"])
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
+    assert v.control_stream == "high_risk" and v.verdict == "reporting"
+    assert not v.corroboration
+    assert any("could not be checked against a second need-sensitive" in r for r in v.reasons)
 
 
 def test_inconclusive_without_a_testable_campaign_or_a_control():
@@ -224,11 +268,13 @@ def test_small_simulation_study_controls_false_claims_and_has_power():
     """30 councils a scenario. Loose enough to be stable, tight enough to fail the old reading:
     a confidence stream judged on its own claims "reporting" in most need-step councils."""
     councils = 30
-    results = simulate.study(councils, ("need_step", "ar1_shared", "reporting"), seed=101)
+    scenarios = ("need_step", "ar1_shared", "police_recording_down", "reporting")
+    results = simulate.study(councils, scenarios, seed=101)
     claims = results.groupby("scenario")["claims_reporting"].sum()
     assert claims["need_step"] <= 4
     assert claims["ar1_shared"] <= 4
-    assert claims["reporting"] >= 20
+    assert claims["police_recording_down"] <= 4  # 11 of 30 before the corroboration rule
+    assert claims["reporting"] >= 18
     # The old per-stream reading on the same need-step councils.
     fooled = 0
     for seed in range(101, 101 + councils):

@@ -39,8 +39,8 @@ def _pct(p: float, se: float) -> str:
 def summary_markdown(table: pd.DataFrame) -> str:
     lines = [
         "| scenario | truth | councils | reporting claimed | interval coverage | inconclusive "
-        "| median detectable ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| need claimed | median detectable ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in table.iterrows():
         claimed = _pct(r["reporting claimed"], r["mc_se"])
@@ -49,6 +49,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
             f"| {r['scenario']} | {r['truth']} | {r['councils']} | {label}{claimed} "
             f"| {_pct(r['interval coverage'], r['coverage_mc_se'])} "
             f"| {_pct(r['inconclusive'], r['inconclusive_mc_se'])} "
+            f"| {_pct(r['need claimed'], r['need_mc_se'])} "
             f"| {r['median detectable ratio']:.2f} |"
         )
     return "\n".join(lines) + "\n"
