@@ -366,6 +366,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
                 f"sheet as CSV.{unhide}"
             )
         frame = next(iter(filled.values()), next(iter(sheets.values())))
+        _repeated_column(path, list(frame.columns))
     else:
         arrow_frame = None if _utf16(path) else _read_csv_arrow(path)
         if arrow_frame is not None:
@@ -811,6 +812,24 @@ def _add_failures(
     repeated = seen.duplicated(["row", "text"], keep="first").to_numpy()[len(before) :]
     kept = np.flatnonzero(keep)[~repeated]
     reasons.add(rows[kept], text[kept])
+
+
+def _repeated_column(path: Path, header: list[object]) -> None:
+    """Refuse a header naming one column twice (``month`` and ``Month``, or names that differ
+    only in spacing or characters that do not print): which of the two holds the data cannot
+    be told, and a table with a repeated column cannot be checked."""
+    seen: dict[str, object] = {}
+    for original in header:
+        name = _snake(original)
+        if not name or name.startswith("unnamed:"):
+            continue  # a blank header cell: pandas names it apart
+        if name in seen:
+            raise DataContractError(
+                f"{path}, row 1 (header), column {name!r}: the header has it twice "
+                f"({seen[name]!r} and {original!r}, which differ only in case, spacing or "
+                "characters that do not print). Delete or rename one of them."
+            )
+        seen[name] = original
 
 
 def _tidy_header(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -1306,6 +1325,9 @@ def load_extract(
             if name in OPTIONAL_USES:
                 notes.append(f"No {name}.csv: {OPTIONAL_USES[name]} are not available.")
             continue
+        if path.suffix.lower() == ".csv":
+            # The header alone, before the rows (an XLSX header is checked on reading).
+            _repeated_column(path, next(iter(_first_rows(path, 1)), []))
         frame, ledger = read_table(path, spec, config, extract, notes)
         if not len(frame) and name in OPTIONAL_USES:
             notes.append(

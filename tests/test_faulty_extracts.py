@@ -371,3 +371,16 @@ def test_utf16_config_and_mapping_files_are_read(tmp_path):
     assert extract.config.cost_per_fte == 40000
     ref = extract["referrals"]
     assert ref.loc[ref["referral_id"] == "R99", "referral_source"].item() == "family_friend"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_column_named_twice_is_an_error_not_a_traceback(tmp_path, suffix):
+    write_referrals(tmp_path, REFERRALS_2024)
+    rows = [["month", "Month", "da_incidents", "da_crimes"], ["2024-01", "2024-01", "1", "2"]]
+    path = tmp_path / f"police{suffix}"
+    if suffix == ".xlsx":
+        _workbook(path, rows)
+    else:
+        path.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    with pytest.raises(DataContractError, match=r"column 'month': the header has it twice"):
+        load_extract(tmp_path, config=TODAY)
