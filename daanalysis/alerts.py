@@ -48,6 +48,11 @@ FIRED, CLEAR, NOT_EVALUATED = "fired", "clear", "not evaluated"
 FAIL_EXIT_CODE = 3
 
 
+def counted(number: float, noun: str) -> str:
+    """``2 quarters``, ``1 working day``: a count with its noun in the right number."""
+    return f"{number:g} {noun}{'' if number == 1 else 's'}"
+
+
 def _row(
     rule: str, status: str, value: float, threshold: float, unit: str, message: str, source: str
 ) -> dict:
@@ -94,9 +99,14 @@ def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -
     status = FIRED if run >= needed else CLEAR
     message = (
         f"{latest['per_fte']:.1f} open cases per caseworker FTE at the end of "
-        f"{latest['month'].strftime('%b %Y')}; "
-        f"above the safe band's upper limit of {config.safe_band_upper:g} at the last {run} "
-        f"month end(s) (alert at {needed})."
+        f"{latest['month'].strftime('%B %Y')}, "
+        + (
+            f"above the safe band's upper limit of {config.safe_band_upper:g} at the last "
+            f"{counted(run, 'month end')}"
+            if run
+            else f"within the safe band's upper limit of {config.safe_band_upper:g}"
+        )
+        + f" (the alert is raised after {counted(needed, 'month end')} in a row above it)."
     )
     return _row("caseload", status, float(run), needed, "month ends", message, source)
 
@@ -125,10 +135,11 @@ def response_alert(kpi: pd.DataFrame, quarter: pd.Period, config: Config) -> dic
     latest = rows.iloc[-1]
     status = FIRED if run >= needed else CLEAR
     message = (
-        f"{latest['within_kpi_pct']:.1f}% of referrals contacted within "
-        f"{config.response_working_days:g} working day(s) in "
-        f"{quarter_label(latest['quarter'], with_months=False)} against a {target:g}% target; "
-        f"below target for the last {run} quarter(s) (alert at {needed})."
+        f"{latest['within_kpi_pct']:.1f}% of referrals were contacted within "
+        f"{counted(config.response_working_days, 'working day')} in "
+        f"{quarter_label(latest['quarter'], with_months=False)}, against a {target:g}% target"
+        + (f": below it for the last {counted(run, 'quarter')}" if run else ": on target")
+        + f" (the alert is raised after {counted(needed, 'quarter')} in a row below it)."
     )
     return _row("response", status, float(latest["within_kpi_pct"]), target, "%", message, source)
 
@@ -157,18 +168,23 @@ def projection_alert(open_cases: float, fte: float, quarter: pd.Period, config: 
     )
     projection = projection.iloc[: horizon + 1]
     breach = staffing.breach_quarter(projection)
-    growth = f"{100 * config.demand_growth_annual:g}% a year demand growth"
+    growth = f"demand growing {100 * config.demand_growth_annual:g}% a year"
     if breach is None:
         message = (
-            f"At today's {fte:.1f} caseworker FTE and {growth}, caseload stays within the band "
-            f"for the next {horizon} quarter(s)."
+            f"At today's {fte:.1f} caseworker FTE and {growth}, caseload per FTE stays within "
+            f"the band for the next {counted(horizon, 'quarter')}."
         )
         return _row("projection", CLEAR, np.nan, horizon, "quarters", message, source)
     ahead = (breach - quarter.asfreq(breach.freqstr)).n
-    when = "is already above the band" if ahead == 0 else f"breaches the band in {ahead} quarter(s)"
+    when = (
+        "is already above the band"
+        if ahead == 0
+        else f"goes above the band in {counted(ahead, 'quarter')}"
+    )
     message = (
         f"At today's {fte:.1f} caseworker FTE and {growth}, caseload per FTE {when} "
-        f"({quarter_label(breach, with_months=False)}); alert within {horizon} quarter(s)."
+        f"({quarter_label(breach, with_months=False)}; the alert is raised when that is "
+        f"{counted(horizon, 'quarter')} away or less)."
     )
     return _row("projection", FIRED, float(ahead), horizon, "quarters", message, source)
 
@@ -192,8 +208,8 @@ def vacancy_alert(fte_in_post: float, fte_funded: float, config: Config) -> dict
     share = 100 * vacant / fte_funded
     status = FIRED if share > threshold else CLEAR
     message = (
-        f"{vacant:.1f} of {fte_funded:.1f} funded caseworker FTE vacant ({share:.0f}%; alert "
-        f"above {threshold:g}%)."
+        f"{vacant:.1f} of {fte_funded:.1f} funded caseworker FTE are vacant ({share:.0f}%; the "
+        f"alert is raised above {threshold:g}%)."
     )
     return _row("vacancies", status, share, threshold, "% of funded FTE", message, source)
 
@@ -306,8 +322,9 @@ def front_page_html(alerts: pd.DataFrame) -> str:
     listed = "".join(f"<li>{html.escape(t)}</li>" for t in items)
     return (
         '<section class="da-warning" aria-labelledby="alerts"><h2 id="alerts">Staffing alerts'
-        f"</h2><ul>{listed}</ul><p>Rules and thresholds: config (alert_*); every rule is listed "
-        'in <a href="alerts.csv">alerts.csv</a>.</p></section>'
+        f"</h2><ul>{listed}</ul><p>Each alert is a rule in the pack's settings, checked every "
+        'quarter; the rules, their thresholds and sources are listed in <a href="alerts.csv">'
+        "alerts.csv</a>.</p></section>"
     )
 
 

@@ -1509,44 +1509,13 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
     return "\n".join(parts)
 
 
-def plain_text(text: str) -> str:
-    """Program habits out of a sentence: ``27 month end(s)`` -> ``27 month ends``, ``1 working
-    day(s)`` -> ``1 working day``, ``(alert at 2)`` -> ``(the alert is set at 2)``."""
-
-    def plural(match: re.Match) -> str:
-        number, words = match.group(1), match.group(2)
-        return f"{number} {words}" if number == "1" else f"{number} {words}s"
-
-    text = re.sub(r"\b(\d+(?:\.\d+)?) ([A-Za-z][A-Za-z ]*?)\(s\)", plural, text)
-    text = re.sub(r"\(s\)", "s", text)
-    return re.sub(r"\(alert at ([\d.]+%?)\)", r"(the alert is set at \1)", text)
-
-
-def alerts_html(alerts: pd.DataFrame) -> str:
-    """The staffing alerts that fired, for the top of the front page ("" if none): one plain
-    sentence each, after the area it is about."""
-    if alerts.empty or "status" not in alerts:
-        return ""
-    fired = alerts[alerts["status"] == "fired"]
-    if fired.empty:
-        return ""
-    items = "".join(
-        f"<li>{html.escape(r['area'] + ': ' + plain_text(r['message']))}</li>"
-        for _, r in fired.iterrows()
-    )
-    return (
-        '<section class="da-warning" aria-labelledby="alerts"><h2 id="alerts">Staffing alerts'
-        f"</h2><ul>{items}</ul><p>Each alert is a rule in the pack's settings, checked every "
-        'quarter; the rules, their thresholds and sources are listed in <a href="alerts.csv">'
-        "alerts.csv</a>.</p></section>"
-    )
-
-
 def _alerts_html(folder: Path) -> str:
     """The staffing alerts that fired (``alerts.csv`` in the run folder), for the top of the
-    front page (:func:`alerts_html`)."""
+    front page (:func:`daanalysis.alerts.front_page_html`)."""
+    from daanalysis.alerts import front_page_html
+
     path = folder / "alerts.csv"
-    return alerts_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
+    return front_page_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
 
 
 def write_front_page(

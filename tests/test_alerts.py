@@ -185,3 +185,20 @@ def test_front_page_shows_fired_alerts_first(tmp_path):
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A: 2 of 10 FTE vacant" in page
     assert page.index("Staffing alerts") < page.index("Main points") < page.index("<table")
+
+
+def test_alert_messages_read_as_sentences(sample_report):
+    table = pd.read_csv(sample_report / "alerts.csv", keep_default_na=False)
+    for message in table["message"]:
+        assert "(s)" not in message and "alert at" not in message and "config" not in message
+    caseload = table.set_index("rule").at["caseload", "message"]
+    assert "month ends (the alert is raised after 2 month ends in a row above it)" in caseload
+    block = alerts.front_page_html(table)
+    assert "<li>Sampleborough: " in block and 'href="alerts.csv"' in block
+
+
+def test_counts_take_the_noun_in_the_right_number():
+    assert alerts.counted(1, "working day") == "1 working day"
+    assert alerts.counted(2, "quarter") == "2 quarters"
+    assert alerts.counted(0, "month end") == "0 month ends"
+    assert alerts.counted(1.5, "working day") == "1.5 working days"

@@ -236,28 +236,6 @@ def test_main_points_say_when_growth_breaches_the_band():
     assert "would not take caseloads above the band within the four years projected" in text
 
 
-def test_alerts_on_the_front_page_read_as_sentences():
-    alerts = pd.DataFrame(
-        {
-            "area": ["Sampleborough"] * 3,
-            "status": ["fired", "fired", "clear"],
-            "message": [
-                "40.7 open cases per FTE; above 33 at the last 27 month end(s) (alert at 2).",
-                "88.0% contacted within 1 working day(s); below target for 1 quarter(s).",
-                "No vacancies.",
-            ],
-        }
-    )
-    block = publish.alerts_html(alerts)
-    assert "(s)" not in block and "alert_" not in block and "config" not in block
-    assert "the last 27 month ends (the alert is set at 2)" in block
-    assert "within 1 working day;" in block and "for 1 quarter." in block
-    assert "<li>Sampleborough: 40.7" in block
-    assert "No vacancies" not in block  # only the rules that fired
-    assert 'href="alerts.csv"' in block
-    assert publish.alerts_html(alerts.assign(status="clear")) == ""
-
-
 def test_perpetrator_status_is_hidden_with_a_hidden_share():
     from daanalysis import partnership
 
