@@ -232,10 +232,11 @@ PRIMARY_CONFIDENCE = "standard_medium_risk"
 # Police-recorded crimes first (independent of the service's own referral routes); the others
 # only when the police table is missing, in this order.
 CONTROLS = ("police_crimes", "marac_cases", "high_risk")
-# The need streams a reporting claim must also hold against (summed), other than the control.
-# They come from the service and the MARAC, not the police, so a change in how police record
-# crime at the campaign date (which the primary contrast alone would read as reporting) does
-# not move them; a rise in need that reaches the service more than the police does.
+# The need streams (summed, other than the control) that a reporting claim must also hold
+# against, and that must show a rise too for a "need" reading. They come from the service and
+# the MARAC, not the police, so a change in how police record crime at the campaign date (which
+# the control alone would read as reporting, or as need) does not move them, while a rise in
+# need that reaches the service more than the police does.
 CORROBORATING = ("high_risk", "marac_cases")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
@@ -387,6 +388,10 @@ class Verdict:
     # claim needs this interval above 1 too. Empty when there is no other need stream.
     corroboration: dict = field(default_factory=dict)
     corroborating_streams: list[str] = field(default_factory=list)
+    # Their own trend a year and change at the campaigns: a "need" reading needs one of them
+    # to rise too (when the control's does).
+    corroboration_need_trend: dict = field(default_factory=dict)
+    corroboration_need_step: dict = field(default_factory=dict)
     placebo: dict = field(default_factory=dict)  # dates, significant, share
     resid_lag1: dict = field(default_factory=dict)
     campaigns: list[str] = field(default_factory=list)
@@ -470,6 +475,54 @@ def _corroborate(
     return bool(result["ci_low"] > 1)
 
 
+def _need_rises(trend: dict, step: dict) -> bool:
+    """The need rule on one need series: its trend at least :data:`MIN_NEED_TREND` a year, or
+    its own change at the campaigns at least :data:`MIN_REPORTING_EFFECT`, interval above 1."""
+    return (trend["ci_low"] > 1 and trend["rate_ratio"] >= MIN_NEED_TREND) or (
+        step["ci_low"] > 1 and step["rate_ratio"] >= MIN_REPORTING_EFFECT
+    )
+
+
+def _corroborate_need(
+    base: dict,
+    control_name: str,
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame,
+    quarter: pd.Period | None,
+    reasons: list[str],
+) -> tuple[bool | None, str]:
+    """The need rule repeated on the other need streams (:func:`corroborating_series`) on
+    their own: their trend, and their change at the campaigns. (True, "") if they show the
+    rise too, (None, "") if there is none to check or too few periods, and (False, words for
+    the sentence) if they do not. Stores both figures in ``base``."""
+    other, streams = corroborating_series(panel, control_name, quarter)
+    if not streams:
+        return None, ""
+    try:
+        trend = its.fit_single(other, campaigns.iloc[:0], events).contrast({"trend": 1.0})
+        stepped = its.fit_single(other, campaigns, events)
+        step = stepped.contrast(stepped.campaign_weights())
+    except ValueError:  # too short, or not identifiable
+        return None, ""
+    base.update(corroboration_need_trend=trend, corroboration_need_step=step)
+    ctrl = in_sentence(STREAMS[control_name].label)
+    others = _streams_text(streams)
+    reasons.append(
+        f"{others[0].upper()}{others[1:]} together: underlying change "
+        f"{_pct_text(trend['rate_ratio'])} a year (95% CI {_pct_text(trend['ci_low'])} to "
+        f"{_pct_text(trend['ci_high'])}); change at the campaigns {_ratio_text(step)}."
+    )
+    if _need_rises(trend, step):
+        return True, ""
+    reasons.append(
+        f"{ctrl[0].upper()}{ctrl[1:]} rose, but {others} do not show a clear rise, so the rise "
+        "is not counted as need: it may be a change in how the police record crime (declare it "
+        "in events.csv if so)."
+    )
+    return False, f"{ctrl} rose, but {others} do not show it"
+
+
 def _inconclusive(base: dict, why: str, reasons: list[str] | None = None) -> Verdict:
     return Verdict(
         **base,
@@ -494,7 +547,8 @@ def verdict(
     the first campaign. "Reporting" needs its 95% interval above 1, and the same contrast
     against the other need streams (:data:`CORROBORATING`, when supplied) above 1 too, or the
     verdict is inconclusive: the need measures disagree; "need" needs the control's
-    trend or its own change at the campaigns to have an interval above 1. The verdict is
+    trend or its own change at the campaigns to have an interval above 1, and the other need
+    streams' trend or change too (when supplied). The verdict is
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
@@ -623,9 +677,15 @@ def verdict(
                 "a rise in need that reached the service more than the police.",
                 reasons,
             )
-    need_up = (need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND) or (
-        need_step["ci_low"] > 1 and need_step["rate_ratio"] >= MIN_REPORTING_EFFECT
-    )
+    need_up = _need_rises(need_trend, need_step)
+    need_unconfirmed = ""
+    if need_up:
+        # The same logic the other way: a step up in police-recorded crime at the campaign (a
+        # recording audit nobody declared) would otherwise be read as more need.
+        confirmed, need_unconfirmed = _corroborate_need(
+            base, control_name, panel, used, events, quarter, reasons
+        )
+        need_up = confirmed is not False
     if primary["ci_low"] > 1 and not reporting:
         reasons.append(
             f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
@@ -649,7 +709,8 @@ def verdict(
         sentence = (
             f"More people coming forward: after {the_campaigns}, {conf_label} referrals rose "
             f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ctrl}, while the "
-            "need-sensitive signals show no clear rise."
+            "need-sensitive signals show no clear rise"
+            + (f" ({need_unconfirmed})." if need_unconfirmed else ".")
         )
     elif need_up:
         word = "need"
@@ -668,7 +729,11 @@ def verdict(
         word = "neither"
         sentence = (
             f"Neither: no reporting effect larger than {mde} and no clear change in need "
-            f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
+            + (
+                f"({need_unconfirmed})."
+                if need_unconfirmed
+                else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
+            )
         )
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
 

@@ -135,6 +135,22 @@ def test_need_that_reaches_the_police_less_is_not_read_as_reporting():
     assert v.corroboration["ci_low"] <= 1 <= v.corroboration["ci_high"]
 
 
+def test_an_undeclared_police_recording_audit_is_not_read_as_need():
+    # No change in need or reporting; police-recorded crimes rise 20% at the campaign date (a
+    # recording audit nobody declared): police alone would read it as more need.
+    panel = _panel()
+    after = (panel["month"] >= CAMPAIGN.to_period("M")).to_numpy()
+    extra = np.random.default_rng(2).poisson(0.2 * panel["police_crimes"].to_numpy() * after)
+    v = demand.verdict(panel.assign(police_crimes=panel["police_crimes"] + extra), _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.need_step["ci_low"] > 1.1  # the control on its own steps up...
+    assert v.verdict == "neither", v.sentence  # ...but high risk and MARAC do not
+    assert "police-recorded DA crimes rose, but high risk (DASH) and MARAC cases do not" in (
+        v.sentence
+    )
+    assert v.corroboration_need_step["ci_low"] <= 1 <= v.corroboration_need_step["ci_high"]
+
+
 def test_a_reporting_claim_without_a_second_need_stream_says_so():
     panel = _panel(confidence=1.3).drop(columns=["police_crimes", "marac_cases"])
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
