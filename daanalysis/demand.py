@@ -454,23 +454,26 @@ def _corroborate(
     other, streams = corroborating_series(panel, control_name, quarter)
     if not streams:
         reasons.append(
-            "The rise could not be checked against a second need-sensitive stream (high-risk "
-            "referrals or MARAC cases): a change in the control alone would look the same."
+            "A reporting effect could not be checked against a second need-sensitive stream "
+            "(high-risk referrals or MARAC cases): a change in the control alone would look the "
+            "same."
         )
         return None
     try:
         fit = its.fit_controlled(treated, other, campaigns, events)
     except ValueError:  # too short, or not identifiable over the periods the streams share
         reasons.append(
-            f"The rise could not be checked against {_streams_text(streams)}: too few periods "
-            "in common."
+            f"A reporting effect could not be checked against {_streams_text(streams)}: too few "
+            "periods in common."
         )
         return None
     result = fit.contrast(fit.campaign_weights("rel: "))
     base.update(corroboration=result, corroborating_streams=streams)
     reasons.append(
-        f"Against {_streams_text(streams)}, {in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} "
-        f"referrals ran at {_ratio_text(result)} times their pre-campaign level."
+        f"Relative to {_streams_text(streams)}, "
+        f"{in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} referrals ran at "
+        f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
+        "above 1 too)."
     )
     return bool(result["ci_low"] > 1)
 
@@ -654,29 +657,28 @@ def verdict(
             "Placebo check not possible: fewer than 5 usable dates before the first campaign."
         )
     reporting = primary["ci_low"] > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
-    if reporting:
-        # The primary contrast cannot tell a reporting effect from a change at the campaign date
-        # in the control alone (a police recording-practice or counting-rule change, or need that
-        # rose less in police-recorded crime than in the service): the claim must hold against
-        # the service's own need streams as well (an intersection-union test, so false claims
-        # stay at the 2.5% one-sided level whichever control is wrong).
-        corroborated = _corroborate(
-            base, treated, control_name, panel, used, events, quarter, reasons
+    # The primary contrast cannot tell a reporting effect from a change at the campaign date in
+    # the control alone (a police recording-practice or counting-rule change, or need that rose
+    # less in police-recorded crime than in the service): a claim must hold against the
+    # service's own need streams as well (an intersection-union test, so false claims stay at
+    # the 2.5% one-sided level whichever of the two controls is wrong).
+    corroborated = _corroborate(base, treated, control_name, panel, used, events, quarter, reasons)
+    # A "neither" needs the power to see a 50% effect in both contrasts a claim rests on.
+    detectable = max(primary["mde_ratio"], base.get("corroboration", {}).get("mde_ratio", 0.0))
+    if reporting and corroborated is False:
+        c = base["corroboration"]
+        others = _streams_text(base["corroborating_streams"])
+        return _inconclusive(
+            base,
+            f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
+            f"relative to {ctrl} after {the_campaigns}, but not clearly relative to "
+            f"{others} (ratio {c['rate_ratio']:.2f}, 95% CI {c['ci_low']:.2f} to "
+            f"{c['ci_high']:.2f}). The need measures disagree at the campaign "
+            f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
+            "recording-practice or counting-rule change: declare it in events.csv) or "
+            "a rise in need that reached the service more than the police.",
+            reasons,
         )
-        if corroborated is False:
-            c = base["corroboration"]
-            others = _streams_text(base["corroborating_streams"])
-            return _inconclusive(
-                base,
-                f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
-                f"relative to {ctrl} after {the_campaigns}, but not clearly relative to "
-                f"{others} (ratio {c['rate_ratio']:.2f}, 95% CI {c['ci_low']:.2f} to "
-                f"{c['ci_high']:.2f}). The need measures disagree at the campaign "
-                f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
-                "recording-practice or counting-rule change: declare it in events.csv) or "
-                "a rise in need that reached the service more than the police.",
-                reasons,
-            )
     need_up = _need_rises(need_trend, need_step)
     need_unconfirmed = ""
     if need_up:
@@ -691,7 +693,7 @@ def verdict(
             f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
             f"the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a reporting effect."
         )
-    mde = _pct_text(primary["mde_ratio"]).lstrip("+")
+    mde = _pct_text(detectable).lstrip("+")
     need_words = (
         f"{ctrl} {_change_words(need_trend['rate_ratio'])} a year"
         if need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND
@@ -718,7 +720,7 @@ def verdict(
             f"More need: {need_words}, and {conf_label} referrals did not rise relative to "
             f"them after {the_campaigns} (no reporting effect larger than {mde} could be seen)."
         )
-    elif primary["mde_ratio"] > MAX_DETECTABLE_RATIO:
+    elif detectable > MAX_DETECTABLE_RATIO:
         return _inconclusive(
             base,
             f"neither a reporting effect nor a rise in need is seen, but the figures are too "
