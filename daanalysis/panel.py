@@ -154,7 +154,9 @@ def mark_repeats(referrals: pd.DataFrame, window_days: int = 365) -> pd.DataFram
     repeat_12m = np.empty(len(order), dtype=bool)
     first_time[order] = linked & np.isnat(previous)
     # NaT compares False, so a referral with no date (or after one) is never a repeat.
-    repeat_12m[order] = linked & ((date - previous) <= np.timedelta64(window_days, "D"))
+    # Compared by day: a referral's time of day (kept from a timestamp) does not decide it.
+    apart = date.astype("datetime64[D]") - previous.astype("datetime64[D]")
+    repeat_12m[order] = linked & (apart <= np.timedelta64(window_days, "D"))
     ref = referrals.assign(first_time=first_time, repeat_12m=repeat_12m)
     return ref if ref.index.is_monotonic_increasing else ref.sort_index()
 
@@ -226,7 +228,14 @@ def panel_from_records(
     )
     streams_all = flags.groupby([area, month]).sum()
     closures = (
-        pd.DataFrame({"days_open": (ref["closed_date"] - ref["referral_date"]).dt.days})
+        pd.DataFrame(
+            {
+                # Whole days, whatever times of day the dates carry.
+                "days_open": (
+                    ref["closed_date"].dt.normalize() - ref["referral_date"].dt.normalize()
+                ).dt.days
+            }
+        )
         .groupby([area, closed_month])["days_open"]
         .agg(["size", "mean"])
     )

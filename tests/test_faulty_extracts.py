@@ -361,7 +361,7 @@ def test_population_ending_before_the_data_is_noted(tmp_path):
 def test_utf16_config_and_mapping_files_are_read(tmp_path):
     write_referrals(tmp_path, [*REFERRALS_2024, "R99,C99,14/03/2024,Neighbour,High,,,Victim"])
     (tmp_path / "config.csv").write_text(
-        "key,value,unit,source\ncost_per_fte,40000,GBP,\"Contract, 2026\"\n", encoding="utf-16"
+        'key,value,unit,source\ncost_per_fte,40000,GBP,"Contract, 2026"\n', encoding="utf-16"
     )
     (tmp_path / "mappings").mkdir()
     (tmp_path / "mappings" / "referral_source.csv").write_text(
@@ -384,3 +384,21 @@ def test_a_column_named_twice_is_an_error_not_a_traceback(tmp_path, suffix):
         path.write_text("\n".join(",".join(r) for r in rows) + "\n")
     with pytest.raises(DataContractError, match=r"column 'month': the header has it twice"):
         load_extract(tmp_path, config=TODAY)
+
+
+def test_times_of_day_do_not_decide_a_repeat():
+    import pandas as pd
+
+    from daanalysis.panel import mark_repeats
+
+    # Exactly 365 days apart by date; the later one at a later hour (365.25 days by the clock).
+    referrals = pd.DataFrame(
+        {
+            "client_key": ["a", "a"],
+            "referral_date": pd.to_datetime(["2024-01-01 09:00", "2024-12-31 15:00"]),
+            "service": ["victim", "victim"],
+            "source_row": [2, 3],
+        }
+    )
+    marked = mark_repeats(referrals)
+    assert marked["repeat_12m"].tolist() == [False, True]
