@@ -8,6 +8,8 @@ values, goes to ``ledger.csv`` in the run folder for analysts; the index does no
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from daanalysis.disclosure import MARKER, secondary_mask, suppress
@@ -72,20 +74,29 @@ def write_ledger(extract: Extract, path: str) -> None:
     extract.ledger.to_csv(path, index=False)
 
 
-def show(extract: Extract) -> None:
-    """Display the data-quality section of a committee page (one call from each notebook)."""
+def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
+    """Display the data-quality section of a committee page (one call from each notebook).
+
+    ``tables``: the inputs the page draws on (all of them if None), so that each page reports
+    the rows behind its own figures rather than repeating the whole extract's.
+    """
     from IPython.display import Markdown, display
 
     from daanalysis.publish import format_table
 
+    ledger = extract.ledger
+    if tables is not None:
+        ledger = ledger[ledger["table"].isin(list(tables))]
     threshold = extract.config.suppression_threshold
     warning = extract.config.disclosure_warning
     if warning:
         display(Markdown(f"**{warning}**"))
     display(
         Markdown(
-            "Every input row is either used or excluded with its reason. The tables count rows "
-            f"by table and reason; counts below {threshold:g} are shown as [c]. The row-by-row "
+            "Every input row is either used or excluded with its reason. The tables count the "
+            "rows of "
+            + ("the inputs this page draws on" if tables is not None else "every input")
+            + f", by table and reason; counts below {threshold:g} are shown as [c]. The row-by-row "
             f"list, with the values concerned, is in `{LEDGER_FILE}` in the run folder for "
             "analysts to correct the source data: it is not part of the committee pack."
         )
@@ -93,13 +104,13 @@ def show(extract: Extract) -> None:
     source = "the extract's files, checked against the data contract (docs/data-contract.md)"
     display(
         format_table(
-            rows_by_table(extract.ledger, threshold),
+            rows_by_table(ledger, threshold),
             "Rows read and excluded, by table",
             source,
             precision=0,
         )
     )
-    reasons = reasons_by_table(extract.ledger, threshold)
+    reasons = reasons_by_table(ledger, threshold)
     if len(reasons):
         display(
             format_table(

@@ -45,3 +45,23 @@ def test_reasons_carry_no_values_or_row_numbers_and_small_counts_are_suppressed(
 def test_no_problems_gives_an_empty_reasons_table():
     clean = LEDGER.assign(status="used", reason="")
     assert quality.reasons_by_table(clean, 5).empty
+
+
+def test_a_page_shows_the_rows_of_its_own_inputs(monkeypatch):
+    from types import SimpleNamespace
+
+    import IPython.display
+
+    from daanalysis.config import Config
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    extract = SimpleNamespace(ledger=LEDGER, config=Config(), notes=[])
+    quality.show(extract, tables=("staffing",))
+    frames = [item.frame for item in shown if hasattr(item, "frame")]
+    assert frames and all(set(f["table"]) == {"staffing"} for f in frames)
+    shown.clear()
+    quality.show(extract)
+    assert {"referrals", "staffing"} <= set(
+        next(i.frame for i in shown if hasattr(i, "frame"))["table"]
+    )
