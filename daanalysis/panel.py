@@ -262,27 +262,35 @@ def panel_from_records(
     return panel
 
 
-def _check_no_overlap(frame: pd.DataFrame, file: str) -> None:
-    """Refuse a quarter given as well as one of its months (for the same area): the panel would
-    count those months twice. Which of the two is right cannot be told, so neither is guessed.
+def _check_no_overlap(frame: pd.DataFrame, file: str, keys: tuple[str, ...] = ("area",)) -> None:
+    """Refuse a quarter given as well as one of its months (for the same ``keys``: the area, or
+    the area and programme): the figures would count those months twice. Which of the two is
+    right cannot be told, so neither is guessed.
     """
+    if frame.empty:
+        return
     is_quarter = frame["period"].map(lambda p: p.freqstr.startswith("Q")).astype(bool)
     if not is_quarter.any() or is_quarter.all():
         return
     months = frame.loc[~is_quarter]
-    given = set(zip(months["area"], months["period"], strict=True))
+    given = {(*key, period) for *key, period in months[[*keys, "period"]].itertuples(index=False)}
     for _, row in frame.loc[is_quarter].iterrows():
-        both = [m for m in quarter_months(row["period"]) if (row["area"], m) in given]
+        key = tuple(row[k] for k in keys)
+        both = [m for m in quarter_months(row["period"]) if (*key, m) in given]
         if not both:
             continue
-        at = months[(months["area"] == row["area"]) & months["period"].isin(both)]
+        same = (months[list(keys)] == pd.Series(key, index=list(keys))).all(axis=1)
+        at = months[same & months["period"].isin(both)]
         where = row.get("source_row")
         month_rows = ", ".join(str(r) for r in at.get("source_row", pd.Series(dtype=int)))
+        plural = len(both) > 1
         raise DataContractError(
             f"{file}, row {where}, column period: the quarter {quarter_label(row['period'])} for "
-            f"{row['area']} is given as well as its month(s) "
-            f"{', '.join(str(m) for m in both)} (row(s) {month_rows}), so those months would be "
-            "counted twice. Keep one: delete the quarter's row, or the months' rows."
+            f"{', '.join(str(k) for k in key)} is given as well as "
+            f"{'its months' if plural else 'its month'} {', '.join(str(m) for m in both)} "
+            f"({'rows' if len(at) > 1 else 'row'} {month_rows}), so "
+            f"{'those months' if plural else 'that month'} would be counted twice. Keep one: "
+            "delete the quarter's row, or the months' rows."
         )
 
 
@@ -393,6 +401,12 @@ def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd
     police = extract["police"].rename(
         columns={"da_incidents": "police_incidents", "da_crimes": "police_crimes"}
     )[["area", "month", "police_incidents", "police_crimes"]]
+    if "perpetrator_programme" in extract.tables:  # counted by quarter on the partnership page
+        _check_no_overlap(
+            extract["perpetrator_programme"],
+            _file(extract, "perpetrator_programme"),
+            keys=("area", "programme"),
+        )
     marac = extract["marac"]
     marac_monthly = (
         _spread_periods(

@@ -225,8 +225,25 @@ def test_a_quarter_given_as_well_as_its_months_is_an_error_not_a_double_count(tm
         build_panel(extract)
     message = str(err.value)
     assert f"{table}.csv, row 14, column period: the quarter 2024/25 Q1 (Apr-Jun 2024)" in message
-    assert "2024-04, 2024-05, 2024-06 (row(s) 5, 6, 7)" in message
+    assert "its months 2024-04, 2024-05, 2024-06 (rows 5, 6, 7)" in message
     assert "counted twice" in message
+
+
+def test_a_programme_quarter_given_as_well_as_its_month_is_an_error(tmp_path):
+    from daanalysis.panel import build_panel
+
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "perpetrator_programme.csv").write_text(
+        "period,programme,starts,completions\n"
+        "2024/25 Q1,Men and masculinities,5,1\n"
+        "2024-05,Men and masculinities,2,0\n"
+        "2024-05,Another programme,3,0\n"  # another programme's month: no overlap
+    )
+    with pytest.raises(DataContractError) as err:
+        build_panel(load_extract(tmp_path, config=TODAY))
+    message = str(err.value)
+    assert "perpetrator_programme.csv, row 2, column period: the quarter 2024/25 Q1" in message
+    assert "Men and masculinities is given as well as its month 2024-05 (row 3)" in message
 
 
 def test_quarters_alone_or_months_alone_are_spread_as_before(tmp_path):
