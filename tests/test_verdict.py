@@ -346,7 +346,7 @@ def test_verdict_chart_states_the_finding():
     assert fig.da_title.startswith(f"Standard and medium risk referrals ran {change}% above")
     assert "police-recorded DA crimes" in fig.da_title
     assert "per 100 police-recorded DA crimes" in fig.da_alt
-    assert "start of 1 campaign(s)" in fig.da_alt
+    assert "start of each campaign (Campaign, " in fig.da_alt  # named, with its start month
     assert len(fig.da_data) == len(series)
 
 
