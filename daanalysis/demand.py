@@ -760,8 +760,29 @@ def _contrast_path(
     return path.rename_axis("period").reset_index()[PATH_COLUMNS]
 
 
+def _reads(r: dict, above: str, below: str, unclear: str) -> str:
+    """What an interval says, in words: above 1, below 1, or not clearly either."""
+    if r["ci_low"] > 1:
+        return above
+    if r["ci_high"] < 1:
+        return below
+    return unclear
+
+
+def _pct_interval_text(r: dict) -> str:
+    """A rate ratio as a percentage change with its interval: ``+4.7% (95% CI +2.1% to +7.3%)``."""
+
+    def pct(ratio: float) -> str:
+        return f"{100 * (ratio - 1):+.1f}%"
+
+    return f"{pct(r['rate_ratio'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
+
+
 def verdict_table(v: Verdict) -> pd.DataFrame:
-    """The figures the verdict rests on, one row each, for the page and the spreadsheet."""
+    """The figures the verdict rests on, one row each, for the page and the spreadsheet.
+
+    The last column says what each figure shows here, from its interval, not what it would mean
+    if it were above 1."""
     rows = []
     if v.primary:
         conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
@@ -769,7 +790,12 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
             {
                 "measure": f"Reporting effect: {conf} relative to {ctrl} (primary contrast)",
                 "value": _ratio_text(v.primary),
-                "what it means": "above 1: more coming forward than need explains",
+                "what it means": _reads(
+                    v.primary,
+                    "above 1: more people coming forward than need explains",
+                    "below 1: fewer coming forward, relative to need",
+                    "not clearly above or below 1: no clear reporting effect",
+                ),
             },
             {
                 "measure": "Smallest reporting effect the data could detect (80% power)",
@@ -777,14 +803,24 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
                 "what it means": "a smaller effect could be missed",
             },
             {
-                "measure": f"Need: {ctrl} underlying change a year",
-                "value": _ratio_text(v.need_trend),
-                "what it means": "above 1: need rising",
+                "measure": f"Need: {ctrl}, underlying change a year",
+                "value": _pct_interval_text(v.need_trend),
+                "what it means": _reads(
+                    v.need_trend,
+                    "need rising",
+                    "need falling",
+                    "no clear change in need",
+                ),
             },
             {
-                "measure": f"Need: {ctrl} change at the campaigns",
+                "measure": f"Need: {ctrl}, change when the campaigns began (rate ratio)",
                 "value": _ratio_text(v.need_step),
-                "what it means": "above 1: need rose when the campaigns began",
+                "what it means": _reads(
+                    v.need_step,
+                    "need rose when the campaigns began",
+                    "need fell when the campaigns began",
+                    "no clear change when the campaigns began",
+                ),
             },
         ]
     if v.corroboration:
@@ -794,8 +830,14 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
                 "measure": f"Reporting effect: {STREAMS[v.confidence_stream].label} relative to "
                 f"{others} (corroboration)",
                 "value": _ratio_text(v.corroboration),
-                "what it means": "a reporting verdict needs this above 1 too: a change in the "
-                "control alone (e.g. how police record crime) cannot then pass for reporting",
+                "what it means": _reads(
+                    v.corroboration,
+                    "above 1 too: the effect holds against the service's own need streams, so a "
+                    "change in the control alone (such as how police record crime) cannot "
+                    "explain it",
+                    "below 1: a reporting verdict needs this above 1 as well",
+                    "not clearly above 1: a reporting verdict needs this above 1 as well",
+                ),
             }
         )
     if v.placebo.get("dates", 0) >= MIN_PLACEBO_DATES:
@@ -1000,7 +1042,10 @@ def _step_reading(step: pd.Series | None) -> str:
         return "stepped up after the campaigns"
     if step["ci_high"] < 1:
         return "stepped down after the campaigns"
-    return f"no step larger than {_pct_text(step['mde_ratio']).lstrip('+')} could be seen"
+    return (
+        f"no clear step: one of {_pct_text(step['mde_ratio'])} or more would probably have "
+        "shown, a smaller one could be missed"
+    )
 
 
 def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:

@@ -368,3 +368,28 @@ def test_a_campaign_inside_a_temporary_event_is_refused_not_fitted():
     assert fits.empty and any("cannot tell" in n for n in notes)
     assert demand.contrast_series(panel, _campaigns(), event, Q).empty
     assert demand.supporting_contrasts(panel, _campaigns(), event, Q).empty
+
+
+def test_the_verdict_table_says_what_each_interval_shows():
+    def r(est, low, high):
+        return {"rate_ratio": est, "ci_low": low, "ci_high": high, "mde_ratio": 1.2}
+
+    v = demand.Verdict(
+        area="A",
+        quarter="q",
+        verdict="neither",
+        sentence="",
+        reasons=[],
+        confidence_stream="standard_medium_risk",
+        control_stream="police_crimes",
+        primary=r(1.02, 0.95, 1.10),
+        need_trend=r(1.047, 1.021, 1.073),
+        need_step=r(0.97, 0.90, 1.05),
+    )
+    table = demand.verdict_table(v).set_index("measure")["what it means"]
+    assert table.iloc[0] == "not clearly above or below 1: no clear reporting effect"
+    trend = table[table.index.str.contains("underlying change")].item()
+    step = table[table.index.str.contains("when the campaigns began")].item()
+    assert trend == "need rising" and step == "no clear change when the campaigns began"
+    values = demand.verdict_table(v).set_index("measure")["value"]
+    assert values[values.index.str.contains("underlying")].item() == "+4.7% (95% CI +2.1% to +7.3%)"
