@@ -1405,15 +1405,22 @@ def _check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: P
     allowed: a service closed for a lockdown is declared there.
     """
     referrals = tables["referrals"]
-    months = referrals["referral_date"].dt.to_period(MONTH_FREQ)
+    # Month numbers from NumPy, not Period objects: this runs over every referral.
+    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
+    areas, names = pd.factorize(referrals["area"])
     events = tables["events"]
     temporary = events[(events["kind"] == "temporary") & events["end_date"].notna()]
-    for area, area_months in months.groupby(referrals["area"].to_numpy()):
-        counts = area_months.value_counts()
-        span = pd.period_range(counts.index.min(), counts.index.max(), freq=MONTH_FREQ)
-        full = counts.reindex(span, fill_value=0)
-        empty = set(full.index[full.to_numpy() == 0])
-        typical = float(full.median())
+    dated = ~np.isnat(months)
+    for code, area in enumerate(names):
+        mine = months[(areas == code) & dated]
+        if not len(mine):
+            continue
+        seen, counts = np.unique(mine, return_counts=True)
+        span = np.arange(seen[0], seen[-1] + 1)
+        full = np.zeros(len(span), dtype="int64")
+        full[np.searchsorted(span, seen)] = counts
+        empty = {pd.Period(str(m), MONTH_FREQ) for m in span[full == 0]}
+        typical = float(np.median(full))
         if not empty or typical < config.max_count_jump:
             continue
         for _, event in temporary.iterrows():
