@@ -440,18 +440,16 @@ def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFra
 def _corroborate(
     base: dict,
     treated: pd.Series,
-    control_name: str,
-    panel: pd.DataFrame,
+    other: pd.Series,
+    streams: list[str],
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
-    quarter: pd.Period | None,
     reasons: list[str],
 ) -> bool | None:
-    """The primary reporting contrast repeated against the other need streams
-    (:func:`corroborating_series`). True if its 95% interval is above 1, False if not, None if
-    there is no other need stream to check against (said in ``reasons``). Stores the contrast
-    in ``base``."""
-    other, streams = corroborating_series(panel, control_name, quarter)
+    """The primary reporting contrast repeated against the other need streams (``other``, the
+    sum of ``streams``: :func:`corroborating_series`). True if its 95% interval is above 1,
+    False if not, None if there is no other need stream to check against (said in
+    ``reasons``). Stores the contrast in ``base``."""
     if not streams:
         reasons.append(
             "A reporting effect could not be checked against a second need-sensitive stream "
@@ -489,17 +487,16 @@ def _need_rises(trend: dict, step: dict) -> bool:
 def _corroborate_need(
     base: dict,
     control_name: str,
-    panel: pd.DataFrame,
+    other: pd.Series,
+    streams: list[str],
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
-    quarter: pd.Period | None,
     reasons: list[str],
 ) -> tuple[bool | None, str]:
     """The need rule repeated on the other need streams (:func:`corroborating_series`) on
     their own: their trend, and their change at the campaigns. (True, "") if they show the
     rise too, (None, "") if there is none to check or too few periods, and (False, words for
     the sentence) if they do not. Stores both figures in ``base``."""
-    other, streams = corroborating_series(panel, control_name, quarter)
     if not streams:
         return None, ""
     try:
@@ -662,7 +659,8 @@ def verdict(
     # less in police-recorded crime than in the service): a claim must hold against the
     # service's own need streams as well (an intersection-union test, so false claims stay at
     # the 2.5% one-sided level whichever of the two controls is wrong).
-    corroborated = _corroborate(base, treated, control_name, panel, used, events, quarter, reasons)
+    other, streams = corroborating_series(panel, control_name, quarter)
+    corroborated = _corroborate(base, treated, other, streams, used, events, reasons)
     # A "neither" needs the power to see a 50% effect in both contrasts a claim rests on.
     detectable = max(primary["mde_ratio"], base.get("corroboration", {}).get("mde_ratio", 0.0))
     if reporting and corroborated is False:
@@ -685,7 +683,7 @@ def verdict(
         # The same logic the other way: a step up in police-recorded crime at the campaign (a
         # recording audit nobody declared) would otherwise be read as more need.
         confirmed, need_unconfirmed = _corroborate_need(
-            base, control_name, panel, used, events, quarter, reasons
+            base, control_name, other, streams, used, events, reasons
         )
         need_up = confirmed is not False
     if primary["ci_low"] > 1 and not reporting:
