@@ -139,8 +139,8 @@ def one_size(n: int, data: Path, out: Path) -> dict:
     pack = run_report(data, out, quarter="latest")
     row["wall_s"] = time.perf_counter() - started
     row["per_area_s"] = row["wall_s"] / n
-    if (pack / "run.log").exists():
-        row.update(split_log(pack / "run.log"))
+    if (pack / "analysts" / "run.log").exists():
+        row.update(split_log(pack / "analysts" / "run.log"))
     return row
 
 

@@ -69,7 +69,7 @@ def timed(notebooks: Path, out: Path) -> dict[str, float]:
     started = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)
     line = time.perf_counter() - started
-    return {"total": total, "command line": line, **stages(final / "run.log")}
+    return {"total": total, "command line": line, **stages(final / "analysts" / "run.log")}
 
 
 def main() -> None:

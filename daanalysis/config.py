@@ -151,7 +151,8 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "no",
         "yes / no",
         "Whether the committee page names the schools never engaged in prevention. 'no' keeps "
-        "the list for officers only (schools_not_engaged.csv in the run folder, not linked).",
+        "the list for officers only (analysts/schools_not_engaged.csv in the run folder, not "
+        "linked).",
     ),
     "alert_caseload_months": (
         2.0,

@@ -164,8 +164,8 @@ differ. To change the contract, change `schema.py` and regenerate this page.
   own section of the partnership-activity page, with a one-line note there.
 - **The ledger.** Committee pages show rows read and excluded per table and the reasons, counted,
   without values or row numbers, and with counts below the suppression threshold shown as `[c]`.
-  The full ledger (file, row, status, reason with the values) is `ledger.csv` in the run folder,
-  for analysts: it is not linked from the index and is not for publication.
+  The full ledger (file, row, status, reason with the values) is `analysts/ledger.csv` in the
+  run folder, for analysts: it is not linked from the index and is not for publication.
 - **Labels** ({label_columns}) are mapped to canonical values through
   `daanalysis/mappings/<field>.csv`; the canonical values are listed with each column below. Add
   a `mappings/<field>.csv` (columns `raw, canonical`) to the data folder to extend or override

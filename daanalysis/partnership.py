@@ -749,9 +749,9 @@ def funnel_chart(
 
 
 def write_officer_lists(tables: dict[str, pd.DataFrame], folder) -> list:
-    """Officer-only files in a run folder (not linked from any page, like ``ledger.csv``):
-    ``schools_not_engaged.csv``, the schools never engaged in prevention, when both the school
-    register and prevention rows exist. Returns the paths written."""
+    """Officer-only files in the run's analysts folder (not linked from any page, like
+    ``ledger.csv``): ``schools_not_engaged.csv``, the schools never engaged in prevention, when
+    both the school register and prevention rows exist. Returns the paths written."""
     from pathlib import Path
 
     schools, prevention = tables.get("schools"), tables.get("prevention")

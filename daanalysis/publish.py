@@ -1279,10 +1279,17 @@ def write_glossary(folder: Path, heading: str, spreadsheet: str = "") -> Path:
 # --- downloads -----------------------------------------------------------------------------------
 
 
+# A run folder: what may be published at its top; what is for analysts only (the row ledger,
+# officer lists, the executed notebooks with their unsuppressed check cells, the run log) below.
+ANALYSTS = "analysts"
+EXECUTED = f"{ANALYSTS}/notebooks"
+
+
 def collect(folder: Path) -> list[tuple[dict, pd.DataFrame]]:
-    """Every table and chart recorded by the notebooks of a run (``notebooks/*.publish``)."""
+    """Every table and chart recorded by the notebooks of a run
+    (``analysts/notebooks/*.publish``)."""
     items = []
-    for manifest in sorted(folder.glob("notebooks/*.publish/manifest.json")):
+    for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json")):
         for item in json.loads(manifest.read_text()):
             data = pd.read_csv(manifest.parent / f"{item['name']}.csv", keep_default_na=False)
             items.append((item, data.map(_numeric_or_text)))
@@ -1305,7 +1312,7 @@ def build_downloads(
 ) -> Path | None:
     """One spreadsheet of every published table and chart's data, and a CSV per chart.
 
-    Written to ``folder/downloads/``; the recorded files under ``notebooks/*.publish`` are
+    Written to ``folder/downloads/``; the recorded files under ``analysts/notebooks/*.publish`` are
     removed afterwards. The spreadsheet follows the Analysis Function guidance through
     ``gptables``: a cover sheet, a contents sheet, a notes sheet, one table per sheet with a title,
     a source and ``[c]`` / ``[x]`` markers explained. Returns the spreadsheet path (None when
@@ -1335,7 +1342,7 @@ def build_downloads(
                 frame,
             ),
         )
-    for recorded in folder.glob("notebooks/*.publish"):
+    for recorded in folder.glob(f"{EXECUTED}/*.publish"):
         shutil.rmtree(recorded, ignore_errors=True)
     if not items:
         return None

@@ -3,7 +3,7 @@
 Committee pages show how many rows of each table were used or excluded, and why, as counts by
 table and reason: no row numbers, no raw values (a rare label can identify someone), and counts
 below the suppression threshold shown as the disclosure marker. The full row-by-row ledger, with
-values, goes to ``ledger.csv`` in the run folder for analysts; the index does not link it.
+values, goes to ``analysts/ledger.csv`` in the run folder, for analysts only; no page links it.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
             "rows of "
             + ("the inputs this page draws on" if tables is not None else "every input")
             + f", by table and reason; counts below {threshold:g} are shown as [c]. The row-by-row "
-            f"list, with the values concerned, is in `{LEDGER_FILE}` in the run folder for "
-            "analysts to correct the source data: it is not part of the committee pack."
+            f"list, with the values concerned, is in `analysts/{LEDGER_FILE}` in the run folder "
+            "for analysts to correct the source data: it is not part of the committee pack."
         )
     )
     source = "the extract's files, checked against the data contract (docs/data-contract.md)"

@@ -2,7 +2,8 @@
 
 ``daanalysis report --quarter latest --data data/sample --out outputs`` writes
 ``outputs/<quarter>/``: ``index.html``, one HTML page per notebook (and area), ``kpis.csv``,
-the executed notebooks under ``notebooks/`` and ``run.log``. Everything is written to a
+and, in ``analysts/`` (not for publication), the executed notebooks, ``ledger.csv`` and
+``run.log``. Everything is written to a
 temporary folder and moved into place only when every notebook succeeded; on failure the exit
 code is non-zero, the failing executed notebook is kept under ``outputs/failed/`` and last
 quarter's outputs are untouched.
@@ -52,7 +53,7 @@ from daanalysis.notebook import (
 )
 from daanalysis.panel import common_quarters, complete_quarters
 from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
-from daanalysis.publish import write_front_page
+from daanalysis.publish import ANALYSTS, EXECUTED, write_front_page
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "daanalysis"
@@ -435,6 +436,19 @@ def _warm_process(given=None):
     return given if given is not None else kernels.WarmProcess()
 
 
+ANALYSTS_README = """For analysts only: not for publication.
+
+This folder holds what the committee pages leave out, because it may identify people or shows
+figures before small-number suppression:
+- ledger.csv: every input row used or excluded, with the values concerned;
+- schools_not_engaged.csv (when supplied): the schools never engaged in prevention;
+- notebooks/: the executed notebooks, with the checks behind each page (unsuppressed counts);
+- run.log: what ran, on which inputs (paths, checksums), and the details of any failure.
+
+Publish or share only the files above this folder.
+"""
+
+
 class PackFailed(RuntimeError):
     """One or more notebooks of the pack failed."""
 
@@ -638,10 +652,12 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     work = out / f".tmp-{token}"
     work.mkdir()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (work / "notebooks").mkdir()
+    private = work / ANALYSTS
+    (work / EXECUTED).mkdir(parents=True)
+    (private / "README.txt").write_text(ANALYSTS_README, encoding="utf-8")
     if log.level == logging.NOTSET:
         log.setLevel(logging.DEBUG)
-    handler = logging.FileHandler(work / "run.log", encoding="utf-8")
+    handler = logging.FileHandler(private / "run.log", encoding="utf-8")
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
@@ -672,14 +688,14 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         prepared = save_prepared(extract, plan.panel, kernel_dir)
         timer.lap("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
-        # Row-level data-quality detail is for analysts: a file in the run folder that the index
-        # does not link, never a committee page.
-        extract.ledger.to_csv(work / "ledger.csv", index=False)
+        # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
+        # committee page.
+        extract.ledger.to_csv(private / "ledger.csv", index=False)
         # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
         run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
         alerts.write(alert_table, work)
-        partnership.write_officer_lists(extract.tables, work)
+        partnership.write_officer_lists(extract.tables, private)
         timer.lap("alerts and officer lists")
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
@@ -696,7 +712,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             with export_lock:
                 started = time.perf_counter()
                 export_html(
-                    work / "notebooks" / f"{job.stem}.ipynb",
+                    work / EXECUTED / f"{job.stem}.ipynb",
                     work / f"{job.stem}.html",
                     job.title,
                     subtitle,
@@ -714,7 +730,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
                 + ", ".join(f"{j.stem} ({err})" for j, err in failures)
             )
         pages = [(f"{job.stem}.html", job.title) for job in jobs]
-        kpis = _collect_kpis(jobs, work / "notebooks")
+        kpis = _collect_kpis(jobs, work / EXECUTED)
         kpis.to_csv(work / "kpis.csv", index=False)
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_front_page(work, pages, heading, subtitle, kpis, extract.config, extract)
@@ -741,8 +757,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             else "no pack was written or changed"
         )
         raise RuntimeError(
-            f"{reason.rstrip('.')}. Details (and any executed notebooks) kept in {kept}, with "
-            f"run.log; {unchanged}."
+            f"{reason.rstrip('.')}. Details kept in {kept / ANALYSTS}: run.log and any executed "
+            f"notebooks; {unchanged}."
         ) from err
     finally:
         stack.close()
@@ -919,12 +935,12 @@ def _run_jobs(
     for job in jobs:
         offered = {
             **job.parameters,
-            "kpi_path": str(work / "notebooks" / f"{job.stem}.kpis.csv"),
+            "kpi_path": str(work / EXECUTED / f"{job.stem}.kpis.csv"),
             "prepared": str(prepared) if prepared else "",
         }
         # Only the parameters the notebook declares: an analyst's notebook need not take them all.
         params = {k: v for k, v in offered.items() if k in job.spec.parameters}
-        tasks.append((job, params, work / "notebooks" / f"{job.stem}.ipynb"))
+        tasks.append((job, params, work / EXECUTED / f"{job.stem}.ipynb"))
     return pool.run(tasks, after)
 
 

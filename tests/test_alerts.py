@@ -119,7 +119,7 @@ def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
     assert (sample_report / "sampleborough_partnership_activity.html").exists()
     # The schools never engaged are for officers: written, but linked from no page, and no
     # school is named on the partnership page (config publish_school_names is no).
-    listed = pd.read_csv(sample_report / "schools_not_engaged.csv")
+    listed = pd.read_csv(sample_report / "analysts" / "schools_not_engaged.csv")
     assert len(listed) >= 10
     for page in sample_report.glob("*.html"):
         text = page.read_text(encoding="utf-8")

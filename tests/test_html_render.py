@@ -98,7 +98,7 @@ def charts_in(executed: Path) -> int:
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_charts_render_and_code_is_hidden(browser, sample_report, tmp_path, spec):
     page = page_name(spec)
-    charts = charts_in(sample_report / "notebooks" / page.replace(".html", ".ipynb"))
+    charts = charts_in(sample_report / "analysts" / "notebooks" / page.replace(".html", ".ipynb"))
     assert charts >= 1, "every page of the pack shows at least one chart"
     found, dom = _render(browser, sample_report / page, tmp_path)
     assert found["images"] == charts

@@ -136,9 +136,9 @@ def test_a_run_leaves_no_process_behind_and_the_directory_as_it_was(tmp_path):
 def test_kernels_started_the_usual_way_give_the_same_pack(sample_report, tmp_path, monkeypatch):
     monkeypatch.setenv(kernels.ENV_SWITCH, "0")
     usual = report.run_report(SAMPLE, tmp_path / "out")
-    assert "started the usual way" in (usual / "run.log").read_text()
+    assert "started the usual way" in (usual / "analysts" / "run.log").read_text()
     if kernels.available():
-        assert "forked from a warm process" in (sample_report / "run.log").read_text()
+        assert "forked from a warm process" in (sample_report / "analysts" / "run.log").read_text()
 
     def read(pack: Path) -> pd.DataFrame:
         return pd.read_csv(pack / "kpis.csv", dtype=str, keep_default_na=False)

@@ -71,9 +71,12 @@ def test_prepared_data_are_refused_once_an_input_changes(tmp_path):
 
 def test_the_pack_never_publishes_the_prepared_data(sample_report):
     assert not list(sample_report.rglob("*.pickle"))
-    assert "load, check and prepare the data once" in (sample_report / "run.log").read_text()
+    assert (
+        "load, check and prepare the data once"
+        in (sample_report / "analysts" / "run.log").read_text()
+    )
     # Each notebook was handed the run's prepared data, not left to load the extract again.
-    for path in (sample_report / "notebooks").glob("*.ipynb"):
+    for path in (sample_report / "analysts" / "notebooks").glob("*.ipynb"):
         params = nbformat.read(path, as_version=4).metadata["papermill"]["parameters"]
         assert Path(params["prepared"]).name.startswith("prepared-"), path.name
 
@@ -192,7 +195,9 @@ def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
     assert "Waiting times: Sampleborough" in index and "Partnership summary" in index
     kpis = pd.read_csv(pack / "kpis.csv")
     assert kpis.loc[kpis["notebook"] == "waiting_times", "value"].tolist() == [3.5]
-    executed = nbformat.read(pack / "notebooks" / "sampleborough_waiting_times.ipynb", 4)
+    executed = nbformat.read(
+        pack / "analysts" / "notebooks" / "sampleborough_waiting_times.ipynb", 4
+    )
     assert "prepared" not in executed.metadata["papermill"]["parameters"]
     assert json.dumps(executed.metadata["papermill"]["parameters"]).count("Sampleborough") == 1
 
@@ -200,7 +205,7 @@ def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", discover(report.NOTEBOOK_DIR), ids=lambda s: s.name)
 def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_report, tmp_path):
-    executed = sample_report / "notebooks"
+    executed = sample_report / "analysts" / "notebooks"
     stem = f"sampleborough_{spec.name}" if spec.scope == "area" else spec.name
     params = nbformat.read(executed / f"{stem}.ipynb", 4).metadata["papermill"]["parameters"]
     alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv")}

@@ -468,11 +468,11 @@ def test_response_chart_marks_suppressed_quarters():
 
 def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
-    (folder / "notebooks").mkdir(parents=True)
+    (folder / publish.EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
     ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)")
-    page = publish.Page(ctx, str(folder / "notebooks" / "x_staffing_gap.kpis.csv"), "Staffing")
+    page = publish.Page(ctx, str(folder / publish.EXECUTED / "x_staffing_gap.kpis.csv"), "Staffing")
     page.table(
         pd.DataFrame({"quarter": ["2026/27 Q1", "2026/27 Q2"], "referrals": [412, MARKER]}),
         "Referrals by quarter",
@@ -491,7 +491,7 @@ def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     assert MARKER in cells and 412 in cells  # numbers stay numbers, [c] stays
     notes = " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row)
     assert "[c] = confidential" in notes
-    assert not list((folder / "notebooks").glob("*.publish"))  # recorded files tidied
+    assert not list((folder / publish.EXECUTED).glob("*.publish"))  # recorded files tidied
 
 
 @pytest.mark.slow
@@ -626,11 +626,11 @@ def test_years_are_not_counts_and_areas_get_their_own_points():
 
 def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
-    (folder / "notebooks").mkdir(parents=True)
+    (folder / publish.EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
     ctx = SimpleNamespace(area="A", label="2026/27 Q2")
-    page = publish.Page(ctx, str(folder / "notebooks" / "a_x.kpis.csv"), "X")
+    page = publish.Page(ctx, str(folder / publish.EXECUTED / "a_x.kpis.csv"), "X")
     frame = pd.DataFrame({"referrals": [1234, 5678], "cost (GBP)": [162500.0, 1.0]})
     page.table(frame.assign(change_pct=[7.44, 1.0]), "Money and counts")
     book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
@@ -641,11 +641,11 @@ def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
 
 def test_titled_tables_from_plots_table_reach_the_spreadsheet(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
-    (folder / "notebooks").mkdir(parents=True)
+    (folder / publish.EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     monkeypatch.setattr(publish.Page, "current", None)
     ctx = SimpleNamespace(area="A", label="2026/27 Q2")
-    publish.Page(ctx, str(folder / "notebooks" / "a_x.kpis.csv"), "X")
+    publish.Page(ctx, str(folder / publish.EXECUTED / "a_x.kpis.csv"), "X")
     plots.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), title="Rows read")
     plots.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
     book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))

@@ -31,22 +31,27 @@ def test_pack_has_every_part(sample_report):
         for s in notebook.discover(report.NOTEBOOK_DIR)
     }
     pages = {f"{s}.html" for s in stems}
-    assert {"index.html", "kpis.csv", "run.log", "notebooks", *pages} <= names
-    executed = {p.name for p in (sample_report / "notebooks").iterdir()}
+    assert {"index.html", "kpis.csv", "analysts", *pages} <= names
+    # What is for analysts only sits apart from what may be published, with a note saying so.
+    analysts = {p.name for p in (sample_report / "analysts").iterdir()}
+    assert {"run.log", "ledger.csv", "notebooks", "README.txt"} <= analysts
+    assert not {"run.log", "ledger.csv", "notebooks", "schools_not_engaged.csv"} & names
+    assert "not for publication" in (sample_report / "analysts" / "README.txt").read_text()
+    executed = {p.name for p in (sample_report / "analysts" / "notebooks").iterdir()}
     assert executed == {f"{s}.ipynb" for s in stems}
     index = (sample_report / "index.html").read_text()
     for page in [*(f"{s}.html" for s in stems), "kpis.csv"]:
         assert f'href="{page}"' in index
     assert "Headline figures" in index and "Open cases per caseworker FTE" in index
-    log = (sample_report / "run.log").read_text()
+    log = (sample_report / "analysts" / "run.log").read_text()
     assert "all notebooks succeeded" in log
     assert not list(sample_report.parent.glob(".tmp-*"))
     # Provenance: versions, commit, command line and a checksum of each input file.
     assert "provenance: daanalysis " in log and "provenance: git commit: " in log
     assert "provenance: command line: " in log and "pandas " in log
     assert re.search(r"input referrals\.csv: sha256 [0-9a-f]{64}", log)
-    # The row ledger is for analysts: in the run folder, never linked from the index.
-    assert "ledger.csv" in names and "ledger.csv" not in index
+    # The row ledger is for analysts: in their folder, never linked from the index.
+    assert "ledger.csv" not in index and "analysts/" not in index
     # Kernel folders made by this process (and only those: other processes may run kernels at
     # the same time) were removed with their kernels.
     mine = [
@@ -126,7 +131,9 @@ def test_several_areas_and_non_default_parameters(tmp_path):
     assert set(kpis["quarter"]) == {"2025-26Q4"}
     south = (final / "southmere_staffing_gap.html").read_text()
     assert "Southmere, 2025/26 Q4 (Jan-Mar 2026)" in south
-    executed = nbformat.read(final / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4)
+    executed = nbformat.read(
+        final / "analysts" / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4
+    )
     injected = next(
         c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])
     )
@@ -158,10 +165,12 @@ def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys):
     assert (previous / "index.html").read_text() == "last good pack"
     failed = list((out / "failed").glob("2026-27Q2-*"))
     assert len(failed) == 1
-    kept = nbformat.read(failed[0] / "notebooks" / "sampleborough_staffing_gap.ipynb", 4)
+    kept = nbformat.read(
+        failed[0] / "analysts" / "notebooks" / "sampleborough_staffing_gap.ipynb", 4
+    )
     errors = [o for c in kept.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors and "caseload table is empty" in errors[0]["evalue"]
-    assert "FAILED" in (failed[0] / "run.log").read_text()
+    assert "FAILED" in (failed[0] / "analysts" / "run.log").read_text()
     assert not list(out.glob(".tmp-*"))
 
 
@@ -189,7 +198,7 @@ def test_cell_timeout_fails_the_run(tmp_path):
     assert not (tmp_path / "out" / "2026-27Q2").exists()
     # The notebook as far as it got is kept, for the analyst to see where it stopped.
     (failed,) = (tmp_path / "out" / "failed").glob("2026-27Q2-*")
-    kept = nbformat.read(failed / "notebooks" / "sampleborough_staffing_gap.ipynb", 4)
+    kept = nbformat.read(failed / "analysts" / "notebooks" / "sampleborough_staffing_gap.ipynb", 4)
     sources = [c.source for c in kept.cells]
     stopped = next(i for i, s in enumerate(sources) if "time.sleep(60)" in s)
     assert kept.cells[stopped - 1].execution_count  # the cells before it ran
@@ -249,7 +258,9 @@ def test_pack_from_aggregate_returns_only(tmp_path, sample_panel, sample_extract
 
 
 def test_data_quality_sections_show_counts_not_rows(sample_report):
-    ledger = pd.read_csv(sample_report / "ledger.csv", dtype=str, keep_default_na=False)
+    ledger = pd.read_csv(
+        sample_report / "analysts" / "ledger.csv", dtype=str, keep_default_na=False
+    )
     assert "Neighbour" in ledger["reason"].str.cat()  # the analyst's file keeps the detail
     pages = [sample_report / f"{s.name}.html" for s in notebook.discover(report.NOTEBOOK_DIR)]
     pages = [p if p.exists() else p.with_name(f"sampleborough_{p.name}") for p in pages]

@@ -69,7 +69,7 @@ def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, 
     assert "neither referrals.csv/.xlsx" in err and "Traceback" not in err
     kept = list((out / "failed").glob("run-*"))
     assert len(kept) == 1
-    log = (kept[0] / "run.log").read_text()
+    log = (kept[0] / "analysts" / "run.log").read_text()
     assert "Traceback" in log and "provenance: input police.csv: sha256" in log
     assert not list(out.glob(".tmp-*"))
 
@@ -200,7 +200,7 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
     final = report.run_report(data, tmp_path / "out")
     assert subtitles and all("suppression lowered to counts below 3" in s for s in subtitles)
     assert "Content-Security-Policy" in (final / "index.html").read_text()
-    ledger = (final / "ledger.csv").read_text()
+    ledger = (final / "analysts" / "ledger.csv").read_text()
     assert ledger.startswith("table,file,row,status,reason")
 
 
@@ -217,11 +217,15 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
         [*command, "--out", str(out), "--workers", "1"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its kernels share its process group, so they die with it
+        # Its kernels share its process group, or (forked) exit with the warm process, which
+        # exits when the killed runner stops writing to it.
+        start_new_session=True,
     )
     mine = []
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (mine and list(out.glob(".tmp-*/notebooks/*"))):
+    while time.monotonic() < deadline and not (
+        mine and list(out.glob(".tmp-*/analysts/notebooks/*"))
+    ):
         time.sleep(0.2)
         mine = [
             d
