@@ -786,7 +786,8 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
         conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
         rows += [
             {
-                "measure": f"Reporting effect: {conf} relative to {ctrl} (primary contrast)",
+                "measure": f"Reporting effect: {conf} relative to {in_sentence(ctrl)} "
+                "(primary contrast)",
                 "value": _ratio_text(v.primary),
                 "what it means": _reads(
                     v.primary,
@@ -822,7 +823,7 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
             },
         ]
     if v.corroboration:
-        others = " and ".join(STREAMS[s].label for s in v.corroborating_streams)
+        others = _streams_text(v.corroborating_streams)
         rows.append(
             {
                 "measure": f"Reporting effect: {STREAMS[v.confidence_stream].label} relative to "
