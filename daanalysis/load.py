@@ -407,12 +407,14 @@ def _first_rows(path: Path, n: int = 30) -> list[list[str]]:
             )
             frame = next((s for s in sheets.values() if not s.empty), None)
             return [] if frame is None else frame.astype("str").to_numpy().tolist()
-        data = path.read_bytes()[: 1 << 20]
+        with path.open("rb") as file:  # the start only: an extract can be hundreds of MB
+            data = file.read(1 << 20)
         if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
             text = data.decode("utf-16", errors="replace")
         else:
             try:
-                text = data.decode("utf-8-sig")
+                # Incremental, so a character cut in two at the end of the block is no error.
+                text = codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=False)
             except UnicodeDecodeError:
                 text = data.decode("cp1252", errors="replace")
         import csv
