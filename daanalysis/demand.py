@@ -758,7 +758,7 @@ def _contrast_path(
     return path.rename_axis("period").reset_index()[PATH_COLUMNS]
 
 
-def _reads(r: dict, above: str, below: str, unclear: str) -> str:
+def _reads(r: dict | pd.Series, above: str, below: str, unclear: str) -> str:
     """What an interval says, in words: above 1, below 1, or not clearly either."""
     if r["ci_low"] > 1:
         return above
@@ -1037,13 +1037,12 @@ SUMMARY_COLUMNS = [
 def _step_reading(step: pd.Series | None) -> str:
     if step is None:
         return "no campaign to test against"
-    if step["ci_low"] > 1:
-        return "stepped up after the campaigns"
-    if step["ci_high"] < 1:
-        return "stepped down after the campaigns"
-    return (
+    return _reads(
+        step,
+        "stepped up after the campaigns",
+        "stepped down after the campaigns",
         f"no clear step: one of {_pct_text(step['mde_ratio'])} or more would probably have "
-        "shown, a smaller one could be missed"
+        "shown, a smaller one could be missed",
     )
 
 
