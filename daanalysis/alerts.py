@@ -334,7 +334,13 @@ def front_page_html(alerts: pd.DataFrame) -> str:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``alerts`` on the ``daanalysis`` command line."""
     cmd = sub.add_parser("alerts", help="evaluate the staffing alert rules, without the notebooks")
-    cmd.add_argument("--data", default="data/sample", type=Path, help="folder of the extract")
+    cmd.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder of the extract (the sample: data/sample; no default, so a job that "
+        "forgets it cannot publish the sample's figures)",
+    )
     cmd.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
     cmd.add_argument(
         "--quarter",

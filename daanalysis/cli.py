@@ -64,7 +64,13 @@ def _main(argv: list[str], warm) -> int:
     verdict_command.add_parser(sub)
     rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")
     rep.add_argument("--quarter", default="latest", help="'latest', '2024/25 Q2' or '2024-25Q2'")
-    rep.add_argument("--data", default="data/sample", type=Path, help="folder of the extract")
+    rep.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder of the extract (the sample: data/sample; no default, so a job that "
+        "forgets it cannot publish the sample's figures)",
+    )
     rep.add_argument("--out", default="outputs", type=Path, help="folder for the packs")
     rep.add_argument(
         "--notebooks",

@@ -16,9 +16,10 @@ import pandas as pd
 # key: (default, unit, source)
 DEFAULTS: dict[str, tuple[object, str, str]] = {
     "default_area": (
-        "Sampleborough",
+        "",
         "name",
-        "Area name used when an extract has no area column.",
+        "Area name used when an extract has no area column (or a row's area is blank). No "
+        "default: without an area column or this setting, loading stops and asks for one.",
     ),
     "safe_caseload_per_fte": (
         30.0,
@@ -104,8 +105,8 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "",
         "date (dd/mm/yyyy or yyyy-mm-dd)",
         "The day the extract was taken: no referral, contact, closure, month or review may be "
-        "later. Blank: a date in the VINTAGE file (yyyy-mm-dd, or dd/mm/yyyy), else the day of "
-        "the run.",
+        "later. Blank: the date labelled 'extract_date:' in the VINTAGE file (yyyy-mm-dd or "
+        "dd/mm/yyyy), or the one date VINTAGE holds, else the day of the run.",
     ),
     "max_fte_per_row": (
         40.0,

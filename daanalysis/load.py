@@ -40,12 +40,20 @@ from daanalysis.clean import (
 )
 from daanalysis.config import Config, read_config
 from daanalysis.extract import DataContractError, Extract, reason_category
-from daanalysis.periods import MONTH_FREQ, parse_quarter
+from daanalysis.periods import (
+    MONTH_FREQ,
+    QUARTER_FREQ,
+    fy_start_year,
+    parse_quarter,
+    quarter_label,
+    quarter_months,
+)
 from daanalysis.schema import (
     DATE_FORMATS,
     MONTH_FORMATS,
     MORE_DATE_FORMATS,
     MORE_MONTH_FORMATS,
+    NOT_COLLECTED,
     TABLES,
     TableSpec,
 )
@@ -61,6 +69,10 @@ OPTIONAL_USES = {
 }
 # A whole number with thousands separators ("1,500" or "12,000,000"): the only comma accepted.
 THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# What a count of an aggregate table that is no number is told: the way to say "not collected".
+GAP_ADVICE = " (numbers only; if it was not collected, leave it blank or write 'not collected')"
+# A number followed by a unit or a word ("32.00 Number", "12 cases"): group 0 is the number.
+UNIT_SUFFIX = re.compile(r"^([+-]?[\d,]*\.?\d+)\s*[A-Za-z][A-Za-z .]*$")
 # dd/mm/yyyy or mm/dd/yyyy (slash or dash), with an optional time: the forms that can be ambiguous.
 DAY_MONTH = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})(\s|$)")
 # Nothing in a DA service extract predates this: a year such as 1924 (for 2024) would otherwise
@@ -495,7 +507,7 @@ def _parse_periods(values: pd.Series) -> pd.Series:
             if value.strip().lower() == "latest":
                 continue
             with contextlib.suppress(ValueError):
-                quarters[value] = parse_quarter(value)
+                quarters[value] = parse_quarter(_quarter_form(value))
         is_quarter = text.isin(list(quarters))
         out[text.index[is_quarter]] = text[is_quarter].map(quarters).to_numpy()
         months = _parse_with_formats(text[~is_quarter], READ_MONTH_FORMATS)
@@ -504,6 +516,55 @@ def _parse_periods(values: pd.Series) -> pd.Series:
         return out
 
     return pd.Series(on_uniques(values, parse), index=values.index, dtype=object)
+
+
+# Quarter labels as returns spreadsheets write them, put in the order parse_quarter reads:
+# "Q1 2011/12", "Qtr 1 2011/12", "2011/12 Quarter 1", and a subtotal's "2011/12 Q1 total".
+_TOTAL_WORD = re.compile(r"^\s*(?:sub\s*)?total\s+|\s+(?:sub\s*)?total\s*$", re.IGNORECASE)
+_QUARTER_FIRST = re.compile(
+    r"^\s*(?:q|qtr|quarter)\s*([1-4])\s*,?\s+(\d{4}\s*[-/]\s*\d{2,4})\s*$", re.IGNORECASE
+)
+_QUARTER_WORD = re.compile(r"^(\d{4}\s*[-/]\s*\d{2,4})\s+(?:qtr|quarter)\s*([1-4])$", re.IGNORECASE)
+# A financial year's total row ("2011/12", "FY 2011/12", "2011/12 total", "Total 2011-12"):
+# a slash, or a dash with a word beside it (a bare 2011-12 is December 2011).
+_FY_TOTAL = re.compile(
+    r"^\s*(?:(?:fy|year|total|annual)\s*)?(\d{4})\s*/\s*(\d{2}|\d{4})"
+    r"(?:\s*(?:total|year|annual|fy))?\s*$"
+    r"|^\s*(?:fy|year|total|annual)\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*$"
+    r"|^\s*(\d{4})\s*-\s*(\d{2}|\d{4})\s*(?:total|year|annual)\s*$",
+    re.IGNORECASE,
+)
+# Tables whose periods are counts by month or quarter, which monthly returns spreadsheets give
+# with quarterly and annual subtotal rows among the months.
+PERIOD_TOTALS = ("returns", "marac", "perpetrator_programme")
+PERIOD_FORMS = (
+    "write a month as yyyy-mm (2011-04) or Apr 2011, a financial quarter as 2011/12 Q1 "
+    "(also 2011-12Q1, 2011/2012 Q1 or Q1 2011/12)"
+)
+
+
+def _quarter_form(value: str) -> str:
+    """A quarter label in the form :func:`parse_quarter` reads (others unchanged)."""
+    text = _TOTAL_WORD.sub("", value).strip()
+    for pattern in (_QUARTER_FIRST,):
+        match = pattern.match(text)
+        if match:
+            return f"{match.group(2)} Q{match.group(1)}"
+    match = _QUARTER_WORD.match(text)
+    if match:
+        return f"{match.group(1)} Q{match.group(2)}"
+    return text
+
+
+def _financial_year(value: object) -> int | None:
+    """The start year of a financial-year total label (``2011/12`` -> 2011), else None."""
+    match = _FY_TOTAL.match(str(value))
+    if not match:
+        return None
+    start, end = (g for g in match.groups() if g is not None)
+    first = int(start)
+    last = int(end) if len(end) == 4 else (first // 100) * 100 + int(end)
+    return first if last == first + 1 else None
 
 
 def _flag_unparsed(
@@ -537,13 +598,30 @@ def _flag_unparsed(
     reasons.add(np.flatnonzero(bad), texts)
 
 
-def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Series:
+def not_collected_marker(raw: pd.Series) -> np.ndarray:
+    """Whether each value is a "not collected" marker (:data:`NOT_COLLECTED`: ``not
+    collected``, ``NC``, ``..``, ``[x]`` ...), whatever its case and spacing."""
+    keys = on_uniques(
+        raw,
+        lambda u: u.astype("str").str.casefold().str.replace(r"\s+", " ", regex=True).str.strip(),
+    )
+    return np.isin(np.asarray(keys, dtype=object), NOT_COLLECTED) & raw.notna().to_numpy()
+
+
+def _parse_numbers(
+    raw: pd.Series, decimals: bool, reasons: _Reasons, gap: bool = False
+) -> pd.Series:
     """Numbers read one way only.
 
     A count accepts a comma only as a thousands separator (``1,500``) and must be whole. A
     fraction column (FTE) refuses every comma: ``1,5`` is a decimal comma (1.5 in much of
-    Europe, or a slip for 15) and is reported, never guessed.
+    Europe, or a slip for 15) and is reported, never guessed. In a ``gap`` column (a count of
+    an aggregate table) a not-collected marker is read as blank: a gap, never a zero.
     """
+    if gap:
+        marker = not_collected_marker(raw)
+        if marker.any():
+            raw = raw.mask(marker)
     text = raw.astype("str")
     comma = raw.notna() & text.str.contains(",", regex=False)
     if decimals:
@@ -576,6 +654,17 @@ def _parse_numbers(raw: pd.Series, decimals: bool, reasons: _Reasons) -> pd.Seri
     )
     pounds = signs.str.contains(r"^[-+]?[£$€]|[£$€]$", regex=True).to_numpy(dtype=bool)
     texts[pounds] += " (write the amount without the currency sign: 153.38 for £153.38)"
+    # "32.00 Number", "12 cases": a number with its unit or a word after it, as some returns
+    # spreadsheets export a formatted cell.
+    unit = signs.str.extract(UNIT_SUFFIX)[0]
+    has_unit = (unit.notna() & ~percent & ~pounds).to_numpy(dtype=bool)
+    texts[has_unit] += (
+        " (numbers only: write "
+        + reprs(unit[has_unit]).astype(object)
+        + " without the unit or words after it)"
+    )
+    if gap:
+        texts[~has_unit & ~percent & ~pounds] += GAP_ADVICE
     reasons.add(rows, texts)
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
@@ -655,36 +744,106 @@ def _parse_columns(
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:
         parsed = _parse_periods(frame[col])
+        raw = frame[col]
+        if spec.name in PERIOD_TOTALS:
+            raw = _flag_year_totals(raw, parsed, reasons)
         _flag_unparsed(
-            frame[col],
+            raw,
             parsed,
-            "is neither a month (yyyy-mm) nor a financial quarter (2024/25 Q1)",
+            f"is neither a month nor a financial quarter; {PERIOD_FORMS}",
             reasons,
         )
         out[col] = parsed.astype(object)
     for col in spec.numbers:
-        out[col] = _parse_numbers(frame[col], col in spec.decimals, reasons)
+        out[col] = _parse_numbers(frame[col], col in spec.decimals, reasons, col in spec.gaps)
     return out
+
+
+def _flag_year_totals(raw: pd.Series, parsed: pd.Series, reasons: _Reasons) -> pd.Series:
+    """Reasons for financial-year total rows (``2011/12``), and ``raw`` without them.
+
+    A year whose months or quarters are in the file is a subtotal row, set aside (the months are
+    used); a year given alone cannot be spread over months, and its reason says what to give.
+    """
+    unread = raw.notna() & parsed.isna()
+    if not unread.any():
+        return raw
+    years = pd.Series(
+        on_uniques(raw[unread], lambda u: u.map(_financial_year).astype(object)),
+        index=raw.index[unread],
+        dtype=object,
+    ).dropna()
+    if years.empty:
+        return raw
+    covered = {fy_start_year(p) for p in parsed.dropna() if isinstance(p, pd.Period)}
+    total = years.map(lambda y: y in covered).astype(bool)
+    at = years.index[total]
+    reasons.add(
+        at,
+        f"{SUBTOTAL}: "
+        + reprs(raw[at]).astype(object)
+        + " is a financial year's total; its months or quarters are used, so it is not "
+        "counted again",
+    )
+    alone = years.index[~total]
+    reasons.add(
+        alone,
+        f"{raw.name}: "
+        + reprs(raw[alone]).astype(object)
+        + " is a whole financial year, which cannot be spread over its months; give the "
+        "year's months or quarters (2011/12 Q1 to Q4) instead",
+    )
+    return raw.mask(raw.index.isin(years.index))
+
+
+# A date in VINTAGE and how it is written: ISO first, then UK day-first.
+_VINTAGE_DATES = (
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    (r"\d{1,2}/\d{1,2}/\d{4}", "%d/%m/%Y"),
+)
+# A label saying that the date after it is the extract's: "extract_date: 2021-02-20",
+# "Extract date 20/02/2021", "extract taken 20/02/2021", "extracted on 2021-02-20".
+_EXTRACT_LABEL = r"\bextract(?:_date|\s+date|\s+taken(?:\s+on)?|ed(?:\s+on)?)\s*[:=]?\s*"
+
+
+def _vintage_dates(text: str) -> list[pd.Timestamp]:
+    """Every date written in ``text``, in order."""
+    found = []
+    for pattern, fmt in _VINTAGE_DATES:
+        for match in re.finditer(rf"(?<![\d/-])({pattern})(?![\d/-])", text):
+            stamp = pd.to_datetime(match.group(1), format=fmt, errors="coerce")
+            if not pd.isna(stamp):
+                found.append((match.start(), stamp))
+    return [stamp for _, stamp in sorted(found, key=lambda f: f[0])]
 
 
 def extract_date(config: Config, vintage: str) -> tuple[pd.Timestamp, str]:
     """The day the extract was taken, and where that came from.
 
-    ``extract_date`` in config; else an ISO date (yyyy-mm-dd), or failing that a dd/mm/yyyy
-    date, in the VINTAGE line; else today, since nothing can have happened after the run.
+    ``extract_date`` in config; else a date labelled as the extract's in VINTAGE
+    (``extract_date: 2021-02-20``, ``extract date 20/02/2021``, ``extracted on ...``,
+    ``extract taken ...``); else the one date in VINTAGE when it holds only one; else today,
+    since nothing can have happened after the run. A VINTAGE naming several dates without
+    saying which is the extract's (the data's first day, a download date) is not guessed.
     """
     if config.extract_timestamp is not None:
         return config.extract_timestamp, "config extract_date"
-    for pattern, fmt in (
-        (r"\b(\d{4}-\d{2}-\d{2})\b", "%Y-%m-%d"),
-        (r"\b(\d{2}/\d{2}/\d{4})\b", "%d/%m/%Y"),
-    ):
-        found = re.search(pattern, vintage)
+    for pattern, fmt in _VINTAGE_DATES:
+        found = re.search(_EXTRACT_LABEL + rf"({pattern})(?![\d/-])", vintage, re.IGNORECASE)
         if found:
             stamp = pd.to_datetime(found.group(1), format=fmt, errors="coerce")
             if not pd.isna(stamp):
                 return stamp, "the VINTAGE file"
-    return pd.Timestamp(date.today()), "today (no extract_date in config or date in VINTAGE)"
+    dates = _vintage_dates(vintage)
+    if len(set(dates)) == 1:
+        return dates[0], "the VINTAGE file"
+    why = (
+        f"VINTAGE names {len(set(dates))} dates without saying which is the extract's (write "
+        "'extract_date: yyyy-mm-dd' there)"
+        if dates
+        else "no extract_date in config or date in VINTAGE"
+    )
+    return pd.Timestamp(date.today()), f"today ({why})"
 
 
 def _start(value: object) -> pd.Timestamp | None:
@@ -910,12 +1069,21 @@ def read_table(
             f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
             + _header_hint(path, spec)
         )
+    if spec.one_of and not set(spec.one_of) & set(raw.columns):
+        raise DataContractError(
+            f"{path}, row 1 (header): no count column: the {spec.name} table needs at least "
+            f"one of {', '.join(spec.one_of)} (found: {', '.join(map(str, raw.columns))}). "
+            f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
+            + _header_hint(path, spec)
+        )
+    supplied = [c for c in spec.columns if c in raw.columns]
     for col in spec.optional:
         if col not in raw.columns:
-            raw[col] = config.default_area if col == "area" else pd.NA
+            raw[col] = config.default_area if col == "area" and config.default_area else pd.NA
     _tidy_texts(raw, spec)
     # Campaigns and events with a blank area apply to every area.
     if "area" in spec.columns and spec.name not in ("campaigns", "events"):
+        _need_area(raw, path, config)
         raw["area"] = raw["area"].fillna(config.default_area)
     if spec.name == "events":
         raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
@@ -963,6 +1131,8 @@ def read_table(
             "reason": "",
         }
     )
+    gaps = _not_collected(parsed, spec, supplied, excluded, path, notes)
+    ledger.loc[gaps.index, "reason"] = gaps.to_numpy()
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = joined.to_numpy()
     check_excluded_share(ledger, config, path)
@@ -972,6 +1142,90 @@ def read_table(
     return used.reset_index(drop=True), ledger
 
 
+def _need_area(raw: pd.DataFrame, path: Path, config: Config) -> None:
+    """Stop when rows have no area and config names none: the pack would otherwise be titled
+    with some other council's name."""
+    if config.default_area.strip():
+        return
+    blank = np.flatnonzero(raw["area"].isna().to_numpy())
+    if not len(blank):
+        return
+    where = (
+        "has no area column"
+        if len(blank) == len(raw)
+        else f"has rows with a blank area (rows {', '.join(str(i + 2) for i in blank[:5])}"
+        + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
+        + ")"
+    )
+    raise DataContractError(
+        f"{path}, column area: the file {where}, and config.csv names no default_area, so the "
+        "area these figures are for is not known. Add a config.csv row "
+        "'default_area,<your area's name>,name,' beside the data (or an area column, filled "
+        "in on every row)."
+    )
+
+
+# How the reasons of rows set aside, not refused, begin or what they hold: a subtotal row of
+# monthly returns, and a count so far below its series that it was probably not collected.
+SUBTOTAL = "subtotal row"
+LOW_COUNT = "probably not collected or partial"
+# The note a not-collected count leaves on its row in the ledger (the row is used).
+NOT_COLLECTED_NOTE = "not collected (blank or marked)"
+
+
+def _not_collected(
+    parsed: pd.DataFrame,
+    spec: TableSpec,
+    supplied: list[str],
+    excluded: pd.Index,
+    path: Path,
+    notes: list[str] | None,
+) -> pd.Series:
+    """Ledger notes for rows with counts not collected (blank or a marker) in a ``gaps`` column
+    the file has, by row index; and a note for the data-quality section naming the columns, how
+    many periods each and which.
+
+    The row is used: its not-collected counts are gaps (NaN) in the panel, never zeros, and its
+    other counts are used as they are.
+    """
+    columns = [c for c in spec.gaps if c in supplied]
+    if not columns or not len(parsed):
+        return pd.Series(dtype=object)
+    kept = np.ones(len(parsed), dtype=bool)
+    kept[np.asarray(excluded, dtype="int64")] = False
+    blank = parsed[columns].isna().to_numpy() & kept[:, None]
+    rows = np.flatnonzero(blank.any(axis=1))
+    if not len(rows):
+        return pd.Series(dtype=object)
+    names = np.array(columns, dtype=object)
+    texts = [f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}; a gap, not a zero" for i in rows]
+    if notes is not None:
+        time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
+        counts = []
+        for j, col in enumerate(columns):
+            at = np.flatnonzero(blank[:, j])
+            if not len(at):
+                continue
+            when = ""
+            if time_col is not None:
+                periods = parsed[time_col].iloc[at]
+                shown = sorted({_period_text(p) for p in periods if p is not None})
+                when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
+            counts.append(f"{col} in {len(at)} row(s){when}")
+        notes.append(
+            f"{path.name}: not collected (blank or marked): {'; '.join(counts)}. These are "
+            "gaps, left out of models, totals and comparisons, never read as 0."
+        )
+    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+
+
+def _period_text(period: object) -> str:
+    """A month as ``2012-04``, a quarter as ``2012/13 Q1``."""
+    if isinstance(period, pd.Period) and period.freqstr.startswith("Q"):
+        return quarter_label(period, with_months=False)
+    return str(period)
+
+
 def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str) -> None:
     """Stop when too many rows of one file were excluded: the export is probably wrong.
 
@@ -979,6 +1233,11 @@ def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str)
     removal), so that no step can push a file past the limit unnoticed. Three or more excluded
     rows are needed: one or two slips in a tiny file are listed, not fatal.
     """
+    # Subtotal rows and counts set aside as probably not collected are not faults of the
+    # export: they are listed, and do not count against the limit.
+    reasons = ledger["reason"].astype("str")
+    set_aside = reasons.str.startswith(SUBTOTAL) | reasons.str.contains(LOW_COUNT, regex=False)
+    ledger = ledger[~set_aside.to_numpy()]
     excluded = ledger[ledger["status"] == "excluded"]
     if not len(ledger) or len(excluded) <= 2:
         return
@@ -992,9 +1251,31 @@ def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str)
         f"{path}: {len(excluded)} of {len(ledger)} rows ({share:.0%}) break the data contract, "
         f"more than the {config.max_excluded_share:.0%} allowed (config max_excluded_share). "
         f"First: row {first['row']}: {first['reason'].split('; ')[0]}. Most common: {top}. "
-        f"Check the export settings (date format dd/mm/yyyy, one header row) against "
-        f"{CONTRACT_DOC}."
+        + _advice(common.index.tolist())
     )
+
+
+def _advice(reasons: list[str]) -> str:
+    """The closing advice for many excluded rows, fitted to their most common reasons: the
+    date format and header only when the reasons are about dates or periods."""
+    text = " ".join(reasons)
+    advice = []
+    if re.search(r"is not a (date|month)|after the extract date|before \d{4}", text):
+        advice.append(
+            "check the export's date format (dd/mm/yyyy) and that the file has one header row"
+        )
+    if "financial quarter" in text or "financial year" in text:
+        advice.append("write each period as a month (yyyy-mm) or a financial quarter (2011/12 Q1)")
+    if "is not a number" in text or "not a whole number" in text:
+        advice.append(
+            "write counts as numbers only (no units, words or signs); leave a cell blank, or "
+            "write 'not collected', where a figure was not collected"
+        )
+    if "duplicate of" in text:
+        advice.append("check that the export was not run twice into one file")
+    if not advice:
+        return f"Correct the rows listed in the ledger against {CONTRACT_DOC}."
+    return f"{'; '.join(advice).capitalize()} (see {CONTRACT_DOC})."
 
 
 def _empty(spec: TableSpec) -> pd.DataFrame:
@@ -1022,7 +1303,8 @@ def _exclude(
     new = by_row.reindex(ledger.loc[where, "row"].to_numpy()).to_numpy()
     old = ledger.loc[where, "reason"].to_numpy(dtype=object)
     ledger.loc[where, "status"] = "excluded"
-    ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
+    # The rows were in use, so what they held was a note: the reason for excluding comes first.
+    ledger.loc[where, "reason"] = np.where(old != "", new + "; " + old, new)
     tables[name] = keep_rows(frame, ~frame.index.isin(reasons.index)).reset_index(drop=True)
     return ledger
 
@@ -1057,6 +1339,35 @@ def _check_area_spellings(frame: pd.DataFrame, source: str, paths: dict[str, Pat
         )
 
 
+def _check_population_areas(
+    frame: pd.DataFrame, known: set[str], source: str, paths: dict[str, Path]
+) -> None:
+    """Stop when a main area of the referrals (or returns) is missing from population.csv:
+    population.csv is then what needs correcting (usually the area spelt another way there),
+    not the thousands of rows that would otherwise be excluded from the source.
+
+    A main area has more than a twentieth of the source's rows; an area with a handful of rows
+    that population.csv lacks is a misspelling in the source, excluded row by row.
+    """
+    counts = frame["area"].value_counts()
+    folded = {_fold(a): a for a in known}
+    for area, n in counts.items():
+        if area in known or n <= max(2, len(frame) / 20):
+            continue
+        spelt = folded.get(_fold(area))
+        hint = (
+            f"; it is spelt {spelt!r} there"
+            if spelt
+            else f" (areas there: {', '.join(sorted(known))})"
+        )
+        raise DataContractError(
+            f"{paths.get('population', 'population.csv')}, column area: no rows for {area!r}, "
+            f"the area of {n:,} rows of {paths.get(source, source + '.csv')}{hint}. Correct the "
+            f"area's name in population.csv to match {source} (or add the area's population), "
+            "so that its rates and benchmarks can be worked out."
+        )
+
+
 def _check_areas(
     tables: dict[str, pd.DataFrame],
     ledger: pd.DataFrame,
@@ -1077,6 +1388,7 @@ def _check_areas(
     if len(population):
         known_pop = set(population["area"].dropna().unique().tolist())
         frame = tables[source]
+        _check_population_areas(frame, known_pop, source, paths or {})
         odd = frame["area"].notna() & ~frame["area"].isin(known_pop)
         listed = ", ".join(sorted(known_pop))
         reasons = pd.Series(
@@ -1121,15 +1433,88 @@ def _check_areas(
     return ledger
 
 
+def _check_subtotals(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame) -> pd.DataFrame:
+    """Quarter rows that are subtotals of month rows are set aside (ledgered, not counted).
+
+    Monthly returns spreadsheets often carry a quarter's total below its three months. A
+    quarter row whose three months are all given (same area, and programme) and which equals
+    their sum in every count (a month not collected adds nothing, as a spreadsheet's SUM skips
+    it) is a subtotal. A quarter that differs from its months is left in place, and the panel
+    refuses it naming both rows, since which is right cannot be told.
+    """
+    for name in PERIOD_TOTALS:
+        frame = tables[name]
+        if not len(frame):
+            continue
+        spec = TABLES[name]
+        keys = [k for k in spec.key if k != "period"]
+        is_quarter = frame["period"].map(lambda p: p.freqstr.startswith("Q")).astype(bool)
+        if not is_quarter.any() or is_quarter.all():
+            continue
+        counts = [c for c in spec.numbers if frame[c].notna().any()]
+        # A blank programme is one key, not a NaN that matches nothing.
+        keyed = frame[keys].astype(object).where(frame[keys].notna(), "")
+        months = frame.loc[~is_quarter]
+        by_key = {
+            (*k, p): i
+            for i, k, p in zip(
+                months.index,
+                keyed.loc[months.index].itertuples(index=False),
+                months["period"],
+                strict=True,
+            )
+        }
+        reasons = {}
+        for i in frame.index[is_quarter]:
+            key = tuple(keyed.loc[i])
+            inside = quarter_months(frame.at[i, "period"])
+            rows = [by_key.get((*key, m)) for m in inside]
+            if any(r is None for r in rows):
+                continue
+            sums = frame.loc[rows, counts].sum(min_count=1)
+            value = frame.loc[i, counts]
+            if all(
+                pd.isna(value[c]) or (pd.notna(sums[c]) and abs(value[c] - sums[c]) < 0.5)
+                for c in counts
+            ):
+                reasons[i] = (
+                    f"{SUBTOTAL}: {quarter_label(frame.at[i, 'period'], with_months=False)} is "
+                    f"the total of its months ({inside[0]} to {inside[-1]}), which are given on "
+                    "their own rows; not counted twice"
+                )
+        ledger = _exclude(tables, ledger, name, pd.Series(reasons, dtype=object))
+    return ledger
+
+
+def _implausibly_low(values: pd.Series, expected: pd.Series) -> pd.Series:
+    """Counts so far below what their series leads one to expect that they were probably not
+    collected, or only in part: 0, or under a fifth of ``expected`` (the median of the
+    series about a year either side, for the same length of period), and so far under it that
+    chance would give such a count less than once in 10,000 periods (Poisson).
+
+    The chance test keeps small series out: a MARAC month of 0 against a median of 2 is no
+    sign of anything; a 0 against 140 referrals a month is.
+    """
+    from scipy.stats import poisson
+
+    low = (values < expected / 5) & (expected > 0) & values.notna()
+    chance = pd.Series(1.0, index=values.index)
+    chance[low] = poisson.cdf(values[low], expected[low])
+    return low & (chance < 1e-4)
+
+
 def _check_series(
     tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, config: Config
 ) -> pd.DataFrame:
-    """Counts out of all proportion to their own series, or above the population, are excluded.
+    """Counts out of all proportion to their own series, or above the population, are excluded;
+    so are counts implausibly low against it (probably not collected, or partial).
 
     Each count is compared with the median of its area's series over about a year either side
     (a quarterly figure counts as three months). More than ``max_count_jump`` times that median,
     or more than the area's adults, is a keying or unit error: 1e12 police crimes would
-    otherwise become a trend of millions of per cent.
+    otherwise become a trend of millions of per cent. A 0 or a count under a fifth of the median
+    (see :func:`_implausibly_low`) is read as not collected: a gap, never a zero that would
+    publish "100% fewer than a year earlier".
     """
     population = tables["population"]
     adults = (
@@ -1161,6 +1546,16 @@ def _check_series(
                         f"(median {median[i]:,.0f}; config max_count_jump); check the figure "
                         "and its units",
                     )
+                low = _implausibly_low(rows[col], median * per_month[rows.index])
+                for i in rows.index[low & ~high]:
+                    reasons.setdefault(
+                        i,
+                        f"{col}: {frame.at[i, col]:,.0f} in {_period_text(frame.at[i, time_col])}"
+                        f" is far below the typical month of this series (median "
+                        f"{median[i]:,.0f}), so {LOW_COUNT}; the period is left out as a gap. "
+                        "If it was not collected, leave the cell blank (or write "
+                        "'not collected')",
+                    )
                 if area in adults.index:
                     above = rows[col] > adults[area]
                     for i in rows.index[above]:
@@ -1170,6 +1565,90 @@ def _check_series(
                             f"{adults[area]:,.0f} adults (population.csv); check the figure",
                         )
         ledger = _exclude(tables, ledger, name, pd.Series(reasons, dtype=object))
+    return ledger
+
+
+COPY_NOTE = "probable copy"
+
+
+def _check_copies(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """A quarter identical in every count to the same quarter a year before is noted as a
+    probable copy (a row or a block of rows pasted forward), in the ledger and the notes.
+
+    The rows stay in use: equal figures can be real, and which year is the copy cannot be
+    told; the note asks for the source to be checked. Monthly rows compare as the quarter's
+    three months; only counts the file holds, and only quarters with a figure above zero.
+    """
+    for name in ("returns", "police", "marac"):
+        frame = tables[name]
+        if not len(frame):
+            continue
+        spec = TABLES[name]
+        time_col = "month" if "month" in spec.columns else "period"
+        counts = [c for c in spec.numbers if frame[c].notna().any()]
+        if not counts:
+            continue
+        quarter = frame[time_col].map(lambda p: p.asfreq(QUARTER_FREQ))
+        position = frame[time_col].map(
+            lambda p: (
+                p.month - p.asfreq(QUARTER_FREQ).start_time.month
+                if p.freqstr.startswith("M")
+                else -1
+            )
+        )
+        noted: dict[int, str] = {}
+        copies = []
+        for area, rows in frame.groupby("area", sort=False):
+            blocks = {}
+            for q, block in rows.groupby(quarter[rows.index], sort=False):
+                # The quarter's figures in a fixed order: by month within it (or the one row).
+                block = block.assign(_at=position[block.index]).sort_values("_at")
+                if block["_at"].tolist() not in ([0, 1, 2], [-1]):
+                    continue
+                blocks[q] = (block.index, block[["_at", *counts]].to_numpy(dtype="float64"))
+            for q, (index, values) in blocks.items():
+                before = blocks.get(q - 4)
+                if before is None or before[1].shape != values.shape:
+                    continue
+                figures = values[:, 1:]
+                if not np.nansum(figures) > 0:
+                    continue
+                same = np.array_equal(figures, before[1][:, 1:], equal_nan=True)
+                if not same:
+                    continue
+                label = quarter_label(q, with_months=False)
+                previous = quarter_label(q - 4, with_months=False)
+                copies.append(f"{area} {label} (= {previous})")
+                for i in index:
+                    noted[i] = (
+                        f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
+                        "check the source (a row pasted forward?)"
+                    )
+        if noted:
+            ledger = _note(tables, ledger, name, pd.Series(noted, dtype=object))
+            notes.append(
+                f"{name}.csv: {len(copies)} quarter(s) identical in every count to the same "
+                f"quarter a year before, probably copied: {', '.join(copies[:6])}"
+                f"{', ...' if len(copies) > 6 else ''}. They are used as given; check them "
+                "against the source."
+            )
+    return ledger
+
+
+def _note(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, name: str, notes: pd.Series
+) -> pd.DataFrame:
+    """Add a note to the ledger lines of rows of table ``name`` that stay in use (``notes``
+    is indexed like the table)."""
+    rows = tables[name].loc[notes.index, "source_row"].to_numpy()
+    by_row = pd.Series(notes.to_numpy(dtype=object), index=rows)
+    ledger = ledger.copy()
+    where = (ledger["table"] == name) & ledger["row"].isin(rows)
+    new = by_row.reindex(ledger.loc[where, "row"].to_numpy()).to_numpy()
+    old = ledger.loc[where, "reason"].to_numpy(dtype=object)
+    ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
     return ledger
 
 
@@ -1360,8 +1839,10 @@ def load_extract(
         tables["returns"] = _empty(TABLES["returns"])
     ledger = _join_ledgers(ledgers)
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
+    ledger = _check_subtotals(tables, ledger)
     ledger = _check_areas(tables, ledger, basis, paths)
     ledger = _check_series(tables, ledger, config)
+    ledger = _check_copies(tables, ledger, notes)
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":
         mapping_dir = data_dir / "mappings"

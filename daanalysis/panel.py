@@ -321,11 +321,25 @@ def _spread_periods(
     return out.groupby(["area", "month"], as_index=False).sum(min_count=1)
 
 
+def _fill_months(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every month from each area's first to its last, a month with no row (a return not
+    sent, or a row set aside as not collected) as a row of gaps (NaN), never a missing row
+    that would close up the series or a zero."""
+    if frame.empty:
+        return frame
+    parts = []
+    for area, rows in frame.groupby("area", sort=False):
+        months = pd.period_range(rows["month"].min(), rows["month"].max(), freq=MONTH_FREQ)
+        full = rows.set_index("month").reindex(months).rename_axis("month").reset_index()
+        parts.append(full.assign(area=area))
+    return pd.concat(parts, ignore_index=True)[frame.columns]
+
+
 def panel_from_returns(returns: pd.DataFrame, file: str = "returns.csv") -> pd.DataFrame:
     """Monthly referral streams per area from aggregate returns (months or quarters)."""
     source = returns.rename(columns={"open_cases_end": "open_caseload"})
     columns = [c for c in REFERRAL_COLUMNS if c in source.columns]
-    panel = _spread_periods(source, columns, snapshot=("open_caseload",), file=file)
+    panel = _fill_months(_spread_periods(source, columns, snapshot=("open_caseload",), file=file))
     for col in REFERRAL_COLUMNS:
         if col not in panel:
             panel[col] = np.nan
@@ -475,9 +489,26 @@ def common_quarters(panel: pd.DataFrame, areas: list[str] | None = None) -> list
 
 
 def quarterly(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Quarterly sums of ``columns`` per area, complete quarters only."""
-    sums = panel.groupby(["area", "quarter"])[columns].sum(min_count=1)
+    """Quarterly sums of ``columns`` per area, complete quarters only.
+
+    A column's sum needs all three of its months: a quarter with a month not collected (NaN)
+    is partial for that column and its sum is NaN (a gap), never the sum of the months that
+    were collected (see :func:`partial_quarters`).
+    """
+    grouped = panel.groupby(["area", "quarter"])[columns]
+    sums = grouped.sum(min_count=1).where(grouped.count() == 3)
     return sums[quarter_complete(panel, ["area", "quarter"])].reset_index()
+
+
+def partial_quarters(panel: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Quarters of complete months in which a column has some months but not all three:
+    ``area``, ``quarter``, ``column`` and ``months`` (how many it has). Their sums are gaps in
+    :func:`quarterly`; a page names them rather than show a partial total."""
+    grouped = panel.groupby(["area", "quarter"])[columns]
+    counts = grouped.count()[quarter_complete(panel, ["area", "quarter"])]
+    long = counts.stack().rename("months").reset_index()
+    long.columns = ["area", "quarter", "column", "months"]
+    return long[(long["months"] > 0) & (long["months"] < 3)].reset_index(drop=True)
 
 
 __all__ = [
@@ -492,6 +523,7 @@ __all__ = [
     "mark_repeats",
     "open_caseload",
     "panel_from_records",
+    "partial_quarters",
     "panel_from_returns",
     "quarter_complete",
     "quarterly",

@@ -550,9 +550,14 @@ def generate_partnership(seed: int, area: str, scale: float = 1.0) -> dict[str, 
 
 
 def config_table() -> pd.DataFrame:
-    """``config.csv``: every setting with its unit and source."""
+    """``config.csv``: every setting with its unit and source, and the sample's area as
+    ``default_area`` (the code has no default area: a real extract names its own)."""
+    values = {k: v for k, (v, _, _) in DEFAULTS.items()} | {"default_area": AREA}
     return pd.DataFrame(
-        [{"key": k, "value": v, "unit": u, "source": s} for k, (v, u, s) in DEFAULTS.items()]
+        [
+            {"key": k, "value": values[k], "unit": u, "source": s}
+            for k, (_, u, s) in DEFAULTS.items()
+        ]
     )
 
 

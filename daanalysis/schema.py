@@ -33,6 +33,25 @@ MORE_DATE_FORMATS = (
 MORE_MONTH_FORMATS = ("%b-%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 
 
+# What a count cell may hold to say "not collected" (case and spaces ignored), besides a blank:
+# the shorthands councils and the Government Statistical Service write in published returns
+# ("[x]", ".." and ":" not available, "n/a" not applicable). Such a
+# cell is a gap: never a zero and never a contract break. A dash is not among them: in ONS
+# tables "-" means nil (zero), so it is refused as no number rather than read either way.
+NOT_COLLECTED = (
+    "not collected",
+    "not recorded",
+    "not available",
+    "nc",
+    "n/c",
+    "n/a",
+    "na",
+    "..",
+    ":",
+    "[x]",
+)
+
+
 def _not_before(later: str, earlier: str) -> pa.Check:
     """``later`` on or after ``earlier``, compared by day: a first contact on the day of the
     referral is not before it because the referral's time (10:30) was recorded and its own was
@@ -82,6 +101,12 @@ class TableSpec:
     whole_groups: tuple[str, ...] = ()
     # Tables without which the analysis cannot run; the others only disable their own sections.
     essential: bool = False
+    # Count columns of an aggregate table where a blank (or a NOT_COLLECTED marker) means "not
+    # collected": the period is a gap for that column, noted in the ledger, never a zero.
+    gaps: tuple[str, ...] = ()
+    # Of these optional columns, the header must have at least one (returns: a count of some
+    # kind); documented with what each enables in ``notes``.
+    one_of: tuple[str, ...] = ()
     # Documentation only: prose printed after the columns in docs/data-contract.md.
     notes: str = ""
 
@@ -169,10 +194,11 @@ POLICE = TableSpec(
     months=("month",),
     numbers=("da_incidents", "da_crimes"),
     key=("area", "month"),
-    not_null=("month", "da_incidents", "da_crimes"),
+    not_null=("month",),
     column_checks={"da_incidents": _non_negative, "da_crimes": _non_negative},
     not_after_extract=("month",),
     series=("da_incidents", "da_crimes"),
+    gaps=("da_incidents", "da_crimes"),
 )
 
 MARAC = TableSpec(
@@ -187,13 +213,18 @@ MARAC = TableSpec(
     periods=("period",),
     numbers=("cases_discussed", "repeat_cases"),
     key=("area", "period"),
-    not_null=("period", "cases_discussed"),
+    not_null=("period",),
     column_checks={"cases_discussed": _non_negative, "repeat_cases": _non_negative},
     not_after_extract=("period",),
     series=("cases_discussed",),
+    gaps=("cases_discussed", "repeat_cases"),
     checks=(
         pa.Check(
-            lambda df: df["repeat_cases"].isna() | (df["repeat_cases"] <= df["cases_discussed"]),
+            lambda df: (
+                df["repeat_cases"].isna()
+                | df["cases_discussed"].isna()
+                | (df["repeat_cases"] <= df["cases_discussed"])
+            ),
             name="repeat_cases not above cases_discussed",
             error="repeat_cases is larger than cases_discussed",
         ),
@@ -290,62 +321,80 @@ ACTION_PLAN = TableSpec(
     not_null=("priority", "action_id", "review_date"),
 )
 
+RETURN_COUNTS = (
+    "referrals",
+    "self_referrals",
+    "high_risk",
+    "standard_medium_risk",
+    "first_time",
+    "repeat_12m",
+    "open_cases_end",
+)
+
+
+def _part_of_referrals(part: str) -> pa.Check:
+    """``part`` no more than referrals, checked only where both were collected: a blank
+    referrals total is a gap, not a total of zero that every part exceeds."""
+    return pa.Check(
+        lambda df: df[part].isna() | df["referrals"].isna() | (df[part] <= df["referrals"]),
+        name=f"{part} not above referrals",
+        error=f"{part} is larger than referrals (it is a part of them)",
+    )
+
+
 RETURNS = TableSpec(
     name="returns",
     description=(
         "Aggregate monitoring returns from the commissioned service, by month or quarter, "
         "for councils without a record-level extract."
     ),
-    required={
-        "period": "Month (yyyy-mm) or financial quarter (2024/25 Q1).",
-        "referrals": "Referrals received.",
-        "self_referrals": "Of which self-referrals.",
-        "high_risk": "Of which high risk (DASH).",
-        "standard_medium_risk": "Of which standard or medium risk.",
-    },
+    required={"period": "Month (yyyy-mm) or financial quarter (2024/25 Q1)."},
     optional={
         "area": "Local authority area; defaults to config default_area.",
+        "referrals": (
+            "Referrals received. Enables referral volumes, rates per 1,000 adults and reach; "
+            "without it those say they are not available (it is never derived from the risk "
+            "levels: referrals not yet risk-assessed are in neither)."
+        ),
+        "self_referrals": "Of which self-referrals (a confidence-sensitive stream).",
+        "high_risk": (
+            "Of which high risk (DASH): a need-sensitive stream, and the demand verdict's "
+            "control when police and MARAC figures are missing."
+        ),
+        "standard_medium_risk": (
+            "Of which standard or medium risk: the demand verdict's confidence stream; without "
+            "it there is no verdict (it says inconclusive, and why)."
+        ),
         "first_time": "Of which clients not referred before.",
         "repeat_12m": "Of which repeat referrals within 12 months.",
         "open_cases_end": "Open cases at the end of the period.",
     },
-    periods=("period",),
-    numbers=(
-        "referrals",
-        "self_referrals",
-        "high_risk",
-        "standard_medium_risk",
-        "first_time",
-        "repeat_12m",
-        "open_cases_end",
+    notes=(
+        "The header needs `period` and at least one of `referrals`, `high_risk` or "
+        "`standard_medium_risk`; every count column is optional, and returns that hold only "
+        "risk-level counts are accepted. A blank count, or a not-collected marker, is a gap "
+        "for that column and period (see *Not collected* above). Monthly returns may keep "
+        "their quarterly and annual subtotal rows (see *Subtotal rows* above). "
+        "A guide to turning a council's returns into this table, with a worked example: "
+        "[docs/your-data.md](your-data.md)."
     ),
+    periods=("period",),
+    numbers=RETURN_COUNTS,
     key=("area", "period"),
-    not_null=("period", "referrals"),
-    column_checks={
-        c: _non_negative
-        for c in (
-            "referrals",
-            "self_referrals",
-            "high_risk",
-            "standard_medium_risk",
-            "first_time",
-            "repeat_12m",
-            "open_cases_end",
-        )
-    },
+    not_null=("period",),
+    column_checks={c: _non_negative for c in RETURN_COUNTS},
     checks=tuple(
-        pa.Check(
-            lambda df, part=part: df[part].isna() | (df[part] <= df["referrals"]),
-            name=f"{part} not above referrals",
-            error=f"{part} is larger than referrals (it is a part of them)",
-        )
+        _part_of_referrals(part)
         for part in ("self_referrals", "high_risk", "standard_medium_risk", "first_time")
     )
     + (
         pa.Check(
             lambda df: (
-                (df["high_risk"].fillna(0) + df["standard_medium_risk"].fillna(0))
-                <= df["referrals"]
+                df["referrals"].isna()
+                | (
+                    (df["high_risk"].fillna(0) + df["standard_medium_risk"].fillna(0))
+                    <= df["referrals"]
+                )
             ),
             name="risk levels add up to no more than referrals",
             error="high_risk + standard_medium_risk is larger than referrals",
@@ -353,6 +402,8 @@ RETURNS = TableSpec(
     ),
     not_after_extract=("period",),
     series=("referrals", "self_referrals", "high_risk", "standard_medium_risk"),
+    gaps=RETURN_COUNTS,
+    one_of=("referrals", "high_risk", "standard_medium_risk"),
     essential=True,
 )
 
@@ -422,6 +473,7 @@ PREVENTION = TableSpec(
     not_null=("month", "phase", "sessions"),
     column_checks={c: _non_negative for c in ("sessions", "pupils", "schools_engaged")},
     not_after_extract=("month",),
+    gaps=("pupils", "schools_engaged"),
 )
 
 SANCTUARY = TableSpec(
@@ -457,6 +509,7 @@ SANCTUARY = TableSpec(
     not_null=("period", "cost"),
     column_checks={c: _non_negative for c in ("cost", "properties", "stayed_home")},
     not_after_extract=("period",),
+    gaps=("stayed_home",),
 )
 
 PERPETRATOR_PROGRAMME = TableSpec(
@@ -493,6 +546,7 @@ PERPETRATOR_PROGRAMME = TableSpec(
         c: _non_negative for c in ("starts", "completions", "referrals", "police_referrals")
     },
     not_after_extract=("period",),
+    gaps=("starts", "completions", "referrals", "police_referrals"),
     checks=(_at_most("police_referrals", "referrals"),),
 )
 

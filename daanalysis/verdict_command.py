@@ -22,7 +22,13 @@ from daanalysis.periods import parse_today, resolve_quarter
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``verdict`` on the ``daanalysis`` command line."""
     cmd = sub.add_parser("verdict", help="the demand verdict per area, without the notebooks")
-    cmd.add_argument("--data", default="data/sample", type=Path, help="folder of the extract")
+    cmd.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder of the extract (the sample: data/sample; no default, so a job that "
+        "forgets it cannot publish the sample's figures)",
+    )
     cmd.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
     cmd.add_argument("--quarter", default="latest", help="'latest', '2024/25 Q2' or '2024-25Q2'")
     cmd.add_argument("--today", default="", help="date that 'latest' is judged from (yyyy-mm-dd)")

@@ -5,11 +5,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from daanalysis.config import Config
 from daanalysis.load import load_extract
 from daanalysis.panel import build_panel
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
+
+# The code has no default area (a real extract names its own): small test extracts without an
+# area column name one through config, as a council's config.csv would.
+WITH_AREA = Config(default_area="Sampleborough")
 
 REFERRAL_HEADER = (
     "referral_id,client_id,referral_date,referral_source,risk_level,"

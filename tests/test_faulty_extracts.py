@@ -18,7 +18,7 @@ from daanalysis.load import DataContractError, load_extract, read_table
 from daanalysis.schema import ACTION_PLAN, POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, write_referrals
 
-TODAY = Config(extract_date="2026-10-05")
+TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
 # 40 referrals over 2024, all unambiguous (day 13 or later).
 REFERRALS_2024 = [
     f"R{i},C{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim" for i in range(40)
@@ -290,7 +290,7 @@ def test_fte_written_as_a_percentage_is_excluded_with_its_month(tmp_path):
     rows += "2025-01,IDVA team,IDVA,6.0,0.06\n"  # in post vs funded: one is a percentage
     _staffing_file(tmp_path, rows)
     extract = load_extract(
-        tmp_path, config=Config(extract_date="2026-10-05", max_excluded_share=0.5)
+        tmp_path, config=Config(default_area="Sampleborough", extract_date="2026-10-05", max_excluded_share=0.5)
     )
     reasons = _excluded(extract.ledger, "staffing").set_index("row")["reason"]
     assert "fte_in_post: 30 looks like a percentage" in reasons[18]

@@ -8,7 +8,7 @@ import pytest
 from daanalysis.config import Config
 from daanalysis.load import DataContractError, ledger_summary, load_extract, read_table
 from daanalysis.schema import POLICE, REFERRALS
-from tests.conftest import REFERRAL_HEADER, SAMPLE, write_referrals
+from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA, write_referrals
 
 GOOD = [
     "R1,C1,01/04/2024,Self referral,Standard,01/04/2024,,Victim",
@@ -18,7 +18,7 @@ GOOD = [
 
 
 def _read(path, config=None):
-    return read_table(path, REFERRALS, config or Config())
+    return read_table(path, REFERRALS, config or WITH_AREA)
 
 
 def test_good_rows_are_all_used(tmp_path):
@@ -103,7 +103,7 @@ def _police_with(tmp_path, last_line: str):
     lines += [f"{2020 + i // 12}-{i % 12 + 1:02d},100,50" for i in range(40)]
     path = tmp_path / "police.csv"
     path.write_text("\n".join([*lines, last_line]) + "\n")
-    return read_table(path, POLICE, Config())
+    return read_table(path, POLICE, WITH_AREA)
 
 
 def test_bad_number_in_police_table(tmp_path):

@@ -19,9 +19,9 @@ from tests.conftest import REFERRAL_HEADER, write_referrals
 REFERRALS_2024 = [
     f"R{i},C{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim" for i in range(40)
 ]
-TODAY = Config(extract_date="2026-10-05")
+TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
 # For extracts that are mostly faults on purpose: the share limit is tested on its own.
-LENIENT = Config(extract_date="2026-10-05", max_excluded_share=0.5)
+LENIENT = Config(default_area="Sampleborough", extract_date="2026-10-05", max_excluded_share=0.5)
 
 
 def _excluded(ledger: pd.DataFrame, table: str) -> pd.DataFrame:
