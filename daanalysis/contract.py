@@ -25,7 +25,7 @@ import pandera.pandas as pa
 from daanalysis import clean, load
 from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
 from daanalysis.load import READ_DATE_FORMATS, READ_MONTH_FORMATS
-from daanalysis.schema import SCHOOL_PHASES, TABLES, TableSpec
+from daanalysis.schema import NOT_COLLECTED, SCHOOL_PHASES, TABLES, TableSpec
 
 DOC = "docs/data-contract.md"
 REGENERATE = "python3 tasks.py contract"
@@ -85,6 +85,10 @@ This page is generated from `daanalysis/schema.py` (the code version of the cont
 `{regenerate}` (or `python -m daanalysis.contract --out {doc}`); a test fails when the two
 differ. To change the contract, change `schema.py` and regenerate this page.
 
+How to turn a council's own monthly returns or a case-management export into these tables, with a
+worked example of monthly returns with quarterly and annual rows and months not collected:
+[your-data.md](your-data.md).
+
 - **Files.** A CSV may also be UTF-16 (Excel's "Unicode Text"), but it must be separated by
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
   A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
@@ -104,6 +108,23 @@ differ. To change the contract, change `schema.py` and regenerate this page.
   thousands separator (`1,500`). Columns that may hold fractions ({decimal_columns}) refuse any
   comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` or `£`
   sign makes a value no number, and its reason says how to write it.
+- **Not collected** is a value, not an error. In a count column of {gap_tables}, a blank
+  cell, or one of the markers {markers} (any case), means the figure was not collected: that
+  period is a gap for that column. It is never read as 0, never refuses the row, is left out
+  of models, totals and comparisons (a quarter with a month not collected has no total for that
+  column, and no change on a year can be worked out from it), and is named in the data-quality
+  notes with how many periods and which. A dash (`-`) is not a marker: in ONS tables it means
+  nil, so it is refused as no number rather than read either way. A count that is no number
+  says how to write it: numbers only (`32.00 Number` is refused naming `32.00`), blank if not
+  collected.
+- **Subtotal rows.** Monthly returns may keep the quarterly and annual subtotal rows of a
+  spreadsheet: a quarter row (in {subtotal_tables}) whose three months are all given and which
+  equals their sum in every count (a month not collected adding nothing) is set aside as a
+  subtotal, and a financial-year row (`2011/12`, `FY 2011/12`, `2011/12 total`) whose months or
+  quarters are given is set aside too; both are ledgered and do not count against
+  `max_excluded_share`. A quarter that differs from its months stops the run (below).
+- **Area.** Every row needs an area: the `area` column, or config `default_area` for a file
+  without one. There is no default in the code: without either, loading stops and asks for one.
 - **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate
   monitoring returns) is required. With returns only, metrics that need records (repeat rate,
   open caseload, response times) say so instead of showing a number.
@@ -120,7 +141,10 @@ differ. To change the contract, change `schema.py` and regenerate this page.
 - **Plausibility rules.** An implausible value is an error or a ledgered exclusion, never a
   headline:
   - *Nothing after the extract date.* The extract date is `extract_date` in config, else the
-    first `yyyy-mm-dd` (or `dd/mm/yyyy`) date in `VINTAGE`, else the day of the run. A referral,
+    date labelled as the extract's in `VINTAGE` (`extract_date: 2021-02-20`, `extract date
+    20/02/2021`, `extracted on ...`, `extract taken ...`), else the one date in `VINTAGE` when
+    it holds only one, else the day of the run (a `VINTAGE` naming several dates without saying
+    which is the extract's is not guessed, and the note says so). A referral,
     contact, closure, month, period or review after it, or before {earliest} (1924 for 2024),
     excludes the row (a year typo would otherwise stretch every series to that year). The
     columns checked are marked in each table below.
@@ -133,6 +157,13 @@ differ. To change the contract, change `schema.py` and regenerate this page.
   - *Counts against their series.* A count in {series_columns} more than `max_count_jump`
     (default {max_count_jump}) times the median of its own series (about a year either side; a
     quarter counts as three months), or more than the area's adults in `population`, is excluded.
+    So is one implausibly low against it: 0, or under a fifth of that median and so far under it
+    that chance would give it less than once in 10,000 periods (Poisson; small series are not
+    flagged): it was probably not collected or partial, and the period is a ledgered gap (it
+    does not count against `max_excluded_share`). If it was not collected, leave it blank.
+  - *Probable copies.* A quarter of {copy_tables} identical in every count to the same quarter
+    a year before is noted in the ledger and the data-quality notes as a probable copy; it is
+    used as given, to be checked against the source.
   - *Each month counted once.* A financial quarter given as well as one of its months for the
     same area (in `marac` or `returns`) stops the run naming both rows: the panel would count
     those months twice.
@@ -149,7 +180,9 @@ differ. To change the contract, change `schema.py` and regenerate this page.
     partial one.
   - *Areas.* Rows of {area_tables} for an area that has no referrals (or returns) are excluded as
     not used. When `population` is given, a referral whose area is not in it is excluded (usually
-    a misspelling). Area names are tidied (invisible characters and repeated spaces removed), and
+    a misspelling); but a main area of the referrals or returns (more than a twentieth of their
+    rows) missing from `population` stops the run naming `population.csv` and its spelling
+    there. Area names are tidied (invisible characters and repeated spaces removed), and
     one area spelt two ways in the referrals or returns (`North East`, `north-east`) stops the
     run, naming both spellings; a row elsewhere whose area is spelt otherwise names the
     referrals' spelling. `population` ending before the data is noted: later years use its last
@@ -186,7 +219,8 @@ differ. To change the contract, change `schema.py` and regenerate this page.
 
 In the tables below, *required* says whether the header must be present and whether a cell may be
 blank: **yes, never blank** (a blank excludes the row), **yes, may be blank**, or **no** (the
-column may be left out).
+column may be left out); **blank: not collected** marks a count where a blank (or a marker) is a
+gap, never a zero.
 """
 
 
@@ -304,6 +338,8 @@ def _type(spec: TableSpec, col: str) -> str:
 
 
 def _required(spec: TableSpec, col: str) -> str:
+    if col in spec.gaps:
+        return "yes; blank: not collected" if col in spec.required else "no; blank: not collected"
     if col in spec.required:
         return "yes, never blank" if col in spec.not_null else "yes, may be blank"
     return "no, never blank" if col in spec.not_null else "no"
@@ -452,6 +488,10 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         partnership_tables=_code(s.name for s in specs if s.name in PARTNERSHIP),
         label_columns=_code(dict.fromkeys(col for _, col in LABELS)),
         suppression_floor=f"{SUPPRESSION_FLOOR:g}",
+        gap_tables=_code(s.name for s in specs if s.gaps),
+        markers=_code(NOT_COLLECTED),
+        subtotal_tables=_code(load.PERIOD_TOTALS),
+        copy_tables=_code(("returns", "police", "marac")),
     )
     parts = [_reflow(intro), _formats(), _overview(tables), _all_rules(tables)]
     parts += [table_section(spec) for spec in specs]

@@ -213,12 +213,12 @@ def test_a_quarter_given_as_well_as_its_months_is_an_error_not_a_double_count(tm
 
     if table == "marac":
         write_referrals(tmp_path, REFERRALS_2024)
-        (tmp_path / "marac.csv").write_text(_marac("2024/25 Q1,90,27\n"))
+        (tmp_path / "marac.csv").write_text(_marac("2024/25 Q1,95,27\n"))  # not their sum
     else:
         (tmp_path / "returns.csv").write_text(
             "period,referrals,self_referrals,high_risk,standard_medium_risk\n"
             + "".join(f"2024-{m:02d},100,20,30,70\n" for m in range(1, 13))
-            + "2024/25 Q1,300,60,90,210\n"
+            + "2024/25 Q1,310,60,90,210\n"  # not the sum of its months
         )
     extract = load_extract(tmp_path, config=TODAY)
     with pytest.raises(DataContractError) as err:
@@ -290,7 +290,10 @@ def test_fte_written_as_a_percentage_is_excluded_with_its_month(tmp_path):
     rows += "2025-01,IDVA team,IDVA,6.0,0.06\n"  # in post vs funded: one is a percentage
     _staffing_file(tmp_path, rows)
     extract = load_extract(
-        tmp_path, config=Config(default_area="Sampleborough", extract_date="2026-10-05", max_excluded_share=0.5)
+        tmp_path,
+        config=Config(
+            default_area="Sampleborough", extract_date="2026-10-05", max_excluded_share=0.5
+        ),
     )
     reasons = _excluded(extract.ledger, "staffing").set_index("row")["reason"]
     assert "fte_in_post: 30 looks like a percentage" in reasons[18]
@@ -378,7 +381,9 @@ def test_population_ending_before_the_data_is_noted(tmp_path):
 def test_utf16_config_and_mapping_files_are_read(tmp_path):
     write_referrals(tmp_path, [*REFERRALS_2024, "R99,C99,14/03/2024,Neighbour,High,,,Victim"])
     (tmp_path / "config.csv").write_text(
-        'key,value,unit,source\ncost_per_fte,40000,GBP,"Contract, 2026"\n', encoding="utf-16"
+        'key,value,unit,source\ncost_per_fte,40000,GBP,"Contract, 2026"\n'
+        "default_area,Sampleborough,name,\n",
+        encoding="utf-16",
     )
     (tmp_path / "mappings").mkdir()
     (tmp_path / "mappings" / "referral_source.csv").write_text(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from daanalysis.config import Config
 from daanalysis.load import DataContractError, ledger_summary, load_extract, read_table
 from daanalysis.schema import POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA, write_referrals
@@ -143,7 +142,7 @@ def test_xlsx_reads_like_csv(tmp_path):
 
 def test_unknown_label_is_counted_and_noted(tmp_path):
     write_referrals(tmp_path, [*GOOD, "R4,C4,06/05/2024,Neighbour,High,,,Victim"])
-    extract = load_extract(tmp_path)
+    extract = load_extract(tmp_path, config=WITH_AREA)
     ref = extract["referrals"]
     assert ref.loc[ref["referral_id"] == "R4", "referral_source"].item() == "unknown"
     row = extract.ledger[extract.ledger["row"] == 5]
@@ -157,14 +156,14 @@ def test_analyst_mapping_extends_the_packaged_one(tmp_path):
     (tmp_path / "mappings" / "referral_source.csv").write_text(
         "raw,canonical\nneighbour,family_friend\n"
     )
-    ref = load_extract(tmp_path)["referrals"]
+    ref = load_extract(tmp_path, config=WITH_AREA)["referrals"]
     assert ref.loc[ref["referral_id"] == "R4", "referral_source"].item() == "family_friend"
     assert ref.loc[ref["referral_id"] == "R1", "referral_source"].item() == "self"
 
 
 def test_probable_duplicate_is_excluded_and_client_id_never_kept(tmp_path):
     write_referrals(tmp_path, [*GOOD, "R9,C2,03/04/2024,Police,High,04/04/2024,30/06/2024,Victim"])
-    extract = load_extract(tmp_path, salt=b"k")
+    extract = load_extract(tmp_path, config=WITH_AREA, salt=b"k")
     assert "client_id" not in extract["referrals"].columns
     assert not extract["referrals"]["client_key"].isin(["C1", "C2"]).any()
     row = extract.ledger[extract.ledger["row"] == 5]

@@ -16,7 +16,7 @@ from daanalysis.panel import (
     require_records,
 )
 from daanalysis.sample import FIRST_MONTH, LAST_MONTH
-from tests.conftest import write_referrals
+from tests.conftest import WITH_AREA, write_referrals
 
 
 def _dates(*values):
@@ -65,7 +65,7 @@ def test_panel_from_records_by_hand(tmp_path):
             "R5,C4,02/06/2024,Self,medium,,10/06/2024,Victim",
         ],
     )
-    panel = build_panel(load_extract(tmp_path)).set_index("month")
+    panel = build_panel(load_extract(tmp_path, config=WITH_AREA)).set_index("month")
     assert panel.index.astype(str).tolist() == ["2024-04", "2024-05", "2024-06"]
     assert panel["referrals"].tolist() == [2, 1, 1]  # perpetrator referral not in victim panel
     assert panel["self_referrals"].tolist() == [1, 0, 1]
@@ -93,7 +93,7 @@ def test_panel_from_quarterly_returns(tmp_path):
         tmp_path,
         ["Westshire,2024/25 Q1,90,30,15,75,120", "Westshire,2024/25 Q2,99,33,18,81,130"],
     )
-    extract = load_extract(tmp_path)
+    extract = load_extract(tmp_path, config=WITH_AREA)
     assert extract.basis == "aggregates"
     panel = build_panel(extract)
     assert len(panel) == 6
@@ -114,9 +114,10 @@ def test_panel_from_monthly_returns_and_bad_period(tmp_path):
     lines += [f"Westshire,2022-{m:02d},{m},1,1,{m - 1}," for m in range(1, 13)]
     lines.append("Westshire,Spring 2024,5,1,1,4,")
     _write_returns(tmp_path, lines)
-    extract = load_extract(tmp_path)
+    extract = load_extract(tmp_path, config=WITH_AREA)
     excluded = extract.ledger[extract.ledger["status"] == "excluded"]
-    assert "neither a month (yyyy-mm) nor a financial quarter" in excluded["reason"].item()
+    reason = excluded["reason"].item()
+    assert "neither a month nor a financial quarter; write a month as yyyy-mm" in reason
     panel = build_panel(extract)
     assert panel.loc[panel["month"] == pd.Period("2024-05", "M"), "referrals"].item() == 5
 
@@ -152,7 +153,7 @@ def test_partial_last_month_is_flagged_and_left_out_of_quarters(tmp_path):
         "R3,C3,15/06/2024,Police,High,15/06/2024,,Victim",  # extract taken mid-June
     ]
     write_referrals(tmp_path / "partial", rows)
-    panel = build_panel(load_extract(tmp_path / "partial"))
+    panel = build_panel(load_extract(tmp_path / "partial", config=WITH_AREA))
     assert panel["complete"].tolist() == [True, True, False]
     assert complete_quarters(panel) == []
     assert quarterly(panel, ["referrals"]).empty
@@ -160,7 +161,7 @@ def test_partial_last_month_is_flagged_and_left_out_of_quarters(tmp_path):
     write_referrals(
         tmp_path / "whole", [*rows, "R4,C4,20/06/2024,GP,Medium,20/06/2024,01/07/2024,Victim"]
     )
-    panel = build_panel(load_extract(tmp_path / "whole"))
+    panel = build_panel(load_extract(tmp_path / "whole", config=WITH_AREA))
     assert panel["complete"].all()
     assert [str(q) for q in complete_quarters(panel)] == ["2025Q1"]
 

@@ -13,7 +13,7 @@ from daanalysis.clean import MappingError
 from daanalysis.config import Config
 from daanalysis.load import DataContractError, load_extract, read_table, reason_category
 from daanalysis.schema import POLICE, REFERRALS, STAFFING
-from tests.conftest import REFERRAL_HEADER, write_referrals
+from tests.conftest import REFERRAL_HEADER, WITH_AREA, write_referrals
 
 # 40 referrals over 2024, all unambiguous (day 13 or later) and well before any extract date.
 REFERRALS_2024 = [
@@ -79,7 +79,7 @@ def test_counts_take_thousands_separators_only(tmp_path, value, read, reason):
 def test_referral_after_the_extract_date_is_excluded(tmp_path):
     folder = _folder(tmp_path, [*REFERRALS_2024, "R99,C99,14/03/2030,Police,High,,,Victim"])
     (folder / "VINTAGE").write_text("Case system export, extract taken 2026-10-05\n")
-    extract = load_extract(folder)
+    extract = load_extract(folder, config=WITH_AREA)
     bad = _excluded(extract.ledger, "referrals")
     assert bad["row"].tolist() == [42]
     assert "referral_date: 14/03/2030 is after the extract date 05/10/2026" in bad["reason"].item()
@@ -94,7 +94,9 @@ def test_extract_date_from_config_wins_and_months_are_checked(tmp_path):
         + "".join(f"2024-{m:02d},100,50\n" for m in range(1, 13))
         + "2024-12-01,100,50\n2025-02,100,50\n",
     )
-    (folder / "config.csv").write_text("key,value,unit,source\nextract_date,31/01/2025,date,x\n")
+    (folder / "config.csv").write_text(
+        "key,value,unit,source\nextract_date,31/01/2025,date,x\ndefault_area,Sampleborough,,\n"
+    )
     extract = load_extract(folder)
     bad = _excluded(extract.ledger, "police")
     assert any("month: 2025-02 is after the extract date 31/01/2025" in r for r in bad["reason"])
