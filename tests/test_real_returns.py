@@ -1,0 +1,409 @@
+"""Issue 17 (ingest): any council's real returns load and run end to end.
+
+A city council's monthly KPI returns 2008-2017 (``tests/city_returns.py``: months not collected,
+months keyed as 0, a quarter copied forward, quarterly and annual subtotal rows) load, keep their
+gaps as gaps and reach a verdict; and each way the old code misread such data is checked on its
+own: not-collected counts, implausibly low counts, errors that blamed the wrong file or cause,
+silent defaults from the sample, and returns that hold only risk-level counts.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis import cli, demand
+from daanalysis.config import Config
+from daanalysis.load import (
+    LOW_COUNT,
+    NOT_COLLECTED_NOTE,
+    SUBTOTAL,
+    DataContractError,
+    extract_date,
+    load_extract,
+    read_table,
+)
+from daanalysis.panel import build_panel, partial_quarters, quarterly
+from daanalysis.schema import MARAC, POLICE, RETURNS
+from tests.city_returns import write_city_returns
+
+TODAY = Config(default_area="Northminster", extract_date="2026-10-05")
+LENIENT = Config(default_area="Northminster", extract_date="2026-10-05", max_excluded_share=0.5)
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("city")
+    truth = write_city_returns(folder)
+    return folder, truth, load_extract(folder)
+
+
+def _ledger(extract, table: str) -> pd.DataFrame:
+    ledger = extract.ledger
+    return ledger[ledger["table"] == table]
+
+
+# --- the city's returns, end to end --------------------------------------------------------------
+
+
+def test_city_returns_load_with_every_row_accounted_for(city):
+    _, truth, extract = city
+    assert extract.basis == "aggregates" and extract.areas() == ["Northminster"]
+    returns = _ledger(extract, "returns")
+    assert len(returns) == len(truth.months) + truth.quarter_rows + truth.year_rows
+    subtotals = returns[returns["reason"].str.startswith(SUBTOTAL)]
+    assert len(subtotals) == truth.quarter_rows + truth.year_rows
+    assert (subtotals["status"] == "excluded").all()
+    # The extract date is the labelled line, not the data's first day or the publication date.
+    assert "Nothing dated after 02/05/2017" in " ".join(extract.notes)
+
+
+def test_city_not_collected_months_are_gaps_named_in_the_notes(city):
+    _, truth, extract = city
+    returns = _ledger(extract, "returns")
+    noted = returns[returns["reason"].str.startswith(NOT_COLLECTED_NOTE)]
+    assert len(noted) == len(truth.not_collected) and (noted["status"] == "used").all()
+    note = next(n for n in extract.notes if n.startswith("returns.csv: not collected"))
+    assert "referrals in 4 row(s) (2009-07, 2009-08, 2011-01, 2012-10)" in note
+    panel = build_panel(extract).set_index("month")
+    for month in truth.not_collected:
+        assert np.isnan(panel.at[month, "referrals"]), month
+        assert np.isnan(panel.at[month, "standard_medium_risk"]), month
+    for month in truth.police_nc:
+        assert np.isnan(panel.at[month, "police_crimes"]), month
+    for month in truth.marac_nc:
+        assert np.isnan(panel.at[month, "marac_cases"]), month
+
+
+def test_city_zero_months_are_ledgered_gaps_never_zeros(city):
+    _, truth, extract = city
+    returns = _ledger(extract, "returns")
+    low = returns[returns["reason"].str.contains(LOW_COUNT, regex=False)]
+    assert len(low) == len(truth.zeros) and (low["status"] == "excluded").all()
+    assert "leave the cell blank" in low["reason"].iloc[0]
+    police = _ledger(extract, "police")
+    assert police["reason"].str.contains(LOW_COUNT, regex=False).sum() == len(truth.police_zero)
+    panel = build_panel(extract).set_index("month")
+    # Every month from first to last has a row; none is 0; the zeros are gaps.
+    assert panel.index.tolist() == truth.months
+    assert not (panel[["referrals", "high_risk", "police_crimes"]] == 0).any().any()
+    for month in truth.zeros:
+        assert np.isnan(panel.at[month, "referrals"]), month
+    for month in truth.police_zero:
+        assert np.isnan(panel.at[month, "police_incidents"]), month
+
+
+def test_city_copied_quarter_is_flagged(city):
+    _, truth, extract = city
+    copied, original = truth.copied
+    returns = _ledger(extract, "returns")
+    flagged = returns[returns["reason"].str.contains("probable copy", regex=False)]
+    assert len(flagged) == 3 and (flagged["status"] == "used").all()
+    assert f"{copied} is identical in every count to {original}" in flagged["reason"].iloc[0]
+    assert any(f"{copied} (= {original})" in n for n in extract.notes)
+
+
+def test_city_quarters_with_a_gap_have_no_total_and_no_change_on_a_year(city):
+    _, _, extract = city
+    panel = build_panel(extract)
+    sums = quarterly(panel, ["referrals"]).set_index("quarter")["referrals"]
+    # 2009/10 Q2 (Jul-Sep 2009) lost two months; 2014/15 Q1 and Q2 were keyed as zeros.
+    for label in ("2010Q2", "2015Q1", "2015Q2"):
+        assert np.isnan(sums[pd.Period(label, "Q-MAR")]), label
+    partial = partial_quarters(panel, ["referrals"])
+    assert pd.Period("2010Q2", "Q-MAR") in set(partial["quarter"])
+    # A year after a gap: the change on last year cannot be worked out, so it is not.
+    vols = demand.volumes(panel, pd.Period("2016Q1", "Q-MAR")).set_index("stream")
+    assert np.isnan(vols.at["referrals", "same_quarter_last_year"])
+    assert np.isnan(vols.at["referrals", "change_pct"])
+    # Nor is a rolling 12 months that holds a gap.
+    assert np.isnan(vols.at["referrals", "rolling_change_pct"])
+
+
+def test_city_verdict_runs_and_says_why_without_a_traceback(city, capsys):
+    folder, _, _ = city
+    assert cli.main(["verdict", "--data", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err and err == ""
+    assert out.startswith("Northminster, 2016/17 Q4")
+    verdict = out.splitlines()[0].rsplit(": ", 1)[1].lower()
+    assert verdict in demand.VERDICTS
+    # The gaps are named against the stream that has them, never as police months missing.
+    assert "Standard and medium risk: 12 months missing" in out
+    assert "Police-recorded DA crimes: 2 months missing" in out
+
+
+# --- not collected ---------------------------------------------------------------------------------
+
+
+RETURNS_HEADER = "period,referrals,self_referrals,high_risk,standard_medium_risk\n"
+
+
+def _months(n: int = 24, start: str = "2022-04") -> list[pd.Period]:
+    return list(pd.period_range(start, periods=n, freq="M"))
+
+
+def _returns(rows: dict[pd.Period, str], n: int = 24) -> str:
+    lines = [rows.get(m, "140,30,40,95") for m in _months(n)]
+    return RETURNS_HEADER + "".join(f"{m},{v}\n" for m, v in zip(_months(n), lines, strict=True))
+
+
+def test_a_fully_blank_returns_month_is_a_gap_not_a_contract_break(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text(_returns({pd.Period("2023-01", "M"): ",,,"}))
+    frame, ledger = read_table(path, RETURNS, TODAY)
+    assert (ledger["status"] == "used").all()
+    row = ledger[ledger["reason"] != ""]
+    assert row["row"].tolist() == [11]
+    assert "larger than referrals" not in row["reason"].item()
+    assert row["reason"].item().startswith(NOT_COLLECTED_NOTE)
+    assert frame.loc[frame["source_row"] == 11, "referrals"].isna().all()
+
+
+@pytest.mark.parametrize("marker", ["not collected", "NC", "n/c", "..", ":", "[x]", "N/A"])
+def test_not_collected_markers_are_gaps(tmp_path, marker):
+    path = tmp_path / "police.csv"
+    path.write_text(
+        "month,da_incidents,da_crimes\n"
+        + "".join(f"{m},400,220\n" for m in _months(23))
+        + f"2024-03,{marker},{marker}\n"
+    )
+    frame, ledger = read_table(path, POLICE, TODAY)
+    assert (ledger["status"] == "used").all()
+    assert frame.iloc[-1][["da_incidents", "da_crimes"]].isna().all()
+
+
+def test_a_dash_is_not_read_as_not_collected_nor_as_zero(tmp_path):
+    path = tmp_path / "police.csv"
+    path.write_text("month,da_incidents,da_crimes\n2024-01,-,200\n2024-02,400,200\n")
+    _, ledger = read_table(path, POLICE, TODAY)
+    assert ledger["status"].tolist() == ["excluded", "used"]
+    assert "'-' is not a number" in ledger["reason"].iloc[0]
+
+
+def test_blank_referrals_with_risk_counts_is_not_a_parts_error(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text(_returns({pd.Period("2023-01", "M"): ",30,40,95"}))
+    _, ledger = read_table(path, RETURNS, TODAY)
+    assert (ledger["status"] == "used").all()
+    assert not ledger["reason"].str.contains("larger than referrals").any()
+    # MARAC likewise: blank cases discussed with repeats given is a gap, not a break.
+    marac = tmp_path / "marac.csv"
+    marac.write_text("period,cases_discussed,repeat_cases\n2024-01,,4\n2024-02,30,5\n")
+    _, ledger = read_table(marac, MARAC, TODAY)
+    assert (ledger["status"] == "used").all()
+
+
+def test_returns_with_only_risk_level_counts_are_accepted(tmp_path):
+    (tmp_path / "returns.csv").write_text(
+        "period,high_risk,standard_medium_risk\n" + "".join(f"{m},40,95\n" for m in _months())
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    panel = build_panel(extract)
+    assert panel["referrals"].isna().all() and (panel["standard_medium_risk"] == 95).all()
+
+
+def test_returns_without_any_count_column_say_which_are_needed(tmp_path):
+    (tmp_path / "returns.csv").write_text("period,open_cases_end\n2024-01,40\n")
+    with pytest.raises(DataContractError, match="at least one of referrals, high_risk"):
+        load_extract(tmp_path, config=TODAY)
+
+
+def test_a_quarter_with_a_month_not_collected_is_partial_not_summed():
+    months = pd.PeriodIndex(_months(6), freq="M")
+    panel = pd.DataFrame(
+        {
+            "area": "A",
+            "month": months,
+            "quarter": months.asfreq("Q-MAR"),
+            "referrals": [10.0, np.nan, 10.0, 10.0, 10.0, 10.0],
+        }
+    )
+    sums = quarterly(panel, ["referrals"]).set_index("quarter")["referrals"]
+    assert np.isnan(sums.iloc[0]) and sums.iloc[1] == 30
+    partial = partial_quarters(panel, ["referrals"])
+    assert partial[["column", "months"]].values.tolist() == [["referrals", 2]]
+
+
+# --- implausibly low counts, copies, subtotals --------------------------------------------------
+
+
+def test_a_police_month_keyed_as_zero_is_a_ledgered_gap(tmp_path):
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    rows = {pd.Period("2023-02", "M"): "0,0", pd.Period("2023-05", "M"): "60,30"}
+    (tmp_path / "police.csv").write_text(
+        "month,da_incidents,da_crimes\n"
+        + "".join(f"{m},{rows.get(m, '400,220')}\n" for m in _months())
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    police = _ledger(extract, "police").set_index("row")
+    assert police.at[12, "status"] == "excluded"  # 0
+    assert police.at[15, "status"] == "excluded"  # under a fifth
+    assert LOW_COUNT in police.at[12, "reason"] and "median 400" in police.at[12, "reason"]
+    panel = build_panel(extract).set_index("month")
+    assert np.isnan(panel.at[pd.Period("2023-02", "M"), "police_crimes"])
+
+
+def test_a_small_series_zero_is_not_flagged(tmp_path):
+    """A MARAC month of 0 against a typical 2 is chance, not a sign of anything."""
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    values = [2, 3, 1, 2, 0, 2, 3, 2, 1, 2, 2, 3] * 2
+    (tmp_path / "marac.csv").write_text(
+        "period,cases_discussed,repeat_cases\n"
+        + "".join(f"{m},{v},0\n" for m, v in zip(_months(), values, strict=True))
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert (_ledger(extract, "marac")["status"] == "used").all()
+
+
+def test_a_quarter_identical_to_the_year_before_is_flagged_and_used(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = {m: f"{150 + rng.integers(0, 20)},30,40,95" for m in _months()}
+    for m in _months(3, "2023-04"):
+        rows[m] = rows[m - 12]
+    (tmp_path / "returns.csv").write_text(_returns(rows))
+    extract = load_extract(tmp_path, config=TODAY)
+    returns = _ledger(extract, "returns")
+    flagged = returns[returns["reason"].str.contains("probable copy", regex=False)]
+    assert flagged["row"].tolist() == [14, 15, 16] and (flagged["status"] == "used").all()
+    assert any("2023/24 Q1 (= 2022/23 Q1)" in note for note in extract.notes)
+
+
+def test_a_year_total_alone_says_to_give_months_or_quarters(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text(RETURNS_HEADER + "2022/23,1600,300,500,1000\n2023-04,140,30,40,95\n")
+    _, ledger = read_table(path, RETURNS, LENIENT)
+    assert "is a whole financial year" in ledger["reason"].iloc[0]
+    assert "2011/12 Q1 to Q4" in ledger["reason"].iloc[0]
+
+
+@pytest.mark.parametrize("label", ["Q1 2023/24", "2023/24 Qtr 1", "2023/24 Q1 total"])
+def test_quarter_labels_as_spreadsheets_write_them(tmp_path, label):
+    path = tmp_path / "returns.csv"
+    path.write_text(RETURNS_HEADER + f"{label},420,90,120,285\n")
+    frame, _ = read_table(path, RETURNS, TODAY)
+    assert frame["period"].tolist() == [pd.Period("2024Q1", "Q-MAR")]
+
+
+# --- errors that point at the right file and cause ----------------------------------------------
+
+
+def test_a_period_label_error_gives_the_accepted_forms(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text(RETURNS_HEADER + "Spring 2024,140,30,40,95\n2024-05,140,30,40,95\n")
+    _, ledger = read_table(path, RETURNS, LENIENT)
+    assert "2011/12 Q1" in ledger["reason"].iloc[0] and "yyyy-mm" in ledger["reason"].iloc[0]
+
+
+def test_a_unit_suffix_says_numbers_only(tmp_path):
+    path = tmp_path / "returns.csv"
+    path.write_text(RETURNS_HEADER + "2024-04,32.00 Number,3,10,20\n2024-05,33,3,10,20\n")
+    _, ledger = read_table(path, RETURNS, LENIENT)
+    reason = ledger["reason"].iloc[0]
+    assert "'32.00 Number' is not a number (numbers only: write '32.00'" in reason
+
+
+def test_many_bad_numbers_get_number_advice_not_date_advice(tmp_path):
+    path = tmp_path / "police.csv"
+    path.write_text(
+        "month,da_incidents,da_crimes\n" + "".join(f"{m},lots,200\n" for m in _months())
+    )
+    with pytest.raises(DataContractError) as err:
+        read_table(path, POLICE, TODAY)
+    message = str(err.value)
+    assert "date format" not in message and "header row" not in message
+    assert "numbers only" in message
+
+
+def test_many_bad_dates_still_get_date_advice(tmp_path):
+    path = tmp_path / "police.csv"
+    path.write_text(
+        "month,da_incidents,da_crimes\n" + "".join(f"13/13/20{y},400,200\n" for y in range(10, 30))
+    )
+    with pytest.raises(DataContractError, match="date format"):
+        read_table(path, POLICE, TODAY)
+
+
+def test_an_area_spelt_otherwise_in_population_is_reported_against_population(tmp_path):
+    (tmp_path / "returns.csv").write_text(
+        "area," + RETURNS_HEADER + "".join(f"York,{m},140,30,40,95\n" for m in _months())
+    )
+    (tmp_path / "police.csv").write_text(
+        "area,month,da_incidents,da_crimes\n" + "".join(f"York,{m},400,220\n" for m in _months())
+    )
+    (tmp_path / "population.csv").write_text(
+        "area,year,females_16plus,males_16plus\nYORK ,2022,90000,85000\n"
+    )
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path, config=TODAY)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / "population.csv"))
+    assert "police.csv" not in message and "spelt 'YORK' there" in message
+
+
+def test_a_gap_in_returns_is_not_reported_as_police_months_missing(tmp_path):
+    rows = {m: ",,," for m in _months(3, "2023-01")}
+    (tmp_path / "returns.csv").write_text(_returns(rows, 36))
+    (tmp_path / "police.csv").write_text(
+        "month,da_incidents,da_crimes\n" + "".join(f"{m},400,220\n" for m in _months(36))
+    )
+    panel = build_panel(load_extract(tmp_path, config=TODAY))
+    _, police_checks = demand.stream_series(panel, "police_crimes")
+    _, own_checks = demand.stream_series(panel, "standard_medium_risk")
+    assert not any("missing" in c for c in police_checks)
+    assert any("3 months missing" in c for c in own_checks)
+
+
+# --- no silent defaults from the sample -----------------------------------------------------------
+
+
+def test_no_area_in_config_or_data_stops_and_asks_for_one(tmp_path):
+    assert Config().default_area == ""
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    with pytest.raises(DataContractError, match="names no default_area") as err:
+        load_extract(tmp_path, config=Config(extract_date="2026-10-05"))
+    assert "Sampleborough" not in str(err.value)
+
+
+@pytest.mark.parametrize("command", ["report", "verdict", "alerts"])
+def test_commands_require_data(command, capsys):
+    with pytest.raises(SystemExit) as err:
+        cli.main([command])
+    assert err.value.code == 2
+    assert "--data" in capsys.readouterr().err
+
+
+def test_tasks_report_passes_the_sample_explicitly(monkeypatch):
+    sys.path.insert(0, str(__import__("tests.conftest").conftest.ROOT))
+    import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
+    monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
+    tasks.main(["report"])
+    tasks.main(["report", "--data", "/secure/extract"])
+    assert calls[0][1:] == ("report", "--data", "data/sample")
+    assert calls[1][1:] == ("report", "--data", "/secure/extract")
+
+
+@pytest.mark.parametrize(
+    ("vintage", "day"),
+    [
+        ("DA KPIs from 01/04/2008, downloaded 20/02/2021\nextract_date: 2021-02-19", "2021-02-19"),
+        ("Extract date 19/02/2021 (data from 2008-04-01)", "2021-02-19"),
+        ("Synthetic sample, extract taken 05/10/2026", "2026-10-05"),
+        ("Case system export 2026-10-05", "2026-10-05"),
+    ],
+)
+def test_the_extract_date_is_the_labelled_or_only_date_in_vintage(vintage, day):
+    when, source = extract_date(Config(), vintage)
+    assert when == pd.Timestamp(day) and source == "the VINTAGE file"
+
+
+def test_several_unlabelled_vintage_dates_are_not_guessed():
+    when, source = extract_date(Config(), "Data from 01/04/2008, downloaded 20/02/2021")
+    assert when == pd.Timestamp.today().normalize()
+    assert "without saying which is the extract's" in source
