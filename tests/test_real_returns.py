@@ -136,7 +136,7 @@ def test_city_verdict_runs_and_says_why_without_a_traceback(city, capsys):
     assert "Police-recorded DA crimes: 2 months missing" in out
 
 
-# --- not collected ---------------------------------------------------------------------------------
+# --- not collected --------------------------------------------------------------------------------
 
 
 RETURNS_HEADER = "period,referrals,self_referrals,high_risk,standard_medium_risk\n"
@@ -407,3 +407,34 @@ def test_several_unlabelled_vintage_dates_are_not_guessed():
     when, source = extract_date(Config(), "Data from 01/04/2008, downloaded 20/02/2021")
     assert when == pd.Timestamp.today().normalize()
     assert "without saying which is the extract's" in source
+
+
+# --- docs/your-data.md: the worked example does what the page says ------------------------------
+
+
+def _block_after(text: str, name: str) -> str:
+    """The ```csv block that follows the line naming ``name`` on the page."""
+    start = text.index(f"`{name}`\n\n```csv\n") + len(f"`{name}`\n\n```csv\n")
+    return text[start : text.index("```", start)]
+
+
+def test_the_worked_example_in_your_data_loads_as_the_page_says(tmp_path):
+    from tests.conftest import ROOT
+
+    page = (ROOT / "docs" / "your-data.md").read_text(encoding="utf-8")
+    for name in ("returns.csv", "marac.csv"):
+        (tmp_path / name).write_text(_block_after(page, name))
+    extract = load_extract(tmp_path, config=TODAY)
+    returns = _ledger(extract, "returns").set_index("row")["reason"]
+    assert returns[5].startswith(SUBTOTAL) and returns[9].startswith(SUBTOTAL)  # quarters
+    assert returns[10].startswith(SUBTOTAL)  # the year
+    assert returns[3].startswith(NOT_COLLECTED_NOTE)  # May
+    assert LOW_COUNT in returns[6]  # July's zeros
+    panel = build_panel(extract).set_index("month")
+    assert np.isnan(panel.at[pd.Period("2011-05", "M"), "referrals"])
+    assert np.isnan(panel.at[pd.Period("2011-07", "M"), "referrals"])
+    assert np.isnan(panel.at[pd.Period("2011-08", "M"), "marac_cases"])
+    sums = quarterly(build_panel(extract), ["referrals", "marac_cases"]).set_index("quarter")
+    # Both quarters of referrals have a gap (May, July); MARAC's first is whole, its second not.
+    assert sums["referrals"].isna().all()
+    assert sums["marac_cases"].iloc[0] == 72 and np.isnan(sums["marac_cases"].iloc[1])
