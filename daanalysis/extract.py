@@ -32,6 +32,10 @@ class Extract:
     basis: str  # "records" (referrals.csv) or "aggregates" (returns.csv)
     vintage: str = ""
     notes: list[str] = field(default_factory=list)
+    # Months whose record-level referrals are implausibly few against the area's own series
+    # (probably an export that lost part of them), by area as ``yyyy-mm`` texts: the panel
+    # shows their referral counts as gaps, never as the low figure.
+    gap_months: dict[str, list[str]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

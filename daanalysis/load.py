@@ -1838,6 +1838,7 @@ def load_extract(
         ]
         tables["returns"] = _empty(TABLES["returns"])
     ledger = _join_ledgers(ledgers)
+    gap_months: dict[str, list[str]] = {}
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
     ledger = _check_subtotals(tables, ledger)
     ledger = _check_areas(tables, ledger, basis, paths)
@@ -1851,6 +1852,7 @@ def load_extract(
             tables["referrals"], ledger, mapping_dir=mapping_dir, salt=salt
         )
         _check_empty_months(tables, config, paths["referrals"])
+        ledger, gap_months = _check_low_record_months(tables, ledger, notes, paths["referrals"])
     if len(tables["action_plan"]):
         tables["action_plan"], ledger = clean.clean_action_plan(tables["action_plan"], ledger)
     notes += _population_notes(tables, basis)
@@ -1865,7 +1867,7 @@ def load_extract(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
     _release_arrow_memory()
-    return Extract(tables, ledger, config, data_dir, basis, vintage, notes)
+    return Extract(tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months)
 
 
 def _month_ranges(months: list[pd.Period]) -> str:
@@ -1923,6 +1925,60 @@ def _check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: P
                 "filter). Export them again. If the service really took no referrals then (it "
                 "was closed), declare the closure in events.csv as a temporary event."
             )
+
+
+def _check_low_record_months(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str], path: Path
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Months with implausibly few referrals against the area's own series (see
+    :func:`_implausibly_low`): probably an export that lost part of the month.
+
+    Their referrals stay in use (each is a real case, open until it closes), with a note in the
+    ledger; the months are returned by area, for the panel to show their referral counts as
+    gaps rather than as a fall. A month with none at all is :func:`_check_empty_months`'
+    error; the last month, when partial, is the panel's ``complete`` flag.
+    """
+    referrals = tables["referrals"]
+    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
+    areas, names = pd.factorize(referrals["area"])
+    dated = ~np.isnat(months)
+    gaps: dict[str, list[str]] = {}
+    flagged = np.zeros(len(referrals), dtype=bool)
+    texts = np.empty(len(referrals), dtype=object)
+    for code, area in enumerate(names):
+        mine = (areas == code) & dated
+        seen, counts = np.unique(months[mine], return_counts=True)
+        if len(seen) < 3:
+            continue
+        span = np.arange(seen[0], seen[-1] + 1)
+        full = np.zeros(len(span), dtype="int64")
+        full[np.searchsorted(span, seen)] = counts
+        series = pd.Series(full, dtype="float64")
+        median = series.rolling(25, center=True, min_periods=1).median()
+        low = _implausibly_low(series, median).to_numpy(copy=True)
+        low[-1] = False  # a partial last month is the panel's to leave out
+        for i in np.flatnonzero(low):
+            month = str(span[i])[:7]
+            gaps.setdefault(area, []).append(month)
+            at = mine & (months == span[i])
+            flagged |= at
+            texts[at] = (
+                f"referral_date: month {month} has {full[i]:,} referrals against a typical "
+                f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
+                "counts are left out as a gap (each referral is still counted as a case). "
+                "Export the month again"
+            )
+    if not gaps:
+        return ledger, gaps
+    rows = pd.Series(texts[flagged], index=referrals.index[flagged], dtype=object)
+    ledger = _note(tables, ledger, "referrals", rows)
+    listed = "; ".join(f"{area}: {', '.join(m)}" for area, m in gaps.items())
+    notes.append(
+        f"{path.name}: months with far fewer referrals than the series around them, probably "
+        f"exported in part ({listed}): their referral counts are gaps, left out of models and "
+        "comparisons."
+    )
+    return ledger, gaps
 
 
 def _population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[str]:

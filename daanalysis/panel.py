@@ -190,13 +190,28 @@ def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) 
     return cumulative.reindex(months).astype("float64")
 
 
+# The referral streams a month of partly exported records leaves as gaps (see gap_months).
+COUNTED_STREAMS = [
+    "referrals",
+    "self_referrals",
+    "first_time",
+    "standard_medium_risk",
+    "high_risk",
+    "repeat_12m",
+]
+
+
 def panel_from_records(
-    referrals: pd.DataFrame, services: tuple[str, ...] = ("victim",)
+    referrals: pd.DataFrame,
+    services: tuple[str, ...] = ("victim",),
+    gap_months: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Monthly referral streams per area from record-level referrals of ``services``.
 
     Every stream is counted in one grouped sum over (area code, month); areas are factorised
-    once, so no string is hashed twice; the loop is over areas only.
+    once, so no string is hashed twice; the loop is over areas only. ``gap_months`` (area to
+    ``yyyy-mm`` texts, from :attr:`Extract.gap_months`) are months loading found implausibly
+    few referrals in: their referral streams are gaps (NaN), never the low count.
     """
     codes, areas = pd.factorize(referrals["area"], sort=True)  # -1: no area, never looked up
     # The extract runs to its last referral of any service, so cases stay counted open after
@@ -253,6 +268,8 @@ def panel_from_records(
         )
         streams["mean_days_open"] = closed["mean"].reindex(months) if closed is not None else np.nan
         streams = streams.astype("float64")
+        gaps = pd.PeriodIndex((gap_months or {}).get(areas[code], []), freq=MONTH_FREQ)
+        streams.loc[streams.index.isin(gaps), COUNTED_STREAMS] = np.nan
         streams["complete"] = (months < last_month[code]) | (
             last_seen[code] >= last_month[code].end_time.normalize()
         )
@@ -409,7 +426,8 @@ def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd
     which quarterly figures and models leave out).
     """
     if extract.basis == "records":
-        panel = panel_from_records(extract["referrals"], services)
+        gaps = getattr(extract, "gap_months", {})  # an Extract pickled before it had them
+        panel = panel_from_records(extract["referrals"], services, gaps)
     else:
         panel = panel_from_returns(extract["returns"], _file(extract, "returns"))
     police = extract["police"].rename(

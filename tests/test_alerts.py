@@ -137,11 +137,13 @@ def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
     )
     rows.to_csv(pack / "alerts.csv", index=False)
     monkeypatch.setattr(report, "run_report", lambda *args, **kwargs: pack)
-    assert cli.main(["report", "--fail-on-alert"]) == alerts.FAIL_EXIT_CODE
+    assert cli.main(["report", "--data", "x", "--fail-on-alert"]) == alerts.FAIL_EXIT_CODE
     assert "ALERT A: High" in capsys.readouterr().err
-    assert cli.main(["report"]) == 0  # without the option, alerts are printed, not fatal
+    assert (
+        cli.main(["report", "--data", "x"]) == 0
+    )  # without the option, alerts are printed, not fatal
     rows.assign(status="clear").to_csv(pack / "alerts.csv", index=False)
-    assert cli.main(["report", "--fail-on-alert"]) == 0
+    assert cli.main(["report", "--data", "x", "--fail-on-alert"]) == 0
 
 
 def test_alerts_command_on_the_sample(tmp_path, capsys):

@@ -438,3 +438,31 @@ def test_the_worked_example_in_your_data_loads_as_the_page_says(tmp_path):
     # Both quarters of referrals have a gap (May, July); MARAC's first is whole, its second not.
     assert sums["referrals"].isna().all()
     assert sums["marac_cases"].iloc[0] == 72 and np.isnan(sums["marac_cases"].iloc[1])
+
+
+# --- record-level referrals: a month exported in part ---------------------------------------------
+
+
+def test_a_month_of_records_exported_in_part_is_a_gap_not_a_fall(tmp_path, sample_extract):
+    from tests.conftest import write_referrals
+
+    rows, n = [], 0
+    for month in _months(24, "2023-01"):
+        for day in range(1, 4 if month == pd.Period("2024-02", "M") else 41):
+            n += 1
+            date = f"{min(day, 28):02d}/{month.month:02d}/{month.year}"
+            rows.append(f"R{n},C{n},{date},Police,High,{date},,Victim")
+    write_referrals(tmp_path, rows)
+    extract = load_extract(tmp_path, config=TODAY)
+    assert extract.gap_months == {"Northminster": ["2024-02"]}
+    noted = _ledger(extract, "referrals")
+    noted = noted[noted["reason"].str.contains(LOW_COUNT, regex=False)]
+    assert len(noted) == 3 and (noted["status"] == "used").all()
+    assert "month 2024-02 has 3 referrals against a typical 40" in noted["reason"].iloc[0]
+    panel = build_panel(extract).set_index("month")
+    assert np.isnan(panel.at[pd.Period("2024-02", "M"), "referrals"])
+    assert panel.at[pd.Period("2024-03", "M"), "referrals"] == 40
+    # The three referrals are still cases: the month's open caseload counts them.
+    assert panel.at[pd.Period("2024-02", "M"), "open_caseload"] > 0
+    # The sample has no such month.
+    assert sample_extract.gap_months == {}

@@ -21,7 +21,7 @@ from tests.conftest import SAMPLE
 
 def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
     with pytest.raises(SystemExit) as stop:
-        cli.main(["report", "--today", "2026-13-01"])
+        cli.main(["report", "--data", str(SAMPLE), "--today", "2026-13-01"])
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "'2026-13-01' is not a date: write it as yyyy-mm-dd" in err
