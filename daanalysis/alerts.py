@@ -382,6 +382,9 @@ def run(args: argparse.Namespace) -> int:
     except (DataContractError, ValueError, OSError) as err:
         print(f"daanalysis alerts: {err}", file=sys.stderr)
         return 1
+    except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
+        print(f"daanalysis alerts: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         write(table, args.out)

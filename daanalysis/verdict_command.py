@@ -88,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     except (DataContractError, ValueError, OSError) as err:
         print(f"daanalysis verdict: {err}", file=sys.stderr)
         return 1
+    except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
+        print(f"daanalysis verdict: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
     try:
         print(as_json(results) if args.format == "json" else as_table(results), flush=True)
     except BrokenPipeError:

@@ -466,3 +466,22 @@ def test_a_month_of_records_exported_in_part_is_a_gap_not_a_fall(tmp_path, sampl
     assert panel.at[pd.Period("2024-02", "M"), "open_caseload"] > 0
     # The sample has no such month.
     assert sample_extract.gap_months == {}
+
+
+@pytest.mark.parametrize("command", ["verdict", "alerts"])
+def test_an_unexpected_failure_is_one_line_not_a_traceback(command, tmp_path, monkeypatch, capsys):
+    from daanalysis import panel
+
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    (tmp_path / "config.csv").write_text("key,value\ndefault_area,Northminster\n")
+
+    def broken(*args, **kwargs):
+        raise KeyError("rate_ratio")
+
+    monkeypatch.setattr(panel, "build_panel", broken)
+    monkeypatch.setattr(
+        f"daanalysis.{'verdict_command' if command == 'verdict' else 'panel'}.build_panel", broken
+    )
+    assert cli.main([command, "--data", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"daanalysis {command}: unexpected KeyError") and "Traceback" not in err
