@@ -485,3 +485,16 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(command, tmp_path, mo
     assert cli.main([command, "--data", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"daanalysis {command}: unexpected KeyError") and "Traceback" not in err
+
+
+def test_the_quality_section_counts_not_collected_subtotals_and_low_counts(city):
+    from daanalysis.quality import reasons_by_table
+
+    _, truth, extract = city
+    table = reasons_by_table(extract.ledger, threshold=1)
+    returns = table[table["table"] == "returns"].set_index("reason")["rows"]
+    collected = returns[returns.index.str.startswith(NOT_COLLECTED_NOTE)]
+    assert collected.sum() == len(truth.not_collected)
+    subtotal = returns[returns.index.str.startswith(SUBTOTAL)]
+    assert subtotal.sum() == truth.quarter_rows + truth.year_rows
+    assert returns[returns.index.str.contains(LOW_COUNT, regex=False)].sum() == len(truth.zeros)
