@@ -546,10 +546,9 @@ PERIOD_FORMS = (
 def _quarter_form(value: str) -> str:
     """A quarter label in the form :func:`parse_quarter` reads (others unchanged)."""
     text = _TOTAL_WORD.sub("", value).strip()
-    for pattern in (_QUARTER_FIRST,):
-        match = pattern.match(text)
-        if match:
-            return f"{match.group(2)} Q{match.group(1)}"
+    match = _QUARTER_FIRST.match(text)
+    if match:
+        return f"{match.group(2)} Q{match.group(1)}"
     match = _QUARTER_WORD.match(text)
     if match:
         return f"{match.group(1)} Q{match.group(2)}"
@@ -1792,6 +1791,12 @@ def load_extract(
     vintage_file = data_dir / "VINTAGE"
     vintage = _read_vintage(vintage_file) if vintage_file.exists() else ""
     extract = extract_date(config, vintage)
+    no_basis = DataContractError(
+        f"{data_dir}: neither referrals.csv/.xlsx (record-level) nor returns.csv/.xlsx "
+        f"(aggregate) found, or both are empty. See {CONTRACT_DOC}."
+    )
+    if find_file(data_dir, "referrals") is None and find_file(data_dir, "returns") is None:
+        raise no_basis  # before any other file's faults, which would hide the cause
     tables: dict[str, pd.DataFrame] = {}
     ledgers: list[pd.DataFrame] = [pd.DataFrame(columns=LEDGER_COLUMNS)]
     paths: dict[str, Path] = {}
@@ -1826,10 +1831,7 @@ def load_extract(
             "need record-level referrals."
         )
     else:
-        raise DataContractError(
-            f"{data_dir}: neither referrals.csv/.xlsx (record-level) nor returns.csv/.xlsx "
-            f"(aggregate) found, or both are empty. See {CONTRACT_DOC}."
-        )
+        raise no_basis
     if basis == "records" and "returns" in paths:
         ledger_returns = ledgers[list(paths).index("returns") + 1]
         ledger_returns.loc[ledger_returns["status"] == "used", ["status", "reason"]] = [

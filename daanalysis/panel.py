@@ -307,7 +307,8 @@ def _check_no_overlap(frame: pd.DataFrame, file: str, keys: tuple[str, ...] = ("
             f"{'its months' if plural else 'its month'} {', '.join(str(m) for m in both)} "
             f"({'rows' if len(at) > 1 else 'row'} {month_rows}), so "
             f"{'those months' if plural else 'that month'} would be counted twice. Keep one: "
-            "delete the quarter's row, or the months' rows."
+            "delete the quarter's row, or the months' rows. (A quarter row that equals the sum "
+            "of all three of its months is set aside as a subtotal by itself; this one is not.)"
         )
 
 

@@ -12,6 +12,7 @@ from daanalysis.load import load_extract
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.sample import CAMPAIGNS, PLANTED
+from tests.conftest import WITH_AREA
 
 Q = parse_quarter("2025/26 Q1")
 
@@ -213,7 +214,7 @@ def test_aggregate_only_input_says_what_needs_records(tmp_path, sample_panel):
         for p, r in q.iterrows()
     ]
     (tmp_path / "returns.csv").write_text("\n".join(lines) + "\n")
-    extract = load_extract(tmp_path)
+    extract = load_extract(tmp_path, config=WITH_AREA)
     panel = build_panel(extract)
     with pytest.raises(NeedsRecordLevelData, match="needs record-level referrals"):
         demand.repeat_rate(panel)

@@ -270,7 +270,9 @@ def test_optional_tables_load_with_ledger_and_clear_errors(tmp_path):
         "31/02/2024,80,1\n"  # not a date: excluded with its reason
         '04/05/2024,"1,5",1\n'  # a decimal comma: refused, never 15
     )
-    (tmp_path / "config.csv").write_text("key,value\nmax_excluded_share,0.5\n")
+    (tmp_path / "config.csv").write_text(
+        "key,value\nmax_excluded_share,0.5\ndefault_area,Sampleborough\n"
+    )
     extract = load_extract(tmp_path)
     assert len(extract["sanctuary"]) == 2
     ledger = extract.ledger[extract.ledger["table"] == "sanctuary"]

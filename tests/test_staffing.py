@@ -11,7 +11,7 @@ from daanalysis.load import load_extract
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.sample import PLANTED
-from tests.conftest import write_referrals
+from tests.conftest import WITH_AREA, write_referrals
 
 CONFIG = Config()
 
@@ -33,7 +33,7 @@ def test_caseload_per_fte_by_hand_across_quarter_ends(tmp_path):
     staffing += [f"{m},IDVA team,IDVA,0.1,0.1" for m in months]
     staffing += [f"{m},Management,Service manager,1.0,1.0" for m in months]  # carries no cases
     (tmp_path / "staffing.csv").write_text("\n".join(staffing) + "\n")
-    panel = build_panel(load_extract(tmp_path))
+    panel = build_panel(load_extract(tmp_path, config=WITH_AREA))
     cl = st.caseload_per_fte(panel, CONFIG).set_index(panel["month"].astype(str))
     assert cl["open_caseload"].tolist() == [1, 1, 3, 2, 2, 1]  # Apr..Sep month ends
     assert cl["caseworker_fte"].tolist() == [0.1] * 6
