@@ -162,8 +162,9 @@ worked example of monthly returns with quarterly and annual rows and months not 
     flagged): it was probably not collected or partial, and the period is a ledgered gap (it
     does not count against `max_excluded_share`). If it was not collected, leave it blank.
   - *Probable copies.* A quarter of {copy_tables} identical in every count to the same quarter
-    a year before is noted in the ledger and the data-quality notes as a probable copy; it is
-    used as given, to be checked against the source.
+    a year before (counts adding up to at least {copy_min}, as small ones repeat by chance) is
+    noted in the ledger and the data-quality notes as a probable copy; it is used as given, to
+    be checked against the source.
   - *Each month counted once.* A financial quarter given as well as one of its months for the
     same area (in `marac` or `returns`) stops the run naming both rows: the panel would count
     those months twice.
@@ -492,6 +493,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         markers=_code(NOT_COLLECTED),
         subtotal_tables=_code(load.PERIOD_TOTALS),
         copy_tables=_code(("returns", "police", "marac")),
+        copy_min=load.COPY_MIN_TOTAL,
     )
     parts = [_reflow(intro), _formats(), _overview(tables), _all_rules(tables)]
     parts += [table_section(spec) for spec in specs]

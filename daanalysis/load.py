@@ -1568,6 +1568,7 @@ def _check_series(
 
 
 COPY_NOTE = "probable copy"
+COPY_MIN_TOTAL = 30  # a quarter's counts must add up to this for equal figures to mean a copy
 
 
 def _check_copies(
@@ -1578,7 +1579,8 @@ def _check_copies(
 
     The rows stay in use: equal figures can be real, and which year is the copy cannot be
     told; the note asks for the source to be checked. Monthly rows compare as the quarter's
-    three months; only counts the file holds, and only quarters with a figure above zero.
+    three months; only counts the file holds, and only quarters whose counts add up to at least
+    :data:`COPY_MIN_TOTAL` (small counts repeat by chance).
     """
     for name in ("returns", "police", "marac"):
         frame = tables[name]
@@ -1612,7 +1614,8 @@ def _check_copies(
                 if before is None or before[1].shape != values.shape:
                     continue
                 figures = values[:, 1:]
-                if not np.nansum(figures) > 0:
+                # Tiny counts repeat by chance (a MARAC of 1, 0, 2 two years running).
+                if not np.nansum(figures) >= COPY_MIN_TOTAL:
                     continue
                 same = np.array_equal(figures, before[1][:, 1:], equal_nan=True)
                 if not same:

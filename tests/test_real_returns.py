@@ -498,3 +498,14 @@ def test_the_quality_section_counts_not_collected_subtotals_and_low_counts(city)
     subtotal = returns[returns.index.str.startswith(SUBTOTAL)]
     assert subtotal.sum() == truth.quarter_rows + truth.year_rows
     assert returns[returns.index.str.contains(LOW_COUNT, regex=False)].sum() == len(truth.zeros)
+
+
+def test_small_counts_repeating_a_year_later_are_not_called_copies(tmp_path):
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    values = [1, 0, 2, 3, 1, 2, 2, 1, 0, 1, 3, 2]
+    (tmp_path / "marac.csv").write_text(
+        "period,cases_discussed,repeat_cases\n"
+        + "".join(f"{m},{v},0\n" for m, v in zip(_months(), values * 2, strict=True))
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert not _ledger(extract, "marac")["reason"].str.contains("probable copy").any()
