@@ -121,8 +121,10 @@ worked example of monthly returns with quarterly and annual rows and months not 
   spreadsheet: a quarter row (in {subtotal_tables}) whose three months are all given and which
   equals their sum in every count (a month not collected adding nothing) is set aside as a
   subtotal, and a financial-year row (`2011/12`, `FY 2011/12`, `2011/12 total`) whose months or
-  quarters are given is set aside too; both are ledgered and do not count against
-  `max_excluded_share`. A quarter that differs from its months stops the run (below).
+  quarters are given is set aside too, as is a total that names no period (`Q1 total`, `Total`,
+  `YTD`) among month rows (unchecked, as its months cannot be told); all are ledgered and do not
+  count against `max_excluded_share`. A quarter that differs from its months stops the run
+  (below).
 - **Area.** Every row needs an area: the `area` column, or config `default_area` for a file
   without one. There is no default in the code: without either, loading stops and asks for one.
 - **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate

@@ -759,10 +759,12 @@ def _parse_columns(
 
 
 def _flag_year_totals(raw: pd.Series, parsed: pd.Series, reasons: _Reasons) -> pd.Series:
-    """Reasons for financial-year total rows (``2011/12``), and ``raw`` without them.
+    """Reasons for total rows whose period is no month or quarter, and ``raw`` without them.
 
-    A year whose months or quarters are in the file is a subtotal row, set aside (the months are
-    used); a year given alone cannot be spread over months, and its reason says what to give.
+    A financial year (``2011/12``) whose months or quarters are in the file is a subtotal row,
+    set aside (the months are used); a year given alone cannot be spread over months, and its
+    reason says what to give. A total that names no period (``Q1 total``) among month rows is
+    set aside too.
     """
     unread = raw.notna() & parsed.isna()
     if not unread.any():
@@ -772,8 +774,6 @@ def _flag_year_totals(raw: pd.Series, parsed: pd.Series, reasons: _Reasons) -> p
         index=raw.index[unread],
         dtype=object,
     ).dropna()
-    if years.empty:
-        return raw
     covered = {fy_start_year(p) for p in parsed.dropna() if isinstance(p, pd.Period)}
     total = years.map(lambda y: y in covered).astype(bool)
     at = years.index[total]
@@ -792,7 +792,31 @@ def _flag_year_totals(raw: pd.Series, parsed: pd.Series, reasons: _Reasons) -> p
         + " is a whole financial year, which cannot be spread over its months; give the "
         "year's months or quarters (2011/12 Q1 to Q4) instead",
     )
-    return raw.mask(raw.index.isin(years.index))
+    raw = raw.mask(raw.index.isin(years.index))
+    # "Q1 total", "Total", "Year to date": a total that names no period cannot be checked
+    # against its months, but beside month rows it is no month of its own: set aside.
+    unread = raw.notna() & parsed.isna()
+    months = any(isinstance(p, pd.Period) and p.freqstr.startswith("M") for p in parsed.dropna())
+    if not unread.any() or not months:
+        return raw
+    texts = raw[unread].astype("str")
+    unnamed = texts.index[texts.str.fullmatch(_UNNAMED_TOTAL).to_numpy(dtype=bool)]
+    reasons.add(
+        unnamed,
+        f"{SUBTOTAL}: "
+        + reprs(raw[unnamed]).astype(object)
+        + " is a total that names no period, so it cannot be checked against its months; "
+        "it is set aside (the months are used)",
+    )
+    return raw.mask(raw.index.isin(unnamed))
+
+
+# A total row's label that names no period ("Q1 total", "Total", "Year to date", "YTD").
+_UNNAMED_TOTAL = re.compile(
+    r"\s*(?:(?:q|qtr|quarter)\s*[1-4]\s*(?:sub\s*)?total|(?:sub\s*|grand\s*|year\s*|annual\s*)?"
+    r"total|year\s*to\s*date|ytd)\s*",
+    re.IGNORECASE,
+)
 
 
 # A date in VINTAGE and how it is written: ISO first, then UK day-first.

@@ -509,3 +509,16 @@ def test_small_counts_repeating_a_year_later_are_not_called_copies(tmp_path):
     )
     extract = load_extract(tmp_path, config=TODAY)
     assert not _ledger(extract, "marac")["reason"].str.contains("probable copy").any()
+
+
+@pytest.mark.parametrize("label", ["Q1 total", "Total", "Year to date", "YTD", "Grand total"])
+def test_a_total_naming_no_period_among_months_is_set_aside(tmp_path, label):
+    path = tmp_path / "returns.csv"
+    path.write_text(_returns({}, 3) + f"{label},420,90,120,285\n")
+    frame, ledger = read_table(path, RETURNS, TODAY)
+    assert len(frame) == 3
+    assert ledger["reason"].iloc[-1].startswith(f"{SUBTOTAL}: {label!r} is a total that names")
+    # Alone, with no months beside it, it is no period at all.
+    path.write_text(RETURNS_HEADER + f"{label},420,90,120,285\n2024/25 Q1,420,90,120,285\n")
+    _, ledger = read_table(path, RETURNS, LENIENT)
+    assert "is neither a month nor a financial quarter" in ledger["reason"].iloc[0]
