@@ -522,3 +522,22 @@ def test_a_total_naming_no_period_among_months_is_set_aside(tmp_path, label):
     path.write_text(RETURNS_HEADER + f"{label},420,90,120,285\n2024/25 Q1,420,90,120,285\n")
     _, ledger = read_table(path, RETURNS, LENIENT)
     assert "is neither a month nor a financial quarter" in ledger["reason"].iloc[0]
+
+
+def test_city_returns_as_a_workbook_load_as_the_csv_does(city, tmp_path):
+    import shutil
+
+    folder, _, extract = city
+    for path in folder.iterdir():
+        if path.name != "returns.csv":
+            shutil.copy(path, tmp_path / path.name)
+    frame = pd.read_csv(folder / "returns.csv", dtype=str, keep_default_na=False)
+    # As an officer's workbook holds them: counts as numbers, markers as text.
+    numeric = frame.copy()
+    for col in numeric.columns[1:]:
+        numeric[col] = [int(v) if v.isdigit() else v for v in frame[col]]
+    numeric.to_excel(tmp_path / "returns.xlsx", index=False)
+    workbook = load_extract(tmp_path)
+    pd.testing.assert_frame_equal(build_panel(workbook), build_panel(extract))
+    ledger = workbook.ledger.assign(file=workbook.ledger["file"].str.replace("xlsx", "csv"))
+    pd.testing.assert_frame_equal(ledger, extract.ledger)
