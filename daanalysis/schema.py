@@ -207,9 +207,14 @@ MARAC = TableSpec(
     required={
         "period": "Month (yyyy-mm) or financial quarter (2024/25 Q1).",
         "cases_discussed": "Cases discussed at MARAC in the period.",
-        "repeat_cases": "Of those, repeats: a further incident within 12 months of the last.",
     },
-    optional={"area": "Local authority area; defaults to config default_area."},
+    optional={
+        "area": "Local authority area; defaults to config default_area.",
+        "repeat_cases": (
+            "Of those, repeats: a further incident within 12 months of the last. Without it the "
+            "MARAC repeat rate is not shown."
+        ),
+    },
     periods=("period",),
     numbers=("cases_discussed", "repeat_cases"),
     key=("area", "period"),

@@ -259,6 +259,19 @@ def test_a_small_series_zero_is_not_flagged(tmp_path):
     assert (_ledger(extract, "marac")["status"] == "used").all()
 
 
+def test_marac_with_cases_discussed_only_loads_without_repeats(tmp_path):
+    """Many councils' MARAC returns give cases discussed and nothing else: repeat_cases is
+    optional, its rate not shown, never refused as a missing column."""
+    (tmp_path / "returns.csv").write_text(_returns({}))
+    (tmp_path / "marac.csv").write_text(
+        "period,cases_discussed\n" + "".join(f"{m},{20 + i % 5}\n" for i, m in enumerate(_months()))
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert (_ledger(extract, "marac")["status"] == "used").all()
+    panel = build_panel(extract)
+    assert panel["marac_cases"].notna().all() and panel["marac_repeats"].isna().all()
+
+
 def test_a_quarter_identical_to_the_year_before_is_flagged_and_used(tmp_path):
     rng = np.random.default_rng(3)
     rows = {m: f"{150 + rng.integers(0, 20)},30,40,95" for m in _months()}
