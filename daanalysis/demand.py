@@ -116,7 +116,8 @@ def rates(panel: pd.DataFrame, quarter: pd.Period, config: Config) -> pd.DataFra
     if len(window) < 12 or window["adults_16plus"].isna().all():
         raise ValueError("Rates need 12 months of referrals and the population table.")
     adults = window["adults_16plus"].iloc[-1]
-    referrals = window["referrals"].sum()
+    # A month not collected leaves the 12 months incomplete: no rate, never a sum of 11 read as 12.
+    referrals = window["referrals"].sum(min_count=12)
     expected_victims = config.csew_prevalence * adults
     return pd.DataFrame(
         [
@@ -141,8 +142,8 @@ def marac_benchmark(panel: pd.DataFrame, quarter: pd.Period, config: Config) -> 
     window = _twelve_months(panel, quarter)
     if len(window) < 12 or window["marac_cases"].isna().all():
         raise ValueError("The MARAC benchmark needs 12 months of the marac table.")
-    cases = window["marac_cases"].sum()
-    repeats = window["marac_repeats"].sum(min_count=1)
+    cases = window["marac_cases"].sum(min_count=12)
+    repeats = window["marac_repeats"].sum(min_count=12)
     women = window["females_16plus"].iloc[-1]
     return pd.DataFrame(
         [

@@ -69,6 +69,25 @@ def test_marac_benchmark_by_hand():
     assert b["benchmark"].iloc[1] == pytest.approx(31.0)
 
 
+def test_a_month_not_collected_gives_no_12_month_rate_or_benchmark():
+    """A gap inside the 12 months is not summed as if it were 0 (11 months read as a year)."""
+    referrals = [100.0] * 27
+    referrals[20] = np.nan  # Dec 2024, inside Jul 2024 - Jun 2025
+    cases = [30.0] * 27
+    cases[25] = np.nan
+    panel = _panel(
+        {
+            "referrals": referrals,
+            "adults_16plus": [200000.0] * 27,
+            "marac_cases": cases,
+            "marac_repeats": [9.0] * 27,
+            "females_16plus": [80000.0] * 27,
+        }
+    )
+    assert demand.rates(panel, Q, Config())["value"].isna().all()
+    assert demand.marac_benchmark(panel, Q, Config())["value"].isna().all()
+
+
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.PerfectSeparationWarning")
 def test_step_change_recovers_a_known_step_exactly():
     # Noise-free counts with a 50% step: the fitted rate ratio is the step itself.
