@@ -776,6 +776,38 @@ def _pct_interval_text(r: dict) -> str:
     return f"{pct(r['rate_ratio'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
 
 
+def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
+    """One line for a page whose verdict rests on no fitted contrast (nothing could be tested):
+    what is missing and what would enable it. ``""`` when the verdict has its primary contrast.
+
+    ``campaigns`` are the area's campaigns as given to :func:`verdict`. The verdict itself stays
+    "inconclusive" (:attr:`Verdict.verdict`), as in ``daanalysis verdict``; this only words it.
+    """
+    if v.primary:
+        return ""
+    why = v.reasons[0] if v.reasons else v.sentence
+    if not v.control_stream:
+        return (
+            f"No reporting effect can be tested: {why} Add police.csv (police-recorded DA crimes "
+            "a month) or marac.csv with two years of figures to enable it."
+        )
+    if not v.campaigns and campaigns.empty:
+        return (
+            "No campaign can be tested: campaigns.csv lists no awareness campaign for this area. "
+            "Add campaign dates (name, start_date, end_date) to campaigns.csv to test whether one "
+            "changed reporting."
+        )
+    if not v.campaigns and v.notes:
+        return (
+            f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
+            "figures before it and six months after it ("
+            + " ".join(n.rstrip(".") + ";" for n in v.notes).rstrip(";")
+            + "). A campaign can be tested once six months of figures follow it; add earlier "
+            "campaigns to campaigns.csv to test those."
+        )
+    return f"No reporting effect could be estimated: {why}"
+
+
 def verdict_table(v: Verdict) -> pd.DataFrame:
     """The figures the verdict rests on, one row each, for the page and the spreadsheet.
 
@@ -1248,6 +1280,7 @@ __all__ = [
     "stream_series",
     "summary",
     "supporting_contrasts",
+    "untested_line",
     "verdict",
     "verdict_table",
     "volumes",

@@ -47,26 +47,65 @@ MISSING_NOTES = {
 }
 
 
-def availability(tables: dict[str, pd.DataFrame], area: str | None = None) -> dict[str, str]:
-    """Which sections can be shown: section name to ``""`` (available) or a one-line note.
+# What a section says when its input is supplied but holds nothing up to the quarter reported.
+NOT_YET_NOTES = {
+    "prevention": "prevention.csv has no complete school term by the end of {quarter}: prevention "
+    "in schools is not shown for this quarter (choose a later quarter to see it).",
+    "perpetrators": "No perpetrator referrals or programme figures by the end of {quarter}: "
+    "perpetrator referrals are not shown for this quarter (choose a later quarter to see them).",
+    "funnel": "police.csv has no figures by the end of {quarter}: the funnel from police "
+    "incidents to the service is not shown for this quarter.",
+    "sanctuary": "sanctuary.csv has no measures by the end of {quarter}: home security "
+    "(sanctuary) measures are not shown for this quarter (choose a later quarter to see them).",
+}
+
+
+def _months_of(name: str, frame: pd.DataFrame) -> pd.Series:
+    """The last month (``Period[M]``) each row of an input covers; for prevention, the last month
+    of the row's school term (a section shows complete terms only)."""
+    if name == "referrals":
+        return frame["referral_date"].dt.to_period("M")
+    if name == "prevention":
+        return school_term(frame["month"])["term_end"]
+    column = "month" if "month" in frame else "period"
+    return frame[column].map(lambda p: p.asfreq("M", how="end") if pd.notna(p) else p)
+
+
+def availability(
+    tables: dict[str, pd.DataFrame], area: str | None = None, quarter: pd.Period | None = None
+) -> dict[str, str]:
+    """Which sections can be shown: section name to ``""`` (available) or a one-line note saying
+    what is missing and what would enable it.
 
     ``tables`` maps table name to its loaded frame (``Extract.tables``); ``area`` limits the check
-    to one area's rows. For perpetrators either source will do: ``service = perpetrator``
+    to one area's rows, and ``quarter`` to rows dated by its end (a section whose input starts
+    later says so). For perpetrators either source will do: ``service = perpetrator``
     referrals or ``perpetrator_programme``.
     """
+    end = quarter.asfreq("M", how="end") if quarter is not None else None
 
-    def rows(name: str) -> pd.DataFrame:
+    def rows(name: str, dated: bool) -> pd.DataFrame:
         frame = tables.get(name, pd.DataFrame())
         if name == "referrals" and len(frame):
             frame = frame[frame["service"] == "perpetrator"]
         if area and len(frame) and "area" in frame:
             frame = frame[frame["area"] == area]
+        if dated and end is not None and len(frame):
+            frame = frame[(_months_of(name, frame) <= end).fillna(False).to_numpy(bool)]
         return frame
 
     out = {}
     for section, needs in SECTIONS.items():
-        ok = all(any(len(rows(n)) for n in need.split("|")) for need in needs)
-        out[section] = "" if ok else MISSING_NOTES[section]
+        supplied = all(any(len(rows(n, False)) for n in need.split("|")) for need in needs)
+        by_quarter = all(any(len(rows(n, True)) for n in need.split("|")) for need in needs)
+        if not supplied:
+            out[section] = MISSING_NOTES[section]
+        elif not by_quarter:
+            from daanalysis.periods import quarter_label
+
+            out[section] = NOT_YET_NOTES[section].format(quarter=quarter_label(quarter))
+        else:
+            out[section] = ""
     return out
 
 
@@ -591,9 +630,12 @@ def kpis(
         return MARKER if 0 < value < config.suppression_threshold else round(float(value))
 
     def derived(value: float, base: float, digits: int | None = None) -> object:
-        """A figure worked out from the count ``base``: suppressed with it, or when missing."""
+        """A figure worked out from the count ``base``: suppressed with it; ``""`` (left out)
+        when there is no figure, which is not the same as a hidden one."""
+        if pd.isna(value):
+            return ""
         small = 0 < base < config.suppression_threshold
-        return MARKER if small or pd.isna(value) else round(float(value), digits)
+        return MARKER if small else round(float(value), digits)
 
     rows: list[dict] = []
     if prevention is not None and len(prevention):
@@ -638,6 +680,25 @@ def kpis(
                 "unit": "%",
             }
         )
+    elif funnel is not None and len(funnel):
+        # Without record-level referrals the section shows incidents and MARAC: so does kpis.csv.
+        last = funnel.iloc[-1]
+        if pd.notna(last["marac_per_100_incidents"]):
+            rows.append(
+                {
+                    "kpi": "MARAC cases per 100 police DA incidents",
+                    "value": derived(last["marac_per_100_incidents"], last["marac_cases"], 1),
+                    "unit": "per 100 incidents",
+                }
+            )
+        elif pd.notna(last["incidents"]):
+            rows.append(
+                {
+                    "kpi": "Police-recorded DA incidents",
+                    "value": round(float(last["incidents"])),
+                    "unit": "incidents",
+                }
+            )
     if sanctuary is not None and len(sanctuary):
         last = sanctuary.iloc[-1]
         rows += [
@@ -653,7 +714,24 @@ def kpis(
                 "source": config.source("sanctuary_cost_high"),
             },
         ]
-    return rows
+    # A figure the inputs do not give (aggregate returns without perpetrator referrals, say) is
+    # left out, not published as a blank or as a hidden count.
+    return [r for r in rows if str(r["value"]) != ""]
+
+
+SECTION_NAMES = {
+    "prevention": "prevention in schools",
+    "perpetrators": "perpetrator referrals",
+    "funnel": "police incidents and MARAC",
+    "sanctuary": "home security (sanctuary) measures",
+}
+
+
+def inputs_note(missing: dict[str, str]) -> str:
+    """What the page shows, in words, from :func:`availability` (the same facts the page's
+    sections are switched by): ``none supplied`` when every section is off."""
+    shown = [SECTION_NAMES[s] for s, note in missing.items() if not note]
+    return f"shown: {', '.join(shown)}" if shown else "none supplied"
 
 
 # --- charts (house style from daanalysis.plots) --------------------------------------------------
