@@ -26,7 +26,7 @@ from daanalysis.panel import (
     quarterly,
     require_records,
 )
-from daanalysis.periods import QUARTER_FREQ, quarter_label
+from daanalysis.periods import QUARTER_FREQ, parse_quarter, quarter_label
 
 
 @dataclass(frozen=True)
@@ -789,7 +789,8 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
     if not v.control_stream:
         return (
             f"No reporting effect can be tested: {why} Add police.csv (police-recorded DA crimes "
-            "a month) or marac.csv with two years of figures to enable it."
+            "a month) or marac.csv to enable it, or, where they are supplied, report a quarter "
+            "with two years of their figures behind it."
         )
     if not v.campaigns and campaigns.empty:
         return (
@@ -797,7 +798,15 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
             "Add campaign dates (name, start_date, end_date) to campaigns.csv to test whether one "
             "changed reporting."
         )
-    if not v.campaigns and v.notes:
+    if not v.campaigns and v.notes and v.quarter:
+        end = parse_quarter(v.quarter.split(" (")[0]).end_time  # the label carries its months
+        if (campaigns["start_date"] > end).all():
+            return (
+                f"No campaign can be tested in {v.quarter}: every campaign in campaigns.csv "
+                f"starts after it (the first, {campaigns.sort_values('start_date')['name'].iloc[0]}"
+                f", on {campaigns['start_date'].min():%d/%m/%Y}). Choose a quarter at least six "
+                "months after a campaign to test it."
+            )
         return (
             f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
             "figures before it and six months after it ("

@@ -352,19 +352,28 @@ def police_funnel(panel: pd.DataFrame, referrals: pd.DataFrame | None = None) ->
 def trend(table: pd.DataFrame, column: str, quarters: int = 8) -> dict[str, float]:
     """The trend of ``column`` over the last ``quarters`` rows of a quarterly table.
 
-    ``per_year``: least-squares slope in the column's units a year (x 4 quarters); ``latest``;
-    ``year_before`` (the same quarter a year earlier, NaN if absent) and ``change_on_year``.
+    ``per_year``: least-squares slope in the column's units a year (x 4 quarters), with
+    ``low`` and ``high``, its 95% confidence interval (t distribution, n - 2 degrees of freedom;
+    NaN with fewer than three quarters); ``latest``; ``year_before`` (the same quarter a year
+    earlier, NaN if absent) and ``change_on_year``.
     """
+    from scipy import stats
+
     rows = table.dropna(subset=[column]).tail(quarters)
-    if len(rows) < 2:
-        slope = np.nan
-    else:
+    slope = low = high = np.nan
+    if len(rows) >= 2:
         x = np.array([(q - rows["quarter"].iloc[0]).n for q in rows["quarter"]], dtype=float)
-        slope = float(np.polyfit(x, rows[column].to_numpy(dtype=float), 1)[0]) * 4
+        fit = stats.linregress(x, rows[column].to_numpy(dtype=float))
+        slope = float(fit.slope) * 4
+        if len(rows) >= 3:
+            half = float(stats.t.ppf(0.975, len(rows) - 2) * fit.stderr) * 4
+            low, high = slope - half, slope + half
     latest = table.dropna(subset=[column]).tail(1)
     if latest.empty:
         return {
             "per_year": slope,
+            "low": low,
+            "high": high,
             "latest": np.nan,
             "year_before": np.nan,
             "change_on_year": np.nan,
@@ -373,7 +382,14 @@ def trend(table: pd.DataFrame, column: str, quarters: int = 8) -> dict[str, floa
     prior = table.loc[table["quarter"] == q - 4, column]
     before = float(prior.iloc[0]) if len(prior) else np.nan
     now = float(latest[column].iloc[0])
-    return {"per_year": slope, "latest": now, "year_before": before, "change_on_year": now - before}
+    return {
+        "per_year": slope,
+        "low": low,
+        "high": high,
+        "latest": now,
+        "year_before": before,
+        "change_on_year": now - before,
+    }
 
 
 # --- home security (sanctuary) -------------------------------------------------------------------
@@ -798,13 +814,18 @@ def funnel_chart(
     plots._ylabel(ax, "police referrals to the service, % of police DA incidents")
     plots.plain_numbers(ax, decimals=0, suffix="%")
     direction = trend(data, "referred_pct", quarters=8)
-    change = direction["per_year"]
-    moved = "rising" if change > 0.5 else ("falling" if change < -0.5 else "broadly flat")
+    change, low, high = direction["per_year"], direction["low"], direction["high"]
+    # A direction is stated only when the slope's 95% interval excludes no change.
+    if low > 0 or high < 0:
+        moved = f"{'rising' if change > 0 else 'falling'} ({change:+.1f} points a year)"
+    elif pd.notna(low):
+        moved = f"no clear trend ({change:+.1f} points a year, 95% CI {low:+.1f} to {high:+.1f})"
+    else:
+        moved = "too few quarters for a trend"
     last = data.iloc[-1]
     title = (
         f"{last['referred_pct']:.1f}% of police DA incidents led to a police referral to the "
-        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved} "
-        f"({change:+.1f} points a year)"
+        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved}"
     )
     texts = _quarter_text(data["quarter"])
     period = f"{texts[0]} to {texts[-1]}"

@@ -159,7 +159,10 @@ def copied_quarters(
     ledger = extract.ledger
     out: dict[str, set[tuple[pd.Period, pd.Period]]] = {}
     for table in COPY_STREAMS:
-        lines = ledger[(ledger["table"] == table) & ledger["reason"].str.contains(_COPY, na=False)]
+        lines = ledger[
+            (ledger["table"] == table)
+            & ledger["reason"].str.contains("is identical in every count to", regex=False, na=False)
+        ]
         frame = extract.tables.get(table)
         if lines.empty or frame is None:
             continue

@@ -35,6 +35,13 @@ OPTIONAL_TABLES = (
 )
 
 
+# What a page says when the table is left out, where it is not "No <table>.csv".
+SAYS_MISSING = {
+    "campaigns": "campaigns.csv lists no awareness campaign",
+    "action_plan": "action_plan.csv has no rows",
+}
+
+
 @dataclass(frozen=True)
 class Variant:
     name: str
@@ -103,14 +110,22 @@ def last_24_months(folder: Path) -> None:
 
 
 VARIANTS: tuple[Variant, ...] = (
-    *(Variant(f"no_{t}", _without(t), missing=(f"{t}.csv",)) for t in OPTIONAL_TABLES),
-    Variant("campaigns_empty", _campaigns([]), missing=("campaigns.csv",)),
+    *(
+        Variant(f"no_{t}", _without(t), missing=(SAYS_MISSING.get(t, f"No {t}.csv"),))
+        for t in OPTIONAL_TABLES
+    ),
+    Variant("campaigns_empty", _campaigns([]), missing=(SAYS_MISSING["campaigns"],)),
     Variant(
         "campaign_too_late",
         _campaigns(["Late push,01/08/2026,30/09/2026,"]),
-        missing=("campaigns.csv",),
+        missing=("No campaign can be tested", "Late push: too recent"),
     ),
     Variant("quarterly_returns", quarterly_returns, missing=("record-level referrals",)),
-    Variant("before_first_campaign", copy_sample, quarter="2021/22 Q2", missing=("campaign",)),
-    Variant("last_24_months", last_24_months, missing=("campaign",)),
+    Variant(
+        "before_first_campaign",
+        copy_sample,
+        quarter="2021/22 Q2",
+        missing=("No reporting effect can be tested",),
+    ),
+    Variant("last_24_months", last_24_months, missing=("No campaign can be tested",)),
 )
