@@ -559,7 +559,11 @@ def verdict(
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     treated, checks = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
     base["confidence_stream"] = PRIMARY_CONFIDENCE
-    control_name = control_stream(panel)
+    # The control is judged on the figures up to the quarter, as the streams are: a series with
+    # two years only after it is no control for it (and the page, which shows the data as they
+    # stood at the quarter's end, reads the same verdict as `daanalysis verdict`).
+    known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
+    control_name = control_stream(known)
     if not control_name:
         return _inconclusive(
             {**base, "checks": checks},
