@@ -65,6 +65,13 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
             re.search(r".{80}\w*Error\b.{80}", text),
         )
         assert "nan%" not in text.lower() and " nan " not in text.lower(), name
+        # Python's warnings (a notebook's stderr) and empty charts or tables are not for readers:
+        # a section without what it needs says so in a line.
+        assert not re.search(r"\b\w+Warning\b", text), name
+        assert "(no data)" not in text, name
+    for name in texts:
+        if name != "index.html":
+            assert "<tbody></tbody>" not in (folder / name).read_text(encoding="utf-8"), name
     # What the variant lacks is named on a page.
     everything = " ".join(texts.values())
     for words in variant.missing:
