@@ -895,8 +895,9 @@ def last_two_years(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     the four before (row ``before``; NaN when fewer than eight quarters have the figure), for
     year-on-year sentences. Columns keep their units (counts)."""
     rows = table.dropna(subset=columns)
-    latest = rows.tail(4)[columns].sum()
-    before = rows.iloc[-8:-4][columns].sum() if len(rows) >= 8 else latest * np.nan
+    # No quarter with the figures gives NaN, not a sum of nothing read as zero.
+    latest = rows.tail(4)[columns].sum(min_count=1)
+    before = rows.iloc[-8:-4][columns].sum(min_count=1) if len(rows) >= 8 else latest * np.nan
     return pd.DataFrame({"latest": latest, "before": before}).T
 
 

@@ -120,7 +120,11 @@ VARIANTS: tuple[Variant, ...] = (
         _campaigns(["Late push,01/08/2026,30/09/2026,"]),
         missing=("No campaign can be tested", "Late push: too recent"),
     ),
-    Variant("quarterly_returns", quarterly_returns, missing=("record-level referrals",)),
+    Variant(
+        "quarterly_returns",
+        quarterly_returns,
+        missing=("need record-level referrals", "No perpetrator referral counts"),
+    ),
     Variant(
         "before_first_campaign",
         copy_sample,

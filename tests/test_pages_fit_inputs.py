@@ -196,3 +196,18 @@ def test_a_quarter_noted_as_a_copy_is_not_compared_with_the_year_before(sample_e
     # Another quarter is compared as usual.
     same, none = quality.set_aside_copies(vols, copied, Q - 1)
     assert same.equals(vols) and none == []
+
+
+def test_no_perpetrator_counts_is_not_a_zero():
+    # Aggregate returns give programme starts but no perpetrator referral counts.
+    quarters = pd.period_range("2025Q2", periods=6, freq=QUARTER_FREQ)
+    table = pd.DataFrame(
+        {
+            "quarter": quarters,
+            "perpetrator_referrals": [np.nan] * 6,
+            "police_referrals": [np.nan] * 6,
+        }
+    )
+    sums = partnership.last_two_years(table, ["perpetrator_referrals", "police_referrals"])
+    assert sums.isna().all().all()
+    assert partnership.perpetrator_headline(table, Config()) is None
