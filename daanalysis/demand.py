@@ -811,12 +811,17 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
                 f", on {campaigns['start_date'].min():%d/%m/%Y}). Choose a quarter at least six "
                 "months after a campaign to test it."
             )
+        advice = []
+        if any("too recent" in n for n in v.notes):
+            advice.append("a campaign can be tested once six months of figures follow it")
+        if any("too early" in n for n in v.notes):
+            advice.append("a campaign needs a year of figures before it: supply earlier months")
+        said = "; ".join(advice) or "add campaign dates to campaigns.csv to test one"
         return (
             f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
             "figures before it and six months after it ("
-            + " ".join(n.rstrip(".") + ";" for n in v.notes).rstrip(";")
-            + "). A campaign can be tested once six months of figures follow it; add earlier "
-            "campaigns to campaigns.csv to test those."
+            + "; ".join(n.rstrip(".") for n in v.notes)
+            + f"). {said[:1].upper()}{said[1:]}."
         )
     return f"No reporting effect could be estimated: {why}"
 
