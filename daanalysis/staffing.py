@@ -255,7 +255,8 @@ def kpis(
         {"kpi": "Staffing gap", "value": round(req["gap_fte"], 1), "unit": "FTE"},
         {
             "kpi": "Cost of the staffing gap",
-            "value": round(req["gap_cost"]),
+            # Spare staff (a negative gap) cost nothing extra: not a negative cost.
+            "value": round(max(req["gap_cost"], 0.0)),
             "unit": "GBP a year",
             "source": config.source("cost_per_fte"),
         },

@@ -129,7 +129,7 @@ VARIANTS: tuple[Variant, ...] = (
         "before_first_campaign",
         copy_sample,
         quarter="2021/22 Q2",
-        missing=("No reporting effect can be tested",),
+        missing=("No reporting effect can be tested", "No action plan review by the end of"),
     ),
     Variant("last_24_months", last_24_months, missing=("No campaign can be tested",)),
 )
