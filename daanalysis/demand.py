@@ -1137,6 +1137,12 @@ def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
     opening = f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals"
     if pd.notna(change):
         opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
+    elif total["same_quarter_last_year"] == total["count"]:
+        # Set aside by daanalysis.quality.set_aside_copies: the same figures a year apart.
+        opening += (
+            " (the same figure as a year earlier, in a quarter probably copied in the source: "
+            "not compared)."
+        )
     else:
         opening += " (no figure for the same quarter a year earlier)."
     return (

@@ -186,6 +186,7 @@ def set_aside_copies(
     """``volumes`` (:func:`daanalysis.demand.volumes`) without a change on the year for a stream
     whose quarter is identical to the same quarter a year before, probably copied
     (:func:`copied_quarters`), and a sentence per table saying so for the page."""
+    from daanalysis.demand import in_sentence
     from daanalysis.periods import quarter_label
 
     out, notes = volumes.copy(), []
@@ -198,6 +199,6 @@ def set_aside_copies(
             f"{table}.csv: {quarter_label(quarter, with_months=False)} and "
             f"{quarter_label(quarter - 4, with_months=False)} are identical in every count, "
             "probably copied in the source, so the change on the year is not reported for "
-            f"{', '.join(out.loc[hit, 'indicator'].str.lower())}. Check the source."
+            f"{', '.join(in_sentence(i) for i in out.loc[hit, 'indicator'])}. Check the source."
         )
     return out, notes

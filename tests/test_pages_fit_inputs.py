@@ -211,3 +211,26 @@ def test_no_perpetrator_counts_is_not_a_zero():
     sums = partnership.last_two_years(table, ["perpetrator_referrals", "police_referrals"])
     assert sums.isna().all().all()
     assert partnership.perpetrator_headline(table, Config()) is None
+
+
+def test_the_headline_does_not_compare_a_copied_quarter():
+    vols = pd.DataFrame(
+        {
+            "stream": ["referrals"],
+            "indicator": ["All referrals"],
+            "count": [421.0],
+            "same_quarter_last_year": [421.0],
+            "change_pct": [0.0],
+        }
+    )
+    copied = {"returns": {(Q, Q - 4)}}
+    out, notes = quality.set_aside_copies(vols, copied, Q)
+    v = demand.Verdict(area="A", quarter="", verdict="inconclusive", sentence="X.", reasons=[])
+    text = demand.headline(out, v, Q)
+    assert "received 421 referrals (the same figure as a year earlier" in text
+    assert "not compared" in text and "0% more" not in text
+    assert notes == [
+        "returns.csv: 2026/27 Q2 and 2025/26 Q2 are identical in every count, probably copied in "
+        "the source, so the change on the year is not reported for all referrals. Check the "
+        "source."
+    ]
