@@ -133,3 +133,24 @@ VARIANTS: tuple[Variant, ...] = (
     ),
     Variant("last_24_months", last_24_months, missing=("No campaign can be tested",)),
 )
+
+
+def staffing_starts_late(folder: Path) -> None:
+    """Staffing, police and MARAC returns that start in April 2023, for a quarter before."""
+    copy_sample(folder)
+    for name in ("staffing", "police", "marac"):
+        frame = pd.read_csv(folder / f"{name}.csv", dtype=str)
+        column = "month" if "month" in frame else "period"
+        months = pd.PeriodIndex(frame[column], freq="M")
+        frame[months >= pd.Period("2023-04", "M")].to_csv(folder / f"{name}.csv", index=False)
+
+
+VARIANTS = (
+    *VARIANTS,
+    Variant(
+        "inputs_start_after_the_quarter",
+        staffing_starts_late,
+        quarter="2022/23 Q2",
+        missing=("staffing.csv has no caseworker FTE in post for September 2022",),
+    ),
+)

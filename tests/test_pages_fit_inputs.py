@@ -234,3 +234,20 @@ def test_the_headline_does_not_compare_a_copied_quarter():
         "the source, so the change on the year is not reported for all referrals. Check the "
         "source."
     ]
+
+
+def test_staffing_says_what_is_missing_at_the_quarter_end(sample_panel, sample_extract):
+    from daanalysis import staffing
+
+    panel, cfg = area_panel(sample_panel, None), sample_extract.config
+    assert staffing.unavailable(panel, cfg, Q) == ""
+    no_open = panel.assign(open_caseload=np.nan)
+    assert staffing.unavailable(no_open, cfg, Q).startswith(
+        "Open caseload per FTE needs record-level referrals"
+    )
+    gap = panel.copy()
+    gap.loc[gap["month"] == pd.Period("2026-09", "M"), "caseworker_fte"] = np.nan
+    assert staffing.unavailable(gap, cfg, Q) == (
+        "staffing.csv has no caseworker FTE in post for September 2026 (the end of 2026/27 Q2 "
+        "(Jul-Sep 2026)): add that month's staffing to see caseload per FTE and the staffing gap."
+    )
