@@ -12,6 +12,12 @@ def reviews(plan: pd.DataFrame) -> list[pd.Timestamp]:
     return sorted(plan["review_date"].dropna().unique())
 
 
+def up_to(plan: pd.DataFrame, quarter: pd.Period) -> pd.DataFrame:
+    """The reviews held by the end of ``quarter``: a pack for an earlier quarter does not show
+    ratings given after it."""
+    return plan[plan["review_date"] <= quarter.end_time].reset_index(drop=True)
+
+
 def at_review(plan: pd.DataFrame, when: pd.Timestamp | None = None) -> pd.DataFrame:
     """Actions as they stood at review ``when`` (default: the latest)."""
     when = when if when is not None else reviews(plan)[-1]

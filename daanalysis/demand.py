@@ -26,7 +26,7 @@ from daanalysis.panel import (
     quarterly,
     require_records,
 )
-from daanalysis.periods import QUARTER_FREQ, quarter_label
+from daanalysis.periods import QUARTER_FREQ, parse_quarter, quarter_label
 
 
 @dataclass(frozen=True)
@@ -560,7 +560,11 @@ def verdict(
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     treated, checks = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
     base["confidence_stream"] = PRIMARY_CONFIDENCE
-    control_name = control_stream(panel)
+    # The control is judged on the figures up to the quarter, as the streams are: a series with
+    # two years only after it is no control for it (and the page, which shows the data as they
+    # stood at the quarter's end, reads the same verdict as `daanalysis verdict`).
+    known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
+    control_name = control_stream(known)
     if not control_name:
         return _inconclusive(
             {**base, "checks": checks},
@@ -775,6 +779,52 @@ def _pct_interval_text(r: dict) -> str:
         return f"{100 * (ratio - 1):+.1f}%"
 
     return f"{pct(r['rate_ratio'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
+
+
+def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
+    """One line for a page whose verdict rests on no fitted contrast (nothing could be tested):
+    what is missing and what would enable it. ``""`` when the verdict has its primary contrast.
+
+    ``campaigns`` are the area's campaigns as given to :func:`verdict`. The verdict itself stays
+    "inconclusive" (:attr:`Verdict.verdict`), as in ``daanalysis verdict``; this only words it.
+    """
+    if v.primary:
+        return ""
+    why = v.reasons[0] if v.reasons else v.sentence
+    if not v.control_stream:
+        return (
+            f"No reporting effect can be tested: {why} Add police.csv (police-recorded DA crimes "
+            "a month) or marac.csv to enable it, or, where they are supplied, report a quarter "
+            "with two years of their figures behind it."
+        )
+    if not v.campaigns and campaigns.empty:
+        return (
+            "No campaign can be tested: campaigns.csv lists no awareness campaign for this area. "
+            "Add campaign dates (name, start_date, end_date) to campaigns.csv to test whether one "
+            "changed reporting."
+        )
+    if not v.campaigns and v.notes and v.quarter:
+        end = parse_quarter(v.quarter.split(" (")[0]).end_time  # the label carries its months
+        if (campaigns["start_date"] > end).all():
+            return (
+                f"No campaign can be tested in {v.quarter}: every campaign in campaigns.csv "
+                f"starts after it (the first, {campaigns.sort_values('start_date')['name'].iloc[0]}"
+                f", on {campaigns['start_date'].min():%d/%m/%Y}). Choose a quarter at least six "
+                "months after a campaign to test it."
+            )
+        advice = []
+        if any("too recent" in n for n in v.notes):
+            advice.append("a campaign can be tested once six months of figures follow it")
+        if any("too early" in n for n in v.notes):
+            advice.append("a campaign needs a year of figures before it: supply earlier months")
+        said = "; ".join(advice) or "add campaign dates to campaigns.csv to test one"
+        return (
+            f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
+            "figures before it and six months after it ("
+            + "; ".join(n.rstrip(".") for n in v.notes)
+            + f"). {said[:1].upper()}{said[1:]}."
+        )
+    return f"No reporting effect could be estimated: {why}"
 
 
 def verdict_table(v: Verdict) -> pd.DataFrame:
@@ -1088,6 +1138,12 @@ def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
     opening = f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals"
     if pd.notna(change):
         opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
+    elif total["same_quarter_last_year"] == total["count"]:
+        # Set aside by daanalysis.quality.set_aside_copies: the same figures a year apart.
+        opening += (
+            " (the same figure as a year earlier, in a quarter probably copied in the source: "
+            "not compared)."
+        )
     else:
         opening += " (no figure for the same quarter a year earlier)."
     return (
@@ -1249,6 +1305,7 @@ __all__ = [
     "stream_series",
     "summary",
     "supporting_contrasts",
+    "untested_line",
     "verdict",
     "verdict_table",
     "volumes",

@@ -170,6 +170,9 @@ def prepare(
         panel = area_panel(panel, area or None)
         quarters, name = complete_quarters(panel), panel["area"].iloc[0]
     chosen = resolve_quarter(quarter, quarters, parse_today(today))
+    # A page is about the data as they stood at the quarter's end: an earlier quarter's pack
+    # shows no later month in its charts and tables.
+    panel = panel[panel["month"] <= chosen.asfreq("M", how="end")].reset_index(drop=True)
     return Context(extract, panel, name, chosen, extract.config)
 
 

@@ -47,26 +47,65 @@ MISSING_NOTES = {
 }
 
 
-def availability(tables: dict[str, pd.DataFrame], area: str | None = None) -> dict[str, str]:
-    """Which sections can be shown: section name to ``""`` (available) or a one-line note.
+# What a section says when its input is supplied but holds nothing up to the quarter reported.
+NOT_YET_NOTES = {
+    "prevention": "prevention.csv has no complete school term by the end of {quarter}: prevention "
+    "in schools is not shown for this quarter (choose a later quarter to see it).",
+    "perpetrators": "No perpetrator referrals or programme figures by the end of {quarter}: "
+    "perpetrator referrals are not shown for this quarter (choose a later quarter to see them).",
+    "funnel": "police.csv has no figures by the end of {quarter}: the funnel from police "
+    "incidents to the service is not shown for this quarter.",
+    "sanctuary": "sanctuary.csv has no measures by the end of {quarter}: home security "
+    "(sanctuary) measures are not shown for this quarter (choose a later quarter to see them).",
+}
+
+
+def _months_of(name: str, frame: pd.DataFrame) -> pd.Series:
+    """The last month (``Period[M]``) each row of an input covers; for prevention, the last month
+    of the row's school term (a section shows complete terms only)."""
+    if name == "referrals":
+        return frame["referral_date"].dt.to_period("M")
+    if name == "prevention":
+        return school_term(frame["month"])["term_end"]
+    column = "month" if "month" in frame else "period"
+    return frame[column].map(lambda p: p.asfreq("M", how="end") if pd.notna(p) else p)
+
+
+def availability(
+    tables: dict[str, pd.DataFrame], area: str | None = None, quarter: pd.Period | None = None
+) -> dict[str, str]:
+    """Which sections can be shown: section name to ``""`` (available) or a one-line note saying
+    what is missing and what would enable it.
 
     ``tables`` maps table name to its loaded frame (``Extract.tables``); ``area`` limits the check
-    to one area's rows. For perpetrators either source will do: ``service = perpetrator``
+    to one area's rows, and ``quarter`` to rows dated by its end (a section whose input starts
+    later says so). For perpetrators either source will do: ``service = perpetrator``
     referrals or ``perpetrator_programme``.
     """
+    end = quarter.asfreq("M", how="end") if quarter is not None else None
 
-    def rows(name: str) -> pd.DataFrame:
+    def rows(name: str, dated: bool) -> pd.DataFrame:
         frame = tables.get(name, pd.DataFrame())
         if name == "referrals" and len(frame):
             frame = frame[frame["service"] == "perpetrator"]
         if area and len(frame) and "area" in frame:
             frame = frame[frame["area"] == area]
+        if dated and end is not None and len(frame):
+            frame = frame[(_months_of(name, frame) <= end).fillna(False).to_numpy(bool)]
         return frame
 
     out = {}
     for section, needs in SECTIONS.items():
-        ok = all(any(len(rows(n)) for n in need.split("|")) for need in needs)
-        out[section] = "" if ok else MISSING_NOTES[section]
+        supplied = all(any(len(rows(n, False)) for n in need.split("|")) for need in needs)
+        by_quarter = all(any(len(rows(n, True)) for n in need.split("|")) for need in needs)
+        if not supplied:
+            out[section] = MISSING_NOTES[section]
+        elif not by_quarter:
+            from daanalysis.periods import quarter_label
+
+            out[section] = NOT_YET_NOTES[section].format(quarter=quarter_label(quarter))
+        else:
+            out[section] = ""
     return out
 
 
@@ -313,19 +352,28 @@ def police_funnel(panel: pd.DataFrame, referrals: pd.DataFrame | None = None) ->
 def trend(table: pd.DataFrame, column: str, quarters: int = 8) -> dict[str, float]:
     """The trend of ``column`` over the last ``quarters`` rows of a quarterly table.
 
-    ``per_year``: least-squares slope in the column's units a year (x 4 quarters); ``latest``;
-    ``year_before`` (the same quarter a year earlier, NaN if absent) and ``change_on_year``.
+    ``per_year``: least-squares slope in the column's units a year (x 4 quarters), with
+    ``low`` and ``high``, its 95% confidence interval (t distribution, n - 2 degrees of freedom;
+    NaN with fewer than three quarters); ``latest``; ``year_before`` (the same quarter a year
+    earlier, NaN if absent) and ``change_on_year``.
     """
+    from scipy import stats
+
     rows = table.dropna(subset=[column]).tail(quarters)
-    if len(rows) < 2:
-        slope = np.nan
-    else:
+    slope = low = high = np.nan
+    if len(rows) >= 2:
         x = np.array([(q - rows["quarter"].iloc[0]).n for q in rows["quarter"]], dtype=float)
-        slope = float(np.polyfit(x, rows[column].to_numpy(dtype=float), 1)[0]) * 4
+        fit = stats.linregress(x, rows[column].to_numpy(dtype=float))
+        slope = float(fit.slope) * 4
+        if len(rows) >= 3:
+            half = float(stats.t.ppf(0.975, len(rows) - 2) * fit.stderr) * 4
+            low, high = slope - half, slope + half
     latest = table.dropna(subset=[column]).tail(1)
     if latest.empty:
         return {
             "per_year": slope,
+            "low": low,
+            "high": high,
             "latest": np.nan,
             "year_before": np.nan,
             "change_on_year": np.nan,
@@ -334,7 +382,14 @@ def trend(table: pd.DataFrame, column: str, quarters: int = 8) -> dict[str, floa
     prior = table.loc[table["quarter"] == q - 4, column]
     before = float(prior.iloc[0]) if len(prior) else np.nan
     now = float(latest[column].iloc[0])
-    return {"per_year": slope, "latest": now, "year_before": before, "change_on_year": now - before}
+    return {
+        "per_year": slope,
+        "low": low,
+        "high": high,
+        "latest": now,
+        "year_before": before,
+        "change_on_year": now - before,
+    }
 
 
 # --- home security (sanctuary) -------------------------------------------------------------------
@@ -591,9 +646,12 @@ def kpis(
         return MARKER if 0 < value < config.suppression_threshold else round(float(value))
 
     def derived(value: float, base: float, digits: int | None = None) -> object:
-        """A figure worked out from the count ``base``: suppressed with it, or when missing."""
+        """A figure worked out from the count ``base``: suppressed with it; ``""`` (left out)
+        when there is no figure, which is not the same as a hidden one."""
+        if pd.isna(value):
+            return ""
         small = 0 < base < config.suppression_threshold
-        return MARKER if small or pd.isna(value) else round(float(value), digits)
+        return MARKER if small else round(float(value), digits)
 
     rows: list[dict] = []
     if prevention is not None and len(prevention):
@@ -638,6 +696,25 @@ def kpis(
                 "unit": "%",
             }
         )
+    elif funnel is not None and len(funnel):
+        # Without record-level referrals the section shows incidents and MARAC: so does kpis.csv.
+        last = funnel.iloc[-1]
+        if pd.notna(last["marac_per_100_incidents"]):
+            rows.append(
+                {
+                    "kpi": "MARAC cases per 100 police DA incidents",
+                    "value": derived(last["marac_per_100_incidents"], last["marac_cases"], 1),
+                    "unit": "per 100 incidents",
+                }
+            )
+        elif pd.notna(last["incidents"]):
+            rows.append(
+                {
+                    "kpi": "Police-recorded DA incidents",
+                    "value": round(float(last["incidents"])),
+                    "unit": "incidents",
+                }
+            )
     if sanctuary is not None and len(sanctuary):
         last = sanctuary.iloc[-1]
         rows += [
@@ -653,7 +730,24 @@ def kpis(
                 "source": config.source("sanctuary_cost_high"),
             },
         ]
-    return rows
+    # A figure the inputs do not give (aggregate returns without perpetrator referrals, say) is
+    # left out, not published as a blank or as a hidden count.
+    return [r for r in rows if str(r["value"]) != ""]
+
+
+SECTION_NAMES = {
+    "prevention": "prevention in schools",
+    "perpetrators": "perpetrator referrals",
+    "funnel": "police incidents and MARAC",
+    "sanctuary": "home security (sanctuary) measures",
+}
+
+
+def inputs_note(missing: dict[str, str]) -> str:
+    """What the page shows, in words, from :func:`availability` (the same facts the page's
+    sections are switched by): ``none supplied`` when every section is off."""
+    shown = [SECTION_NAMES[s] for s, note in missing.items() if not note]
+    return f"shown: {', '.join(shown)}" if shown else "none supplied"
 
 
 # --- charts (house style from daanalysis.plots) --------------------------------------------------
@@ -720,13 +814,18 @@ def funnel_chart(
     plots._ylabel(ax, "police referrals to the service, % of police DA incidents")
     plots.plain_numbers(ax, decimals=0, suffix="%")
     direction = trend(data, "referred_pct", quarters=8)
-    change = direction["per_year"]
-    moved = "rising" if change > 0.5 else ("falling" if change < -0.5 else "broadly flat")
+    change, low, high = direction["per_year"], direction["low"], direction["high"]
+    # A direction is stated only when the slope's 95% interval excludes no change.
+    if low > 0 or high < 0:
+        moved = f"{'rising' if change > 0 else 'falling'} ({change:+.1f} points a year)"
+    elif pd.notna(low):
+        moved = f"no clear trend ({change:+.1f} points a year, 95% CI {low:+.1f} to {high:+.1f})"
+    else:
+        moved = "too few quarters for a trend"
     last = data.iloc[-1]
     title = (
         f"{last['referred_pct']:.1f}% of police DA incidents led to a police referral to the "
-        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved} "
-        f"({change:+.1f} points a year)"
+        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved}"
     )
     texts = _quarter_text(data["quarter"])
     period = f"{texts[0]} to {texts[-1]}"
@@ -796,8 +895,9 @@ def last_two_years(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     the four before (row ``before``; NaN when fewer than eight quarters have the figure), for
     year-on-year sentences. Columns keep their units (counts)."""
     rows = table.dropna(subset=columns)
-    latest = rows.tail(4)[columns].sum()
-    before = rows.iloc[-8:-4][columns].sum() if len(rows) >= 8 else latest * np.nan
+    # No quarter with the figures gives NaN, not a sum of nothing read as zero.
+    latest = rows.tail(4)[columns].sum(min_count=1)
+    before = rows.iloc[-8:-4][columns].sum(min_count=1) if len(rows) >= 8 else latest * np.nan
     return pd.DataFrame({"latest": latest, "before": before}).T
 
 

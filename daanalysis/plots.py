@@ -361,9 +361,13 @@ def streams_chart(
     period = _span(data["month"])
     alt = (
         f"Chart: Two line charts of referral streams as an index (first year = 100, 3-month "
-        f"average), {period}. {title}. Dotted lines mark the campaign starts "
-        f"({_campaigns_text(campaigns)}). Index values range from {data['index'].min():,.0f} to "
-        f"{data['index'].max():,.0f}."
+        f"average), {period}. {title}. "
+        + (
+            f"Dotted lines mark the campaign starts ({_campaigns_text(campaigns)}). "
+            if len(campaigns)
+            else "No campaign dates were supplied. "
+        )
+        + f"Index values range from {data['index'].min():,.0f} to {data['index'].max():,.0f}."
         if len(data)
         else "Chart: referral streams (no data)."
     )
@@ -391,7 +395,7 @@ def streams_chart(
 def verdict_chart(
     series: pd.DataFrame,
     campaigns: pd.DataFrame,
-    rate_ratio: float,
+    rate_ratio: float | dict,
     confidence_label: str,
     area: str = "",
     source: str = "",
@@ -400,8 +404,13 @@ def verdict_chart(
     model fits them, and as the pre-campaign pattern would have them without the campaigns.
 
     ``series`` comes from :func:`daanalysis.demand.contrast_series`; ``rate_ratio`` is the
-    verdict's primary contrast (the average gap between the two lines since the first campaign).
+    verdict's primary contrast (the average gap between the two lines since the first campaign):
+    :attr:`daanalysis.demand.Verdict.primary`, or the ratio alone. Given its 95% interval, a
+    title whose interval includes 1 says "no clear change" rather than stating the estimate as
+    a fact.
     """
+    interval = rate_ratio if isinstance(rate_ratio, dict) else {}
+    rate_ratio = float(interval["rate_ratio"]) if interval else float(rate_ratio)
     fig, ax = plt.subplots(figsize=FIGSIZE)
     if series.empty:
         ax.set_axis_off()
@@ -429,10 +438,19 @@ def verdict_chart(
     plain_numbers(ax)
     _month_axis(ax)
     change = 100 * (rate_ratio - 1)
-    title = (
-        f"{confidence_label} referrals ran {abs(change):.0f}% "
-        f"{'above' if change >= 0 else 'below'} the pre-campaign pattern, relative to {control}"
-    )
+    if interval and interval["ci_low"] <= 1 <= interval["ci_high"]:
+        low, high = (100 * (interval[k] - 1) for k in ("ci_low", "ci_high"))
+        title = (
+            f"No clear change in {confidence_label.lower()} referrals against the pre-campaign "
+            f"pattern, relative to {control} (estimate {change:+.0f}%, 95% CI {low:+.0f}% to "
+            f"{high:+.0f}%)"
+        )
+    else:
+        title = (
+            f"{confidence_label} referrals ran {abs(change):.0f}% "
+            f"{'above' if change >= 0 else 'below'} the pre-campaign pattern, relative to "
+            f"{control}"
+        )
     period = _span(series["period"])
     alt = (
         f"Chart: line chart of {confidence_label.lower()} referrals per 100 {control}, "

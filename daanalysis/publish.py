@@ -749,6 +749,59 @@ def _download_frame(table: Table) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+# --- sources -------------------------------------------------------------------------------------
+
+# What each input is, in a reader's words, for the source line under a table or chart.
+SOURCE_WORDS = {
+    "referrals": "commissioned service case records (referrals.csv)",
+    "returns": "commissioned service's aggregate monitoring returns (returns.csv)",
+    "police": "police-recorded domestic abuse crimes and incidents (police.csv)",
+    "marac": "cases heard at MARAC (marac.csv)",
+    "population": "ONS mid-year population estimates (population.csv)",
+    "staffing": "the service's staffing returns (staffing.csv)",
+    "campaigns": "campaign dates (campaigns.csv)",
+    "events": "other interruptions such as lockdowns (events.csv)",
+    "schools": "school register (schools.csv)",
+    "prevention": "prevention provider's session returns (prevention.csv)",
+    "sanctuary": "home security (sanctuary) scheme records (sanctuary.csv)",
+    "perpetrator_programme": "perpetrator programme starts and completions "
+    "(perpetrator_programme.csv)",
+    "action_plan": "action plan review meetings of the partnership (action_plan.csv)",
+}
+
+
+def supplied(extract, table: str, area: str = "") -> bool:
+    """Whether ``table`` was supplied with rows (for ``area``, where the table has areas).
+
+    ``"referrals"`` stands for the service's own figures in whichever form they came:
+    record-level referrals or aggregate returns."""
+    if table == "referrals":
+        table = "referrals" if extract.basis == "records" else "returns"
+    frame = extract.tables.get(table)
+    if frame is None or not len(frame):
+        return False
+    if area and "area" in frame and area != PARTNERSHIP_AREA:
+        # A blank area (campaigns, events) applies to every area.
+        return bool((frame["area"].isna() | (frame["area"] == area)).any())
+    return True
+
+
+def sources(extract, *tables: str, area: str = "", extra: str = "") -> str:
+    """``Source: a; b.`` naming only the tables of ``tables`` that were supplied with rows
+    (:func:`supplied`), so a page never credits an input it did not use; ``"referrals"`` is
+    worded by the form the service's figures came in (case records or aggregate returns).
+    ``extra`` (a sentence such as a benchmark's source) follows the list."""
+    names = []
+    for table in tables:
+        if not supplied(extract, table, area):
+            continue
+        if table == "referrals" and extract.basis != "records":
+            table = "returns"
+        names.append(SOURCE_WORDS.get(table, f"{table}.csv"))
+    text = "Source: " + ("; ".join(names) if names else "no input table") + "."
+    return f"{text} {extra}".strip()
+
+
 # --- staleness -----------------------------------------------------------------------------------
 
 
@@ -1533,13 +1586,16 @@ def write_front_page(
     kpis: pd.DataFrame | None = None,
     config=None,
     extract=None,
+    left_out: Iterable[str] = (),
 ) -> dict[str, Path | list[Path] | None]:
     """The pack's front page and what it links to.
 
     Writes ``downloads/`` (the spreadsheet of every published table and chart's data, a CSV per
     chart), ``glossary.html`` and ``index.html`` (main points first, then the headline figures,
     the pages and the downloads; with links to the PDFs that :func:`pdfs_if_asked` prints
-    at the end of the run when ``DAANALYSIS_PDF=1`` is set). Returns the paths written.
+    at the end of the run when ``DAANALYSIS_PDF=1`` is set). ``left_out``: a line for each page
+    the run did not produce (its input missing), listed with the pages. Returns the paths
+    written.
     """
     kpis = (
         kpis
@@ -1585,7 +1641,8 @@ def write_front_page(
     period = quarter_text(parse_quarter(slug)) if slug else ""
     table = headline_sections(shown, before, pages, period) if len(shown) else ""
     page_list = "\n".join(
-        f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in pages
+        [f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for h, t in pages]
+        + [f"<li>{html.escape(line)}</li>" for line in left_out]
     )
     downloads = []
     if has_sheet:
@@ -1745,6 +1802,8 @@ __all__ = [
     "headline_table",
     "main_points",
     "print_pdfs",
+    "sources",
     "stale_warning",
+    "supplied",
     "write_glossary",
 ]

@@ -8,8 +8,10 @@ values, goes to ``analysts/ledger.csv`` in the run folder, for analysts only; no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 
 from daanalysis.disclosure import MARKER, secondary_mask, suppress
@@ -123,3 +125,80 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
         )
     for note in extract.notes:
         display(Markdown(f"*{note}*"))
+
+
+# --- quarters the ingest flagged as probable copies of the year before -------------------------
+
+# The ledger note the loader writes on every row of such a quarter (daanalysis.load): the rows
+# stay in use, so a page must not compare the two quarters as if both were real.
+_COPY = re.compile(r"(\d{4}/\d{2} Q[1-4]) is identical in every count to (\d{4}/\d{2} Q[1-4])")
+# The panel columns each checked table feeds.
+COPY_STREAMS = {
+    "returns": (
+        "referrals",
+        "self_referrals",
+        "first_time",
+        "standard_medium_risk",
+        "high_risk",
+        "repeat_12m",
+    ),
+    "police": ("police_crimes", "police_incidents"),
+    "marac": ("marac_cases",),
+}
+
+
+def copied_quarters(
+    extract: Extract, area: str = ""
+) -> dict[str, set[tuple[pd.Period, pd.Period]]]:
+    """Quarters of ``returns``, ``police`` and ``marac`` that the loader noted as identical in
+    every count to the same quarter a year before, by table, as (quarter, quarter a year
+    before) pairs: which of the two is the copy cannot be told. Only ``area``'s rows when
+    given."""
+    from daanalysis.periods import parse_quarter
+
+    ledger = extract.ledger
+    out: dict[str, set[tuple[pd.Period, pd.Period]]] = {}
+    for table in COPY_STREAMS:
+        lines = ledger[
+            (ledger["table"] == table)
+            & ledger["reason"].str.contains("is identical in every count to", regex=False, na=False)
+        ]
+        frame = extract.tables.get(table)
+        if lines.empty or frame is None:
+            continue
+        if area and "area" in frame and "source_row" in frame:
+            rows = set(frame.loc[frame["area"] == area, "source_row"])
+            lines = lines[lines["row"].isin(rows)]
+        found = set()
+        for reason in lines["reason"]:
+            for pair in _COPY.findall(reason):
+                found.add((parse_quarter(pair[0]), parse_quarter(pair[1])))
+        if found:
+            out[table] = found
+    return out
+
+
+def set_aside_copies(
+    volumes: pd.DataFrame,
+    copied: dict[str, set[tuple[pd.Period, pd.Period]]],
+    quarter: pd.Period,
+) -> tuple[pd.DataFrame, list[str]]:
+    """``volumes`` (:func:`daanalysis.demand.volumes`) without a change on the year for a stream
+    whose quarter is identical to the same quarter a year before, probably copied
+    (:func:`copied_quarters`), and a sentence per table saying so for the page."""
+    from daanalysis.demand import in_sentence
+    from daanalysis.periods import quarter_label
+
+    out, notes = volumes.copy(), []
+    for table, pairs in copied.items():
+        if (quarter, quarter - 4) not in pairs:
+            continue
+        hit = out["stream"].isin(COPY_STREAMS[table])
+        out.loc[hit, "change_pct"] = np.nan
+        notes.append(
+            f"{table}.csv: {quarter_label(quarter, with_months=False)} and "
+            f"{quarter_label(quarter - 4, with_months=False)} are identical in every count, "
+            "probably copied in the source, so the change on the year is not reported for "
+            f"{', '.join(in_sentence(i) for i in out.loc[hit, 'indicator'])}. Check the source."
+        )
+    return out, notes

@@ -352,6 +352,8 @@ class Plan:
     extract: Extract
     panel: pd.DataFrame
     skipped: list[str] = field(default_factory=list)
+    # The same, for the front page: the page left out, what is missing and what would enable it.
+    left_out: list[str] = field(default_factory=list)
 
 
 def _has_rows(extract: Extract, table: str, area: str) -> bool:
@@ -403,7 +405,7 @@ def plan_jobs(
         "quarter": quarter_slug(chosen),
         "today": today,
     }
-    jobs, skipped = [], []
+    jobs, skipped, left_out = [], [], []
     # Each area's pages in notebook order, then the partnership's pages.
     runs = [(spec, area) for area in areas for spec in specs if spec.scope == "area"]
     runs += [(spec, "") for spec in specs if spec.scope == "partnership"]
@@ -416,11 +418,16 @@ def plan_jobs(
             skipped.append(
                 f"{where} rows in {missing[0]} ({data_dir}), so the page {spec.title!r} is left out"
             )
+            whose = f" for {area}" if area else ""
+            left_out.append(
+                f"{spec.title}{whose}: not produced, as {missing[0]}.csv has no rows{whose}. "
+                f"Add {missing[0]}.csv (see the data contract) to produce it."
+            )
             continue
         jobs.append(Job(spec, area, {**base, "area": area}))
     for note in skipped:
         log.warning("%s", note)
-    return Plan(chosen, jobs, extract, panel, skipped)
+    return Plan(chosen, jobs, extract, panel, skipped, left_out)
 
 
 def _warm_process(given=None):
@@ -733,7 +740,9 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         kpis = _collect_kpis(jobs, work / EXECUTED)
         kpis.to_csv(work / "kpis.csv", index=False)
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
-        write_front_page(work, pages, heading, subtitle, kpis, extract.config, extract)
+        write_front_page(
+            work, pages, heading, subtitle, kpis, extract.config, extract, plan.left_out
+        )
         add_csp(work)
         timer.lap("front page, glossary and downloads")
         publish.pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written

@@ -61,6 +61,32 @@ def caseload_per_fte(panel: pd.DataFrame, config: Config) -> pd.DataFrame:
     return out
 
 
+def unavailable(panel: pd.DataFrame, config: Config, quarter: pd.Period) -> str:
+    """Why caseload per FTE cannot be given at the end of ``quarter``, in one line saying what
+    is missing and what would enable it; ``""`` when it can (:func:`quarter_end` will work)."""
+    month = quarter.asfreq("M", how="end")
+    if panel["open_caseload"].isna().all():
+        return (
+            "Open caseload per FTE needs record-level referrals (open and closed dates) or "
+            "open_cases_end in the aggregate returns: add open_cases_end to returns.csv to see "
+            "the staffing gap."
+        )
+    caseload = caseload_per_fte(panel, config)
+    rows = caseload[caseload["month"] == month]
+    if not rows.empty and rows["per_fte"].notna().any():
+        return ""
+    label = f"{month.strftime('%B %Y')} (the end of {quarter_label(quarter)})"
+    if rows.empty or rows["caseworker_fte"].isna().all() or not (rows["caseworker_fte"] > 0).any():
+        return (
+            f"staffing.csv has no caseworker FTE in post for {label}: add that month's staffing "
+            "to see caseload per FTE and the staffing gap."
+        )
+    return (
+        f"No open caseload for {label}: the month-end figure is missing, so caseload per FTE and "
+        "the staffing gap are not shown for this quarter."
+    )
+
+
 def quarter_end(caseload: pd.DataFrame, quarter: pd.Period) -> pd.Series:
     """The caseload row for the last month of ``quarter``."""
     month = quarter.asfreq("M", how="end")
@@ -255,7 +281,8 @@ def kpis(
         {"kpi": "Staffing gap", "value": round(req["gap_fte"], 1), "unit": "FTE"},
         {
             "kpi": "Cost of the staffing gap",
-            "value": round(req["gap_cost"]),
+            # Spare staff (a negative gap) cost nothing extra: not a negative cost.
+            "value": round(max(req["gap_cost"], 0.0)),
             "unit": "GBP a year",
             "source": config.source("cost_per_fte"),
         },
