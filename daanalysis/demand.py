@@ -1131,10 +1131,29 @@ def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def _referral_total(vols: pd.DataFrame) -> pd.Series:
+    """The all-referrals row of :func:`volumes`; NaN figures when the total was not collected
+    (returns that hold only risk-level counts, or a month of the quarter left blank)."""
+    vol = vols.set_index("stream")
+    if "referrals" in vol.index:
+        return vol.loc["referrals"]
+    return pd.Series(np.nan, index=["count", "same_quarter_last_year", "change_pct", "rolling_12m"])
+
+
 def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
     """The committee's answer in plain English: the change in referrals, then the verdict."""
-    total = vols.set_index("stream").loc["referrals"]
+    total = _referral_total(vols)
     change = total["change_pct"]
+    if pd.isna(total["count"]):
+        # Not collected (or only in part) is said as such: never a 0 and never a partial count.
+        opening = (
+            f"The service's referral total for {quarter_label(quarter)} was not collected, or "
+            "not for every month of it, so it is not given."
+        )
+        return (
+            f"{opening} {v.sentence} This is evidence from the pattern of the data, not proof "
+            "of cause."
+        )
     opening = f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals"
     if pd.notna(change):
         opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
@@ -1224,12 +1243,12 @@ def demographics(
 
 def kpis(vols: pd.DataFrame, v: Verdict) -> list[dict]:
     """Headline figures for ``kpis.csv``: referrals and the one demand verdict behind them."""
-    vol = vols.set_index("stream")
-    change = vol.at["referrals", "change_pct"]
+    total = _referral_total(vols)
+    change = total["change_pct"]
     rows = [
         {
             "kpi": "Referrals in quarter",
-            "value": int(vol.at["referrals", "count"]),
+            "value": int(total["count"]) if pd.notna(total["count"]) else "",
             "unit": "referrals",
         },
         {
@@ -1239,9 +1258,7 @@ def kpis(vols: pd.DataFrame, v: Verdict) -> list[dict]:
         },
         {
             "kpi": "Referrals, rolling 12 months",
-            "value": int(vol.at["referrals", "rolling_12m"])
-            if pd.notna(vol.at["referrals", "rolling_12m"])
-            else "",
+            "value": int(total["rolling_12m"]) if pd.notna(total["rolling_12m"]) else "",
             "unit": "referrals",
         },
         {"kpi": "Demand verdict", "value": v.verdict, "unit": "verdict"},

@@ -1238,6 +1238,9 @@ def _headline_figure(row: pd.Series) -> str:
     """A headline figure as a reader says it: the verdict in words, a change with its direction
     (``up 7.1%``), a share of a few dates as a count (``0 of 14 dates``)."""
     value, unit, kpi = row["value"], str(row["unit"] or "").strip(), str(row["kpi"])
+    if str(value).strip() == "":
+        # A figure the data cannot give (not collected, no year before): said, never a blank cell.
+        return "Not available"
     number = _number(value)
     if unit == "verdict" and str(value).strip().lower() in VERDICT_FIGURES:
         return VERDICT_FIGURES[str(value).strip().lower()]

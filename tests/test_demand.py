@@ -344,3 +344,26 @@ def test_partial_last_month_is_not_fitted():
     assert set(fit["periods"]) == {36}
     trend = fit.set_index("term").loc["trend (per year)"]
     assert trend["ci_low"] <= 1 <= trend["ci_high"]
+
+
+@pytest.mark.parametrize("risk_only", [False, True])
+def test_a_quarter_whose_referral_total_was_not_collected_is_said_so(risk_only):
+    """A month of the quarter blank (or returns with risk-level counts only): the headline and
+    kpis say the total is not available, never 0, nan or a KeyError."""
+    referrals = [100.0] * 27
+    referrals[25] = np.nan  # May 2025, inside 2025/26 Q1
+    counts = {"referrals": referrals, "high_risk": [30.0] * 27}
+    if risk_only:
+        counts.pop("referrals")
+    vols = demand.volumes(_panel(counts), Q)
+    v = demand.Verdict(
+        area="A",
+        quarter="2025/26 Q1",
+        verdict="inconclusive",
+        sentence="Inconclusive: x.",
+        reasons=["x."],
+    )
+    text = demand.headline(vols, v, Q)
+    assert "not collected" in text and "nan" not in text and " 0 referrals" not in text
+    figures = {r["kpi"]: r["value"] for r in demand.kpis(vols, v)}
+    assert figures["Referrals in quarter"] == "" and figures["Referrals, rolling 12 months"] == ""

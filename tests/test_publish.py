@@ -368,6 +368,23 @@ def test_headline_figures_read_as_a_reader_says_them():
     assert figures["Demand verdict"] == "Both: more reporting and more need"
 
 
+def test_a_headline_figure_the_data_cannot_give_says_not_available():
+    """Referrals not collected in the quarter: the figure cell says so, not a blank."""
+    rows = [
+        ("Northminster", "demand_vs_reporting", "Referrals in quarter", "", "referrals", ""),
+        (
+            "Northminster",
+            "demand_vs_reporting",
+            "Referrals, change on same quarter last year",
+            "",
+            "%",
+            "",
+        ),
+    ]
+    text = publish.headline_table(kpis_frame(rows)).text()
+    assert list(text["Figure"]) == ["Not available", "Not available"]
+
+
 def test_front_page_groups_the_headline_figures_by_page(tmp_path):
     folder = tmp_path / "2026-27Q2"
     folder.mkdir()
