@@ -861,12 +861,12 @@ def extract_date(config: Config, vintage: str) -> tuple[pd.Timestamp, str]:
     if len(set(dates)) == 1:
         return dates[0], "the VINTAGE file"
     why = (
-        f"VINTAGE names {len(set(dates))} dates without saying which is the extract's (write "
-        "'extract_date: yyyy-mm-dd' there)"
+        f"VINTAGE names {len(set(dates))} dates without saying which is the extract's; write "
+        "'extract_date: yyyy-mm-dd' there to set it"
         if dates
-        else "no extract_date in config or date in VINTAGE"
+        else "there is no extract_date in config or date in VINTAGE"
     )
-    return pd.Timestamp(date.today()), f"today ({why})"
+    return pd.Timestamp(date.today()), f"today, as {why}"
 
 
 def _start(value: object) -> pd.Timestamp | None:
@@ -1893,7 +1893,7 @@ def load_extract(
             continue  # not used at all (see above), which is not a fault of the file
         check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path)
     notes.append(
-        f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
+        f"Nothing dated after {extract[0]:%d/%m/%Y}: the extract date, from {extract[1]}."
     )
     _release_arrow_memory()
     return Extract(tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months)
