@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and the project's tasks with nothing but Python 3.11+ and pip (Windows too).
 
-    python3 tasks.py report [daanalysis report options]   # the pack (data/sample unless --data)
+    python3 tasks.py report --data data/sample [options]  # the pack (daanalysis report)
     python3 tasks.py test [pytest options]                # ruff, unit tests, nbval
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
@@ -67,12 +67,9 @@ def main(argv: list[str]) -> None:
     ensure_environment()
     try:
         if task == "report":
-            # The sample only when asked for nothing else: `daanalysis report` itself has no
-            # default --data, so a scheduled job that forgets it fails instead of publishing
-            # the sample's figures.
-            given = any(a == "--data" or a.startswith("--data=") for a in rest)
-            data = [] if given else ["--data", "data/sample"]
-            run(tool("daanalysis"), "report", *data, *rest)
+            # No default --data here either: the README passes data/sample explicitly, so a
+            # scheduled job that forgets --data stops instead of publishing the sample's figures.
+            run(tool("daanalysis"), "report", *rest)
         elif task == "test":
             run(tool("ruff"), "check", ".")
             run(tool("python"), "-m", "pytest", *rest)

@@ -389,8 +389,9 @@ def test_commands_require_data(command, capsys):
     assert "--data" in capsys.readouterr().err
 
 
-def test_tasks_report_passes_the_sample_explicitly(monkeypatch):
-    sys.path.insert(0, str(__import__("tests.conftest").conftest.ROOT))
+def test_tasks_report_has_no_default_data_and_the_readme_passes_the_sample(monkeypatch):
+    root = __import__("tests.conftest").conftest.ROOT
+    sys.path.insert(0, str(root))
     import tasks
 
     calls = []
@@ -398,8 +399,9 @@ def test_tasks_report_passes_the_sample_explicitly(monkeypatch):
     monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
     tasks.main(["report"])
     tasks.main(["report", "--data", "/secure/extract"])
-    assert calls[0][1:] == ("report", "--data", "data/sample")
+    assert calls[0][1:] == ("report",)  # daanalysis report then stops: --data is required
     assert calls[1][1:] == ("report", "--data", "/secure/extract")
+    assert "python3 tasks.py report --data data/sample" in (root / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
