@@ -692,6 +692,10 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         stack.callback(pool.close)
         plan = plan_jobs(data_dir, quarter, list(options.areas), options.today, specs)
         chosen, jobs, extract = plan.quarter, plan.jobs, plan.extract
+        # Every file of the data folder is accounted for: what was not read is said here (and
+        # in run.log) as well as in the data-quality section.
+        for line in extract.files:
+            log.warning("%s: %s", data_dir, line)
         prepared = save_prepared(extract, plan.panel, kernel_dir)
         timer.lap("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
