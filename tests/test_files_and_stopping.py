@@ -3,11 +3,18 @@ cleanly. Each test builds its faulty extract from a copy of ``data/sample``."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
+from daanalysis import kernels, report
 from daanalysis.load import DataContractError, load_extract
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
@@ -139,3 +146,112 @@ def test_a_workbook_without_formulas_loads_as_its_csv(folder, sample_extract):
     assert extract["referrals"]["closed_date"].isna().sum() == (
         sample_extract["referrals"]["closed_date"].isna().sum()
     )
+
+
+# --- stopping cleanly -------------------------------------------------------------------------
+
+posix = pytest.mark.skipif(os.name == "nt", reason="signals sent with os.kill are POSIX")
+
+
+def _own_kernel_dirs(pid: int) -> list[Path]:
+    return [
+        d
+        for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
+        if (d / report.OWNER_FILE).exists()
+        and (d / report.OWNER_FILE).read_text().strip() == str(pid)
+    ]
+
+
+def _stop_a_run(tmp_path: Path, signum: int, when: str) -> tuple[int, str, Path, float]:
+    """Start ``daanalysis report`` on the sample, send ``signum`` at ``when`` ("start": during
+    the start-up imports; "notebooks": once a notebook is running), and return its status,
+    stderr, the out folder and the seconds it took to stop."""
+    out = tmp_path / "out"
+    previous = out / "2025-26Q4"  # last quarter's pack, which must stay as it was
+    previous.mkdir(parents=True)
+    (previous / "index.html").write_text("last quarter\n")
+    command = [sys.executable, "-m", "daanalysis", "report", "--data", str(SAMPLE)]
+    proc = subprocess.Popen(
+        [*command, "--out", str(out), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a signal sent to it alone, as a scheduler sends it
+    )
+    deadline = time.monotonic() + 180
+    if when == "start":
+        time.sleep(0.5)
+    else:
+        while time.monotonic() < deadline and not (
+            list(out.glob(".tmp-*/analysts/notebooks/*.ipynb")) and _own_kernel_dirs(proc.pid)
+        ):
+            time.sleep(0.1)
+        assert list(out.glob(".tmp-*/analysts/notebooks/*.ipynb")), "no notebook ever ran"
+        assert list(_own_kernel_dirs(proc.pid)[0].glob("prepared-*.pickle"))
+    pid = proc.pid
+    sent = time.monotonic()
+    os.kill(pid, signum)
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(pid, signal.SIGKILL)
+    took = time.monotonic() - sent
+    assert (previous / "index.html").read_text() == "last quarter\n"
+    assert not _own_kernel_dirs(pid), "the prepared data (row-level) were left on disk"
+    assert not list(out.glob(".tmp-*")), "executed notebooks were left on disk"
+    assert not list(out.glob("failed/**/*.ipynb"))
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["2025-26Q4"]
+    return proc.returncode, err, out, took
+
+
+@posix
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_while_notebooks_run_stops_at_once_and_leaves_nothing(tmp_path, signum, status):
+    code, err, _, took = _stop_a_run(tmp_path, signum, "notebooks")
+    assert code == status, err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"stopped ({signal.Signals(signum).name})" in lines[0]
+    assert "no pack was written" in lines[0]
+    # The queued notebooks never start: far less than the run would take (a minute or more).
+    assert took < 15, took
+
+
+@posix
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_the_start_up_imports_gives_one_line(tmp_path, signum, status):
+    code, err, _, _ = _stop_a_run(tmp_path, signum, "start")
+    assert code == status, err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert f"stopped ({signal.Signals(signum).name})" in err
+
+
+@pytest.mark.skipif(not kernels.available(), reason="kernels are forked on Linux only")
+def test_a_dead_warm_process_falls_back_to_kernels_started_the_usual_way(tmp_path):
+    from tests.test_kernels import _tiny_notebooks
+
+    class DiesAfterFirstFork(kernels.WarmProcess):
+        """Killed (as by the OOM killer or an operator) once it has forked one kernel, which
+        exits with it."""
+
+        def fork(self, argv, cwd, env):
+            pid = super().fork(argv, cwd, env)
+            self.process.kill()
+            self.process.wait()
+            return pid
+
+    with DiesAfterFirstFork() as warm:
+        final = report.run_report(
+            SAMPLE, tmp_path / "out", notebook_dir=_tiny_notebooks(tmp_path / "nb"), warm=warm
+        )
+    pages = {p.name for p in final.glob("*_one.html")} | {
+        p.name for p in final.glob("*_three.html")
+    }
+    assert len(pages) >= 2
+    log_text = (final / "analysts" / "run.log").read_text()
+    assert "the warm process exited" in log_text
+    assert "FAILED" not in log_text
