@@ -669,6 +669,12 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
+    # papermill (and nbclient through it) log a notebook's failure themselves; without a handler
+    # Python prints that on the console ("Kernel died while waiting for execute reply." when a
+    # run is stopped). The runner reports every failure itself: theirs go to run.log only.
+    papermill_log = logging.getLogger("papermill")
+    papermill_log.addHandler(handler)
+    papermill_propagate, papermill_log.propagate = papermill_log.propagate, False
     # Private to this run (0700): kernel connection files, sockets and the prepared data.
     kernel_dir = make_kernel_dir()
     chosen: pd.Period | None = None
@@ -790,6 +796,8 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     finally:
         stack.close()
         log.removeHandler(handler)
+        papermill_log.removeHandler(handler)
+        papermill_log.propagate = papermill_propagate
         handler.close()
         shutil.rmtree(kernel_dir, ignore_errors=True)
     final = out / slug_q
