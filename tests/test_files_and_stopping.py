@@ -255,3 +255,36 @@ def test_a_dead_warm_process_falls_back_to_kernels_started_the_usual_way(tmp_pat
     log_text = (final / "analysts" / "run.log").read_text()
     assert "the warm process exited" in log_text
     assert "FAILED" not in log_text
+
+
+# --- a missing quarter-end caseload names the file and the fix --------------------------------
+
+
+def test_no_caseload_per_fte_at_the_quarter_end_names_the_file_and_the_fix(sample_panel):
+    from daanalysis import staffing
+    from daanalysis.config import Config
+    from daanalysis.periods import parse_quarter
+
+    config = Config()
+    area = sample_panel["area"].iloc[0]
+    panel = sample_panel[sample_panel["area"] == area].copy()
+    quarter = parse_quarter("2025/26 Q2")
+    month = quarter.asfreq("M", how="end")
+    assert staffing.quarter_end(staffing.caseload_per_fte(panel, config), quarter)["per_fte"] > 0
+
+    no_staff = panel.copy()
+    no_staff.loc[no_staff["month"] == month, "caseworker_fte"] = float("nan")
+    with pytest.raises(ValueError) as caught:
+        staffing.quarter_end(staffing.caseload_per_fte(no_staff, config), quarter)
+    message = str(caught.value)
+    assert message.startswith("No caseload per FTE for September 2025 (the end of 2025/26 Q2")
+    assert "staffing.csv" in message and "month 2025-09" in message
+    assert "Add that month's rows to staffing.csv" in message
+
+    no_open = panel.copy()
+    no_open.loc[no_open["month"] == month, "open_caseload"] = float("nan")
+    with pytest.raises(ValueError, match="open_cases_end column of returns.csv"):
+        staffing.quarter_end(staffing.caseload_per_fte(no_open, config), quarter)
+
+    with pytest.raises(ValueError, match="not a complete month of the data"):
+        staffing.quarter_end(staffing.caseload_per_fte(panel, config), parse_quarter("2030/31 Q1"))
