@@ -857,6 +857,13 @@ def _failure_line(err: BaseException) -> str:
     return lines[0] if isinstance(err, (CellTimeoutError, DeadKernelError)) else lines[-1]
 
 
+def _kernel_died(err: BaseException) -> bool:
+    """Whether a notebook failed because its kernel process died (not an error in a cell)."""
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(err, DeadKernelError) or "kernel died" in str(err).lower()
+
+
 class KernelPool:
     """Worker threads that each start a kernel at once, then run the jobs they are handed.
 
@@ -913,7 +920,9 @@ class KernelPool:
                     try:
                         self._run(job, params, target, km, error)
                     except Exception as err:
-                        if km is None or self.cancelled or self._warm() is not None:
+                        if km is None or self.cancelled or not _kernel_died(err):
+                            raise
+                        if self._warm() is not None:
                             raise
                         # The warm process died while the notebook ran (its kernel exits with
                         # it): once more, on a kernel started the usual way.
