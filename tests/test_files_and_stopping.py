@@ -288,3 +288,18 @@ def test_no_caseload_per_fte_at_the_quarter_end_names_the_file_and_the_fix(sampl
 
     with pytest.raises(ValueError, match="not a complete month of the data"):
         staffing.quarter_end(staffing.caseload_per_fte(panel, config), parse_quarter("2030/31 Q1"))
+
+
+def test_a_file_not_read_is_said_in_the_runs_output_and_run_log(folder, tmp_path, caplog):
+    import logging
+
+    from tests.test_kernels import _tiny_notebooks
+
+    (folder / "notes.txt").write_text("called the police liaison on Tuesday\n")
+    with caplog.at_level(logging.WARNING, logger="daanalysis.report"):
+        final = report.run_report(
+            folder, tmp_path / "out", notebook_dir=_tiny_notebooks(tmp_path / "nb")
+        )
+    said = "notes.txt is not a file of the data contract, so it was not read"
+    assert any(said in r.getMessage() for r in caplog.records)
+    assert said in (final / "analysts" / "run.log").read_text()
