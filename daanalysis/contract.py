@@ -93,7 +93,8 @@ worked example of monthly returns with quarterly and annual rows and months not 
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
   A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
   with a second (or hidden) sheet of data stops loading with an error that says so and names
-  the header's row. A workbook's formulas must have their values saved (Excel does, on saving):
+  the header's row (rows on a hidden sheet, the visible ones empty, are read, with a note). A
+  workbook's formulas must have their values saved (Excel does, on saving):
   a formula never calculated (a workbook written by a script) stops loading, naming the sheet and
   cells, rather than being read as blank.
 - **Every file in the folder is accounted for.** A file name is read in any case

@@ -460,6 +460,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
                 f"sheet as CSV.{unhide}"
             )
         frame = next(iter(filled.values()), next(iter(sheets.values())))
+        frame.attrs["sheet"] = next(iter(filled), next(iter(sheets)))  # for read_table's note
         _repeated_column(path, list(frame.columns))
     else:
         arrow_frame = None if _utf16(path) else _read_csv_arrow(path)
@@ -1228,6 +1229,14 @@ def read_table(
             f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
             "header row."
         ) from err
+    sheet = raw.attrs.get("sheet")
+    if sheet is not None and notes is not None and sheet in _hidden_sheets(path):
+        # The visible sheets are empty (a second sheet with data stops loading in _read_raw):
+        # read, but said, since nobody opening the workbook sees these rows.
+        notes.append(
+            f"{path.name}: the rows were read from the hidden sheet {sheet!r}; the visible "
+            "sheets are empty."
+        )
     raw = _tidy_header(raw, path)
     missing = [c for c in spec.required if c not in raw.columns]
     separator = _separator_hint(path) if missing and len(raw.columns) == 1 else ""

@@ -303,3 +303,20 @@ def test_a_file_not_read_is_said_in_the_runs_output_and_run_log(folder, tmp_path
     said = "notes.txt is not a file of the data contract, so it was not read"
     assert any(said in r.getMessage() for r in caplog.records)
     assert said in (final / "analysts" / "run.log").read_text()
+
+
+def test_rows_on_a_hidden_sheet_are_read_and_said(folder, sample_extract):
+    import openpyxl
+
+    path = _referrals_workbook(folder, 0)
+    book = openpyxl.load_workbook(path)
+    book.active.sheet_state = "hidden"
+    book.create_sheet("Cover", 0)  # visible and empty, as a template's front sheet
+    book.active = 0
+    book.save(path)
+    extract = load_extract(folder)
+    assert len(extract["referrals"]) == len(sample_extract["referrals"])
+    assert (
+        "referrals.xlsx: the rows were read from the hidden sheet 'Referrals'; the visible sheets "
+        "are empty." in extract.notes
+    )
