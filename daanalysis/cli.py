@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from daanalysis import __version__
@@ -38,22 +40,72 @@ def _warm_process(argv: list[str]):
     return kernels.WarmProcess() if kernels.available() else None
 
 
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM (what schedulers and ``kill`` send) arrived."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_signals() -> dict:
+    """Make SIGINT and SIGTERM raise :class:`Stopped` in the main thread, once: a second signal
+    while the run cleans up is ignored, so the clean-up is not broken off half way. Returns the
+    handlers replaced."""
+    stopping = []
+
+    def stop(signum: int, frame) -> None:
+        if not stopping:
+            stopping.append(signum)
+            raise Stopped(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # signals reach the main thread only, which handles them
+    names = [n for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]
+    return {getattr(signal, n): signal.signal(getattr(signal, n), stop) for n in names}
+
+
+def _stopped_status(err: KeyboardInterrupt) -> int:
+    """128 + the signal's number, as a shell reports a process stopped by it (130 for Ctrl-C,
+    143 for SIGTERM)."""
+    return 128 + getattr(err, "signum", signal.SIGINT)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``daanalysis report ...``: exit 0 with the pack in place, 1 with one clear message.
 
     No traceback reaches the console: it goes to the run's ``run.log`` (kept under
-    ``out/failed/``), and the console gets what failed, where, and what to do.
+    ``out/failed/``), and the console gets what failed, where, and what to do. Ctrl-C or SIGTERM
+    at any point, the start-up imports included, stops the run at once (queued notebooks never
+    start, running ones are stopped, the run's row-level files are removed, the previous pack is
+    left as it was) with one line and status 130 (Ctrl-C) or 143 (SIGTERM).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    warm = _warm_process(argv)
+    previous = _stop_on_signals()
+    warm = None
+    written: list[Path] = []  # the pack, once in place
     try:
-        return _main(argv, warm)
+        warm = _warm_process(argv)
+        return _main(argv, warm, written)
+    except KeyboardInterrupt as err:
+        name = signal.Signals(_stopped_status(err) - 128).name
+        if argv[:1] != ["report"]:
+            said = ""
+        elif written:
+            said = f"; the pack had been written to {written[0]}"
+        else:
+            said = "; no pack was written, the previous one (if any) is as it was"
+        command = f"daanalysis {argv[0]}" if argv else "daanalysis"
+        print(f"{command}: stopped ({name}){said}.", file=sys.stderr)
+        return _stopped_status(err)
     finally:
         if warm is not None:
             warm.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _main(argv: list[str], warm) -> int:
+def _main(argv: list[str], warm, written: list[Path]) -> int:
     import pandas as pd
 
     from daanalysis import alerts, verdict_command
@@ -132,14 +184,12 @@ def _main(argv: list[str], warm) -> int:
     except (ValueError, RuntimeError, OSError) as err:
         print(f"daanalysis report: {err}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("daanalysis report: interrupted; the previous pack was not changed.", file=sys.stderr)
-        return 130
     except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
         print(f"daanalysis report: unexpected {type(err).__name__}: {err}", file=sys.stderr)
         return 1
     finally:
         log.removeHandler(console)
+    written.append(final)
     print(f"Report written to {final}/index.html")
     fired = alerts.lines(pd.read_csv(final / "alerts.csv", keep_default_na=False))
     for line in fired:

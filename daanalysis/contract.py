@@ -93,7 +93,18 @@ worked example of monthly returns with quarterly and annual rows and months not 
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
   A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
   with a second (or hidden) sheet of data stops loading with an error that says so and names
-  the header's row.
+  the header's row (rows on a hidden sheet, the visible ones empty, are read, with a note). A
+  workbook's formulas must have their values saved (Excel does, on saving):
+  a formula never calculated (a workbook written by a script) stops loading, naming the sheet and
+  cells, rather than being read as blank.
+- **Every file in the folder is accounted for.** A file name is read in any case
+  (`Staffing.CSV` is the staffing table, with a note). Besides the tables, `config.csv`,
+  `VINTAGE` and a `mappings` folder are read; hidden files and readme files are passed over. A
+  file named like a table that would not be read (`referrals_part2.csv` beside `referrals.csv`,
+  or `staffing.xls`) stops loading, naming the file and the fix (combine the rows into the one
+  file, or save it under the table's name), since its rows would otherwise be left out. Any
+  other file or folder is not read, and is listed in the run's output and the data-quality
+  notes.
 - **Dates** are UK day-first: `dd/mm/yyyy` (ISO `yyyy-mm-dd` is accepted too; every accepted form
   is under [Formats](#formats)). `03/04/2024` is 3 April. The order is judged across the whole
   file: a file whose dates that can only be read one way (`13/04/2024`, `04/13/2024`) are all

@@ -36,6 +36,9 @@ class Extract:
     # (probably an export that lost part of them), by area as ``yyyy-mm`` texts: the panel
     # shows their referral counts as gaps, never as the low figure.
     gap_months: dict[str, list[str]] = field(default_factory=dict)
+    # The data folder's files that were not read, or read under another name (also in ``notes``):
+    # said in the run's output too, never passed over.
+    files: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

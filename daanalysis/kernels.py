@@ -16,6 +16,7 @@ the runner where forking is not available (not Linux, a kernelspec that runs ano
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -108,7 +109,6 @@ def serve() -> None:
     A request is one line of JSON on stdin (``argv``, ``cwd``, ``env``); the answer is one line
     on stdout (``pid``). It exits when stdin closes, that is when the runner is done or dies.
     """
-    import contextlib
     import importlib
 
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
@@ -183,8 +183,11 @@ class WarmProcess:
         if self.process.poll() is None:
             self.process.terminate()
         self.process.wait()
-        self.process.stdin.close()
-        self.process.stdout.close()
+        # A request written as it died is still buffered: closing would flush it into the
+        # broken pipe and raise, for a process that is gone anyway.
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
 
     def __enter__(self) -> WarmProcess:
         return self

@@ -95,17 +95,99 @@ TWO_DIGIT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}(\s|$)")
 UK_TIME = "Europe/London"
 
 
+# What a table's file may be named (any case): ``referrals.csv`` or ``referrals.xlsx``.
+TABLE_SUFFIXES = (".csv", ".xlsx")
+# Files in a data folder that are no table but are read: the settings and the extract's date.
+KNOWN_FILES = ("config.csv", "VINTAGE")
+# Folders read: the analyst's own label mappings (see daanalysis.clean).
+KNOWN_FOLDERS = ("mappings",)
+# Suffixes of a file that holds rows: one named like a table (``referrals_part2.csv``,
+# ``staffing.xls``) is a table that would not be read, which stops the run rather than leave the
+# pack built on part of the rows.
+DATA_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".tsv", ".txt", ".json")
+
+
 def find_file(data_dir: Path, name: str) -> Path | None:
-    """``name.csv`` or ``name.xlsx`` in ``data_dir``; both at once is an error."""
-    found = [
-        data_dir / f"{name}{s}" for s in (".csv", ".xlsx") if (data_dir / f"{name}{s}").exists()
-    ]
+    """``name.csv`` or ``name.xlsx`` in ``data_dir``, in any case (``Staffing.CSV``); two at
+    once (both suffixes, or two spellings of one name) is an error."""
+    wanted = {f"{name}{s}" for s in TABLE_SUFFIXES}
+    found = sorted(p for p in data_dir.iterdir() if p.name.lower() in wanted and not p.is_dir())
     if len(found) > 1:
+        both = " and ".join(p.name for p in found)
         raise DataContractError(
-            f"{data_dir}: both {name}.csv and {name}.xlsx are present, and they may differ. Keep "
+            f"{data_dir}: both {both} are present, and they may differ. Keep "
             f"the one that is current and move the other out of the data folder."
         )
     return found[0] if found else None
+
+
+def _table_like(name: str) -> str | None:
+    """The table a file name starts with (``referrals_part2.csv``: ``referrals``), if any."""
+    low = name.lower()
+    return next((t for t in sorted(TABLES, key=len, reverse=True) if low.startswith(t)), None)
+
+
+def check_files(data_dir: Path) -> list[str]:
+    """Account for every file in ``data_dir``; one note per file or folder that is not read.
+
+    Read: each table's file (any case: ``Staffing.CSV`` is the staffing table), ``config.csv``,
+    ``VINTAGE`` and ``mappings/``; passed over in silence: hidden files, Excel's lock files
+    (``~$...``) and readme files. A file named like a table that would not be read (a second
+    file for one table, ``referrals_part2.csv``; an old ``.xls``) is a
+    :class:`DataContractError` naming the file and the fix: the pack would otherwise be built on
+    part of the rows, without a word. Any other file is listed as not read.
+    """
+    notes: list[str] = []
+    present = {name: find_file(data_dir, name) for name in TABLES}
+    for entry in sorted(data_dir.iterdir()):
+        name, low = entry.name, entry.name.lower()
+        if name.startswith((".", "~$")) or low.startswith("readme"):
+            continue
+        if entry.is_dir():
+            if name not in KNOWN_FOLDERS:
+                notes.append(
+                    f"The folder {name} in the data folder is not part of the data contract: "
+                    f"not read (label mappings go in a folder named mappings)."
+                )
+            continue
+        if name in KNOWN_FILES:
+            continue
+        known = next((k for k in KNOWN_FILES if k.lower() == low), None)
+        if known == "config.csv":
+            raise DataContractError(
+                f"{entry}: the settings file must be named config.csv (lower case), or its "
+                "settings would be silently replaced by the defaults. Rename it to config.csv."
+            )
+        if known is not None:
+            notes.append(f"{name} was not read: name it {known} for it to be used.")
+            continue
+        table = _table_like(name)
+        suffix = Path(low).suffix
+        stem = low[: len(low) - len(suffix)] if suffix else low
+        if table is not None and stem == table and suffix in TABLE_SUFFIXES:
+            continue  # the table's own file (any case)
+        if table is not None and suffix in DATA_SUFFIXES:
+            current = present[table]
+            if current is not None:
+                raise DataContractError(
+                    f"{data_dir}: {name} looks like a second file for the {table} table beside "
+                    f"{current.name}, and only {current.name} would be read, so the rows in "
+                    f"{name} would be left out without a word. If both hold part of the "
+                    f"extract, combine them into {current.name} (one header row, then every "
+                    f"row); if {name} is not part of this extract, move it out of the data "
+                    "folder."
+                )
+            raise DataContractError(
+                f"{data_dir}: {name} looks like the {table} table, but only a file named "
+                f"{table}.csv or {table}.xlsx is read, so it would be left out without a word. "
+                f"Save it as {table}.csv or {table}.xlsx (in Excel: Save As), or move it out "
+                "of the data folder if it is not part of this extract."
+            )
+        notes.append(
+            f"{name} is not a file of the data contract, so it was not read (see "
+            f"{CONTRACT_DOC} for the files read)."
+        )
+    return notes
 
 
 class _Reasons:
@@ -378,6 +460,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
                 f"sheet as CSV.{unhide}"
             )
         frame = next(iter(filled.values()), next(iter(sheets.values())))
+        frame.attrs["sheet"] = next(iter(filled), next(iter(sheets)))  # for read_table's note
         _repeated_column(path, list(frame.columns))
     else:
         arrow_frame = None if _utf16(path) else _read_csv_arrow(path)
@@ -400,6 +483,97 @@ def _hidden_sheets(path: Path) -> set[str]:
         return set()
     try:
         return {sheet.title for sheet in book.worksheets if sheet.sheet_state != "visible"}
+    finally:
+        book.close()
+
+
+# A formula element in a sheet's XML (``<f>``, ``<f t="shared" .../>``, or with a prefix).
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of the workbook holds a formula (True if it cannot tell)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as book:
+            for name in book.namelist():
+                if not name.startswith("xl/worksheets/") or not name.endswith(".xml"):
+                    continue
+                with book.open(name) as sheet:
+                    tail = b""
+                    while chunk := sheet.read(1 << 20):
+                        if _FORMULA_TAG.search(tail + chunk):
+                            return True
+                        tail = chunk[-16:]  # a tag cut in two between chunks
+    except (OSError, zipfile.BadZipFile):
+        return True  # let openpyxl open it (and _read_raw report it)
+    return False
+
+
+def _uncalculated_formulas(path: Path) -> None:
+    """Refuse a workbook with formulas whose values were never calculated and saved.
+
+    A workbook stores a formula and, once Excel has calculated it, its value; one written by a
+    script (openpyxl, a report tool) often holds the formula alone, and its cells read as blank:
+    closed dates written ``=DATE(2024,5,1)`` made every case open. Such cells are a
+    :class:`DataContractError` naming the sheet, the column and the cells, and how to fix it.
+    The workbook is scanned for formulas first (openpyxl, read-only), and read a second time for
+    their saved values only when it has any.
+    """
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    if not _has_formulas(path):
+        return  # the usual case, found from the sheets' XML in a fraction of openpyxl's time
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - a workbook that cannot be opened: _read_raw says so
+        return
+    found: dict[str, list[tuple[int, int]]] = {}
+    try:
+        for sheet in book.worksheets:
+            for i, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+                found.setdefault(sheet.title, []).extend(
+                    (i, j) for j, cell in enumerate(row, start=1) if cell.data_type == "f"
+                )
+    finally:
+        book.close()
+    if not any(found.values()):
+        return
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for sheet in book.worksheets:
+            cells = set(found.get(sheet.title, []))
+            if not cells:
+                continue
+            rows = list(sheet.iter_rows(min_row=1, values_only=True))
+            blank = sorted(
+                (j, i)
+                for i, j in cells
+                if i > len(rows) or j > len(rows[i - 1]) or rows[i - 1][j - 1] is None
+            )
+            if not blank:
+                continue
+            header = rows[0] if rows else ()
+            columns = []
+            for j in dict.fromkeys(j for j, _ in blank):
+                mine = [f"{get_column_letter(j)}{i}" for jj, i in blank if jj == j]
+                name = header[j - 1] if j <= len(header) and header[j - 1] is not None else ""
+                more = f" and {len(mine) - 5} more" if len(mine) > 5 else ""
+                label = (
+                    f"{name} (column {get_column_letter(j)})"
+                    if name
+                    else (f"column {get_column_letter(j)}")
+                )
+                columns.append(f"{label}: {', '.join(mine[:5])}{more}")
+            raise DataContractError(
+                f"{path}, sheet {sheet.title!r}: {len(blank)} cell(s) hold a formula whose value "
+                f"was never calculated and saved ({'; '.join(columns)}), so they would be read "
+                "as blank. A workbook written by a script keeps formulas uncalculated. Open it in "
+                "Excel (or LibreOffice) and save it, so that the values are stored; or copy the "
+                "cells and paste them as values (Paste Special, Values)."
+            )
     finally:
         book.close()
 
@@ -1072,6 +1246,8 @@ def read_table(
     ``extract`` is the extract date and its source; rows dated after it are excluded. Notes for
     the reader (such as dates read month-first) are appended to ``notes``.
     """
+    if path.suffix.lower() == ".xlsx":
+        _uncalculated_formulas(path)  # before reading: pandas reads such cells as blank
     try:
         raw = _read_raw(path)
     except (pd.errors.ParserError, ValueError) as err:
@@ -1079,6 +1255,14 @@ def read_table(
             f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
             "header row."
         ) from err
+    sheet = raw.attrs.get("sheet")
+    if sheet is not None and notes is not None and sheet in _hidden_sheets(path):
+        # The visible sheets are empty (a second sheet with data stops loading in _read_raw):
+        # read, but said, since nobody opening the workbook sees these rows.
+        notes.append(
+            f"{path.name}: the rows were read from the hidden sheet {sheet!r}; the visible "
+            "sheets are empty."
+        )
     raw = _tidy_header(raw, path)
     missing = [c for c in spec.required if c not in raw.columns]
     separator = _separator_hint(path) if missing and len(raw.columns) == 1 else ""
@@ -1824,12 +2008,17 @@ def load_extract(
     )
     if find_file(data_dir, "referrals") is None and find_file(data_dir, "returns") is None:
         raise no_basis  # before any other file's faults, which would hide the cause
+    unread = check_files(data_dir)
     tables: dict[str, pd.DataFrame] = {}
     ledgers: list[pd.DataFrame] = [pd.DataFrame(columns=LEDGER_COLUMNS)]
     paths: dict[str, Path] = {}
-    notes: list[str] = []
+    notes: list[str] = list(unread)
     for name, spec in TABLES.items():
         path = find_file(data_dir, name)
+        if path is not None and path.name not in (f"{name}{s}" for s in TABLE_SUFFIXES):
+            canonical = f"{name}{path.suffix.lower()}"
+            unread.append(f"{path.name} was read as the {name} table ({canonical}).")
+            notes.append(unread[-1])
         if path is not None and path.stat().st_size == 0 and not spec.essential:
             notes.append(f"{path.name} is an empty file, so it was not used.")
             path = None
@@ -1892,11 +2081,11 @@ def load_extract(
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
         check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path)
-    notes.append(
-        f"Nothing dated after {extract[0]:%d/%m/%Y}: the extract date, from {extract[1]}."
-    )
+    notes.append(f"Nothing dated after {extract[0]:%d/%m/%Y}: the extract date, from {extract[1]}.")
     _release_arrow_memory()
-    return Extract(tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months)
+    return Extract(
+        tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months, files=unread
+    )
 
 
 def _month_ranges(months: list[pd.Period]) -> str:

@@ -26,6 +26,7 @@ import queue
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -668,11 +669,18 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
+    # papermill (and nbclient through it) log a notebook's failure themselves; without a handler
+    # Python prints that on the console ("Kernel died while waiting for execute reply." when a
+    # run is stopped). The runner reports every failure itself: theirs go to run.log only.
+    papermill_log = logging.getLogger("papermill")
+    papermill_log.addHandler(handler)
+    papermill_propagate, papermill_log.propagate = papermill_log.propagate, False
     # Private to this run (0700): kernel connection files, sockets and the prepared data.
     kernel_dir = make_kernel_dir()
     chosen: pd.Period | None = None
     timer = _Timer()
     stack = contextlib.ExitStack()  # the kernel pool, closed whatever happens
+    pool: KernelPool | None = None
     try:
         # First, the process the kernels are forked from: it imports while the run gets going.
         ensure_kernel()
@@ -692,6 +700,10 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         stack.callback(pool.close)
         plan = plan_jobs(data_dir, quarter, list(options.areas), options.today, specs)
         chosen, jobs, extract = plan.quarter, plan.jobs, plan.extract
+        # Every file of the data folder is accounted for: what was not read is said here (and
+        # in run.log) as well as in the data-quality section.
+        for line in extract.files:
+            log.warning("%s: %s", data_dir, line)
         prepared = save_prepared(extract, plan.panel, kernel_dir)
         timer.lap("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
@@ -769,18 +781,53 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             f"{reason.rstrip('.')}. Details kept in {kept / ANALYSTS}: run.log and any executed "
             f"notebooks; {unchanged}."
         ) from err
+    except BaseException:
+        # Stopped (Ctrl-C, or SIGTERM from a scheduler: see daanalysis.cli): no queued notebook
+        # starts, the running ones' kernels are killed, and nothing row-level is left behind
+        # (the executed notebooks here, the prepared data in the kernel folder, below). Last
+        # quarter's pack was never touched.
+        log.warning("run stopped: removing its files", extra={CONSOLE: False})
+        if pool is not None:
+            pool.cancel()
+        stack.close()
+        handler.close()
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     finally:
         stack.close()
         log.removeHandler(handler)
+        papermill_log.removeHandler(handler)
+        papermill_log.propagate = papermill_propagate
         handler.close()
         shutil.rmtree(kernel_dir, ignore_errors=True)
     final = out / slug_q
     old = out / f".old~{slug_q}~{token}"
-    if final.exists():
-        final.rename(old)
-    work.rename(final)
+    # Not stopped half way: a signal now waits until the new pack is in place.
+    with _signals_held():
+        if final.exists():
+            final.rename(old)
+        work.rename(final)
     shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM")
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back (in the main thread, on POSIX) until the block is done."""
+    held = {getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)}
+    can = (
+        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+    )
+    if can:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        if can:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _collect_kpis(jobs: list[Job], folder: Path) -> pd.DataFrame:
@@ -810,6 +857,13 @@ def _failure_line(err: BaseException) -> str:
     return lines[0] if isinstance(err, (CellTimeoutError, DeadKernelError)) else lines[-1]
 
 
+def _kernel_died(err: BaseException) -> bool:
+    """Whether a notebook failed because its kernel process died (not an error in a cell)."""
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(err, DeadKernelError) or "kernel died" in str(err).lower()
+
+
 class KernelPool:
     """Worker threads that each start a kernel at once, then run the jobs they are handed.
 
@@ -833,6 +887,9 @@ class KernelPool:
         self.pending = 0  # jobs not yet claimed by a worker's kernel; negative: kernels ahead
         self.lock = threading.Lock()
         self.running = threading.Semaphore(self.size)
+        self.cancelled = False  # the run was stopped: start and run nothing more
+        self.kernels: set = set()  # kernels started and not yet stopped, to stop them at once
+        self.warm_gone = False  # the warm process exited: said once, kernels started as usual
         threads = self.size + 1
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kernel")
         self.workers = [self.pool.submit(self._work) for _ in range(threads)]
@@ -841,41 +898,42 @@ class KernelPool:
         while True:
             with self.lock:
                 # Once the jobs are known, start no kernel that no job is left to use.
-                if self.queued and self.pending <= 0:
+                if self.cancelled or (self.queued and self.pending <= 0):
                     return
                 self.pending -= 1
-            started = time.perf_counter()
-            try:
-                km = start_kernel(
-                    self.kernel_dir,
-                    self.options.notebook_dir,
-                    self.options.start_timeout,
-                    self.warm,
-                )
-                error = ""
-            except Exception as err:  # noqa: BLE001 - reported against the job it was for
-                km, error = None, f"the kernel did not start: {err}"
-            log.debug("timing: kernel start %.3f s", time.perf_counter() - started)
+            km, error = self._start()
             with self.running:
                 task = self.tasks.get()
-                if task is None:
+                if task is None or self.cancelled:
                     if km is not None:
-                        stop_kernel(km)
+                        self._stop(km)
                     return
                 job, params, target = task
                 log.info("%s: running", job.stem)
                 started = time.perf_counter()
+                if km is not None and self._warm() is None and not self._alive(km):
+                    # Started from the warm process, which has exited since, taking its kernels
+                    # with it: the notebook gets a kernel started the usual way instead.
+                    self._stop(km)
+                    km, error = self._start()
                 try:
-                    if km is None:
-                        raise RunError(error)
-                    run_notebook(
-                        job.spec.path,
-                        target,
-                        params,
-                        self.options.start_timeout,
-                        self.options.execution_timeout,
-                        km=km,
-                    )
+                    try:
+                        self._run(job, params, target, km, error)
+                    except Exception as err:
+                        if km is None or self.cancelled or not _kernel_died(err):
+                            raise
+                        if self._warm() is not None:
+                            raise
+                        # The warm process died while the notebook ran (its kernel exits with
+                        # it): once more, on a kernel started the usual way.
+                        log.warning(
+                            "%s: its kernel died with the warm process (%s); running "
+                            "it again on a kernel started the usual way",
+                            job.stem,
+                            _failure_line(err),
+                        )
+                        km, error = self._start()
+                        self._run(job, params, target, km, error)
                 except Exception as err:  # noqa: BLE001 - every failure is reported, none hidden
                     self._finished(job, time.perf_counter() - started, err)
                     continue
@@ -887,6 +945,100 @@ class KernelPool:
                 except Exception as err:  # noqa: BLE001 - raised again by run()
                     with self.lock:
                         self.after_error = self.after_error or err
+
+    def _warm(self):
+        """The warm process to fork kernels from, or None once it has exited (said once)."""
+        if self.warm is None or self.warm.process.poll() is None:
+            return self.warm
+        with self.lock:
+            if not self.warm_gone and not self.cancelled:
+                log.warning(
+                    "kernels: the warm process exited (status %s); the remaining notebooks run "
+                    "on kernels started the usual way",
+                    self.warm.process.returncode,
+                )
+            self.warm_gone = True
+        return None
+
+    def _start(self):
+        """A kernel for the next job, and "" ; or None and why it did not start."""
+        started = time.perf_counter()
+        warm = self._warm()
+        try:
+            km = start_kernel(
+                self.kernel_dir, self.options.notebook_dir, self.options.start_timeout, warm
+            )
+        except Exception as err:  # noqa: BLE001 - reported against the job it was for
+            if warm is None or self._warm() is not None:
+                return None, f"the kernel did not start: {err}"
+            # Forked, then the warm process died before the kernel answered, taking it along.
+            try:
+                km = start_kernel(
+                    self.kernel_dir, self.options.notebook_dir, self.options.start_timeout
+                )
+            except Exception as again:  # noqa: BLE001 - as above
+                return None, f"the kernel did not start: {again}"
+        finally:
+            log.debug("timing: kernel start %.3f s", time.perf_counter() - started)
+        with self.lock:
+            self.kernels.add(km)
+            cancelled = self.cancelled
+        if cancelled:  # stopped while this one started: cancel() could not see it
+            self._stop(km)
+            return None, "the run was stopped"
+        return km, ""
+
+    def _stop(self, km) -> None:
+        with self.lock:
+            self.kernels.discard(km)
+        stop_kernel(km)
+
+    @staticmethod
+    def _alive(km) -> bool:
+        from jupyter_core.utils import run_sync
+
+        try:
+            return bool(run_sync(km.is_alive)())
+        except Exception:  # noqa: BLE001 - a kernel that cannot say is taken as dead
+            return False
+
+    def _run(self, job: Job, params: dict, target: Path, km, error: str) -> None:
+        if km is None:
+            raise RunError(error)
+        with self.lock:
+            if self.cancelled:
+                raise RunError("the run was stopped")
+        try:
+            run_notebook(
+                job.spec.path,
+                target,
+                params,
+                self.options.start_timeout,
+                self.options.execution_timeout,
+                km=km,
+            )
+        finally:
+            with self.lock:
+                self.kernels.discard(km)  # run_notebook has stopped it
+
+    def cancel(self) -> None:
+        """Stop at once (the run was interrupted): no queued notebook starts, and the kernels
+        of those running are killed, so their workers finish within a second or so."""
+        with self.lock:
+            self.cancelled = True
+            running = list(self.kernels)
+        while True:
+            try:
+                self.tasks.get_nowait()
+            except queue.Empty:
+                break
+        for _ in self.workers:
+            self.tasks.put(None)
+        for km in running:
+            process = getattr(km.provisioner, "process", None) if km.provisioner else None
+            with contextlib.suppress(Exception):  # exited already
+                if process is not None:
+                    process.kill()
 
     def _finished(self, job: Job, seconds: float, err: Exception | None) -> None:
         with self.lock:

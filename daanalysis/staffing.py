@@ -88,14 +88,34 @@ def unavailable(panel: pd.DataFrame, config: Config, quarter: pd.Period) -> str:
 
 
 def quarter_end(caseload: pd.DataFrame, quarter: pd.Period) -> pd.Series:
-    """The caseload row for the last month of ``quarter``."""
+    """The caseload row for the last month of ``quarter``; a ``ValueError`` saying which file
+    lacks what for that month, and how to fix it, if it has no caseload per FTE."""
     month = quarter.asfreq("M", how="end")
     rows = caseload[caseload["month"] == month]
-    if rows.empty or rows["per_fte"].isna().all():
-        raise ValueError(
-            f"No open caseload and staffing for {month} (end of {quarter_label(quarter)})."
+    if not rows.empty and rows["per_fte"].notna().any():
+        return rows[rows["per_fte"].notna()].iloc[0]
+    label = f"{month.strftime('%B %Y')} (the end of {quarter_label(quarter)})"
+    if rows.empty:
+        why = (
+            f"{month.strftime('%B %Y')} is not a complete month of the data (referrals.csv or "
+            "returns.csv end before it). Supply data to the end of that month, or choose an "
+            "earlier quarter (--quarter)."
         )
-    return rows.iloc[0]
+    elif rows["open_caseload"].isna().all():
+        why = (
+            "the open caseload at that month end is missing: it comes from referrals.csv "
+            "(referral and closed dates) or the open_cases_end column of returns.csv. Add that "
+            "month's open_cases_end to returns.csv (or supply record-level referrals), or choose "
+            "an earlier quarter (--quarter)."
+        )
+    else:
+        why = (
+            f"staffing.csv has no FTE in post (fte_in_post above 0) in a caseworker role (config "
+            f"caseload_roles) for month {month.strftime('%Y-%m')}. Add that month's rows to "
+            "staffing.csv (month, team, role, fte_in_post, fte_funded), or choose an earlier "
+            "quarter (--quarter)."
+        )
+    raise ValueError(f"No caseload per FTE for {label}: {why}")
 
 
 def required_staffing(open_cases: float, fte_in_post: float, config: Config) -> dict[str, float]:
