@@ -241,7 +241,11 @@ CORROBORATING = ("high_risk", "marac_cases")
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
-MIN_RESIDUAL_DF = 15  # fewer periods left over after the terms: too short to trust
+MIN_RESIDUAL_DF = 15  # fewer periods left over after the control's terms: too short to trust
+# With no placebo check possible, a reporting claim needs its interval at this level above 1
+# (99%, not 95%): the stricter interval stands in for the safeguard that could not run.
+NO_PLACEBO_ALPHA = 0.01
+DRIFT_RHO = 0.5  # month-to-month correlation left in the difference: the streams drift apart
 # Smallest effects worth a committee's attention: in very large series a 1% shift can be
 # "significant" and still mean nothing for services.
 MIN_REPORTING_EFFECT = 1.05  # a reporting effect needs its estimate at least 5% up
@@ -593,10 +597,11 @@ def verdict(
     except its.NotIdentifiable as err:
         return _inconclusive(base, f"{err}")
     base["path"] = _contrast_path(fit, treated, control, STREAMS[control_name].label)
-    if fit.df < MIN_RESIDUAL_DF:
+    left = fit.periods - len(fit.columns)
+    if left < MIN_RESIDUAL_DF:
         return _inconclusive(
             base,
-            f"the series are too short: {fit.periods} periods leave only {fit.df} once the "
+            f"the series are too short: {fit.periods} periods leave only {left} once the "
             "trend, season, events and campaigns are estimated, too few to tell a campaign "
             f"step from the season (at least {MIN_RESIDUAL_DF} are needed).",
         )
@@ -649,11 +654,25 @@ def verdict(
                 "interruption not in events.csv) for a campaign step to be told apart from noise.",
                 reasons,
             )
-    else:
-        reasons.append(
-            "Placebo check not possible: fewer than 5 usable dates before the first campaign."
+    placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
+    strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
+    no_placebo = ""
+    if not placebo_ran:
+        pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
+        unit = "quarters" if index.freqstr.startswith("Q") else "months"
+        no_placebo = (
+            f" No placebo check was possible ({pre} {unit} before the first campaign; "
+            f"{MIN_PLACEBO_DATES} test dates need more), so a reporting claim needed its 99% "
+            "interval above 1 instead of its 95% interval."
         )
-    reporting = primary["ci_low"] > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+        reasons.append(
+            f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "
+            f"the first campaign ({pre} {unit}). In its place a reporting claim needs the "
+            f"primary contrast's 99% interval above 1 (here {strict['ci_low']:.2f} to "
+            f"{strict['ci_high']:.2f})."
+        )
+    low = primary["ci_low"] if placebo_ran else strict["ci_low"]
+    reporting = low > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
     # The primary contrast cannot tell a reporting effect from a change at the campaign date in
     # the control alone (a police recording-practice or counting-rule change, or need that rose
     # less in police-recorded crime than in the service): a claim must hold against the
@@ -688,8 +707,13 @@ def verdict(
         need_up = confirmed is not False
     if primary["ci_low"] > 1 and not reporting:
         reasons.append(
-            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
-            f"the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a reporting effect."
+            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear at 95% but "
+            + (
+                f"smaller than the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a "
+                "reporting effect."
+                if primary["rate_ratio"] < MIN_REPORTING_EFFECT
+                else "not at 99%, which a claim without a placebo check needs."
+            )
         )
     mde = _pct_text(detectable).lstrip("+")
     need_words = (
@@ -714,15 +738,21 @@ def verdict(
         )
     elif need_up:
         word = "need"
-        sentence = (
-            f"More need: {need_words}, and {conf_label} referrals did not rise relative to "
-            f"them after {the_campaigns} (no reporting effect larger than {mde} could be seen)."
+        # The same power statement as "neither": a reporting effect the data could not see is
+        # never told as "did not rise".
+        sentence = f"More need: {need_words}. " + (
+            f"Whether more people are also coming forward cannot be told: "
+            f"{_low_power_cause(fit, primary, treated, control, ctrl, mde)}"
+            if detectable > MAX_DETECTABLE_RATIO
+            else f"No reporting effect larger than {mde} was seen in {conf_label} referrals "
+            f"relative to them after {the_campaigns}; a smaller one could be missed."
         )
     elif detectable > MAX_DETECTABLE_RATIO:
         return _inconclusive(
             base,
-            f"neither a reporting effect nor a rise in need is seen, but the figures are too "
-            f"few to see a reporting effect smaller than {mde}.",
+            "neither a reporting effect nor a rise in need is seen, but "
+            + _low_power_cause(fit, primary, treated, control, ctrl, mde)
+            + no_placebo,
             reasons,
         )
     else:
@@ -735,7 +765,47 @@ def verdict(
                 else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
             )
         )
+    if not placebo_ran:
+        sentence += no_placebo
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
+
+
+def _low_power_cause(
+    fit: its.Fit,
+    primary: dict,
+    treated: pd.Series,
+    control: pd.Series,
+    ctrl: str,
+    mde: str,
+) -> str:
+    """Why a reporting effect of :data:`MAX_DETECTABLE_RATIO` could not be seen, with the
+    figure behind it: the streams drifting apart (month-to-month correlation left in their
+    difference), a difference in their trends before the campaign, too few counts, or else
+    the detectable effect alone. The detectable effect is never blamed for a divergence."""
+    rho = fit.resid_lag1.get("difference", float("nan"))
+    drift = fit.contrast({"rel: trend": 1.0}) if "rel: trend" in fit.params else None
+    if np.isfinite(rho) and rho >= DRIFT_RHO:
+        return (
+            f"the two series drift apart from month to month (a correlation of {rho:.2f} "
+            f"between one month's gap and the next, once trend and season are allowed for), "
+            f"so their ratio wanders too much for a reporting effect smaller than {mde} to be "
+            "told apart from the drift."
+        )
+    if drift is not None and (drift["ci_low"] > 1.1 or drift["ci_high"] < 1 / 1.1):
+        return (
+            f"the two series diverge: relative to {ctrl} the confidence stream changes "
+            f"{_pct_text(drift['rate_ratio'])} a year (95% CI {_pct_text(drift['ci_low'])} to "
+            f"{_pct_text(drift['ci_high'])}), a break one of them does not share, which leaves "
+            f"a reporting effect smaller than {mde} unseen."
+        )
+    per_period = float(treated.mean())
+    unit = "quarter" if pd.PeriodIndex(treated.index).freqstr.startswith("Q") else "month"
+    if per_period < 30:
+        return (
+            f"the figures are too few ({per_period:.0f} a {unit} in the confidence stream) to "
+            f"see a reporting effect smaller than {mde}."
+        )
+    return f"the figures are too few to see a reporting effect smaller than {mde}."
 
 
 def contrast_series(
