@@ -661,9 +661,9 @@ def verdict(
         pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
         unit = "quarters" if index.freqstr.startswith("Q") else "months"
         no_placebo = (
-            f" No placebo check was possible ({pre} {unit} before the first campaign; "
-            f"{MIN_PLACEBO_DATES} test dates need more), so a reporting claim needed its 99% "
-            "interval above 1 instead of its 95% interval."
+            f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
+            f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
+            "a reporting claim needed its 99% interval above 1, not its 95% interval."
         )
         reasons.append(
             f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "

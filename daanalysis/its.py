@@ -2,18 +2,21 @@
 
 The demand verdict rests on a *controlled* interrupted time series (Lopez Bernal, Cummins and
 Gasparrini 2017; Lopez Bernal et al. 2018 on controls): a confidence-sensitive stream and a
-need-sensitive control stream are fitted in one Poisson GLM in which every term (level, trend,
-month-of-year, events, and the level and slope change at each campaign) is stream-specific, so
-the campaign terms of the confidence stream, written relative to the control's, are a
-difference-in-differences contrast on the log scale. A rise in need that starts at a campaign
-date, or a shock that hits both streams in the same month, moves both streams and cancels.
+need-sensitive control stream are fitted in one Poisson GLM. The control has its own level,
+trend, month-of-year terms, events and the level (and slope) change at each campaign; the
+treated stream has its difference from each of them (``rel: <term>``), with the difference in
+season as two Fourier pairs, so the campaign terms of the confidence stream, written relative
+to the control's, are a difference-in-differences contrast on the log scale. A rise in need
+that starts at a campaign date, or a shock that hits both streams in the same month, moves both
+streams and cancels.
 
-Intervals are Driscoll-Kraay: the scores of both streams are summed within each period and
-given a Newey-West (Bartlett) long-run variance across periods, so over-dispersion, serial
-correlation and the correlation between the two streams in the same month are all allowed for
-(statsmodels ``cov_type="hac-groupsum"``). They use a t distribution with one degree of freedom
-per period less the terms of one stream, a small-sample allowance checked by simulation
-(``validation/``).
+Intervals (:data:`COVARIANCE` "quasi-ar1"): each stream's over-dispersion is estimated from its
+Pearson residuals and the model refitted with it as a variance weight (quasi-Poisson, stream by
+stream), and the covariance is multiplied by the AR(1) long-run factor (1 + rho) / (1 - rho)
+sized to the month-to-month correlation left in the difference of the two streams' residuals,
+bias-corrected for a short series. They use a t distribution with one degree of freedom per
+period less the terms per stream. The Driscoll-Kraay sandwich of version 2 is kept as an option
+("driscoll-kraay", one small-sample correction); on short series it ran narrow (docs/methods.md).
 
 Impact model, fixed before seeing any data: at each campaign start a change in level and a
 change in slope. The campaign *effect* is read 12 months after each start (level change plus a

@@ -409,3 +409,62 @@ def test_the_verdict_table_says_what_each_interval_shows():
     assert trend == "need rising" and step == "no clear change when the campaigns began"
     values = demand.verdict_table(v).set_index("measure")["value"]
     assert values[values.index.str.contains("underlying")].item() == "+4.7% (95% CI +2.1% to +7.3%)"
+
+
+def test_a_need_verdict_that_could_miss_an_effect_says_so_not_did_not_rise():
+    # Need rising 10% a year; the confidence stream only about 11 a month, so even a 50%
+    # reporting effect could be missed: "need", with the same power statement as "neither".
+    panel = _panel(trend=0.1)
+    thin = np.random.default_rng(3).binomial(panel["standard_medium_risk"].astype(int), 0.02)
+    v = demand.verdict(panel.assign(standard_medium_risk=thin.astype(float)), _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.verdict == "need", v.sentence
+    detectable = max(v.primary["mde_ratio"], v.corroboration.get("mde_ratio", 0.0))
+    assert detectable > demand.MAX_DETECTABLE_RATIO
+    assert "Whether more people are also coming forward cannot be told" in v.sentence
+    assert "figures are too few (11 a month in the confidence stream)" in v.sentence
+    assert "did not rise" not in v.sentence
+
+
+def test_without_a_placebo_check_the_headline_says_so_and_the_claim_needs_99_percent():
+    # 14 months before the campaign: too few for the placebo check.
+    panel = _panel(confidence=1.3)
+    v = demand.verdict(panel[panel["month"] >= pd.Period("2022-02", "M")], _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.placebo["dates"] < demand.MIN_PLACEBO_DATES
+    assert v.verdict == "reporting"
+    assert "No placebo check was possible (14 months before the first campaign" in v.sentence
+    assert any("needs the primary contrast's 99% interval above 1" in r for r in v.reasons)
+    headline = demand.headline(demand.volumes(panel, Q), v, Q)
+    assert "No placebo check was possible" in headline
+
+
+def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claimed(monkeypatch):
+    from daanalysis import its
+
+    real = its.Fit.contrast
+
+    def not_at_99(self, weights, alpha=its.ALPHA):
+        # The same fit, with the 99% interval reaching below 1 (the 95% one stays above).
+        r = real(self, weights, alpha)
+        return {**r, "ci_low": 0.99} if alpha == demand.NO_PLACEBO_ALPHA else r
+
+    monkeypatch.setattr(its.Fit, "contrast", not_at_99)
+    panel = _panel(confidence=1.3)
+    v = demand.verdict(panel[panel["month"] >= pd.Period("2022-02", "M")], _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.primary["ci_low"] > 1
+    assert v.verdict not in ("reporting", "both"), v.sentence
+    assert any("not at 99%, which a claim without a placebo check needs" in r for r in v.reasons)
+
+
+def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect():
+    # The confidence stream doubles, then rises half again, before the campaign; police do not.
+    months = pd.period_range("2020-04", "2026-06", freq="M")
+    breaks = np.where(months >= "2021-10", np.log(2.0), 0.0) + np.where(
+        months >= "2022-06", np.log(1.5), 0.0
+    )
+    v = demand.verdict(_panel(confidence_noise=breaks), _campaigns(), NO_EVENTS, Q)
+    assert v.verdict == "inconclusive"
+    assert "the two series drift apart from month to month (a correlation of 0.8" in v.sentence
+    assert "figures are too few" not in v.sentence
