@@ -924,7 +924,7 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
             {
                 "measure": "Month-to-month correlation left in the model (lag-1, difference)",
                 "value": f"{v.resid_lag1.get('difference', np.nan):.2f}",
-                "what it means": "allowed for in the intervals (Newey-West)",
+                "what it means": "allowed for in the intervals (an AR(1) widening sized to it)",
             }
         )
     return pd.DataFrame(rows, columns=["measure", "value", "what it means"])
@@ -945,7 +945,8 @@ def step_change(
 
     Supporting evidence only: a stream on its own cannot tell a reporting effect from a need
     change that starts at the same time (the verdict's controlled comparison can). Intervals
-    are Newey-West (HAC), so over-dispersion and serial correlation widen them.
+    are quasi-Poisson with an AR(1) factor sized to the residuals, so over-dispersion and serial
+    correlation widen them.
 
     Returns rows of (stream, indicator, kind, term, rate_ratio, ci_low, ci_high, p_value,
     mde_ratio, periods, dispersion, resid_lag1) and notes. Terms: ``trend (per year)``,
