@@ -238,6 +238,8 @@ CONTROLS = ("police_crimes", "marac_cases", "high_risk")
 # the control alone would read as reporting, or as need) does not move them, while a rise in
 # need that reaches the service more than the police does.
 CORROBORATING = ("high_risk", "marac_cases")
+# The corroboration's interval (two-sided level 1 - this) must lie above 1 for a claim.
+CORROBORATION_ALPHA = 0.05
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
@@ -470,6 +472,7 @@ def _corroborate(
         )
         return None
     result = fit.contrast(fit.campaign_weights("rel: "))
+    bar = fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA)
     base.update(corroboration=result, corroborating_streams=streams)
     reasons.append(
         f"Relative to {_streams_text(streams)}, "
@@ -477,7 +480,7 @@ def _corroborate(
         f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
         "above 1 too)."
     )
-    return bool(result["ci_low"] > 1)
+    return bool(bar["ci_low"] > 1)
 
 
 def _need_rises(trend: dict, step: dict) -> bool:

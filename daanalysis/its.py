@@ -40,6 +40,9 @@ MIN_MONTHS_AFTER = 6  # and half a year after it to see a step
 EFFECT_HORIZON_YEARS = 1.0  # campaign effects are read a year after each start
 ALPHA = 0.05
 POWER = 0.80
+# The shape of a campaign's change in level: 0, a step at its start; n > 0, a rise spread evenly
+# over its first n months, then held (docs/methods.md: chosen by measurement).
+RAMP_MONTHS = 0
 
 
 def periods_per_year(index: pd.PeriodIndex) -> int:
@@ -117,7 +120,11 @@ def design(
     for _, c in campaigns.iterrows():
         start = c["start_date"].to_period(index.freqstr)
         after = np.asarray([(p - start).n for p in index], float)
-        x[f"level: {c['name']}"] = (after >= 0).astype(float)
+        # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
+        ramp = RAMP_MONTHS * per_year / 12
+        x[f"level: {c['name']}"] = (
+            np.clip((after + 1) / ramp, 0, 1) if ramp else (after >= 0).astype(float)
+        )
         if slope:
             x[f"slope: {c['name']}"] = np.clip(after, 0, None) / per_year
     values = x.to_numpy()
