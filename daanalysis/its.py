@@ -246,6 +246,7 @@ def _lag1(resid: np.ndarray) -> float:
 # "quasi-ar1", stream-specific quasi-Poisson dispersion and an AR(1) long-run factor sized to the
 # residuals; "driscoll-kraay", the sandwich of version 2 with one small-sample correction.
 COVARIANCE = "quasi-ar1"
+RESIDUAL_BIAS = 1.0  # share of the k / T residual bias added back (chosen by measurement)
 MAX_RHO = 0.9  # an AR(1) factor above (1 + 0.9) / (1 - 0.9) = 19 says the model does not fit
 
 
@@ -261,7 +262,7 @@ def _ar1_factor(resid: np.ndarray, terms: float) -> tuple[float, float]:
     raw = _lag1(resid)
     if not np.isfinite(raw):
         return 1.0, 0.0
-    rho = float(np.clip(raw + (1 + 3 * raw) / n + terms / n, 0.0, MAX_RHO))
+    rho = float(np.clip(raw + (1 + 3 * raw) / n + RESIDUAL_BIAS * terms / n, 0.0, MAX_RHO))
     return (1 + rho) / (1 - rho), rho
 
 
@@ -489,6 +490,7 @@ def placebo_check(
     pre = index[index < first.to_period(index.freqstr)] if first is not None else index
     significant = 0
     tried = 0
+    squares = []
     for date in placebo_dates(index, first):
         fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
         try:
@@ -498,10 +500,15 @@ def placebo_check(
         tried += 1
         result = fit.contrast(fit.campaign_weights("rel: "))
         significant += int(result["p_value"] < ALPHA)
+        if result["se_log"] > 0:
+            squares.append((np.log(result["rate_ratio"]) / result["se_log"]) ** 2)
     return {
         "dates": tried,
         "significant": significant,
         "share": significant / tried if tried else float("nan"),
+        # Root mean square of the placebo steps in standard errors: about 1 when the intervals
+        # are right (no campaign at those dates), more when the series moves more than they say.
+        "z_rms": float(np.sqrt(np.mean(squares))) if squares else float("nan"),
     }
 
 
