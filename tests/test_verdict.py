@@ -194,7 +194,9 @@ def test_a_failed_placebo_check_makes_the_verdict_inconclusive(monkeypatch):
     from daanalysis import its
 
     monkeypatch.setattr(
-        its, "placebo_check", lambda *a, **k: {"dates": 10, "significant": 6, "share": 0.6}
+        its,
+        "placebo_check",
+        lambda *a, **k: {"dates": 10, "significant": 6, "share": 0.6, "z_rms": 2.0},
     )
     v = demand.verdict(_panel(confidence=1.3), _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
@@ -468,3 +470,22 @@ def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect()
     assert v.verdict == "inconclusive"
     assert "the two series drift apart from month to month (a correlation of 0.8" in v.sentence
     assert "figures are too few" not in v.sentence
+
+
+@pytest.mark.parametrize(("z_rms", "widened"), [(1.2, 1.0), (2.0, 2.0)])
+def test_placebo_steps_larger_than_the_intervals_allow_widen_the_primary_interval(
+    monkeypatch, z_rms, widened
+):
+    from daanalysis import its
+
+    def check(*args, **kwargs):
+        return {"dates": 10, "significant": 1, "share": 0.1, "z_rms": z_rms}
+
+    panel = _panel(confidence=1.3)
+    plain = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)
+    monkeypatch.setattr(its, "placebo_check", check)
+    v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
+    assert v.primary["rate_ratio"] == pytest.approx(plain.primary["rate_ratio"])
+    assert v.primary["se_log"] == pytest.approx(widened * plain.primary["se_log"])
+    said = any("the primary interval is widened by that factor" in r for r in v.reasons)
+    assert said == (widened > 1)
