@@ -508,7 +508,7 @@ def placebo_check(
         "share": significant / tried if tried else float("nan"),
         # Root mean square of the placebo steps in standard errors: about 1 when the intervals
         # are right (no campaign at those dates), more when the series moves more than they say.
-        "z_rms": float(np.sqrt(np.mean(squares))) if squares else float("nan"),
+        "z_rms": round(float(np.sqrt(np.mean(squares))), 3) if squares else float("nan"),
     }
 
 
