@@ -489,3 +489,25 @@ def test_placebo_steps_larger_than_the_intervals_allow_widen_the_primary_interva
     assert v.primary["se_log"] == pytest.approx(widened * plain.primary["se_log"])
     said = any("the primary interval is widened by that factor" in r for r in v.reasons)
     assert said == (widened > 1)
+
+
+def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
+    panel = _panel(confidence=1.3)
+    gaps = {
+        "standard_medium_risk": ["2021-06", "2024-02"],
+        "police_crimes": ["2022-11"],
+        "high_risk": ["2025-03"],
+    }
+    blank = panel.copy()
+    for column, months in gaps.items():
+        blank.loc[blank["month"].isin(pd.PeriodIndex(months, freq="M")), column] = np.nan
+    v = demand.verdict(blank, _campaigns(), NO_EVENTS, Q)
+    fitted = set(v.path["period"].astype(str))
+    assert not fitted & {"2021-06", "2024-02", "2022-11"}  # out of the primary fit
+    assert len(v.path) == len(panel) - 3
+    text = " ".join(v.checks)
+    assert "Standard and medium risk: 2 months missing between Jun 2021 and Feb 2024" in text
+    assert "Police-recorded DA crimes: 1 months missing between Nov 2022 and Nov 2022" in text
+    assert v.verdict == "reporting", v.sentence
+    zeros = demand.verdict(blank.fillna(0.0), _campaigns(), NO_EVENTS, Q)
+    assert len(zeros.path) == len(panel)  # read as 0 they would be fitted
