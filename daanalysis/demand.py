@@ -588,7 +588,13 @@ def verdict(
             "control instead, a weaker one because campaigns may move it too."
         )
     if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
-        return _inconclusive(base, "too few referrals to model.")
+        return _inconclusive(
+            base,
+            f"too few referrals to model: {treated.sum():,.0f} "
+            f"{in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} referrals and "
+            f"{control.sum():,.0f} {in_sentence(STREAMS[control_name].label)} in all (at least "
+            f"{MIN_MODEL_COUNT} of each are needed).",
+        )
     index = its.common_index(treated, control)
     used, notes = its.usable_campaigns(index, campaigns)
     base["notes"] = notes

@@ -511,3 +511,14 @@ def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
     assert v.verdict == "reporting", v.sentence
     zeros = demand.verdict(blank.fillna(0.0), _campaigns(), NO_EVENTS, Q)
     assert len(zeros.path) == len(panel)  # read as 0 they would be fitted
+
+
+def test_too_few_referrals_names_the_counts():
+    panel = _panel()
+    thin = np.random.default_rng(4).binomial(panel["standard_medium_risk"].astype(int), 0.0005)
+    v = demand.verdict(panel.assign(standard_medium_risk=thin.astype(float)), _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.verdict == "inconclusive"
+    total = f"{thin.sum():,.0f} standard and medium risk referrals"
+    assert f"too few referrals to model: {total}" in v.sentence
+    assert "(at least 50 of each are needed)" in v.sentence
