@@ -564,7 +564,13 @@ def verdict(
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
-    missed. Evidence from the pattern of the data, not proof of cause.
+    missed. When the placebo check cannot run (fewer than :data:`MIN_PLACEBO_DATES` dates), the
+    sentence says so and a reporting claim needs the primary contrast's 99% interval above 1;
+    when the placebo steps are clearly larger than the intervals allow (root mean square in
+    standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
+    factor. A "need" verdict carries the same power statement as "neither", and an inconclusive
+    one names its cause with the figure behind it. Evidence from the pattern of the data, not
+    proof of cause.
     """
     area = str(panel["area"].iloc[0]) if len(panel) else ""
     base = {"area": area, "quarter": quarter_label(quarter) if quarter is not None else ""}
