@@ -239,10 +239,21 @@ CONTROLS = ("police_crimes", "marac_cases", "high_risk")
 # the control alone would read as reporting, or as need) does not move them, while a rise in
 # need that reaches the service more than the police does.
 CORROBORATING = ("high_risk", "marac_cases")
+# The corroboration's interval (two-sided level 1 - this) must lie above 1 for a claim.
+CORROBORATION_ALPHA = 0.05
+# The primary interval is widened by the placebo steps' root mean square (in standard errors)
+# when it is above this: a clear excess. In simulated councils with no campaign its 90th
+# percentile was 1.3-1.6 (the intervals are on the wide side there); on a real series with an
+# undeclared lockdown, 2-3.5 (docs/methods.md).
+PLACEBO_WIDEN_ABOVE = 1.5
 PLACEBO_MAX_SHARE = 0.3  # above this share of placebo dates significant, the model is not trusted
 MIN_PLACEBO_DATES = 5  # fewer: the placebo check is reported as not possible
 MAX_DETECTABLE_RATIO = 1.5  # a "neither" needs the power to see a 50% reporting effect
-MIN_RESIDUAL_DF = 15  # fewer periods left over after the terms: too short to trust
+MIN_RESIDUAL_DF = 15  # fewer periods left over after the control's terms: too short to trust
+# With no placebo check possible, a reporting claim needs its interval at this level above 1
+# (99%, not 95%): the stricter interval stands in for the safeguard that could not run.
+NO_PLACEBO_ALPHA = 0.01
+DRIFT_RHO = 0.5  # month-to-month correlation left in the difference: the streams drift apart
 # Smallest effects worth a committee's attention: in very large series a 1% shift can be
 # "significant" and still mean nothing for services.
 MIN_REPORTING_EFFECT = 1.05  # a reporting effect needs its estimate at least 5% up
@@ -467,6 +478,7 @@ def _corroborate(
         )
         return None
     result = fit.contrast(fit.campaign_weights("rel: "))
+    bar = fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA)
     base.update(corroboration=result, corroborating_streams=streams)
     reasons.append(
         f"Relative to {_streams_text(streams)}, "
@@ -474,7 +486,7 @@ def _corroborate(
         f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
         "above 1 too)."
     )
-    return bool(result["ci_low"] > 1)
+    return bool(bar["ci_low"] > 1)
 
 
 def _need_rises(trend: dict, step: dict) -> bool:
@@ -553,7 +565,13 @@ def verdict(
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
-    missed. Evidence from the pattern of the data, not proof of cause.
+    missed. When the placebo check cannot run (fewer than :data:`MIN_PLACEBO_DATES` dates), the
+    sentence says so and a reporting claim needs the primary contrast's 99% interval above 1;
+    when the placebo steps are clearly larger than the intervals allow (root mean square in
+    standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
+    factor. A "need" verdict carries the same power statement as "neither", and an inconclusive
+    one names its cause with the figure behind it. Evidence from the pattern of the data, not
+    proof of cause.
     """
     area = str(panel["area"].iloc[0]) if len(panel) else ""
     base = {"area": area, "quarter": quarter_label(quarter) if quarter is not None else ""}
@@ -581,7 +599,13 @@ def verdict(
             "control instead, a weaker one because campaigns may move it too."
         )
     if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
-        return _inconclusive(base, "too few referrals to model.")
+        return _inconclusive(
+            base,
+            f"too few referrals to model: {treated.sum():,.0f} "
+            f"{in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} referrals and "
+            f"{control.sum():,.0f} {in_sentence(STREAMS[control_name].label)} in all (at least "
+            f"{MIN_MODEL_COUNT} of each are needed).",
+        )
     index = its.common_index(treated, control)
     used, notes = its.usable_campaigns(index, campaigns)
     base["notes"] = notes
@@ -598,10 +622,11 @@ def verdict(
     except its.NotIdentifiable as err:
         return _inconclusive(base, f"{err}")
     base["path"] = _contrast_path(fit, treated, control, STREAMS[control_name].label)
-    if fit.df < MIN_RESIDUAL_DF:
+    left = fit.periods - len(fit.columns)
+    if left < MIN_RESIDUAL_DF:
         return _inconclusive(
             base,
-            f"the series are too short: {fit.periods} periods leave only {fit.df} once the "
+            f"the series are too short: {fit.periods} periods leave only {left} once the "
             "trend, season, events and campaigns are estimated, too few to tell a campaign "
             f"step from the season (at least {MIN_RESIDUAL_DF} are needed).",
         )
@@ -612,15 +637,25 @@ def verdict(
             "such as a lockdown or a recording change that is not in events.csv? Declare it "
             "there if so."
         )
-    primary = fit.contrast(fit.campaign_weights("rel: "))
     need_step = fit.contrast(fit.campaign_weights())
     trend_fit = its.fit_single(control, used.iloc[:0], events)
     need_trend = trend_fit.contrast({"trend": 1.0})
     check = (
         its.placebo_check(treated, control, used, events)
         if placebo
-        else {"dates": 0, "significant": 0, "share": float("nan")}
+        else {"dates": 0, "significant": 0, "share": float("nan"), "z_rms": float("nan")}
     )
+    # Calibration from the placebo dates: when steps at dates with no campaign come out clearly
+    # larger, in standard errors, than the intervals allow (root mean square above
+    # PLACEBO_WIDEN_ABOVE), the primary interval is widened by that factor, so a series that
+    # moves more than the model says cannot pass with a too-narrow interval. Never narrowed.
+    widen = (
+        check["z_rms"]
+        if check["dates"] >= MIN_PLACEBO_DATES and check["z_rms"] > PLACEBO_WIDEN_ABOVE
+        else 1.0
+    )
+    fit.cov = fit.cov * widen**2
+    primary = fit.contrast(fit.campaign_weights("rel: "))
     base.update(
         primary=primary,
         need_trend=need_trend,
@@ -643,7 +678,13 @@ def verdict(
     if check["dates"] >= MIN_PLACEBO_DATES:
         reasons.append(
             f"Placebo check: {check['significant']} of {check['dates']} dates with no campaign "
-            f"gave a significant step ({check['share']:.0%}; about 5% expected)."
+            f"gave a significant step ({check['share']:.0%}; about 5% expected)"
+            + (
+                f"; their steps were {widen:.2f} times as large as the intervals allow, so "
+                "the primary interval is widened by that factor."
+                if widen > 1
+                else "."
+            )
         )
         if check["share"] > PLACEBO_MAX_SHARE:
             return _inconclusive(
@@ -654,11 +695,25 @@ def verdict(
                 "interruption not in events.csv) for a campaign step to be told apart from noise.",
                 reasons,
             )
-    else:
-        reasons.append(
-            "Placebo check not possible: fewer than 5 usable dates before the first campaign."
+    placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
+    strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
+    no_placebo = ""
+    if not placebo_ran:
+        pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
+        unit = "quarters" if index.freqstr.startswith("Q") else "months"
+        no_placebo = (
+            f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
+            f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
+            "a reporting claim needed its 99% interval above 1, not its 95% interval."
         )
-    reporting = primary["ci_low"] > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+        reasons.append(
+            f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "
+            f"the first campaign ({pre} {unit}). In its place a reporting claim needs the "
+            f"primary contrast's 99% interval above 1 (here {strict['ci_low']:.2f} to "
+            f"{strict['ci_high']:.2f})."
+        )
+    low = primary["ci_low"] if placebo_ran else strict["ci_low"]
+    reporting = low > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
     # The primary contrast cannot tell a reporting effect from a change at the campaign date in
     # the control alone (a police recording-practice or counting-rule change, or need that rose
     # less in police-recorded crime than in the service): a claim must hold against the
@@ -693,8 +748,13 @@ def verdict(
         need_up = confirmed is not False
     if primary["ci_low"] > 1 and not reporting:
         reasons.append(
-            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear but smaller than "
-            f"the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a reporting effect."
+            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear at 95% but "
+            + (
+                f"smaller than the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a "
+                "reporting effect."
+                if primary["rate_ratio"] < MIN_REPORTING_EFFECT
+                else "not at 99%, which a claim without a placebo check needs."
+            )
         )
     mde = _pct_text(detectable).lstrip("+")
     need_words = (
@@ -719,15 +779,21 @@ def verdict(
         )
     elif need_up:
         word = "need"
-        sentence = (
-            f"More need: {need_words}, and {conf_label} referrals did not rise relative to "
-            f"them after {the_campaigns} (no reporting effect larger than {mde} could be seen)."
+        # The same power statement as "neither": a reporting effect the data could not see is
+        # never told as "did not rise".
+        sentence = f"More need: {need_words}. " + (
+            f"Whether more people are also coming forward cannot be told: "
+            f"{_low_power_cause(fit, primary, treated, control, ctrl, mde)}"
+            if detectable > MAX_DETECTABLE_RATIO
+            else f"No reporting effect larger than {mde} was seen in {conf_label} referrals "
+            f"relative to them after {the_campaigns}; a smaller one could be missed."
         )
     elif detectable > MAX_DETECTABLE_RATIO:
         return _inconclusive(
             base,
-            f"neither a reporting effect nor a rise in need is seen, but the figures are too "
-            f"few to see a reporting effect smaller than {mde}.",
+            "neither a reporting effect nor a rise in need is seen, but "
+            + _low_power_cause(fit, primary, treated, control, ctrl, mde)
+            + no_placebo,
             reasons,
         )
     else:
@@ -740,7 +806,47 @@ def verdict(
                 else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
             )
         )
+    if not placebo_ran:
+        sentence += no_placebo
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
+
+
+def _low_power_cause(
+    fit: its.Fit,
+    primary: dict,
+    treated: pd.Series,
+    control: pd.Series,
+    ctrl: str,
+    mde: str,
+) -> str:
+    """Why a reporting effect of :data:`MAX_DETECTABLE_RATIO` could not be seen, with the
+    figure behind it: the streams drifting apart (month-to-month correlation left in their
+    difference), a difference in their trends before the campaign, too few counts, or else
+    the detectable effect alone. The detectable effect is never blamed for a divergence."""
+    rho = fit.resid_lag1.get("difference", float("nan"))
+    drift = fit.contrast({"rel: trend": 1.0}) if "rel: trend" in fit.params else None
+    if np.isfinite(rho) and rho >= DRIFT_RHO:
+        return (
+            f"the two series drift apart from month to month (a correlation of {rho:.2f} "
+            f"between one month's gap and the next, once trend and season are allowed for), "
+            f"so their ratio wanders too much for a reporting effect smaller than {mde} to be "
+            "told apart from the drift."
+        )
+    if drift is not None and (drift["ci_low"] > 1.1 or drift["ci_high"] < 1 / 1.1):
+        return (
+            f"the two series diverge: relative to {ctrl} the confidence stream changes "
+            f"{_pct_text(drift['rate_ratio'])} a year (95% CI {_pct_text(drift['ci_low'])} to "
+            f"{_pct_text(drift['ci_high'])}), a break one of them does not share, which leaves "
+            f"a reporting effect smaller than {mde} unseen."
+        )
+    per_period = float(treated.mean())
+    unit = "quarter" if pd.PeriodIndex(treated.index).freqstr.startswith("Q") else "month"
+    if per_period < 30:
+        return (
+            f"the figures are too few ({per_period:.0f} a {unit} in the confidence stream) to "
+            f"see a reporting effect smaller than {mde}."
+        )
+    return f"the figures are too few to see a reporting effect smaller than {mde}."
 
 
 def contrast_series(
@@ -905,7 +1011,7 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
             {
                 "measure": "Month-to-month correlation left in the model (lag-1, difference)",
                 "value": f"{v.resid_lag1.get('difference', np.nan):.2f}",
-                "what it means": "allowed for in the intervals (Newey-West)",
+                "what it means": "allowed for in the intervals (an AR(1) widening sized to it)",
             }
         )
     return pd.DataFrame(rows, columns=["measure", "value", "what it means"])
@@ -926,7 +1032,8 @@ def step_change(
 
     Supporting evidence only: a stream on its own cannot tell a reporting effect from a need
     change that starts at the same time (the verdict's controlled comparison can). Intervals
-    are Newey-West (HAC), so over-dispersion and serial correlation widen them.
+    are quasi-Poisson with an AR(1) factor sized to the residuals, so over-dispersion and serial
+    correlation widen them.
 
     Returns rows of (stream, indicator, kind, term, rate_ratio, ci_low, ci_high, p_value,
     mde_ratio, periods, dispersion, resid_lag1) and notes. Terms: ``trend (per year)``,

@@ -2,18 +2,21 @@
 
 The demand verdict rests on a *controlled* interrupted time series (Lopez Bernal, Cummins and
 Gasparrini 2017; Lopez Bernal et al. 2018 on controls): a confidence-sensitive stream and a
-need-sensitive control stream are fitted in one Poisson GLM in which every term (level, trend,
-month-of-year, events, and the level and slope change at each campaign) is stream-specific, so
-the campaign terms of the confidence stream, written relative to the control's, are a
-difference-in-differences contrast on the log scale. A rise in need that starts at a campaign
-date, or a shock that hits both streams in the same month, moves both streams and cancels.
+need-sensitive control stream are fitted in one Poisson GLM. The control has its own level,
+trend, month-of-year terms, events and the level (and slope) change at each campaign; the
+treated stream has its difference from each of them (``rel: <term>``), with the difference in
+season as two Fourier pairs, so the campaign terms of the confidence stream, written relative
+to the control's, are a difference-in-differences contrast on the log scale. A rise in need
+that starts at a campaign date, or a shock that hits both streams in the same month, moves both
+streams and cancels.
 
-Intervals are Driscoll-Kraay: the scores of both streams are summed within each period and
-given a Newey-West (Bartlett) long-run variance across periods, so over-dispersion, serial
-correlation and the correlation between the two streams in the same month are all allowed for
-(statsmodels ``cov_type="hac-groupsum"``). They use a t distribution with one degree of freedom
-per period less the terms of one stream, a small-sample allowance checked by simulation
-(``validation/``).
+Intervals (:data:`COVARIANCE` "quasi-ar1"): each stream's over-dispersion is estimated from its
+Pearson residuals and the model refitted with it as a variance weight (quasi-Poisson, stream by
+stream), and the covariance is multiplied by the AR(1) long-run factor (1 + rho) / (1 - rho)
+sized to the month-to-month correlation left in the difference of the two streams' residuals,
+bias-corrected for a short series. They use a t distribution with one degree of freedom per
+period less the terms per stream. The Driscoll-Kraay sandwich of version 2 is kept as an option
+("driscoll-kraay", one small-sample correction); on short series it ran narrow (docs/methods.md).
 
 Impact model, fixed before seeing any data: at each campaign start a change in level and a
 change in slope. The campaign *effect* is read 12 months after each start (level change plus a
@@ -37,6 +40,9 @@ MIN_MONTHS_AFTER = 6  # and half a year after it to see a step
 EFFECT_HORIZON_YEARS = 1.0  # campaign effects are read a year after each start
 ALPHA = 0.05
 POWER = 0.80
+# The shape of a campaign's change in level: 0, a step at its start; n > 0, a rise spread evenly
+# over its first n months, then held (docs/methods.md: chosen by measurement).
+RAMP_MONTHS = 0
 
 
 def periods_per_year(index: pd.PeriodIndex) -> int:
@@ -114,7 +120,11 @@ def design(
     for _, c in campaigns.iterrows():
         start = c["start_date"].to_period(index.freqstr)
         after = np.asarray([(p - start).n for p in index], float)
-        x[f"level: {c['name']}"] = (after >= 0).astype(float)
+        # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
+        ramp = RAMP_MONTHS * per_year / 12
+        x[f"level: {c['name']}"] = (
+            np.clip((after + 1) / ramp, 0, 1) if ramp else (after >= 0).astype(float)
+        )
         if slope:
             x[f"slope: {c['name']}"] = np.clip(after, 0, None) / per_year
     values = x.to_numpy()
@@ -161,14 +171,16 @@ class Fit:
     campaigns: list[str]
     effect_weights: dict[str, float]
     outliers: list[pd.Period] = field(default_factory=list)
-    design: pd.DataFrame | None = None  # one stream's terms, indexed by period
+    # The treated stream's terms relative to the control (``rel: <term>``), indexed by period.
+    design: pd.DataFrame | None = None
+    left_out: list[pd.Period] = field(default_factory=list)  # periods missing (NaN), not fitted
 
     def relative_path(self) -> pd.DataFrame:
         """A controlled fit's treated-to-control ratio by period: as fitted, and as the
         pre-campaign pattern would have it (every campaign term set to zero)."""
-        rel = self.params[[f"rel: {c}" for c in self.columns]].to_numpy()
+        rel = self.params[[f"rel: {c}" for c in self.design.columns]].to_numpy()
         x = self.design.to_numpy()
-        campaign = np.array([c.startswith(("level: ", "slope: ")) for c in self.columns])
+        campaign = np.array([c.startswith(("level: ", "slope: ")) for c in self.design.columns])
         return pd.DataFrame(
             {
                 "fitted": np.exp(x @ rel),
@@ -177,14 +189,15 @@ class Fit:
             index=self.design.index,
         )
 
-    def contrast(self, weights: dict[str, float]) -> dict[str, float]:
-        """Estimate, 95% interval and p-value of a linear combination, as rate ratios."""
+    def contrast(self, weights: dict[str, float], alpha: float = ALPHA) -> dict[str, float]:
+        """Estimate, (1 - ``alpha``) interval and p-value of a linear combination, as rate
+        ratios; ``mde_ratio`` is the smallest effect detectable with 80% power at ``alpha``."""
         from scipy import stats
 
         w = pd.Series(weights, dtype=float).reindex(self.params.index, fill_value=0.0)
         est = float(w @ self.params)
         se = float(np.sqrt(max(w @ self.cov @ w, 0.0)))
-        t = stats.t.ppf(1 - ALPHA / 2, self.df)
+        t = stats.t.ppf(1 - alpha / 2, self.df)
         p = float(2 * stats.t.sf(abs(est) / se, self.df)) if se > 0 else float("nan")
         mde = (t + stats.t.ppf(POWER, self.df)) * se
         return {
@@ -229,28 +242,93 @@ def _lag1(resid: np.ndarray) -> float:
     return float(r[1:] @ r[:-1] / denom) if denom > 0 and len(r) > 2 else float("nan")
 
 
-def _glm(y: np.ndarray, x: pd.DataFrame, time: np.ndarray, periods: int, terms: int):
-    """Poisson GLM with Driscoll-Kraay covariance, scaled by periods / (periods - terms).
+# How intervals are computed (docs/methods.md, "Intervals", has the measurements behind the choice):
+# "quasi-ar1", stream-specific quasi-Poisson dispersion and an AR(1) long-run factor sized to the
+# residuals; "driscoll-kraay", the sandwich of version 2 with one small-sample correction.
+COVARIANCE = "quasi-ar1"
+RESIDUAL_BIAS = 1.0  # share of the k / T residual bias added back (chosen by measurement)
+MAX_RHO = 0.9  # an AR(1) factor above (1 + 0.9) / (1 - 0.9) = 19 says the model does not fit
 
-    The scaling is the usual degrees-of-freedom allowance for residuals shrunk by the fitted
-    terms of one stream; without it the simulated intervals covered about 89% for a nominal 95%.
+
+def _ar1_factor(resid: np.ndarray, terms: float) -> tuple[float, float]:
+    """The long-run variance factor (1 + rho) / (1 - rho) for a slowly changing regressor (a
+    step, a trend) under AR(1) errors, and rho, from the lag-1 autocorrelation of ``resid``.
+
+    The sample value is biased towards 0 in short series, by about (1 + 3 rho) / T for a series
+    (Kendall 1954; Marriott and Pope 1954) and a further k / T for residuals from k fitted
+    terms; both are added back. A negative rho is taken as 0 (no narrowing for it).
+    """
+    n = len(resid)
+    raw = _lag1(resid)
+    if not np.isfinite(raw):
+        return 1.0, 0.0
+    rho = float(np.clip(raw + (1 + 3 * raw) / n + RESIDUAL_BIAS * terms / n, 0.0, MAX_RHO))
+    return (1 + rho) / (1 - rho), rho
+
+
+def _glm(
+    y: np.ndarray,
+    x: pd.DataFrame,
+    time: np.ndarray,
+    periods: int,
+    streams: np.ndarray | None = None,
+    relative_terms: int | None = None,
+):
+    """Poisson GLM fit and the covariance of its terms.
+
+    ``streams`` labels each row's stream (0 control, 1 treated; None: one stream). With
+    :data:`COVARIANCE` "quasi-ar1" (the default): each stream's dispersion is its Pearson
+    chi-square over its share of the residual degrees of freedom (at least 1: no narrowing
+    below Poisson), the model is refitted with those as variance weights (so a noisy stream
+    counts for less, as it should), and its covariance is multiplied by the AR(1) factor of
+    :func:`_ar1_factor` from the residual series the contrasts rest on: the difference of the
+    two streams' relative residuals (a shock both share cancels in it) or, for one stream, its
+    Pearson residuals. ``relative_terms`` is the number of terms that series is fitted with.
+
+    "driscoll-kraay": statsmodels ``hac-groupsum`` with its ``use_correction="hac"`` (N / (N -
+    K)) and nothing more. Until version 3 the project multiplied statsmodels' own cluster
+    correction by a further T / (T - k), which doubled it.
     """
     # The GLM module alone: ``statsmodels.api`` would import every model (seconds per kernel).
     from statsmodels.genmod.families import Poisson
     from statsmodels.genmod.generalized_linear_model import GLM
 
-    model = GLM(y, x, family=Poisson())
-    fit = model.fit(cov_type="hac-groupsum", cov_kwds={"time": time, "maxlags": _maxlags(periods)})
-    return fit, fit.cov_params() * periods / max(periods - terms, 1)
+    if COVARIANCE == "driscoll-kraay":
+        fit = GLM(y, x, family=Poisson()).fit(
+            cov_type="hac-groupsum",
+            cov_kwds={"time": time, "maxlags": _maxlags(periods), "use_correction": "hac"},
+        )
+        return fit, fit.cov_params()
+    streams = np.zeros(len(y), int) if streams is None else streams
+    first = GLM(y, x, family=Poisson()).fit()
+    pearson = np.asarray(first.resid_pearson)
+    per_stream_df = max((len(y) - x.shape[1]) / (streams.max() + 1), 1.0)
+    dispersion = np.array(
+        [max(float(pearson[streams == s] @ pearson[streams == s]) / per_stream_df, 1.0)
+         for s in range(streams.max() + 1)]
+    )  # fmt: skip
+    fit = GLM(y, x, family=Poisson(), var_weights=1 / dispersion[streams]).fit()
+    if streams.max() == 0:
+        series = np.asarray(fit.resid_pearson)
+    else:
+        relative = y / np.asarray(fit.fittedvalues) - 1
+        series = relative[streams == 1] - relative[streams == 0]
+    terms = x.shape[1] if relative_terms is None else relative_terms
+    factor, _ = _ar1_factor(series, terms)
+    return fit, fit.cov_params() * factor
 
 
-def _result(fit, cov: pd.DataFrame, x: pd.DataFrame, campaigns: pd.DataFrame, **extra) -> Fit:
-    """A :class:`Fit` from a fitted GLM and the terms of one stream ``x``."""
+def _result(
+    fit, cov: pd.DataFrame, x: pd.DataFrame, campaigns: pd.DataFrame, terms: int, **extra
+) -> Fit:
+    """A :class:`Fit` from a fitted GLM and the terms of one stream ``x``; ``terms`` is the
+    number of fitted terms per stream (all terms over the streams), for the t degrees of
+    freedom: periods less terms."""
     periods = len(x)
     return Fit(
         params=fit.params,
         cov=cov,
-        df=max(periods - x.shape[1], 1),
+        df=max(periods - int(np.ceil(terms)), 1),
         periods=periods,
         dispersion=float(fit.pearson_chi2 / max(fit.df_resid, 1)),
         columns=list(x.columns),
@@ -260,21 +338,68 @@ def _result(fit, cov: pd.DataFrame, x: pd.DataFrame, campaigns: pd.DataFrame, **
     )
 
 
+def _observed(y: pd.Series) -> tuple[pd.Series, list[pd.Period]]:
+    """``y`` without its missing periods (NaN: not collected, never read as 0), and those
+    periods."""
+    y = y.astype(float)
+    missing = y.isna()
+    return y[~missing], list(pd.PeriodIndex(y.index[missing]))
+
+
+HARMONICS = 2  # Fourier pairs for the relative season of monthly series
+
+
+def relative_season(x: pd.DataFrame, harmonics: int = HARMONICS) -> pd.DataFrame:
+    """``x`` with its month-of-year terms replaced by ``harmonics`` Fourier pairs
+    (``season: sin 1``, ``season: cos 1``, ..., on the calendar month), for the treated stream's
+    season *relative to* the control's.
+
+    Streams that share a need trajectory share most of their season (Christmas and summer peaks
+    show in police-recorded crime and in referrals alike); what differs between them is smooth,
+    so 4 terms in place of 11 spend 7 fewer degrees of freedom on it (docs/methods.md, the
+    measurements behind the choice). Quarterly series keep their 3 quarter terms.
+    """
+    index = pd.PeriodIndex(x.index)
+    if periods_per_year(index) != 12 or harmonics >= 6:
+        return x
+    out = x[[c for c in x.columns if not c.startswith("season: ")]].copy()
+    angle = 2 * np.pi * np.asarray(index.month, float) / 12
+    at = list(out.columns).index("trend") + 1 if "trend" in out else 1
+    for h in range(1, harmonics + 1):
+        for name, values in ((f"season: sin {h}", np.sin(h * angle)),
+                             (f"season: cos {h}", np.cos(h * angle))):  # fmt: skip
+            if np.ptp(values) > 0:
+                out.insert(at, name, values)
+                at += 1
+    return out
+
+
 def fit_single(
     y: pd.Series,
     campaigns: pd.DataFrame,
     events: pd.DataFrame | None = None,
     slope: bool = False,
 ) -> Fit:
-    """One stream: level, trend, season, events and campaign terms; HAC intervals."""
+    """One stream: level, trend, season, events and campaign terms; HAC intervals.
+
+    Missing periods (NaN: not collected) are left out of the fit, never read as 0, and listed in
+    :attr:`Fit.left_out`.
+    """
+    y, left_out = _observed(y)
     index = pd.PeriodIndex(y.index)
     x = design(index, campaigns, events, slope)
     if len(y) < x.shape[1] + 6:
         raise ValueError(f"{len(y)} periods are too few to fit a trend and seasonality.")
     _require_identifiable(x)
-    fit, cov = _glm(y.to_numpy(float), x, np.arange(len(y)), len(y), x.shape[1])
+    fit, cov = _glm(y.to_numpy(float), x, np.arange(len(y)), len(y))
     return _result(
-        fit, cov, x, campaigns, resid_lag1={"stream": _lag1(np.asarray(fit.resid_pearson))}
+        fit,
+        cov,
+        x,
+        campaigns,
+        terms=x.shape[1],
+        resid_lag1={"stream": _lag1(np.asarray(fit.resid_pearson))},
+        left_out=left_out,
     )
 
 
@@ -284,30 +409,38 @@ def fit_controlled(
     campaigns: pd.DataFrame,
     events: pd.DataFrame | None = None,
     slope: bool = False,
+    harmonics: int = HARMONICS,
 ) -> Fit:
     """Confidence stream (``treated``) against a control stream in one GLM.
 
-    Every term is stream-specific: ``<term>`` belongs to the control and ``rel: <term>`` is the
-    treated stream's difference from it, so ``rel: level: <campaign>`` is the log of the ratio of
-    the two streams' steps. Periods missing from either stream are left out of both.
+    The control has every term (level, trend, month-of-year, events, campaign terms); the
+    treated stream has its difference from each (``rel: <term>``), with the month-of-year
+    difference as ``harmonics`` Fourier pairs (:func:`relative_season`; 6 or more: the 11 month
+    terms). So ``rel: level: <campaign>`` is the log of the ratio of the two streams' steps.
+    Periods missing from either stream (absent, or NaN: not collected) are left out of both and
+    listed in :attr:`Fit.left_out`.
     """
+    treated, gaps = _observed(treated)
+    control, control_gaps = _observed(control)
     index = common_index(treated, control)
     x = design(index, campaigns, events, slope)
+    rel = relative_season(x, harmonics)
     periods = len(index)
+    terms = (x.shape[1] + rel.shape[1]) / 2
     if periods < x.shape[1] + 6:
         raise ValueError(f"{periods} periods are too few to fit a trend and seasonality.")
     _require_identifiable(x)
-    zeros = pd.DataFrame(0.0, index=x.index, columns=x.columns)
     stacked = pd.concat(
         [
-            pd.concat([x, zeros.add_prefix("rel: ")], axis=1),
-            pd.concat([x, x.add_prefix("rel: ")], axis=1),
+            pd.concat([x, pd.DataFrame(0.0, index=x.index, columns=rel.columns)
+                       .add_prefix("rel: ")], axis=1),
+            pd.concat([x, rel.add_prefix("rel: ")], axis=1),
         ],
         ignore_index=True,
-    )
+    )  # fmt: skip
     y = np.concatenate([control.reindex(index).to_numpy(float), treated.reindex(index).to_numpy()])
     time = np.tile(np.arange(periods), 2)
-    fit, cov = _glm(y, stacked, time, periods, x.shape[1])
+    fit, cov = _glm(y, stacked, time, periods, np.repeat([0, 1], periods), rel.shape[1])
     resid = np.asarray(fit.resid_pearson)
     # The contrast lives on the log scale: its residual is the difference of the two streams'
     # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
@@ -318,13 +451,15 @@ def fit_controlled(
         cov,
         x,
         campaigns,
+        terms=terms,
         resid_lag1={
             "control": _lag1(resid[:periods]),
             "treated": _lag1(resid[periods:]),
             "difference": _lag1(difference),
         },
         outliers=_outliers(difference, index),
-        design=x,
+        design=rel,
+        left_out=sorted(set(gaps) | set(control_gaps)),
     )
 
 
@@ -355,6 +490,7 @@ def placebo_check(
     pre = index[index < first.to_period(index.freqstr)] if first is not None else index
     significant = 0
     tried = 0
+    squares = []
     for date in placebo_dates(index, first):
         fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
         try:
@@ -364,15 +500,21 @@ def placebo_check(
         tried += 1
         result = fit.contrast(fit.campaign_weights("rel: "))
         significant += int(result["p_value"] < ALPHA)
+        if result["se_log"] > 0:
+            squares.append((np.log(result["rate_ratio"]) / result["se_log"]) ** 2)
     return {
         "dates": tried,
         "significant": significant,
         "share": significant / tried if tried else float("nan"),
+        # Root mean square of the placebo steps in standard errors: about 1 when the intervals
+        # are right (no campaign at those dates), more when the series moves more than they say.
+        "z_rms": round(float(np.sqrt(np.mean(squares))), 3) if squares else float("nan"),
     }
 
 
 __all__ = [
     "Fit",
+    "HARMONICS",
     "NotIdentifiable",
     "common_index",
     "design",
@@ -380,5 +522,6 @@ __all__ = [
     "fit_single",
     "placebo_check",
     "placebo_dates",
+    "relative_season",
     "usable_campaigns",
 ]

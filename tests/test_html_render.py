@@ -288,7 +288,7 @@ def test_front_page_alone_answers_the_committee(sample_report):
     seen = _visible((sample_report / "index.html").read_text())
     points = seen.split("Main points", 1)[1].split("Headline figures", 1)[0]
     # (1) reporting or need, with the figures it rests on.
-    assert "Both more reporting and more need" in points and "rate ratio of 1.53" in points
+    assert "Both more reporting and more need" in points and "rate ratio of 1.54" in points
     # (2) safe staffing, the gap, its cost, what the bid buys and when growth breaches the band.
     assert re.search(
         r"Safe staffing is [\d.]+ caseworker FTE: [\d.]+ FTE more than in post", points
