@@ -104,8 +104,8 @@ GLOSSARY: dict[str, str] = {
     "seasons, and asks whether the series stepped up or down after a date (here, each awareness "
     "campaign) by more than those would explain.",
     "Month-to-month correlation": "How far one month's figure, once the model has explained what "
-    "it can, still tends to follow the month before. The model's confidence intervals allow for "
-    "it (Newey-West standard errors), so they are not too narrow.",
+    "it can, still tends to follow the month before. The model's confidence intervals are widened "
+    "for it, so they are not too narrow.",
     "CSEW": "The Crime Survey for England and Wales, run by the Office for National Statistics "
     "(ONS): a survey of households that asks people about abuse whether or not they reported it "
     "to anyone, so it measures prevalence rather than reporting.",
