@@ -610,6 +610,13 @@ def verdict(
     used, notes = its.usable_campaigns(index, campaigns)
     base["notes"] = notes
     base["campaigns"] = used["name"].tolist()
+    if campaigns is None or campaigns.empty:
+        # Said as it is: no campaign listed is not the same as campaigns that cannot be tested.
+        return _inconclusive(
+            base,
+            "no awareness campaign is listed for this area, so there is nothing to test a "
+            "reporting effect against.",
+        )
     if used.empty:
         return _inconclusive(
             base,

@@ -164,6 +164,10 @@ def test_inconclusive_without_a_testable_campaign_or_a_control():
     assert late.verdict == "inconclusive"
     assert "no campaign has a year of figures before it" in late.sentence
     assert late.notes == ["Campaign: too recent to estimate a step yet."]
+    # No campaign listed at all is said as such, not as campaigns that cannot be tested.
+    none = demand.verdict(_panel(), _campaigns().iloc[:0], NO_EVENTS, Q)
+    assert none.verdict == "inconclusive"
+    assert "no awareness campaign is listed for this area" in none.sentence
     bare = _panel().drop(columns=["police_crimes", "marac_cases", "high_risk"])
     v = demand.verdict(bare, _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
