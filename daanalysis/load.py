@@ -2081,7 +2081,9 @@ def load_extract(
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
         check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path)
-    notes.append(f"Nothing dated after {extract[0]:%d/%m/%Y}: the extract date, from {extract[1]}.")
+    notes.append(
+        f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
+    )
     _release_arrow_memory()
     return Extract(
         tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months, files=unread
