@@ -1,0 +1,136 @@
+"""Downloads and pages carry data as data (issue 20).
+
+A faulty extract made from the sample carries hostile text in every free-text field a pack
+publishes: an area name that is a spreadsheet formula and Markdown, a team name starting with
+``+``, a VINTAGE with bare URLs, one referral's free-text ethnicity naming a person, and a label
+with both quote kinds that the loader rejects. The pack is built through the real runner and its
+spreadsheet, CSVs and pages are read back.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from daanalysis import report
+from daanalysis.publish import FORMULA_STARTS, inert, inert_frame
+from tests.conftest import SAMPLE
+
+AREA = '=HYPERLINK("http://x","click") ![x](http://evil/x.png) [click](javascript:alert(1))'
+TEAM = "+cmd"  # a staffing team and an action-plan lead (published in the action plan table)
+VINTAGE = "Synthetic extract taken 05/10/2026, see https://evil.example/x or www.evil.example"
+ETHNICITY = "Zorblaxian (name: Jane Doe)"
+QUOTED = 'Jane "JD" O\'Neil-Smithers'  # both quote kinds: repr() escapes one of them
+
+
+def _rewrite(path: Path, change) -> None:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="cp1252")
+    change(frame)
+    frame.to_csv(path, index=False, encoding="cp1252", lineterminator="\n")
+
+
+def make_hostile_extract(folder: Path) -> Path:
+    """The sample with hostile text in its free-text fields (see the module docstring)."""
+    data = folder / "data"
+    shutil.copytree(SAMPLE, data)
+    for path in data.glob("*.csv"):
+        if path.name == "config.csv":
+            continue
+
+        def area(frame: pd.DataFrame) -> None:
+            if "area" in frame:
+                frame["area"] = frame["area"].replace("Sampleborough", AREA)
+
+        _rewrite(path, area)
+    _rewrite(
+        data / "config.csv",
+        lambda f: f.__setitem__("value", f["value"].replace("Sampleborough", AREA)),
+    )
+    _rewrite(
+        data / "staffing.csv", lambda f: f.__setitem__("team", f["team"].replace("IDVA team", TEAM))
+    )
+
+    _rewrite(
+        data / "action_plan.csv",
+        lambda f: f.__setitem__("lead", f["lead"].replace("WBC DA coordinator", TEAM)),
+    )
+
+    def referrals(frame: pd.DataFrame) -> None:
+        in_quarter = frame.index[frame["referral_date"].str.endswith("/08/2026")]
+        frame.loc[in_quarter[0], "ethnicity"] = ETHNICITY
+        frame.loc[in_quarter[1], "risk_level"] = QUOTED
+
+    _rewrite(data / "referrals.csv", referrals)
+    (data / "VINTAGE").write_text(VINTAGE + "\n")
+    return data
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("hostile")
+    data = make_hostile_extract(folder)
+    return data, report.run_report(data, folder / "out", workers=2)
+
+
+# --- 1. no formula in a download ----------------------------------------------------------------
+
+
+def test_inert_prefixes_formula_text_and_keeps_numbers():
+    for text in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "- bullet"):
+        assert inert(text) == "'" + text
+    for value in (-4.7, 3, "-4.7", "+3", "-12%", "1,234", "text", "'=already", "", None):
+        assert inert(value) == value
+    frame = inert_frame(pd.DataFrame({"=h": ["=x", "a"], "n": [-1.5, 2.0]}))
+    assert list(frame.columns) == ["'=h", "n"]
+    assert frame["'=h"].tolist() == ["'=x", "a"]
+    assert frame["n"].tolist() == [-1.5, 2.0] and frame["n"].dtype == float
+
+
+@pytest.mark.slow
+def test_spreadsheet_has_no_formula_and_keeps_numbers(hostile):
+    from openpyxl import load_workbook
+
+    _, out = hostile
+    (book,) = sorted((out / "downloads").glob("*.xlsx"))
+    wb = load_workbook(book)
+    hostile_cells, negatives, numbers = [], 0, 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate}: {cell.value}"
+                if isinstance(cell.value, (int, float)):
+                    numbers += 1
+                    negatives += cell.value < 0
+                if isinstance(cell.value, str) and cell.hyperlink is not None:
+                    assert cell.hyperlink.target is None or "evil" not in cell.hyperlink.target
+                if isinstance(cell.value, str) and (
+                    "HYPERLINK" in cell.value or TEAM in cell.value
+                ):
+                    hostile_cells.append(cell)
+    assert hostile_cells, "the hostile area and team names should be in the spreadsheet"
+    for cell in hostile_cells:
+        if cell.value.lstrip("'").startswith(FORMULA_STARTS):
+            assert cell.data_type == "s" and cell.value.startswith("'"), cell.value
+    assert any(c.value.startswith("'=HYPERLINK") for c in hostile_cells)
+    assert any(c.value == "'" + TEAM for c in hostile_cells), "the team name, made inert"
+    assert numbers > 100 and negatives > 0  # genuine (negative) numbers stay numbers
+
+
+@pytest.mark.slow
+def test_csvs_have_no_formula(hostile):
+    _, out = hostile
+    files = [*out.glob("*.csv"), *(out / "downloads").glob("*.csv")]
+    assert {"kpis.csv", "alerts.csv"} <= {f.name for f in files}
+    seen = 0
+    for path in files:
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                for field in row:
+                    if field.startswith(FORMULA_STARTS):
+                        assert inert(field) == field, f"{path.name}: {field!r}"
+                    seen += field.startswith("'=HYPERLINK")
+    assert seen > 0
