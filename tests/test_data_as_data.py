@@ -10,6 +10,7 @@ spreadsheet, CSVs and pages are read back.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -134,3 +135,46 @@ def test_csvs_have_no_formula(hostile):
                         assert inert(field) == field, f"{path.name}: {field!r}"
                     seen += field.startswith("'=HYPERLINK")
     assert seen > 0
+
+
+# --- 2. Markdown and URLs in data are text on the pages -----------------------------------------
+
+# Any link or image a page may carry points inside the pack (or is an inlined data: image).
+OUTSIDE_LINK = re.compile(r"""<a\b[^>]*\bhref=["']?\s*([a-z][a-z0-9+.-]*:|//)""", re.IGNORECASE)
+OUTSIDE_IMG = re.compile(r"""<img\b(?![^>]*\bsrc=["']?data:image/)[^>]*>""", re.IGNORECASE)
+
+
+def test_markdown_outputs_keep_links_and_images_inside():
+    import nbformat
+
+    from daanalysis import export
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    text = f"**{AREA}** see https://evil.example/y, [data](downloads/x.csv)"
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": text})]
+    nb.cells.append(cell)
+    out, _ = export.output_sanitizer().preprocess(nb, {})
+    page = out.cells[0].outputs[0]["data"]["text/html"]
+    assert not OUTSIDE_LINK.search(page) and not OUTSIDE_IMG.search(page), page
+    assert '<a href="downloads/x.csv">data</a>' in page  # our own link to a download stays
+    assert "https://evil.example/y" in page and "[image: x]" in page  # shown as text
+    assert "<strong>" in page
+    rendered = export.markdown_text(VINTAGE)
+    assert "://" not in rendered and "https&#58;//evil.example/x" in rendered
+
+
+@pytest.mark.slow
+def test_pages_carry_no_outside_link_or_image(hostile):
+    _, out = hostile
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not OUTSIDE_LINK.search(text), (page.name, OUTSIDE_LINK.search(text))
+        assert not OUTSIDE_IMG.search(text), (page.name, OUTSIDE_IMG.search(text))
+    # The VINTAGE line and the area's name are still shown, as text.
+    front = (out / "index.html").read_text(encoding="utf-8")
+    assert "https://evil.example/x" in front or "https&#58;//evil.example/x" in front
+    action = (out / "action_plan.html").read_text(encoding="utf-8")
+    assert "evil.example/x" in action
