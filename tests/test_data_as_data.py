@@ -178,3 +178,84 @@ def test_pages_carry_no_outside_link_or_image(hostile):
     assert "https://evil.example/x" in front or "https&#58;//evil.example/x" in front
     action = (out / "action_plan.html").read_text(encoding="utf-8")
     assert "evil.example/x" in action
+
+
+# --- 3. VINTAGE: one line of plain text from a regular file in the data folder ------------------
+
+
+def _vintage(tmp_path: Path, write) -> tuple[str, list[str]]:
+    from daanalysis.load import _read_vintage
+
+    data = tmp_path / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    write(data / "VINTAGE")
+    return _read_vintage(data)
+
+
+def test_vintage_link_outside_the_data_folder_is_refused(tmp_path):
+    from daanalysis.extract import DataContractError
+    from daanalysis.load import load_extract
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    (data / "VINTAGE").unlink()
+    (data / "VINTAGE").symlink_to(secret)
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert str(data / "VINTAGE") in message and "outside the data folder" in message
+    assert "Make VINTAGE a plain text file" in message and "root:x" not in message
+    # A link that stays inside the folder is read.
+    (data / "VINTAGE").unlink()
+    (data / "extract-note.txt").write_text("extract taken 05/10/2026\n")
+    (data / "VINTAGE").symlink_to(data / "extract-note.txt")
+    assert load_extract(data).vintage == "extract taken 05/10/2026"
+
+
+def test_vintage_not_a_file_or_not_text_is_refused(tmp_path):
+    from daanalysis.extract import DataContractError
+
+    with pytest.raises(DataContractError, match="not a regular file"):
+        _vintage(tmp_path, lambda p: p.mkdir())
+    with pytest.raises(DataContractError, match="not a regular file"):
+        _vintage(tmp_path / "b", lambda p: p.symlink_to(p.parent / "missing"))
+    with pytest.raises(DataContractError, match="line 1: VINTAGE holds the control character"):
+        _vintage(tmp_path / "c", lambda p: p.write_bytes(b"\x7fELF\x02\x01\x00\x00binary"))
+
+
+def test_vintage_is_one_line_of_limited_length(tmp_path):
+    from daanalysis.load import VINTAGE_LIMIT
+
+    assert _vintage(tmp_path / "a", lambda p: p.write_text("\n  one line  \r\n")) == (
+        "one line",
+        [],
+    )
+    line, notes = _vintage(
+        tmp_path / "b", lambda p: p.write_text("extract taken 05/10/2026\nJane Doe's file\n")
+    )
+    assert line == "extract taken 05/10/2026" and "Jane" not in " ".join(notes)
+    assert notes == ["VINTAGE has 2 lines; only the first is shown. Keep it to one line."]
+    line, notes = _vintage(tmp_path / "c", lambda p: p.write_text("x" * 500))
+    assert len(line) == VINTAGE_LIMIT and line.endswith("\u2026")
+    assert "longer than 200 characters" in notes[0]
+    assert (
+        _vintage(tmp_path / "d", lambda p: p.write_bytes(b"caf\xe9 extract"))[0]
+        == "caf\u00e9 extract"
+    )
+
+
+@pytest.mark.slow
+def test_multiline_vintage_shows_one_line_on_every_page(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    (data / "VINTAGE").write_text("Synthetic, extract taken 05/10/2026\nSECOND LINE SECRET\n")
+    out = report.run_report(data, tmp_path / "out", workers=2)
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) >= 5
+    for page in pages:
+        assert "SECOND LINE SECRET" not in page.read_text(encoding="utf-8"), page.name
+    assert "Synthetic, extract taken 05/10/2026" in (out / "index.html").read_text("utf-8")
+    quality = [p for p in pages if "demand" in p.name][0].read_text("utf-8")
+    assert "VINTAGE has 2 lines; only the first is shown" in quality
