@@ -259,3 +259,58 @@ def test_multiline_vintage_shows_one_line_on_every_page(tmp_path):
     assert "Synthetic, extract taken 05/10/2026" in (out / "index.html").read_text("utf-8")
     quality = [p for p in pages if "demand" in p.name][0].read_text("utf-8")
     assert "VINTAGE has 2 lines; only the first is shown" in quality
+
+
+# --- 4. free-text categories with small counts are grouped as Other -----------------------------
+
+
+def test_rare_free_text_groups_are_counted_as_other():
+    from daanalysis import demand
+    from daanalysis.disclosure import OTHER
+
+    q = pd.Period("2025Q2", freq="Q-DEC")
+    dates = ["2025-05-01"] * 9 + ["2024-05-01"] * 6
+    ethnicity = (
+        ["White British"] * 6
+        + [ETHNICITY]  # one person's free text: never a row label
+        + ["Other"]  # a recorded "Other" joins the grouped ones
+        + [None]  # blank stays "not recorded", though small
+        + ["White British"] * 2
+        + ["Polish"] * 4  # 4 in the previous year only: below 5 in both periods
+    )
+    ref = pd.DataFrame(
+        {
+            "area": "A",
+            "service": "victim",
+            "referral_date": pd.to_datetime(dates),
+            "ethnicity": ethnicity,
+        }
+    )
+    table = demand.demographics(ref, "A", q, "ethnicity", threshold=5).set_index("ethnicity")
+    assert list(table.index) == ["White British", "not recorded", OTHER, "total"]
+    assert table.loc[OTHER, "last 12 months"] == 2  # the free text and the recorded Other
+    assert table.loc[OTHER, "previous 12 months"] == 4  # Polish
+    assert table.loc["total", "last 12 months"] == 9
+    assert table.loc["White British", "previous 12 months"] == 2  # kept: 6 last year
+    # A group at the threshold in one period keeps its name.
+    kept = demand.demographics(ref, "A", q, "ethnicity", threshold=4).set_index("ethnicity")
+    assert "Polish" in kept.index and ETHNICITY not in kept.index
+
+
+@pytest.mark.slow
+def test_one_records_free_text_is_never_published(hostile):
+    data, out = hostile
+    assert ETHNICITY in (data / "referrals.csv").read_text(encoding="cp1252")
+    texts = [p.read_text(encoding="utf-8") for p in out.glob("*.html")]
+    texts += [p.read_text(encoding="utf-8") for p in out.glob("*.csv")]
+    texts += [p.read_text(encoding="utf-8") for p in (out / "downloads").glob("*.csv")]
+    for text in texts:
+        assert "Zorblaxian" not in text and "Jane Doe" not in text
+    from openpyxl import load_workbook
+
+    (book,) = (out / "downloads").glob("*.xlsx")
+    cells = [
+        str(c.value) for ws in load_workbook(book).worksheets for r in ws.iter_rows() for c in r
+    ]
+    assert not any("Zorblaxian" in c for c in cells)
+    assert any(c == "Other" for c in cells)  # the group it is counted in is published
