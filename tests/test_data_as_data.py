@@ -314,3 +314,51 @@ def test_one_records_free_text_is_never_published(hostile):
     ]
     assert not any("Zorblaxian" in c for c in cells)
     assert any(c == "Other" for c in cells)  # the group it is counted in is published
+
+
+# --- 5. no value in the committee data-quality table --------------------------------------------
+
+
+def test_reason_categories_carry_no_value_whatever_its_quotes():
+    from daanalysis.extract import reason_category
+    from daanalysis.quality import reasons_by_table
+
+    semi = "a; b O'x"
+    reasons = [
+        f"risk_level {QUOTED!r} not in the mapping table, counted as unknown",
+        f"risk_level {QUOTED!r} not in the mapping table; referral_date: {semi!r} bad",
+        f"area {semi!r}: no rows",
+        "ethnicity \"Jane O'Neil",  # a quote left open: the rest is not shown
+    ]
+    for reason in reasons:
+        shown = reason_category(reason)
+        assert not re.search(r"Jane|JD|Neil|Smithers|O'x|b O", shown), (reason, shown)
+        assert "[value]" in shown
+    assert reason_category(reasons[0]) == (
+        "risk_level [value] not in the mapping table, counted as unknown"
+    )
+    # An apostrophe in the tool's own words is not taken for a value.
+    assert reason_category("after the extract's date: '2030-01-01'") == (
+        "after the extract's date: [value]"
+    )
+    ledger = pd.DataFrame(
+        {
+            "table": "referrals",
+            "file": "referrals.csv",
+            "row": range(2, 2 + 3 * len(reasons)),
+            "status": "used",
+            "reason": reasons * 3,
+        }
+    )
+    shown = reasons_by_table(ledger, 5).to_string()
+    assert not re.search(r"Jane|JD|Neil|Smithers|O'x", shown), shown
+
+
+@pytest.mark.slow
+def test_quoted_label_stays_in_the_analysts_ledger(hostile):
+    _, out = hostile
+    ledger = (out / "analysts" / "ledger.csv").read_text(encoding="utf-8")
+    assert "Neil-Smithers" in ledger  # the analyst sees the value to correct it
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "Neil-Smithers" not in text and "JD&quot;" not in text, page.name
