@@ -97,6 +97,13 @@ def output_sanitizer():
     from nbconvert.preprocessors.sanitize import SanitizeHTML
 
     class OutputSanitizer(SanitizeHTML):
+        area = ""  # the page's area (papermill parameter): shown as written in any sentence
+
+        def preprocess(self, nb, resources):
+            params = nb.metadata.get("papermill", {}).get("parameters", {})
+            self.area = str(params.get("area") or "")
+            return super().preprocess(nb, resources)
+
         def preprocess_cell(self, cell, resources, index):
             if cell.cell_type != "code":
                 return cell, resources
@@ -104,6 +111,9 @@ def output_sanitizer():
                 data = output.get("data", {})
                 if "text/markdown" in data:
                     source = html.escape(data.pop("text/markdown"), quote=False)
+                    if self.area:  # the area's name as text, whatever Markdown it holds
+                        escaped = html.escape(self.area, quote=False)
+                        source = source.replace(escaped, markdown_text(self.area))
                     data.setdefault("text/html", markdown2html(source))
             return super().preprocess_cell(cell, resources, index)
 

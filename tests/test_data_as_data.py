@@ -362,3 +362,19 @@ def test_quoted_label_stays_in_the_analysts_ledger(hostile):
     for page in out.glob("*.html"):
         text = page.read_text(encoding="utf-8")
         assert "Neil-Smithers" not in text and "JD&quot;" not in text, page.name
+
+
+@pytest.mark.slow
+def test_area_name_in_sentences_reads_as_written(hostile):
+    # The area's Markdown is escaped where it appears in a sentence, so the reader sees the name
+    # exactly as the extract spells it, not an image's alt text or a link's words.
+    import html
+
+    _, out = hostile
+    pages = [p for p in out.glob("*.html") if p.name.startswith("hyperlink")]
+    assert len(pages) >= 3
+    shown = html.escape(AREA, quote=False)
+    for page in pages:
+        text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+        assert shown in text, page.name
+        assert "[image: x]" not in text, page.name
