@@ -97,6 +97,23 @@ def sheet_text(value: object) -> object:
     return _GPTABLES_MARKUP.sub("\u2060", value) if isinstance(value, str) else value
 
 
+def read_csv_back(path: str | Path, **options) -> pd.DataFrame:
+    """A CSV this package wrote with :func:`write_csv`, with the quote :func:`inert` added taken
+    off again, so that a page shows the text as the data spell it (and last quarter's area
+    names match this quarter's). Text that itself began with a quote before a formula
+    character (``'=x``) cannot be told from one made inert and loses its quote."""
+
+    def restore(value: object) -> object:
+        if isinstance(value, str) and value.startswith("'") and inert(value[1:]) == value:
+            return value[1:]
+        return value
+
+    frame = pd.read_csv(path, **options)
+    frame = frame.map(restore) if len(frame.columns) else frame
+    frame.columns = [restore(c) for c in frame.columns]
+    return frame
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """``frame`` as a CSV without its index, every text cell made inert (:func:`inert`): the one
     writer of every CSV a reader may open in a spreadsheet (downloads, kpis, alerts, ledger)."""
@@ -1584,7 +1601,7 @@ def previous_kpis(folder: Path, quarter_slug: str) -> pd.DataFrame | None:
     except (ValueError, TypeError):
         return None
     path = folder.parent / before / "kpis.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else None
+    return read_csv_back(path, dtype=str, keep_default_na=False) if path.exists() else None
 
 
 # Words in the main points that link to their glossary entry (the first time they appear).
@@ -1634,7 +1651,7 @@ def _alerts_html(folder: Path) -> str:
     from daanalysis.alerts import front_page_html
 
     path = folder / "alerts.csv"
-    return front_page_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
+    return front_page_html(read_csv_back(path, keep_default_na=False)) if path.exists() else ""
 
 
 def write_front_page(
@@ -1859,6 +1876,7 @@ __all__ = [
     "build_downloads",
     "inert",
     "inert_frame",
+    "read_csv_back",
     "sheet_text",
     "write_csv",
     "format_table",

@@ -80,7 +80,7 @@ def hostile(tmp_path_factory) -> tuple[Path, Path]:
 # --- 1. no formula in a download ----------------------------------------------------------------
 
 
-def test_inert_prefixes_formula_text_and_keeps_numbers():
+def test_inert_prefixes_formula_text_and_keeps_numbers(tmp_path):
     for text in ("=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "-", "- bullet"):
         assert inert(text) == "'" + text
     for value in (-4.7, 3, "-4.7", "+3", "-12%", "1,234", "text", "'=already", "", None):
@@ -90,8 +90,13 @@ def test_inert_prefixes_formula_text_and_keeps_numbers():
     assert frame["'=h"].tolist() == ["'=x", "a"]
     assert frame["n"].tolist() == [-1.5, 2.0] and frame["n"].dtype == float
     # gptables' own markup in data ([text](url) a link, $$ref$$ a note) is broken invisibly.
-    from daanalysis.publish import sheet_text
+    from daanalysis.publish import read_csv_back, sheet_text, write_csv
 
+    # Read back by the pack itself (front page alerts, last quarter's kpis): the text as written.
+    frame = pd.DataFrame({"area": ["=x", "-4.7", "plain"], "value": [-1.5, 2, 3]})
+    back = read_csv_back(write_csv(frame, tmp_path / "f.csv"), dtype=str, keep_default_na=False)
+    assert (tmp_path / "f.csv").read_text().splitlines()[1] == "'=x,-1.5"
+    assert back["area"].tolist() == ["=x", "-4.7", "plain"]
     assert sheet_text("=[a](http://x) $$n$$") == "'=[a]\u2060(http://x) $\u2060$n$\u2060$"
 
 
@@ -181,6 +186,10 @@ def test_pages_carry_no_outside_link_or_image(hostile):
     # The VINTAGE line and the area's name are still shown, as text.
     front = (out / "index.html").read_text(encoding="utf-8")
     assert "https://evil.example/x" in front or "https&#58;//evil.example/x" in front
+    # The front page reads alerts.csv back: the area as the data spell it, no added quote.
+    import html
+
+    assert "'=HYPERLINK" not in html.unescape(front) and "=HYPERLINK" in html.unescape(front)
     action = (out / "action_plan.html").read_text(encoding="utf-8")
     assert "evil.example/x" in action
 
