@@ -221,9 +221,9 @@ worked example of monthly returns with quarterly and annual rows and months not 
 - `VINTAGE` (optional, one line of plain text) describes the extract; it is printed on every
   page and on the spreadsheet's cover, as text (a URL or Markdown in it is not made a link). It
   must be a regular file in the data folder: a link to a file outside the folder, a folder, or
-  text with control characters is refused with an error. Only its first non-blank line is used
-  (a note says so when there are more) and at most {vintage_limit} characters of it (a longer line
-  is cut short, with a note).
+  text with control characters is refused with an error. Only its first non-blank line is shown
+  (a note says so when there are more; an `extract_date:` label may be on any line) and at most
+  {vintage_limit} characters of it (a longer line is cut short, with a note).
 
 In the tables below, *required* says whether the header must be present and whether a cell may be
 blank: **yes, never blank** (a blank excludes the row), **yes, may be blank**, or **no** (the

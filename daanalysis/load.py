@@ -1815,8 +1815,8 @@ def load_extract(
             "parameter) at the folder holding referrals.csv or returns.csv."
         )
     config = config or read_config(data_dir / "config.csv")
-    vintage, vintage_notes = _read_vintage(data_dir)
-    extract = extract_date(config, vintage)
+    vintage, vintage_notes, vintage_text = _read_vintage(data_dir)
+    extract = extract_date(config, vintage_text)
     no_basis = DataContractError(
         f"{data_dir}: neither referrals.csv/.xlsx (record-level) nor returns.csv/.xlsx "
         f"(aggregate) found, or both are empty. See {CONTRACT_DOC}."
@@ -2065,22 +2065,23 @@ def _join_ledgers(ledgers: list[pd.DataFrame]) -> pd.DataFrame:
 VINTAGE_LIMIT = 200  # characters of the VINTAGE line shown on the pages
 
 
-def _read_vintage(data_dir: Path) -> tuple[str, list[str]]:
-    """The VINTAGE line (UTF-8, or Windows-1252 as Notepad may save it) and notes about it.
+def _read_vintage(data_dir: Path) -> tuple[str, list[str], str]:
+    """The VINTAGE line (UTF-8, or Windows-1252 as Notepad may save it), notes about it, and the
+    file's text, in which :func:`extract_date` looks for the extract date.
 
     It is printed on every page and the spreadsheet's cover, so it is read only from a regular
     file inside the data folder (a symlink leading out of it, a folder or a device is refused:
     the pack would publish whatever file it points at), must be text (no control characters),
     and is one line: the first non-blank line is used and a note says so when there are more
-    (a description with an afterthought is no reason to stop a run; only the one line is shown),
-    cut to ``VINTAGE_LIMIT`` characters with a note when longer. The extract date is read from
-    the line as shown.
+    (a description with an afterthought, or ``extract_date: ...`` on a line of its own, is no
+    reason to stop a run; only the one line is shown), cut to ``VINTAGE_LIMIT`` characters with a
+    note when longer. The extract date may be on any line.
     """
     import stat
 
     path = data_dir / "VINTAGE"
     if not path.is_symlink() and not path.exists():
-        return "", []
+        return "", [], ""
     fix = "Make VINTAGE a plain text file in the data folder holding one line that describes "
     target = path.resolve()
     if not target.is_relative_to(data_dir.resolve()):
@@ -2101,7 +2102,7 @@ def _read_vintage(data_dir: Path) -> tuple[str, list[str]]:
         text = data.decode("cp1252", errors="replace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
-        return "", []
+        return "", [], ""
     bad = re.search(r"[\x00-\x08\x0b-\x1f\x7f]", lines[0])
     if bad:
         raise DataContractError(
@@ -2119,7 +2120,7 @@ def _read_vintage(data_dir: Path) -> tuple[str, list[str]]:
             f"VINTAGE is longer than {VINTAGE_LIMIT} characters; it is shown cut short. "
             "Keep it to a short description of the extract."
         )
-    return line, notes
+    return line, notes, "\n".join(lines)
 
 
 def ledger_summary(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -203,7 +203,7 @@ def _vintage(tmp_path: Path, write) -> tuple[str, list[str]]:
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
     write(data / "VINTAGE")
-    return _read_vintage(data)
+    return _read_vintage(data)[:2]
 
 
 def test_vintage_link_outside_the_data_folder_is_refused(tmp_path):
@@ -251,6 +251,17 @@ def test_vintage_is_one_line_of_limited_length(tmp_path):
     )
     assert line == "extract taken 05/10/2026" and "Jane" not in " ".join(notes)
     assert notes == ["VINTAGE has 2 lines; only the first is shown. Keep it to one line."]
+    # The extract date may be labelled on a line of its own: it is still the extract date.
+    from daanalysis.config import Config
+    from daanalysis.load import _read_vintage, extract_date
+
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "VINTAGE").write_text(
+        "KPIs, published 20/02/2018\nextract_date: 2017-05-02\n"
+    )
+    shown, _, text = _read_vintage(tmp_path / "e")
+    assert shown == "KPIs, published 20/02/2018"
+    assert extract_date(Config(), text)[0] == pd.Timestamp("2017-05-02")
     line, notes = _vintage(tmp_path / "c", lambda p: p.write_text("x" * 500))
     assert len(line) == VINTAGE_LIMIT and line.endswith("\u2026")
     assert "longer than 200 characters" in notes[0]
