@@ -309,9 +309,9 @@ def lines(alerts: pd.DataFrame) -> list[str]:
 
 def write(alerts: pd.DataFrame, folder: Path) -> Path:
     """``alerts.csv`` in ``folder`` (every rule, fired or not, so a clear run is on record)."""
-    path = Path(folder) / "alerts.csv"
-    alerts.to_csv(path, index=False)
-    return path
+    from daanalysis.publish import write_csv  # text that a spreadsheet would run made inert
+
+    return write_csv(alerts, Path(folder) / "alerts.csv")
 
 
 def front_page_html(alerts: pd.DataFrame) -> str:

@@ -229,7 +229,12 @@ worked example of monthly returns with quarterly and annual rows and months not 
   repeated keys and values out of range are errors naming the row. `suppression_threshold`
   below {suppression_floor} is refused unless `allow_low_suppression` is `yes`, and then every page
   says so.
-- `VINTAGE` (optional, one line of text) describes the extract; it is printed on every report.
+- `VINTAGE` (optional, one line of plain text) describes the extract; it is printed on every
+  page and on the spreadsheet's cover, as text (a URL or Markdown in it is not made a link). It
+  must be a regular file in the data folder: a link to a file outside the folder, a folder, or
+  text with control characters is refused with an error. Only its first non-blank line is shown
+  (a note says so when there are more; an `extract_date:` label may be on any line) and at most
+  {vintage_limit} characters of it (a longer line is cut short, with a note).
 
 In the tables below, *required* says whether the header must be present and whether a cell may be
 blank: **yes, never blank** (a blank excludes the row), **yes, may be blank**, or **no** (the
@@ -507,6 +512,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         subtotal_tables=_code(load.PERIOD_TOTALS),
         copy_tables=_code(("returns", "police", "marac")),
         copy_min=load.COPY_MIN_TOTAL,
+        vintage_limit=load.VINTAGE_LIMIT,
     )
     parts = [_reflow(intro), _formats(), _overview(tables), _all_rules(tables)]
     parts += [table_section(spec) for spec in specs]

@@ -1317,36 +1317,49 @@ def demographics(
     quarter: pd.Period,
     field: str,
     services: tuple[str, ...] = ("victim",),
+    threshold: float = Config.suppression_threshold,
 ) -> pd.DataFrame:
     """Referrals by ``field`` (gender, age band, ethnicity, disability) in the 12 months to the
     end of ``quarter`` and the 12 months before, with each group's share, and a total row.
 
     For the action plan's aim of reaching under-represented groups. Publish it through
     :func:`daanalysis.disclosure.suppress` with ``totals="row"``; blank values are
-    ``not recorded``.
+    ``not recorded``. Values are recorded as free text, so a group with fewer than
+    ``threshold`` referrals in both periods (the suppression threshold) is counted in
+    ``Other`` (:func:`daanalysis.disclosure.rare_labels`): its name would identify someone
+    even with its count suppressed.
     """
+    from daanalysis.disclosure import OTHER, rare_labels
+
     ref = referrals[(referrals["area"] == area) & referrals["service"].isin(services)]
     month = ref["referral_date"].dt.to_period("M")
     end = quarter.asfreq("M", how="end")
     values = ref[field].fillna("not recorded").astype("str")
-    table = (
-        pd.DataFrame(
-            {
-                "previous 12 months": values[
-                    (month > end - 24) & (month <= end - 12)
-                ].value_counts(),
-                "last 12 months": values[(month > end - 12) & (month <= end)].value_counts(),
-            }
+    previous, last = (month > end - 24) & (month <= end - 12), (month > end - 12) & (month <= end)
+
+    def count(values: pd.Series) -> pd.DataFrame:
+        return (
+            pd.DataFrame(
+                {
+                    "previous 12 months": values[previous].value_counts(),
+                    "last 12 months": values[last].value_counts(),
+                }
+            )
+            .fillna(0)
+            .astype("int64")
         )
-        .fillna(0)
-        .astype("int64")
-    )
-    # Age bands read in their own order; other groups largest first.
+
+    rare = rare_labels(count(values), threshold, keep=("not recorded",))
+    table = count(values.where(~values.isin(rare), OTHER))
+    # Age bands read in their own order; other groups largest first; Other last.
     table = (
         table.sort_index()
         if field == "age_band"
         else table.sort_values("last 12 months", ascending=False)
     )
+    table = table.loc[
+        [*(i for i in table.index if i != OTHER), *(i for i in table.index if i == OTHER)]
+    ]
     table.loc["total"] = table.sum()
     table["share last 12 months (%)"] = (
         100 * table["last 12 months"] / table.at["total", "last 12 months"]

@@ -78,6 +78,20 @@ def suppress(
     return out
 
 
+# The row label of the categories too small to name: a free-text value recorded for one or two
+# people (an ethnicity written as a name) must never become a published row label.
+OTHER = "Other"
+
+
+def rare_labels(counts: pd.DataFrame, threshold: float, keep: tuple[str, ...] = ()) -> list[object]:
+    """Row labels of ``counts`` (labels by published count columns) that no published count
+    shows at ``threshold`` or more: to be grouped as :data:`OTHER` before publication, since
+    suppressing the count would still publish the label. Labels in ``keep`` (fixed wording
+    such as ``not recorded``) stay."""
+    small = counts.max(axis=1) < threshold
+    return [label for label in counts.index[small] if label not in keep]
+
+
 def suppressed_cells(table: pd.DataFrame, marker: str = MARKER) -> int:
     """How many cells of a published table carry the marker."""
     return int((table.astype(str) == marker).to_numpy().sum())

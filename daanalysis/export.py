@@ -48,8 +48,17 @@ def _safe_attribute(tag: str, name: str, value: str) -> bool:
     if tag == "img":
         return name == "alt" or (name == "src" and value.startswith("data:image/"))
     if tag == "a" and name == "href":
-        return not value.strip().lower().startswith(("javascript:", "data:", "vbscript:"))
+        # Only links within the pack (a page, a download, an anchor): a page fetches nothing
+        # and sends the reader nowhere outside, so a scheme (http:, javascript:, mailto:) or a
+        # protocol-relative "//" in data-built output leaves the text without a link.
+        return not _OUTSIDE.match(value)
     return False
+
+
+_OUTSIDE = re.compile(r"\s*([a-z][a-z0-9+.-]*:|[/\\]{2})", re.IGNORECASE)
+# An image that is not inlined as data: (Markdown "![x](http://...)" in an area name): the
+# page shows its alternative text, never an image element pointing outside.
+_OUTSIDE_IMG = re.compile(r"<img\b(?![^>]*\bsrc=\"data:image/)[^>]*>", re.IGNORECASE)
 
 
 def markdown_text(text: str) -> str:
@@ -57,7 +66,14 @@ def markdown_text(text: str) -> str:
     that a data-derived string (an area name, the VINTAGE line) is shown, never interpreted."""
     import html
 
-    return re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
+    escaped = re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
+    # A bare URL would still be linked by the renderer; "&#58;" shows as ":" but is no URL.
+    return escaped.replace("://", "&#58;//")
+
+
+def _image_text(match: re.Match) -> str:
+    alt = re.search(r'\balt="([^"]*)"', match.group(0))
+    return f"[image: {alt.group(1)}]" if alt and alt.group(1) else ""
 
 
 def output_sanitizer():
@@ -67,27 +83,42 @@ def output_sanitizer():
     template shows them as ``<img>`` data URIs in which a script never runs. Markdown *outputs*
     (a sentence with an area name, a message quoting the data) carry no HTML of ours, so any
     HTML in them is data and is escaped whole: an area called ``<img src=x>`` is shown as that
-    text, not as an empty image. Markdown cells are written by us and reviewed in git, so they
-    are left as they are.
+    text, not as an empty image. They are rendered to HTML here, so that the allow-list
+    applies to what their Markdown makes too: a link only within the pack (``[x](http://...)``
+    or a bare URL in the data gives the text, no link) and an image only as a data: URI (an
+    outside ``![x](...)`` gives its alternative text). Markdown cells are written by us and
+    reviewed in git, so they are left as they are.
     """
     import html
 
     import bleach
     from bleach.css_sanitizer import CSSSanitizer
+    from nbconvert.filters.markdown import markdown2html
     from nbconvert.preprocessors.sanitize import SanitizeHTML
 
     class OutputSanitizer(SanitizeHTML):
+        area = ""  # the page's area (papermill parameter): shown as written in any sentence
+
+        def preprocess(self, nb, resources):
+            params = nb.metadata.get("papermill", {}).get("parameters", {})
+            self.area = str(params.get("area") or "")
+            return super().preprocess(nb, resources)
+
         def preprocess_cell(self, cell, resources, index):
             if cell.cell_type != "code":
                 return cell, resources
             for output in cell.get("outputs", []):
                 data = output.get("data", {})
                 if "text/markdown" in data:
-                    data["text/markdown"] = html.escape(data["text/markdown"], quote=False)
+                    source = html.escape(data.pop("text/markdown"), quote=False)
+                    if self.area:  # the area's name as text, whatever Markdown it holds
+                        escaped = html.escape(self.area, quote=False)
+                        source = source.replace(escaped, markdown_text(self.area))
+                    data.setdefault("text/html", markdown2html(source))
             return super().preprocess_cell(cell, resources, index)
 
         def sanitize_html_tags(self, html_str: str) -> str:
-            return bleach.clean(
+            clean = bleach.clean(
                 html_str,
                 tags=SAFE_TAGS,
                 attributes=_safe_attribute,
@@ -96,6 +127,7 @@ def output_sanitizer():
                 strip_comments=True,
                 css_sanitizer=CSSSanitizer(),
             )
+            return _OUTSIDE_IMG.sub(_image_text, clean)
 
     keys = {"metadata", "text/plain", "image/png", "image/jpeg", "image/svg+xml"}
     return OutputSanitizer(safe_output_keys=keys, enabled=True)

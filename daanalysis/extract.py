@@ -48,14 +48,21 @@ class Extract:
         return sorted(source["area"].dropna().unique().tolist())
 
 
+_QUOTED = re.compile(r"""(?<![A-Za-z])(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.DOTALL)
+
+
 def reason_category(reason: str) -> str:
     """A reason without the values and row numbers in it, for counting and for committee pages.
 
     ``referral_date: '2030-01-01' is after ...`` becomes ``referral_date: [value] is after ...``;
     several reasons for one row become the first one.
     """
-    first = reason.split("; ")[0]
-    text = re.sub(r"'[^']*'|\"[^\"]*\"", "[value]", first)
+    # Values are quoted by repr(), which escapes a quote of the enclosing kind with a backslash
+    # (a label with both kinds: 'Jane "JD" O\'Neil'); they are replaced before the split, since
+    # a value may hold "; ". An apostrophe inside a word (extract's) opens no value.
+    text = _QUOTED.sub("[value]", reason).split("; ")[0]
+    # A quote left open (a value not written by repr()): nothing after it is shown.
+    text = re.sub(r"(?<![A-Za-z])['\"].*", "[value]", text)
     text = re.sub(r"\b\d{1,2}/\d{1,2}/\d{4}\b|\b\d{4}-\d{2}(-\d{2})?\b", "[date]", text)
     text = re.sub(r"(?<![\w.])[-+]?\d[\d,]*(\.\d+)?(e[-+]?\d+)?(?![\w])", "[n]", text)
     return text.replace("of row [n]", "of an earlier row")

@@ -1999,9 +1999,8 @@ def load_extract(
             "parameter) at the folder holding referrals.csv or returns.csv."
         )
     config = config or read_config(data_dir / "config.csv")
-    vintage_file = data_dir / "VINTAGE"
-    vintage = _read_vintage(vintage_file) if vintage_file.exists() else ""
-    extract = extract_date(config, vintage)
+    vintage, vintage_notes, vintage_text = _read_vintage(data_dir)
+    extract = extract_date(config, vintage_text)
     no_basis = DataContractError(
         f"{data_dir}: neither referrals.csv/.xlsx (record-level) nor returns.csv/.xlsx "
         f"(aggregate) found, or both are empty. See {CONTRACT_DOC}."
@@ -2012,7 +2011,7 @@ def load_extract(
     tables: dict[str, pd.DataFrame] = {}
     ledgers: list[pd.DataFrame] = [pd.DataFrame(columns=LEDGER_COLUMNS)]
     paths: dict[str, Path] = {}
-    notes: list[str] = list(unread)
+    notes: list[str] = vintage_notes + list(unread)
     for name, spec in TABLES.items():
         path = find_file(data_dir, name)
         if path is not None and path.name not in (f"{name}{s}" for s in TABLE_SUFFIXES):
@@ -2254,13 +2253,65 @@ def _join_ledgers(ledgers: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _read_vintage(path: Path) -> str:
-    """The VINTAGE line (UTF-8, or Windows-1252 as Notepad may save it)."""
-    data = path.read_bytes()
+VINTAGE_LIMIT = 200  # characters of the VINTAGE line shown on the pages
+
+
+def _read_vintage(data_dir: Path) -> tuple[str, list[str], str]:
+    """The VINTAGE line (UTF-8, or Windows-1252 as Notepad may save it), notes about it, and the
+    file's text, in which :func:`extract_date` looks for the extract date.
+
+    It is printed on every page and the spreadsheet's cover, so it is read only from a regular
+    file inside the data folder (a symlink leading out of it, a folder or a device is refused:
+    the pack would publish whatever file it points at), must be text (no control characters),
+    and is one line: the first non-blank line is used and a note says so when there are more
+    (a description with an afterthought, or ``extract_date: ...`` on a line of its own, is no
+    reason to stop a run; only the one line is shown), cut to ``VINTAGE_LIMIT`` characters with a
+    note when longer. The extract date may be on any line.
+    """
+    import stat
+
+    path = data_dir / "VINTAGE"
+    if not path.is_symlink() and not path.exists():
+        return "", [], ""
+    fix = "Make VINTAGE a plain text file in the data folder holding one line that describes "
+    target = path.resolve()
+    if not target.is_relative_to(data_dir.resolve()):
+        raise DataContractError(
+            f"{path}: VINTAGE is a link to {target}, outside the data folder, so it was not read "
+            f"(the pack would print that file on every page). {fix}the extract."
+        )
+    if not target.exists() or not stat.S_ISREG(target.stat().st_mode):
+        what = "a broken link" if not target.exists() else "a folder or device"
+        raise DataContractError(
+            f"{path}: VINTAGE is not a regular file ({what}). {fix}the extract."
+        )
+    with target.open("rb") as handle:
+        data = handle.read(64 * 1024)  # enough for any one line; a huge file is not read whole
     try:
-        return data.decode("utf-8-sig").strip()
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("cp1252").strip()
+        text = data.decode("cp1252", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return "", [], ""
+    bad = re.search(r"[\x00-\x08\x0b-\x1f\x7f]", lines[0])
+    if bad:
+        raise DataContractError(
+            f"{path}, line 1: VINTAGE holds the control character {bad.group(0)!r}, so it is not "
+            f"plain text. {fix}the extract, e.g. 'extract taken 05/10/2026'."
+        )
+    line, notes = lines[0].replace("\t", " "), []
+    if len(lines) > 1:
+        notes.append(
+            f"VINTAGE has {len(lines)} lines; only the first is shown. Keep it to one line."
+        )
+    if len(line) > VINTAGE_LIMIT:
+        line = line[: VINTAGE_LIMIT - 1].rstrip() + "\u2026"
+        notes.append(
+            f"VINTAGE is longer than {VINTAGE_LIMIT} characters; it is shown cut short. "
+            "Keep it to a short description of the extract."
+        )
+    return line, notes, "\n".join(lines)
 
 
 def ledger_summary(ledger: pd.DataFrame) -> pd.DataFrame:

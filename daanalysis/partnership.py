@@ -857,7 +857,9 @@ def write_officer_lists(tables: dict[str, pd.DataFrame], folder) -> list:
     if schools is None or prevention is None or not len(schools) or not len(prevention):
         return []
     path = Path(folder) / "schools_not_engaged.csv"
-    schools_never_engaged(prevention, schools).to_csv(path, index=False)
+    from daanalysis.publish import write_csv  # a school name a spreadsheet would run made inert
+
+    write_csv(schools_never_engaged(prevention, schools), path)
     return [path]
 
 

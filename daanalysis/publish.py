@@ -53,6 +53,74 @@ GLOSSARY_PAGE = "glossary.html"
 INDEX_PAGE = "index.html"
 DOWNLOADS = "downloads"
 
+
+# --- cells that a spreadsheet would run ----------------------------------------------------------
+
+# OWASP "CSV Injection": a cell starting with one of these is read by Excel, LibreOffice or Google
+# Sheets as a formula (tab and carriage return as well, which some of them skip before one).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Text that a spreadsheet reads as a plain number (-4.7, +3, -12%, 1e-3): no formula, kept as is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")
+
+
+def inert(value: object) -> object:
+    """``value`` safe to put in a spreadsheet or CSV cell: text that would start a formula gets
+    a leading single quote, as OWASP's CSV-injection guidance advises, so that
+    ``=HYPERLINK(...)`` or ``+cmd`` is shown as the text it is. Numbers, and text that is only a
+    number (``-4.7``), are returned unchanged. Applies once: ``'=x`` is left alone."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell and column label passed through :func:`inert`."""
+    out = frame.map(inert) if len(frame.columns) else frame.copy()
+    out.columns = [inert(c) for c in frame.columns]
+    return out
+
+
+# gptables reads "[text](url)" in any cell, title or subtitle as a live link and "$$ref$$" as a
+# note reference. In data they are text: a word joiner (U+2060, invisible) between the marks
+# breaks both patterns and leaves the text as the reader sees it.
+_GPTABLES_MARKUP = re.compile(r"(?<=\])(?=\()|(?<=\$)(?=\$)")
+
+
+def sheet_text(value: object) -> object:
+    """``value`` for a cell of the published workbook: :func:`inert`, and gptables' link and
+    note markup in text shown as text (see ``_GPTABLES_MARKUP``)."""
+    value = inert(value)
+    return _GPTABLES_MARKUP.sub("\u2060", value) if isinstance(value, str) else value
+
+
+def read_csv_back(path: str | Path, **options) -> pd.DataFrame:
+    """A CSV this package wrote with :func:`write_csv`, with the quote :func:`inert` added taken
+    off again, so that a page shows the text as the data spell it (and last quarter's area
+    names match this quarter's). Text that itself began with a quote before a formula
+    character (``'=x``) cannot be told from one made inert and loses its quote."""
+
+    def restore(value: object) -> object:
+        if isinstance(value, str) and value.startswith("'") and inert(value[1:]) == value:
+            return value[1:]
+        return value
+
+    frame = pd.read_csv(path, **options)
+    frame = frame.map(restore) if len(frame.columns) else frame
+    frame.columns = [restore(c) for c in frame.columns]
+    return frame
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """``frame`` as a CSV without its index, every text cell made inert (:func:`inert`): the one
+    writer of every CSV a reader may open in a spreadsheet (downloads, kpis, alerts, ledger)."""
+    inert_frame(frame).to_csv(path, index=False)
+    return Path(path)
+
+
 # --- words ---------------------------------------------------------------------------------------
 
 GLOSSARY: dict[str, str] = {
@@ -1379,7 +1447,7 @@ def build_downloads(
     out.mkdir(exist_ok=True)
     for item, data in items:
         if item["kind"] == "chart":
-            data.to_csv(out / f"{item['name']}.csv", index=False)
+            write_csv(data, out / f"{item['name']}.csv")
     if kpis is not None and len(kpis):
         frame = kpis.drop(columns=["notebook"]).fillna("").astype(str).map(_numeric_or_text)
         frame["rag"] = [rag_label(r).split(" ", 1)[-1] if r else "" for r in frame["rag"]]
@@ -1449,26 +1517,28 @@ def write_spreadsheet(
             for kind in NUMBER_FORMATS
             if (cols := [c for c, k in kinds.items() if k == kind])
         ]
-        frame = data.map(cell)
-        frame.columns = [str(c).replace("\n", " ") for c in frame.columns]
+        frame = data.map(cell).map(sheet_text)
+        frame.columns = [str(sheet_text(c)).replace("\n", " ") for c in frame.columns]
         kind = "Chart data" if item["kind"] == "chart" else "Table"
         refs = "".join(note_ref(n) for n in item.get("notes", []) if n)
-        subtitles = [s for s in [item.get("page", ""), item.get("area", "")] if s]
+        subtitles = [sheet_text(s) for s in [item.get("page", ""), item.get("area", "")] if s]
         if frame.empty:
             frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
         sheets[f"{'Chart' if item['kind'] == 'chart' else 'Table'} {number}"] = gpt.GPTable(
             table=frame,
             table_name=f"table_{number}",
-            title=f"{kind} {number}: {item['title']} {refs}".strip(),
+            title=f"{kind} {number}: {sheet_text(item['title'])} {refs}".strip(),
             subtitles=subtitles,
             instructions="This worksheet contains one table. Some cells refer to notes which "
             "can be found on the notes worksheet.",
             source="Source: "
-            + re.sub(
-                r"^source:\s*",
-                "",
-                str(item.get("source") or "daanalysis quarterly pack"),
-                flags=re.IGNORECASE,
+            + sheet_text(
+                re.sub(
+                    r"^source:\s*",
+                    "",
+                    str(item.get("source") or "daanalysis quarterly pack"),
+                    flags=re.IGNORECASE,
+                )
             ),
             scope="Domestic abuse services",
             additional_formatting=formatting,
@@ -1485,7 +1555,7 @@ def write_spreadsheet(
         intro=[
             "Every table published in this quarter's pack and the data behind every chart, one "
             "table per worksheet. The contents worksheet lists them.",
-            *cover_lines,
+            *(sheet_text(line) for line in cover_lines),
         ],
         about=[
             f"{MARKER} marks a suppressed figure (small numbers hidden so that no one can be "
@@ -1507,6 +1577,9 @@ def write_spreadsheet(
             notesheet_label="Notes",
             notesheet_options={"title": "Notes"},
             auto_width=True,
+            # Text stays text: xlsxwriter would otherwise turn a string starting with "=" into
+            # a formula and one looking like a URL into a live link.
+            workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
         )
 
 
@@ -1528,7 +1601,7 @@ def previous_kpis(folder: Path, quarter_slug: str) -> pd.DataFrame | None:
     except (ValueError, TypeError):
         return None
     path = folder.parent / before / "kpis.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else None
+    return read_csv_back(path, dtype=str, keep_default_na=False) if path.exists() else None
 
 
 # Words in the main points that link to their glossary entry (the first time they appear).
@@ -1578,7 +1651,7 @@ def _alerts_html(folder: Path) -> str:
     from daanalysis.alerts import front_page_html
 
     path = folder / "alerts.csv"
-    return front_page_html(pd.read_csv(path, keep_default_na=False)) if path.exists() else ""
+    return front_page_html(read_csv_back(path, keep_default_na=False)) if path.exists() else ""
 
 
 def write_front_page(
@@ -1801,6 +1874,11 @@ __all__ = [
     "Page",
     "Table",
     "build_downloads",
+    "inert",
+    "inert_frame",
+    "read_csv_back",
+    "sheet_text",
+    "write_csv",
     "format_table",
     "headline_table",
     "main_points",

@@ -73,7 +73,9 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def write_ledger(extract: Extract, path: str) -> None:
     """The full row ledger (file, row, status, reason with values) for analysts."""
-    extract.ledger.to_csv(path, index=False)
+    from daanalysis.publish import write_csv  # values that a spreadsheet would run made inert
+
+    write_csv(extract.ledger, path)
 
 
 def show(extract: Extract, tables: Iterable[str] | None = None) -> None:

@@ -709,7 +709,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
         # committee page.
-        extract.ledger.to_csv(private / "ledger.csv", index=False)
+        publish.write_csv(extract.ledger, private / "ledger.csv")
         # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
         run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
@@ -750,7 +750,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             )
         pages = [(f"{job.stem}.html", job.title) for job in jobs]
         kpis = _collect_kpis(jobs, work / EXECUTED)
-        kpis.to_csv(work / "kpis.csv", index=False)
+        publish.write_csv(kpis, work / "kpis.csv")  # text a spreadsheet would run made inert
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_front_page(
             work, pages, heading, subtitle, kpis, extract.config, extract, plan.left_out

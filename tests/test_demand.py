@@ -323,7 +323,7 @@ def test_demographics_by_hand():
             "gender": ["female", "female", None, "male", "female", "female"],
         }
     )
-    table = demand.demographics(ref, "A", Q, "gender").set_index("gender")
+    table = demand.demographics(ref, "A", Q, "gender", threshold=1).set_index("gender")
     # Last 12 months: Jul 2024 to Jun 2025. Previous: Jul 2023 to Jun 2024 (Jun 2023 is out).
     assert table.loc["female", "last 12 months"] == 2
     assert table.loc["not recorded", "last 12 months"] == 1
