@@ -17,17 +17,17 @@ from daanalysis.clean import label_key
 from daanalysis.extract import DataContractError, Extract
 from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_label, quarter_months
 
-REFERRAL_COLUMNS = [
+# The referral streams counted a month (a month of partly exported records leaves them as gaps,
+# see gap_months), then the columns only records give.
+COUNTED_STREAMS = [
     "referrals",
     "self_referrals",
     "first_time",
     "standard_medium_risk",
     "high_risk",
     "repeat_12m",
-    "cases_closed",
-    "open_caseload",
-    "mean_days_open",
 ]
+REFERRAL_COLUMNS = [*COUNTED_STREAMS, "cases_closed", "open_caseload", "mean_days_open"]
 RECORDS_ONLY = ["repeat_12m", "cases_closed", "open_caseload", "mean_days_open"]
 
 
@@ -188,17 +188,6 @@ def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) 
         opens.reindex(full, fill_value=0).cumsum() - closes.reindex(full, fill_value=0).cumsum()
     )
     return cumulative.reindex(months).astype("float64")
-
-
-# The referral streams a month of partly exported records leaves as gaps (see gap_months).
-COUNTED_STREAMS = [
-    "referrals",
-    "self_referrals",
-    "first_time",
-    "standard_medium_risk",
-    "high_risk",
-    "repeat_12m",
-]
 
 
 def panel_from_records(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from daanalysis.disclosure import MARKER, secondary_mask, suppress
 from daanalysis.extract import Extract, reason_category
+from daanalysis.panel import COUNTED_STREAMS
 
 LEDGER_FILE = "ledger.csv"
 STATUS_TEXT = {"excluded": "excluded", "noted": "used, with a note"}
@@ -136,14 +137,7 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
 _COPY = re.compile(r"(\d{4}/\d{2} Q[1-4]) is identical in every count to (\d{4}/\d{2} Q[1-4])")
 # The panel columns each checked table feeds.
 COPY_STREAMS = {
-    "returns": (
-        "referrals",
-        "self_referrals",
-        "first_time",
-        "standard_medium_risk",
-        "high_risk",
-        "repeat_12m",
-    ),
+    "returns": tuple(COUNTED_STREAMS),
     "police": ("police_crimes", "police_incidents"),
     "marac": ("marac_cases",),
 }
