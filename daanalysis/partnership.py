@@ -318,8 +318,10 @@ def police_funnel(panel: pd.DataFrame, referrals: pd.DataFrame | None = None) ->
     quarters = panel.groupby("quarter").agg(
         months=("month", "size"),
         complete=("complete", "all") if "complete" in panel else ("month", "size"),
-        incidents=("police_incidents", lambda s: s.sum(min_count=1)),
-        marac_cases=("marac_cases", lambda s: s.sum(min_count=1)),
+        # All three months or no figure: a month not collected (or set aside as implausible)
+        # would otherwise publish two months' incidents as the quarter's.
+        incidents=("police_incidents", lambda s: s.sum(min_count=3)),
+        marac_cases=("marac_cases", lambda s: s.sum(min_count=3)),
     )
     quarters = quarters[(quarters["months"] == 3) & quarters["complete"].astype(bool)]
     out = quarters[["incidents", "marac_cases"]].astype("float64")

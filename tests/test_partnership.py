@@ -217,6 +217,16 @@ def test_police_funnel_conversions():
     assert np.isnan(aggregate["referred_pct"].iloc[0])
 
 
+def test_police_funnel_gives_no_figure_for_a_quarter_with_a_month_missing():
+    """A police month not collected or set aside as implausible: no quarter of two months'
+    incidents published as complete (it gave 16.0% referred against a true 10.3%)."""
+    panel = _panel([100, np.nan, 100], [5, 5, 5])
+    referrals = _referrals([("2024-04-02", "victim", "police", "high")])
+    row = partnership.police_funnel(panel, referrals).iloc[0]
+    assert np.isnan(row["incidents"]) and np.isnan(row["referred_pct"])
+    assert row["marac_cases"] == 15
+
+
 def test_trend_slope_per_year_and_change_on_year():
     quarters = pd.period_range("2023Q1", periods=6, freq=Q)
     table = pd.DataFrame({"quarter": quarters, "x": [1.0, 2, 3, 4, 5, 6]})
