@@ -1,0 +1,96 @@
+"""Plausibility, second round (issue 20): a setting that changes what a figure measures changes
+its words, and slips that the 10x and 100x rules miss, each from a faulty extract made here
+from the sample pack."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from daanalysis import cli, plots, publish, staffing
+from daanalysis.config import Config, response_kpi_name, response_window
+from daanalysis.load import load_extract
+from daanalysis.periods import QUARTER_FREQ
+from tests.conftest import SAMPLE
+from tests.test_pack_variants import visible_text
+
+
+def _sample(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    return data
+
+
+def _set_config(data: Path, key: str, value: str) -> None:
+    config = pd.read_csv(data / "config.csv", dtype=str, keep_default_na=False)
+    config.loc[config["key"] == key, "value"] = value
+    config.to_csv(data / "config.csv", index=False)
+
+
+# --- 1. a setting changes a figure and its words with it ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (1, "within one working day"),
+        (2, "within two working days"),
+        (1.5, "within 1.5 working days"),
+        (0.5, "within 0.5 working days"),
+        (15, "within 15 working days"),
+    ],
+)
+def test_response_window_says_the_setting(days, words):
+    assert response_window(days) == words
+
+
+def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(tmp_path, capsys):
+    data, out = _sample(tmp_path), tmp_path / "out"
+    _set_config(data, "response_working_days", "2")
+    assert cli.main(["report", "--data", str(data), "--out", str(out)]) == 0, capsys.readouterr()
+    (folder,) = [p for p in out.iterdir() if not p.name.startswith((".", "failed"))]
+    kpis = pd.read_csv(folder / "kpis.csv")
+    names = kpis["kpi"].astype(str)
+    assert "Referrals contacted within two working days" in set(names)
+    assert not names.str.contains("one working day").any()
+    row = kpis[names == "Referrals contacted within two working days"].iloc[0]
+    share = float(row["value"])
+    # The two-day share of the sample's last quarter, computed here from the records.
+    extract = load_extract(data)
+    two = staffing.response_kpi(extract["referrals"], Config(response_working_days=2))
+    one = staffing.response_kpi(extract["referrals"], Config(response_working_days=1))
+    quarter = pd.Period("2026-09", "M").asfreq(QUARTER_FREQ)  # the pack's 2026/27 Q2
+    assert share == pytest.approx(two.set_index("quarter").at[quarter, "within_kpi_pct"], abs=0.05)
+    assert share > one.set_index("quarter").at[quarter, "within_kpi_pct"]
+    pages = " ".join(visible_text(p.read_text(encoding="utf-8")) for p in folder.glob("*.html"))
+    assert f"{share:.1f}% of referrals were contacted within two working days" in pages
+    # The one place left is the source text of the setting in config.csv, the user's own words
+    # (quoted in the assumptions table beside the value of 2 working days).
+    source = pd.read_csv(data / "config.csv").set_index("key").at["response_working_days", "source"]
+    assert "within one working day" not in pages.replace(source, "")
+    assert re.search(
+        r"contacted within two working days.{0,40}(meeting|below) the 90% target", pages
+    )
+
+
+def test_response_sentence_and_chart_follow_the_kpi_name():
+    cfg = Config(response_working_days=2)
+    mine = pd.DataFrame(
+        [{"kpi": response_kpi_name(cfg), "value": 92.5, "unit": "%", "rag": "green"}]
+    )
+    text = publish._response_point(mine, None, 90.0)
+    assert text.startswith("92.5% of referrals were contacted within two working days, meeting")
+    kpi = pd.DataFrame(
+        {
+            "quarter": pd.period_range("2026-06", periods=2, freq="M").asfreq(QUARTER_FREQ),
+            "contacted": [100, 100],
+            "within_kpi_pct": [91.0, 88.0],
+            "target_pct": [90.0, 90.0],
+        }
+    )
+    fig = plots.response_chart(kpi, working_days=2)
+    assert "contacted within two working days (%)" in fig.da_data
