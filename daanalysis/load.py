@@ -1870,6 +1870,9 @@ def _check_staffing(
     frame = tables["staffing"]
     if not len(frame):
         return ledger
+    # A subtotal row is set aside (its month is still whole: its rows are given on their own).
+    ledger = _exclude(tables, ledger, "staffing", _staffing_subtotals(frame))
+    frame = tables["staffing"]
     team_total = frame.groupby(["area", "month", "team"], dropna=False)["fte_in_post"].transform(
         "sum"
     )
@@ -1899,6 +1902,15 @@ def _check_staffing(
     }
     ledger = _exclude(tables, ledger, "staffing", reasons)
     frame = tables["staffing"]
+    reasons = _fte_out_of_line(frame)
+    excluded_groups |= {
+        (a, m)
+        for a, m in zip(
+            frame.loc[reasons.index, "area"], frame.loc[reasons.index, "month"], strict=True
+        )
+    }
+    ledger = _exclude(tables, ledger, "staffing", reasons)
+    frame = tables["staffing"]
     partial = pd.Series(
         [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
         index=frame.index,
@@ -1911,6 +1923,117 @@ def _check_staffing(
         )
     )
     return _exclude(tables, ledger, "staffing", reasons)
+
+
+# A team or role named like this is a total of other rows, not staff of its own.
+TOTAL_NAME = re.compile(
+    r"^\s*(?:grand\s+)?totals?\b|\btotals?\s*$|\bsub[\s-]?totals?\b"
+    r"|^\s*all(?:\s+(?:teams|staff|roles|services))?\s*$",
+    re.I,
+)
+# A team and role's month this many times the median of its neighbouring months (or under its
+# inverse), when those months are steady, is a keying slip (27.26 for 7.26, 0.73 for 7.3).
+NEIGHBOUR_RATIO = 2.0
+NEIGHBOUR_MONTHS = 6  # either side
+NEIGHBOUR_MIN_FTE = 1.0  # and at least this far from it: one post's change in a small team
+# Neighbouring months are steady when their interquartile ratio is at most this.
+STEADY_RATIO = 1.5
+
+
+def _staffing_subtotals(frame: pd.DataFrame) -> pd.Series:
+    """Reasons for staffing rows that are subtotals of other rows, by index.
+
+    A row whose team or role says Total, Subtotal or All; or a row equal, in FTE in post and
+    funded, to the sum of its area's month's other rows (two or more, with FTE), when its team
+    and role is no regular series: it appears in under half the area's months, or equals that
+    sum in every month it appears. A real team's month that happens to equal the others' sum
+    (5 = 4 + 1) is kept: it is a series of its own.
+    """
+    reasons: dict[int, str] = {}
+    for col in ("team", "role"):
+        named = frame[col].astype("string").fillna("").str.contains(TOTAL_NAME)
+        for i in frame.index[named.to_numpy(dtype=bool)]:
+            reasons.setdefault(
+                i,
+                f"{SUBTOTAL}: {col} {frame.at[i, col]!r} in {frame.at[i, 'month']} is a total "
+                "of other rows, not staff of its own; not counted twice",
+            )
+    rest = frame.drop(index=list(reasons))
+    if not len(rest):
+        return pd.Series(reasons, dtype=object)
+    group = rest.groupby(["area", "month"], dropna=False)
+    equal = pd.Series(True, index=rest.index)
+    for col in ("fte_in_post", "fte_funded"):
+        others = group[col].transform("sum") - rest[col].fillna(0)
+        equal &= rest[col].isna() | ((rest[col] - others).abs() < 0.005)
+    with_fte = group["fte_in_post"].transform(lambda v: int((v > 0).sum())) - (
+        rest["fte_in_post"] > 0
+    )
+    equal &= (with_fte >= 2) & (rest["fte_in_post"] > 0)
+    if equal.any():
+        series = ["area", "team", "role"]
+        months = rest.groupby("area")["month"].transform("nunique")
+        appears = rest.groupby(series, dropna=False)["month"].transform("nunique")
+        always = equal.groupby([rest[c] for c in series], dropna=False).transform("all")
+        for i in rest.index[(equal & ((appears < months / 2) | always)).to_numpy(dtype=bool)]:
+            reasons[i] = (
+                f"{SUBTOTAL}: {rest.at[i, 'team']} / {rest.at[i, 'role']} in "
+                f"{rest.at[i, 'month']} ({rest.at[i, 'fte_in_post']:g} FTE) equals the sum of "
+                "the month's other rows; not counted twice"
+            )
+    return pd.Series(reasons, dtype=object)
+
+
+def _fte_out_of_line(frame: pd.DataFrame) -> pd.Series:
+    """Reasons for staffing rows far out of line with their own team and role's neighbouring
+    months, by index: more than :data:`NEIGHBOUR_RATIO` times the median of up to
+    :data:`NEIGHBOUR_MONTHS` months either side (or under its inverse), and at least
+    :data:`NEIGHBOUR_MIN_FTE` from it, when those months are steady (interquartile ratio at most
+    :data:`STEADY_RATIO`) and at least four are given.
+
+    Catches slips the percentage and per-row limits miss: 27.26 keyed for 7.26 (3.75 times),
+    0.73 for 7.3. A real change of staffing moves the neighbours too (a step up leaves them
+    unsteady around it), so it is not flagged; a month of a steady series that halves and
+    recovers is, and the month then shows no figure.
+    """
+    reasons: dict[int, str] = {}
+    order = frame["month"].map(_start).astype("datetime64[us]").sort_values().index
+    for _, rows in frame.loc[order].groupby(["area", "team", "role"], dropna=False, sort=False):
+        if len(rows) < 5:
+            continue
+        for col in ("fte_in_post", "fte_funded"):
+            values = rows[col].to_numpy(dtype="float64")
+            months = rows["month"].tolist()
+            for k, i in enumerate(rows.index):
+                value = values[k]
+                if np.isnan(value):
+                    continue
+                around = np.concatenate(
+                    [
+                        values[max(0, k - NEIGHBOUR_MONTHS) : k],
+                        values[k + 1 : k + 1 + NEIGHBOUR_MONTHS],
+                    ]
+                )
+                around = around[~np.isnan(around)]
+                if len(around) < 4:
+                    continue
+                median = float(np.median(around))
+                q1, q3 = np.percentile(around, [25, 75])
+                if median <= 0 or q1 <= 0 or q3 / q1 > STEADY_RATIO:
+                    continue
+                ratio = value / median
+                if abs(value - median) < NEIGHBOUR_MIN_FTE or 1 / NEIGHBOUR_RATIO <= ratio <= (
+                    NEIGHBOUR_RATIO
+                ):
+                    continue
+                reasons.setdefault(
+                    i,
+                    f"{col}: {value:g} in {months[k]} is {ratio:.2g} times the median of this "
+                    f"team and role's months around it ({median:g} FTE), which are steady; "
+                    "probably a keying slip (a digit added or lost), so the month shows no "
+                    "figure. Check the figure in the source",
+                )
+    return pd.Series(reasons, dtype=object)
 
 
 # An FTE about a hundred times what it should be is a percentage (80 for 0.8 FTE): a value this

@@ -94,3 +94,103 @@ def test_response_sentence_and_chart_follow_the_kpi_name():
     )
     fig = plots.response_chart(kpi, working_days=2)
     assert "contacted within two working days (%)" in fig.da_data
+
+
+# --- 2. FTE slips the 10x and 100x rules miss ---------------------------------------------------
+
+SEPTEMBER = "Sampleborough,2026-09,IDVA team,IDVA,7.26,7.26"
+AUGUST = "Sampleborough,2026-08,IDVA team,IDVA,7.26,7.26"
+
+
+def _staffing_text(data: Path, old: str, new: str) -> None:
+    path = data / "staffing.csv"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def _caseload(data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Caseload per FTE by month end, as the staffing page computes it, and the ledger."""
+    from daanalysis.notebook import load_prepared
+
+    extract, panel = load_prepared(data)
+    caseload = staffing.caseload_per_fte(panel, extract.config).set_index("month")
+    return caseload, extract.ledger
+
+
+def _staffing_excluded(ledger: pd.DataFrame) -> pd.DataFrame:
+    return ledger[(ledger["table"] == "staffing") & (ledger["status"] == "excluded")]
+
+
+@pytest.fixture(scope="module")
+def clean_caseload(tmp_path_factory) -> pd.DataFrame:
+    return _caseload(_sample(tmp_path_factory.mktemp("clean")))[0]
+
+
+@pytest.mark.parametrize(
+    ("month", "slip"),
+    [("2026-08", "27.26"), ("2026-08", "0.73"), ("2026-09", "27.26"), ("2026-09", "0.73")],
+)
+def test_fte_slip_against_its_neighbours_leaves_its_month_out(
+    tmp_path, clean_caseload, month, slip
+):
+    data = _sample(tmp_path)
+    line = f"Sampleborough,{month},IDVA team,IDVA,7.26,7.26"
+    _staffing_text(data, line, line.replace("7.26,7.26", f"{slip},7.26"))
+    caseload, ledger = _caseload(data)
+    bad = _staffing_excluded(ledger)
+    assert len(bad) == 3  # the slip and the rest of its month
+    slipped = bad[bad["reason"].str.startswith(f"fte_in_post: {slip} in {month} is")]
+    assert len(slipped) == 1
+    assert "times the median of this team and role's months around it (7.26 FTE)" in (
+        slipped["reason"].item()
+    )
+    assert bad["reason"].str.contains(f"month {month} is incomplete").sum() == 2
+    period = pd.Period(month, "M")
+    # The month shows no figure; every other month is as in the clean pack.
+    assert pd.isna(caseload.at[period, "per_fte"])
+    others = clean_caseload.index != period
+    pd.testing.assert_series_equal(
+        caseload.loc[others, "per_fte"], clean_caseload.loc[others, "per_fte"]
+    )
+    september = pd.Period("2026-09", "M")
+    if month != "2026-09":
+        assert caseload.at[september, "per_fte"] == pytest.approx(40.7, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "Sampleborough,2026-09,Total,IDVA,13.1,13.1",  # named a total
+        "Sampleborough,2026-09,All teams subtotal,IDVA,13.1,13.1",
+        "Sampleborough,2026-09,Whole service,IDVA,13.1,13.1",  # the sum of the month's rows
+    ],
+)
+def test_subtotal_row_in_staffing_is_ledgered_not_counted(tmp_path, clean_caseload, row):
+    data = _sample(tmp_path)
+    _staffing_text(data, SEPTEMBER, SEPTEMBER + "\n" + row)
+    caseload, ledger = _caseload(data)
+    bad = _staffing_excluded(ledger)
+    assert len(bad) == 1
+    assert bad["reason"].item().startswith("subtotal row:")
+    assert "not counted twice" in bad["reason"].item()
+    september = pd.Period("2026-09", "M")
+    assert caseload.at[september, "per_fte"] == pytest.approx(
+        clean_caseload.at[september, "per_fte"]
+    )
+    assert caseload.at[september, "per_fte"] == pytest.approx(40.7, abs=0.05)
+
+
+def test_real_staffing_changes_are_not_flagged(tmp_path, clean_caseload):
+    """A team that grows in one step, a post lost for good, and a month that happens to equal
+    the sum of the others (a regular series) are all used as given."""
+    data = _sample(tmp_path)
+    path = data / "staffing.csv"
+    frame = pd.read_csv(path)
+    idva = (frame["role"] == "IDVA") & (frame["month"] >= "2026-03")
+    frame.loc[idva, ["fte_in_post", "fte_funded"]] = 15.0  # a step up, kept
+    outreach = (frame["role"] == "Outreach worker") & (frame["month"] >= "2026-06")
+    frame.loc[outreach, ["fte_in_post", "fte_funded"]] = 2.0  # two posts lost, kept
+    path.write_text(frame.to_csv(index=False))
+    _, ledger = _caseload(data)
+    assert _staffing_excluded(ledger).empty
