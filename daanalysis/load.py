@@ -1775,6 +1775,121 @@ def _check_series(
     return ledger
 
 
+LEVEL_SHIFT = "level shift"
+LEVEL_SHIFT_RATIO = 3.0  # the typical month after a month against before it, either way
+LEVEL_SHIFT_MONTHS = 6  # at least this many months on each side (up to 12 compared)
+LEVEL_SHIFT_MIN = 10.0  # the higher level at least this many a month (small series are noisy)
+
+
+def _check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], basis: str) -> None:
+    """Stop when a table's counts a year are more than its ``per_adult_ceiling`` share of the
+    area's adults (population.csv): a whole file multiplied (police counts x5, referrals
+    in the millions for a small area) passes every check against its own series.
+
+    A year is the typical month (median, a quarter counting as three months) times 12 for a
+    count column; for record-level referrals (``rows``), the most referrals in any calendar
+    year. The adults are the area's largest estimate, so the check only ever errs towards
+    letting a figure through.
+    """
+    population = tables["population"]
+    if not len(population):
+        return
+    adults = (
+        (population["females_16plus"] + population["males_16plus"])
+        .groupby(population["area"])
+        .max()
+    )
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if not spec.per_adult_ceiling or not len(frame) or name not in paths:
+            continue
+        if name == "returns" and basis == "records":
+            continue
+        for col, ceiling in spec.per_adult_ceiling.items():
+            for area, rows in frame.groupby("area", sort=False):
+                if area not in adults.index:
+                    continue
+                if col == "rows":
+                    yearly = rows.groupby(rows["referral_date"].dt.year).size()
+                    year = int(yearly.idxmax())
+                    a_year, when = float(yearly.max()), f"in {year}"
+                    what = "referrals"
+                else:
+                    time_col = "month" if "month" in rows else "period"
+                    per_month = rows[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+                    monthly = (rows[col] / per_month).dropna()
+                    if monthly.empty:
+                        continue
+                    a_year, when = 12 * float(monthly.median()), "a year (typical month x 12)"
+                    what = col
+                if a_year <= ceiling * adults[area]:
+                    continue
+                raise DataContractError(
+                    f"{paths[name]}: {a_year:,.0f} {what} {when} for {area} is "
+                    f"{a_year / adults[area]:.0%} of its {adults[area]:,.0f} adults "
+                    f"(population.csv), above the plausible {ceiling:.0%} (a year's domestic "
+                    "abuse reaches about 5% of adults, CSEW). Check the file's units or scale "
+                    "(figures multiplied, or another area's data under this name) and the "
+                    "area's population, then run again."
+                )
+
+
+def _check_level_shifts(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """Note a series whose typical month changes more than :data:`LEVEL_SHIFT_RATIO` times from
+    one month on and stays there (the median of up to 12 months after against up to 12 before,
+    at least :data:`LEVEL_SHIFT_MONTHS` each side): a change of counting, units or source. The
+    rows are used as given (a real change cannot be told from a recording one); the first row of
+    the new level carries the note in the ledger, and the data-quality notes say it.
+    """
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if not spec.series or not len(frame):
+            continue
+        time_col = "month" if "month" in frame else "period"
+        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+        noted: dict[int, str] = {}
+        order = frame[time_col].map(_start).astype("datetime64[us]").sort_values().index
+        for area, rows in frame.loc[order].groupby("area", sort=False):
+            for col in spec.series:
+                values = (rows[col] / per_month[rows.index]).dropna()
+                months = per_month[values.index].cumsum().to_numpy()
+                best = None
+                for k in range(1, len(values)):
+                    before = values.iloc[max(0, k - 12) : k]
+                    after = values.iloc[k : k + 12]
+                    if (
+                        months[k - 1] < LEVEL_SHIFT_MONTHS
+                        or months[-1] - months[k - 1] < LEVEL_SHIFT_MONTHS
+                    ):
+                        continue
+                    low, high = sorted((before.median(), after.median()))
+                    if high < LEVEL_SHIFT_MIN or high <= LEVEL_SHIFT_RATIO * low:
+                        continue
+                    # The step's month: where the mean log level either side differs most (a
+                    # month of the new level on the old side pulls it back at once, which the
+                    # medians hardly show).
+                    ratio = abs(np.log1p(after).mean() - np.log1p(before).mean())
+                    if best is None or ratio > best[0]:
+                        best = (ratio, k, before.median(), after.median())
+                if best is None:
+                    continue
+                _, k, before, after = best
+                i = values.index[k]
+                when = _period_text(frame.at[i, time_col])
+                text = (
+                    f"{LEVEL_SHIFT}: {col} moves from a typical {before:,.0f} a month to "
+                    f"{after:,.0f} from {when} on and stays there; a change of counting, units "
+                    "or source? Used as given: check it against the source"
+                )
+                noted[i] = f"{noted[i]}; {text}" if i in noted else text
+                notes.append(f"{name}.csv, {area}: {text}.")
+        if noted:
+            ledger = _note(tables, ledger, name, pd.Series(noted, dtype=object))
+    return ledger
+
+
 COPY_NOTE = "probable copy"
 COPY_MIN_TOTAL = 30  # a quarter's counts must add up to this for equal figures to mean a copy
 
@@ -2185,6 +2300,8 @@ def load_extract(
     ledger = _check_areas(tables, ledger, basis, paths)
     ledger = _check_series(tables, ledger, config)
     ledger = _check_copies(tables, ledger, notes)
+    _check_per_adult(tables, paths, basis)
+    ledger = _check_level_shifts(tables, ledger, notes)
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":
         mapping_dir = data_dir / "mappings"

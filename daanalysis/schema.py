@@ -96,6 +96,13 @@ class TableSpec:
     not_after_extract: tuple[str, ...] = ()
     # Monthly counts checked against their own series and the population (plausibility).
     series: tuple[str, ...] = ()
+    # Counts a year (summed over rows, or a row count for a record-level table under the key
+    # "rows") above this share of the area's adults (population.csv) are implausible for the
+    # whole file: loading stops naming the file, the figure and the fix (units or scale).
+    per_adult_ceiling: dict[str, float] = field(default_factory=dict)
+    # Plausibility rules in words, listed under the table in docs/data-contract.md; each is
+    # enforced in daanalysis.load (the staffing rules, the partnership rules) or by ``checks``.
+    plausibility: tuple[str, ...] = ()
     # Rows that add up to one figure per group (staffing: the FTE of an area's month). If one
     # row of a group is excluded the whole group is, so that no partial total is published.
     whole_groups: tuple[str, ...] = ()
@@ -129,6 +136,28 @@ class TableSpec:
 
 _non_negative = (pa.Check.ge(0, error="must be zero or more"),)
 
+# Plausibility against the population (issue 20). About 2.8% of adults in England and Wales are
+# in a police-recorded domestic abuse incident or crime a year (ONS, Domestic abuse in England and
+# Wales overview, November 2024: 1.35 million for about 49 million adults 16+), and 4.8% of
+# adults experience domestic abuse (CSEW): a force area above 10% of its adults a year, or one
+# service's referrals above 5% (more than every victim in the area), is a units or scale error.
+POLICE_PER_ADULT = 0.10
+REFERRALS_PER_ADULT = 0.05
+SERIES_RULE = (
+    "A month more than `max_count_jump` times the median of its own series (about a year either "
+    "side), or above the area's adults, is excluded; a month far below it is a gap (probably not "
+    "collected)."
+)
+POPULATION_RULE = (
+    "More {what} a year (the typical month times 12) than {share:.0%} of the area's adults "
+    "(population.csv) stops the load: the file's units or scale are wrong."
+)
+LEVEL_SHIFT_RULE = (
+    "A series whose typical month changes more than threefold from one month on, and stays "
+    "there, is noted in the ledger and the data-quality notes (a change of counting?); the rows "
+    "are used as given."
+)
+
 REFERRALS = TableSpec(
     name="referrals",
     description="One row per referral to the commissioned DA service (record-level extract).",
@@ -155,6 +184,8 @@ REFERRALS = TableSpec(
     not_null=("referral_id", "referral_date", "service"),
     not_after_extract=("referral_date", "first_contact_date", "closed_date"),
     essential=True,
+    per_adult_ceiling={"rows": REFERRALS_PER_ADULT},
+    plausibility=(POPULATION_RULE.format(what="referrals (rows)", share=REFERRALS_PER_ADULT),),
     checks=(
         _not_before("closed_date", "referral_date"),
         _not_before("first_contact_date", "referral_date"),
@@ -180,6 +211,19 @@ STAFFING = TableSpec(
     decimals=("fte_in_post", "fte_funded"),
     not_after_extract=("month",),
     whole_groups=("area", "month"),
+    plausibility=(
+        "One team and role above `max_fte_per_row` FTE, or a team above `max_fte_per_team`, is "
+        "excluded; so is an FTE about a hundred times its series or its row's other FTE (a "
+        "percentage: 80 for 0.8).",
+        "A team and role's month more than twice, or under half, the median of its steady "
+        "neighbouring months (six either side), and at least 1 FTE from it, is excluded as a "
+        "keying slip (27.26 for 7.26, 0.73 for 7.3).",
+        "A row whose team or role says Total, Subtotal or All, or that equals the sum of the "
+        "month's other rows (and is no regular series of its own), is a subtotal: listed in the "
+        "ledger, not counted.",
+        "When a row of a month is excluded (other than as a subtotal or exact duplicate), the "
+        "whole month is, so that no partial total is published.",
+    ),
 )
 
 POLICE = TableSpec(
@@ -199,6 +243,12 @@ POLICE = TableSpec(
     not_after_extract=("month",),
     series=("da_incidents", "da_crimes"),
     gaps=("da_incidents", "da_crimes"),
+    per_adult_ceiling={"da_incidents": POLICE_PER_ADULT, "da_crimes": POLICE_PER_ADULT},
+    plausibility=(
+        SERIES_RULE,
+        POPULATION_RULE.format(what="incidents or crimes", share=POLICE_PER_ADULT),
+        LEVEL_SHIFT_RULE,
+    ),
 )
 
 MARAC = TableSpec(
@@ -222,6 +272,7 @@ MARAC = TableSpec(
     column_checks={"cases_discussed": _non_negative, "repeat_cases": _non_negative},
     not_after_extract=("period",),
     series=("cases_discussed",),
+    plausibility=(SERIES_RULE, LEVEL_SHIFT_RULE),
     gaps=("cases_discussed", "repeat_cases"),
     checks=(
         pa.Check(
@@ -407,6 +458,12 @@ RETURNS = TableSpec(
     ),
     not_after_extract=("period",),
     series=("referrals", "self_referrals", "high_risk", "standard_medium_risk"),
+    per_adult_ceiling={"referrals": REFERRALS_PER_ADULT},
+    plausibility=(
+        SERIES_RULE,
+        POPULATION_RULE.format(what="referrals", share=REFERRALS_PER_ADULT),
+        LEVEL_SHIFT_RULE,
+    ),
     gaps=RETURN_COUNTS,
     one_of=("referrals", "high_risk", "standard_medium_risk"),
     essential=True,

@@ -13,7 +13,7 @@ import pytest
 
 from daanalysis import cli, plots, publish, staffing
 from daanalysis.config import Config, response_kpi_name, response_window
-from daanalysis.load import load_extract
+from daanalysis.load import DataContractError, load_extract
 from daanalysis.periods import QUARTER_FREQ
 from tests.conftest import SAMPLE
 from tests.test_pack_variants import visible_text
@@ -194,3 +194,55 @@ def test_real_staffing_changes_are_not_flagged(tmp_path, clean_caseload):
     path.write_text(frame.to_csv(index=False))
     _, ledger = _caseload(data)
     assert _staffing_excluded(ledger).empty
+
+
+# --- 3. whole files out of scale, and a change of counting -----------------------------------
+
+
+def _scale_police(data: Path, factor: int, start: str = "") -> None:
+    police = pd.read_csv(data / "police.csv")
+    rows = police["month"] >= start
+    for col in ("da_incidents", "da_crimes"):
+        police[col] = police[col].where(~rows, police[col] * factor)
+    police.to_csv(data / "police.csv", index=False)
+
+
+def test_police_counts_five_times_over_stop_the_load_naming_the_file(tmp_path):
+    data = _sample(tmp_path)
+    _scale_police(data, 5)
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert "police.csv" in message and "for Sampleborough" in message
+    assert "above the plausible 10%" in message
+    assert "Check the file's units or scale" in message
+
+
+def test_police_level_shift_from_one_month_is_noted_and_used(tmp_path):
+    data = _sample(tmp_path)
+    _scale_police(data, 4, start="2024-04")
+    extract = load_extract(data)
+    notes = [n for n in extract.notes if "level shift" in n]
+    assert len(notes) == 2  # incidents and crimes
+    assert all("from April 2024 on" in n or "from 2024-04 on" in n for n in notes), notes
+    noted = extract.ledger[extract.ledger["reason"].str.contains("level shift", regex=False)]
+    assert (noted["table"] == "police").all() and (noted["status"] == "used").all()
+    assert len(extract["police"]) == len(pd.read_csv(data / "police.csv"))
+
+
+def test_sample_has_no_level_shift_note():
+    extract = load_extract(SAMPLE)
+    assert not [n for n in extract.notes if "level shift" in n]
+
+
+def test_referrals_far_above_the_area_population_stop_the_load(tmp_path):
+    data = _sample(tmp_path)
+    # About 1,300 referrals a year against 20,000 adults: 6.5%, above the 5% ceiling.
+    population = pd.read_csv(data / "population.csv")
+    population[["females_16plus", "males_16plus"]] = 10_000
+    population.to_csv(data / "population.csv", index=False)
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert "referrals.csv" in message and "referrals in 20" in message
+    assert "of its 20,000 adults (population.csv), above the plausible 5%" in message
