@@ -142,6 +142,11 @@ _non_negative = (pa.Check.ge(0, error="must be zero or more"),)
 # adults experience domestic abuse (CSEW): a force area above 10% of its adults a year, or one
 # service's referrals above 5% (more than every victim in the area), is a units or scale error.
 POLICE_PER_ADULT = 0.10
+# Sanctuary schemes secure tens to a few hundred properties a year in a borough (the sample:
+# about 45 for 150,000 adults); 1% of adults would be thousands. Home security measures cost
+# about GBP 50-200 per property (committee minutes): a median above GBP 5,000 is pence.
+SANCTUARY_PER_ADULT = 0.01
+SANCTUARY_MEDIAN_COST_CEILING = 5_000.0
 REFERRALS_PER_ADULT = 0.05
 SERIES_RULE = (
     "A month more than `max_count_jump` times the median of its own series (about a year either "
@@ -536,6 +541,12 @@ PREVENTION = TableSpec(
     column_checks={c: _non_negative for c in ("sessions", "pupils", "schools_engaged")},
     not_after_extract=("month",),
     gaps=("pupils", "schools_engaged"),
+    plausibility=(
+        "When `schools` is given, a row naming a school not on the register (case and spacing "
+        "aside) is excluded as an unknown school (a misspelling?), not counted as engaged.",
+        "When `schools` is given, an aggregate row's schools_engaged above the schools of its "
+        "area and phase on the register (engaged share above 100%) is excluded.",
+    ),
 )
 
 SANCTUARY = TableSpec(
@@ -568,10 +579,33 @@ SANCTUARY = TableSpec(
     periods=("period",),
     numbers=("cost", "properties", "stayed_home"),
     decimals=("cost",),
+    # Every column: a row repeated exactly is the same property counted twice.
+    key=("area", "period", "cost", "properties", "stayed_home", "measures"),
     not_null=("period", "cost"),
     column_checks={c: _non_negative for c in ("cost", "properties", "stayed_home")},
     not_after_extract=("period",),
     gaps=("stayed_home",),
+    checks=(
+        pa.Check(
+            lambda df: df["stayed_home"].isna() | (df["stayed_home"] <= df["properties"].fillna(1)),
+            name="stayed_home not above properties",
+            error=(
+                "stayed_home is larger than properties (a blank properties is 1): more clients "
+                "stayed at home than properties were secured"
+            ),
+        ),
+    ),
+    per_adult_ceiling={"properties": SANCTUARY_PER_ADULT},
+    plausibility=(
+        "A row repeated exactly (every column the same) is excluded as a duplicate: the same "
+        "property would be counted twice.",
+        "stayed_home above properties (a blank is 1) excludes the row.",
+        f"A median cost per one-property row above GBP {SANCTUARY_MEDIAN_COST_CEILING:,.0f} "
+        "stops the load: home security measures cost about GBP 50 to 200 (committee minutes), "
+        "so the costs are probably in pence.",
+        f"More properties in a calendar year than {SANCTUARY_PER_ADULT:.0%} of the area's "
+        "adults (population.csv) stops the load: a figure is keyed wrong or out of scale.",
+    ),
 )
 
 PERPETRATOR_PROGRAMME = TableSpec(
@@ -610,6 +644,11 @@ PERPETRATOR_PROGRAMME = TableSpec(
     not_after_extract=("period",),
     gaps=("starts", "completions", "referrals", "police_referrals"),
     checks=(_at_most("police_referrals", "referrals"),),
+    plausibility=(
+        "More completions than starts over the whole table, for one area and programme, stops "
+        "the load: the columns are probably swapped or a figure mis-keyed (in one period, "
+        "completions above starts are normal: people complete what they started earlier).",
+    ),
 )
 
 TABLES: dict[str, TableSpec] = {

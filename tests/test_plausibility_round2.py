@@ -246,3 +246,130 @@ def test_referrals_far_above_the_area_population_stop_the_load(tmp_path):
     message = str(err.value)
     assert "referrals.csv" in message and "referrals in 20" in message
     assert "of its 20,000 adults (population.csv), above the plausible 5%" in message
+
+
+# --- 4. partnership tables ----------------------------------------------------------------------
+
+
+def _rewrite(data: Path, name: str, change) -> None:
+    frame = pd.read_csv(data / f"{name}.csv", dtype=str, keep_default_na=False)
+    frame = change(frame)
+    frame.to_csv(data / f"{name}.csv", index=False)
+
+
+def _excluded(ledger: pd.DataFrame, table: str) -> pd.DataFrame:
+    return ledger[(ledger["table"] == table) & (ledger["status"] == "excluded")]
+
+
+def test_more_schools_engaged_than_on_the_register_is_excluded(tmp_path):
+    data = _sample(tmp_path)
+    primaries = (pd.read_csv(data / "schools.csv")["phase"].str.lower() == "primary").sum()
+    rows = (
+        "Sampleborough,2024-10,,Primary,Healthy relationships,4,90,5\n"
+        f"Sampleborough,2024-11,,Primary,Healthy relationships,4,90,{primaries + 1}\n"
+    )
+    path = data / "prevention.csv"
+    text = path.read_text().replace(
+        "area,month,school,phase,programme,sessions,pupils\n",
+        "area,month,school,phase,programme,sessions,pupils,schools_engaged\n",
+    )
+    path.write_text(text + rows)
+    extract = load_extract(data)
+    bad = _excluded(extract.ledger, "prevention")
+    assert len(bad) == 1
+    assert f"schools_engaged: {primaries + 1} primary schools is more than the {primaries}" in (
+        bad["reason"].item()
+    )
+    assert "above 100%" in bad["reason"].item()
+    assert (extract["prevention"]["schools_engaged"].dropna() == 5).all()
+
+
+def test_misspelt_school_is_an_unknown_school_not_engaged(tmp_path):
+    data = _sample(tmp_path)
+    _rewrite(
+        data,
+        "prevention",
+        lambda f: f.assign(
+            school=f["school"].where(f.index != 0, "Sampleborogh Primary School 02")
+        ).pipe(
+            # Case and spacing differences are the same school, in the register's spelling.
+            lambda g: g.assign(school=g["school"].where(g.index != 1, g.at[1, "school"].upper()))
+        ),
+    )
+    extract = load_extract(data)
+    bad = _excluded(extract.ledger, "prevention")
+    assert len(bad) == 1 and bad["row"].item() == 2
+    assert "school 'Sampleborogh Primary School 02' is not on the schools register" in (
+        bad["reason"].item()
+    )
+    assert "not counted as engaged" in bad["reason"].item()
+    schools = set(pd.read_csv(data / "schools.csv")["school"])
+    assert set(extract["prevention"]["school"].dropna()) <= schools
+
+
+def test_stayed_home_above_properties_is_excluded(tmp_path):
+    data = _sample(tmp_path)
+    _rewrite(
+        data, "sanctuary", lambda f: f.assign(stayed_home=f["stayed_home"].where(f.index != 3, "3"))
+    )
+    extract = load_extract(data)
+    bad = _excluded(extract.ledger, "sanctuary")
+    assert bad["row"].tolist() == [5]
+    assert "stayed_home is larger than properties" in bad["reason"].item()
+    assert (extract["sanctuary"]["stayed_home"] <= 1).all()
+
+
+def test_exact_duplicate_sanctuary_row_is_ledgered_not_counted(tmp_path):
+    data = _sample(tmp_path)
+    _rewrite(data, "sanctuary", lambda f: pd.concat([f, f.iloc[[7]]], ignore_index=True))
+    clean = len(pd.read_csv(SAMPLE / "sanctuary.csv"))
+    extract = load_extract(data)
+    bad = _excluded(extract.ledger, "sanctuary")
+    assert bad["row"].tolist() == [clean + 2]
+    assert bad["reason"].item().startswith("duplicate of row 9")
+    assert len(extract["sanctuary"]) == clean
+
+
+def test_costs_in_pence_stop_the_load(tmp_path):
+    data = _sample(tmp_path)
+    _rewrite(
+        data,
+        "sanctuary",
+        lambda f: f.assign(cost=(f["cost"].astype(float) * 100).round().astype(int)),
+    )
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert "sanctuary.csv, column cost: the median cost per property is GBP 1" in message
+    assert "Are the costs in pence?" in message
+
+
+def test_a_hundred_thousand_properties_stop_the_load(tmp_path):
+    data = _sample(tmp_path)
+
+    def change(f):
+        f["properties"] = ""
+        f.loc[5, "properties"] = "100000"
+        f.loc[5, "stayed_home"] = ""
+        return f
+
+    _rewrite(data, "sanctuary", change)
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert "sanctuary.csv: 100,0" in message and "properties in 2022 for Sampleborough" in message
+    assert "above the plausible 1%" in message
+
+
+def test_completions_above_starts_stop_the_load(tmp_path):
+    data = _sample(tmp_path)
+    _rewrite(
+        data,
+        "perpetrator_programme",
+        lambda f: f.rename(columns={"starts": "completions", "completions": "starts"}),
+    )
+    with pytest.raises(DataContractError) as err:
+        load_extract(data)
+    message = str(err.value)
+    assert "perpetrator_programme.csv: Sampleborough, Men and masculinities has" in message
+    assert "completions against" in message and "swapped" in message
