@@ -2386,10 +2386,11 @@ def load_extract(
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
     ledger = _check_subtotals(tables, ledger)
     ledger = _check_areas(tables, ledger, basis, paths)
+    # A whole file out of scale first: its month-by-month faults would only hide the cause.
+    _check_per_adult(tables, paths, basis)
     ledger = _check_series(tables, ledger, config)
     ledger = _check_copies(tables, ledger, notes)
     ledger = _check_partnership(tables, ledger, paths)
-    _check_per_adult(tables, paths, basis)
     ledger = _check_level_shifts(tables, ledger, notes)
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":

@@ -373,3 +373,27 @@ def test_completions_above_starts_stop_the_load(tmp_path):
     message = str(err.value)
     assert "perpetrator_programme.csv: Sampleborough, Men and masculinities has" in message
     assert "completions against" in message and "swapped" in message
+
+
+def test_returns_referrals_out_of_scale_for_the_population_stop_the_load(tmp_path):
+    """Aggregate returns: 2 million referrals a month for 40,000 adults; and 3,000 a month,
+    a whole file multiplied, which no check against its own series can see."""
+    population = "area,year,females_16plus,males_16plus\nSmalltown,2024,20000,20000\n"
+    (tmp_path / "population.csv").write_text(population)
+    (tmp_path / "config.csv").write_text("key,value\ndefault_area,Smalltown\n")
+    for monthly, shown in ((2_000_000, "24,000,000"), (3_000, "36,000")):
+        (tmp_path / "returns.csv").write_text(
+            "period,referrals\n" + "".join(f"2024-{m:02d},{monthly}\n" for m in range(1, 13))
+        )
+        with pytest.raises(DataContractError) as err:
+            load_extract(tmp_path, config=Config(default_area="Smalltown"))
+        message = str(err.value)
+        assert (
+            f"returns.csv: {shown} referrals a year (typical month x 12) for Smalltown" in message
+        )
+        assert "above the plausible 5%" in message
+    # 100 a month (3% of adults a year) is plausible.
+    (tmp_path / "returns.csv").write_text(
+        "period,referrals\n" + "".join(f"2024-{m:02d},100\n" for m in range(1, 13))
+    )
+    assert len(load_extract(tmp_path, config=Config(default_area="Smalltown"))["returns"]) == 12
