@@ -51,6 +51,8 @@ def test_response_window_says_the_setting(days, words):
 def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(tmp_path, capsys):
     data, out = _sample(tmp_path), tmp_path / "out"
     _set_config(data, "response_working_days", "2")
+    # And the safe level: the staffing page's words follow it too.
+    _set_config(data, "safe_caseload_per_fte", "28")
     assert cli.main(["report", "--data", str(data), "--out", str(out)]) == 0, capsys.readouterr()
     (folder,) = [p for p in out.iterdir() if not p.name.startswith((".", "failed"))]
     kpis = pd.read_csv(folder / "kpis.csv")
@@ -72,6 +74,8 @@ def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(tmp_path, c
     # (quoted in the assumptions table beside the value of 2 working days).
     source = pd.read_csv(data / "config.csv").set_index("key").at["response_working_days", "source"]
     assert "within one working day" not in pages.replace(source, "")
+    assert "Safe staffing (28 per FTE)" in pages and "reaching 28 needs" in pages
+    assert "Safe staffing (30" not in pages and "reaching 30" not in pages
     assert re.search(
         r"contacted within two working days.{0,40}(meeting|below) the 90% target", pages
     )
