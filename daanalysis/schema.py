@@ -147,6 +147,7 @@ POLICE_PER_ADULT = 0.10
 # about GBP 50-200 per property (committee minutes): a median above GBP 5,000 is pence.
 SANCTUARY_PER_ADULT = 0.01
 SANCTUARY_MEDIAN_COST_CEILING = 5_000.0
+SANCTUARY_MAX_PER_ROW = 1_000  # properties in one row (a month's or quarter's aggregate)
 REFERRALS_PER_ADULT = 0.05
 SERIES_RULE = (
     "A month more than `max_count_jump` times the median of its own series (about a year either "
@@ -582,7 +583,20 @@ SANCTUARY = TableSpec(
     # Every column: a row repeated exactly is the same property counted twice.
     key=("area", "period", "cost", "properties", "stayed_home", "measures"),
     not_null=("period", "cost"),
-    column_checks={c: _non_negative for c in ("cost", "properties", "stayed_home")},
+    column_checks={
+        "cost": _non_negative,
+        "stayed_home": _non_negative,
+        "properties": (
+            *_non_negative,
+            pa.Check.le(
+                SANCTUARY_MAX_PER_ROW,
+                error=(
+                    f"is above the plausible {SANCTUARY_MAX_PER_ROW:,} properties for one row "
+                    "(a borough's scheme secures tens to hundreds a year); check the figure"
+                ),
+            ),
+        ),
+    },
     not_after_extract=("period",),
     gaps=("stayed_home",),
     checks=(
@@ -599,7 +613,8 @@ SANCTUARY = TableSpec(
     plausibility=(
         "A row repeated exactly (every column the same) is excluded as a duplicate: the same "
         "property would be counted twice.",
-        "stayed_home above properties (a blank is 1) excludes the row.",
+        "stayed_home above properties (a blank is 1) excludes the row; so does a row of more "
+        f"than {SANCTUARY_MAX_PER_ROW:,} properties.",
         f"A median cost per one-property row above GBP {SANCTUARY_MEDIAN_COST_CEILING:,.0f} "
         "stops the load: home security measures cost about GBP 50 to 200 (committee minutes), "
         "so the costs are probably in pence.",

@@ -348,20 +348,24 @@ def test_costs_in_pence_stop_the_load(tmp_path):
     assert "Are the costs in pence?" in message
 
 
-def test_a_hundred_thousand_properties_stop_the_load(tmp_path):
+def test_thousands_of_properties_a_year_stop_the_load(tmp_path):
+    """Five aggregate rows of 900 properties in 2022: each plausible alone, 4,500 in a year
+    for 146,000 adults is not."""
     data = _sample(tmp_path)
 
     def change(f):
         f["properties"] = ""
-        f.loc[5, "properties"] = "100000"
-        f.loc[5, "stayed_home"] = ""
+        f.loc[5:9, "properties"] = "900"
+        f.loc[5:9, "stayed_home"] = ""
         return f
 
     _rewrite(data, "sanctuary", change)
     with pytest.raises(DataContractError) as err:
         load_extract(data)
     message = str(err.value)
-    assert "sanctuary.csv: 100,0" in message and "properties in 2022 for Sampleborough" in message
+    dates = pd.read_csv(SAMPLE / "sanctuary.csv")["period"]
+    others = int(dates.str.endswith("2022").sum()) - 5  # one property each
+    assert f"sanctuary.csv: {4_500 + others:,} properties in 2022 for Sampleborough" in message
     assert "above the plausible 1%" in message
 
 
@@ -401,3 +405,21 @@ def test_returns_referrals_out_of_scale_for_the_population_stop_the_load(tmp_pat
         "period,referrals\n" + "".join(f"2024-{m:02d},100\n" for m in range(1, 13))
     )
     assert len(load_extract(tmp_path, config=Config(default_area="Smalltown"))["returns"]) == 12
+
+
+def test_a_hundred_thousand_properties_without_population_is_excluded(tmp_path):
+    data = _sample(tmp_path)
+    (data / "population.csv").unlink()
+
+    def change(f):
+        f["properties"] = ""
+        f.loc[5, "properties"] = "100000"
+        f.loc[5, "stayed_home"] = ""
+        return f
+
+    _rewrite(data, "sanctuary", change)
+    extract = load_extract(data)
+    bad = _excluded(extract.ledger, "sanctuary")
+    assert bad["row"].tolist() == [7]
+    assert "above the plausible 1,000 properties for one row" in bad["reason"].item()
+    assert extract["sanctuary"]["properties"].fillna(1).max() == 1
