@@ -216,6 +216,33 @@ RANGES: dict[str, tuple[float, float]] = {
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 
 
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def response_window(working_days: float) -> str:
+    """What the response KPI measures, in words, from ``response_working_days``: "within one
+    working day" at 1, "within two working days" at 2, "within 1.5 working days" at 1.5.
+
+    Every label, sentence and KPI name of the response figure is built from this, so that a
+    changed setting changes what the page says the figure measures, not only the figure.
+    """
+    days = float(working_days)
+    if days.is_integer() and 1 <= days <= len(_NUMBER_WORDS):
+        word = _NUMBER_WORDS[int(days) - 1]
+    else:
+        word = f"{days:g}"
+    return f"within {word} working day{'' if days == 1 else 's'}"
+
+
+def response_kpi_name(config: Config) -> str:
+    """The ``kpis.csv`` name of the response figure, e.g. "Referrals contacted within two
+    working days"; it starts with :data:`RESPONSE_KPI_PREFIX` whatever the setting."""
+    return f"Referrals contacted {response_window(config.response_working_days)}"
+
+
+RESPONSE_KPI_PREFIX = "Referrals contacted within"
+
+
 class ConfigError(ValueError):
     """A setting is missing, malformed or out of range; the message says which and the fix."""
 

@@ -174,6 +174,12 @@ worked example of monthly returns with quarterly and annual rows and months not 
     that chance would give it less than once in 10,000 periods (Poisson; small series are not
     flagged): it was probably not collected or partial, and the period is a ledgered gap (it
     does not count against `max_excluded_share`). If it was not collected, leave it blank.
+  - *Against the population and over time.* A table's counts a year far above what the area's
+    adults make plausible (the ceilings are listed with each table) stop the load naming the
+    file: a whole file multiplied passes every check against its own series. A series whose
+    typical month changes more than threefold from one month on and stays there is noted as a
+    level shift (a change of counting?) and used as given. Each table's own rules are listed
+    under it, as *Plausibility*.
   - *Probable copies.* A quarter of {copy_tables} identical in every count to the same quarter
     a year before (counts adding up to at least {copy_min}, as small ones repeat by chance) is
     noted in the ledger and the data-quality notes as a probable copy; it is used as given, to
@@ -427,6 +433,9 @@ def table_section(spec: TableSpec) -> str:
     if rules:
         lines += ["", "Rules across columns (a row that breaks one is excluded):", ""]
         lines += [f"- {rule}." for rule in rules]
+    if spec.plausibility:
+        lines += ["", "Plausibility (with the general rules above):", ""]
+        lines += [f"- {rule}" for rule in spec.plausibility]
     if spec.notes:
         lines += ["", spec.notes]
     return "\n".join(lines) + "\n"

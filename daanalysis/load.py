@@ -54,6 +54,7 @@ from daanalysis.schema import (
     MORE_DATE_FORMATS,
     MORE_MONTH_FORMATS,
     NOT_COLLECTED,
+    SANCTUARY_MEDIAN_COST_CEILING,
     TABLES,
     TableSpec,
 )
@@ -1775,6 +1776,208 @@ def _check_series(
     return ledger
 
 
+LEVEL_SHIFT = "level shift"
+LEVEL_SHIFT_RATIO = 3.0  # the typical month after a month against before it, either way
+LEVEL_SHIFT_MONTHS = 6  # at least this many months on each side (up to 12 compared)
+LEVEL_SHIFT_MIN = 10.0  # the higher level at least this many a month (small series are noisy)
+
+
+def _check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], basis: str) -> None:
+    """Stop when a table's counts a year are more than its ``per_adult_ceiling`` share of the
+    area's adults (population.csv): a whole file multiplied (police counts x5, referrals
+    in the millions for a small area) passes every check against its own series.
+
+    A year is the typical month (median, a quarter counting as three months) times 12 for a
+    count column; for record-level referrals (``rows``), the most referrals in any calendar
+    year. The adults are the area's largest estimate, so the check only ever errs towards
+    letting a figure through.
+    """
+    population = tables["population"]
+    if not len(population):
+        return
+    adults = (
+        (population["females_16plus"] + population["males_16plus"])
+        .groupby(population["area"])
+        .max()
+    )
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if not spec.per_adult_ceiling or not len(frame) or name not in paths:
+            continue
+        if name == "returns" and basis == "records":
+            continue
+        for col, ceiling in spec.per_adult_ceiling.items():
+            for area, rows in frame.groupby("area", sort=False):
+                if area not in adults.index:
+                    continue
+                if col == "rows":
+                    yearly = rows.groupby(rows["referral_date"].dt.year).size()
+                    year = int(yearly.idxmax())
+                    a_year, when = float(yearly.max()), f"in {year}"
+                    what = "referrals"
+                elif not spec.series:
+                    # Counts of events (properties secured): the most in a calendar year, a
+                    # blank count being one (one row per property).
+                    time_col = "month" if "month" in rows else "period"
+                    years = rows[time_col].map(_start).map(lambda t: t.year)
+                    yearly = rows[col].fillna(1).groupby(years).sum()
+                    year = int(yearly.idxmax())
+                    a_year, when, what = float(yearly.max()), f"in {year}", col
+                else:
+                    time_col = "month" if "month" in rows else "period"
+                    per_month = rows[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+                    monthly = (rows[col] / per_month).dropna()
+                    if monthly.empty:
+                        continue
+                    a_year, when = 12 * float(monthly.median()), "a year (typical month x 12)"
+                    what = col
+                if a_year <= ceiling * adults[area]:
+                    continue
+                raise DataContractError(
+                    f"{paths[name]}: {a_year:,.0f} {what} {when} for {area} is "
+                    f"{a_year / adults[area]:.0%} of its {adults[area]:,.0f} adults "
+                    f"(population.csv), above the plausible {ceiling:.0%} (see "
+                    f"{CONTRACT_DOC}, {name}). Check the file's units or scale "
+                    "(figures multiplied, or another area's data under this name) and the "
+                    "area's population, then run again."
+                )
+
+
+def _check_partnership(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, paths: dict[str, Path]
+) -> pd.DataFrame:
+    """The partnership tables' plausibility across rows and tables (issue 20).
+
+    Prevention rows naming a school not on the register are excluded (a misspelt school would
+    otherwise count as engaged), and so are aggregate rows engaging more schools than the
+    register has for their area and phase. Sanctuary costs whose median per property is above
+    :data:`SANCTUARY_MEDIAN_COST_CEILING` (pence), and a programme with more completions than
+    starts in all, stop the load naming the file and the fix.
+    """
+    from daanalysis.partnership import normalise_phase
+
+    prevention, schools = tables["prevention"], tables["schools"]
+    if len(prevention) and len(schools):
+        register = {
+            (a, _fold(s)): s for a, s in zip(schools["area"], schools["school"], strict=True)
+        }
+        named = prevention["school"].notna()
+        folds = [
+            (a, _fold(s)) if n else None
+            for a, s, n in zip(prevention["area"], prevention["school"], named, strict=True)
+        ]
+        known = pd.Series([f is None or f in register for f in folds], index=prevention.index)
+        # The register's spelling, so that one school is one school in every count.
+        prevention.loc[named & known, "school"] = [
+            register[f] for f, k, n in zip(folds, known, named, strict=True) if n and k
+        ]
+        reasons = {
+            i: (
+                f"school {prevention.at[i, 'school']!r} is not on the schools register "
+                f"({paths.get('schools', 'schools.csv')}) for {prevention.at[i, 'area']}: an "
+                "unknown school (a misspelling?), not counted as engaged. Correct the name to "
+                "the register's spelling, or add the school to the register"
+            )
+            for i in prevention.index[~known]
+        }
+        on_register = schools.groupby([schools["area"], normalise_phase(schools["phase"])]).size()
+        phases = normalise_phase(prevention["phase"])
+        for i in prevention.index[~named & prevention["schools_engaged"].notna()]:
+            n = on_register.get((prevention.at[i, "area"], phases[i]), 0)
+            if prevention.at[i, "schools_engaged"] > n:
+                reasons.setdefault(
+                    i,
+                    f"schools_engaged: {prevention.at[i, 'schools_engaged']:,.0f} "
+                    f"{phases[i]} schools is more than the {n} on the register "
+                    f"({paths.get('schools', 'schools.csv')}) for {prevention.at[i, 'area']} "
+                    "(an engaged share above 100%); check the figure and the register",
+                )
+        ledger = _exclude(tables, ledger, "prevention", pd.Series(reasons, dtype=object))
+    sanctuary = tables["sanctuary"]
+    if len(sanctuary):
+        single = sanctuary.loc[sanctuary["properties"].fillna(1) == 1, "cost"]
+        median = single.median()
+        if len(single) and median > SANCTUARY_MEDIAN_COST_CEILING:
+            raise DataContractError(
+                f"{paths['sanctuary']}, column cost: the median cost per property is "
+                f"GBP {median:,.0f}, above the plausible GBP "
+                f"{SANCTUARY_MEDIAN_COST_CEILING:,.0f} (home security measures cost about "
+                "GBP 50 to 200, committee minutes). Are the costs in pence? Write them in "
+                "pounds (153.38, not 15338), then run again."
+            )
+    programmes = tables["perpetrator_programme"]
+    if len(programmes):
+        keys = [programmes["area"], programmes["programme"].fillna("")]
+        totals = programmes.groupby(keys)[["starts", "completions"]].sum()
+        bad = totals[totals["completions"] > totals["starts"]]
+        if len(bad):
+            (area, programme), row = next(iter(bad.iterrows()))
+            raise DataContractError(
+                f"{paths['perpetrator_programme']}: {area}"
+                f"{', ' + programme if programme else ''} has {row['completions']:,.0f} "
+                f"completions against {row['starts']:,.0f} starts in all: more people cannot "
+                "complete a programme than started it. Check that the starts and completions "
+                "columns are not swapped and the figures are keyed right, then run again."
+            )
+    return ledger
+
+
+def _check_level_shifts(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
+) -> pd.DataFrame:
+    """Note a series whose typical month changes more than :data:`LEVEL_SHIFT_RATIO` times from
+    one month on and stays there (the median of up to 12 months after against up to 12 before,
+    at least :data:`LEVEL_SHIFT_MONTHS` each side): a change of counting, units or source. The
+    rows are used as given (a real change cannot be told from a recording one); the first row of
+    the new level carries the note in the ledger, and the data-quality notes say it.
+    """
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if not spec.series or not len(frame):
+            continue
+        time_col = "month" if "month" in frame else "period"
+        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+        noted: dict[int, str] = {}
+        order = frame[time_col].map(_start).astype("datetime64[us]").sort_values().index
+        for area, rows in frame.loc[order].groupby("area", sort=False):
+            for col in spec.series:
+                values = (rows[col] / per_month[rows.index]).dropna()
+                months = per_month[values.index].cumsum().to_numpy()
+                best = None
+                for k in range(1, len(values)):
+                    before = values.iloc[max(0, k - 12) : k]
+                    after = values.iloc[k : k + 12]
+                    if (
+                        months[k - 1] < LEVEL_SHIFT_MONTHS
+                        or months[-1] - months[k - 1] < LEVEL_SHIFT_MONTHS
+                    ):
+                        continue
+                    low, high = sorted((before.median(), after.median()))
+                    if high < LEVEL_SHIFT_MIN or high <= LEVEL_SHIFT_RATIO * low:
+                        continue
+                    # The step's month: where the mean log level either side differs most (a
+                    # month of the new level on the old side pulls it back at once, which the
+                    # medians hardly show).
+                    ratio = abs(np.log1p(after).mean() - np.log1p(before).mean())
+                    if best is None or ratio > best[0]:
+                        best = (ratio, k, before.median(), after.median())
+                if best is None:
+                    continue
+                _, k, before, after = best
+                i = values.index[k]
+                when = _period_text(frame.at[i, time_col])
+                text = (
+                    f"{LEVEL_SHIFT}: {col} moves from a typical {before:,.0f} a month to "
+                    f"{after:,.0f} from {when} on and stays there; a change of counting, units "
+                    "or source? Used as given: check it against the source"
+                )
+                noted[i] = f"{noted[i]}; {text}" if i in noted else text
+                notes.append(f"{name}.csv, {area}: {text}.")
+        if noted:
+            ledger = _note(tables, ledger, name, pd.Series(noted, dtype=object))
+    return ledger
+
+
 COPY_NOTE = "probable copy"
 COPY_MIN_TOTAL = 30  # a quarter's counts must add up to this for equal figures to mean a copy
 
@@ -1870,6 +2073,9 @@ def _check_staffing(
     frame = tables["staffing"]
     if not len(frame):
         return ledger
+    # A subtotal row is set aside (its month is still whole: its rows are given on their own).
+    ledger = _exclude(tables, ledger, "staffing", _staffing_subtotals(frame))
+    frame = tables["staffing"]
     team_total = frame.groupby(["area", "month", "team"], dropna=False)["fte_in_post"].transform(
         "sum"
     )
@@ -1899,6 +2105,15 @@ def _check_staffing(
     }
     ledger = _exclude(tables, ledger, "staffing", reasons)
     frame = tables["staffing"]
+    reasons = _fte_out_of_line(frame)
+    excluded_groups |= {
+        (a, m)
+        for a, m in zip(
+            frame.loc[reasons.index, "area"], frame.loc[reasons.index, "month"], strict=True
+        )
+    }
+    ledger = _exclude(tables, ledger, "staffing", reasons)
+    frame = tables["staffing"]
     partial = pd.Series(
         [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
         index=frame.index,
@@ -1911,6 +2126,117 @@ def _check_staffing(
         )
     )
     return _exclude(tables, ledger, "staffing", reasons)
+
+
+# A team or role named like this is a total of other rows, not staff of its own.
+TOTAL_NAME = re.compile(
+    r"^\s*(?:grand\s+)?totals?\b|\btotals?\s*$|\bsub[\s-]?totals?\b"
+    r"|^\s*all(?:\s+(?:teams|staff|roles|services))?\s*$",
+    re.I,
+)
+# A team and role's month this many times the median of its neighbouring months (or under its
+# inverse), when those months are steady, is a keying slip (27.26 for 7.26, 0.73 for 7.3).
+NEIGHBOUR_RATIO = 2.0
+NEIGHBOUR_MONTHS = 6  # either side
+NEIGHBOUR_MIN_FTE = 1.0  # and at least this far from it: one post's change in a small team
+# Neighbouring months are steady when their interquartile ratio is at most this.
+STEADY_RATIO = 1.5
+
+
+def _staffing_subtotals(frame: pd.DataFrame) -> pd.Series:
+    """Reasons for staffing rows that are subtotals of other rows, by index.
+
+    A row whose team or role says Total, Subtotal or All; or a row equal, in FTE in post and
+    funded, to the sum of its area's month's other rows (two or more, with FTE), when its team
+    and role is no regular series: it appears in under half the area's months, or equals that
+    sum in every month it appears. A real team's month that happens to equal the others' sum
+    (5 = 4 + 1) is kept: it is a series of its own.
+    """
+    reasons: dict[int, str] = {}
+    for col in ("team", "role"):
+        named = frame[col].astype("string").fillna("").str.contains(TOTAL_NAME)
+        for i in frame.index[named.to_numpy(dtype=bool)]:
+            reasons.setdefault(
+                i,
+                f"{SUBTOTAL}: {col} {frame.at[i, col]!r} in {frame.at[i, 'month']} is a total "
+                "of other rows, not staff of its own; not counted twice",
+            )
+    rest = frame.drop(index=list(reasons))
+    if not len(rest):
+        return pd.Series(reasons, dtype=object)
+    group = rest.groupby(["area", "month"], dropna=False)
+    equal = pd.Series(True, index=rest.index)
+    for col in ("fte_in_post", "fte_funded"):
+        others = group[col].transform("sum") - rest[col].fillna(0)
+        equal &= rest[col].isna() | ((rest[col] - others).abs() < 0.005)
+    with_fte = group["fte_in_post"].transform(lambda v: int((v > 0).sum())) - (
+        rest["fte_in_post"] > 0
+    )
+    equal &= (with_fte >= 2) & (rest["fte_in_post"] > 0)
+    if equal.any():
+        series = ["area", "team", "role"]
+        months = rest.groupby("area")["month"].transform("nunique")
+        appears = rest.groupby(series, dropna=False)["month"].transform("nunique")
+        always = equal.groupby([rest[c] for c in series], dropna=False).transform("all")
+        for i in rest.index[(equal & ((appears < months / 2) | always)).to_numpy(dtype=bool)]:
+            reasons[i] = (
+                f"{SUBTOTAL}: {rest.at[i, 'team']} / {rest.at[i, 'role']} in "
+                f"{rest.at[i, 'month']} ({rest.at[i, 'fte_in_post']:g} FTE) equals the sum of "
+                "the month's other rows; not counted twice"
+            )
+    return pd.Series(reasons, dtype=object)
+
+
+def _fte_out_of_line(frame: pd.DataFrame) -> pd.Series:
+    """Reasons for staffing rows far out of line with their own team and role's neighbouring
+    months, by index: more than :data:`NEIGHBOUR_RATIO` times the median of up to
+    :data:`NEIGHBOUR_MONTHS` months either side (or under its inverse), and at least
+    :data:`NEIGHBOUR_MIN_FTE` from it, when those months are steady (interquartile ratio at most
+    :data:`STEADY_RATIO`) and at least four are given.
+
+    Catches slips the percentage and per-row limits miss: 27.26 keyed for 7.26 (3.75 times),
+    0.73 for 7.3. A real change of staffing moves the neighbours too (a step up leaves them
+    unsteady around it), so it is not flagged; a month of a steady series that halves and
+    recovers is, and the month then shows no figure.
+    """
+    reasons: dict[int, str] = {}
+    order = frame["month"].map(_start).astype("datetime64[us]").sort_values().index
+    for _, rows in frame.loc[order].groupby(["area", "team", "role"], dropna=False, sort=False):
+        if len(rows) < 5:
+            continue
+        for col in ("fte_in_post", "fte_funded"):
+            values = rows[col].to_numpy(dtype="float64")
+            months = rows["month"].tolist()
+            for k, i in enumerate(rows.index):
+                value = values[k]
+                if np.isnan(value):
+                    continue
+                around = np.concatenate(
+                    [
+                        values[max(0, k - NEIGHBOUR_MONTHS) : k],
+                        values[k + 1 : k + 1 + NEIGHBOUR_MONTHS],
+                    ]
+                )
+                around = around[~np.isnan(around)]
+                if len(around) < 4:
+                    continue
+                median = float(np.median(around))
+                q1, q3 = np.percentile(around, [25, 75])
+                if median <= 0 or q1 <= 0 or q3 / q1 > STEADY_RATIO:
+                    continue
+                ratio = value / median
+                if abs(value - median) < NEIGHBOUR_MIN_FTE or 1 / NEIGHBOUR_RATIO <= ratio <= (
+                    NEIGHBOUR_RATIO
+                ):
+                    continue
+                reasons.setdefault(
+                    i,
+                    f"{col}: {value:g} in {months[k]} is {ratio:.2g} times the median of this "
+                    f"team and role's months around it ({median:g} FTE), which are steady; "
+                    "probably a keying slip (a digit added or lost), so the month shows no "
+                    "figure. Check the figure in the source",
+                )
+    return pd.Series(reasons, dtype=object)
 
 
 # An FTE about a hundred times what it should be is a percentage (80 for 0.8 FTE): a value this
@@ -2059,8 +2385,12 @@ def load_extract(
     groups = _staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
     ledger = _check_subtotals(tables, ledger)
     ledger = _check_areas(tables, ledger, basis, paths)
+    # A whole file out of scale first: its month-by-month faults would only hide the cause.
+    _check_per_adult(tables, paths, basis)
     ledger = _check_series(tables, ledger, config)
     ledger = _check_copies(tables, ledger, notes)
+    ledger = _check_partnership(tables, ledger, paths)
+    ledger = _check_level_shifts(tables, ledger, notes)
     ledger = _check_staffing(tables, ledger, config, _excluded_groups(ledger, groups))
     if basis == "records":
         mapping_dir = data_dir / "mappings"

@@ -22,7 +22,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from daanalysis.config import Config
+from daanalysis.config import Config, response_window
 from daanalysis.periods import quarter_label
 
 FIGSIZE = (8.0, 4.2)
@@ -682,9 +682,15 @@ def projection_chart(
 
 
 def response_chart(
-    kpi: pd.DataFrame, quarters: int = 8, area: str = "", source: str = "", threshold: float = 0
+    kpi: pd.DataFrame,
+    quarters: int = 8,
+    area: str = "",
+    source: str = "",
+    threshold: float = 0,
+    working_days: float = 1.0,
 ) -> Figure:
-    """Share first contacted within the KPI, by quarter, against the target.
+    """Share first contacted within the KPI (``working_days``, config response_working_days),
+    by quarter, against the target.
 
     Quarters below target are hatched and labelled, not only coloured; a quarter whose count
     of contacted referrals is below ``threshold`` is not drawn and is marked ``[c]``.
@@ -728,12 +734,13 @@ def response_chart(
     )
     ax.set_xticks(range(len(labels)), labels, fontsize=8)
     ax.set_ylim(0, 109)
-    _ylabel(ax, "% contacted within one working day")
+    window = response_window(working_days)
+    _ylabel(ax, f"% contacted {window}")
     plain_numbers(ax, suffix="%")
     last = data.iloc[-1]
     below = int((data["within_kpi_pct"] < target).sum())
     title = (
-        f"{last['within_kpi_pct']:.1f}% of referrals were contacted within one working day in "
+        f"{last['within_kpi_pct']:.1f}% of referrals were contacted {window} in "
         f"{quarter_label(last['quarter'], with_months=False)}, "
         f"{'meeting' if last['within_kpi_pct'] >= target else 'below'} the {target:.0f}% target"
     )
@@ -742,7 +749,7 @@ def response_chart(
         f"{quarter_label(last['quarter'], with_months=False)}"
     )
     alt = (
-        f"Chart: Bar chart of the share of referrals contacted within one working day, by "
+        f"Chart: Bar chart of the share of referrals contacted {window}, by "
         f"quarter, {period}, against a {target:.0f}% target (dashed line). {title}. Shares range "
         f"from {data['within_kpi_pct'].min():.1f}% to {data['within_kpi_pct'].max():.1f}%; "
         f"{below} of {len(data)} quarters were below target (hatched bars)."
@@ -750,12 +757,12 @@ def response_chart(
     out = pd.DataFrame(
         {
             "quarter": [quarter_label(q, with_months=False) for q in data["quarter"]],
-            "contacted within one working day (%)": data["within_kpi_pct"].round(1),
+            f"contacted {window} (%)": data["within_kpi_pct"].round(1),
             "target (%)": data["target_pct"],
         }
     )
     if suppressed.any():
-        col = "contacted within one working day (%)"
+        col = f"contacted {window} (%)"
         out[col] = out[col].astype(object).where(~suppressed.to_numpy(), "[c]")
     return _finish(
         fig,

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from daanalysis.config import RESPONSE_KPI_PREFIX
 from daanalysis.disclosure import MARKER
 from daanalysis.notebook import PARTNERSHIP_AREA
 
@@ -1136,16 +1137,20 @@ def _breach_sentence(row: pd.Series | None) -> str:
 
 
 def _response_point(mine: pd.DataFrame, before: pd.DataFrame | None, target: float | None) -> str:
-    row = _kpi(mine, "Referrals contacted within one working day")
+    # The KPI's name says what it measures (config response_working_days): "within two
+    # working days" at 2, so the sentence follows the setting.
+    named = mine[mine["kpi"].astype(str).str.startswith(RESPONSE_KPI_PREFIX)]
+    row = _kpi(mine, named["kpi"].iloc[0]) if len(named) else None
     value = _number(row["value"]) if row is not None else None
     if value is None:
         return ""
+    window = str(row["kpi"]).removeprefix("Referrals contacted ")
     versus = ""
     if target is not None:
         versus = f", {'meeting' if value >= target else 'below'} the {target:.0f}% target"
     rag = rag_label(row.get("rag", ""))
     return (
-        f"{value:.1f}% of referrals were contacted within one working day{versus}"
+        f"{value:.1f}% of referrals were contacted {window}{versus}"
         f"{' (' + rag + ')' if rag else ''}{_change(row, before, '{:.1f}', ' points', '%')}."
     )
 

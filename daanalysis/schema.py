@@ -96,6 +96,13 @@ class TableSpec:
     not_after_extract: tuple[str, ...] = ()
     # Monthly counts checked against their own series and the population (plausibility).
     series: tuple[str, ...] = ()
+    # Counts a year (summed over rows, or a row count for a record-level table under the key
+    # "rows") above this share of the area's adults (population.csv) are implausible for the
+    # whole file: loading stops naming the file, the figure and the fix (units or scale).
+    per_adult_ceiling: dict[str, float] = field(default_factory=dict)
+    # Plausibility rules in words, listed under the table in docs/data-contract.md; each is
+    # enforced in daanalysis.load (the staffing rules, the partnership rules) or by ``checks``.
+    plausibility: tuple[str, ...] = ()
     # Rows that add up to one figure per group (staffing: the FTE of an area's month). If one
     # row of a group is excluded the whole group is, so that no partial total is published.
     whole_groups: tuple[str, ...] = ()
@@ -129,6 +136,34 @@ class TableSpec:
 
 _non_negative = (pa.Check.ge(0, error="must be zero or more"),)
 
+# Plausibility against the population (issue 20). About 2.8% of adults in England and Wales are
+# in a police-recorded domestic abuse incident or crime a year (ONS, Domestic abuse in England and
+# Wales overview, November 2024: 1.35 million for about 49 million adults 16+), and 4.8% of
+# adults experience domestic abuse (CSEW): a force area above 10% of its adults a year, or one
+# service's referrals above 5% (more than every victim in the area), is a units or scale error.
+POLICE_PER_ADULT = 0.10
+# Sanctuary schemes secure tens to a few hundred properties a year in a borough (the sample:
+# about 45 for 150,000 adults); 1% of adults would be thousands. Home security measures cost
+# about GBP 50-200 per property (committee minutes): a median above GBP 5,000 is pence.
+SANCTUARY_PER_ADULT = 0.01
+SANCTUARY_MEDIAN_COST_CEILING = 5_000.0
+SANCTUARY_MAX_PER_ROW = 1_000  # properties in one row (a month's or quarter's aggregate)
+REFERRALS_PER_ADULT = 0.05
+SERIES_RULE = (
+    "A month more than `max_count_jump` times the median of its own series (about a year either "
+    "side), or above the area's adults, is excluded; a month far below it is a gap (probably not "
+    "collected)."
+)
+POPULATION_RULE = (
+    "More {what} a year (the typical month times 12) than {share:.0%} of the area's adults "
+    "(population.csv) stops the load: the file's units or scale are wrong."
+)
+LEVEL_SHIFT_RULE = (
+    "A series whose typical month changes more than threefold from one month on, and stays "
+    "there, is noted in the ledger and the data-quality notes (a change of counting?); the rows "
+    "are used as given."
+)
+
 REFERRALS = TableSpec(
     name="referrals",
     description="One row per referral to the commissioned DA service (record-level extract).",
@@ -155,6 +190,8 @@ REFERRALS = TableSpec(
     not_null=("referral_id", "referral_date", "service"),
     not_after_extract=("referral_date", "first_contact_date", "closed_date"),
     essential=True,
+    per_adult_ceiling={"rows": REFERRALS_PER_ADULT},
+    plausibility=(POPULATION_RULE.format(what="referrals (rows)", share=REFERRALS_PER_ADULT),),
     checks=(
         _not_before("closed_date", "referral_date"),
         _not_before("first_contact_date", "referral_date"),
@@ -180,6 +217,19 @@ STAFFING = TableSpec(
     decimals=("fte_in_post", "fte_funded"),
     not_after_extract=("month",),
     whole_groups=("area", "month"),
+    plausibility=(
+        "One team and role above `max_fte_per_row` FTE, or a team above `max_fte_per_team`, is "
+        "excluded; so is an FTE about a hundred times its series or its row's other FTE (a "
+        "percentage: 80 for 0.8).",
+        "A team and role's month more than twice, or under half, the median of its steady "
+        "neighbouring months (six either side), and at least 1 FTE from it, is excluded as a "
+        "keying slip (27.26 for 7.26, 0.73 for 7.3).",
+        "A row whose team or role says Total, Subtotal or All, or that equals the sum of the "
+        "month's other rows (and is no regular series of its own), is a subtotal: listed in the "
+        "ledger, not counted.",
+        "When a row of a month is excluded (other than as a subtotal or exact duplicate), the "
+        "whole month is, so that no partial total is published.",
+    ),
 )
 
 POLICE = TableSpec(
@@ -199,6 +249,12 @@ POLICE = TableSpec(
     not_after_extract=("month",),
     series=("da_incidents", "da_crimes"),
     gaps=("da_incidents", "da_crimes"),
+    per_adult_ceiling={"da_incidents": POLICE_PER_ADULT, "da_crimes": POLICE_PER_ADULT},
+    plausibility=(
+        SERIES_RULE,
+        POPULATION_RULE.format(what="incidents or crimes", share=POLICE_PER_ADULT),
+        LEVEL_SHIFT_RULE,
+    ),
 )
 
 MARAC = TableSpec(
@@ -222,6 +278,7 @@ MARAC = TableSpec(
     column_checks={"cases_discussed": _non_negative, "repeat_cases": _non_negative},
     not_after_extract=("period",),
     series=("cases_discussed",),
+    plausibility=(SERIES_RULE, LEVEL_SHIFT_RULE),
     gaps=("cases_discussed", "repeat_cases"),
     checks=(
         pa.Check(
@@ -407,6 +464,12 @@ RETURNS = TableSpec(
     ),
     not_after_extract=("period",),
     series=("referrals", "self_referrals", "high_risk", "standard_medium_risk"),
+    per_adult_ceiling={"referrals": REFERRALS_PER_ADULT},
+    plausibility=(
+        SERIES_RULE,
+        POPULATION_RULE.format(what="referrals", share=REFERRALS_PER_ADULT),
+        LEVEL_SHIFT_RULE,
+    ),
     gaps=RETURN_COUNTS,
     one_of=("referrals", "high_risk", "standard_medium_risk"),
     essential=True,
@@ -479,6 +542,12 @@ PREVENTION = TableSpec(
     column_checks={c: _non_negative for c in ("sessions", "pupils", "schools_engaged")},
     not_after_extract=("month",),
     gaps=("pupils", "schools_engaged"),
+    plausibility=(
+        "When `schools` is given, a row naming a school not on the register (case and spacing "
+        "aside) is excluded as an unknown school (a misspelling?), not counted as engaged.",
+        "When `schools` is given, an aggregate row's schools_engaged above the schools of its "
+        "area and phase on the register (engaged share above 100%) is excluded.",
+    ),
 )
 
 SANCTUARY = TableSpec(
@@ -511,10 +580,47 @@ SANCTUARY = TableSpec(
     periods=("period",),
     numbers=("cost", "properties", "stayed_home"),
     decimals=("cost",),
+    # Every column: a row repeated exactly is the same property counted twice.
+    key=("area", "period", "cost", "properties", "stayed_home", "measures"),
     not_null=("period", "cost"),
-    column_checks={c: _non_negative for c in ("cost", "properties", "stayed_home")},
+    column_checks={
+        "cost": _non_negative,
+        "stayed_home": _non_negative,
+        "properties": (
+            *_non_negative,
+            pa.Check.le(
+                SANCTUARY_MAX_PER_ROW,
+                error=(
+                    f"is above the plausible {SANCTUARY_MAX_PER_ROW:,} properties for one row "
+                    "(a borough's scheme secures tens to hundreds a year); check the figure"
+                ),
+            ),
+        ),
+    },
     not_after_extract=("period",),
     gaps=("stayed_home",),
+    checks=(
+        pa.Check(
+            lambda df: df["stayed_home"].isna() | (df["stayed_home"] <= df["properties"].fillna(1)),
+            name="stayed_home not above properties",
+            error=(
+                "stayed_home is larger than properties (a blank properties is 1): more clients "
+                "stayed at home than properties were secured"
+            ),
+        ),
+    ),
+    per_adult_ceiling={"properties": SANCTUARY_PER_ADULT},
+    plausibility=(
+        "A row repeated exactly (every column the same) is excluded as a duplicate: the same "
+        "property would be counted twice.",
+        "stayed_home above properties (a blank is 1) excludes the row; so does a row of more "
+        f"than {SANCTUARY_MAX_PER_ROW:,} properties.",
+        f"A median cost per one-property row above GBP {SANCTUARY_MEDIAN_COST_CEILING:,.0f} "
+        "stops the load: home security measures cost about GBP 50 to 200 (committee minutes), "
+        "so the costs are probably in pence.",
+        f"More properties in a calendar year than {SANCTUARY_PER_ADULT:.0%} of the area's "
+        "adults (population.csv) stops the load: a figure is keyed wrong or out of scale.",
+    ),
 )
 
 PERPETRATOR_PROGRAMME = TableSpec(
@@ -553,6 +659,11 @@ PERPETRATOR_PROGRAMME = TableSpec(
     not_after_extract=("period",),
     gaps=("starts", "completions", "referrals", "police_referrals"),
     checks=(_at_most("police_referrals", "referrals"),),
+    plausibility=(
+        "More completions than starts over the whole table, for one area and programme, stops "
+        "the load: the columns are probably swapped or a figure mis-keyed (in one period, "
+        "completions above starts are normal: people complete what they started earlier).",
+    ),
 )
 
 TABLES: dict[str, TableSpec] = {

@@ -11,7 +11,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from daanalysis.config import Config
+from daanalysis.config import Config, response_kpi_name
 from daanalysis.panel import NeedsRecordLevelData, complete_months, require_records
 from daanalysis.periods import QUARTER_FREQ, quarter_label
 
@@ -250,7 +250,8 @@ def working_days_to_contact(referrals: pd.DataFrame) -> pd.Series:
 def response_kpi(
     referrals: pd.DataFrame, config: Config, services: tuple[str, ...] = ("victim",)
 ) -> pd.DataFrame:
-    """Share of referrals first contacted within the KPI (one working day), and the median.
+    """Share of referrals first contacted within the KPI (``response_working_days``, one
+    working day by default), and the median.
 
     By financial quarter of referral. ``within_kpi_pct`` is over referrals with a recorded first
     contact; ``no_contact_recorded`` is listed beside it, not hidden.
@@ -321,7 +322,7 @@ def kpis(
     if kpi_quarter is not None:
         rows.append(
             {
-                "kpi": "Referrals contacted within one working day",
+                "kpi": response_kpi_name(config),
                 "value": round(kpi_quarter["within_kpi_pct"], 1),
                 "unit": "%",
                 "rag": kpi_quarter["rag"],

@@ -274,11 +274,11 @@ def test_optional_tables_load_with_ledger_and_clear_errors(tmp_path):
     lines = ["R1,C1,01/04/2024,Self,Standard,02/04/2024,,Victim"]
     (tmp_path / "referrals.csv").write_text("\n".join([REFERRAL_HEADER, *lines]) + "\n")
     (tmp_path / "sanctuary.csv").write_text(
-        "period,cost,stayed_home\n"
-        "03/05/2024,120.50,1\n"
-        "2024/25 Q1,900,4\n"
-        "31/02/2024,80,1\n"  # not a date: excluded with its reason
-        '04/05/2024,"1,5",1\n'  # a decimal comma: refused, never 15
+        "period,cost,properties,stayed_home\n"
+        "03/05/2024,120.50,,1\n"
+        "2024/25 Q1,900,5,4\n"  # an aggregate row (stayed_home above properties is refused)
+        "31/02/2024,80,,1\n"  # not a date: excluded with its reason
+        '04/05/2024,"1,5",,1\n'  # a decimal comma: refused, never 15
     )
     (tmp_path / "config.csv").write_text(
         "key,value\nmax_excluded_share,0.5\ndefault_area,Sampleborough\n"
