@@ -886,12 +886,16 @@ def _reads(r: dict | pd.Series, above: str, below: str, unclear: str) -> str:
 
 
 def _pct_interval_text(r: dict) -> str:
-    """A rate ratio as a percentage change with its interval: ``+4.7% (95% CI +2.1% to +7.3%)``."""
+    """A rate ratio as a percentage change in words with its interval: ``up 4.7% (95% CI +2.1%
+    to +7.3%)``. Words first, so the cell does not start with a sign (a spreadsheet cell starting
+    with ``+`` is neutralised as a possible formula, which would show a stray quote)."""
 
     def pct(ratio: float) -> str:
         return f"{100 * (ratio - 1):+.1f}%"
 
-    return f"{pct(r['rate_ratio'])} (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
+    change = 100 * (r["rate_ratio"] - 1)
+    word = "up" if change > 0 else "down" if change < 0 else "no change,"
+    return f"{word} {abs(change):.1f}% (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
 
 
 def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
