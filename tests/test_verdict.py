@@ -414,7 +414,8 @@ def test_the_verdict_table_says_what_each_interval_shows():
     step = table[table.index.str.contains("when the campaigns began")].item()
     assert trend == "need rising" and step == "no clear change when the campaigns began"
     values = demand.verdict_table(v).set_index("measure")["value"]
-    assert values[values.index.str.contains("underlying")].item() == "up 4.7% (95% CI +2.1% to +7.3%)"
+    trend_value = values[values.index.str.contains("underlying")].item()
+    assert trend_value == "up 4.7% (95% CI +2.1% to +7.3%)"
 
 
 def test_a_need_verdict_that_could_miss_an_effect_says_so_not_did_not_rise():
