@@ -1711,6 +1711,21 @@ def _implausibly_low(values: pd.Series, expected: pd.Series) -> pd.Series:
     return low & (chance < 1e-4)
 
 
+def _series_tables(tables: dict[str, pd.DataFrame]):
+    """Each table with count series (``TableSpec.series``) and rows, for the checks along a
+    series: its name, spec, frame, time column, months per row (3 for a quarter, so counts
+    compare a month) and its rows grouped by area in time order. Sorted by start date: a MARAC
+    table may mix months and quarters, whose periods do not compare."""
+    for name, spec in TABLES.items():
+        frame = tables[name]
+        if not spec.series or not len(frame):
+            continue
+        time_col = "month" if "month" in frame else "period"
+        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+        order = frame[time_col].map(_start).astype("datetime64[us]").sort_values().index
+        yield name, spec, frame, time_col, per_month, frame.loc[order].groupby("area", sort=False)
+
+
 def _check_series(
     tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, config: Config
 ) -> pd.DataFrame:
@@ -1732,16 +1747,9 @@ def _check_series(
         if len(population)
         else pd.Series(dtype="float64")
     )
-    for name, spec in TABLES.items():
-        frame = tables[name]
-        if not spec.series or not len(frame):
-            continue
-        time_col = "month" if "month" in frame else "period"
-        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+    for name, spec, frame, time_col, per_month, by_area in _series_tables(tables):
         reasons: dict[int, str] = {}
-        # Sort by start date: a MARAC table may mix months and quarters, which do not compare.
-        order = frame[time_col].map(_start).astype("datetime64[us]").sort_values().index
-        for area, rows in frame.loc[order].groupby("area", sort=False):
+        for area, rows in by_area:
             for col in spec.series:
                 values = rows[col] / per_month[rows.index]
                 median = values.rolling(25, center=True, min_periods=1).median()
@@ -1931,15 +1939,9 @@ def _check_level_shifts(
     rows are used as given (a real change cannot be told from a recording one); the first row of
     the new level carries the note in the ledger, and the data-quality notes say it.
     """
-    for name, spec in TABLES.items():
-        frame = tables[name]
-        if not spec.series or not len(frame):
-            continue
-        time_col = "month" if "month" in frame else "period"
-        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
+    for name, spec, frame, time_col, per_month, by_area in _series_tables(tables):
         noted: dict[int, str] = {}
-        order = frame[time_col].map(_start).astype("datetime64[us]").sort_values().index
-        for area, rows in frame.loc[order].groupby("area", sort=False):
+        for area, rows in by_area:
             for col in spec.series:
                 values = (rows[col] / per_month[rows.index]).dropna()
                 months = per_month[values.index].cumsum().to_numpy()
