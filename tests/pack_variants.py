@@ -72,14 +72,11 @@ def _campaigns(rows: list[str]) -> Callable[[Path], None]:
     return build
 
 
-def quarterly_returns(folder: Path) -> None:
-    """The sample as quarterly aggregate returns (``returns.csv``) instead of referrals."""
-    from daanalysis.load import load_extract
-    from daanalysis.panel import build_panel
+def returns_table(panel: pd.DataFrame) -> pd.DataFrame:
+    """A records panel as the quarterly aggregate returns a commissioned service would send,
+    indexed by ``period`` (``2024/25 Q1``), ready for ``returns.csv``."""
     from daanalysis.periods import quarter_label
 
-    copy_sample(folder)
-    panel = build_panel(load_extract(SAMPLE, salt=b"test-salt"))
     q = panel.groupby("quarter").agg(
         referrals=("referrals", "sum"),
         self_referrals=("self_referrals", "sum"),
@@ -88,8 +85,18 @@ def quarterly_returns(folder: Path) -> None:
         open_cases_end=("open_caseload", "last"),
     )
     q.index = [quarter_label(p, with_months=False) for p in q.index]
+    return q.rename_axis("period").astype(int)
+
+
+def quarterly_returns(folder: Path) -> None:
+    """The sample as quarterly aggregate returns (``returns.csv``) instead of referrals."""
+    from daanalysis.load import load_extract
+    from daanalysis.panel import build_panel
+
+    copy_sample(folder)
+    panel = build_panel(load_extract(SAMPLE, salt=b"test-salt"))
     (folder / "referrals.csv").unlink()
-    q.rename_axis("period").astype(int).to_csv(folder / "returns.csv")
+    returns_table(panel).to_csv(folder / "returns.csv")
 
 
 def last_24_months(folder: Path) -> None:

@@ -15,9 +15,10 @@ import pytest
 
 from daanalysis import cli, notebook, report, staffing
 from daanalysis.panel import area_panel
-from daanalysis.periods import parse_quarter, quarter_label
+from daanalysis.periods import parse_quarter
 from daanalysis.sample import write_sample
 from tests.conftest import ROOT, SAMPLE
+from tests.pack_variants import returns_table
 
 pytestmark = pytest.mark.slow
 
@@ -231,15 +232,7 @@ def test_pack_from_aggregate_returns_only(tmp_path, sample_panel, sample_extract
     data.mkdir()
     for name in ("staffing", "police", "marac", "population", "campaigns", "config", "action_plan"):
         shutil.copy(SAMPLE / f"{name}.csv", data / f"{name}.csv")
-    q = sample_panel.groupby("quarter").agg(
-        referrals=("referrals", "sum"),
-        self_referrals=("self_referrals", "sum"),
-        high_risk=("high_risk", "sum"),
-        standard_medium_risk=("standard_medium_risk", "sum"),
-        open_cases_end=("open_caseload", "last"),
-    )
-    q.index = [quarter_label(p, with_months=False) for p in q.index]
-    q.rename_axis("period").astype(int).to_csv(data / "returns.csv")
+    returns_table(sample_panel).to_csv(data / "returns.csv")
     final = report.run_report(data, tmp_path / "out")
     demand_page = (final / "sampleborough_demand_vs_reporting.html").read_text()
     assert "Repeat referrals within 12 months: needs record-level referrals." in demand_page
