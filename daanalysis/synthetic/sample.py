@@ -1,6 +1,7 @@
 """Seeded synthetic sample data with effects planted on purpose.
 
-Run ``python -m daanalysis.sample --out data/sample`` to rewrite ``data/sample/`` (the committed
+Run ``python -m daanalysis.synthetic.sample --out data/sample`` to rewrite ``data/sample/`` (the
+committed
 copy is checked against this generator by the tests). The data describe an invented borough of
 about 180,000 people; no row relates to a real person.
 
