@@ -22,6 +22,7 @@ LAYERS = {
     "daanalysis.config": 0,
     "daanalysis.periods": 0,
     "daanalysis.names": 0,
+    "daanalysis.assumptions": 0,
     "daanalysis.ingest": 1,
     "daanalysis.panel": 2,
     "daanalysis.metrics": 3,
