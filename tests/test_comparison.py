@@ -101,3 +101,55 @@ def test_limits_hold_their_level_on_simulated_regions(spread):
     assert share998 <= 0.015, share998
     if spread:
         assert poisson_only / total > 0.3
+
+
+@pytest.fixture(scope="module")
+def three_areas(tmp_path_factory):
+    from daanalysis.ingest.load import load_extract
+    from daanalysis.panel import build_panel
+    from daanalysis.synthetic import sample
+
+    folder = tmp_path_factory.mktemp("three")
+    sample.write_sample(folder, areas={"North East": 1.0, "St. Helens": 0.5, "Westbury": 2.0})
+    extract = load_extract(folder)
+    return extract, build_panel(extract)
+
+
+def test_area_figures_match_the_area_pages(three_areas):
+    from daanalysis.config import Config
+    from daanalysis.metrics import demand, staffing
+    from daanalysis.metrics.comparison import MEASURES, area_figures
+    from daanalysis.panel import area_panel, common_quarters
+
+    extract, panel = three_areas
+    quarter = common_quarters(panel)[-1]
+    figures = area_figures(panel, quarter)
+    config = Config()
+    for area in ("North East", "St. Helens", "Westbury"):
+        mine = area_panel(panel, area)
+        rate = demand.rates(mine, quarter, config)["value"].iloc[0]
+        marac = demand.marac_benchmark(mine, quarter, config)["value"].iloc[0]
+        caseload = staffing.quarter_end(staffing.caseload_per_fte(mine, config), quarter)
+        expected = [rate, marac, caseload["per_fte"]]
+        for (measure, *_), want, per in zip(MEASURES, expected, (1000, 10_000, 1), strict=True):
+            row = figures[measure].set_index("area").loc[area]
+            assert per * row["count"] / row["size"] == pytest.approx(want), (area, measure)
+            assert row["why"] == ""
+
+
+def test_a_month_not_collected_leaves_the_area_without_a_figure(three_areas):
+    from daanalysis.metrics.comparison import area_figures
+    from daanalysis.panel import common_quarters
+
+    _, panel = three_areas
+    quarter = common_quarters(panel)[-1]
+    gap = panel.copy()
+    hole = (gap["area"] == "Westbury") & (gap["month"] == quarter.asfreq("M", how="end") - 2)
+    gap.loc[hole, "referrals"] = np.nan
+    row = area_figures(gap, quarter)[MEASURES_REFERRALS].set_index("area").loc["Westbury"]
+    assert np.isnan(row["count"]) and row["why"] == "not all 12 months collected"
+    f = funnel(area_figures(gap, quarter)[MEASURES_REFERRALS], "r", per=1000)
+    assert f.areas.set_index("area").loc["Westbury", "band"] == ""
+
+
+MEASURES_REFERRALS = "Referrals per 1,000 adults 16+ (12 months)"

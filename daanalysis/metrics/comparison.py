@@ -177,3 +177,56 @@ def funnel(
     return Funnel(
         measure, per, theta * per, target_source, areas.reset_index(drop=True), tau2, phi, note
     )
+
+
+# (measure, count column, size column, per, benchmark setting or None, what the size is)
+MEASURES = (
+    ("Referrals per 1,000 adults 16+ (12 months)", "referrals", "adults_16plus", 1000, None),
+    (
+        "MARAC cases per 10,000 women 16+ (12 months)",
+        "marac_cases",
+        "females_16plus",
+        10_000,
+        "marac_per_10k_women",
+    ),
+    (
+        "Open cases per caseworker FTE (quarter end)",
+        "open_caseload",
+        "caseworker_fte",
+        1,
+        "safe_caseload_per_fte",
+    ),
+)
+
+
+def area_figures(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, pd.DataFrame]:
+    """Each measure's ``area``, ``count`` and ``size`` for every area of ``panel`` (all areas'
+    monthly panel) at ``quarter``, with ``why`` saying why an area has none.
+
+    12-month measures need all 12 months to the quarter's end (a month not collected leaves the
+    count blank, never a sum of 11); the caseload is the last month end of the quarter.
+    """
+    end = quarter.asfreq("M", how="end")
+    months = pd.period_range(end - 11, end, freq="M")
+    out: dict[str, pd.DataFrame] = {}
+    for measure, count_col, size_col, _, _ in MEASURES:
+        rows = []
+        for area, frame in panel.groupby("area", sort=True):
+            frame = frame.set_index("month")
+            count = size = np.nan
+            why = ""
+            if count_col not in frame or frame[count_col].isna().all():
+                why = "not supplied"
+            elif count_col == "open_caseload":
+                if end in frame.index:
+                    count = frame.at[end, count_col]
+                    size = frame.at[end, size_col] if size_col in frame else np.nan
+                why = "" if pd.notna(count) and size > 0 else f"no figure for {end:%B %Y}"
+            else:
+                window = frame.reindex(months)
+                count = window[count_col].sum(min_count=12)
+                size = window[size_col].iloc[-1] if size_col in window else np.nan
+                why = "" if pd.notna(count) and size > 0 else "not all 12 months collected"
+            rows.append({"area": area, "count": count, "size": size, "why": why})
+        out[measure] = pd.DataFrame(rows, columns=["area", "count", "size", "why"])
+    return out
