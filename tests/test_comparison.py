@@ -153,3 +153,24 @@ def test_a_month_not_collected_leaves_the_area_without_a_figure(three_areas):
 
 
 MEASURES_REFERRALS = "Referrals per 1,000 adults 16+ (12 months)"
+
+
+def test_the_funnel_chart_states_the_finding_and_carries_its_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from daanalysis.present.funnel import finding, funnel_chart
+
+    sizes = np.array([60_000, 90_000, 120_000, 150_000, 200_000], dtype=float)
+    counts = sizes * 0.012
+    counts[1] = 0.024 * sizes[1]
+    counts[4] = np.nan
+    f = funnel(_areas(counts, sizes), "MARAC cases per 10,000 women 16+", per=10_000, target=120)
+    assert finding(f).startswith("Area 01 is above the 99.8% limits for MARAC cases")
+    fig = funnel_chart(f, "12 months to September 2026", unit="women 16+")
+    assert fig.da_title.startswith("Area 01 is above the 99.8% limits")
+    assert "No figure for Area 04" in fig.da_alt
+    assert list(fig.da_data["area"]) == ["Area 00", "Area 01", "Area 02", "Area 03"]
+    assert "99.8% upper limit" in fig.da_data
+    none = funnel(_areas(sizes * 0.012, sizes), "Referrals per 1,000 adults 16+", per=1000)
+    assert finding(none).startswith("No area of 5 is outside the 99.8% limits for referrals")

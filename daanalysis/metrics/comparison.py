@@ -102,7 +102,8 @@ def _winsorised_variance_of_normal(share: float) -> float:
 
 def _tau2(z: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
     """Between-area variance from winsorised z-scores (additive random effects, Spiegelhalter
-    et al. 2012) and the dispersion ratio it is based on.
+    et al. 2012) and the dispersion ratio it is based on; 0 unless the dispersion is beyond
+    what chance gives 19 times in 20 (n times it above the 95% point of chi-square, n - 1 df).
 
     Winsorising keeps one extreme area from widening every area's limits (and so hiding
     itself); it also shrinks the mean square of well-behaved z-scores (to 0.68 of it at 10%),
@@ -111,7 +112,7 @@ def _tau2(z: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
     lo, hi = np.quantile(z, [WINSOR, 1 - WINSOR])
     phi = float(np.mean(np.clip(z, lo, hi) ** 2)) / _winsorised_variance_of_normal(WINSOR)
     n = len(z)
-    if n * phi <= n - 1:
+    if n * phi <= stats.chi2.ppf(0.95, n - 1):  # no clear sign of more than chance
         return 0.0, phi
     tau2 = (n * phi - (n - 1)) / (weights.sum() - (weights**2).sum() / weights.sum())
     return float(tau2), phi
@@ -179,7 +180,12 @@ def funnel(
     )
 
 
-# (measure, count column, size column, per, benchmark setting or None, what the size is)
+SIZE_NAMES = {  # what a measure's size counts, for an axis or a table heading
+    "adults_16plus": "adults 16+",
+    "females_16plus": "women 16+",
+    "caseworker_fte": "caseworker FTE in post",
+}
+# (measure, count column, size column, per, benchmark setting or None)
 MEASURES = (
     ("Referrals per 1,000 adults 16+ (12 months)", "referrals", "adults_16plus", 1000, None),
     (
