@@ -74,9 +74,7 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def write_ledger(extract: Extract, path: str) -> None:
     """The full row ledger (file, row, status, reason with values) for analysts."""
-    from daanalysis.present.publish import (
-        write_csv,  # values that a spreadsheet would run made inert
-    )
+    from daanalysis.safe_csv import write_csv  # values that a spreadsheet would run made inert
 
     write_csv(extract.ledger, path)
 
@@ -89,7 +87,7 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
     """
     from IPython.display import Markdown, display
 
-    from daanalysis.present.publish import format_table
+    from daanalysis.present.tables import format_table
 
     ledger = extract.ledger
     if tables is not None:
