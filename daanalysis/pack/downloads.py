@@ -35,6 +35,10 @@ from daanalysis.present.words import (
 )
 from daanalysis.safe_csv import inert, write_csv
 
+# The headline figures' own columns, as the spreadsheet names them (not global labels: a
+# "high" column elsewhere is high risk).
+KPI_HEADERS = {"low": "95% CI lower", "high": "95% CI upper", "period": "Period"}
+
 
 def _number(value: object) -> float | None:
     try:
@@ -101,7 +105,7 @@ def build_downloads(
         frame = kpis.drop(columns=["notebook", "key"], errors="ignore")
         frame = frame.fillna("").astype(str).map(_numeric_or_text)
         frame["rag"] = [rag_label(r).split(" ", 1)[-1] if r else "" for r in frame["rag"]]
-        frame.columns = [column_label(c) for c in frame.columns]
+        frame.columns = [KPI_HEADERS.get(c) or column_label(c) for c in frame.columns]
         items.insert(
             0,
             (

@@ -169,10 +169,11 @@ class Page:
         totals: bool | str | None = None,
         index: bool = False,
         **options,
-    ) -> Table:
+    ) -> None:
         """Publish ``frame``: suppress its small counts (:meth:`publishable`), show it through
         the house formatter and record it for the spreadsheet. ``options`` (``kinds``,
-        ``columns``, ``precision``) go to :func:`daanalysis.present.tables.format_table`."""
+        ``columns``, ``precision``) go to :func:`daanalysis.present.tables.format_table`.
+        Returns nothing, so a table in a cell's last line is not shown twice."""
         from IPython.display import display
 
         published = self.publishable(
@@ -181,7 +182,6 @@ class Page:
         table = format_table(published, title, source, notes, **options)
         self.record_table(table)
         display(table)
-        return table
 
     def kpis(self, rows: Iterable[KPI | dict], notebook: str = "") -> pd.DataFrame:
         """The page's headline figures as ``kpis.csv`` rows, written for the run (counts of
