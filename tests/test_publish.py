@@ -751,3 +751,42 @@ def test_front_page_finds_the_pages_of_an_area_whose_name_has_spaces_or_stops():
             f"Staffing gap: {area}",
         )
     assert page_stem("St. Helens", "demand_vs_reporting") == "st-helens_demand_vs_reporting"
+
+
+# --- typed headline figures -----------------------------------------------------------------------
+
+
+def test_intervals_are_read_from_their_columns_never_from_text():
+    with_columns = kpis_frame(VERDICT + DEMAND)
+    text = " ".join(main_points(with_columns)["Sampleborough"])
+    assert "95% confidence interval 1.10 to 1.45" in text
+    figures = headline_table(with_columns).text().set_index("Measure")["Figure"]
+    assert figures["Reporting effect: confidence relative to need"] == "1.26 (95% CI 1.10 to 1.45)"
+    # The old way, an interval written into the unit: no longer parsed back out of the text.
+    in_text = with_columns.assign(low="", high="")
+    in_text.loc[in_text["key"] == "reporting_effect", "unit"] = "ratio (95% CI 1.10 to 1.45)"
+    assert "confidence interval" not in " ".join(main_points(in_text)["Sampleborough"])
+
+
+def test_figures_are_found_by_key_not_by_label():
+    kpis = kpis_frame(STAFFING + PLAN)
+    kpis["kpi"] = [f"Renamed {i}" for i in range(len(kpis))]  # a label reworded
+    text = " ".join(main_points(kpis, band=(27, 33), response_target=90)["Sampleborough"])
+    assert "Safe staffing is 16.1 caseworker FTE" in text
+    assert "Action plan: 1 red, 10 amber, 19 green actions" in text
+
+
+@pytest.mark.slow
+def test_pack_kpis_have_typed_columns_read_back_by_the_front_page(sample_report):
+    from daanalysis.metrics.kpi import KPI_COLUMNS
+
+    kpis = pd.read_csv(sample_report / "kpis.csv", keep_default_na=False)
+    assert list(kpis.columns) == KPI_COLUMNS
+    assert kpis["key"].is_unique or kpis.groupby("area")["key"].apply(lambda k: k.is_unique).all()
+    effect = kpis.set_index("key").loc["reporting_effect"]
+    assert effect["unit"] == "ratio" and "CI" not in " ".join(kpis["unit"].astype(str))
+    low, high = float(effect["low"]), float(effect["high"])
+    assert low < float(effect["value"]) < high
+    index = (sample_report / "index.html").read_text(encoding="utf-8")
+    assert f"{float(effect['value']):.2f} (95% CI {low:.2f} to {high:.2f})" in index
+    assert f"95% confidence interval {low:.2f} to {high:.2f}" in index
