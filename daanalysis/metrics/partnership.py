@@ -11,6 +11,11 @@ can be shown.
 Periods are UK financial quarters (``Q-MAR``) except prevention, which is counted by school term:
 autumn (September to December), spring (January to March) and summer (April to August, so the
 Easter weeks fall in summer and a session in August, rare, counts with the summer term).
+
+The page's published (suppressed) tables are in :mod:`daanalysis.present.partnership_tables`, its
+charts in :mod:`daanalysis.present.charts`, the staleness warnings in
+:func:`daanalysis.present.sources.partnership_warnings` and the officers' list of schools in
+:func:`daanalysis.pack.downloads.write_officer_lists`.
 """
 
 from __future__ import annotations
