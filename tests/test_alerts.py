@@ -104,10 +104,19 @@ def test_front_page_block_lists_fired_rules_escaped(tmp_path):
             {"area": "A", "rule": "vacancies", "status": "clear", "message": "Fine"},
         ]
     )
-    block = alerts.front_page_html(frame)
-    assert "Staffing alerts" in block and "A: Too high &lt;b&gt;" in block
-    assert "Fine" not in block
-    assert alerts.front_page_html(frame.assign(status="clear")) == ""
+    from daanalysis.pack.site import write_front_page
+
+    for name, table in {"fired": frame, "clear": frame.assign(status="clear")}.items():
+        folder = tmp_path / name / "2026-27Q2"
+        folder.mkdir(parents=True)
+        alerts.write(table, folder)
+        write_front_page(folder, [], "Pack", "2026/27 Q2")
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        if name == "fired":
+            assert "Staffing alerts" in page and "A: Too high &lt;b&gt;" in page
+            assert "Fine" not in page
+        else:
+            assert "Staffing alerts" not in page
 
 
 def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
@@ -163,7 +172,7 @@ def test_alerts_command_on_the_sample(tmp_path, capsys):
 
 
 def test_front_page_shows_fired_alerts_first(tmp_path):
-    from daanalysis.present import publish
+    from daanalysis.pack.site import write_front_page
 
     folder = tmp_path / "2026-27Q2"
     folder.mkdir()
@@ -184,7 +193,7 @@ def test_front_page_shows_fired_alerts_first(tmp_path):
             }
         ]
     )
-    publish.write_front_page(folder, [], "Pack", "2026/27 Q2", kpis, Config())
+    write_front_page(folder, [], "Pack", "2026/27 Q2", kpis, Config())
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A: 2 of 10 FTE vacant" in page
     assert page.index("Staffing alerts") < page.index("Main points") < page.index("<table")
@@ -196,7 +205,7 @@ def test_alert_messages_read_as_sentences(sample_report):
         assert "(s)" not in message and "alert at" not in message and "config" not in message
     caseload = table.set_index("rule").at["caseload", "message"]
     assert "month ends (the alert is raised after 2 month ends in a row above it)" in caseload
-    block = alerts.front_page_html(table)
+    block = (sample_report / "index.html").read_text(encoding="utf-8")
     assert "<li>Sampleborough: " in block and 'href="alerts.csv"' in block
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from daanalysis.pack import report
-from daanalysis.present.publish import FORMULA_STARTS, inert, inert_frame
+from daanalysis.safe_csv import FORMULA_STARTS, inert, inert_frame
 from tests.conftest import SAMPLE
 
 AREA = '=HYPERLINK("http://x","click") ![x](http://evil/x.png) [click](javascript:alert(1))'
@@ -90,7 +90,8 @@ def test_inert_prefixes_formula_text_and_keeps_numbers(tmp_path):
     assert frame["'=h"].tolist() == ["'=x", "a"]
     assert frame["n"].tolist() == [-1.5, 2.0] and frame["n"].dtype == float
     # gptables' own markup in data ([text](url) a link, $$ref$$ a note) is broken invisibly.
-    from daanalysis.present.publish import read_csv_back, sheet_text, write_csv
+    from daanalysis.pack.downloads import sheet_text
+    from daanalysis.safe_csv import read_csv_back, write_csv
 
     # Read back by the pack itself (front page alerts, last quarter's kpis): the text as written.
     frame = pd.DataFrame({"area": ["=x", "-4.7", "plain"], "value": [-1.5, 2, 3]})

@@ -201,11 +201,16 @@ def test_sample_verdict_is_both_as_planted(sample_extract, sample_panel):
     text = demand.headline(vols, v, quarter)
     assert "2026/27 Q2 (Jul-Sep 2026)" in text and "not proof" in text
     assert text.count("Both:") == 1
-    kpis = {r["kpi"]: r for r in demand.kpis(vols, v)}
-    assert kpis["Demand verdict"]["value"] == "both"
-    assert kpis["Demand verdict: reading"]["value"] == v.sentence
-    assert kpis["Reporting effect: confidence relative to need"]["value"] == round(
-        v.primary["rate_ratio"], 2
+    kpis = {r.key: r for r in demand.kpis(vols, v)}
+    assert kpis["demand_verdict"].value == "both"
+    assert kpis["demand_reading"].value == v.sentence
+    effect = kpis["reporting_effect"]
+    assert effect.value == round(v.primary["rate_ratio"], 2)
+    # The interval travels as numbers in its own fields, not inside the unit's text.
+    assert (effect.low, effect.high, effect.unit) == (
+        round(v.primary["ci_low"], 2),
+        round(v.primary["ci_high"], 2),
+        "ratio",
     )
 
 
@@ -365,5 +370,5 @@ def test_a_quarter_whose_referral_total_was_not_collected_is_said_so(risk_only):
     )
     text = demand.headline(vols, v, Q)
     assert "not collected" in text and "nan" not in text and " 0 referrals" not in text
-    figures = {r["kpi"]: r["value"] for r in demand.kpis(vols, v)}
-    assert figures["Referrals in quarter"] == "" and figures["Referrals, rolling 12 months"] == ""
+    figures = {r.key: r.value for r in demand.kpis(vols, v)}
+    assert figures["referrals_quarter"] is None and figures["referrals_12_months"] is None

@@ -57,3 +57,102 @@ def test_total_row_only_protects_down_the_columns():
     out = suppress(table, ["year 1", "year 2"], threshold=5, totals="row")
     assert out["year 1"].tolist() == [MARKER, 40, MARKER, 55]
     assert out["year 2"].tolist() == [30, 41, 50, 121]
+
+
+# --- disclosure by default: what a page publishes ------------------------------------------------
+# The defect (issue 19): a new notebook's page.table published a "Marac x Medium = 2" cell on its
+# page and in the spreadsheet, while the demand page, which suppressed the table itself, hid it.
+
+
+def _new_page(tmp_path, monkeypatch, threshold=5):
+    """A page as a new notebook makes one: Page(ctx, kpi_path, title), nothing else."""
+    from types import SimpleNamespace
+
+    from daanalysis.config import Config
+    from daanalysis.present.page import EXECUTED, Page
+
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, *a, **k: shown.append(obj))
+    folder = tmp_path / "pack"
+    (folder / EXECUTED).mkdir(parents=True)
+    ctx = SimpleNamespace(
+        area="A", label="2026/27 Q2", config=Config(suppression_threshold=threshold)
+    )
+    page = Page(ctx, str(folder / EXECUTED / "a_new_page.kpis.csv"), "New page")
+    return page, folder, shown
+
+
+BREAKDOWN = pd.DataFrame(
+    {
+        "source": ["Marac", "Police", "Self", "Total"],
+        "standard": [14, 30, 25, 69],
+        "medium": [2, 18, 12, 32],
+        "high": [9, 11, 7, 27],
+        "total": [25, 59, 44, 128],
+    }
+)
+
+
+def _cells(table) -> list[str]:
+    return [str(v) for v in table.frame.to_numpy().ravel()]
+
+
+def test_a_new_pages_table_is_suppressed_with_no_extra_code(tmp_path, monkeypatch):
+    import openpyxl
+
+    from daanalysis.pack.downloads import build_downloads
+
+    page, folder, shown = _new_page(tmp_path, monkeypatch)
+    page.table(BREAKDOWN, "Referrals by source and risk level", "Source: case records.")
+    (table,) = shown
+    marac = table.frame.iloc[0]
+    assert marac["medium"] == MARKER  # the 2: on the page
+    # The totals would give it back: a second cell in its row and in its column goes too, as
+    # on the demand page (disclosure.suppress with totals=True).
+    expected = suppress(BREAKDOWN, ["standard", "medium", "high", "total"], 5, totals=True)
+    assert table.frame.astype(str).equals(expected.astype(str))
+    assert any(note.startswith(MARKER) for note in table.all_notes())
+    book = openpyxl.load_workbook(build_downloads(folder, "Pack"))  # and in the spreadsheet
+    sheet = book[book.sheetnames[-1]]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    marac_row = next(r for r in rows if r and r[0] == "Marac")
+    assert marac_row[2] == MARKER and 2 not in marac_row
+
+
+def test_suppressing_twice_changes_nothing(tmp_path, monkeypatch):
+    """A table the notebook already suppressed (the demand page's) is published as it was."""
+    page, _, shown = _new_page(tmp_path, monkeypatch)
+    done = suppress(BREAKDOWN, ["standard", "medium", "high", "total"], 5, totals=True)
+    page.table(done, "Already suppressed", "Source: case records.")
+    assert shown[0].frame.astype(str).equals(done.astype(str))
+
+
+def test_rates_go_with_their_counts_and_non_counts_are_declared(tmp_path, monkeypatch):
+    page, _, shown = _new_page(tmp_path, monkeypatch)
+    frame = pd.DataFrame(
+        {
+            "quarter": ["2026/27 Q1", "2026/27 Q2"],
+            "referrals": [40, 3],
+            "repeat rate (%)": [20.0, 33.3],
+            "sessions held": [2, 12],
+        }
+    )
+    page.table(
+        frame,
+        "Referrals and sessions",
+        "Source: x.",
+        rates={"repeat rate (%)": "referrals"},
+        not_counts=["sessions held"],  # sessions, not people
+    )
+    out = shown[0].frame
+    assert out["referrals"].tolist() == [40, MARKER]
+    assert out["repeat rate (%)"].tolist() == [20.0, MARKER]
+    assert out["sessions held"].tolist() == [2, 12]
+    page.table(frame, "Actions", "Source: x.", not_counts=True)  # the table counts no people
+    assert shown[1].frame["referrals"].tolist() == [40, 3]
+
+
+def test_the_threshold_comes_from_the_config(tmp_path, monkeypatch):
+    page, _, shown = _new_page(tmp_path, monkeypatch, threshold=10)
+    page.table(pd.DataFrame({"team": ["a", "b"], "clients": [7, 30]}), "Clients", "Source: x.")
+    assert shown[0].frame["clients"].tolist() == [MARKER, 30]

@@ -200,7 +200,7 @@ def test_front_page_leads_with_main_points(browser, sample_report, tmp_path):
 
 
 def test_printed_pdf_is_a4_and_short(browser, sample_report, tmp_path):
-    from daanalysis.present.publish import print_pdf
+    from daanalysis.pack.pdf import print_pdf
 
     pages = {}
     for name, limit in [("index.html", 3), ("sampleborough_staffing_gap.html", 8)]:

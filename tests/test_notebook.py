@@ -242,7 +242,8 @@ def test_a_notebook_handed_the_prepared_data_imports_no_loader_or_model(prepared
     code = (
         "import sys\n"
         "from daanalysis.metrics import actionplan, demand, partnership, staffing\n"
-        "from daanalysis.present import charts, disclosure, notebook, publish, quality\n"
+        "from daanalysis.present import charts, disclosure, notebook, page, quality, sources\n"
+        "from daanalysis.present import main_points, partnership_tables, tables, words\n"
         f"ctx = notebook.prepare({str(SAMPLE)!r}, 'latest', prepared={str(prepared_file)!r})\n"
         "heavy = ('pandera', 'statsmodels', 'seaborn', 'scipy.stats', 'daanalysis.ingest.load')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"

@@ -16,7 +16,8 @@ import pytest
 from daanalysis import cli, verdict_command
 from daanalysis.ingest.load import load_extract
 from daanalysis.pack import report
-from daanalysis.present import notebook, publish
+from daanalysis.present import notebook
+from daanalysis.present.words import VERDICT_FIGURES, VERDICTS
 from tests.conftest import SAMPLE
 from tests.pack_variants import VARIANTS, Variant
 
@@ -86,9 +87,9 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
     by_kpi = mine.set_index("kpi")["value"]
     assert by_kpi["Demand verdict"] == expected.verdict
     assert by_kpi["Demand verdict: reading"] == expected.sentence
-    assert publish.VERDICTS[expected.verdict] in index
+    assert VERDICTS[expected.verdict] in index
     demand_page = texts[f"{slug}_demand_vs_reporting.html"]
-    assert publish.VERDICT_FIGURES[expected.verdict] in index
+    assert VERDICT_FIGURES[expected.verdict] in index
     assert expected.sentence in demand_page
     if not expected.primary:
         assert "Reporting effect: confidence relative to need" not in set(mine["kpi"])

@@ -13,9 +13,11 @@ import pytest
 
 from daanalysis.config import Config
 from daanalysis.metrics import demand, partnership
+from daanalysis.metrics.kpi import KPI
 from daanalysis.panel import area_panel
 from daanalysis.periods import QUARTER_FREQ, parse_quarter
-from daanalysis.present import charts, publish, quality
+from daanalysis.present import charts, quality
+from daanalysis.present.sources import sources
 
 Q = parse_quarter("2026/27 Q2")
 
@@ -62,18 +64,18 @@ def test_a_verdict_with_nothing_to_test_says_what_is_missing(sample_panel):
 
 
 def test_sources_name_only_the_tables_used(sample_extract):
-    text = publish.sources(sample_extract, "referrals", "police", "staffing", area="Sampleborough")
+    text = sources(sample_extract, "referrals", "police", "staffing", area="Sampleborough")
     assert text == (
         "Source: commissioned service case records (referrals.csv); police-recorded domestic "
         "abuse crimes and incidents (police.csv); the service's staffing returns (staffing.csv)."
     )
     # Campaigns with a blank area apply to every area.
-    assert "campaigns.csv" in publish.sources(sample_extract, "campaigns", area="Sampleborough")
+    assert "campaigns.csv" in sources(sample_extract, "campaigns", area="Sampleborough")
     tables = dict(sample_extract.tables)
     tables["returns"] = pd.DataFrame({"area": ["Sampleborough"], "referrals": [1.0]})
     tables["police"] = tables["police"].iloc[:0]
     returns = dataclasses.replace(sample_extract, tables=tables, basis="aggregates")
-    text = publish.sources(returns, "referrals", "police", extra="Model: see the methods.")
+    text = sources(returns, "referrals", "police", extra="Model: see the methods.")
     assert text == (
         "Source: commissioned service's aggregate monitoring returns (returns.csv). Model: see "
         "the methods."
@@ -117,10 +119,10 @@ def test_trend_interval_and_the_funnel_title_that_follows_it():
     funnel = pd.DataFrame(
         {"quarter": quarters, "referred_pct": [5.0, 6, 6, 7], "police_referrals": [50.0] * 4}
     )
-    title = partnership.funnel_chart(funnel).da_title
+    title = charts.funnel_chart(funnel).da_title
     assert "no clear trend (+2.4 points a year, 95% CI -0.0 to +4.8)" in title
     funnel["referred_pct"] = [5.0, 6, 7, 8]  # an exact line: the interval is the slope itself
-    assert "rising (+4.0 points a year)" in partnership.funnel_chart(funnel).da_title
+    assert "rising (+4.0 points a year)" in charts.funnel_chart(funnel).da_title
 
 
 def test_partnership_sections_know_the_quarter(sample_extract):
@@ -160,11 +162,12 @@ def test_partnership_kpis_from_aggregates_show_what_the_page_shows():
     )
     rows = partnership.kpis(None, perpetrators, funnel, None, Config())
     assert rows == [
-        {
-            "kpi": "MARAC cases per 100 police DA incidents",
-            "value": 6.5,
-            "unit": "per 100 incidents",
-        }
+        KPI(
+            "marac_per_100_incidents",
+            "MARAC cases per 100 police DA incidents",
+            6.5,
+            "per 100 incidents",
+        )
     ]  # no blank perpetrator figures, and no [c] for a figure that is missing, not hidden
 
 

@@ -3,6 +3,8 @@ patterns planted in the sample (daanalysis.synthetic.sample.PARTNERSHIP_PLANTED)
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,10 @@ import pytest
 from daanalysis.config import Config
 from daanalysis.ingest.load import load_extract
 from daanalysis.metrics import partnership
+from daanalysis.pack.downloads import write_officer_lists
+from daanalysis.present import partnership_tables
+from daanalysis.present.notebook import write_kpis
+from daanalysis.present.sources import partnership_warnings
 from daanalysis.synthetic.sample import PARTNERSHIP_PLANTED
 from tests.conftest import REFERRAL_HEADER
 
@@ -370,7 +376,7 @@ def test_sanctuary_table_suppresses_small_counts_and_their_complements():
             "stayed_home_pct": [100.0, 95.0],
         }
     )
-    out = partnership.sanctuary_table(by_quarter, threshold=5)
+    out = partnership_tables.sanctuary_table(by_quarter, threshold=5)
     first, second = out.iloc[0], out.iloc[1]
     assert first["properties"] == "[c]" and first["median cost per property (GBP)"] == "[c]"
     assert first["middle half of costs"] == "[c]"
@@ -395,14 +401,16 @@ def test_perpetrator_table_and_kpis_publish_no_small_count():
             "completions": [2.0, np.nan],
         }
     )
-    out = partnership.perpetrator_table(summary, threshold=5)
+    out = partnership_tables.perpetrator_table(summary, threshold=5)
     assert out.loc[0, "police_referrals"] == "[c]" and out.loc[0, "police_share_pct"] == "[c]"
     assert out.loc[0, "perpetrator_referrals"] == 12 and out.loc[0, "completions"] == "[c]"
     assert out.loc[1, "perpetrator_referrals"] == "[c]"
     assert out.loc[1, "per 100 victim referrals"] == "[c]"
-    rows = {r["kpi"]: r for r in partnership.kpis(None, summary, None, None, Config())}
-    assert rows["Perpetrator referrals"]["value"] == "[c]"
-    assert rows["Perpetrator referrals from the police"]["value"] == "[c]"
+    records = partnership.kpis(None, summary, None, None, Config())
+    ctx = SimpleNamespace(area="A", quarter=pd.Period("2025Q1", Q), config=Config())
+    rows = write_kpis(records, "", ctx).set_index("key")["value"]
+    assert rows["perpetrator_referrals"] == "[c]"
+    assert rows["perpetrator_police_share"] == "[c]"
 
 
 def test_source_table_protects_the_total_row():
@@ -411,7 +419,7 @@ def test_source_table_protects_the_total_row():
         + [("2024-04-11", "perpetrator", "self", "standard")] * 9
         + [("2024-04-12", "perpetrator", "children_services", "standard")] * 7
     )
-    out = partnership.source_table(referrals, pd.Period("2025Q1", Q), threshold=5)
+    out = partnership_tables.source_table(referrals, pd.Period("2025Q1", Q), threshold=5)
     assert out["source"].tolist() == ["children_services", "police", "self", "total"]
     # police (1) is suppressed, and so the next smallest (7), or the total would reveal it.
     assert out[out.columns[1]].tolist() == ["[c]", "[c]", 9, 17]
@@ -419,12 +427,10 @@ def test_source_table_protects_the_total_row():
 
 def test_write_officer_lists(tmp_path):
     prevention = _prevention([("2024-09", "P1", "Primary", 1, 30, np.nan)])
-    paths = partnership.write_officer_lists(
-        {"schools": SCHOOLS, "prevention": prevention}, tmp_path
-    )
+    paths = write_officer_lists({"schools": SCHOOLS, "prevention": prevention}, tmp_path)
     listed = pd.read_csv(paths[0])
     assert listed["school"].tolist() == ["P2", "P3", "P4", "S1"]
-    assert partnership.write_officer_lists({"schools": SCHOOLS}, tmp_path / "x") == []
+    assert write_officer_lists({"schools": SCHOOLS}, tmp_path / "x") == []
 
 
 @pytest.mark.parametrize(
@@ -459,7 +465,7 @@ def test_stale_inputs_warn_per_section():
         "sanctuary": pd.DataFrame({"period": [pd.Period("2025-06", M), pd.Period("2025Q1", Q)]}),
         "perpetrator_programme": pd.DataFrame({"period": pd.Series([], dtype=object)}),
     }
-    out = partnership.stale_inputs(tables, q)
+    out = partnership_warnings(tables, q)
     assert list(out) == ["sanctuary"]
     assert out["sanctuary"].startswith("Home security (sanctuary) data is out of date")
 

@@ -16,7 +16,8 @@ from daanalysis.config import Config, response_kpi_name, response_window
 from daanalysis.ingest.load import DataContractError, load_extract
 from daanalysis.metrics import staffing
 from daanalysis.periods import QUARTER_FREQ
-from daanalysis.present import charts, publish
+from daanalysis.present import charts
+from daanalysis.present.main_points import _response_point
 from tests.conftest import SAMPLE
 from tests.test_pack_variants import visible_text
 
@@ -85,10 +86,9 @@ def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(tmp_path, c
 
 def test_response_sentence_and_chart_follow_the_kpi_name():
     cfg = Config(response_working_days=2)
-    mine = pd.DataFrame(
-        [{"kpi": response_kpi_name(cfg), "value": 92.5, "unit": "%", "rag": "green"}]
-    )
-    text = publish._response_point(mine, None, 90.0)
+    row = {"key": "response_within_window", "kpi": response_kpi_name(cfg), "value": 92.5}
+    mine = pd.DataFrame([{**row, "unit": "%", "rag": "green"}])
+    text = _response_point(mine, None, 90.0, response_window(cfg.response_working_days))
     assert text.startswith("92.5% of referrals were contacted within two working days, meeting")
     kpi = pd.DataFrame(
         {

@@ -12,9 +12,17 @@ import pandas as pd
 import pytest
 
 from daanalysis.config import Config
+from daanalysis.pack.downloads import build_downloads
+from daanalysis.pack.site import PAGE_CSS, write_front_page, write_glossary
 from daanalysis.periods import parse_quarter
-from daanalysis.present import charts, publish
+from daanalysis.present import charts
+from daanalysis.present.charts import svg_text
 from daanalysis.present.disclosure import MARKER
+from daanalysis.present.main_points import headline_table, main_points, main_points_html
+from daanalysis.present.page import EXECUTED, Page
+from daanalysis.present.sources import input_warnings, stale_warning
+from daanalysis.present.tables import format_table, settings_table
+from daanalysis.present.words import GLOSSARY, NOT_AVAILABLE, NOT_AVAILABLE_NOTE, rag_label
 
 matplotlib.use("Agg")
 
@@ -22,10 +30,39 @@ CODE_NAME = re.compile(r"\b[a-z]+(_[a-z0-9]+)+\b")
 FLOAT_COUNT = re.compile(r"^\d[\d,]*\.0+$")
 
 
+# The keys the metrics give these figures (daanalysis.metrics.*.kpis): code reads them by key.
+KEYS = {
+    "Open cases per caseworker FTE": "caseload_per_fte",
+    "Safe staffing": "safe_staffing_fte",
+    "Staffing gap": "staffing_gap_fte",
+    "Cost of the staffing gap": "staffing_gap_cost",
+    "Open cases per FTE after the growth bid": "caseload_per_fte_after_bid",
+    "Quarter the band is breached at safe staffing": "band_breach_quarter",
+    "Referrals contacted within one working day": "response_within_window",
+    "Referrals in quarter": "referrals_quarter",
+    "Referrals, change on same quarter last year": "referrals_change_year",
+    "Demand verdict": "demand_verdict",
+    "Demand verdict: reading": "demand_reading",
+    "Reporting effect: confidence relative to need": "reporting_effect",
+    "Placebo dates with a significant step": "placebo_significant",
+    "Actions red": "actions_red",
+    "Actions amber": "actions_amber",
+    "Actions green": "actions_green",
+    "Actions worse since last review": "actions_worse",
+    "Latest review": "latest_review",
+}
+
+
 def kpis_frame(rows: list[tuple], quarter: str = "2026-27Q2") -> pd.DataFrame:
-    """A hand-made kpis.csv: rows of (area, notebook, kpi, value, unit, rag)."""
-    frame = pd.DataFrame(rows, columns=["area", "notebook", "kpi", "value", "unit", "rag"])
+    """A hand-made kpis.csv: rows of (area, notebook, kpi, value, unit, rag), or of
+    (area, notebook, kpi, value, unit, rag, low, high) for a figure with an interval."""
+    rows = [(*r, "", "")[:8] for r in rows]
+    columns = ["area", "notebook", "kpi", "value", "unit", "rag", "low", "high"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame.insert(1, "quarter", quarter)
+    keys = [KEYS.get(k, "need_trend" if "underlying" in k else k) for k in frame["kpi"]]
+    frame.insert(3, "key", keys)
+    frame["period"] = ""
     frame["source"] = ""
     return frame
 
@@ -85,8 +122,10 @@ VERDICT = [
         "demand_vs_reporting",
         "Reporting effect: confidence relative to need",
         1.26,
-        "ratio (95% CI 1.10 to 1.45)",
+        "ratio",
         "",
+        1.10,
+        1.45,
     ),
 ]
 PLAN = [
@@ -113,7 +152,7 @@ def test_house_formatter_formats_every_column_once():
             "change_pct": [7.4321, -2.0],
         }
     )
-    table = publish.format_table(frame, "Staffing", source="Case records")
+    table = format_table(frame, "Staffing", source="Case records")
     text = table.text()
     assert list(text.columns) == [
         "Scenario",
@@ -140,16 +179,16 @@ def test_suppressed_cells_keep_the_marker_and_get_a_note():
 
 
 def test_missing_values_are_marked_not_blank():
-    table = publish.format_table(pd.DataFrame({"referrals": [3.0, None]}))
-    assert table.text()["Referrals"].tolist() == ["3", publish.NOT_AVAILABLE]
-    assert publish.NOT_AVAILABLE_NOTE in table.all_notes()
+    table = format_table(pd.DataFrame({"referrals": [3.0, None]}))
+    assert table.text()["Referrals"].tolist() == ["3", NOT_AVAILABLE]
+    assert NOT_AVAILABLE_NOTE in table.all_notes()
 
 
 def test_rag_is_shown_by_symbol_and_word():
-    assert publish.rag_label("red") == "✕ Red"
-    assert publish.rag_label("green") == "✓ Green"
-    assert publish.rag_label("amber") == "! Amber"
-    assert publish.rag_label("") == ""
+    assert rag_label("red") == "✕ Red"
+    assert rag_label("green") == "✓ Green"
+    assert rag_label("amber") == "! Amber"
+    assert rag_label("") == ""
 
 
 # --- main points ---------------------------------------------------------------------------------
@@ -157,7 +196,7 @@ def test_rag_is_shown_by_symbol_and_word():
 
 def test_main_points_without_the_verdict_rows_say_so():
     kpis = kpis_frame(DEMAND + STAFFING + PLAN)
-    points = publish.main_points(kpis, band=(27, 33), response_target=90)
+    points = main_points(kpis, band=(27, 33), response_target=90)
     assert list(points) == ["Sampleborough"]
     bullets = points["Sampleborough"]
     assert 1 <= len(bullets) <= 6
@@ -174,7 +213,7 @@ def test_main_points_without_the_verdict_rows_say_so():
 
 def test_main_points_lead_with_the_verdict_and_what_it_rests_on():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
-    first = publish.main_points(kpis)["Sampleborough"][0]
+    first = main_points(kpis)["Sampleborough"][0]
     assert first.startswith("The rise in referrals is mainly more people coming forward")
     assert "rate ratio of 1.26 (95% confidence interval 1.10 to 1.45)" in first
     assert "Reporting: confidence" not in first  # the verdict word is not said twice
@@ -204,7 +243,7 @@ def test_main_points_carry_the_change_since_last_quarter():
         quarter="2026-27Q1",
     ).astype(str)
     kpis = kpis_frame(VERDICT + STAFFING + PLAN)
-    text = " ".join(publish.main_points(kpis, before)["Sampleborough"])
+    text = " ".join(main_points(kpis, before)["Sampleborough"])
     assert "(last quarter: inconclusive)" in text
     assert "(up 1.8 from 39.2 last quarter)" in text
     assert "(unchanged since last quarter)" in text
@@ -222,7 +261,8 @@ def test_main_points_say_when_growth_breaches_the_band():
         ),
     ]
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + breach + PLAN)
-    bullets = publish.main_points(kpis, band=(27, 33), response_target=90)["Sampleborough"]
+    # The growth rate is config demand_growth_annual, passed as a number (not read from text).
+    bullets = main_points(kpis, band=(27, 33), response_target=90, growth=0.07)["Sampleborough"]
     staffing = [b for b in bullets if b.startswith("Safe staffing is")][0]
     assert (
         "Even at safe staffing, demand growing at 7% a year would take caseloads above the band "
@@ -232,12 +272,13 @@ def test_main_points_say_when_growth_breaches_the_band():
     assert caseload.endswith("The growth bid would bring this to 35.1, still above the band.")
     assert len(bullets) <= 6
     none = [(*breach[0][:3], "none", *breach[0][4:])]
-    text = " ".join(publish.main_points(kpis_frame(STAFFING + none))["Sampleborough"])
+    text = " ".join(main_points(kpis_frame(STAFFING + none), growth=0.07)["Sampleborough"])
     assert "would not take caseloads above the band within the four years projected" in text
 
 
 def test_perpetrator_status_is_hidden_with_a_hidden_share():
     from daanalysis.metrics import partnership
+    from daanalysis.present import notebook, partnership_tables
 
     summary = pd.DataFrame(
         {
@@ -253,19 +294,23 @@ def test_perpetrator_status_is_hidden_with_a_hidden_share():
             "completions": [6.0] * 3,
         }
     )
-    out = partnership.perpetrator_table(summary, threshold=5)
+    out = partnership_tables.perpetrator_table(summary, threshold=5)
     # A status beside a hidden share would say whether the hidden count was above the target.
     assert out["police_share_pct"].tolist()[0] == MARKER and out["rag"].tolist()[0] == MARKER
     assert out["rag"].tolist()[1:] == ["red", "green"]
-    shown = publish.format_table(out, record=False).text()
+    shown = format_table(out).text()
     assert shown["Status"].tolist() == [MARKER, "✕ Red", "✓ Green"]
-    rows = {r["kpi"]: r for r in partnership.kpis(None, summary.iloc[:1], None, None, Config())}
-    police = rows["Perpetrator referrals from the police"]
-    assert police["value"] == MARKER and police["rag"] == ""
+    ctx = SimpleNamespace(area="A", quarter=parse_quarter("2026/27 Q2"), config=Config())
+    records = partnership.kpis(None, summary.iloc[:1], None, None, Config())
+    police = records[[r.key for r in records].index("perpetrator_police_share")]
+    assert police.hidden  # 3 of 12: the share gives away a small count
+    written = notebook.write_kpis(records, "", ctx).set_index("key")
+    assert written.at["perpetrator_police_share", "value"] == MARKER
+    assert written.at["perpetrator_police_share", "rag"] == ""
 
 
 def test_source_lines_read_as_sentences():
-    table = publish.format_table(
+    table = format_table(
         pd.DataFrame({"measure": ["Rate"], "value": [1.0]}),
         "Rates",
         "Sources: ONS mid-year estimates.; SafeLives: GBP 50 - GBP 200 per property; "
@@ -286,7 +331,7 @@ def test_program_names_inside_text_cells_become_words():
             "rows": [3, 4],
         }
     )
-    shown = publish.format_table(frame).text()["Reason"].tolist()
+    shown = format_table(frame).text()["Reason"].tolist()
     assert shown[0] == "closed date is before referral date"
     assert shown[1].startswith("referral source [value]")
     assert shown[1].endswith("mappings/referral_source.csv)")  # a file name an officer looks for
@@ -296,25 +341,25 @@ def test_confidence_bounds_have_the_estimates_decimals():
     frame = pd.DataFrame(
         {"rate ratio": [1.534], "95% CI lower": [1.261], "95% CI upper": [1.853], "share (%)": [9]}
     )
-    assert publish.format_table(frame).text().iloc[0].tolist() == ["1.53", "1.26", "1.85", "9.0"]
+    assert format_table(frame).text().iloc[0].tolist() == ["1.53", "1.26", "1.85", "9.0"]
 
 
 def test_quarters_in_tables_stay_on_one_line():
-    table = publish.format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [12]}))
+    table = format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [12]}))
     assert '<td class="txt nw">2025/26 Q3</td>' in table.html()
 
 
 def test_main_points_are_at_most_six_and_add_warnings_last():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
     warnings = {"Sampleborough": ["Warning: police data is old.", "Warning: population is old."]}
-    bullets = publish.main_points(kpis, warnings_by_area=warnings)["Sampleborough"]
+    bullets = main_points(kpis, warnings_by_area=warnings)["Sampleborough"]
     assert len(bullets) == 6
     assert bullets[-1] == "Warning: police data is old."
 
 
 def test_headline_table_formats_values_with_units():
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
-    text = publish.headline_table(kpis).text()
+    text = headline_table(kpis).text()
     figures = dict(zip(text["Measure"], text["Figure"], strict=True))
     assert figures["Referrals in quarter"] == "449 referrals"
     assert figures["Cost of the staffing gap"] == "£162,500 a year"
@@ -334,8 +379,8 @@ def test_headline_figures_read_as_a_reader_says_them():
             "Sampleborough",
             "demand_vs_reporting",
             "Placebo dates with a significant step",
-            7.1,
-            "% of 14 dates",
+            1,
+            "of 14 dates",
             "",
         ),
         (
@@ -343,8 +388,10 @@ def test_headline_figures_read_as_a_reader_says_them():
             "demand_vs_reporting",
             "Need: police-recorded DA crimes, underlying change a year",
             -4.7,
-            "% (95% CI -5.4 to -4.0)",
+            "%",
             "",
+            -5.4,
+            -4.0,
         ),
         (
             "Sampleborough",
@@ -358,11 +405,11 @@ def test_headline_figures_read_as_a_reader_says_them():
     ]
     figures = dict(
         zip(
-            *publish.headline_table(kpis_frame(rows)).text()[["Measure", "Figure"]].T.values,
+            *headline_table(kpis_frame(rows)).text()[["Measure", "Figure"]].T.values,
             strict=True,
         )
     )
-    assert figures["Placebo dates with a significant step"] == "1 of 14 dates"  # not 7.1%
+    assert figures["Placebo dates with a significant step"] == "1 of 14 dates"
     assert figures[rows[1][2]] == "down 4.7% (95% CI -5.4 to -4.0)"
     assert figures[rows[2][2]].startswith("Not within the four years projected")
     assert figures["Demand verdict"] == "Both: more reporting and more need"
@@ -381,7 +428,7 @@ def test_a_headline_figure_the_data_cannot_give_says_not_available():
             "",
         ),
     ]
-    text = publish.headline_table(kpis_frame(rows)).text()
+    text = headline_table(kpis_frame(rows)).text()
     assert list(text["Figure"]) == ["Not available", "Not available"]
 
 
@@ -393,7 +440,7 @@ def test_front_page_groups_the_headline_figures_by_page(tmp_path):
         ("sampleborough_staffing_gap.html", "Staffing gap: Sampleborough"),
         ("action_plan.html", "Action plan progress"),
     ]
-    publish.write_front_page(
+    write_front_page(
         folder, pages, "Pack", "2026/27 Q2", kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
     )
     page = (folder / "index.html").read_text()
@@ -403,7 +450,7 @@ def test_front_page_groups_the_headline_figures_by_page(tmp_path):
     assert headline.count("<caption>") == 3
     # Each group prints whole (the print styles keep a .da-headline section on one page).
     assert headline.count('<section class="da-headline"') == 3
-    assert re.search(r"[,\s]\.da-headline\{break-inside:avoid", publish.PAGE_CSS)
+    assert re.search(r"[,\s]\.da-headline\{break-inside:avoid", PAGE_CSS)
     assert 'href="sampleborough_staffing_gap.html">More on the Staffing gap' in headline
     staffing = headline.split("Staffing gap: Sampleborough</h3>", 1)[1].split("<h3", 1)[0]
     assert "Safe staffing" in staffing and "Referrals in quarter" not in staffing
@@ -413,7 +460,7 @@ def test_front_page_puts_main_points_before_any_table(tmp_path):
     folder = tmp_path / "2026-27Q2"
     folder.mkdir()
     kpis = kpis_frame(VERDICT + DEMAND + STAFFING + PLAN)
-    written = publish.write_front_page(
+    written = write_front_page(
         folder, [("a.html", "Staffing gap")], "Pack", "2026/27 Q2", kpis, Config()
     )
     page = (folder / "index.html").read_text()
@@ -428,17 +475,17 @@ def test_front_page_puts_main_points_before_any_table(tmp_path):
 
 def test_stale_inputs_are_flagged():
     q = parse_quarter("2026/27 Q2")  # ends September 2026
-    assert publish.stale_warning("Police data", pd.Period("2026-09", "M"), q) is None
-    old = publish.stale_warning("Action plan review", pd.Timestamp("2023-03-31"), q)
+    assert stale_warning("Police data", pd.Period("2026-09", "M"), q) is None
+    old = stale_warning("Action plan review", pd.Timestamp("2023-03-31"), q)
     assert old.startswith("Action plan review is out of date: the latest is 31/03/2023")
     assert "3 years and 6 months" in old
-    assert publish.stale_warning("Population data", 2026.0, q, months=24) is None
-    assert "mid-2022" in publish.stale_warning("Population data", 2022, q, months=24)
+    assert stale_warning("Population data", 2026.0, q, months=24) is None
+    assert "mid-2022" in stale_warning("Population data", 2022, q, months=24)
 
 
 def test_input_warnings_on_the_sample(sample_extract):
     q = parse_quarter("2026/27 Q2")
-    found = publish.input_warnings(sample_extract, "Sampleborough", q)
+    found = input_warnings(sample_extract, "Sampleborough", q)
     assert "action_plan" in found  # the sample plan was last reviewed in 2023
     assert "police" not in found and "staffing" not in found
 
@@ -459,7 +506,7 @@ def test_charts_state_the_finding_and_carry_alt_text_and_data(sample_panel):
         r"ranges from [\d.]+ to", fig.da_alt
     )
     assert {"month", "open cases per FTE"} <= set(fig.da_data.columns)
-    svg = publish.svg_text(fig)
+    svg = svg_text(fig)
     assert svg.lstrip().startswith("<?xml") and "<text" in svg  # text kept as text
     assert "Sampleborough" in svg and "Source:" in svg
 
@@ -485,11 +532,10 @@ def test_response_chart_marks_suppressed_quarters():
 
 def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
-    (folder / publish.EXECUTED).mkdir(parents=True)
+    (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
-    monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
-    ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)")
-    page = publish.Page(ctx, str(folder / publish.EXECUTED / "x_staffing_gap.kpis.csv"), "Staffing")
+    ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)", config=Config())
+    page = Page(ctx, str(folder / EXECUTED / "x_staffing_gap.kpis.csv"), "Staffing")
     page.table(
         pd.DataFrame({"quarter": ["2026/27 Q1", "2026/27 Q2"], "referrals": [412, MARKER]}),
         "Referrals by quarter",
@@ -497,7 +543,7 @@ def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     )
     page.table(pd.DataFrame({"rag": ["red", ""], "action": ["1a", "1b"]}), "Actions")
     kpis = kpis_frame(STAFFING)
-    path = publish.build_downloads(folder, "Domestic abuse pack", kpis)
+    path = build_downloads(folder, "Domestic abuse pack", kpis)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[:3] == ["Cover", "Contents", "Notes"]
     titles = [book[name]["A1"].value for name in book.sheetnames[3:]]
@@ -508,7 +554,7 @@ def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     assert MARKER in cells and 412 in cells  # numbers stay numbers, [c] stays
     notes = " ".join(str(c.value) for row in book["Notes"].iter_rows() for c in row)
     assert "[c] = confidential" in notes
-    assert not list((folder / publish.EXECUTED).glob("*.publish"))  # recorded files tidied
+    assert not list((folder / EXECUTED).glob("*.publish"))  # recorded files tidied
 
 
 @pytest.mark.slow
@@ -538,7 +584,7 @@ def test_front_page_compares_with_last_quarters_pack(tmp_path):
     before.to_csv(tmp_path / "2026-27Q1" / "kpis.csv", index=False)
     folder = tmp_path / "2026-27Q2"
     folder.mkdir()
-    publish.write_front_page(folder, [], "Pack", "2026/27 Q2", kpis_frame(STAFFING), Config())
+    write_front_page(folder, [], "Pack", "2026/27 Q2", kpis_frame(STAFFING), Config())
     page = html.unescape((folder / "index.html").read_text())
     assert "(up 1.8 from 39.2 last quarter)" in page
     assert "Changes are against last quarter's pack." in page
@@ -546,7 +592,7 @@ def test_front_page_compares_with_last_quarters_pack(tmp_path):
 
 
 def test_settings_table_reads_as_words(sample_extract):
-    table = publish.settings_table(sample_extract.config)
+    table = settings_table(sample_extract.config)
     values = dict(zip(table["Setting"], table["Value"], strict=True))
     assert values["Prevalence of domestic abuse (CSEW)"] == "4.8% of adults 16+ a year"
     assert values["Cost per caseworker FTE"] == "£37,500 a year"
@@ -560,14 +606,14 @@ def test_settings_table_reads_as_words(sample_extract):
 
 
 def test_each_page_lists_only_the_settings_its_figures_rest_on(sample_extract):
-    table = publish.settings_table(sample_extract.config, page="partnership_activity")
+    table = settings_table(sample_extract.config, page="partnership_activity")
     assert list(table["Setting"]) == [
         "Target share of perpetrator referrals from the police",
         "Home security cost above which a property counts as costly",
         "Suppression threshold",
     ]
     assert "£200 per property" in list(table["Value"])
-    staffing = publish.settings_table(sample_extract.config, page="staffing_gap")
+    staffing = settings_table(sample_extract.config, page="staffing_gap")
     assert "Safe band, upper limit" in set(staffing["Setting"])
     assert "Prevalence of domestic abuse (CSEW)" not in set(staffing["Setting"])
 
@@ -576,13 +622,13 @@ def test_glossary_page_and_doc_cover_the_terms(tmp_path):
     from tests.conftest import ROOT
 
     doc = (ROOT / "docs" / "glossary.md").read_text()
-    for term, text in publish.GLOSSARY.items():
+    for term, text in GLOSSARY.items():
         assert f"- **{term}**: {text}" in doc, term
     for needed in ["Rate ratio", "Confidence interval", "Caseload", "FTE", "IDVA", "MARAC"]:
-        assert any(t.startswith(needed) for t in publish.GLOSSARY), needed
+        assert any(t.startswith(needed) for t in GLOSSARY), needed
     for needed in ["DASH risk levels", "Little's law", "Suppression"]:
-        assert needed in publish.GLOSSARY
-    page = publish.write_glossary(tmp_path, "Pack").read_text()
+        assert needed in GLOSSARY
+    page = write_glossary(tmp_path, "Pack").read_text()
     assert 'href="index.html"' in page and "Content-Security-Policy" in page
 
 
@@ -624,48 +670,48 @@ def test_campaign_lines_are_named_not_coded(sample_panel):
 
 def test_main_points_link_jargon_to_the_glossary():
     kpis = kpis_frame(VERDICT + STAFFING)
-    page = publish.main_points_html(publish.main_points(kpis, band=(27, 33)))
+    page = main_points_html(main_points(kpis, band=(27, 33)))
     assert 'href="glossary.html#rate-ratio">rate ratio</a>' in page
     assert 'href="glossary.html#fte-full-time-equivalent">FTE</a>' in page
     assert page.count('href="glossary.html#fte-full-time-equivalent"') == 1  # first use only
 
 
 def test_years_are_not_counts_and_areas_get_their_own_points():
-    table = publish.format_table(pd.DataFrame({"year": [2025, 2026], "referrals": [1500, 1620]}))
+    table = format_table(pd.DataFrame({"year": [2025, 2026], "referrals": [1500, 1620]}))
     assert table.text().iloc[1].tolist() == ["2026", "1,620"]
     other = [("Otherton", *row[1:]) for row in STAFFING]
-    points = publish.main_points(kpis_frame(STAFFING + other + PLAN))
+    points = main_points(kpis_frame(STAFFING + other + PLAN))
     assert list(points) == ["Sampleborough", "Otherton"]
     assert all(any(p.startswith("Action plan:") for p in b) for b in points.values())
-    table = publish.headline_table(kpis_frame(STAFFING + other)).text()
+    table = headline_table(kpis_frame(STAFFING + other)).text()
     assert set(table["Area"]) == {"Sampleborough", "Otherton"}
 
 
 def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
-    (folder / publish.EXECUTED).mkdir(parents=True)
+    (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
-    monkeypatch.setattr(publish.Page, "current", None)  # restored after the test
-    ctx = SimpleNamespace(area="A", label="2026/27 Q2")
-    page = publish.Page(ctx, str(folder / publish.EXECUTED / "a_x.kpis.csv"), "X")
+    ctx = SimpleNamespace(area="A", label="2026/27 Q2", config=Config())
+    page = Page(ctx, str(folder / EXECUTED / "a_x.kpis.csv"), "X")
     frame = pd.DataFrame({"referrals": [1234, 5678], "cost (GBP)": [162500.0, 1.0]})
     page.table(frame.assign(change_pct=[7.44, 1.0]), "Money and counts")
-    book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
+    book = openpyxl.load_workbook(build_downloads(folder, "Pack"))
     sheet = book[book.sheetnames[-1]]
     row = sheet[sheet.max_row]  # the last data row
     assert [c.number_format for c in row] == ["#,##0", "£#,##0", "0.0"]
 
 
-def test_titled_tables_from_plots_table_reach_the_spreadsheet(tmp_path, monkeypatch):
+def test_tables_reach_the_spreadsheet_through_the_page_they_are_published_on(tmp_path, monkeypatch):
+    """No global: a table shown with charts.table is only shown; page.table publishes it (and
+    records it in the page's own files for the spreadsheet)."""
     folder = tmp_path / "pack"
-    (folder / publish.EXECUTED).mkdir(parents=True)
+    (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
-    monkeypatch.setattr(publish.Page, "current", None)
-    ctx = SimpleNamespace(area="A", label="2026/27 Q2")
-    publish.Page(ctx, str(folder / publish.EXECUTED / "a_x.kpis.csv"), "X")
-    charts.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), title="Rows read")
-    charts.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
-    book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
+    ctx = SimpleNamespace(area="A", label="2026/27 Q2", config=Config())
+    page = Page(ctx, str(folder / EXECUTED / "a_x.kpis.csv"), "X")
+    charts.table(pd.DataFrame({"x": [1]}), title="Shown only")
+    page.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), "Rows read")
+    book = openpyxl.load_workbook(build_downloads(folder, "Pack"))
     assert [book[n]["A1"].value for n in book.sheetnames[3:]] == ["Table 1: Rows read"]
 
 
@@ -684,7 +730,7 @@ def test_changes_read_in_the_right_units():
         ],
         quarter="2026-27Q1",
     ).astype(str)
-    text = " ".join(publish.main_points(kpis_frame(STAFFING + PLAN), before)["Sampleborough"])
+    text = " ".join(main_points(kpis_frame(STAFFING + PLAN), before)["Sampleborough"])
     assert "(up 0.5 points from 89.0% last quarter)" in text
     assert "(red actions unchanged since last quarter)" in text
 
@@ -693,7 +739,7 @@ def test_front_page_finds_the_pages_of_an_area_whose_name_has_spaces_or_stops():
     """One slug rule (daanalysis.names): the front page's link to an area's page is the stem the
     runner gave that page, for "North East" and "St. Helens" as for "Sampleborough"."""
     from daanalysis.names import page_stem
-    from daanalysis.present.publish import _page_for
+    from daanalysis.present.main_points import _page_for
 
     for area in ("North East", "St. Helens", "Sampleborough"):
         pages = [
@@ -705,3 +751,43 @@ def test_front_page_finds_the_pages_of_an_area_whose_name_has_spaces_or_stops():
             f"Staffing gap: {area}",
         )
     assert page_stem("St. Helens", "demand_vs_reporting") == "st-helens_demand_vs_reporting"
+
+
+# --- typed headline figures -----------------------------------------------------------------------
+
+
+def test_intervals_are_read_from_their_columns_never_from_text():
+    with_columns = kpis_frame(VERDICT + DEMAND)
+    text = " ".join(main_points(with_columns)["Sampleborough"])
+    assert "95% confidence interval 1.10 to 1.45" in text
+    figures = headline_table(with_columns).text().set_index("Measure")["Figure"]
+    assert figures["Reporting effect: confidence relative to need"] == "1.26 (95% CI 1.10 to 1.45)"
+    # The old way, an interval written into the unit: no longer parsed back out of the text.
+    in_text = with_columns.assign(low="", high="")
+    in_text.loc[in_text["key"] == "reporting_effect", "unit"] = "ratio (95% CI 1.10 to 1.45)"
+    assert "confidence interval" not in " ".join(main_points(in_text)["Sampleborough"])
+
+
+def test_figures_are_found_by_key_not_by_label():
+    kpis = kpis_frame(STAFFING + PLAN)
+    kpis["kpi"] = [f"Renamed {i}" for i in range(len(kpis))]  # a label reworded
+    text = " ".join(main_points(kpis, band=(27, 33), response_target=90)["Sampleborough"])
+    assert "Safe staffing is 16.1 caseworker FTE" in text
+    assert "Action plan: 1 red, 10 amber, 19 green actions" in text
+
+
+@pytest.mark.slow
+def test_pack_kpis_have_typed_columns_read_back_by_the_front_page(sample_report):
+    from daanalysis.metrics.kpi import KPI_COLUMNS
+
+    kpis = pd.read_csv(sample_report / "kpis.csv", keep_default_na=False)
+    assert list(kpis.columns) == KPI_COLUMNS
+    assert kpis["key"].is_unique or kpis.groupby("area")["key"].apply(lambda k: k.is_unique).all()
+    effect = kpis.set_index("key").loc["reporting_effect"]
+    assert effect["unit"] == "ratio" and "CI" not in " ".join(kpis["unit"].astype(str))
+    low, high = float(effect["low"]), float(effect["high"])
+    assert low < float(effect["value"]) < high
+    index = (sample_report / "index.html").read_text(encoding="utf-8")
+    assert f"{float(effect['value']):.2f} (95% CI {low:.2f} to {high:.2f})" in index
+    points = re.sub(r"<[^>]+>", "", index.split('id="main-points"', 1)[1])  # glossary links off
+    assert f"95% confidence interval {low:.2f} to {high:.2f}" in points

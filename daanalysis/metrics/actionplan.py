@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from daanalysis.metrics.kpi import KPI
+
 RAG_ORDER = {"red": 0, "amber": 1, "amber/green": 2, "green": 3}
 
 
@@ -62,3 +64,35 @@ def red_and_amber(plan: pd.DataFrame) -> pd.DataFrame:
     out["order"] = out["rag"].map(RAG_ORDER)
     cols = ["action_id", "action", "lead", "rag", "progress"]
     return out.sort_values(["order", "action_id"])[cols].reset_index(drop=True)
+
+
+def kpis(plan: pd.DataFrame) -> list[KPI]:
+    """Headline figures for ``kpis.csv`` from the reviews held by the quarter's end (``plan``
+    after :func:`up_to`): actions red, amber and green at the latest review, actions worse
+    than at the review before, and the latest review's date; one note when there is no review
+    yet."""
+    dates = reviews(plan)
+    if not dates:
+        return [KPI("action_plan_note", "Action plan", "no review by the quarter's end", "note")]
+    latest = at_review(plan)
+    changes = changes_since_last_review(plan)
+    rows = [
+        KPI(
+            f"actions_{rag}",
+            f"Actions {rag}",
+            int((latest["rag"] == rag).sum()),
+            "actions",
+            rag=rag,
+        )
+        for rag in ("red", "amber", "green")
+    ]
+    rows.append(
+        KPI(
+            "actions_worse",
+            "Actions worse since last review",
+            int((changes["change"] == "worse").sum()),
+            "actions",
+        )
+    )
+    rows.append(KPI("latest_review", "Latest review", f"{dates[-1]:%d/%m/%Y}", "date"))
+    return rows

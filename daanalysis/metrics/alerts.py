@@ -21,7 +21,6 @@ fired, so that a scheduler can send the e-mail (docs/scheduling.md).
 from __future__ import annotations
 
 import argparse
-import html
 import sys
 from pathlib import Path
 
@@ -310,23 +309,9 @@ def lines(alerts: pd.DataFrame) -> list[str]:
 
 def write(alerts: pd.DataFrame, folder: Path) -> Path:
     """``alerts.csv`` in ``folder`` (every rule, fired or not, so a clear run is on record)."""
-    from daanalysis.present.publish import write_csv  # text that a spreadsheet would run made inert
+    from daanalysis.safe_csv import write_csv  # text that a spreadsheet would run made inert
 
     return write_csv(alerts, Path(folder) / "alerts.csv")
-
-
-def front_page_html(alerts: pd.DataFrame) -> str:
-    """A warning block listing the fired rules, for the top of the front page ("" if none)."""
-    items = lines(alerts)
-    if not items:
-        return ""
-    listed = "".join(f"<li>{html.escape(t)}</li>" for t in items)
-    return (
-        '<section class="da-warning" aria-labelledby="alerts"><h2 id="alerts">Staffing alerts'
-        f"</h2><ul>{listed}</ul><p>Each alert is a rule in the pack's settings, checked every "
-        'quarter; the rules, their thresholds and sources are listed in <a href="alerts.csv">'
-        "alerts.csv</a>.</p></section>"
-    )
 
 
 # --- ``daanalysis alerts``: the rules alone, in seconds, for a monthly check between packs -------

@@ -19,6 +19,8 @@ import pandas as pd
 
 from daanalysis.config import Config
 from daanalysis.metrics import its
+from daanalysis.metrics.kpi import KPI
+from daanalysis.metrics.small_counts import OTHER, rare_labels
 from daanalysis.panel import (
     RECORDS_ONLY,
     NeedsRecordLevelData,
@@ -1331,11 +1333,9 @@ def demographics(
     :func:`daanalysis.present.disclosure.suppress` with ``totals="row"``; blank values are
     ``not recorded``. Values are recorded as free text, so a group with fewer than
     ``threshold`` referrals in both periods (the suppression threshold) is counted in
-    ``Other`` (:func:`daanalysis.present.disclosure.rare_labels`): its name would identify someone
+    ``Other`` (:func:`daanalysis.metrics.small_counts.rare_labels`): its name would identify someone
     even with its count suppressed.
     """
-    from daanalysis.present.disclosure import OTHER, rare_labels
-
     ref = referrals[(referrals["area"] == area) & referrals["service"].isin(services)]
     month = ref["referral_date"].dt.to_period("M")
     end = quarter.asfreq("M", how="end")
@@ -1373,54 +1373,69 @@ def demographics(
     return table.reset_index()
 
 
-def kpis(vols: pd.DataFrame, v: Verdict) -> list[dict]:
-    """Headline figures for ``kpis.csv``: referrals and the one demand verdict behind them."""
+def kpis(vols: pd.DataFrame, v: Verdict) -> list[KPI]:
+    """Headline figures for ``kpis.csv``: referrals and the one demand verdict behind them.
+
+    The reporting effect (a rate ratio) and the need trend (% a year) carry their 95%
+    confidence intervals in ``low`` and ``high``; the placebo check is the number of placebo
+    dates with a significant step, out of the dates tried (its unit)."""
     total = _referral_total(vols)
     change = total["change_pct"]
     rows = [
-        {
-            "kpi": "Referrals in quarter",
-            "value": int(total["count"]) if pd.notna(total["count"]) else "",
-            "unit": "referrals",
-        },
-        {
-            "kpi": "Referrals, change on same quarter last year",
-            "value": round(change, 1) if pd.notna(change) else "",
-            "unit": "%",
-        },
-        {
-            "kpi": "Referrals, rolling 12 months",
-            "value": int(total["rolling_12m"]) if pd.notna(total["rolling_12m"]) else "",
-            "unit": "referrals",
-        },
-        {"kpi": "Demand verdict", "value": v.verdict, "unit": "verdict"},
-        {"kpi": "Demand verdict: reading", "value": v.sentence, "unit": "text"},
+        KPI(
+            "referrals_quarter",
+            "Referrals in quarter",
+            int(total["count"]) if pd.notna(total["count"]) else None,
+            "referrals",
+        ),
+        KPI(
+            "referrals_change_year",
+            "Referrals, change on same quarter last year",
+            round(change, 1) if pd.notna(change) else None,
+            "%",
+        ),
+        KPI(
+            "referrals_12_months",
+            "Referrals, rolling 12 months",
+            int(total["rolling_12m"]) if pd.notna(total["rolling_12m"]) else None,
+            "referrals",
+            period="12 months to the quarter's end",
+        ),
+        KPI("demand_verdict", "Demand verdict", v.verdict, "verdict"),
+        KPI("demand_reading", "Demand verdict: reading", v.sentence, "text"),
     ]
     if v.primary:
         p = v.primary
         rows.append(
-            {
-                "kpi": "Reporting effect: confidence relative to need",
-                "value": round(p["rate_ratio"], 2),
-                "unit": f"ratio (95% CI {p['ci_low']:.2f} to {p['ci_high']:.2f})",
-            }
+            KPI(
+                "reporting_effect",
+                "Reporting effect: confidence relative to need",
+                round(p["rate_ratio"], 2),
+                "ratio",
+                low=round(p["ci_low"], 2),
+                high=round(p["ci_high"], 2),
+            )
         )
         t = v.need_trend
         rows.append(
-            {
-                "kpi": f"Need: {STREAMS[v.control_stream].label}, underlying change a year",
-                "value": round(100 * (t["rate_ratio"] - 1), 1),
-                "unit": f"% (95% CI {100 * (t['ci_low'] - 1):.1f} to "
-                f"{100 * (t['ci_high'] - 1):.1f})",
-            }
+            KPI(
+                "need_trend",
+                f"Need: {STREAMS[v.control_stream].label}, underlying change a year",
+                round(100 * (t["rate_ratio"] - 1), 1),
+                "%",
+                low=round(100 * (t["ci_low"] - 1), 1),
+                high=round(100 * (t["ci_high"] - 1), 1),
+                period="a year",
+            )
         )
     if v.placebo.get("dates", 0):
         rows.append(
-            {
-                "kpi": "Placebo dates with a significant step",
-                "value": round(100 * v.placebo["share"], 1),
-                "unit": f"% of {v.placebo['dates']} dates",
-            }
+            KPI(
+                "placebo_significant",
+                "Placebo dates with a significant step",
+                int(v.placebo["significant"]),
+                f"of {v.placebo['dates']} dates",
+            )
         )
     return rows
 

@@ -11,14 +11,23 @@ can be shown.
 Periods are UK financial quarters (``Q-MAR``) except prevention, which is counted by school term:
 autumn (September to December), spring (January to March) and summer (April to August, so the
 Easter weeks fall in summer and a session in August, rare, counts with the summer term).
+
+The page's published (suppressed) tables are in :mod:`daanalysis.present.partnership_tables`, its
+charts in :mod:`daanalysis.present.charts`, the staleness warnings in
+:func:`daanalysis.present.sources.partnership_warnings` and the officers' list of schools in
+:func:`daanalysis.pack.downloads.write_officer_lists`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
+from daanalysis.metrics.kpi import KPI
+from daanalysis.metrics.small_counts import is_small
 from daanalysis.periods import QUARTER_FREQ
 
 TERM_OF_MONTH = {
@@ -460,281 +469,121 @@ def up_to(frame: pd.DataFrame, quarter: pd.Period, column: str = "quarter") -> p
     return frame[frame[column] <= quarter].reset_index(drop=True)
 
 
-# --- what the partnership page publishes ---------------------------------------------------------
-
-
-def _quarter_text(quarters: pd.Series) -> list[str]:
-    from daanalysis.periods import quarter_label
-
-    return [quarter_label(q, with_months=False) for q in quarters]
-
-
-def _hide_complements(
-    table: pd.DataFrame,
-    published: pd.DataFrame,
-    pairs: dict[str, tuple[str, list[str]]],
-    threshold: float,
-) -> pd.DataFrame:
-    """Secondary suppression by difference: where ``whole - part`` is a small count (1 to
-    ``threshold - 1``), publishing both would reveal it, so ``part`` and the rates computed from
-    it are suppressed. ``pairs`` maps part to (whole, rate columns); ``table`` holds the counts
-    before suppression, ``published`` the suppressed copy (same index)."""
-    from daanalysis.present.disclosure import MARKER
-
-    out = published.copy()
-    for part, (whole, rates) in pairs.items():
-        rest = table[whole] - table[part]
-        hide = (rest > 0) & (rest < threshold)
-        for col in [part, *rates]:
-            if hide.any():
-                out[col] = out[col].astype(object).where(~hide, MARKER)
-    return out
-
-
-def prevention_table(by_term: pd.DataFrame, terms: int = 6) -> pd.DataFrame:
-    """The last ``terms`` terms of :func:`prevention_by_term` for publication (schools and
-    sessions, not people: no small-number suppression is needed)."""
-    keep = by_term["term_key"].drop_duplicates().tail(terms)
-    rows = by_term[by_term["term_key"].isin(keep)]
-    out = pd.DataFrame(
-        {
-            "term": rows["term_label"],
-            **({"phase": rows["phase"]} if "phase" in rows else {}),
-            "schools_engaged": rows["schools_engaged"],
-            "schools_in_area": rows["schools_in_area"],
-            "engaged_pct": rows["engaged_pct"],
-            "engaged, change on year (percentage points)": rows["engaged_pct_change"],
-            "sessions": rows["sessions"],
-            "sessions_change_on_year": rows["sessions_change"],
-            "pupils_reached": rows["pupils"],
-        }
-    )
-    return out.reset_index(drop=True)
-
-
-def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
-    """The last ``quarters`` of :func:`perpetrator_summary`, small counts suppressed (and the
-    shares and ratios computed from them)."""
-    from daanalysis.present.disclosure import suppress
-
-    shown = summary.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
-    counts = ["perpetrator_referrals", "police_referrals", "starts", "completions"]
-    shown[counts] = shown[counts].astype("float64")
-    out = suppress(
-        shown,
-        counts,
-        threshold,
-        rate_columns={
-            "police_share_pct": ["police_referrals", "perpetrator_referrals"],
-            "per_100_victim": "perpetrator_referrals",
-        },
-    )
-    out = _hide_complements(
-        shown,
-        out,
-        {"police_referrals": ("perpetrator_referrals", ["police_share_pct"])},
-        threshold,
-    )
-    # The status against the target is worked out from the share: where the share is hidden,
-    # a status would give away its range (green: at or above the target), so it is hidden too.
-    from daanalysis.present.disclosure import MARKER
-
-    hidden = out["police_share_pct"].astype(str) == MARKER
-    out["rag"] = out["rag"].astype(object).where(~hidden, MARKER)
-    return out.rename(columns={"per_100_victim": "per 100 victim referrals"}).drop(
-        columns=["victim_referrals", "target_pct"]
-    )
-
-
-def funnel_table(funnel: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
-    """The last ``quarters`` of :func:`police_funnel`, small counts suppressed."""
-    from daanalysis.present.disclosure import suppress
-
-    shown = funnel.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
-    out = suppress(
-        shown,
-        ["incidents", "police_referrals", "high_risk", "marac_cases"],
-        threshold,
-        rate_columns={
-            "referred_pct": "police_referrals",
-            "high_risk_pct": ["high_risk", "police_referrals"],
-            "marac_per_100_incidents": "marac_cases",
-        },
-    )
-    out = _hide_complements(
-        shown, out, {"high_risk": ("police_referrals", ["high_risk_pct"])}, threshold
-    )
-    return out.rename(
-        columns={
-            "incidents": "police DA incidents",
-            "police_referrals": "police referrals to the service",
-            "referred_pct": "referred (% of incidents)",
-            "high_risk": "of which high risk",
-            "high_risk_pct": "high risk (% of police referrals)",
-            "marac_cases": "cases heard at MARAC (all referrers)",
-            "marac_per_100_incidents": "MARAC cases per 100 incidents",
-        }
-    )
-
-
-def sanctuary_table(
-    by_quarter: pd.DataFrame, threshold: float, high: float = 200.0, quarters: int = 8
-) -> pd.DataFrame:
-    """The last ``quarters`` of :func:`sanctuary_by_quarter` for publication: properties, total
-    cost, median and middle half of cost per property (GBP), the share above ``high`` (config
-    sanctuary_cost_high) and the share who stayed at home. A median or share from fewer than
-    ``threshold`` properties is suppressed with them, and so is a share whose complement is a
-    small count."""
-    from daanalysis.present.disclosure import suppress
-
-    shown = by_quarter.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
-    out = suppress(
-        shown,
-        ["properties", "above_high", "stayed_home"],
-        threshold,
-        rate_columns={
-            "median_cost": "properties",
-            "cost_q1": "properties",
-            "cost_q3": "properties",
-            "total_cost": "properties",
-            "above_high_pct": ["above_high", "properties"],
-            "stayed_home_pct": ["stayed_home", "properties"],
-        },
-    )
-    out = _hide_complements(
-        shown,
-        out,
-        {
-            "stayed_home": ("properties", ["stayed_home_pct"]),
-            "above_high": ("properties", ["above_high_pct"]),
-        },
-        threshold,
-    )
-    from daanalysis.present.disclosure import MARKER
-
-    def spread(q1: object, q3: object) -> str:
-        if MARKER in (q1, q3):
-            return MARKER
-        return "" if pd.isna(q1) else f"£{q1:,.0f} to £{q3:,.0f}"
-
-    out["cost_iqr"] = [spread(a, b) for a, b in zip(out["cost_q1"], out["cost_q3"], strict=True)]
-    columns = {
-        "quarter": "quarter",
-        "properties": "properties",
-        "total_cost": "total cost (GBP)",
-        "median_cost": "median cost per property (GBP)",
-        "cost_iqr": "middle half of costs",
-        "above_high_pct": f"above £{high:,.0f} (%)",
-        "stayed_home_pct": "stayed in their own home (%)",
-    }
-    return out[list(columns)].rename(columns=columns)
-
-
 def kpis(
     prevention: pd.DataFrame | None,
     perpetrators: pd.DataFrame | None,
     funnel: pd.DataFrame | None,
     sanctuary: pd.DataFrame | None,
     config: Config,
-) -> list[dict]:
+) -> list[KPI]:
     """Headline figures for ``kpis.csv`` from the latest row of each section's table (None for
-    a section switched off). Counts of people below the suppression threshold are published as
-    the disclosure marker."""
-    from daanalysis.present.disclosure import MARKER
+    a section switched off). A count of people below the suppression threshold, and a figure
+    worked out from one, is marked ``hidden`` (published as the disclosure marker). A figure the
+    inputs do not give (aggregate returns without perpetrator referrals, say) is left out, not
+    published as a blank or as a hidden count."""
+    small = config.suppression_threshold
 
-    def count(value: float) -> object:
+    def count(key: str, label: str, value: float, unit: str, **extra) -> KPI | None:
         if pd.isna(value):
-            return ""
-        return MARKER if 0 < value < config.suppression_threshold else round(float(value))
+            return None
+        return KPI(key, label, round(float(value)), unit, hidden=is_small(value, small), **extra)
 
-    def derived(value: float, base: float, digits: int | None = None) -> object:
-        """A figure worked out from the count ``base``: suppressed with it; ``""`` (left out)
-        when there is no figure, which is not the same as a hidden one."""
+    def derived(
+        key: str, label: str, value: float, base: float, unit: str, digits=None, **extra
+    ) -> KPI | None:
+        """A figure worked out from the count ``base``: hidden with it."""
         if pd.isna(value):
-            return ""
-        small = 0 < base < config.suppression_threshold
-        return MARKER if small else round(float(value), digits)
+            return None
+        shown = round(float(value), digits)
+        return KPI(key, label, shown, unit, hidden=is_small(base, small), **extra)
 
-    rows: list[dict] = []
+    rows: list[KPI | None] = []
     if prevention is not None and len(prevention):
         last = prevention.iloc[-1]
+        share = pd.notna(last["engaged_pct"])
         rows.append(
-            {
-                "kpi": f"Schools engaged in prevention ({last['term_label']} term)",
-                "value": round(float(last["engaged_pct"]), 1)
-                if pd.notna(last["engaged_pct"])
+            KPI(
+                "schools_engaged",
+                f"Schools engaged in prevention ({last['term_label']} term)",
+                round(float(last["engaged_pct"]), 1)
+                if share
                 else round(float(last["schools_engaged"])),
-                "unit": "% of schools" if pd.notna(last["engaged_pct"]) else "schools",
-            }
+                "% of schools" if share else "schools",
+                period=f"{last['term_label']} term",
+            )
         )
     if perpetrators is not None and len(perpetrators):
         last = perpetrators.iloc[-1]
-        share = derived(last["police_share_pct"], last["perpetrator_referrals"], 1)
         police, whole = last["police_referrals"], last["perpetrator_referrals"]
-        small = config.suppression_threshold
-        # The share gives away the police count, and its complement, when either is small.
-        if (0 < police < small) or (0 < whole - police < small):
-            share = MARKER
+        share = derived(
+            "perpetrator_police_share",
+            "Perpetrator referrals from the police",
+            last["police_share_pct"],
+            whole,
+            "%",
+            1,
+            rag=last["rag"],
+            source=config.source("perpetrator_police_share_target"),
+        )
+        # The share gives away the police count, and its complement, when either is small
+        # (a hidden share's status would give away its range: write_kpis hides it too).
+        if share is not None and (is_small(police, small) or is_small(whole - police, small)):
+            share = replace(share, hidden=True)
         rows += [
-            {
-                "kpi": "Perpetrator referrals",
-                "value": count(last["perpetrator_referrals"]),
-                "unit": "referrals",
-            },
-            {
-                "kpi": "Perpetrator referrals from the police",
-                "value": share,
-                "unit": "%",
-                # A status would give away a hidden share's range: hidden with it.
-                "rag": "" if share == MARKER else last["rag"],
-                "source": config.source("perpetrator_police_share_target"),
-            },
+            count("perpetrator_referrals", "Perpetrator referrals", whole, "referrals"),
+            share,
         ]
     if funnel is not None and len(funnel) and pd.notna(funnel["referred_pct"].iloc[-1]):
         rows.append(
-            {
-                "kpi": "Police DA incidents referred to the service",
-                "value": round(float(funnel["referred_pct"].iloc[-1]), 1),
-                "unit": "%",
-            }
+            KPI(
+                "incidents_referred",
+                "Police DA incidents referred to the service",
+                round(float(funnel["referred_pct"].iloc[-1]), 1),
+                "%",
+            )
         )
     elif funnel is not None and len(funnel):
         # Without record-level referrals the section shows incidents and MARAC: so does kpis.csv.
         last = funnel.iloc[-1]
         if pd.notna(last["marac_per_100_incidents"]):
             rows.append(
-                {
-                    "kpi": "MARAC cases per 100 police DA incidents",
-                    "value": derived(last["marac_per_100_incidents"], last["marac_cases"], 1),
-                    "unit": "per 100 incidents",
-                }
+                derived(
+                    "marac_per_100_incidents",
+                    "MARAC cases per 100 police DA incidents",
+                    last["marac_per_100_incidents"],
+                    last["marac_cases"],
+                    "per 100 incidents",
+                    1,
+                )
             )
         elif pd.notna(last["incidents"]):
             rows.append(
-                {
-                    "kpi": "Police-recorded DA incidents",
-                    "value": round(float(last["incidents"])),
-                    "unit": "incidents",
-                }
+                KPI(
+                    "police_incidents",
+                    "Police-recorded DA incidents",
+                    round(float(last["incidents"])),
+                    "incidents",
+                )
             )
     if sanctuary is not None and len(sanctuary):
         last = sanctuary.iloc[-1]
         rows += [
-            {
-                "kpi": "Properties secured (sanctuary)",
-                "value": count(last["properties"]),
-                "unit": "properties",
-            },
-            {
-                "kpi": "Median cost per property secured",
-                "value": derived(last["median_cost"], last["properties"]),
-                "unit": "GBP",
-                "source": config.source("sanctuary_cost_high"),
-            },
+            count(
+                "sanctuary_properties",
+                "Properties secured (sanctuary)",
+                last["properties"],
+                "properties",
+            ),
+            derived(
+                "sanctuary_median_cost",
+                "Median cost per property secured",
+                last["median_cost"],
+                last["properties"],
+                "GBP",
+                source=config.source("sanctuary_cost_high"),
+            ),
         ]
-    # A figure the inputs do not give (aggregate returns without perpetrator referrals, say) is
-    # left out, not published as a blank or as a hidden count.
-    return [r for r in rows if str(r["value"]) != ""]
+    return [r for r in rows if r is not None]
 
 
 SECTION_NAMES = {
@@ -752,139 +601,7 @@ def inputs_note(missing: dict[str, str]) -> str:
     return f"shown: {', '.join(shown)}" if shown else "none supplied"
 
 
-# --- charts (house style from daanalysis.present.charts) ------------------------------------------
-
-
-def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
-    """Share of schools engaged each term (bars), with the latest term in the title."""
-    import matplotlib.pyplot as plt
-
-    from daanalysis.present import charts
-
-    data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
-    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
-    labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
-    ax.bar(range(len(data)), data["engaged_pct"], color=charts.OKABE_ITO[0])
-    for i, v in enumerate(data["engaged_pct"]):
-        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=7.5)
-    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
-    ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
-    charts._ylabel(ax, "% of the area's schools with at least one session")
-    charts.plain_numbers(ax, suffix="%")
-    last = data.iloc[-1]
-    title = (
-        f"{last['engaged_pct']:.0f}% of schools ({last['schools_engaged']:.0f} of "
-        f"{last['schools_in_area']:.0f}) took part in prevention sessions in the "
-        f"{last['term_label']} term"
-    )
-    period = f"{data['term_label'].iloc[0]} to {last['term_label']}"
-    alt = (
-        f"Chart: Bar chart of the share of schools engaged in prevention each term, {period}. "
-        f"{title}. Shares range from {data['engaged_pct'].min():.0f}% to "
-        f"{data['engaged_pct'].max():.0f}%."
-    )
-    return charts._finish(
-        fig,
-        title,
-        charts._subtitle(area, "schools engaged by term", period),
-        source,
-        alt,
-        data.round(1),
-    )
-
-
-def funnel_chart(
-    funnel: pd.DataFrame,
-    area: str = "",
-    source: str = "",
-    quarters: int = 12,
-    threshold: float = 0,
-):
-    """Police DA incidents referred to the service (% of incidents) by quarter; a quarter with
-    fewer than ``threshold`` police referrals is left out (small-number suppression)."""
-    import matplotlib.pyplot as plt
-
-    from daanalysis.present import charts
-
-    small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
-    data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
-    labels = [t.replace(" ", "\n", 1) for t in _quarter_text(data["quarter"])]
-    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
-    ax.plot(range(len(data)), data["referred_pct"], marker="o", color=charts.OKABE_ITO[0])
-    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
-    ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
-    charts._ylabel(ax, "police referrals to the service, % of police DA incidents")
-    charts.plain_numbers(ax, decimals=0, suffix="%")
-    direction = trend(data, "referred_pct", quarters=8)
-    change, low, high = direction["per_year"], direction["low"], direction["high"]
-    # A direction is stated only when the slope's 95% interval excludes no change.
-    if low > 0 or high < 0:
-        moved = f"{'rising' if change > 0 else 'falling'} ({change:+.1f} points a year)"
-    elif pd.notna(low):
-        moved = f"no clear trend ({change:+.1f} points a year, 95% CI {low:+.1f} to {high:+.1f})"
-    else:
-        moved = "too few quarters for a trend"
-    last = data.iloc[-1]
-    title = (
-        f"{last['referred_pct']:.1f}% of police DA incidents led to a police referral to the "
-        f"service in {_quarter_text(data['quarter'].tail(1))[0]}, {moved}"
-    )
-    texts = _quarter_text(data["quarter"])
-    period = f"{texts[0]} to {texts[-1]}"
-    alt = (
-        f"Chart: Line chart of police referrals to the service as a share of police-recorded DA "
-        f"incidents, by quarter, {period}. {title}. Values range from "
-        f"{data['referred_pct'].min():.1f}% to {data['referred_pct'].max():.1f}%."
-    )
-    out = pd.DataFrame(
-        {"quarter": _quarter_text(data["quarter"]), "referred_pct": data["referred_pct"].round(1)}
-    )
-    return charts._finish(
-        fig,
-        title,
-        charts._subtitle(area, "police-to-service conversion", period),
-        source,
-        alt,
-        out,
-    )
-
-
-def write_officer_lists(tables: dict[str, pd.DataFrame], folder) -> list:
-    """Officer-only files in the run's analysts folder (not linked from any page, like
-    ``ledger.csv``): ``schools_not_engaged.csv``, the schools never engaged in prevention, when
-    both the school register and prevention rows exist. Returns the paths written."""
-    from pathlib import Path
-
-    schools, prevention = tables.get("schools"), tables.get("prevention")
-    if schools is None or prevention is None or not len(schools) or not len(prevention):
-        return []
-    path = Path(folder) / "schools_not_engaged.csv"
-    from daanalysis.present.publish import (
-        write_csv,  # a school name a spreadsheet would run made inert
-    )
-
-    write_csv(schools_never_engaged(prevention, schools), path)
-    return [path]
-
-
 OWN_TABLES = ("schools", "prevention", "sanctuary", "perpetrator_programme")
-
-
-def source_table(
-    referrals: pd.DataFrame, quarter: pd.Period, threshold: float, quarters: int = 4
-) -> pd.DataFrame:
-    """Perpetrator referrals by canonical source (rows) for the last ``quarters`` quarters up to
-    ``quarter`` (columns), with a total row; small counts suppressed down each column (the total
-    row would reveal a single suppressed cell, so a second one is suppressed too)."""
-    from daanalysis.present.disclosure import suppress
-
-    table = perpetrator_referrals_by_source(referrals).drop(columns="total")
-    table = table[table.index <= quarter].tail(quarters)
-    wide = table.T.astype("float64")
-    wide.columns = _quarter_text(pd.Series(wide.columns))
-    wide.loc["total"] = wide.sum()
-    wide = wide.rename_axis("source").reset_index()
-    return suppress(wide, list(wide.columns[1:]), threshold, totals="row")
 
 
 def safe_share(part: float, whole: float, threshold: float) -> float | None:
@@ -929,24 +646,6 @@ STALE_AFTER = {
     "sanctuary": ("period", 6, "Home security (sanctuary) data"),
     "perpetrator_programme": ("period", 6, "Perpetrator programme data"),
 }
-
-
-def stale_inputs(tables: dict[str, pd.DataFrame], quarter: pd.Period) -> dict[str, str]:
-    """A warning per partnership input whose latest month or period ends well before the end of
-    ``quarter`` (limits in :data:`STALE_AFTER`; wording from
-    :func:`daanalysis.present.publish.stale_warning`). Missing or empty inputs give none."""
-    from daanalysis.present.publish import stale_warning
-
-    out = {}
-    for name, (column, months, what) in STALE_AFTER.items():
-        frame = tables.get(name)
-        if frame is None or not len(frame):
-            continue
-        latest = frame[column].dropna().map(lambda p: p.asfreq("M", how="end")).max()
-        text = stale_warning(what, latest, quarter, months)
-        if text:
-            out[name] = text
-    return out
 
 
 # --- one-sentence answers for the page -----------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config, response_kpi_name
+from daanalysis.metrics.kpi import KPI
 from daanalysis.panel import NeedsRecordLevelData, complete_months, require_records
 from daanalysis.periods import QUARTER_FREQ, quarter_label
 
@@ -282,51 +283,58 @@ def kpis(
     breach: pd.Period | None,
     kpi_quarter: pd.Series | None,
     config: Config,
-) -> list[dict]:
-    """Headline figures for ``kpis.csv``."""
+) -> list[KPI]:
+    """Headline figures for ``kpis.csv``. The breach quarter's unit names the growth rate it
+    assumes (``config.demand_growth_annual``)."""
     status = band_status(pd.Series([req["per_fte"]]), config).iloc[0]
     rows = [
-        {
-            "kpi": "Open cases per caseworker FTE",
-            "value": round(req["per_fte"], 1),
-            "unit": "cases per FTE",
-            "rag": RAG[status],
-            "source": config.source("safe_band_upper"),
-        },
-        {
-            "kpi": "Safe staffing",
-            "value": round(req["required_fte"], 1),
-            "unit": "FTE",
-            "source": config.source("safe_caseload_per_fte"),
-        },
-        {"kpi": "Staffing gap", "value": round(req["gap_fte"], 1), "unit": "FTE"},
-        {
-            "kpi": "Cost of the staffing gap",
+        KPI(
+            "caseload_per_fte",
+            "Open cases per caseworker FTE",
+            round(req["per_fte"], 1),
+            "cases per FTE",
+            rag=RAG[status],
+            source=config.source("safe_band_upper"),
+        ),
+        KPI(
+            "safe_staffing_fte",
+            "Safe staffing",
+            round(req["required_fte"], 1),
+            "FTE",
+            source=config.source("safe_caseload_per_fte"),
+        ),
+        KPI("staffing_gap_fte", "Staffing gap", round(req["gap_fte"], 1), "FTE"),
+        KPI(
+            "staffing_gap_cost",
+            "Cost of the staffing gap",
             # Spare staff (a negative gap) cost nothing extra: not a negative cost.
-            "value": round(max(req["gap_cost"], 0.0)),
-            "unit": "GBP a year",
-            "source": config.source("cost_per_fte"),
-        },
-        {
-            "kpi": "Open cases per FTE after the growth bid",
-            "value": round(bid["per_fte_after"], 1),
-            "unit": "cases per FTE",
-            "source": config.source("growth_bid"),
-        },
-        {
-            "kpi": "Quarter the band is breached at safe staffing",
-            "value": quarter_label(breach, with_months=False) if breach is not None else "none",
-            "unit": f"at {100 * config.demand_growth_annual:.0f}% growth a year",
-        },
+            round(max(req["gap_cost"], 0.0)),
+            "GBP a year",
+            source=config.source("cost_per_fte"),
+        ),
+        KPI(
+            "caseload_per_fte_after_bid",
+            "Open cases per FTE after the growth bid",
+            round(bid["per_fte_after"], 1),
+            "cases per FTE",
+            source=config.source("growth_bid"),
+        ),
+        KPI(
+            "band_breach_quarter",
+            "Quarter the band is breached at safe staffing",
+            quarter_label(breach, with_months=False) if breach is not None else "none",
+            f"at {100 * config.demand_growth_annual:.0f}% growth a year",
+        ),
     ]
     if kpi_quarter is not None:
         rows.append(
-            {
-                "kpi": response_kpi_name(config),
-                "value": round(kpi_quarter["within_kpi_pct"], 1),
-                "unit": "%",
-                "rag": kpi_quarter["rag"],
-                "source": config.source("response_working_days"),
-            }
+            KPI(
+                "response_within_window",
+                response_kpi_name(config),
+                round(kpi_quarter["within_kpi_pct"], 1),
+                "%",
+                rag=kpi_quarter["rag"],
+                source=config.source("response_working_days"),
+            )
         )
     return rows

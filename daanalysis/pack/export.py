@@ -2,7 +2,7 @@
 
 Every page carries a Content-Security-Policy that lets it run no script and fetch nothing; data
 reach a page only through outputs, which are sanitised with the house allow-list. The front
-page (``index.html``) is written by :func:`daanalysis.present.publish.write_front_page`.
+page (``index.html``) is written by :func:`daanalysis.pack.site.write_front_page`.
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
     """The page title with area and quarter, and the links every page carries (index, glossary,
     spreadsheet), from the parameters papermill recorded."""
     from daanalysis.periods import parse_quarter
-    from daanalysis.present.publish import nav_html, spreadsheet_href
+    from daanalysis.present.page import nav_html, spreadsheet_href
 
     params = nb.metadata.get("papermill", {}).get("parameters", {})
     try:

@@ -40,13 +40,14 @@ from pathlib import Path
 import pandas as pd
 
 from daanalysis.ingest.extract import DataContractError, Extract
-from daanalysis.metrics import alerts, partnership
+from daanalysis.metrics import alerts
 from daanalysis.names import page_stem, slug
-from daanalysis.pack import kernels
+from daanalysis.pack import downloads, kernels
 from daanalysis.pack.export import add_csp, export_html, page_exporter
+from daanalysis.pack.pdf import pdfs_if_asked
+from daanalysis.pack.site import write_front_page
 from daanalysis.panel import common_quarters, complete_quarters
 from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
-from daanalysis.present import publish
 from daanalysis.present.notebook import (
     KPI_COLUMNS,
     NotebookError,
@@ -57,7 +58,8 @@ from daanalysis.present.notebook import (
     load_prepared,
     save_prepared,
 )
-from daanalysis.present.publish import ANALYSTS, EXECUTED, write_front_page
+from daanalysis.present.page import ANALYSTS, EXECUTED
+from daanalysis.safe_csv import write_csv
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_NAME = "daanalysis"
@@ -706,12 +708,12 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
         # committee page.
-        publish.write_csv(extract.ledger, private / "ledger.csv")
+        write_csv(extract.ledger, private / "ledger.csv")
         # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
         run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
         alerts.write(alert_table, work)
-        partnership.write_officer_lists(extract.tables, private)
+        downloads.write_officer_lists(extract.tables, private)
         timer.lap("alerts and officer lists")
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
@@ -747,14 +749,14 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             )
         pages = [(f"{job.stem}.html", job.title) for job in jobs]
         kpis = _collect_kpis(jobs, work / EXECUTED)
-        publish.write_csv(kpis, work / "kpis.csv")  # text a spreadsheet would run made inert
+        write_csv(kpis, work / "kpis.csv")  # text a spreadsheet would run made inert
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_front_page(
             work, pages, heading, subtitle, kpis, extract.config, extract, plan.left_out
         )
         add_csp(work)
         timer.lap("front page, glossary and downloads")
-        publish.pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written
+        pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,

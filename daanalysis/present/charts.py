@@ -5,7 +5,7 @@ note, direct labels instead of legends where possible, horizontal text, plain-nu
 Okabe-Ito colour-blind-safe palette; RAG is shown by pattern and label as well as colour. Each
 chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt`` (alternative
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
-:meth:`daanalysis.present.publish.Page.chart` shows it as SVG with that alt text.
+:meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text.
 
 The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
 theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
@@ -15,6 +15,8 @@ to timestamps before plotting, because pyarrow-backed or Period columns break pl
 """
 
 from __future__ import annotations
+
+import io
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -117,9 +119,7 @@ def setup() -> None:
             "svg.hashsalt": "daanalysis",
         }
     )
-    # Charts a notebook shows itself (not through publish.Page) are SVG with their alt text too.
-    from daanalysis.present.publish import register_svg_formatter
-
+    # Charts a notebook shows itself (not through Page.chart) are SVG with their alt text too.
     register_svg_formatter()
 
 
@@ -183,8 +183,6 @@ def _finish(
     )
     # After the first figure the inline backend has loaded and set its own formats: the charts
     # are shown as SVG with their alt text all the same.
-    from daanalysis.present.publish import register_svg_formatter
-
     register_svg_formatter()
     fig.da_title = title
     fig.da_name = _caller_name()
@@ -834,6 +832,138 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     return _finish(fig, title, subtitle or "Action plan, all areas", source, alt, data)
 
 
+# --- the partnership page ----------------------------------------------------------------------
+
+
+def _quarters_text(quarters: pd.Series) -> list[str]:
+    return [quarter_label(q, with_months=False) for q in quarters]
+
+
+def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
+    """Share of schools engaged each term (bars), with the latest term in the title."""
+    data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
+    ax.bar(range(len(data)), data["engaged_pct"], color=OKABE_ITO[0])
+    for i, v in enumerate(data["engaged_pct"]):
+        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=7.5)
+    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
+    _ylabel(ax, "% of the area's schools with at least one session")
+    plain_numbers(ax, suffix="%")
+    last = data.iloc[-1]
+    title = (
+        f"{last['engaged_pct']:.0f}% of schools ({last['schools_engaged']:.0f} of "
+        f"{last['schools_in_area']:.0f}) took part in prevention sessions in the "
+        f"{last['term_label']} term"
+    )
+    period = f"{data['term_label'].iloc[0]} to {last['term_label']}"
+    alt = (
+        f"Chart: Bar chart of the share of schools engaged in prevention each term, {period}. "
+        f"{title}. Shares range from {data['engaged_pct'].min():.0f}% to "
+        f"{data['engaged_pct'].max():.0f}%."
+    )
+    return _finish(
+        fig,
+        title,
+        _subtitle(area, "schools engaged by term", period),
+        source,
+        alt,
+        data.round(1),
+    )
+
+
+def funnel_chart(
+    funnel: pd.DataFrame,
+    area: str = "",
+    source: str = "",
+    quarters: int = 12,
+    threshold: float = 0,
+):
+    """Police DA incidents referred to the service (% of incidents) by quarter; a quarter with
+    fewer than ``threshold`` police referrals is left out (small-number suppression)."""
+    small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
+    data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
+    labels = [t.replace(" ", "\n", 1) for t in _quarters_text(data["quarter"])]
+    fig, ax = plt.subplots(figsize=FIGSIZE)
+    ax.plot(range(len(data)), data["referred_pct"], marker="o", color=OKABE_ITO[0])
+    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
+    _ylabel(ax, "police referrals to the service, % of police DA incidents")
+    plain_numbers(ax, decimals=0, suffix="%")
+    from daanalysis.metrics.partnership import trend
+
+    direction = trend(data, "referred_pct", quarters=8)
+    change, low, high = direction["per_year"], direction["low"], direction["high"]
+    # A direction is stated only when the slope's 95% interval excludes no change.
+    if low > 0 or high < 0:
+        moved = f"{'rising' if change > 0 else 'falling'} ({change:+.1f} points a year)"
+    elif pd.notna(low):
+        moved = f"no clear trend ({change:+.1f} points a year, 95% CI {low:+.1f} to {high:+.1f})"
+    else:
+        moved = "too few quarters for a trend"
+    last = data.iloc[-1]
+    title = (
+        f"{last['referred_pct']:.1f}% of police DA incidents led to a police referral to the "
+        f"service in {_quarters_text(data['quarter'].tail(1))[0]}, {moved}"
+    )
+    texts = _quarters_text(data["quarter"])
+    period = f"{texts[0]} to {texts[-1]}"
+    alt = (
+        f"Chart: Line chart of police referrals to the service as a share of police-recorded DA "
+        f"incidents, by quarter, {period}. {title}. Values range from "
+        f"{data['referred_pct'].min():.1f}% to {data['referred_pct'].max():.1f}%."
+    )
+    out = pd.DataFrame(
+        {"quarter": _quarters_text(data["quarter"]), "referred_pct": data["referred_pct"].round(1)}
+    )
+    return _finish(
+        fig,
+        title,
+        _subtitle(area, "police-to-service conversion", period),
+        source,
+        alt,
+        out,
+    )
+
+
+# --- SVG output -----------------------------------------------------------------------------------
+
+
+def _figure_svg(fig) -> tuple[str, dict]:
+    """IPython display formatter: a figure as SVG, with its alt text as display metadata."""
+    return svg_text(fig), {"alt": getattr(fig, "da_alt", "") or "Chart"}
+
+
+def register_svg_formatter() -> None:
+    """Show every matplotlib figure in a notebook as SVG carrying its ``da_alt`` text, so a
+    chart a notebook shows itself (not through :meth:`Page.chart`) is accessible too."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].pop(Figure, None)
+    formatters["image/svg+xml"].for_type(Figure, _figure_svg)
+
+
+def svg_text(fig) -> str:
+    """The figure as SVG text (text kept as text, so it can be read and searched)."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+
+
 def table(
     frame: pd.DataFrame,
     precision: int | None = None,
@@ -843,14 +973,14 @@ def table(
     notes: tuple[str, ...] | list[str] = (),
     **options,
 ):
-    """A table through the house formatter (:func:`daanalysis.present.publish.format_table`).
+    """A table through the house formatter (:func:`daanalysis.present.tables.format_table`).
 
     Give every published table a ``title`` (its caption) and a ``source`` (the line under it).
     ``formats`` is accepted for compatibility and ignored: formats follow from each column's
     kind, decided once per column (``options`` such as ``kinds`` or ``index`` pass through).
-    A table with a title is also recorded for the pack's spreadsheet when the notebook has a
-    :class:`daanalysis.present.publish.Page`.
+    Shown only: a page publishes a table (suppressed and recorded for the spreadsheet) with
+    :meth:`daanalysis.present.page.Page.table`.
     """
-    from daanalysis.present.publish import format_table
+    from daanalysis.present.tables import format_table
 
     return format_table(frame, title, source, notes, precision=precision, **options)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from daanalysis.metrics.small_counts import OTHER, is_small, rare_labels
+
 MARKER = "[c]"  # ONS convention: "confidential"
 
 
@@ -78,20 +80,74 @@ def suppress(
     return out
 
 
-# The row label of the categories too small to name: a free-text value recorded for one or two
-# people (an ethnicity written as a name) must never become a published row label.
-OTHER = "Other"
-
-
-def rare_labels(counts: pd.DataFrame, threshold: float, keep: tuple[str, ...] = ()) -> list[object]:
-    """Row labels of ``counts`` (labels by published count columns) that no published count
-    shows at ``threshold`` or more: to be grouped as :data:`OTHER` before publication, since
-    suppressing the count would still publish the label. Labels in ``keep`` (fixed wording
-    such as ``not recorded``) stay."""
-    small = counts.max(axis=1) < threshold
-    return [label for label in counts.index[small] if label not in keep]
-
-
 def suppressed_cells(table: pd.DataFrame, marker: str = MARKER) -> int:
     """How many cells of a published table carry the marker."""
     return int((table.astype(str) == marker).to_numpy().sum())
+
+
+def _total_label(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() in {"total", "all", "all sources"}
+
+
+def totals_of(table: pd.DataFrame, count_columns: list[str]) -> bool | str:
+    """How ``table`` carries totals, for :func:`protect`: ``True`` when its last count column is
+    a ``total`` column and its last row is a total row (labelled ``Total`` in a text column),
+    ``"row"`` when only the last row is a total, ``False`` otherwise."""
+    if len(table) < 2 or not count_columns:
+        return False
+    labels = [c for c in table.columns if c not in count_columns]
+    last_row = any(_total_label(table[c].iloc[-1]) for c in labels)
+    last_col = str(count_columns[-1]).strip().lower() == "total"
+    if last_row and last_col:
+        return True
+    return "row" if last_row else False
+
+
+def protect(
+    table: pd.DataFrame,
+    count_columns: list[str],
+    threshold: float,
+    rate_columns: dict[str, str | list[str]] | None = None,
+    totals: bool | str | None = None,
+    marker: str = MARKER,
+) -> pd.DataFrame:
+    """:func:`suppress` for a table that may already carry markers (a notebook suppressed it
+    itself): cells already hidden count as suppressed, so secondary suppression protects them
+    too, and applying it twice changes nothing. ``totals=None`` reads the table's totals from
+    its labels (:func:`totals_of`). What :meth:`daanalysis.present.page.Page.table` applies to
+    every published table."""
+    if not count_columns:
+        return table
+    if totals is None:
+        totals = totals_of(table, count_columns)
+    hidden = table[count_columns].astype(str) == marker
+    counts = table[count_columns].apply(pd.to_numeric, errors="coerce").astype(float)
+    mask = primary_mask(counts, threshold) | hidden
+    if totals == "row":
+        mask.iloc[:-1] = secondary_mask(counts.iloc[:-1], mask.iloc[:-1], axes=(0,)).to_numpy()
+    elif totals:
+        inner = counts.iloc[:-1, :-1]
+        mask.iloc[:-1, :-1] = secondary_mask(inner, mask.iloc[:-1, :-1]).to_numpy()
+    out = table.copy()
+    for col in count_columns:
+        if mask[col].any():
+            out[col] = out[col].astype(object).where(~mask[col], marker)
+    for rate, sources in (rate_columns or {}).items():
+        hit = mask[[sources] if isinstance(sources, str) else list(sources)].any(axis=1)
+        if hit.any():
+            out[rate] = out[rate].astype(object).where(~hit, marker)
+    return out
+
+
+__all__ = [
+    "MARKER",
+    "OTHER",
+    "is_small",
+    "primary_mask",
+    "protect",
+    "rare_labels",
+    "secondary_mask",
+    "suppress",
+    "suppressed_cells",
+    "totals_of",
+]

@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from daanalysis.metrics.kpi import KPI, KPI_COLUMNS, KPI_FIELDS
+from daanalysis.names import slug
 from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
     from daanalysis.ingest.extract import Extract
 
-KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "source"]
 # Parameters the runner passes; a notebook declares the ones it uses in its parameters cell.
 RUNNER_PARAMETERS = ("quarter", "data_dir", "area", "kpi_path", "today", "prepared")
 REQUIRED_PARAMETERS = ("quarter", "data_dir")
@@ -179,28 +180,50 @@ def prepare(
 COUNT_UNITS = {"referrals", "cases"}
 
 
-def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str = "") -> pd.DataFrame:
+def as_kpi(row: KPI | dict) -> KPI:
+    """A :class:`~daanalysis.metrics.kpi.KPI` from a record or a dict (``kpi`` or ``label`` for
+    the label; without a ``key``, one made from the label)."""
+    if isinstance(row, KPI):
+        return row
+    data = {k: v for k, v in row.items() if k in KPI_FIELDS}
+    data.setdefault("label", str(row.get("kpi", "")))
+    data.setdefault("key", slug(data["label"]).replace("-", "_"))
+    for bound in ("low", "high"):
+        if data.get(bound) == "":
+            data[bound] = None
+    if data.get("value") == "":
+        data["value"] = None
+    return KPI(**data)
+
+
+def write_kpis(
+    rows: list[KPI | dict], path: str, ctx: Context, notebook: str = ""
+) -> pd.DataFrame:
     """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``).
 
-    ``notebook`` names the notebook in the ``notebook`` column; the quarterly run sets that
-    column to the notebook's file name whatever is given here.
+    ``rows`` are :class:`~daanalysis.metrics.kpi.KPI` records (dicts are read with
+    :func:`as_kpi`). ``notebook`` names the notebook in the ``notebook`` column; the quarterly
+    run sets that column to the notebook's file name whatever is given here.
 
     ``kpis.csv`` is published with the pack, so a count of people (unit ``referrals`` or
-    ``cases``) below the suppression threshold is replaced by the disclosure marker.
+    ``cases``) below the suppression threshold, and a figure a metric marked ``hidden`` (it
+    rests on such a count), are replaced by the disclosure marker, with their interval and
+    status.
     """
     from daanalysis.present.disclosure import MARKER
 
-    frame = pd.DataFrame(rows)
+    records = [as_kpi(r) for r in rows]
+    frame = pd.DataFrame([r.row() for r in records], columns=KPI_COLUMNS[3:])
     small = frame["unit"].isin(COUNT_UNITS) & pd.to_numeric(
         frame["value"], errors="coerce"
     ).between(0, ctx.config.suppression_threshold, inclusive="neither")
-    frame["value"] = frame["value"].astype(object).where(~small, MARKER)
+    hide = small | pd.Series([r.hidden for r in records], index=frame.index, dtype=bool)
+    frame["value"] = frame["value"].astype(object).where(~hide, MARKER)
+    for col in ("low", "high", "rag"):
+        frame[col] = frame[col].astype(object).where(~hide, "")
     frame.insert(0, "notebook", notebook)
     frame.insert(0, "quarter", quarter_slug(ctx.quarter))
     frame.insert(0, "area", ctx.area)
-    for col in KPI_COLUMNS:
-        if col not in frame:
-            frame[col] = ""
     frame = frame[KPI_COLUMNS]
     if path:
         frame.to_csv(path, index=False)
@@ -308,6 +331,7 @@ __all__ = [
     "RUNNER_PARAMETERS",
     "SCOPES",
     "Context",
+    "as_kpi",
     "NotebookError",
     "choose_areas",
     "NotebookSpec",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ import pandas as pd
 from daanalysis.ingest.extract import Extract, reason_category
 from daanalysis.panel import COUNTED_STREAMS
 from daanalysis.present.disclosure import MARKER, secondary_mask, suppress
+
+if TYPE_CHECKING:
+    from daanalysis.present.page import Page
 
 LEDGER_FILE = "ledger.csv"
 STATUS_TEXT = {"excluded": "excluded", "noted": "used, with a note"}
@@ -74,22 +78,22 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def write_ledger(extract: Extract, path: str) -> None:
     """The full row ledger (file, row, status, reason with values) for analysts."""
-    from daanalysis.present.publish import (
-        write_csv,  # values that a spreadsheet would run made inert
-    )
+    from daanalysis.safe_csv import write_csv  # values that a spreadsheet would run made inert
 
     write_csv(extract.ledger, path)
 
 
-def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
+def show(extract: Extract, tables: Iterable[str] | None = None, page: Page | None = None) -> None:
     """Display the data-quality section of a committee page (one call from each notebook).
 
     ``tables``: the inputs the page draws on (all of them if None), so that each page reports
-    the rows behind its own figures rather than repeating the whole extract's.
+    the rows behind its own figures rather than repeating the whole extract's. With ``page``
+    the tables are published through it (:meth:`daanalysis.present.page.Page.table`: in the
+    pack's spreadsheet too); without, only shown.
     """
     from IPython.display import Markdown, display
 
-    from daanalysis.present.publish import format_table
+    from daanalysis.present.tables import format_table
 
     ledger = extract.ledger
     if tables is not None:
@@ -109,24 +113,27 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
         )
     )
     source = "the extract's files, checked against the data contract (docs/data-contract.md)"
-    display(
-        format_table(
-            rows_by_table(ledger, threshold),
-            "Rows read and excluded, by table",
-            source,
-            precision=0,
-        )
+
+    def publish(frame: pd.DataFrame, title: str, not_counts=(), **options) -> None:
+        if page is not None:
+            page.table(frame, title, source, not_counts=not_counts, **options)
+        else:
+            display(format_table(frame, title, source, **options))
+
+    # Rows read are the size of each file: they disclose no one (see rows_by_table).
+    publish(
+        rows_by_table(ledger, threshold),
+        "Rows read and excluded, by table",
+        not_counts=["rows read"],
+        precision=0,
     )
     reasons = reasons_by_table(ledger, threshold)
     if len(reasons):
-        display(
-            format_table(
-                reasons,
-                "Rows excluded, or used with a note, by table and reason",
-                source,
-                kinds={"rows": "count"},
-                precision=0,
-            )
+        publish(
+            reasons,
+            "Rows excluded, or used with a note, by table and reason",
+            kinds={"rows": "count"},
+            precision=0,
         )
     for note in extract.notes:
         display(Markdown(f"*{note}*"))
