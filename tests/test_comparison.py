@@ -159,7 +159,7 @@ def test_the_funnel_chart_states_the_finding_and_carries_its_data():
     import matplotlib
 
     matplotlib.use("Agg")
-    from daanalysis.present.funnel import finding, funnel_chart
+    from daanalysis.present.comparison import finding, funnel_chart
 
     sizes = np.array([60_000, 90_000, 120_000, 150_000, 200_000], dtype=float)
     counts = sizes * 0.012

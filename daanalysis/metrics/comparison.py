@@ -20,6 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from daanalysis.ingest.extract import Extract
+from daanalysis.metrics import demand
+from daanalysis.metrics.demand import Verdict
+from daanalysis.panel import area_panel, complete_quarters
+
 LEVELS = (0.95, 0.998)  # two- sided: 2 and 3 standard deviations, as the funnel-plot convention
 MIN_AREAS_FOR_DISPERSION = 10  # fewer areas cannot estimate a between-area variance
 WINSOR = 0.10  # share of z-scores pulled in at each end before estimating over-dispersion
@@ -180,6 +185,11 @@ def funnel(
     )
 
 
+COUNT_NAMES = {  # what a measure's count counts, for a table heading
+    "referrals": "Referrals",
+    "marac_cases": "MARAC cases",
+    "open_caseload": "Open cases",
+}
 SIZE_NAMES = {  # what a measure's size counts, for an axis or a table heading
     "adults_16plus": "adults 16+",
     "females_16plus": "women 16+",
@@ -235,4 +245,41 @@ def area_figures(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, pd.DataFr
                 why = "" if pd.notna(count) and size > 0 else "not all 12 months collected"
             rows.append({"area": area, "count": count, "size": size, "why": why})
         out[measure] = pd.DataFrame(rows, columns=["area", "count", "size", "why"])
+    return out
+
+
+def compare(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, Funnel | str]:
+    """Each measure of :data:`MEASURES` as a :class:`Funnel` of every area of ``panel`` at
+    ``quarter``, or the reason it cannot be drawn (fewer than two areas with the figure)."""
+    out: dict[str, Funnel | str] = {}
+    for measure, frame in area_figures(panel, quarter).items():
+        per = next(m[3] for m in MEASURES if m[0] == measure)
+        usable = int(frame["why"].eq("").sum())
+        if usable < 2:
+            out[measure] = (
+                f"Not compared: {usable} area{'' if usable == 1 else 's'} of {len(frame)} "
+                "had the figure, and a comparison needs two or more."
+            )
+        else:
+            out[measure] = funnel(frame, measure, per)
+    return out
+
+
+def area_verdicts(extract: Extract, panel: pd.DataFrame, quarter: pd.Period) -> list[Verdict]:
+    """The demand verdict (:func:`daanalysis.metrics.demand.verdict`) of every area of ``panel``
+    at ``quarter``, the same call as each area's own page; an area whose data do not cover the
+    quarter gets none."""
+    out = []
+    for area in sorted(panel["area"].unique()):
+        one = area_panel(panel, area)
+        if quarter not in complete_quarters(one):
+            continue
+        out.append(
+            demand.verdict(
+                one,
+                demand.campaigns_for(extract["campaigns"], area),
+                demand.events_for(extract["events"], area),
+                quarter,
+            )
+        )
     return out

@@ -1,14 +1,17 @@
-"""The funnel plot and the words of a comparison of areas (daanalysis.metrics.comparison)."""
+"""Areas compared: the funnel plot, its finding and the tables (daanalysis.metrics.comparison)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from daanalysis.metrics.comparison import BANDS, Funnel
+from daanalysis.metrics.comparison import BANDS, COUNT_NAMES, SIZE_NAMES, Funnel
+from daanalysis.metrics.demand import Verdict
 from daanalysis.present import charts
+from daanalysis.present.words import VERDICT_FIGURES
 
 LIMIT_COLOUR = "#595959"
 LABEL_ALL_UP_TO = 8  # more areas than this: only those outside the 95% limits are labelled
@@ -46,13 +49,17 @@ def _names(areas: list[str]) -> str:
     return areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
 
 
-def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") -> Figure:
+def funnel_chart(
+    f: Funnel, period: str = "", source: str = "", unit: str = "", threshold: float = 0
+) -> Figure:
     """Each area's rate against its size, with the 95% and 99.8% control limits and the target.
 
     ``unit``: the size's name on the x axis (for example "adults 16+"). Areas without a figure
-    are left off and named in the alt text.
+    are left off and named in the alt text, as are areas whose count is below ``threshold`` (the
+    suppression threshold: a point's position and the area's size would give the count away).
     """
-    data = f.areas[f.areas["band"] != ""].sort_values("size")
+    small = f.areas["count"] < threshold
+    data = f.areas[(f.areas["band"] != "") & ~small].sort_values("size")
     fig, ax = plt.subplots(figsize=charts.FIGSIZE)
     lo = max(data["size"].min() * 0.5, 1e-9)
     hi = data["size"].max() * 1.1
@@ -111,6 +118,11 @@ def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") 
         f"narrow as areas grow. Rates range from {data['rate'].min():,.1f} to "
         f"{data['rate'].max():,.1f}. {finding(f)}"
         + (f" No figure for {_names(missing)}." if missing else "")
+        + (
+            f" {int(small.sum())} area(s) with fewer than {threshold:g} are not shown."
+            if small.any()
+            else ""
+        )
     )
     out = data[
         [
@@ -137,3 +149,40 @@ def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") 
     title = finding(f).split(":")[0]
     subtitle = f"Areas compared{', ' + period if period else ''}; target: {f.target_source}"
     return charts._finish(fig, title, subtitle, source, alt, out.round(2), right=0.86)
+
+
+def rates_table(f: Funnel, size_column: str, count_column: str) -> pd.DataFrame:
+    """One row per area: its size, count, rate and where it lies against the limits; areas
+    without a figure say so. Publish with ``rates={rate: count}`` so a rate resting on a small
+    count is hidden with it."""
+    areas = f.areas
+    return pd.DataFrame(
+        {
+            "Area": areas["area"],
+            SIZE_NAMES[size_column].capitalize(): areas["size"].round(1),
+            COUNT_NAMES[count_column]: areas["count"],
+            f.measure: areas["rate"].round(1),
+            "Against the limits": areas["band"].replace("", "no figure"),
+        }
+    )
+
+
+def verdicts_table(verdicts: list[Verdict]) -> pd.DataFrame:
+    """The demand verdict of every area in one table: the verdict in words and the primary
+    contrast (the relative change in confidence-sensitive referrals) with its 95% interval."""
+    rows = []
+    for v in verdicts:
+        primary = v.primary or {}
+        rows.append(
+            {
+                "Area": v.area,
+                "Verdict": VERDICT_FIGURES.get(v.verdict, v.verdict),
+                "Relative change in reporting (ratio)": primary.get("rate_ratio"),
+                "95% CI lower": primary.get("ci_low"),
+                "95% CI upper": primary.get("ci_high"),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    numeric = frame.columns[2:]
+    frame[numeric] = frame[numeric].astype(float).round(2)
+    return frame
