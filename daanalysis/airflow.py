@@ -1,6 +1,6 @@
 """The quarterly pack of many areas as an Apache Airflow 3 DAG: one task per area, then a roll-up.
 
-In a file in Airflow's DAG folder (the environment needs ``pip install "daanalysis[airflow]"``)::
+In a file in Airflow's DAG folder (daanalysis installed in Airflow's environment)::
 
     from daanalysis.airflow import pack_dag
 
@@ -72,9 +72,9 @@ def _airflow_sdk():
     except ImportError as err:
         raise ImportError(
             "daanalysis.airflow needs Apache Airflow 3 in this environment (airflow.sdk could not "
-            f"be imported: {err}). Install it with its constraints file, e.g. pip install "
-            '"daanalysis[airflow]" --constraint <Airflow\'s constraints for your Python>, or run '
-            "`daanalysis report` from cron instead (docs/scheduling.md)."
+            f"be imported: {err}). Install Airflow with its constraints file, then daanalysis "
+            "into the same environment (docs/scheduling.md, 'Airflow'), or run `daanalysis "
+            "report` from cron instead."
         ) from err
     return sdk
 

@@ -45,7 +45,7 @@ THREE_AREAS = {"Northtown": 1.0, "St. Helens": 0.6, "East Vale": 0.4}
 def test_clear_error_when_airflow_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "airflow", None)  # import airflow now raises ImportError
     monkeypatch.setitem(sys.modules, "airflow.sdk", None)
-    with pytest.raises(ImportError, match=r"needs Apache Airflow 3 .*daanalysis\[airflow\]"):
+    with pytest.raises(ImportError, match=r"needs Apache Airflow 3 .*constraints file"):
         pack_dag(SAMPLE, "/tmp/unused")
 
 

@@ -32,7 +32,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     ${CONSTRAINTS:+--constraint "$CONSTRAINTS"} \
-    "apache-airflow==$AIRFLOW_VERSION" -e ".[airflow]" pytest nbval
+    "apache-airflow==$AIRFLOW_VERSION" -e . pytest nbval
   echo "$wanted" >"$stamp"
 fi
 echo "airflow_test: Airflow $("$VENV/bin/airflow" version 2>/dev/null | tail -1) ready in" \
