@@ -31,6 +31,7 @@ and this module's import stays light (no pandas) because Airflow parses DAG file
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -198,7 +199,13 @@ def run_area(args: Sequence[str], echo: Callable[[str], None] = print) -> dict[s
     except BaseException:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            proc.wait()
+        try:
+            rest, _ = proc.communicate(timeout=120)  # its last line says what it did
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rest, _ = proc.communicate()
+        for line in (rest or "").splitlines():
+            echo(line)
         raise
     return {"exit_code": code, "pack": pack, "alerts": fired}
 
@@ -397,7 +404,15 @@ def pack_dag(
             context["area"] = job["area"]  # names this mapped instance in the UI
             args = area_command(job, command, fail_on_alert, job.get("today", ""), report_args)
             log.info("running: %s", shlex.join(args))
-            result = run_area(args, echo=log.info)
+            try:
+                result = run_area(args, echo=log.info)
+            except BaseException:
+                # Stopped by Airflow (a timeout, or marked failed by hand): the command got
+                # SIGTERM and has cleaned up; say so to the roll-up, if Airflow still listens.
+                with contextlib.suppress(Exception):
+                    stopped = {"exit_code": 128 + signal.SIGTERM, "pack": "", "alerts": []}
+                    context["ti"].xcom_push(key="outcome", value=stopped)
+                raise
             # Kept even when the task fails below, so that the roll-up can report it.
             context["ti"].xcom_push(key="outcome", value=result)
             row = outcome(job, result)

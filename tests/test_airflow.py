@@ -1,9 +1,10 @@
 """The shipped Airflow DAG (daanalysis.airflow, issue 22).
 
 The first tests need no Airflow: the plan, the command line, the run of one area's command and the
-roll-up are plain functions. The last two run the DAG for real with ``airflow dags test`` on a
-three-area synthetic extract; they need Apache Airflow 3 in this environment, which the quick
-suite's ``.venv`` does not have, so there they are skipped with that reason. CI runs them in
+roll-up are plain functions. The others run the DAG for real with ``airflow dags test``: on a
+three-area synthetic extract, on two councils' extracts (one alerting, one broken) and on an area
+stopped by a timeout; they need Apache Airflow 3 in this environment, which the quick suite's
+``.venv`` does not have, so there they are skipped with that reason. CI runs them in
 their own environment (``tools/airflow_test.sh``, from ``.ci/run``), with
 ``DAANALYSIS_REQUIRE_AIRFLOW=1``, under which a missing Airflow fails instead of skipping.
 """
@@ -15,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -114,6 +116,32 @@ def test_run_area_reads_the_commands_last_lines():
     assert echoed[0] == "report for 2026/27 Q2"  # the task log gets every line
 
 
+def test_run_area_stopped_stops_the_command_and_keeps_its_last_words():
+    """Airflow stopping the task (a timeout) reaches run_area as an exception: the command gets
+    SIGTERM, as from a scheduler, and what it prints then still reaches the task log."""
+    script = (
+        "import signal, sys, time\n"
+        "def stop(*_):\n"
+        "    print('daanalysis report: stopped (SIGTERM)', flush=True)\n"
+        "    sys.exit(143)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    echoed: list[str] = []
+
+    def echo(line: str) -> None:
+        echoed.append(line)
+        if line == "started":
+            raise TimeoutError("the task's execution_timeout")
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        run_area([sys.executable, "-c", script], echo=echo)
+    assert echoed == ["started", "daanalysis report: stopped (SIGTERM)"]
+    assert time.monotonic() - started < 30  # stopped, not waited for
+
+
 def _fake_pack(folder: Path, area: str, fired: bool) -> str:
     folder.mkdir(parents=True)
     pd.DataFrame({"area": [area, area], "kpi": ["Referrals", "MARAC"], "value": [451, 12]}).to_csv(
@@ -188,6 +216,14 @@ councils = pack_dag(
     retries=1,
     retry_delay=__import__("datetime").timedelta(0),
 )
+# No date given: "latest" is judged from the run's date. A timeout stops the area's run.
+stopped = pack_dag(
+    {{"Sampleborough": {sample!r}}},
+    {out3!r},
+    dag_id="daanalysis_stopped",
+    retries=0,
+    default_args={{"execution_timeout": __import__("datetime").timedelta(seconds=8)}},
+)
 """
 
 
@@ -208,6 +244,7 @@ def airflow_home(tmp_path_factory):
             sample=str(SAMPLE),
             broken=str(broken),
             out2=str(root / "out2"),
+            out3=str(root / "out3"),
             today=TODAY,
         ),
         encoding="utf-8",
@@ -223,11 +260,17 @@ def airflow_home(tmp_path_factory):
     return root, env, airflow
 
 
-def _dags_test(airflow_home, dag_id: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """``airflow dags test DAG`` and the states of its task instances."""
+def _dags_test(
+    airflow_home, dag_id: str, *when: str
+) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``airflow dags test DAG [DATE]`` and the states of its task instances."""
     root, env, airflow = airflow_home
     done = subprocess.run(
-        [airflow, "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=1800
+        [airflow, "dags", "test", dag_id, *when],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     (root / f"{dag_id}.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     runs = subprocess.run(
@@ -330,3 +373,24 @@ def test_the_dags_in_scheduling_md_build():
         names: dict = {}
         exec("from daanalysis.airflow import pack_dag\n" + block, names)  # noqa: S102
         assert sorted(names["dag"].task_ids) == ["pack", "plan", "roll_up"]
+
+
+@needs_airflow
+@pytest.mark.slow
+def test_dag_judges_latest_from_the_runs_date_and_a_stopped_area_cleans_up(airflow_home):
+    root = airflow_home[0]
+    # On 1 August 2026 the last complete quarter is 2026/27 Q1 (today it is a later one).
+    done, states = _dags_test(airflow_home, "daanalysis_stopped", "2026-08-01")
+    by_task = {(s["task_id"], s["map_index"]): s["state"] for s in states}
+    assert by_task == {("plan", ""): "success", ("pack", "0"): "failed", ("roll_up", ""): "failed"}
+    summary = pd.read_csv(
+        root / "out3" / ROLL_UP_DIR / "2026-27Q1" / "summary.csv", keep_default_na=False
+    )
+    assert summary[["area", "status", "exit_code"]].values.tolist() == [
+        ["Sampleborough", da_airflow.STOPPED, 143]
+    ]
+    # The run was stopped by SIGTERM: no pack, and none of its files left behind.
+    area = root / "out3" / "sampleborough"
+    assert not (area / "2026-27Q1").exists()
+    assert [p.name for p in area.iterdir() if p.name != ".daanalysis.lock"] == []
+    assert "stopped (SIGTERM)" in done.stdout + done.stderr
