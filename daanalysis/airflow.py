@@ -60,7 +60,7 @@ WRITTEN, ALERT, FAILED, STOPPED, NOT_RUN = (
     "pack written, alert fired",
     "failed",
     "stopped",
-    "not run",
+    "no outcome (not run, or killed before it reported)",
 )
 
 log = logging.getLogger("daanalysis.airflow")
@@ -378,7 +378,7 @@ def pack_dag(
         start_date=start_date or dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         catchup=False,
         default_args=default_args,
-        params={"quarter": quarter, "today": today},
+        params={"quarter": quarter, "today": today, **dag_kwargs.pop("params", {})},
         doc_md=__doc__,
         **dag_kwargs,
     ) as dag:
@@ -411,10 +411,10 @@ def pack_dag(
                 # SIGTERM and has cleaned up; say so to the roll-up, if Airflow still listens.
                 with contextlib.suppress(Exception):
                     stopped = {"exit_code": 128 + signal.SIGTERM, "pack": "", "alerts": []}
-                    context["ti"].xcom_push(key="outcome", value=stopped)
+                    context["ti"].xcom_push(key="outcome", value={"area": job["area"], **stopped})
                 raise
             # Kept even when the task fails below, so that the roll-up can report it.
-            context["ti"].xcom_push(key="outcome", value=result)
+            context["ti"].xcom_push(key="outcome", value={"area": job["area"], **result})
             row = outcome(job, result)
             if result["exit_code"] == 0:
                 return row
@@ -425,8 +425,8 @@ def pack_dag(
                 )
             raise RuntimeError(
                 f"{job['area']}: daanalysis report exited {result['exit_code']} ({row['status']});"
-                " the previous pack, if any, is unchanged. The line above says what failed; "
-                "run.log is under failed/ in the area's folder."
+                " the previous pack, if any, is unchanged. The command's last line above says "
+                "what failed and where its run.log was kept."
             )
 
         @sdk.task(trigger_rule=sdk.TriggerRule.ALL_DONE, retries=0)
@@ -436,11 +436,10 @@ def pack_dag(
             pulled = context["ti"].xcom_pull(
                 task_ids="pack", key="outcome", map_indexes=list(range(len(jobs)))
             )
-            if len(jobs) == 1 and not isinstance(pulled, list):
+            if not isinstance(pulled, list):  # one area: the value itself (or None)
                 pulled = [pulled]
-            results = {
-                job["area"]: got for job, got in zip(jobs, pulled or [], strict=False) if got
-            }
+            # Matched by the area each outcome names: an area that never ran pushed nothing.
+            results = {got["area"]: got for got in pulled if got}
             folder = summarise(out, jobs, results)
             log.info("run summary: %s", folder / "summary.csv")
             problems = roll_up_problems(folder, fail_on_alert)

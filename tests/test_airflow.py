@@ -182,7 +182,7 @@ def test_roll_up_says_what_each_area_did(tmp_path):
     kpis = pd.read_csv(folder / "kpis.csv")
     assert kpis["area"].tolist() == ["Clear", "Clear", "Alerting", "Alerting"]
     assert pd.read_csv(folder / "alerts.csv")["status"].tolist() == ["clear", "fired"]
-    assert roll_up_problems(folder) == ["Broken: failed (exit 1)", "Unstarted: not run"]
+    assert roll_up_problems(folder) == ["Broken: failed (exit 1)", f"Unstarted: {NOT_RUN}"]
     assert roll_up_problems(folder, fail_on_alert=True)[-1] == "Alerting: 1 alert(s) fired"
     # A second roll-up of the same quarter replaces the first whole.
     again = summarise(tmp_path, jobs[:1], {"Clear": results["Clear"]})
