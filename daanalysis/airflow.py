@@ -240,7 +240,7 @@ def summarise(
     out: str | Path, jobs: Sequence[Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]]
 ) -> Path:
     """Write ``out/_all-areas/<quarter>/``: ``summary.csv``, one row per job (``results`` maps
-    an area to what :func:`run_area` returned for it; an area without one is ``not run``), and
+    an area to what :func:`run_area` returned for it; an area without one has ``no outcome``), and
     the ``kpis.csv`` and ``alerts.csv`` of every pack written, stacked. Returns the folder.
 
     The stacked rows are those each area's run already put through disclosure control; nothing is
