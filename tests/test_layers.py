@@ -31,6 +31,7 @@ LAYERS = {
     "daanalysis.pack": 5,
     "daanalysis.synthetic": 5,
     "daanalysis.cli": 6,
+    "daanalysis.airflow": 6,
     "daanalysis.verdict_command": 6,
     "daanalysis.__main__": 6,
 }
