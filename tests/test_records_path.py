@@ -3,7 +3,7 @@
 ``benchmarks/load_v1.py`` is a frozen copy of version 1's loading and cleaning (pandas' C parser,
 a reason list per row, a hash per row); ``bench_records.py`` times the two. Each comparison runs
 twice: with Arrow reading the CSV files and with pandas reading them (as without pyarrow), so
-both routes through :func:`daanalysis.ingest.load._read_raw` are held to version 1.
+both routes through :func:`daanalysis.ingest.read.read_raw` are held to version 1.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import pytest
 
 from benchmarks import load_v1
 from daanalysis.config import Config
-from daanalysis.ingest import load
+from daanalysis.ingest import parse, read
 from daanalysis.ingest.clean import factorise_text, pseudonymise, same_as_first
-from daanalysis.ingest.load import _Reasons, load_extract, read_table
+from daanalysis.ingest.ledger import NOT_COLLECTED_NOTE, Reasons
+from daanalysis.ingest.load import load_extract, read_table
 from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS, STAFFING
 from daanalysis.panel import build_panel
 from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA
@@ -38,7 +39,7 @@ except ImportError:
 def reader(request, monkeypatch):
     """Run the test with Arrow reading CSV files, then with pandas reading them."""
     if request.param == "pandas":
-        monkeypatch.setattr(load, "_pyarrow", lambda: None)
+        monkeypatch.setattr(read, "_pyarrow", lambda: None)
     return request.param
 
 
@@ -54,11 +55,11 @@ def as_version_1(ledger: pd.DataFrame) -> pd.DataFrame:
     """The ledger without what issue 17 changed on purpose: the note on a row whose counts
     were not collected, the advice after a count that is no number, and the accepted forms
     after a period that is none."""
-    reason = ledger["reason"].str.replace(load.GAP_ADVICE, "", regex=False)
-    note = rf"(; )?{re.escape(load.NOT_COLLECTED_NOTE)}: [^;]*; a gap, not a zero"
+    reason = ledger["reason"].str.replace(parse.GAP_ADVICE, "", regex=False)
+    note = rf"(; )?{re.escape(NOT_COLLECTED_NOTE)}: [^;]*; a gap, not a zero"
     reason = reason.str.replace(note, "", regex=True)
     reason = reason.str.replace(
-        f"is neither a month nor a financial quarter; {load.PERIOD_FORMS}",
+        f"is neither a month nor a financial quarter; {parse.PERIOD_FORMS}",
         "is neither a month (yyyy-mm) nor a financial quarter (2024/25 Q1)",
         regex=False,
     )
@@ -85,7 +86,7 @@ def test_the_sample_is_read_by_arrow():
     """Not a vacuous comparison: with pyarrow installed the sample takes the Arrow route."""
     pytest.importorskip("pyarrow")
     for name in ("referrals", "staffing", "police", "marac", "action_plan"):
-        assert load._read_csv_arrow(SAMPLE / f"{name}.csv") is not None, name
+        assert read._read_csv_arrow(SAMPLE / f"{name}.csv") is not None, name
 
 
 # --- a messy extract: every kind of fault version 1 ledgers, in one folder ----------------------
@@ -242,7 +243,7 @@ def test_random_files_read_as_version_1_reads_them(tmp_path, seed):
     for _ in range(150):
         data = _random_csv(rng)
         path.write_bytes(data)
-        new, old = _outcome(load._read_raw, path), _outcome(load_v1._read_raw, path)
+        new, old = _outcome(read.read_raw, path), _outcome(load_v1._read_raw, path)
         assert new[0] == old[0], (data, new, old)
         if new[0]:
             pd.testing.assert_frame_equal(new[1], old[1], obj=repr(data))
@@ -254,7 +255,7 @@ def test_random_files_read_as_version_1_reads_them(tmp_path, seed):
 
 
 def test_reasons_keep_every_reason_of_a_row_in_the_order_added():
-    reasons = _Reasons()
+    reasons = Reasons()
     reasons.add(np.array([5, 2]), "first check")
     reasons.add(np.array([], dtype="int64"), "nothing")
     reasons.add(np.array([2, 7]), np.array(["second for 2", "second for 7"], dtype=object))
@@ -262,7 +263,7 @@ def test_reasons_keep_every_reason_of_a_row_in_the_order_added():
     joined = reasons.joined()
     assert joined.index.tolist() == [2, 5, 7]
     assert joined.tolist() == ["first check; second for 2; third", "first check", "second for 7"]
-    assert _Reasons().joined().empty
+    assert Reasons().joined().empty
 
 
 def test_a_row_with_two_faults_lists_both(tmp_path):
