@@ -10,6 +10,7 @@ read alike by both, or refused with the same error.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import random
 import shutil
@@ -228,6 +229,61 @@ def test_random_files_read_alike_by_arrow_and_the_c_parser(tmp_path, seed):
             pd.testing.assert_frame_equal(new[1], old[1], obj=repr(data))
         else:
             assert new[1] == old[1], data
+
+
+# Files Arrow reads differently from the C parser, or not at all: each must go to the C parser
+# (or give one result either way). The first is larger than Arrow's block, with quoted line
+# breaks, which Arrow reads only with an option pandas does not pass.
+_LINES = "".join(
+    f'{i},"two\nlines {i}",x\n' if i % 3 == 0 else f"{i},plain,y\n" for i in range(60000)
+)
+_AWKWARD = {
+    "quoted line breaks past a block": ("a,b,c\n" + _LINES).encode(),
+    # ... and whose halves look like rows of the right length: Arrow must still notice.
+    "quoted line breaks with halves like rows": (
+        "a,b\n" + "".join(f'{i},"x{i}\ny,z"\n' if i % 2 else f"{i},plain\n" for i in range(99999))
+    ).encode(),
+    "UTF-8 mark on Windows-1252": codecs.BOM_UTF8 + "a,b\n1,caf\xe9\n".encode("cp1252"),
+    "Windows-1252": "name,caf\xe9\n\xe9t\xe9,\u20ac 5\n".encode("cp1252"),
+    "no encoding fits": b"a,b\n1,\x81\x8d\n",
+    "repeated and blank names": b"a,a,,A\n1,2,3,4\n",
+    "a line of spaces": b"a,b\n1,2\n   \n3,4\n",
+    "short and long rows": b"a,b,c\n1,2\n3,4,5,6\n",
+    "header only": b"a,b\n",
+    "one column": b"a\n1\n  \n2\n",
+    "old Mac line ends": b"a,b\r1,2\r3,4\r",
+    "quote open at the end": b'a,b\n1,"2\n',
+    "UTF-16": "a,b\n1,\xe9\n".encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("name", list(_AWKWARD))
+def test_awkward_files_read_alike_by_arrow_and_the_c_parser(tmp_path, name):
+    path = tmp_path / "table.csv"
+    path.write_bytes(_AWKWARD[name])
+    new, old = _outcome(read.read_raw, path), _outcome(_read_by_c, path)
+    assert new[0] == old[0], (new, old)
+    if new[0]:
+        pd.testing.assert_frame_equal(new[1], old[1])
+    else:
+        assert new[1] == old[1]
+
+
+def test_arrow_reads_what_it_reads_as_the_c_parser_does(tmp_path):
+    """Not a vacuous comparison: ordinary files (UTF-8, with a byte-order mark, Windows-1252)
+    take Arrow's route; those it would read differently do not."""
+    path = tmp_path / "table.csv"
+    for data in (b"a,b\n1,2\n", codecs.BOM_UTF8 + b"a,b\n1,2\n", _AWKWARD["Windows-1252"]):
+        path.write_bytes(data)
+        assert read._read_csv_arrow(path) is not None, data
+    for name in (
+        "quoted line breaks past a block",
+        "quoted line breaks with halves like rows",
+        "repeated and blank names",
+        "one column",
+    ):
+        path.write_bytes(_AWKWARD[name])
+        assert read._read_csv_arrow(path) is None, name
 
 
 # --- the pieces, by hand --------------------------------------------------------------------------
