@@ -61,6 +61,12 @@ def make_extract(rows: int, folder: Path) -> Path:
     # Each copy is a new set of clients, so repeats and duplicates stay what the sample has.
     big["client_id"] = big["client_id"].where(big["client_id"] == "", big["client_id"] + "-" + copy)
     big.to_csv(folder / "referrals.csv", index=False, encoding="cp1252")
+    # The area is as many times larger as there are copies, so that referrals per adult stay the
+    # sample's (the loader refuses an extract with more referrals a year than 5% of the adults).
+    population = pd.read_csv(SAMPLE / "population.csv")
+    for col in ("females_16plus", "males_16plus"):
+        population[col] = population[col] * copies
+    population.to_csv(folder / "population.csv", index=False)
     return folder
 
 

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from daanalysis.ingest.extract import Extract
+
 FOLDER = Path(__file__).resolve().parent / "golden"
 RECORD = os.environ.get("DAANALYSIS_RECORD_GOLDEN", "") == "1"
 
@@ -39,7 +41,7 @@ def digest(frame: pd.DataFrame) -> dict:
     }
 
 
-def extract_digest(extract) -> dict:
+def extract_digest(extract: Extract) -> dict:
     """Digests of every table and the ledger of an :class:`~daanalysis.ingest.extract.Extract`,
     with its notes, basis and VINTAGE line as they are."""
     return {
