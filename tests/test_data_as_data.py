@@ -199,12 +199,12 @@ def test_pages_carry_no_outside_link_or_image(hostile):
 
 
 def _vintage(tmp_path: Path, write) -> tuple[str, list[str]]:
-    from daanalysis.ingest.load import _read_vintage
+    from daanalysis.ingest.vintage import read_vintage
 
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
     write(data / "VINTAGE")
-    return _read_vintage(data)[:2]
+    return read_vintage(data)[:2]
 
 
 def test_vintage_link_outside_the_data_folder_is_refused(tmp_path):
@@ -241,7 +241,7 @@ def test_vintage_not_a_file_or_not_text_is_refused(tmp_path):
 
 
 def test_vintage_is_one_line_of_limited_length(tmp_path):
-    from daanalysis.ingest.load import VINTAGE_LIMIT
+    from daanalysis.ingest.vintage import VINTAGE_LIMIT
 
     assert _vintage(tmp_path / "a", lambda p: p.write_text("\n  one line  \r\n")) == (
         "one line",
@@ -254,13 +254,13 @@ def test_vintage_is_one_line_of_limited_length(tmp_path):
     assert notes == ["VINTAGE has 2 lines; only the first is shown. Keep it to one line."]
     # The extract date may be labelled on a line of its own: it is still the extract date.
     from daanalysis.config import Config
-    from daanalysis.ingest.load import _read_vintage, extract_date
+    from daanalysis.ingest.vintage import extract_date, read_vintage
 
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "VINTAGE").write_text(
         "KPIs, published 20/02/2018\nextract_date: 2017-05-02\n"
     )
-    shown, _, text = _read_vintage(tmp_path / "e")
+    shown, _, text = read_vintage(tmp_path / "e")
     assert shown == "KPIs, published 20/02/2018"
     assert extract_date(Config(), text)[0] == pd.Timestamp("2017-05-02")
     line, notes = _vintage(tmp_path / "c", lambda p: p.write_text("x" * 500))

@@ -9,7 +9,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from daanalysis.ingest import contract, load, schema
+from daanalysis.ingest import clean, contract, schema
+from daanalysis.ingest.folder import find_file
 from daanalysis.ingest.schema import TABLES
 from daanalysis.metrics import partnership
 from tests.conftest import ROOT
@@ -118,7 +119,7 @@ def test_file_names_are_what_find_file_accepts(tmp_path):
         folder = tmp_path / suffix.strip(".")
         folder.mkdir()
         (folder / f"police{suffix}").write_text("month\n")
-        found = load.find_file(folder, "police")
+        found = find_file(folder, "police")
         assert (found is not None) == (suffix in contract.SUFFIXES), suffix
 
 
@@ -142,9 +143,9 @@ def test_documented_values_are_the_ones_the_schema_accepts():
     events.schema().validate(frame)
     with pytest.raises(pa.errors.SchemaError):
         events.schema().validate(frame.assign(kind="permanent"))
-    assert contract.VALUES["prevention", "phase"] == schema.SCHOOL_PHASES
-    phases = partnership.normalise_phase(pd.Series([*schema.SCHOOL_PHASES, "Nursery"]))
-    assert phases.tolist() == [*schema.SCHOOL_PHASES, "other"]
+    assert contract.VALUES["prevention", "phase"] == clean.SCHOOL_PHASES
+    phases = clean.normalise_phase(pd.Series([*clean.SCHOOL_PHASES, "Nursery"]))
+    assert phases.tolist() == [*clean.SCHOOL_PHASES, "other"]
 
 
 def test_every_column_check_is_put_in_words():

@@ -17,16 +17,10 @@ import pytest
 
 from daanalysis import cli
 from daanalysis.config import Config
-from daanalysis.ingest.load import (
-    LOW_COUNT,
-    NOT_COLLECTED_NOTE,
-    SUBTOTAL,
-    DataContractError,
-    extract_date,
-    load_extract,
-    read_table,
-)
+from daanalysis.ingest.ledger import LOW_COUNT, NOT_COLLECTED_NOTE, SUBTOTAL
+from daanalysis.ingest.load import DataContractError, load_extract, read_table
 from daanalysis.ingest.schema import MARAC, POLICE, RETURNS
+from daanalysis.ingest.vintage import extract_date
 from daanalysis.metrics import demand
 from daanalysis.panel import build_panel, partial_quarters, quarterly
 from tests.city_returns import write_city_returns

@@ -1,44 +1,42 @@
-"""The column-wise record-level path gives exactly what version 1 gave.
+"""The column-wise record-level path keeps its results: the sample, a messy extract and faulty
+files give the stored reference results (``tests/golden.py``; they equal version 1's, apart from
+issue 17's notes), whichever parser reads the CSV files.
 
-``benchmarks/load_v1.py`` is a frozen copy of version 1's loading and cleaning (pandas' C parser,
-a reason list per row, a hash per row); ``bench_records.py`` times the two. Each comparison runs
-twice: with Arrow reading the CSV files and with pandas reading them (as without pyarrow), so
-both routes through :func:`daanalysis.ingest.load._read_raw` are held to version 1.
+Each comparison runs twice: with Arrow reading the CSV files (``pd.read_csv(engine="pyarrow")``)
+and with pandas' C parser reading them, so both routes through
+:func:`daanalysis.ingest.read.read_raw` are held to the same results; random awkward files are
+read alike by both, or refused with the same error.
 """
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import random
-import re
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from benchmarks import load_v1
 from daanalysis.config import Config
-from daanalysis.ingest import load
+from daanalysis.ingest import read
 from daanalysis.ingest.clean import factorise_text, pseudonymise, same_as_first
-from daanalysis.ingest.load import _Reasons, load_extract, read_table
+from daanalysis.ingest.ledger import Reasons
+from daanalysis.ingest.load import load_extract, read_table
 from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS, STAFFING
 from daanalysis.panel import build_panel
+from tests import golden
 from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA
 
-try:
-    import pyarrow  # noqa: F401
-
-    READERS = ["arrow", "pandas"]
-except ImportError:
-    READERS = ["pandas"]
+READERS = ["arrow", "c"]
 
 
 @pytest.fixture(params=READERS)
 def reader(request, monkeypatch):
-    """Run the test with Arrow reading CSV files, then with pandas reading them."""
-    if request.param == "pandas":
-        monkeypatch.setattr(load, "_pyarrow", lambda: None)
+    """Run the test with Arrow reading CSV files, then with pandas' C parser reading them."""
+    if request.param == "c":
+        monkeypatch.setattr(read, "_read_csv_arrow", lambda path: None)
     return request.param
 
 
@@ -50,45 +48,21 @@ def _outcome(function, *args, **kwargs):
         return False, f"{type(err).__name__}: {err}"
 
 
-def as_version_1(ledger: pd.DataFrame) -> pd.DataFrame:
-    """The ledger without what issue 17 changed on purpose: the note on a row whose counts
-    were not collected, the advice after a count that is no number, and the accepted forms
-    after a period that is none."""
-    reason = ledger["reason"].str.replace(load.GAP_ADVICE, "", regex=False)
-    note = rf"(; )?{re.escape(load.NOT_COLLECTED_NOTE)}: [^;]*; a gap, not a zero"
-    reason = reason.str.replace(note, "", regex=True)
-    reason = reason.str.replace(
-        f"is neither a month nor a financial quarter; {load.PERIOD_FORMS}",
-        "is neither a month (yyyy-mm) nor a financial quarter (2024/25 Q1)",
-        regex=False,
-    )
-    return ledger.assign(reason=reason.astype(ledger["reason"].dtype))
-
-
-def assert_same_extract(new, old) -> None:
-    assert list(new.tables) == list(old.tables)
-    for name, frame in old.tables.items():
-        pd.testing.assert_frame_equal(new.tables[name], frame, obj=name)
-    pd.testing.assert_frame_equal(as_version_1(new.ledger), old.ledger, obj="ledger")
-    assert (new.notes, new.basis, new.vintage) == (old.notes, old.basis, old.vintage)
-
-
-def test_sample_extract_and_panel_equal_version_1(reader):
-    new = load_extract(SAMPLE, salt=b"test-salt")
-    old = load_v1.load_extract(SAMPLE, salt=b"test-salt")
-    assert_same_extract(new, old)
+def test_sample_extract_and_panel_keep_their_results(reader):
+    extract = load_extract(SAMPLE, salt=b"test-salt")
+    golden.check("records", "sample extract", golden.extract_digest(extract))
     for services in (("victim",), ("victim", "perpetrator", "children")):
-        pd.testing.assert_frame_equal(build_panel(new, services), build_panel(old, services))
+        panel = build_panel(extract, services)
+        golden.check("records", f"sample panel {'+'.join(services)}", golden.digest(panel))
 
 
 def test_the_sample_is_read_by_arrow():
-    """Not a vacuous comparison: with pyarrow installed the sample takes the Arrow route."""
-    pytest.importorskip("pyarrow")
+    """Not a vacuous comparison: the sample's CSV files take the Arrow route."""
     for name in ("referrals", "staffing", "police", "marac", "action_plan"):
-        assert load._read_csv_arrow(SAMPLE / f"{name}.csv") is not None, name
+        assert read._read_csv_arrow(SAMPLE / f"{name}.csv") is not None, name
 
 
-# --- a messy extract: every kind of fault version 1 ledgers, in one folder ----------------------
+# --- a messy extract: every kind of fault the ledger lists, in one folder ------------------------
 
 MESSY_REFERRALS = [
     # whitespace, 'nan', quoted commas and line breaks, labels in odd case
@@ -150,12 +124,13 @@ def _messy_folder(tmp_path, encoding: str = "cp1252", newline: str = "\n"):
 
 
 @pytest.mark.parametrize(("encoding", "newline"), [("cp1252", "\n"), ("utf-8-sig", "\r\n")])
-def test_messy_extract_equals_version_1(tmp_path, reader, encoding, newline):
+def test_messy_extract_keeps_its_results(tmp_path, reader, encoding, newline):
     folder = _messy_folder(tmp_path, encoding, newline)
     config = Config(default_area="Sampleborough", extract_date="2026-10-05", max_excluded_share=0.5)
     new = load_extract(folder, config=config, salt=b"k")
-    old = load_v1.load_extract(folder, config=config, salt=b"k")
-    assert_same_extract(new, old)
+    found = golden.extract_digest(new)
+    found["notes"] = [note.replace(str(folder), "<folder>") for note in found["notes"]]
+    golden.check("records", f"messy extract {encoding} {newline!r}", found)
     ledger = new.ledger.set_index(["table", "row"])
     first = len((SAMPLE / "referrals.csv").read_text(encoding="cp1252").splitlines()) + 1
     # The row with two faults keeps both reasons, in the order version 1 gave them.
@@ -184,24 +159,21 @@ def test_messy_extract_equals_version_1(tmp_path, reader, encoding, newline):
         (MARAC, "period,cases_discussed,repeat_cases\n2024/25 Q1,3,4\n2024-05,x,1\n"),
     ],
 )
-def test_faulty_files_give_version_1s_result_or_error(tmp_path, reader, spec, text):
+def test_faulty_files_keep_their_result_or_error(tmp_path, reader, spec, text):
     path = tmp_path / f"{spec.name}.csv"
     path.write_text(text)
-    notes_new, notes_old = [], []
-    new = _outcome(read_table, path, spec, WITH_AREA, None, notes_new)
-    old = _outcome(load_v1.read_table, path, spec, WITH_AREA, None, notes_old)
-    assert new[0] == old[0], (new, old)
-    if not new[0]:
-        assert new[1] == old[1]
+    notes = []
+    ok, result = _outcome(read_table, path, spec, WITH_AREA, None, notes)
+    name = f"faulty {spec.name} {text!r}"
+    if not ok:
+        golden.check("records", name, {"error": result.replace(str(tmp_path), "<folder>")})
         return
-    frame, ledger = new[1]
-    pd.testing.assert_frame_equal(frame, old[1][0])
-    pd.testing.assert_frame_equal(as_version_1(ledger), old[1][1])
-    # Issue 17: a count not collected is named in the notes as well (version 1 had no note).
-    assert [n for n in notes_new if "not collected" not in n] == notes_old
+    frame, ledger = result
+    found = {"frame": golden.digest(frame), "ledger": golden.digest(ledger), "notes": notes}
+    golden.check("records", name, found)
 
 
-# --- reading: random files, pandas' answer or pandas' error --------------------------------------
+# --- reading: random files, one answer or the C parser's error -----------------------------------
 
 _PIECES = ["a", "b", "1", " ", "\t", "nan", "NaN", "é", "\xa0", "–", ";", "\x1f", "\u2003", "x y"]
 _QUOTED = [",", '"', "\n", "\r\n", "\r"]
@@ -233,16 +205,25 @@ def _random_csv(rng: random.Random) -> bytes:
         return text.encode("utf-8")
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_random_files_read_as_version_1_reads_them(tmp_path, seed):
-    """Arrow's reading (pandas' is version 1's own) of awkward files, or pandas' error for them."""
-    pytest.importorskip("pyarrow")
+def _read_by_c(path):
+    """:func:`read.read_raw` with pandas' C parser reading the CSV file."""
+    arrow = read._read_csv_arrow
+    read._read_csv_arrow = lambda path: None
+    try:
+        return read.read_raw(path)
+    finally:
+        read._read_csv_arrow = arrow
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_files_read_alike_by_arrow_and_the_c_parser(tmp_path, seed):
+    """Awkward files give one result (or the C parser's error) whichever parser reads them."""
     rng = random.Random(seed)
     path = tmp_path / "table.csv"
     for _ in range(150):
         data = _random_csv(rng)
         path.write_bytes(data)
-        new, old = _outcome(load._read_raw, path), _outcome(load_v1._read_raw, path)
+        new, old = _outcome(read.read_raw, path), _outcome(_read_by_c, path)
         assert new[0] == old[0], (data, new, old)
         if new[0]:
             pd.testing.assert_frame_equal(new[1], old[1], obj=repr(data))
@@ -250,11 +231,66 @@ def test_random_files_read_as_version_1_reads_them(tmp_path, seed):
             assert new[1] == old[1], data
 
 
+# Files Arrow reads differently from the C parser, or not at all: each must go to the C parser
+# (or give one result either way). The first is larger than Arrow's block, with quoted line
+# breaks, which Arrow reads only with an option pandas does not pass.
+_LINES = "".join(
+    f'{i},"two\nlines {i}",x\n' if i % 3 == 0 else f"{i},plain,y\n" for i in range(60000)
+)
+_AWKWARD = {
+    "quoted line breaks past a block": ("a,b,c\n" + _LINES).encode(),
+    # ... and whose halves look like rows of the right length: Arrow must still notice.
+    "quoted line breaks with halves like rows": (
+        "a,b\n" + "".join(f'{i},"x{i}\ny,z"\n' if i % 2 else f"{i},plain\n" for i in range(99999))
+    ).encode(),
+    "UTF-8 mark on Windows-1252": codecs.BOM_UTF8 + "a,b\n1,caf\xe9\n".encode("cp1252"),
+    "Windows-1252": "name,caf\xe9\n\xe9t\xe9,\u20ac 5\n".encode("cp1252"),
+    "no encoding fits": b"a,b\n1,\x81\x8d\n",
+    "repeated and blank names": b"a,a,,A\n1,2,3,4\n",
+    "a line of spaces": b"a,b\n1,2\n   \n3,4\n",
+    "short and long rows": b"a,b,c\n1,2\n3,4,5,6\n",
+    "header only": b"a,b\n",
+    "one column": b"a\n1\n  \n2\n",
+    "old Mac line ends": b"a,b\r1,2\r3,4\r",
+    "quote open at the end": b'a,b\n1,"2\n',
+    "UTF-16": "a,b\n1,\xe9\n".encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("name", list(_AWKWARD))
+def test_awkward_files_read_alike_by_arrow_and_the_c_parser(tmp_path, name):
+    path = tmp_path / "table.csv"
+    path.write_bytes(_AWKWARD[name])
+    new, old = _outcome(read.read_raw, path), _outcome(_read_by_c, path)
+    assert new[0] == old[0], (new, old)
+    if new[0]:
+        pd.testing.assert_frame_equal(new[1], old[1])
+    else:
+        assert new[1] == old[1]
+
+
+def test_arrow_reads_what_it_reads_as_the_c_parser_does(tmp_path):
+    """Not a vacuous comparison: ordinary files (UTF-8, with a byte-order mark, Windows-1252)
+    take Arrow's route; those it would read differently do not."""
+    path = tmp_path / "table.csv"
+    for data in (b"a,b\n1,2\n", codecs.BOM_UTF8 + b"a,b\n1,2\n", _AWKWARD["Windows-1252"]):
+        path.write_bytes(data)
+        assert read._read_csv_arrow(path) is not None, data
+    for name in (
+        "quoted line breaks past a block",
+        "quoted line breaks with halves like rows",
+        "repeated and blank names",
+        "one column",
+    ):
+        path.write_bytes(_AWKWARD[name])
+        assert read._read_csv_arrow(path) is None, name
+
+
 # --- the pieces, by hand --------------------------------------------------------------------------
 
 
 def test_reasons_keep_every_reason_of_a_row_in_the_order_added():
-    reasons = _Reasons()
+    reasons = Reasons()
     reasons.add(np.array([5, 2]), "first check")
     reasons.add(np.array([], dtype="int64"), "nothing")
     reasons.add(np.array([2, 7]), np.array(["second for 2", "second for 7"], dtype=object))
@@ -262,7 +298,7 @@ def test_reasons_keep_every_reason_of_a_row_in_the_order_added():
     joined = reasons.joined()
     assert joined.index.tolist() == [2, 5, 7]
     assert joined.tolist() == ["first check; second for 2; third", "first check", "second for 7"]
-    assert _Reasons().joined().empty
+    assert Reasons().joined().empty
 
 
 def test_a_row_with_two_faults_lists_both(tmp_path):
@@ -286,9 +322,6 @@ def test_pseudonyms_are_the_keyed_blake2b_of_each_id():
 
     expected = pd.Series([key("C1"), np.nan, key("C1"), key("Ré-7"), key("C2")], index=ids.index)
     pd.testing.assert_series_equal(pseudonymise(ids, b"salt"), expected.astype("str"))
-    pd.testing.assert_series_equal(
-        pseudonymise(ids, b"salt"), load_v1.pseudonymise(ids, b"salt"), check_dtype=True
-    )
 
 
 def test_same_as_first_marks_what_duplicated_marks(monkeypatch):

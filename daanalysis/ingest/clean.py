@@ -29,6 +29,9 @@ from daanalysis.config import text_encodings
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make
 # every such referral the same client and remove them all as probable duplicates.
+# The school phases of the data contract (schools.csv and prevention.csv); kept here, beside the
+# other label rules, so that the partnership metrics read them without importing pandera.
+SCHOOL_PHASES = ("primary", "secondary", "special", "college", "other")
 NO_ID = {"n/a", "na", "n.a.", "none", "null", "nil", "unknown", "not known", "-", "--", "?", "0"}
 
 
@@ -490,3 +493,10 @@ def clean_action_plan(
             _quoted("rag ", plan.loc[unmapped, "rag"], " not recognised, shown as unknown"),
         )
     return out, ledger
+
+
+def normalise_phase(phase: pd.Series) -> pd.Series:
+    """School phases in lower case; any phase outside the data contract's
+    (:data:`SCHOOL_PHASES`) becomes ``other``."""
+    lower = phase.astype("str").str.strip().str.lower()
+    return lower.where(lower.isin(SCHOOL_PHASES), "other")

@@ -24,12 +24,16 @@ import pandera.pandas as pa
 
 from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
 from daanalysis.ingest import clean, load
-from daanalysis.ingest.load import READ_DATE_FORMATS, READ_MONTH_FORMATS
-from daanalysis.ingest.schema import NOT_COLLECTED, SCHOOL_PHASES, TABLES, TableSpec
+from daanalysis.ingest.checks.series import COPY_MIN_TOTAL
+from daanalysis.ingest.clean import SCHOOL_PHASES
+from daanalysis.ingest.parse import PERIOD_TOTALS, READ_DATE_FORMATS, READ_MONTH_FORMATS
+from daanalysis.ingest.schema import NOT_COLLECTED, TABLES, TableSpec
+from daanalysis.ingest.table import EARLIEST
+from daanalysis.ingest.vintage import VINTAGE_LIMIT
 
 DOC = "docs/data-contract.md"
 REGENERATE = "python3 tasks.py contract"
-# What load.find_file accepts, in its order (a test holds the two together).
+# What folder.find_file accepts, in its order (a test holds the two together).
 SUFFIXES = (".csv", ".xlsx")
 # The two bases of an extract: one of these tables must have rows (TableSpec.essential).
 BASIS = {"referrals": "record-level", "returns": "aggregate"}
@@ -384,7 +388,7 @@ def _rules(spec: TableSpec, col: str) -> str:
     if col in spec.key:
         out.append("part of the key" if len(spec.key) > 1 else "the key: unique")
     if col in spec.not_after_extract:
-        out.append(f"not after the extract date, nor before {load.EARLIEST:%Y}")
+        out.append(f"not after the extract date, nor before {EARLIEST:%Y}")
     if col in spec.series:
         out.append("checked against its own series and the population")
     return "; ".join(out)
@@ -501,7 +505,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         quarter=QUARTER_EXAMPLE,
         decimal_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.decimals),
         max_excluded_share=_default("max_excluded_share"),
-        earliest=f"{load.EARLIEST:%Y}",
+        earliest=f"{EARLIEST:%Y}",
         max_fte_per_row=_default("max_fte_per_row"),
         max_fte_per_team=_default("max_fte_per_team"),
         max_count_jump=_default("max_count_jump"),
@@ -518,10 +522,10 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         suppression_floor=f"{SUPPRESSION_FLOOR:g}",
         gap_tables=_code(s.name for s in specs if s.gaps),
         markers=_code(NOT_COLLECTED),
-        subtotal_tables=_code(load.PERIOD_TOTALS),
+        subtotal_tables=_code(PERIOD_TOTALS),
         copy_tables=_code(("returns", "police", "marac")),
-        copy_min=load.COPY_MIN_TOTAL,
-        vintage_limit=load.VINTAGE_LIMIT,
+        copy_min=COPY_MIN_TOTAL,
+        vintage_limit=VINTAGE_LIMIT,
     )
     parts = [_reflow(intro), _formats(), _overview(tables), _all_rules(tables)]
     parts += [table_section(spec) for spec in specs]

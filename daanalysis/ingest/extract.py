@@ -1,8 +1,8 @@
 """What one data folder loads to: its tables, the row ledger and the config (:class:`Extract`).
 
-Kept apart from :mod:`daanalysis.ingest.load` (which reads and checks the files, with pandera) so
-that
-a notebook handed the run's prepared data can use them without importing the loading machinery.
+Kept apart from :mod:`daanalysis.ingest.load` (which reads and checks the files, with pandera)
+so that a notebook handed the run's prepared data can use them without importing the loading
+machinery.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
+
+
+CONTRACT_DOC = "docs/data-contract.md"  # where every error message sends the reader
 
 
 class DataContractError(ValueError):

@@ -16,7 +16,7 @@ import pandera.pandas as pa
 # Explicit formats only: pandas' inference would read 03/04/2024 as 4 March.
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M")
 MONTH_FORMATS = ("%Y-%m", "%b %Y", "%b-%y", "%B %Y", "%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
-# Accepted as well (after the above, whose order benchmarks/load_v1.py keeps): a time with seconds,
+# Accepted as well (after the above, whose order version 1 read them in): a time with seconds,
 # ISO 8601 with a "T" and with a UTC offset (read as the UK date and time of that instant, so
 # 2024-03-31T23:30:00Z is 1 April), and day-first dates with the month in words. None of these can
 # be read two ways.
@@ -101,7 +101,7 @@ class TableSpec:
     # whole file: loading stops naming the file, the figure and the fix (units or scale).
     per_adult_ceiling: dict[str, float] = field(default_factory=dict)
     # Plausibility rules in words, listed under the table in docs/data-contract.md; each is
-    # enforced in daanalysis.ingest.load (the staffing rules, the partnership rules) or by
+    # enforced in daanalysis.ingest.checks (the staffing rules, the partnership rules) or by
     # ``checks``.
     plausibility: tuple[str, ...] = ()
     # Rows that add up to one figure per group (staffing: the FTE of an area's month). If one
@@ -477,8 +477,6 @@ RETURNS = TableSpec(
 )
 
 # --- partnership activity (issue 12): optional, each switches off only its own section ----------
-
-SCHOOL_PHASES = ("primary", "secondary", "special", "college", "other")
 
 
 def _at_most(part: str, whole: str) -> pa.Check:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
+from daanalysis.ingest.clean import normalise_phase
 from daanalysis.metrics.kpi import KPI
 from daanalysis.metrics.small_counts import is_small
 from daanalysis.periods import QUARTER_FREQ
@@ -119,15 +120,6 @@ def availability(
 
 
 # --- prevention in schools -----------------------------------------------------------------------
-
-
-def normalise_phase(phase: pd.Series) -> pd.Series:
-    """School phases in lower case; any phase outside the data contract's
-    (:data:`daanalysis.ingest.schema.SCHOOL_PHASES`) becomes ``other``."""
-    from daanalysis.ingest.schema import SCHOOL_PHASES  # the data contract's list (imports pandera)
-
-    lower = phase.astype("str").str.strip().str.lower()
-    return lower.where(lower.isin(SCHOOL_PHASES), "other")
 
 
 def school_term(months: pd.Series) -> pd.DataFrame:

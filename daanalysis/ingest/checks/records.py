@@ -1,0 +1,127 @@
+"""Checks of record-level referrals month by month: months with none at all (an error) and months
+with implausibly few (a gap, noted).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from daanalysis.config import Config
+from daanalysis.ingest.checks.series import implausibly_low
+from daanalysis.ingest.extract import DataContractError
+from daanalysis.ingest.ledger import LOW_COUNT, note_rows
+from daanalysis.periods import MONTH_FREQ
+
+
+def _month_ranges(months: list[pd.Period]) -> str:
+    """``2025-07 to 2025-09, 2026-01``: consecutive months as ranges."""
+    runs: list[list[pd.Period]] = []
+    for month in sorted(months):
+        if runs and month == runs[-1][-1] + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
+
+
+def check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: Path) -> None:
+    """Stop when an area has no referrals at all in a month between its first and last, while
+    its typical month has at least ``max_count_jump`` of them: the extract is missing months
+    (an export cut into parts, a date filter), and a zero there would be a figure, not a gap.
+
+    Months inside a ``temporary`` event in events.csv (for the area, or for every area) are
+    allowed: a service closed for a lockdown is declared there.
+    """
+    referrals = tables["referrals"]
+    # Month numbers from NumPy, not Period objects: this runs over every referral.
+    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
+    areas, names = pd.factorize(referrals["area"])
+    events = tables["events"]
+    temporary = events[(events["kind"] == "temporary") & events["end_date"].notna()]
+    dated = ~np.isnat(months)
+    for code, area in enumerate(names):
+        mine = months[(areas == code) & dated]
+        if not len(mine):
+            continue
+        seen, counts = np.unique(mine, return_counts=True)
+        span = np.arange(seen[0], seen[-1] + 1)
+        full = np.zeros(len(span), dtype="int64")
+        full[np.searchsorted(span, seen)] = counts
+        empty = {pd.Period(str(m), MONTH_FREQ) for m in span[full == 0]}
+        typical = float(np.median(full))
+        if not empty or typical < config.max_count_jump:
+            continue
+        for _, event in temporary.iterrows():
+            if pd.isna(event["area"]) or event["area"] == area:
+                empty -= set(
+                    pd.period_range(
+                        event["start_date"].to_period(MONTH_FREQ),
+                        event["end_date"].to_period(MONTH_FREQ),
+                        freq=MONTH_FREQ,
+                    )
+                )
+        if empty:
+            raise DataContractError(
+                f"{path}, column referral_date: no referrals at all for {area} in "
+                f"{_month_ranges(list(empty))}, though its typical month has {typical:.0f}: the "
+                "extract is probably missing those months (an export in parts, or a date "
+                "filter). Export them again. If the service really took no referrals then (it "
+                "was closed), declare the closure in events.csv as a temporary event."
+            )
+
+
+def check_low_record_months(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str], path: Path
+) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Months with implausibly few referrals against the area's own series (see
+    :func:`implausibly_low`): probably an export that lost part of the month.
+
+    Their referrals stay in use (each is a real case, open until it closes), with a note in the
+    ledger; the months are returned by area, for the panel to show their referral counts as
+    gaps rather than as a fall. A month with none at all is :func:`check_empty_months`'
+    error; the last month, when partial, is the panel's ``complete`` flag.
+    """
+    referrals = tables["referrals"]
+    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
+    areas, names = pd.factorize(referrals["area"])
+    dated = ~np.isnat(months)
+    gaps: dict[str, list[str]] = {}
+    flagged = np.zeros(len(referrals), dtype=bool)
+    texts = np.empty(len(referrals), dtype=object)
+    for code, area in enumerate(names):
+        mine = (areas == code) & dated
+        seen, counts = np.unique(months[mine], return_counts=True)
+        if len(seen) < 3:
+            continue
+        span = np.arange(seen[0], seen[-1] + 1)
+        full = np.zeros(len(span), dtype="int64")
+        full[np.searchsorted(span, seen)] = counts
+        series = pd.Series(full, dtype="float64")
+        median = series.rolling(25, center=True, min_periods=1).median()
+        low = implausibly_low(series, median).to_numpy(copy=True)
+        low[-1] = False  # a partial last month is the panel's to leave out
+        for i in np.flatnonzero(low):
+            month = str(span[i])[:7]
+            gaps.setdefault(area, []).append(month)
+            at = mine & (months == span[i])
+            flagged |= at
+            texts[at] = (
+                f"referral_date: month {month} has {full[i]:,} referrals against a typical "
+                f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
+                "counts are left out as a gap (each referral is still counted as a case). "
+                "Export the month again"
+            )
+    if not gaps:
+        return ledger, gaps
+    rows = pd.Series(texts[flagged], index=referrals.index[flagged], dtype=object)
+    ledger = note_rows(tables, ledger, "referrals", rows)
+    listed = "; ".join(f"{area}: {', '.join(m)}" for area, m in gaps.items())
+    notes.append(
+        f"{path.name}: months with far fewer referrals than the series around them, probably "
+        f"exported in part ({listed}): their referral counts are gaps, left out of models and "
+        "comparisons."
+    )
+    return ledger, gaps

@@ -1,0 +1,209 @@
+"""The row ledger: every input row as used or excluded with its reason.
+
+:class:`Reasons` gathers a table's reasons as arrays while it is read; :func:`exclude_rows` and
+:func:`note_rows` change the ledger when a later check sets rows aside or notes them;
+:func:`check_excluded_share` stops a run whose file lost too many rows; :func:`ledger_summary` and
+:func:`ledger_problems` are what the pages show.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from daanalysis.config import Config
+from daanalysis.ingest.clean import keep_rows
+from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, reason_category
+
+LEDGER_COLUMNS = ["table", "file", "row", "status", "reason"]
+
+
+class Reasons:
+    """Why rows of one table are excluded, gathered check by check and joined once at the end.
+
+    Each check adds the positions of its rows with one text for all of them or one per row, as
+    arrays; nothing is held per row. A row's reasons keep the order they were added in.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+        self._texts: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray | pd.Index, texts: object) -> None:
+        rows = np.asarray(rows, dtype="int64")
+        if not len(rows):
+            return
+        if isinstance(texts, str):
+            texts = np.full(len(rows), texts, dtype=object)
+        self._rows.append(rows)
+        self._texts.append(np.asarray(texts, dtype=object))
+
+    def frame(self) -> pd.DataFrame:
+        """Every (row, text) so far, by row and then in the order added."""
+        if not self._rows:
+            return pd.DataFrame({"row": np.array([], "int64"), "text": np.array([], object)})
+        rows, texts = np.concatenate(self._rows), np.concatenate(self._texts)
+        order = np.argsort(rows, kind="stable")
+        return pd.DataFrame({"row": rows[order], "text": texts[order]})
+
+    def joined(self) -> pd.Series:
+        """One text per row that has reasons (``; ``-joined, in order), indexed by row."""
+        pairs = self.frame()
+        rows, texts = pairs["row"].to_numpy(), pairs["text"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(rows) else rows
+        group = np.cumsum(np.r_[True, rows[1:] != rows[:-1]]) - 1 if len(rows) else rows
+        rank = np.arange(len(rows)) - starts[group]
+        out = texts[starts].copy()
+        for k in range(1, int(rank.max(initial=0)) + 1):  # a handful of passes: reasons per row
+            at = np.flatnonzero(rank == k)
+            out[group[at]] = out[group[at]] + "; " + texts[at]
+        return pd.Series(out, index=pd.Index(rows[starts], dtype="int64"), dtype=object)
+
+
+# How the reasons of rows set aside, not refused, begin or what they hold: a subtotal row of
+# monthly returns, and a count so far below its series that it was probably not collected.
+SUBTOTAL = "subtotal row"
+LOW_COUNT = "probably not collected or partial"
+# The note a not-collected count leaves on its row in the ledger (the row is used).
+NOT_COLLECTED_NOTE = "not collected (blank or marked)"
+
+
+def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str) -> None:
+    """Stop when too many rows of one file were excluded: the export is probably wrong.
+
+    Run when a table is read and again after every later step (cross-table checks, duplicate
+    removal), so that no step can push a file past the limit unnoticed. Three or more excluded
+    rows are needed: one or two slips in a tiny file are listed, not fatal.
+    """
+    # Subtotal rows and counts set aside as probably not collected are not faults of the
+    # export: they are listed, and do not count against the limit.
+    reasons = ledger["reason"].astype("str")
+    set_aside = reasons.str.startswith(SUBTOTAL) | reasons.str.contains(LOW_COUNT, regex=False)
+    ledger = ledger[~set_aside.to_numpy()]
+    excluded = ledger[ledger["status"] == "excluded"]
+    if not len(ledger) or len(excluded) <= 2:
+        return
+    share = len(excluded) / len(ledger)
+    if share <= config.max_excluded_share:
+        return
+    first = excluded.iloc[0]
+    common = excluded["reason"].map(reason_category).value_counts().head(3)
+    top = "; ".join(f"{n} x {reason}" for reason, n in common.items())
+    raise DataContractError(
+        f"{path}: {len(excluded)} of {len(ledger)} rows ({share:.0%}) break the data contract, "
+        f"more than the {config.max_excluded_share:.0%} allowed (config max_excluded_share). "
+        f"First: row {first['row']}: {first['reason'].split('; ')[0]}. Most common: {top}. "
+        + _advice(common.index.tolist())
+    )
+
+
+def _advice(reasons: list[str]) -> str:
+    """The closing advice for many excluded rows, fitted to their most common reasons: the
+    date format and header only when the reasons are about dates or periods."""
+    text = " ".join(reasons)
+    advice = []
+    if re.search(r"is not a (date|month)|after the extract date|before \d{4}", text):
+        advice.append(
+            "check the export's date format (dd/mm/yyyy) and that the file has one header row"
+        )
+    if "financial quarter" in text or "financial year" in text:
+        advice.append("write each period as a month (yyyy-mm) or a financial quarter (2011/12 Q1)")
+    if "is not a number" in text or "not a whole number" in text:
+        advice.append(
+            "write counts as numbers only (no units, words or signs); leave a cell blank, or "
+            "write 'not collected', where a figure was not collected"
+        )
+    if "duplicate of" in text:
+        advice.append("check that the export was not run twice into one file")
+    if not advice:
+        return f"Correct the rows listed in the ledger against {CONTRACT_DOC}."
+    return f"{'; '.join(advice).capitalize()} (see {CONTRACT_DOC})."
+
+
+def exclude_rows(
+    tables: dict[str, pd.DataFrame],
+    ledger: pd.DataFrame,
+    name: str,
+    reasons: pd.Series,
+) -> pd.DataFrame:
+    """Exclude rows of table ``name``: ``reasons`` is indexed like the table, one text per row.
+
+    The rows leave the table and their ledger lines become ``excluded`` with the reason added.
+    """
+    if reasons.empty:
+        return ledger
+    frame = tables[name]
+    rows = frame.loc[reasons.index, "source_row"].to_numpy()
+    by_row = pd.Series(reasons.to_numpy(dtype=object), index=rows)
+    by_row = by_row[~by_row.index.duplicated(keep="last")]
+    ledger = ledger.copy()
+    where = (ledger["table"] == name) & ledger["row"].isin(rows)
+    new = by_row.reindex(ledger.loc[where, "row"].to_numpy()).to_numpy()
+    old = ledger.loc[where, "reason"].to_numpy(dtype=object)
+    ledger.loc[where, "status"] = "excluded"
+    # The rows were in use, so what they held was a note: the reason for excluding comes first.
+    ledger.loc[where, "reason"] = np.where(old != "", new + "; " + old, new)
+    tables[name] = keep_rows(frame, ~frame.index.isin(reasons.index)).reset_index(drop=True)
+    return ledger
+
+
+def note_rows(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, name: str, notes: pd.Series
+) -> pd.DataFrame:
+    """Add a note to the ledger lines of rows of table ``name`` that stay in use (``notes``
+    is indexed like the table)."""
+    rows = tables[name].loc[notes.index, "source_row"].to_numpy()
+    by_row = pd.Series(notes.to_numpy(dtype=object), index=rows)
+    ledger = ledger.copy()
+    where = (ledger["table"] == name) & ledger["row"].isin(rows)
+    new = by_row.reindex(ledger.loc[where, "row"].to_numpy()).to_numpy()
+    old = ledger.loc[where, "reason"].to_numpy(dtype=object)
+    ledger.loc[where, "reason"] = np.where(old != "", old + "; " + new, new)
+    return ledger
+
+
+def join_ledgers(ledgers: list[pd.DataFrame]) -> pd.DataFrame:
+    """The tables' ledgers as one: text columns of Python strings (object), as pandas makes them
+    when it joins them to an empty ledger, and ``row`` as int64.
+
+    Built column by column from each column's few distinct texts: one string object per distinct
+    text rather than one per row, and no column of Python integers on the way.
+    """
+    columns = {}
+    for col in LEDGER_COLUMNS:
+        parts = [frame[col] for frame in ledgers if len(frame)]
+        if col == "row":
+            columns[col] = pd.Series(
+                np.concatenate([np.asarray(part, dtype="int64") for part in parts] or [[]]),
+                dtype="int64",
+            )
+            continue
+        texts = []
+        for part in parts:
+            codes, uniques = pd.factorize(part)  # -1: missing
+            texts.append(np.append(uniques.to_numpy(dtype=object), np.nan)[codes])
+        columns[col] = pd.Series(np.concatenate(texts or [[]]).astype(object), dtype=object)
+    return pd.DataFrame(columns)
+
+
+def ledger_summary(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows read, used and excluded per file; used + excluded always equals rows read."""
+    summary = (
+        ledger.assign(n=1)
+        .pivot_table(index=["table", "file"], columns="status", values="n", aggfunc="sum")
+        .reindex(columns=["used", "excluded"])
+        .fillna(0)
+        .astype(int)
+    )
+    summary.insert(0, "rows_read", summary.sum(axis=1))
+    summary.columns.name = None
+    return summary.reset_index()
+
+
+def ledger_problems(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Rows excluded, or used with a note, listed by file and row with the reason."""
+    noted = ledger[ledger["reason"] != ""]
+    return noted.sort_values(["status", "table", "row"]).reset_index(drop=True)

@@ -1,0 +1,354 @@
+"""One table's file to its used rows and its ledger: read, header checked, values parsed, the
+schema's checks and the rows dated after the extract excluded, counts not collected noted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from daanalysis.config import Config
+from daanalysis.ingest.clean import (
+    distinct,
+    keep_rows,
+    on_uniques,
+    reprs,
+    same_as_first,
+    tidy_column,
+)
+from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
+from daanalysis.ingest.header import header_hint, separator_hint, tidy_header
+from daanalysis.ingest.ledger import NOT_COLLECTED_NOTE, Reasons, check_excluded_share
+from daanalysis.ingest.parse import (
+    MONTH_FIRST_FORMATS,
+    date_order,
+    parse_columns,
+    period_text,
+    starts_of,
+)
+from daanalysis.ingest.read import read_raw
+from daanalysis.ingest.schema import TableSpec
+from daanalysis.ingest.workbook import hidden_sheets, refuse_uncalculated_formulas
+
+# Nothing in a DA service extract predates this: a year such as 1924 (for 2024) would otherwise
+# stretch every series back a century. (IDVA services and MARACs date from the mid-2000s.)
+EARLIEST = pd.Timestamp("2000-01-01")
+
+
+def check_not_after(
+    parsed: pd.DataFrame,
+    spec: TableSpec,
+    reasons: Reasons,
+    extract: tuple[pd.Timestamp, str] | None,
+) -> None:
+    """Exclude rows dated after the extract date: a typo (2030 for 2023) would otherwise stretch
+    every series to that year and distort the models."""
+    if extract is None:
+        return
+    when, source = extract
+
+    def shown(value: object) -> str:
+        return value.strftime("%d/%m/%Y") if isinstance(value, pd.Timestamp) else str(value)
+
+    for col in spec.not_after_extract:
+        starts = starts_of(parsed[col])
+        early = (starts.notna() & (starts < EARLIEST)).to_numpy()
+        if early.any():
+            days = on_uniques(
+                starts[early], lambda u: u.map(lambda d: "" if pd.isna(d) else f"{d:%d/%m/%Y}")
+            )
+            reasons.add(
+                np.flatnonzero(early),
+                f"{col}: " + days.astype(object) + f" is before {EARLIEST:%Y}, earlier than any DA "
+                "service extract this tool is for; check the year (1924 for 2024?)",
+            )
+        late = (starts.notna() & (starts > when)).to_numpy()
+        if late.any():
+            values = on_uniques(parsed[col][late], lambda u: u.map(shown).astype(object))
+            reasons.add(
+                np.flatnonzero(late),
+                f"{col}: "
+                + values.astype(object)
+                + f" is after the extract date {when:%d/%m/%Y} (from {source}); "
+                "correct the date in the source system",
+            )
+
+
+def validate(
+    frame: pd.DataFrame, spec: TableSpec, reasons: Reasons, path: Path | None = None
+) -> None:
+    """The pandera schema's failures as reasons, column-wise.
+
+    A check on the whole frame is reported once per row (pandera lists it per column); a blank
+    required value is not reported again where the column already failed to parse; no row gets
+    the same reason twice.
+    """
+    try:
+        spec.schema().validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        _add_failures(err.failure_cases, spec, reasons, path)
+
+
+def _add_failures(
+    cases: pd.DataFrame, spec: TableSpec, reasons: Reasons, path: Path | None
+) -> None:
+    values = cases.to_numpy(dtype=object)  # the values a row-by-row reading would see
+    case = {name: values[:, j] for j, name in enumerate(cases.columns)}
+    structural = pd.isna(case["index"])
+    if structural.any():
+        k = int(np.flatnonzero(structural)[0])
+        raise DataContractError(
+            f"{path or spec.name}, column {case['column'][k]!r}: {case['check'][k]} "
+            f"({case['failure_case'][k]}). Correct the file against the {spec.name} table "
+            f"in {CONTRACT_DOC}."
+        ) from None
+    rows = case["index"].astype("int64")
+    column = on_uniques(pd.Series(case["column"], dtype=object), lambda u: u.map(str))
+    check = on_uniques(pd.Series(case["check"], dtype=object), lambda u: u.map(str))
+    frame_checks = {str(c.error) for c in spec.checks} | {str(c.name) for c in spec.checks}
+    is_frame = np.isin(check, list(frame_checks))
+    is_null = ~is_frame & (check == "not_nullable")
+    text = np.empty(len(rows), dtype=object)
+    text[is_frame] = check[is_frame]
+    text[is_null] = column[is_null] + ": is blank but is required"
+    other = ~is_frame & ~is_null
+    # Each (column, check) holds the values of one column, so their reprs are exact per value.
+    pairs = pd.DataFrame({"column": column[other], "check": check[other]}, dtype=object)
+    for col, name in pairs.drop_duplicates().itertuples(index=False):
+        at = np.flatnonzero(other & (column == col) & (check == name))
+        failure = pd.Series(case["failure_case"][at], dtype=object)
+        text[at] = col + ": " + reprs(failure) + " " + name
+    before = reasons.frame()
+    order = np.arange(len(rows))
+    keep = np.ones(len(rows), dtype=bool)
+    # A blank required value already explained by a reason for its column (a parse error) is
+    # not reported again: such a reason exists before this case if any text for the row,
+    # earlier or from an earlier case, starts with "column:".
+    for col in pd.unique(pd.Series(column[is_null], dtype=object)):
+        prefix = f"{col}:"
+        earlier = before["row"].to_numpy()[before["text"].str.startswith(prefix).to_numpy()]
+        prefixed = pd.Series(text, dtype=object).str.startswith(prefix).to_numpy()
+        first_case = pd.Series(order[prefixed]).groupby(rows[prefixed]).min()
+        at = np.flatnonzero(is_null & (column == col))
+        explained = np.isin(rows[at], earlier) | (
+            first_case.reindex(rows[at]).to_numpy() < order[at]
+        )
+        keep[at[explained]] = False
+    # No row gets the same reason twice (against reasons before and cases kept earlier).
+    candidates = pd.DataFrame({"row": rows[keep], "text": text[keep]})
+    seen = pd.concat([before, candidates], ignore_index=True)
+    repeated = seen.duplicated(["row", "text"], keep="first").to_numpy()[len(before) :]
+    kept = np.flatnonzero(keep)[~repeated]
+    reasons.add(rows[kept], text[kept])
+
+
+# Text columns tidied on reading (see clean.tidy): invisible characters, non-breaking and
+# repeated spaces would otherwise make 'Sampleborough\u200b' an area of its own, or one role
+# two. Referrals keep their texts as read (their labels are matched through clean.label_key,
+# and the identifiers are the service's own), all but the area.
+_TIDIED_REFERRAL_COLUMNS = ("area",)
+
+
+def tidy_texts(raw: pd.DataFrame, spec: TableSpec) -> None:
+    """Tidy the free-text and label columns of ``raw`` (in place): every column that is not a
+    date, month, period or number, except in ``referrals`` (its area only)."""
+    parsed = {*spec.dates, *spec.months, *spec.periods, *spec.numbers}
+    if spec.name == "referrals":
+        columns = [c for c in _TIDIED_REFERRAL_COLUMNS if c in raw.columns]
+    else:
+        columns = [c for c in spec.columns if c in raw.columns and c not in parsed]
+    for col in columns:
+        raw[col] = tidy_column(raw[col])
+
+
+def read_table(
+    path: Path,
+    spec: TableSpec,
+    config: Config,
+    extract: tuple[pd.Timestamp, str] | None = None,
+    notes: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and validate one table. Returns (used rows, ledger of every input row).
+
+    The used rows keep ``source_row``, the row number as a spreadsheet shows it (header = 1).
+    ``extract`` is the extract date and its source; rows dated after it are excluded. Notes for
+    the reader (such as dates read month-first) are appended to ``notes``.
+    """
+    if path.suffix.lower() == ".xlsx":
+        refuse_uncalculated_formulas(path)  # before reading: pandas reads such cells as blank
+    try:
+        raw = read_raw(path)
+    except (pd.errors.ParserError, ValueError) as err:
+        raise DataContractError(
+            f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
+            "header row."
+        ) from err
+    sheet = raw.attrs.get("sheet")
+    if sheet is not None and notes is not None and sheet in hidden_sheets(path):
+        # The visible sheets are empty (a second sheet with data stops loading in read_raw):
+        # read, but said, since nobody opening the workbook sees these rows.
+        notes.append(
+            f"{path.name}: the rows were read from the hidden sheet {sheet!r}; the visible "
+            "sheets are empty."
+        )
+    raw = tidy_header(raw, path)
+    missing = [c for c in spec.required if c not in raw.columns]
+    separator = separator_hint(path) if missing and len(raw.columns) == 1 else ""
+    if separator:
+        # Excel in many European locales saves "CSV" with semicolons; "Unicode Text" has tabs.
+        raise DataContractError(f"{path}, row 1 (header): {separator}")
+    if missing:
+        raise DataContractError(
+            f"{path}, row 1 (header), column {missing[0]!r}: required column missing "
+            f"(all missing: {', '.join(missing)}; found: {', '.join(map(str, raw.columns))}). "
+            f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
+            + header_hint(path, spec)
+        )
+    if spec.one_of and not set(spec.one_of) & set(raw.columns):
+        raise DataContractError(
+            f"{path}, row 1 (header): no count column: the {spec.name} table needs at least "
+            f"one of {', '.join(spec.one_of)} (found: {', '.join(map(str, raw.columns))}). "
+            f"Rename or add the column; the {spec.name} table is described in {CONTRACT_DOC}."
+            + header_hint(path, spec)
+        )
+    supplied = [c for c in spec.columns if c in raw.columns]
+    for col in spec.optional:
+        if col not in raw.columns:
+            raw[col] = config.default_area if col == "area" and config.default_area else pd.NA
+    tidy_texts(raw, spec)
+    # Campaigns and events with a blank area apply to every area.
+    if "area" in spec.columns and spec.name not in ("campaigns", "events"):
+        need_area(raw, path, config)
+        raw["area"] = raw["area"].fillna(config.default_area)
+    if spec.name == "events":
+        raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    raw.index = pd.RangeIndex(len(raw))
+    reasons = Reasons()
+    # Date and month columns are factorised once, for judging their order and for parsing.
+    factorised = {col: distinct(raw[col]) for col in (*spec.dates, *spec.months)}
+    formats = date_order(raw, spec, path, factorised)
+    if formats is MONTH_FIRST_FORMATS and notes is not None:
+        notes.append(
+            f"{path.name}: dates read month-first (mm/dd/yyyy), because every date that can "
+            "only be read one way is month-first."
+        )
+    parsed = parse_columns(raw[list(spec.columns)], spec, reasons, formats, factorised)
+    validate(parsed, spec, reasons, path)
+    check_not_after(parsed, spec, reasons, extract)
+    if spec.name == "staffing":
+        for col in spec.decimals:
+            high = (parsed[col] > config.max_fte_per_row).to_numpy()
+            fte = on_uniques(parsed[col][high], lambda u: u.map(lambda v: f"{v:g}"))
+            reasons.add(
+                np.flatnonzero(high),
+                f"{col}: " + fte.astype(object) + f" FTE for one team and role is above the "
+                f"plausible {config.max_fte_per_row:g} (config max_fte_per_row); check for "
+                "a slip such as 15 for 1.5",
+            )
+    if spec.key:
+        keys = parsed[list(spec.key)].astype("str")
+        repeats = same_as_first([keys[col] for col in spec.key])
+        dup = np.flatnonzero(repeats != np.arange(len(parsed)))
+        reasons.add(
+            dup,
+            "duplicate of row "
+            + pd.Series(repeats[dup] + 2).astype("str").to_numpy(dtype=object)
+            + f" (same {', '.join(spec.key)})",
+        )
+    joined = reasons.joined()
+    excluded = joined.index
+    ledger = pd.DataFrame(
+        {
+            "table": spec.name,
+            "file": path.name,
+            "row": raw.index + 2,
+            "status": "used",
+            "reason": "",
+        }
+    )
+    gaps = not_collected(parsed, spec, supplied, excluded, path, notes)
+    ledger.loc[gaps.index, "reason"] = gaps.to_numpy()
+    ledger.loc[excluded, "status"] = "excluded"
+    ledger.loc[excluded, "reason"] = joined.to_numpy()
+    check_excluded_share(ledger, config, path)
+    kept = np.ones(len(parsed), dtype=bool)
+    kept[excluded] = False
+    used = keep_rows(parsed, kept).assign(source_row=lambda d: d.index + 2)
+    return used.reset_index(drop=True), ledger
+
+
+def need_area(raw: pd.DataFrame, path: Path, config: Config) -> None:
+    """Stop when rows have no area and config names none: the pack would otherwise be titled
+    with some other council's name."""
+    if config.default_area.strip():
+        return
+    blank = np.flatnonzero(raw["area"].isna().to_numpy())
+    if not len(blank):
+        return
+    where = (
+        "has no area column"
+        if len(blank) == len(raw)
+        else f"has rows with a blank area (rows {', '.join(str(i + 2) for i in blank[:5])}"
+        + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
+        + ")"
+    )
+    raise DataContractError(
+        f"{path}, column area: the file {where}, and config.csv names no default_area, so the "
+        "area these figures are for is not known. Add a config.csv row "
+        "'default_area,<your area's name>,name,' beside the data (or an area column, filled "
+        "in on every row)."
+    )
+
+
+def not_collected(
+    parsed: pd.DataFrame,
+    spec: TableSpec,
+    supplied: list[str],
+    excluded: pd.Index,
+    path: Path,
+    notes: list[str] | None,
+) -> pd.Series:
+    """Ledger notes for rows with counts not collected (blank or a marker) in a ``gaps`` column
+    the file has, by row index; and a note for the data-quality section naming the columns, how
+    many periods each and which.
+
+    The row is used: its not-collected counts are gaps (NaN) in the panel, never zeros, and its
+    other counts are used as they are.
+    """
+    columns = [c for c in spec.gaps if c in supplied]
+    if not columns or not len(parsed):
+        return pd.Series(dtype=object)
+    kept = np.ones(len(parsed), dtype=bool)
+    kept[np.asarray(excluded, dtype="int64")] = False
+    blank = parsed[columns].isna().to_numpy() & kept[:, None]
+    rows = np.flatnonzero(blank.any(axis=1))
+    if not len(rows):
+        return pd.Series(dtype=object)
+    names = np.array(columns, dtype=object)
+    texts = [f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}; a gap, not a zero" for i in rows]
+    if notes is not None:
+        time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
+        counts = []
+        for j, col in enumerate(columns):
+            at = np.flatnonzero(blank[:, j])
+            if not len(at):
+                continue
+            when = ""
+            if time_col is not None:
+                periods = parsed[time_col].iloc[at]
+                shown = sorted({period_text(p) for p in periods if p is not None})
+                when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
+            counts.append(f"{col} in {len(at)} row(s){when}")
+        notes.append(
+            f"{path.name}: not collected (blank or marked): {'; '.join(counts)}. These are "
+            "gaps, left out of models, totals and comparisons, never read as 0."
+        )
+    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+
+
+def empty_table(spec: TableSpec) -> pd.DataFrame:
+    """A table with no rows: the spec's columns and ``source_row``, all ``object``."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in [*spec.columns, "source_row"]})
