@@ -10,7 +10,7 @@ export, index, the move into place); data generation is not timed.
 
 The run is split from outside, without touching the runner:
 
-* ``plan_s``: ``daanalysis.pack.report.plan_jobs`` in this process (the runner's one load, checks
+* ``plan_s``: ``daanalysis.pack.plan.plan_jobs`` in this process (the runner's one load, checks
   and panel over every area); ``prepare_one_s``: the notebooks' ``prepare`` for one area, as a
   notebook opened on its own runs it (load every area, build the panel, keep its own area); and,
   when the runner caches the prepared inputs, ``prepared_one_s``: the same from that cache;

@@ -15,8 +15,8 @@ import pytest
 
 from daanalysis import cli, verdict_command
 from daanalysis.ingest.load import load_extract
-from daanalysis.pack import report
-from daanalysis.present import notebook, publish
+from daanalysis.pack import notebooks, plan, report
+from daanalysis.present import publish
 from tests.conftest import SAMPLE
 from tests.pack_variants import VARIANTS, Variant
 
@@ -48,10 +48,10 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
     slug = re.sub(r"[^a-z0-9]+", "_", area.lower()).strip("_")
     index = visible_text((folder / "index.html").read_text(encoding="utf-8"))
     texts = {"index.html": index}
-    for spec in notebook.discover(report.NOTEBOOK_DIR):
+    for spec in notebooks.discover(report.NOTEBOOK_DIR):
         name = f"{slug}_{spec.name}.html" if spec.scope == "area" else f"{spec.name}.html"
         if all(
-            report._has_rows(extract, t, area if spec.scope == "area" else "")
+            plan._has_rows(extract, t, area if spec.scope == "area" else "")
             for t in spec.requires
         ):
             assert (folder / name).exists(), name

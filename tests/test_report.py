@@ -15,7 +15,7 @@ import pytest
 
 from daanalysis import cli
 from daanalysis.metrics import staffing
-from daanalysis.pack import report
+from daanalysis.pack import kernels, notebooks, report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present import notebook
@@ -32,7 +32,7 @@ def test_pack_has_every_part(sample_report):
     # One page per notebook found in notebooks/ (for the sample's one area, or the partnership).
     stems = {
         f"sampleborough_{s.name}" if s.scope == "area" else s.name
-        for s in notebook.discover(report.NOTEBOOK_DIR)
+        for s in notebooks.discover(report.NOTEBOOK_DIR)
     }
     pages = {f"{s}.html" for s in stems}
     assert {"index.html", "kpis.csv", "analysts", *pages} <= names
@@ -60,9 +60,9 @@ def test_pack_has_every_part(sample_report):
     # the same time) were removed with their kernels.
     mine = [
         d
-        for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
-        if (d / report.OWNER_FILE).exists()
-        and (d / report.OWNER_FILE).read_text().strip() == str(os.getpid())
+        for d in Path(tempfile.gettempdir()).glob(f"{kernels.KERNEL_DIR_PREFIX}*")
+        if (d / kernels.OWNER_FILE).exists()
+        and (d / kernels.OWNER_FILE).read_text().strip() == str(os.getpid())
     ]
     assert not mine
 
@@ -258,7 +258,7 @@ def test_data_quality_sections_show_counts_not_rows(sample_report):
         sample_report / "analysts" / "ledger.csv", dtype=str, keep_default_na=False
     )
     assert "Neighbour" in ledger["reason"].str.cat()  # the analyst's file keeps the detail
-    pages = [sample_report / f"{s.name}.html" for s in notebook.discover(report.NOTEBOOK_DIR)]
+    pages = [sample_report / f"{s.name}.html" for s in notebooks.discover(report.NOTEBOOK_DIR)]
     pages = [p if p.exists() else p.with_name(f"sampleborough_{p.name}") for p in pages]
     for page in pages:
         text = page.read_text()
