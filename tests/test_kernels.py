@@ -253,3 +253,36 @@ def test_a_kernel_starts_the_usual_way_if_the_warm_process_is_gone(tmp_path):
         )
     finally:
         kernels.stop_kernel(km)
+
+
+def test_every_package_the_run_imports_is_declared():
+    # The runner and the kernels import jupyter_client, nbclient and others directly: each must
+    # be a dependency of its own in pyproject.toml, not something papermill happens to bring.
+    import ast
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    declared = {
+        re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower().replace("_", "-")
+        for d in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    owners = packages_distributions()
+    files = [*(ROOT / "daanalysis" / "pack").glob("*.py"), ROOT / "daanalysis" / "cli.py"]
+    missing = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top == "daanalysis" or top in sys.stdlib_module_names:
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & declared:
+                    missing.add(f"{path.name}: {top}")
+    assert not missing, sorted(missing)
