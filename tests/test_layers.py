@@ -22,6 +22,7 @@ LAYERS = {
     "daanalysis.config": 0,
     "daanalysis.periods": 0,
     "daanalysis.names": 0,
+    "daanalysis.selection": 2,
     "daanalysis.ingest": 1,
     "daanalysis.panel": 2,
     "daanalysis.metrics": 3,
@@ -29,7 +30,6 @@ LAYERS = {
     "daanalysis.pack": 5,
     "daanalysis.synthetic": 5,
     "daanalysis.cli": 6,
-    "daanalysis.verdict_command": 6,
     "daanalysis.__main__": 6,
 }
 # Work in progress: each pair here is a known upward import still to be removed. The list only

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daanalysis import cli, verdict_command
+from daanalysis import cli
 from daanalysis.ingest.load import load_extract
 from daanalysis.pack import notebooks, plan, report
 from daanalysis.present import publish
@@ -80,7 +80,7 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
         assert words in everything, (variant.name, words)
     # The demand verdict reads the same on the page, the front page, kpis.csv and in
     # `daanalysis verdict` (inconclusive when no campaign can be tested).
-    (expected,) = verdict_command.verdicts(data, [area], variant.quarter)
+    (expected,) = cli.verdicts(data, [area], variant.quarter)
     kpis = pd.read_csv(folder / "kpis.csv", dtype=str, keep_default_na=False)
     mine = kpis[(kpis["area"] == area) & (kpis["notebook"] == "demand_vs_reporting")]
     by_kpi = mine.set_index("kpi")["value"]

@@ -292,7 +292,7 @@ def test_verdict_command_bad_input_is_one_clear_line(tmp_path, capsys):
 
 def test_verdict_matches_the_notebook_kpis(sample_report):
     kpis = pd.read_csv(sample_report / "kpis.csv").set_index("kpi")["value"]
-    from daanalysis.verdict_command import verdicts
+    from daanalysis.cli import verdicts
     from tests.conftest import SAMPLE
 
     (v,) = verdicts(SAMPLE, [], "2026/27 Q2")

@@ -17,9 +17,9 @@ import pandas as pd
 from daanalysis.ingest.extract import DataContractError, Extract
 from daanalysis.names import page_stem, slug
 from daanalysis.pack.notebooks import NOTEBOOK_DIR, NotebookError, NotebookSpec, discover
-from daanalysis.panel import common_quarters, complete_quarters
-from daanalysis.periods import parse_today, quarter_slug, resolve_quarter
-from daanalysis.present.notebook import choose_areas, load_prepared
+from daanalysis.panel import complete_quarters
+from daanalysis.periods import quarter_slug
+from daanalysis.selection import select
 
 log = logging.getLogger("daanalysis.pack.report")  # the run's one log (console and run.log)
 
@@ -97,9 +97,9 @@ def plan_jobs(
     ``notebooks`` defaults to those in the pack's ``notebooks/`` folder; ``prepared`` is the
     loaded extract and panel, when the caller has them already.
     """
-    when = parse_today(today)
     specs = discover(NOTEBOOK_DIR) if notebooks is None else notebooks
-    extract, panel = prepared if prepared is not None else load_prepared(data_dir)
+    scope = select(data_dir, areas, today, prepared)
+    extract, panel, areas = scope.extract, scope.panel, scope.areas
     for spec in specs:
         unknown_tables = [t for t in spec.requires if t not in extract.tables]
         if unknown_tables:
@@ -107,7 +107,6 @@ def plan_jobs(
                 f"{spec.path}: metadata daanalysis.requires names {unknown_tables[0]!r}, which "
                 f"is not a table of the data contract ({', '.join(sorted(extract.tables))})."
             )
-    areas = choose_areas(extract, areas, data_dir)
     check_page_names(areas)
     # An area covering no complete quarter (often a misspelling carried by a handful of rows)
     # would leave no quarter common to all areas: name it rather than blame the whole extract.
@@ -120,7 +119,7 @@ def plan_jobs(
                 "If it is a misspelling, correct the area in the data; to report other areas "
                 "only, name them with --area."
             )
-    chosen = resolve_quarter(quarter, common_quarters(panel, areas), when)
+    chosen = scope.quarter(quarter)
     base = {
         "data_dir": str(Path(data_dir).resolve()),
         "quarter": quarter_slug(chosen),

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
+from daanalysis.periods import quarter_label, quarter_slug
+from daanalysis.selection import load as load_prepared
+from daanalysis.selection import select
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
@@ -107,31 +109,6 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
     return payload["extract"], payload["panel"]
 
 
-def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
-    """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
-    checked to be in the extract, with a clear error naming the ones it has."""
-    from daanalysis.ingest.extract import DataContractError
-
-    available = extract.areas()
-    if not areas or list(areas) == ["all"]:
-        return available
-    unknown = [a for a in areas if a not in available]
-    if unknown:
-        raise DataContractError(
-            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
-        )
-    return list(areas)
-
-
-def load_prepared(data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
-    """Load, validate and clean ``data_dir`` and build its panel: what the runner does once."""
-    from daanalysis.ingest.load import load_extract
-    from daanalysis.panel import build_panel
-
-    extract = load_extract(data_dir)
-    return extract, build_panel(extract)
-
-
 def prepare(
     data_dir: str | Path,
     quarter: str,
@@ -145,22 +122,21 @@ def prepare(
     With ``partnership=True`` (pages about the whole partnership, such as the action plan) the
     panel keeps every area and the quarter is one that all areas cover.
     """
-    from daanalysis.panel import area_panel, common_quarters, complete_quarters
+    from daanalysis.panel import area_panel
 
-    if prepared:
-        extract, panel = read_prepared(prepared, data_dir)
-    else:
-        extract, panel = load_prepared(data_dir)
+    loaded = read_prepared(prepared, data_dir) if prepared else None
+    scope = select(data_dir, today=today, prepared=loaded)
     if partnership:
-        quarters, name = common_quarters(panel), PARTNERSHIP_AREA
+        panel, name = scope.panel, PARTNERSHIP_AREA
+        period = scope.quarter(quarter)
     else:
-        panel = area_panel(panel, area or None)
-        quarters, name = complete_quarters(panel), panel["area"].iloc[0]
-    chosen = resolve_quarter(quarter, quarters, parse_today(today))
+        panel = area_panel(scope.panel, area or None)
+        name = panel["area"].iloc[0]
+        period = scope.quarter(quarter, area=name)
     # A page is about the data as they stood at the quarter's end: an earlier quarter's pack
     # shows no later month in its charts and tables.
-    panel = panel[panel["month"] <= chosen.asfreq("M", how="end")].reset_index(drop=True)
-    return Context(extract, panel, name, chosen, extract.config)
+    panel = panel[panel["month"] <= period.asfreq("M", how="end")].reset_index(drop=True)
+    return Context(scope.extract, panel, name, period, scope.extract.config)
 
 
 COUNT_UNITS = {"referrals", "cases"}
@@ -198,7 +174,6 @@ __all__ = [
     "KPI_COLUMNS",
     "PARTNERSHIP_AREA",
     "Context",
-    "choose_areas",
     "input_checksums",
     "load_prepared",
     "prepare",
