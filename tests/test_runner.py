@@ -17,7 +17,7 @@ from daanalysis import cli
 from daanalysis.ingest.load import DataContractError
 from daanalysis.pack import kernels, plan, report, run
 from daanalysis.pack.notebooks import discover
-from tests.conftest import SAMPLE
+from tests.conftest import ROOT, SAMPLE
 
 
 def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
@@ -242,3 +242,33 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
     removed = kernels.remove_stale_kernel_dirs()
     assert not list(out.glob(".tmp-*")) and notes  # ...and tidied, with a note, by the next run
     assert set(mine) <= set(removed) and not any(d.exists() for d in mine)
+
+
+def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypatch):
+    # `tasks.py test` stays quick by leaving out the small simulation study; it must then run in
+    # `tasks.py validate`, and CI must run both, so that no test runs nowhere.
+    import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
+    monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
+    tasks.main(["test", "-q"])
+    tasks.main(["test", "-m", "slow"])
+    tasks.main(["validate", "--check"])
+    pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
+    assert pytest_calls[0][3:] == ("-m", "not study", "-q")
+    assert pytest_calls[1][3:] == ("-m", "slow")  # markers chosen by the caller are kept
+    assert pytest_calls[2][4:6] == ("-m", "study")
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert 'python3 tasks.py validate --check --out "$results"' in ci
+    assert "python3 tasks.py test" in ci
+    # The study tests exist and carry the marker (a marker on nothing would hide nothing).
+    from tests import test_verdict
+
+    marked = [
+        name
+        for name, fn in vars(test_verdict).items()
+        if name.startswith("test_")
+        and any(m.name == "study" for m in getattr(fn, "pytestmark", []))
+    ]
+    assert marked

@@ -303,7 +303,7 @@ def test_verdict_matches_the_notebook_kpis(sample_report):
 # --- a small version of the simulation study --------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.study
 def test_small_simulation_study_controls_false_claims_and_has_power():
     """30 councils a scenario. Loose enough to be stable, tight enough to fail the old reading:
     a confidence stream judged on its own claims "reporting" in most need-step councils."""
