@@ -15,6 +15,7 @@ import pytest
 
 from daanalysis import cli
 from daanalysis.ingest.load import load_extract
+from daanalysis.names import page_stem
 from daanalysis.pack import notebooks, plan, report
 from daanalysis.present import publish
 from tests.conftest import SAMPLE
@@ -31,7 +32,9 @@ def visible_text(page: str) -> str:
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
-def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, capsys):
+def test_pack_runs_and_says_what_is_missing(
+    variant: Variant, tmp_path: Path, capsys, cli_shares_warm_process
+):
     data, out = tmp_path / "data", tmp_path / "out"
     variant.build(data)
     code = cli.main(
@@ -45,14 +48,12 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
     # Every page the inputs allow is there; a page they do not allow is listed as left out.
     extract = load_extract(data)
     area = extract.areas()[0]
-    slug = re.sub(r"[^a-z0-9]+", "_", area.lower()).strip("_")
     index = visible_text((folder / "index.html").read_text(encoding="utf-8"))
     texts = {"index.html": index}
     for spec in notebooks.discover(report.NOTEBOOK_DIR):
-        name = f"{slug}_{spec.name}.html" if spec.scope == "area" else f"{spec.name}.html"
+        name = page_stem(area if spec.scope == "area" else "", spec.name) + ".html"
         if all(
-            plan._has_rows(extract, t, area if spec.scope == "area" else "")
-            for t in spec.requires
+            plan._has_rows(extract, t, area if spec.scope == "area" else "") for t in spec.requires
         ):
             assert (folder / name).exists(), name
             texts[name] = visible_text((folder / name).read_text(encoding="utf-8"))
@@ -87,7 +88,7 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, tmp_path: Path, ca
     assert by_kpi["Demand verdict"] == expected.verdict
     assert by_kpi["Demand verdict: reading"] == expected.sentence
     assert publish.VERDICTS[expected.verdict] in index
-    demand_page = texts[f"{slug}_demand_vs_reporting.html"]
+    demand_page = texts[page_stem(area, "demand_vs_reporting") + ".html"]
     assert publish.VERDICT_FIGURES[expected.verdict] in index
     assert expected.sentence in demand_page
     if not expected.primary:

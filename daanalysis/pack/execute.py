@@ -202,7 +202,8 @@ class KernelPool:
                 log.info("%s: running", job.stem)
                 started = time.perf_counter()
                 if km is not None and self.launcher.orphaned(km):
-                    # Its kernel has gone with the process it was started from: another one.
+                    # Its kernel has gone with the process it was started from: another one
+                    # (the launcher says so in the log).
                     self._stop(km)
                     km, error = self._start()
                 try:
@@ -214,8 +215,7 @@ class KernelPool:
                         # The kernel died with the process it was started from, not because of
                         # the notebook: once more, on another kernel.
                         log.warning(
-                            "%s: its kernel died with the warm process (%s); running "
-                            "it again on a kernel started the usual way",
+                            "%s: its kernel was lost (%s); running it again on another kernel",
                             job.stem,
                             _failure_line(err),
                         )
