@@ -16,8 +16,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from daanalysis import __version__
+
+if TYPE_CHECKING:
+    from daanalysis.metrics.demand import Verdict
 
 # The rest is imported in main(), once the process that the report's kernels are forked from
 # has been started: its imports then overlap this command's own (a second, on 2 cores).
@@ -66,7 +70,9 @@ def _one_line(command: str, err: Exception) -> int:
 # --- daanalysis verdict ---------------------------------------------------------------------
 
 
-def verdicts(data_dir: Path, areas: list[str], quarter: str = "latest", today: str = "") -> list:
+def verdicts(
+    data_dir: Path, areas: list[str], quarter: str = "latest", today: str = ""
+) -> list[Verdict]:
     """One :class:`~daanalysis.metrics.demand.Verdict` per area of the extract in ``data_dir``:
     the same library calls as the demand notebook, so the command, the page, the headline and
     ``kpis.csv`` always agree."""
@@ -86,7 +92,7 @@ def verdicts(data_dir: Path, areas: list[str], quarter: str = "latest", today: s
     ]
 
 
-def as_json(results: list) -> str:
+def as_json(results: list[Verdict]) -> str:
     """A list with one object per area: area, quarter, verdict, sentence, the primary contrast
     (rate ratio, low, high), the placebo share and everything else the verdict rests on."""
     rows = []
@@ -97,7 +103,8 @@ def as_json(results: list) -> str:
     return json.dumps(rows, indent=2)
 
 
-def as_table(results: list) -> str:
+def as_table(results: list[Verdict]) -> str:
+    """Each area's verdict and sentence, its reasons (-) and its checks and notes (!)."""
     lines = []
     for v in results:
         lines.append(f"{v.area}, {v.quarter}: {v.verdict.upper()}")
