@@ -176,7 +176,7 @@ def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
     ]
 
 
-def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
+def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch, warm_process):
     # The run's orchestration without notebooks: every page gets the run's subtitle.
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
@@ -198,7 +198,7 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
             (folder / "index.html").write_text("<html><head></head><body></body></html>"),
         ),
     )
-    final = report.run_report(data, tmp_path / "out")
+    final = report.run_report(data, tmp_path / "out", warm=warm_process)
     assert subtitles and all("suppression lowered to counts below 3" in s for s in subtitles)
     assert "Content-Security-Policy" in (final / "index.html").read_text()
     ledger = (final / "analysts" / "ledger.csv").read_text()
