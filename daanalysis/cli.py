@@ -23,8 +23,8 @@ from daanalysis import __version__
 if TYPE_CHECKING:
     from daanalysis.metrics.demand import Verdict
 
-# The rest is imported in main(), once the process that the report's kernels are forked from
-# has been started: its imports then overlap this command's own (a second, on 2 cores).
+# The rest is imported in main(), once what the report's kernels need has been started
+# (kernels.prestart): its imports then overlap this command's own (a second, on 2 cores).
 
 
 def _date_argument(text: str) -> str:
@@ -159,13 +159,14 @@ def _alerts(args: argparse.Namespace) -> int:
 
 
 def _warm_process(argv: list[str]):
-    """For ``report``, the warm process of :mod:`daanalysis.pack.kernels`, started at once (None
-    where kernels are not forked, or for ``--help``)."""
+    """For ``report``, what its kernels need that takes a while, started at once so that it
+    overlaps this command's own imports (:func:`daanalysis.pack.kernels.prestart`); None for
+    other commands or ``--help``."""
     if argv[:1] != ["report"] or {"-h", "--help"} & set(argv):
         return None
     from daanalysis.pack import kernels
 
-    return kernels.WarmProcess() if kernels.available() else None
+    return kernels.prestart()
 
 
 class Stopped(KeyboardInterrupt):

@@ -301,6 +301,13 @@ def serve() -> None:
                 say({"pid": pid})
 
 
+def prestart() -> WarmProcess | None:
+    """Start now what the run's kernels need that takes a while (where kernels are forked: the
+    warm process and its imports), so that it overlaps the caller's own start-up; hand it to the
+    run (``run_report(warm=...)``) and close it afterwards. None where nothing needs starting."""
+    return WarmProcess() if available() else None
+
+
 class WarmProcessError(RuntimeError):
     """The warm process cannot fork a kernel (it has exited, or refused); start one the usual
     way."""
@@ -678,6 +685,7 @@ __all__ = [
     "kill_kernel",
     "make_kernel_dir",
     "os_threads",
+    "prestart",
     "remove_stale_kernel_dirs",
     "serve",
     "start_kernel",
