@@ -2,11 +2,15 @@
 """Set-up and the project's tasks with nothing but Python 3.11+ and pip (Windows too).
 
     python3 tasks.py report --data data/sample [options]  # the pack (daanalysis report)
-    python3 tasks.py test [pytest options]                # ruff, unit tests, nbval
+    python3 tasks.py test [pytest options]                # ruff, unit tests, nbval (minutes)
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
-    python3 tasks.py validate [--councils N]              # the demand verdict's simulation study
+    python3 tasks.py validate [--councils N]              # the verdict's simulation studies
     python3 tasks.py contract                             # rewrite docs/data-contract.md
+
+``test`` leaves out the tests marked ``study`` (a small simulation study of the demand verdict,
+minutes on its own); ``validate`` runs them after the full study, and CI (``.ci/run``) runs both
+commands, so every test runs there.
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
 ``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
@@ -60,6 +64,15 @@ def ensure_environment() -> None:
         stamp.write_text(wanted)
 
 
+STUDY = "study"
+
+
+def pytest_selection(pytest_args: list[str]) -> list[str]:
+    """``-m "not study"`` unless the caller chose markers: the study tests run in ``validate``."""
+    chose = any(a == "-m" or a.startswith("-m") and len(a) > 2 for a in pytest_args)
+    return [] if chose else ["-m", f"not {STUDY}"]
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] not in {"report", "test", "sample", "bench", "validate", "contract"}:
         sys.exit(__doc__)
@@ -72,7 +85,7 @@ def main(argv: list[str]) -> None:
             run(tool("daanalysis"), "report", *rest)
         elif task == "test":
             run(tool("ruff"), "check", ".")
-            run(tool("python"), "-m", "pytest", *rest)
+            run(tool("python"), "-m", "pytest", *pytest_selection(rest), *rest)
         elif task == "sample":
             run(tool("python"), "-m", "daanalysis.synthetic.sample", "--out", "data/sample")
         elif task == "contract":
@@ -81,6 +94,7 @@ def main(argv: list[str]) -> None:
             )
         elif task == "validate":
             run(tool("python"), "validation/run.py", *rest)
+            run(tool("python"), "-m", "pytest", "-q", "-m", STUDY, "tests")
         elif task == "bench":
             run(tool("python"), "benchmarks/bench_caseload.py")
             run(tool("python"), "benchmarks/bench_report.py")

@@ -10,7 +10,7 @@ export, index, the move into place); data generation is not timed.
 
 The run is split from outside, without touching the runner:
 
-* ``plan_s``: ``daanalysis.pack.report.plan_jobs`` in this process (the runner's one load, checks
+* ``plan_s``: ``daanalysis.pack.plan.plan_jobs`` in this process (the runner's one load, checks
   and panel over every area); ``prepare_one_s``: the notebooks' ``prepare`` for one area, as a
   notebook opened on its own runs it (load every area, build the panel, keep its own area); and,
   when the runner caches the prepared inputs, ``prepared_one_s``: the same from that cache;
@@ -46,7 +46,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from daanalysis.pack import report
 from daanalysis.pack.report import run_report
 from daanalysis.synthetic.sample import write_sample
 
@@ -95,6 +94,19 @@ def split_log(run_log: Path) -> dict[str, float]:
     }
 
 
+def plan_function():
+    """The runner's planning step (``plan_jobs``): in ``daanalysis.pack.plan``, or in the report
+    in versions before the split."""
+    for name in ("daanalysis.pack.plan", "daanalysis.pack.report"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "plan_jobs"):
+            return module.plan_jobs
+    return None
+
+
 def setup_module():
     """Where the notebooks' set-up (``prepare``) lives: ``daanalysis.present.notebook`` or the
     report."""
@@ -111,7 +123,7 @@ def setup_module():
 def one_size(n: int, data: Path, out: Path) -> dict:
     """Time the runner's load and one notebook's set-up in this process, then the whole pack."""
     first = "Area 01"
-    plan = getattr(report, "plan_jobs", None)
+    plan = plan_function()
     setup = setup_module()
     row: dict = {"areas": n}
     with warnings.catch_warnings():

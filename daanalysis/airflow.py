@@ -252,7 +252,7 @@ def summarise(
 
     import pandas as pd
 
-    from daanalysis.present.publish import write_csv
+    from daanalysis.safe_csv import write_csv
 
     quarters = sorted({job["quarter"] for job in jobs})
     name = quarters[0] if len(quarters) == 1 else "mixed-quarters"

@@ -1,22 +1,30 @@
-"""The ``daanalysis`` command line: ``report``, ``verdict`` and ``alerts``.
+"""The ``daanalysis`` command line, every command of it: ``report``, ``verdict`` and ``alerts``.
 
-No traceback reaches the console: a failed run prints one line saying what failed, where, and
-what to do, and the traceback goes to the run's ``run.log``.
+Each command loads the extract, picks the areas and resolves the quarter the same way
+(:func:`daanalysis.selection.select`), and takes ``--data`` and ``--area`` as defined once here.
+No traceback reaches the console: a failed command prints one line saying what failed, where,
+and what to do (for ``report``, the traceback goes to the run's ``run.log``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from daanalysis import __version__
 
-# The rest is imported in main(), once the process that the report's kernels are forked from
-# has been started: its imports then overlap this command's own (a second, on 2 cores).
+if TYPE_CHECKING:
+    from daanalysis.metrics.demand import Verdict
+
+# The rest is imported in main(), once what the report's kernels need has been started
+# (kernels.prestart): its imports then overlap this command's own (a second, on 2 cores).
 
 
 def _date_argument(text: str) -> str:
@@ -30,14 +38,135 @@ def _date_argument(text: str) -> str:
     return text
 
 
+def _extract_arguments() -> argparse.ArgumentParser:
+    """``--data`` and ``--area``, the same for every command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="folder of the extract (the sample: data/sample; no default, so a job that "
+        "forgets it cannot publish the sample's figures)",
+    )
+    common.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
+    return common
+
+
+QUARTER_HELP = "'latest', '2024/25 Q2' or '2024-25Q2'"
+TODAY_HELP = "date that 'latest' is judged from (yyyy-mm-dd)"
+
+
+def _one_line(command: str, err: Exception) -> int:
+    """Print the one line a failed command gives (no traceback); its exit status, 1."""
+    from daanalysis.ingest.extract import DataContractError
+
+    if isinstance(err, (DataContractError, ValueError, OSError)):
+        print(f"daanalysis {command}: {err}", file=sys.stderr)
+    else:  # a last resort: one line, never a traceback
+        print(f"daanalysis {command}: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+    return 1
+
+
+# --- daanalysis verdict ---------------------------------------------------------------------
+
+
+def verdicts(
+    data_dir: Path, areas: list[str], quarter: str = "latest", today: str = ""
+) -> list[Verdict]:
+    """One :class:`~daanalysis.metrics.demand.Verdict` per area of the extract in ``data_dir``:
+    the same library calls as the demand notebook, so the command, the page, the headline and
+    ``kpis.csv`` always agree."""
+    from daanalysis.metrics import demand
+    from daanalysis.panel import area_panel
+    from daanalysis.selection import select
+
+    scope = select(data_dir, areas, today)
+    return [
+        demand.verdict(
+            area_panel(scope.panel, area),
+            demand.campaigns_for(scope.extract["campaigns"], area),
+            demand.events_for(scope.extract["events"], area),
+            scope.quarter(quarter, area=area),
+        )
+        for area in scope.areas
+    ]
+
+
+def as_json(results: list[Verdict]) -> str:
+    """A list with one object per area: area, quarter, verdict, sentence, the primary contrast
+    (rate ratio, low, high), the placebo share and everything else the verdict rests on."""
+    rows = []
+    for v in results:
+        d = v.as_dict()
+        d["placebo_share"] = d["placebo"].get("share") if d["placebo"] else None
+        rows.append(d)
+    return json.dumps(rows, indent=2)
+
+
+def as_table(results: list[Verdict]) -> str:
+    """Each area's verdict and sentence, its reasons (-) and its checks and notes (!)."""
+    lines = []
+    for v in results:
+        lines.append(f"{v.area}, {v.quarter}: {v.verdict.upper()}")
+        lines.append(f"  {v.sentence}")
+        for reason in v.reasons if v.verdict != "inconclusive" or v.primary else []:
+            lines.append(f"  - {reason}")
+        for check in [*v.checks, *v.notes]:
+            lines.append(f"  ! {check}")
+    return "\n".join(lines)
+
+
+def _verdict(args: argparse.Namespace) -> int:
+    """Print the verdicts; exit 1 with one clear line (no traceback) if the data are unusable."""
+    try:
+        results = verdicts(args.data, args.area, args.quarter, args.today)
+    except Exception as err:  # noqa: BLE001 - every failure is one line
+        return _one_line("verdict", err)
+    try:
+        print(as_json(results) if args.format == "json" else as_table(results), flush=True)
+    except BrokenPipeError:
+        # The reader (e.g. ``| head``) stopped early: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+# --- daanalysis alerts ----------------------------------------------------------------------
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    """Print every rule's result; exit 1 on unusable data, 3 with ``--fail-on-alert`` if any
+    rule fired, else 0."""
+    from daanalysis.metrics import alerts
+    from daanalysis.selection import select
+
+    try:
+        scope = select(args.data, args.area, args.today)
+        now = args.quarter == "now"  # the quarter still running: alerts only
+        quarter = scope.current_quarter() if now else scope.quarter(args.quarter)
+        table = alerts.evaluate_extract(scope.extract, quarter, scope.areas, scope.panel)
+    except Exception as err:  # noqa: BLE001 - every failure is one line
+        return _one_line("alerts", err)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        alerts.write(table, args.out)
+    for _, row in table.iterrows():
+        print(f"{row['status'].upper():>13}  {row['area']}, {row['rule']}: {row['message']}")
+    fired_any = bool(len(alerts.fired(table)))
+    return alerts.FAIL_EXIT_CODE if fired_any and args.fail_on_alert else 0
+
+
+# --- daanalysis report ----------------------------------------------------------------------
+
+
 def _warm_process(argv: list[str]):
-    """For ``report``, the warm process of :mod:`daanalysis.pack.kernels`, started at once (None
-    where kernels are not forked, or for ``--help``)."""
+    """For ``report``, what its kernels need that takes a while, started at once so that it
+    overlaps this command's own imports (:func:`daanalysis.pack.kernels.prestart`); None for
+    other commands or ``--help``."""
     if argv[:1] != ["report"] or {"-h", "--help"} & set(argv):
         return None
     from daanalysis.pack import kernels
 
-    return kernels.WarmProcess() if kernels.available() else None
+    return kernels.prestart()
 
 
 class Stopped(KeyboardInterrupt):
@@ -105,25 +234,26 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signum, handler)
 
 
-def _main(argv: list[str], warm, written: list[Path]) -> int:
-    import pandas as pd
+def parser() -> argparse.ArgumentParser:
+    """The command line: every command, with ``--data`` and ``--area`` defined once."""
+    from daanalysis.metrics.alerts import FAIL_EXIT_CODE
 
-    from daanalysis import verdict_command
-    from daanalysis.metrics import alerts
+    top = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+    extract = [_extract_arguments()]
 
-    parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    verdict_command.add_parser(sub)
-    rep = sub.add_parser("report", help="run every notebook and write outputs/<quarter>/")
-    rep.add_argument("--quarter", default="latest", help="'latest', '2024/25 Q2' or '2024-25Q2'")
-    rep.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        help="folder of the extract (the sample: data/sample; no default, so a job that "
-        "forgets it cannot publish the sample's figures)",
+    cmd = sub.add_parser(
+        "verdict", parents=extract, help="the demand verdict per area, without the notebooks"
     )
+    cmd.add_argument("--quarter", default="latest", help=QUARTER_HELP)
+    cmd.add_argument("--today", default="", help=TODAY_HELP)
+    cmd.add_argument("--format", choices=("table", "json"), default="table")
+
+    rep = sub.add_parser(
+        "report", parents=extract, help="run every notebook and write outputs/<quarter>/"
+    )
+    rep.add_argument("--quarter", default="latest", help=QUARTER_HELP)
     rep.add_argument("--out", default="outputs", type=Path, help="folder for the packs")
     rep.add_argument(
         "--notebooks",
@@ -131,32 +261,54 @@ def _main(argv: list[str], warm, written: list[Path]) -> int:
         type=Path,
         help="folder of notebooks to run (default: the pack's own; see docs/adding-a-notebook.md)",
     )
-    rep.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
     rep.add_argument("--workers", type=int, default=2, help="notebooks run at once (default 2)")
     rep.add_argument("--start-timeout", type=int, default=60, help="seconds for a kernel to start")
     rep.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
-    rep.add_argument(
-        "--today",
-        default="",
-        type=_date_argument,
-        help="date that 'latest' is judged from (yyyy-mm-dd)",
-    )
+    rep.add_argument("--today", default="", type=_date_argument, help=TODAY_HELP)
     rep.add_argument(
         "--fail-on-alert",
         action="store_true",
-        help=f"exit {alerts.FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
+        help=f"exit {FAIL_EXIT_CODE} if a staffing alert fires (the pack is still written)",
     )
     rep.add_argument(
         "--pdf",
         action="store_true",
         help="also print every page to PDF with headless Chromium (or set DAANALYSIS_PDF=1)",
     )
-    alerts.add_parser(sub)
-    args = parser.parse_args(argv)
+
+    cmd = sub.add_parser(
+        "alerts", parents=extract, help="evaluate the staffing alert rules, without the notebooks"
+    )
+    cmd.add_argument(
+        "--quarter",
+        default="latest",
+        help="'latest' (last complete quarter), 'now' (the latest month end in the data), "
+        "'2024/25 Q2' or '2024-25Q2'",
+    )
+    cmd.add_argument("--today", default="", help=TODAY_HELP)
+    cmd.add_argument("--out", type=Path, help="also write alerts.csv into this folder")
+    cmd.add_argument(
+        "--fail-on-alert", action="store_true", help=f"exit {FAIL_EXIT_CODE} if a rule fires"
+    )
+    return top
+
+
+def _main(argv: list[str], warm, written: list[Path]) -> int:
+    args = parser().parse_args(argv)
     if args.command == "alerts":
-        return alerts.run(args)
+        return _alerts(args)
     if args.command == "verdict":
-        return verdict_command.run(args)
+        return _verdict(args)
+    return _report(args, warm, written)
+
+
+def _report(args: argparse.Namespace, warm, written: list[Path]) -> int:
+    """Run the pack; exit 0 with it in place, 1 with one clear line, 3 (``--fail-on-alert``)
+    when a staffing alert fired."""
+    import pandas as pd
+
+    from daanalysis.metrics import alerts
+
     # Imported here, so that ``verdict`` and ``alerts`` start without the notebook machinery.
     from daanalysis.pack.report import CONSOLE, NOTEBOOK_DIR, log, run_report
 
@@ -203,7 +355,7 @@ def cli() -> None:
     sys.exit(main())
 
 
-__all__ = ["cli", "main"]
+__all__ = ["as_json", "as_table", "cli", "main", "parser", "verdicts"]
 
 if __name__ == "__main__":
     sys.exit(main())

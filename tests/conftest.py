@@ -40,10 +40,45 @@ def write_referrals(folder: Path, rows: list[str], name: str = "referrals.csv") 
     return path
 
 
+class SharedWarmProcess:
+    """The session's warm process (:mod:`daanalysis.pack.kernels`), handed to every whole pack a
+    test runs, so each run forks its kernels at once instead of importing everything again; a
+    run does not close it (the session does)."""
+
+    def __init__(self, warm) -> None:
+        self._warm = warm
+
+    def __getattr__(self, name: str):
+        return getattr(self._warm, name)
+
+    def close(self) -> None:
+        """Left running for the next pack."""
+
+
 @pytest.fixture(scope="session")
-def sample_report(tmp_path_factory) -> Path:
+def warm_process():
+    """One warm process for the session's packs (None where kernels are not forked)."""
+    from daanalysis.pack import kernels
+
+    if not kernels.available():
+        yield None
+        return
+    with kernels.WarmProcess() as warm:
+        yield SharedWarmProcess(warm)
+
+
+@pytest.fixture
+def cli_shares_warm_process(monkeypatch, warm_process):
+    """``daanalysis report`` in this test forks its kernels from the session's warm process."""
+    from daanalysis import cli
+
+    monkeypatch.setattr(cli, "_warm_process", lambda argv: warm_process)
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory, warm_process) -> Path:
     """The quarterly pack from the bundled sample, produced once through the real runner."""
     from daanalysis.pack.report import run_report
 
     out = tmp_path_factory.mktemp("outputs")
-    return run_report(SAMPLE, out, quarter="latest")
+    return run_report(SAMPLE, out, quarter="latest", warm=warm_process)

@@ -156,9 +156,9 @@ posix = pytest.mark.skipif(os.name == "nt", reason="signals sent with os.kill ar
 def _own_kernel_dirs(pid: int) -> list[Path]:
     return [
         d
-        for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
-        if (d / report.OWNER_FILE).exists()
-        and (d / report.OWNER_FILE).read_text().strip() == str(pid)
+        for d in Path(tempfile.gettempdir()).glob(f"{kernels.KERNEL_DIR_PREFIX}*")
+        if (d / kernels.OWNER_FILE).exists()
+        and (d / kernels.OWNER_FILE).read_text().strip() == str(pid)
     ]
 
 

@@ -14,8 +14,7 @@ import nbformat
 import pytest
 
 from daanalysis.pack.export import HIDDEN_TAGS
-from daanalysis.pack.report import NOTEBOOK_DIR
-from daanalysis.present.notebook import discover
+from daanalysis.pack.notebooks import NOTEBOOK_DIR, discover
 
 pytestmark = pytest.mark.slow
 

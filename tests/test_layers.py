@@ -24,6 +24,7 @@ LAYERS = {
     "daanalysis.names": 0,
     "daanalysis.assumptions": 0,
     "daanalysis.safe_csv": 0,
+    "daanalysis.selection": 2,
     "daanalysis.ingest": 1,
     "daanalysis.panel": 2,
     "daanalysis.metrics": 3,
@@ -32,7 +33,6 @@ LAYERS = {
     "daanalysis.synthetic": 5,
     "daanalysis.cli": 6,
     "daanalysis.airflow": 6,
-    "daanalysis.verdict_command": 6,
     "daanalysis.__main__": 6,
 }
 # Work in progress: each pair here is a known upward import still to be removed. The list only

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 
 from daanalysis import cli
-from daanalysis.pack import report
+from daanalysis.pack import execute, notebooks, plan, report
+from daanalysis.pack.notebooks import NotebookError, discover, read_spec
 from daanalysis.present import notebook
-from daanalysis.present.notebook import NotebookError, discover, prepare, read_spec, save_prepared
+from daanalysis.present.notebook import prepare, save_prepared
 from tests.conftest import ROOT, SAMPLE
 
 
@@ -108,9 +109,9 @@ def test_the_pack_notebooks_describe_themselves():
     specs = {s.name: s for s in discover(report.NOTEBOOK_DIR)}
     assert set(specs) == {p.stem for p in report.NOTEBOOK_DIR.glob("*.ipynb")}
     for spec in specs.values():
-        assert spec.title and spec.scope in notebook.SCOPES
+        assert spec.title and spec.scope in notebooks.SCOPES
         # Every pack notebook takes every parameter the runner passes, the prepared data included.
-        assert set(spec.parameters) == set(notebook.RUNNER_PARAMETERS), spec.name
+        assert set(spec.parameters) == set(notebooks.RUNNER_PARAMETERS), spec.name
     assert specs["staffing_gap"].requires == ("staffing",)
     assert specs["action_plan"].scope == "partnership"
 
@@ -160,7 +161,7 @@ def test_scratch_notebooks_and_empty_folders(tmp_path):
 def test_a_required_table_the_contract_does_not_know_is_named(tmp_path):
     path = _write_notebook(tmp_path / "mine.ipynb", PARAMS, metadata={"requires": ["staff"]})
     with pytest.raises(NotebookError, match="'staff', which is not a table"):
-        report.plan_jobs(SAMPLE, "latest", [], "", [read_spec(path)])
+        plan.plan_jobs(SAMPLE, "latest", [], "", [read_spec(path)])
 
 
 @pytest.mark.slow
@@ -211,7 +212,7 @@ def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_
     stem = f"sampleborough_{spec.name}" if spec.scope == "area" else spec.name
     params = nbformat.read(executed / f"{stem}.ipynb", 4).metadata["papermill"]["parameters"]
     alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv")}
-    report.run_notebook(spec.path, tmp_path / f"{stem}.ipynb", alone)
+    execute.run_notebook(spec.path, tmp_path / f"{stem}.ipynb", alone)
     published = pd.read_csv(sample_report / "kpis.csv", dtype=str, keep_default_na=False)
     mine = published[(published["notebook"] == spec.name)].reset_index(drop=True)
     if spec.scope == "area":

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis.pack import report
+from daanalysis.pack import execute, kernels
 from tests.conftest import ROOT, SAMPLE
 
 NOTEBOOK = ROOT / "notebooks" / "partnership_activity.ipynb"
@@ -17,9 +17,9 @@ NOTEBOOK = ROOT / "notebooks" / "partnership_activity.ipynb"
 
 def _run(data: Path, tmp_path: Path) -> tuple[str, str]:
     """Execute the notebook on ``data``; return (the check cell's text, every Markdown output)."""
-    report.ensure_kernel()
+    kernels.ensure_kernel()
     target = tmp_path / "out.ipynb"
-    report.run_notebook(NOTEBOOK, target, {"data_dir": str(data), "quarter": "2026/27 Q2"})
+    execute.run_notebook(NOTEBOOK, target, {"data_dir": str(data), "quarter": "2026/27 Q2"})
     nb = nbformat.read(target, as_version=4)
     check = [c for c in nb.cells if "check" in c.metadata.get("tags", [])][0]
     texts = [

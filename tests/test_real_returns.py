@@ -489,9 +489,7 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(command, tmp_path, mo
         raise KeyError("rate_ratio")
 
     monkeypatch.setattr(panel, "build_panel", broken)
-    monkeypatch.setattr(
-        f"daanalysis.{'verdict_command' if command == 'verdict' else 'panel'}.build_panel", broken
-    )
+    monkeypatch.setattr("daanalysis.selection.build_panel", broken)
     assert cli.main([command, "--data", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"daanalysis {command}: unexpected KeyError") and "Traceback" not in err

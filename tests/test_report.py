@@ -15,13 +15,12 @@ import pytest
 
 from daanalysis import cli
 from daanalysis.metrics import staffing
-from daanalysis.pack import report
+from daanalysis.pack import kernels, notebooks, report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present import notebook
 from daanalysis.synthetic.sample import write_sample
 from tests.conftest import ROOT, SAMPLE
-from tests.pack_variants import returns_table
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +31,7 @@ def test_pack_has_every_part(sample_report):
     # One page per notebook found in notebooks/ (for the sample's one area, or the partnership).
     stems = {
         f"sampleborough_{s.name}" if s.scope == "area" else s.name
-        for s in notebook.discover(report.NOTEBOOK_DIR)
+        for s in notebooks.discover(report.NOTEBOOK_DIR)
     }
     pages = {f"{s}.html" for s in stems}
     assert {"index.html", "kpis.csv", "analysts", *pages} <= names
@@ -60,9 +59,9 @@ def test_pack_has_every_part(sample_report):
     # the same time) were removed with their kernels.
     mine = [
         d
-        for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
-        if (d / report.OWNER_FILE).exists()
-        and (d / report.OWNER_FILE).read_text().strip() == str(os.getpid())
+        for d in Path(tempfile.gettempdir()).glob(f"{kernels.KERNEL_DIR_PREFIX}*")
+        if (d / kernels.OWNER_FILE).exists()
+        and (d / kernels.OWNER_FILE).read_text().strip() == str(os.getpid())
     ]
     assert not mine
 
@@ -122,14 +121,22 @@ def test_small_counts_in_kpis_are_suppressed(sample_extract, sample_panel):
     assert frame["value"].tolist() == ["[c]", 3.0, 0]
 
 
-def test_several_areas_and_non_default_parameters(tmp_path):
+def test_several_areas_non_default_parameters_and_relative_paths(
+    tmp_path, monkeypatch, capsys, cli_shares_warm_process
+):
+    # As the README runs it, from the project folder with relative --data and --out; with two
+    # areas named, an earlier quarter and one notebook at a time.
     data = tmp_path / "data"
     write_sample(data, areas={"Northfield": 1.0, "Southmere": 0.4})
     shutil.copy(SAMPLE / "action_plan.csv", data / "action_plan.csv")
-    final = report.run_report(
-        data, tmp_path / "out", quarter="2025/26 Q4", areas=["Northfield", "Southmere"], workers=2
-    )
-    assert final.name == "2025-26Q4"
+    monkeypatch.chdir(tmp_path)
+    argv = ["report", "--data", "data", "--out", "outputs", "--quarter", "2025/26 Q4"]
+    argv += ["--area", "Northfield", "--area", "Southmere", "--workers", "1"]
+    code = cli.main(argv)
+    said = capsys.readouterr()
+    assert code == 0, said.err
+    assert "Report written to" in said.out
+    final = tmp_path / "outputs" / "2025-26Q4"
     kpis = pd.read_csv(final / "kpis.csv")
     assert set(kpis["area"]) == {"Northfield", "Southmere", "All areas"}
     assert set(kpis["quarter"]) == {"2025-26Q4"}
@@ -143,6 +150,7 @@ def test_several_areas_and_non_default_parameters(tmp_path):
     )
     assert 'quarter = "2025-26Q4"' in injected.source
     assert 'area = "Northfield"' in injected.source
+    assert f'data_dir = "{data}"' in injected.source  # made absolute: notebooks run elsewhere
     per_area = kpis[kpis["kpi"] == "Referrals in quarter"].set_index("area")["value"]
     assert per_area["Southmere"] < per_area["Northfield"]
 
@@ -208,16 +216,6 @@ def test_cell_timeout_fails_the_run(tmp_path):
     assert kept.cells[stopped - 1].execution_count  # the cells before it ran
 
 
-def test_command_line_with_relative_paths(tmp_path, monkeypatch, capsys):
-    # As the README runs it: from the project folder, with relative --data and --out.
-    shutil.copytree(SAMPLE, tmp_path / "data" / "sample")
-    monkeypatch.chdir(tmp_path)
-    code = cli.main(["report", "--data", "data/sample", "--out", "outputs", "--workers", "1"])
-    assert code == 0, capsys.readouterr().err
-    assert "Report written to" in capsys.readouterr().out
-    assert (tmp_path / "outputs" / "2026-27Q2" / "kpis.csv").exists()
-
-
 def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
     code = cli.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert code == 1
@@ -229,36 +227,12 @@ def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
     assert "not a complete quarter in the data" in capsys.readouterr().err
 
 
-def test_pack_from_aggregate_returns_only(tmp_path, sample_panel, sample_extract):
-    # A council that receives only quarterly returns from its commissioned service.
-    data = tmp_path / "returns-only"
-    data.mkdir()
-    for name in ("staffing", "police", "marac", "population", "campaigns", "config", "action_plan"):
-        shutil.copy(SAMPLE / f"{name}.csv", data / f"{name}.csv")
-    returns_table(sample_panel).to_csv(data / "returns.csv")
-    final = report.run_report(data, tmp_path / "out")
-    demand_page = (final / "sampleborough_demand_vs_reporting.html").read_text()
-    assert "Repeat referrals within 12 months: needs record-level referrals." in demand_page
-    staffing_page = (final / "sampleborough_staffing_gap.html").read_text()
-    assert "Response times need record-level referrals" in staffing_page
-    assert "Little" in staffing_page and "needs record-level referrals" in staffing_page
-    kpis = pd.read_csv(final / "kpis.csv").set_index("kpi")["value"]
-    # Open cases at the quarter end come from the return, so the staffing answer still stands.
-    records = staffing.quarter_end(
-        staffing.caseload_per_fte(area_panel(sample_panel, None), sample_extract.config),
-        parse_quarter("2026/27 Q2"),
-    )
-    assert float(kpis["Open cases per caseworker FTE"]) == pytest.approx(
-        records["per_fte"], abs=0.1
-    )
-
-
 def test_data_quality_sections_show_counts_not_rows(sample_report):
     ledger = pd.read_csv(
         sample_report / "analysts" / "ledger.csv", dtype=str, keep_default_na=False
     )
     assert "Neighbour" in ledger["reason"].str.cat()  # the analyst's file keeps the detail
-    pages = [sample_report / f"{s.name}.html" for s in notebook.discover(report.NOTEBOOK_DIR)]
+    pages = [sample_report / f"{s.name}.html" for s in notebooks.discover(report.NOTEBOOK_DIR)]
     pages = [p if p.exists() else p.with_name(f"sampleborough_{p.name}") for p in pages]
     for page in pages:
         text = page.read_text()

@@ -15,9 +15,9 @@ from filelock import FileLock
 
 from daanalysis import cli
 from daanalysis.ingest.load import DataContractError
-from daanalysis.pack import report
-from daanalysis.present.notebook import discover
-from tests.conftest import SAMPLE
+from daanalysis.pack import kernels, plan, report, run
+from daanalysis.pack.notebooks import discover
+from tests.conftest import ROOT, SAMPLE
 
 
 def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
@@ -54,10 +54,10 @@ def test_read_only_out_is_named(tmp_path, capsys):
 def test_second_run_into_the_same_out_stops_clearly(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    with FileLock(out / report.LOCK_FILE), pytest.raises(report.RunError) as err:
+    with FileLock(out / run.LOCK_FILE), pytest.raises(report.RunError) as err:
         report.run_report(SAMPLE, out)
     assert "Another daanalysis run is writing to" in str(err.value)
-    assert sorted(p.name for p in out.iterdir()) == [report.LOCK_FILE]  # nothing mixed in
+    assert sorted(p.name for p in out.iterdir()) == [run.LOCK_FILE]  # nothing mixed in
 
 
 def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, capsys):
@@ -85,7 +85,7 @@ def test_leftovers_of_a_killed_run_are_tidied(tmp_path):
     # Killed after the new pack was in place: the old copy is just litter.
     (out / "2026-27Q2").mkdir()
     (out / ".old~2026-27Q2~cafe").mkdir()
-    notes = report._remove_leftovers(out)
+    notes = run.remove_leftovers(out)
     assert len(notes) == 3
     assert sorted(p.name for p in out.iterdir()) == ["2026-27Q1", "2026-27Q2"]
     assert (out / "2026-27Q1" / "index.html").read_text() == "last good pack"
@@ -98,37 +98,37 @@ def test_stale_kernel_folders_are_removed_live_ones_kept(tmp_path):
         text=True,
         check=True,
     ).stdout.strip()
-    stale = tmp_path / f"{report.KERNEL_DIR_PREFIX}stale"
+    stale = tmp_path / f"{kernels.KERNEL_DIR_PREFIX}stale"
     stale.mkdir()
-    (stale / report.OWNER_FILE).write_text(dead)
+    (stale / kernels.OWNER_FILE).write_text(dead)
     (stale / "k1.json").write_text("{}")
-    live = tmp_path / f"{report.KERNEL_DIR_PREFIX}live"
+    live = tmp_path / f"{kernels.KERNEL_DIR_PREFIX}live"
     live.mkdir()
-    (live / report.OWNER_FILE).write_text(str(os.getppid()))
-    foreign = tmp_path / f"{report.KERNEL_DIR_PREFIX}foreign"  # no owner file: not ours to judge
+    (live / kernels.OWNER_FILE).write_text(str(os.getppid()))
+    foreign = tmp_path / f"{kernels.KERNEL_DIR_PREFIX}foreign"  # no owner file: not ours to judge
     foreign.mkdir()
     if os.name == "nt":
         pytest.skip("no liveness probe on Windows")
-    assert report.remove_stale_kernel_dirs(tmp_path) == [stale]
+    assert kernels.remove_stale_kernel_dirs(tmp_path) == [stale]
     assert live.exists() and foreign.exists() and not stale.exists()
 
 
 def test_kernel_settings_keep_files_in_the_private_folder(tmp_path):
-    config = report.kernel_config(tmp_path, "k1")
+    config = kernels.kernel_config(tmp_path, "k1")
     settings = config["KernelManager"]
     assert settings["connection_file"] == str(tmp_path / "k1.json")
     if os.name != "nt":
         assert settings["transport"] == "ipc"
-    folder = report.make_kernel_dir()
+    folder = kernels.make_kernel_dir()
     try:
         assert (folder.stat().st_mode & 0o777) == 0o700  # no other user can reach the sockets
-        assert (folder / report.OWNER_FILE).read_text() == str(os.getpid())
+        assert (folder / kernels.OWNER_FILE).read_text() == str(os.getpid())
     finally:
         shutil.rmtree(folder)
 
 
 def test_provenance_names_versions_commit_and_input_checksums():
-    lines = report.provenance(SAMPLE)
+    lines = run.provenance(SAMPLE)
     text = "\n".join(lines)
     assert lines[0].startswith("daanalysis ")
     assert "git commit: " in text and "Python 3." in text and "pandas " in text
@@ -146,7 +146,7 @@ def test_provenance_names_versions_commit_and_input_checksums():
 )
 def test_area_page_names_must_not_collide(areas, message):
     with pytest.raises(DataContractError, match=message):
-        report.check_page_names(areas)
+        plan.check_page_names(areas)
 
 
 def test_misspelt_area_is_named(tmp_path):
@@ -159,7 +159,7 @@ def test_misspelt_area_is_named(tmp_path):
         "\n".join([*text, last.replace(",C0", ",C9", 1).replace("R0", "R9", 1)]).encode("cp1252")
     )
     with pytest.raises(DataContractError, match=r"Area 'Sampleborogh' \(1 row\(s\) of referrals\)"):
-        report.plan_jobs(data, "latest", [], "")
+        plan.plan_jobs(data, "latest", [], "")
 
 
 def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
@@ -167,16 +167,16 @@ def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
     shutil.copytree(SAMPLE, data)
     header = (SAMPLE / "staffing.csv").read_text().splitlines()[0]
     (data / "staffing.csv").write_text(header + "\n")
-    plan = report.plan_jobs(data, "latest", [], "")
+    planned = plan.plan_jobs(data, "latest", [], "")
     every = {spec.name for spec in discover(report.NOTEBOOK_DIR)}
-    assert {j.notebook for j in plan.jobs} == every - {"staffing_gap"}
-    assert any("staffing gap are not available" in n for n in plan.extract.notes)
-    assert plan.skipped == [
+    assert {j.notebook for j in planned.jobs} == every - {"staffing_gap"}
+    assert any("staffing gap are not available" in n for n in planned.extract.notes)
+    assert planned.skipped == [
         f"Sampleborough: no rows in staffing ({data}), so the page 'Staffing gap' is left out"
     ]
 
 
-def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
+def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch, warm_process):
     # The run's orchestration without notebooks: every page gets the run's subtitle.
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
@@ -186,7 +186,7 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
     extra = pd.DataFrame({"key": list(changed), "value": list(changed.values())})
     pd.concat([settings, extra]).to_csv(data / "config.csv", index=False)
     subtitles = []
-    monkeypatch.setattr(report, "_run_jobs", lambda *a, **k: [])
+    monkeypatch.setattr(report, "run_jobs", lambda *a, **k: [])
     monkeypatch.setattr(
         report, "export_html", lambda nb, target, title, subtitle: subtitles.append(subtitle)
     )
@@ -198,7 +198,7 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch):
             (folder / "index.html").write_text("<html><head></head><body></body></html>"),
         ),
     )
-    final = report.run_report(data, tmp_path / "out")
+    final = report.run_report(data, tmp_path / "out", warm=warm_process)
     assert subtitles and all("suppression lowered to counts below 3" in s for s in subtitles)
     assert "Content-Security-Policy" in (final / "index.html").read_text()
     ledger = (final / "analysts" / "ledger.csv").read_text()
@@ -230,15 +230,45 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
         time.sleep(0.2)
         mine = [
             d
-            for d in Path(tempfile.gettempdir()).glob(f"{report.KERNEL_DIR_PREFIX}*")
-            if (d / report.OWNER_FILE).exists()
-            and (d / report.OWNER_FILE).read_text().strip() == str(proc.pid)
+            for d in Path(tempfile.gettempdir()).glob(f"{kernels.KERNEL_DIR_PREFIX}*")
+            if (d / kernels.OWNER_FILE).exists()
+            and (d / kernels.OWNER_FILE).read_text().strip() == str(proc.pid)
         ]
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert mine, "the run never started a kernel"
     assert list(out.glob(".tmp-*"))  # the killed run's work folder is left behind...
-    notes = report._remove_leftovers(out)
-    removed = report.remove_stale_kernel_dirs()
+    notes = run.remove_leftovers(out)
+    removed = kernels.remove_stale_kernel_dirs()
     assert not list(out.glob(".tmp-*")) and notes  # ...and tidied, with a note, by the next run
     assert set(mine) <= set(removed) and not any(d.exists() for d in mine)
+
+
+def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypatch):
+    # `tasks.py test` stays quick by leaving out the small simulation study; it must then run in
+    # `tasks.py validate`, and CI must run both, so that no test runs nowhere.
+    import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
+    monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
+    tasks.main(["test", "-q"])
+    tasks.main(["test", "-m", "slow"])
+    tasks.main(["validate", "--check"])
+    pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
+    assert pytest_calls[0][3:] == ("-m", "not study", "-q")
+    assert pytest_calls[1][3:] == ("-m", "slow")  # markers chosen by the caller are kept
+    assert pytest_calls[2][4:6] == ("-m", "study")
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert 'python3 tasks.py validate --check --out "$results"' in ci
+    assert "python3 tasks.py test" in ci
+    # The study tests exist and carry the marker (a marker on nothing would hide nothing).
+    from tests import test_verdict
+
+    marked = [
+        name
+        for name, fn in vars(test_verdict).items()
+        if name.startswith("test_")
+        and any(m.name == "study" for m in getattr(fn, "pytestmark", []))
+    ]
+    assert marked

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from daanalysis import names
 from daanalysis.pack import export, report
 from tests.conftest import SAMPLE
 from tests.test_html_render import CHROMIUM, FLAGS
@@ -99,7 +100,7 @@ def test_injected_html_never_runs(injected_pack, tmp_path):
 def test_data_in_html_is_shown_as_text(injected_pack):
     # Escaped, not merely defused: the reader sees the area's name as written, never an empty
     # image left where the sanitizer removed the attributes.
-    area_pages = list(injected_pack.glob(f"{report.slug(AREA)}_*.html"))
+    area_pages = list(injected_pack.glob(f"{names.slug(AREA)}_*.html"))
     assert len(area_pages) >= 3
     for page in area_pages:
         text = page.read_text(encoding="utf-8")

@@ -292,7 +292,7 @@ def test_verdict_command_bad_input_is_one_clear_line(tmp_path, capsys):
 
 def test_verdict_matches_the_notebook_kpis(sample_report):
     kpis = pd.read_csv(sample_report / "kpis.csv").set_index("kpi")["value"]
-    from daanalysis.verdict_command import verdicts
+    from daanalysis.cli import verdicts
     from tests.conftest import SAMPLE
 
     (v,) = verdicts(SAMPLE, [], "2026/27 Q2")
@@ -303,7 +303,7 @@ def test_verdict_matches_the_notebook_kpis(sample_report):
 # --- a small version of the simulation study --------------------------------------------------
 
 
-@pytest.mark.slow
+@pytest.mark.study
 def test_small_simulation_study_controls_false_claims_and_has_power():
     """30 councils a scenario. Loose enough to be stable, tight enough to fail the old reading:
     a confidence stream judged on its own claims "reporting" in most need-step councils."""

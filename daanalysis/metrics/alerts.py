@@ -20,8 +20,6 @@ fired, so that a scheduler can send the e-mail (docs/scheduling.md).
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -312,69 +310,3 @@ def write(alerts: pd.DataFrame, folder: Path) -> Path:
     from daanalysis.safe_csv import write_csv  # text that a spreadsheet would run made inert
 
     return write_csv(alerts, Path(folder) / "alerts.csv")
-
-
-# --- ``daanalysis alerts``: the rules alone, in seconds, for a monthly check between packs -------
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register ``alerts`` on the ``daanalysis`` command line."""
-    cmd = sub.add_parser("alerts", help="evaluate the staffing alert rules, without the notebooks")
-    cmd.add_argument(
-        "--data",
-        required=True,
-        type=Path,
-        help="folder of the extract (the sample: data/sample; no default, so a job that "
-        "forgets it cannot publish the sample's figures)",
-    )
-    cmd.add_argument("--area", action="append", default=[], help="area (repeat; default all)")
-    cmd.add_argument(
-        "--quarter",
-        default="latest",
-        help="'latest' (last complete quarter), 'now' (the latest month end in the data), "
-        "'2024/25 Q2' or '2024-25Q2'",
-    )
-    cmd.add_argument("--today", default="", help="date that 'latest' is judged from (yyyy-mm-dd)")
-    cmd.add_argument("--out", type=Path, help="also write alerts.csv into this folder")
-    cmd.add_argument(
-        "--fail-on-alert", action="store_true", help=f"exit {FAIL_EXIT_CODE} if a rule fires"
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    """Print every rule's result; exit 1 on unusable data, 3 with ``--fail-on-alert`` if any
-    rule fired, else 0."""
-    from daanalysis.ingest.load import DataContractError, load_extract
-    from daanalysis.panel import build_panel, common_quarters, complete_months
-    from daanalysis.periods import QUARTER_FREQ, resolve_quarter
-
-    try:
-        extract = load_extract(args.data)
-        areas = args.area or extract.areas()
-        unknown = [a for a in areas if a not in extract.areas()]
-        if unknown:
-            raise DataContractError(
-                f"Area {unknown[0]!r} is not in {args.data}; areas found: "
-                f"{', '.join(extract.areas())}."
-            )
-        panel = build_panel(extract)
-        if args.quarter == "now":
-            mine = panel[panel["area"].isin(areas) & complete_months(panel)]
-            quarter = mine["month"].max().asfreq(QUARTER_FREQ)
-        else:
-            when = pd.Timestamp(args.today) if args.today else None
-            quarter = resolve_quarter(args.quarter, common_quarters(panel, areas), when)
-        table = evaluate_extract(extract, quarter, areas)
-    except (DataContractError, ValueError, OSError) as err:
-        print(f"daanalysis alerts: {err}", file=sys.stderr)
-        return 1
-    except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
-        print(f"daanalysis alerts: unexpected {type(err).__name__}: {err}", file=sys.stderr)
-        return 1
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        write(table, args.out)
-    for _, row in table.iterrows():
-        print(f"{row['status'].upper():>13}  {row['area']}, {row['rule']}: {row['message']}")
-    fired_any = bool(len(fired(table)))
-    return FAIL_EXIT_CODE if fired_any and args.fail_on_alert else 0

@@ -1,19 +1,11 @@
-"""What a notebook of the pack needs: its set-up (:func:`prepare`), its headline figures
-(:func:`write_kpis`), and how the runner finds it (:func:`discover`).
+"""What a notebook of the pack needs: its set-up (:func:`prepare`) and its headline figures
+(:func:`write_kpis`).
 
 A notebook opened in JupyterLab builds everything itself from its parameters. The quarterly run
 loads, validates and cleans the extract and builds the panel once (:func:`save_prepared`), and
 passes each notebook the file in its ``prepared`` parameter; :func:`prepare` then reads that
-instead of loading again. The two give identical results (``tests/test_notebook.py``).
-
-Each notebook describes itself in its metadata under ``"daanalysis"``::
-
-    {"title": "Staffing gap", "scope": "area", "order": 20, "requires": ["staffing"]}
-
-``scope`` is ``"area"`` (one page per area) or ``"partnership"`` (one page for all areas);
-``requires`` names tables that must have rows (for the area, when the table has an area column)
-or the page is left out with a note. Adding a notebook is adding the file:
-see ``docs/adding-a-notebook.md``.
+instead of loading again. The two give identical results (``tests/test_notebook.py``). How the
+runner finds a notebook and reads its metadata is :mod:`daanalysis.pack.notebooks`.
 """
 
 from __future__ import annotations
@@ -21,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,16 +21,14 @@ import pandas as pd
 
 from daanalysis.metrics.kpi import KPI, KPI_COLUMNS, KPI_FIELDS
 from daanalysis.names import slug
-from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
+from daanalysis.periods import quarter_label, quarter_slug
+from daanalysis.selection import load as load_prepared
+from daanalysis.selection import select
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
     from daanalysis.ingest.extract import Extract
 
-# Parameters the runner passes; a notebook declares the ones it uses in its parameters cell.
-RUNNER_PARAMETERS = ("quarter", "data_dir", "area", "kpi_path", "today", "prepared")
-REQUIRED_PARAMETERS = ("quarter", "data_dir")
-SCOPES = ("area", "partnership")
 PARTNERSHIP_AREA = "All areas"  # the area of a partnership page and of its kpis.csv rows
 PREPARED_FORMAT = 1
 
@@ -121,31 +110,6 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
     return payload["extract"], payload["panel"]
 
 
-def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
-    """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
-    checked to be in the extract, with a clear error naming the ones it has."""
-    from daanalysis.ingest.extract import DataContractError
-
-    available = extract.areas()
-    if not areas or list(areas) == ["all"]:
-        return available
-    unknown = [a for a in areas if a not in available]
-    if unknown:
-        raise DataContractError(
-            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
-        )
-    return list(areas)
-
-
-def load_prepared(data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
-    """Load, validate and clean ``data_dir`` and build its panel: what the runner does once."""
-    from daanalysis.ingest.load import load_extract
-    from daanalysis.panel import build_panel
-
-    extract = load_extract(data_dir)
-    return extract, build_panel(extract)
-
-
 def prepare(
     data_dir: str | Path,
     quarter: str,
@@ -159,22 +123,21 @@ def prepare(
     With ``partnership=True`` (pages about the whole partnership, such as the action plan) the
     panel keeps every area and the quarter is one that all areas cover.
     """
-    from daanalysis.panel import area_panel, common_quarters, complete_quarters
+    from daanalysis.panel import area_panel
 
-    if prepared:
-        extract, panel = read_prepared(prepared, data_dir)
-    else:
-        extract, panel = load_prepared(data_dir)
+    loaded = read_prepared(prepared, data_dir) if prepared else None
+    scope = select(data_dir, today=today, prepared=loaded)
     if partnership:
-        quarters, name = common_quarters(panel), PARTNERSHIP_AREA
+        panel, name = scope.panel, PARTNERSHIP_AREA
+        period = scope.quarter(quarter)
     else:
-        panel = area_panel(panel, area or None)
-        quarters, name = complete_quarters(panel), panel["area"].iloc[0]
-    chosen = resolve_quarter(quarter, quarters, parse_today(today))
+        panel = area_panel(scope.panel, area or None)
+        name = panel["area"].iloc[0]
+        period = scope.quarter(quarter, area=name)
     # A page is about the data as they stood at the quarter's end: an earlier quarter's pack
     # shows no later month in its charts and tables.
-    panel = panel[panel["month"] <= chosen.asfreq("M", how="end")].reset_index(drop=True)
-    return Context(extract, panel, name, chosen, extract.config)
+    panel = panel[panel["month"] <= period.asfreq("M", how="end")].reset_index(drop=True)
+    return Context(scope.extract, panel, name, period, scope.extract.config)
 
 
 COUNT_UNITS = {"referrals", "cases"}
@@ -230,117 +193,15 @@ def write_kpis(
     return frame
 
 
-# --- the notebooks of a folder ----------------------------------------------------------------
-
-
-class NotebookError(ValueError):
-    """A notebook cannot be run by the pack; the message names the file and the fix."""
-
-
-@dataclass(frozen=True)
-class NotebookSpec:
-    """One notebook of the pack, as its metadata describes it."""
-
-    name: str  # the file name without .ipynb; pages are named after it
-    path: Path
-    title: str
-    scope: str  # "area" or "partnership"
-    order: int
-    requires: tuple[str, ...]
-    parameters: tuple[str, ...]  # the runner's parameters this notebook declares
-
-
-def _parameter_names(source: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=", source, flags=re.MULTILINE))
-
-
-def read_spec(path: Path) -> NotebookSpec:
-    """The :class:`NotebookSpec` of one notebook file, or :class:`NotebookError` saying why not."""
-    import nbformat
-
-    try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as err:  # noqa: BLE001 - any unreadable file gets the same clear message
-        raise NotebookError(f"{path}: not a readable notebook ({err}).") from err
-    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    if len(params) != 1:
-        raise NotebookError(
-            f"{path}: needs exactly one cell tagged 'parameters' (found {len(params)}), declaring "
-            f"at least {' and '.join(REQUIRED_PARAMETERS)}. See docs/adding-a-notebook.md."
-        )
-    declared = _parameter_names(params[0].source)
-    missing = [p for p in REQUIRED_PARAMETERS if p not in declared]
-    if missing:
-        raise NotebookError(
-            f"{path}: its parameters cell does not declare {', '.join(missing)}. Copy the "
-            "parameters cell of an existing notebook (see docs/adding-a-notebook.md)."
-        )
-    meta = dict(nb.metadata.get("daanalysis", {}))
-    heading = next(
-        (
-            line[2:].strip()
-            for cell in nb.cells
-            if cell.cell_type == "markdown"
-            for line in cell.source.splitlines()
-            if line.startswith("# ")
-        ),
-        path.stem.replace("_", " ").capitalize(),
-    )
-    scope = meta.get("scope", "area")
-    if scope not in SCOPES:
-        raise NotebookError(
-            f"{path}: metadata daanalysis.scope is {scope!r}; use 'area' (a page per area) or "
-            "'partnership' (one page for all areas)."
-        )
-    requires = meta.get("requires", [])
-    if isinstance(requires, str) or not all(isinstance(r, str) for r in requires):
-        raise NotebookError(f"{path}: metadata daanalysis.requires must be a list of table names.")
-    try:
-        order = int(meta.get("order", 1000))
-    except (TypeError, ValueError):
-        raise NotebookError(f"{path}: metadata daanalysis.order must be a whole number.") from None
-    return NotebookSpec(
-        name=path.stem,
-        path=path,
-        title=str(meta.get("title") or heading),
-        scope=scope,
-        order=order,
-        requires=tuple(requires),
-        parameters=tuple(p for p in RUNNER_PARAMETERS if p in declared),
-    )
-
-
-def discover(folder: str | Path) -> list[NotebookSpec]:
-    """Every notebook in ``folder`` (not its subfolders), in page order (``order``, then name).
-
-    Checkpoints and files starting with ``.`` or ``_`` are skipped, so a scratch notebook can
-    sit beside the pack as ``_scratch.ipynb``.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise NotebookError(f"--notebooks {folder} is not a folder of notebooks.")
-    specs = [read_spec(p) for p in sorted(folder.glob("*.ipynb")) if p.name[0] not in "._"]
-    if not specs:
-        raise NotebookError(f"{folder} holds no notebooks (*.ipynb) to run.")
-    return sorted(specs, key=lambda s: (s.order, s.name))
-
-
 __all__ = [
     "KPI_COLUMNS",
     "PARTNERSHIP_AREA",
-    "RUNNER_PARAMETERS",
-    "SCOPES",
     "Context",
     "as_kpi",
-    "NotebookError",
-    "choose_areas",
-    "NotebookSpec",
-    "discover",
     "input_checksums",
     "load_prepared",
     "prepare",
     "read_prepared",
-    "read_spec",
     "save_prepared",
     "write_kpis",
 ]
