@@ -11,6 +11,7 @@ them on the page and writes the downloads it links to (:mod:`daanalysis.pack.dow
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -30,6 +31,7 @@ from daanalysis.present.main_points import headline_sections, main_points, main_
 from daanalysis.present.notebook import PARTNERSHIP_AREA
 from daanalysis.present.page import (
     DOWNLOADS,
+    EXECUTED,
     GLOSSARY_PAGE,
     INDEX_PAGE,
     nav_html,
@@ -126,14 +128,28 @@ def fired_alerts(folder: Path) -> list[str]:
     return lines(alerts)
 
 
-def _chart_downloads(folder: Path, pages: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(href, label) of each chart's CSV in ``downloads/``, labelled by page and chart."""
+def _chart_titles(folder: Path) -> dict[str, str]:
+    """Each chart's title as its page shows it, by the name of its CSV (from the pages'
+    manifests, which :func:`~daanalysis.pack.downloads.build_downloads` removes: read first)."""
+    charts: dict[str, str] = {}
+    for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json")):
+        for item in json.loads(manifest.read_text(encoding="utf-8")):
+            if item.get("kind") == "chart" and item.get("name") and item.get("title"):
+                charts[item["name"]] = str(item["title"])
+    return charts
+
+
+def _chart_downloads(
+    folder: Path, pages: list[tuple[str, str]], charts: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(href, label) of each chart's CSV in ``downloads/``, labelled by page and the chart's
+    title (``charts``: :func:`_chart_titles`), not by its file name."""
     titles = {Path(h).stem: t for h, t in pages}
 
     def chart_label(path: Path) -> str:
         stem, _, rest = path.stem.partition("_chart")
-        what = rest.split("_", 1)[-1].replace("-", " ")
-        return f"{titles.get(stem, stem)}: {what} chart"
+        what = charts.get(path.stem) or rest.split("_", 1)[-1].replace("-", " ") + " chart"
+        return f"{titles.get(stem, stem)}: {what}"
 
     return [
         (f"{DOWNLOADS}/{c.name}", chart_label(c))
@@ -169,6 +185,7 @@ def write_front_page(
     if before is not None:
         before = upgrade_kpis(before, kpis.fillna(""))
     href = spreadsheet_href(slug)
+    chart_titles = _chart_titles(folder)
     spreadsheet = build_downloads(folder, heading, kpis, [subtitle])
     if spreadsheet is not None and spreadsheet != folder / href:
         spreadsheet.rename(folder / href)
@@ -228,7 +245,7 @@ def write_front_page(
             pages=list(pages),
             left_out=list(left_out),
             spreadsheet=href if has_sheet else "",
-            charts=_chart_downloads(folder, pages),
+            charts=_chart_downloads(folder, pages, chart_titles),
             pdfs=pdfs,
         ),
         encoding="utf-8",

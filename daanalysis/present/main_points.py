@@ -469,6 +469,24 @@ def _link_terms(text: str, done: set[str]) -> str:
     return text
 
 
+# The two answers a committee reads first: the demand verdict and the staffing gap.
+ANSWER_OPENINGS = (*VERDICTS.values(), "The demand verdict", "Safe staffing is")
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z£]|$)")
+
+
+def _answer_first(text: str) -> str:
+    """``text`` (a main point, already HTML) with its first sentence marked as the answer
+    (``<strong class="da-answer">``) when the point is the demand verdict or the staffing gap, so
+    that it stands out at the top of the page and a browser test can find it."""
+    if not text.startswith(ANSWER_OPENINGS):
+        return text
+    end = _SENTENCE_END.search(text)
+    cut = end.end() if end else len(text)
+    if text[:cut].count("<a ") != text[:cut].count("</a>"):  # never split a link
+        return text
+    return f'<strong class="da-answer">{text[:cut]}</strong>{text[cut:]}'
+
+
 def main_points_html(points: Mapping[str, list[str]]) -> str:
     """The "Main points" section: one list per area, jargon linked to the glossary."""
     parts = [
@@ -481,7 +499,7 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
         done: set[str] = set()
         parts.append(
             "<ul>"
-            + "".join(f"<li>{_link_terms(html.escape(p), done)}</li>" for p in items)
+            + "".join(f"<li>{_answer_first(_link_terms(html.escape(p), done))}</li>" for p in items)
             + "</ul>"
         )
     parts.append("</section>")

@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -221,8 +222,12 @@ class Page:
         if name:
             from IPython.display import Markdown
 
+            # Named by the chart's title, so that a list of links read aloud says which chart.
+            label = re.sub(r"([\\`*_\[\]()])", r"\\\1", title)
             display(
-                Markdown(f"[Download the data behind this chart (CSV)]({DOWNLOADS}/{name}.csv)")
+                Markdown(
+                    f"[Download the data for this chart (CSV): {label}]({DOWNLOADS}/{name}.csv)"
+                )
             )
 
     def warning(self, text: str | None) -> None:
