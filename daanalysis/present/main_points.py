@@ -317,9 +317,15 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
             match = previous[(previous["area"] == r["area"]) & (previous["key"] == r["key"])]
             if not match.empty:
                 was = _figure(match.iloc[0])
+        # The period the figure covers when it is not the pack's quarter (a term, four
+        # quarters), so two figures of one measure over different periods never read as a
+        # contradiction.
+        measure, period = str(r["kpi"]), str(r.get("period", "") or "").strip()
+        if period and period.lower() not in measure.lower():
+            measure += f" ({period})"
         row = {
             "Area": r["area"] or PARTNERSHIP_AREA,
-            "Measure": r["kpi"],
+            "Measure": measure,
             "Figure": _headline_figure(r),
             "Status": r["rag"],
         }
