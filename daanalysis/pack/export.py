@@ -185,7 +185,9 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
     nb.cells.insert(
         1,
         nbformat.v4.new_markdown_cell(
-            f'<p class="da-subtitle">{html.escape(subtitle)}</p>\n\n{contents}'
+            # One line, escaped: inside an HTML block no Markdown applies, and no blank line
+            # in data-derived text (the data's vintage) can end the block early.
+            f'<p class="da-subtitle">{html.escape(" ".join(subtitle.split()))}</p>\n\n{contents}'
         ),
     )
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
