@@ -304,6 +304,8 @@ def test_perpetrator_status_is_hidden_with_a_hidden_share():
     records = partnership.kpis(None, summary.iloc[:1], None, None, Config())
     police = records[[r.key for r in records].index("perpetrator_police_share")]
     assert police.hidden  # 3 of 12: the share gives away a small count
+    # One quarter's share (its page also gives four quarters'): it says which quarter.
+    assert re.fullmatch(r"\d{4}/\d{2} Q\d only", police.period), police.period
     written = notebook.write_kpis(records, "", ctx).set_index("key")
     assert written.at["perpetrator_police_share", "value"] == MARKER
     assert written.at["perpetrator_police_share", "rag"] == ""
