@@ -112,7 +112,7 @@ def test_answers_are_on_the_first_screen(browser, sample_report, page, expected,
         assert len(answer["text"]) <= 400, answer["text"]
 
 
-PAGES = ["index.html", "glossary.html", *map(page_name, SPECS)]
+PAGES = ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
 
 
 @pytest.mark.parametrize("size", [(1280, 800), PHONE], ids=["1280x800", "phone-390x844"])
@@ -154,3 +154,19 @@ def test_every_page_shares_the_house_style(sample_report):
         assert "nav.da-nav{" in text and 'class="da-nav"' in text, page
         assert "--jp-ui-font-size1" not in text and "jp-RenderedHTMLCommon{" not in text, page
         assert PAGE_CSS.strip().splitlines()[2] in text, page
+
+
+def test_every_page_links_the_plain_english_methods(sample_report):
+    """The pack explains its methods on a page of its own (about.html), linked from every
+    page's header, with this pack's settings; no page sends the reader to a methods page that
+    is not there, or names a file, a seed or an estimator instead."""
+    about = (sample_report / "about.html").read_text(encoding="utf-8")
+    assert "How these figures are worked out" in about
+    assert "30 open cases per FTE" in about and "27 to 33" in about  # the sample's settings
+    for page in PAGES:
+        text = (sample_report / page).read_text(encoding="utf-8")
+        nav = text.split('class="da-nav"', 1)[1].split("</nav>", 1)[0]
+        assert 'href="about.html"' in nav, page
+        for words in ["see the methods", "docs/data-contract.md", "Newey", "rag chart",
+                      "streams chart"]:  # fmt: skip
+            assert words not in text, (page, words)

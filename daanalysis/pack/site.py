@@ -30,6 +30,7 @@ from daanalysis.periods import quarter_slug as slug_of
 from daanalysis.present.main_points import headline_sections, main_points, main_points_html
 from daanalysis.present.notebook import PARTNERSHIP_AREA
 from daanalysis.present.page import (
+    ABOUT_PAGE,
     DOWNLOADS,
     EXECUTED,
     GLOSSARY_PAGE,
@@ -82,6 +83,34 @@ def write_glossary(folder: Path, heading: str, spreadsheet: str = "") -> Path:
             heading=heading,
             nav=Markup(nav_html(spreadsheet)),
             terms=terms,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_about(folder: Path, heading: str, config=None, spreadsheet: str = "") -> Path:
+    """``about.html``: how the figures are worked out, in plain English, with this pack's
+    settings (``config``; the defaults when None), linked from every page."""
+    from daanalysis.config import Config
+
+    config = config if config is not None else Config()
+    path = folder / ABOUT_PAGE
+    path.write_text(
+        render(
+            "about.html.j2",
+            title=f"How these figures are worked out: {heading}",
+            heading=heading,
+            nav=Markup(nav_html(spreadsheet)),
+            glossary=GLOSSARY_PAGE,
+            safe=f"{config.safe_caseload_per_fte:g}",
+            band=f"{config.safe_band_lower:g} to {config.safe_band_upper:g}",
+            cost=f"£{config.cost_per_fte:,.0f}",
+            bid=f"£{config.growth_bid:,.0f}",
+            growth=f"{100 * config.demand_growth_annual:g}%",
+            window=response_window(config.response_working_days),
+            target=f"{100 * config.response_target_share:g}%",
+            threshold=f"{config.suppression_threshold:g}",
         ),
         encoding="utf-8",
     )
@@ -192,6 +221,7 @@ def write_front_page(
         spreadsheet = folder / href
     has_sheet = spreadsheet is not None
     write_glossary(folder, heading, href if has_sheet else "")
+    write_about(folder, heading, config, href if has_sheet else "")
     warnings_by_area: dict[str, list[str]] = {}
     areas = [a for a in kpis["area"].unique() if a != PARTNERSHIP_AREA] or [PARTNERSHIP_AREA]
     for _, row in kpis[kpis["unit"] == "warning"].iterrows():
@@ -241,6 +271,7 @@ def write_front_page(
             main_points=Markup(main_points_html(points)),
             previous_note=previous_note,
             glossary=GLOSSARY_PAGE,
+            about=ABOUT_PAGE,
             headline=Markup(headline_sections(shown, before, pages, period) if len(shown) else ""),
             pages=list(pages),
             left_out=list(left_out),
@@ -260,6 +291,7 @@ __all__ = [
     "previous_kpis",
     "render",
     "upgrade_kpis",
+    "write_about",
     "write_front_page",
     "write_glossary",
 ]
