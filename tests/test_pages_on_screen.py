@@ -160,7 +160,7 @@ def test_every_page_links_the_plain_english_methods(sample_report):
     """The pack explains its methods on a page of its own (about.html), linked from every
     page's header, with this pack's settings; no page sends the reader to a methods page that
     is not there, or names a file, a seed or an estimator instead."""
-    about = (sample_report / "about.html").read_text(encoding="utf-8")
+    about = " ".join((sample_report / "about.html").read_text(encoding="utf-8").split())
     assert "How these figures are worked out" in about
     assert "30 open cases per FTE" in about and "27 to 33" in about  # the sample's settings
     for page in PAGES:
