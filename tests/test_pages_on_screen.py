@@ -51,6 +51,9 @@ WIDTH_JS = """() => ({
   tables: [...document.querySelectorAll('.da-table-wrap')]
     .filter(w => w.scrollWidth > w.clientWidth + 1)
     .map(w => w.getAttribute('aria-label')),
+  captions: [...document.querySelectorAll('table caption')]
+    .filter(c => c.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(c => c.textContent.slice(0, 60)),
 })"""
 
 
@@ -136,6 +139,7 @@ def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
     if size[0] >= 1280:  # a laptop: no table scrolls sideways (a phone may, in its own box)
         assert not width["tables"], (page, width["tables"])
     assert unreachable == 0, page
+    assert not width["captions"], (page, size, width["captions"])  # no caption cut off
     serious = [
         (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
         for v in result.response["violations"]
