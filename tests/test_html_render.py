@@ -269,7 +269,9 @@ def _visible(text: str) -> str:
 CODE_WORD = re.compile(r"(?<![/\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b(?!\.\w)")
 
 
-@pytest.mark.parametrize("page", ["index.html", "glossary.html", *map(page_name, SPECS)])
+@pytest.mark.parametrize(
+    "page", ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
+)
 def test_pages_read_as_prose_not_program_output(sample_report, page):
     seen = _visible((sample_report / page).read_text())
     assert not CODE_WORD.findall(seen), (page, CODE_WORD.findall(seen)[:5])

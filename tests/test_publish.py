@@ -304,6 +304,8 @@ def test_perpetrator_status_is_hidden_with_a_hidden_share():
     records = partnership.kpis(None, summary.iloc[:1], None, None, Config())
     police = records[[r.key for r in records].index("perpetrator_police_share")]
     assert police.hidden  # 3 of 12: the share gives away a small count
+    # One quarter's share (its page also gives four quarters'): it says which quarter.
+    assert re.fullmatch(r"\d{4}/\d{2} Q\d only", police.period), police.period
     written = notebook.write_kpis(records, "", ctx).set_index("key")
     assert written.at["perpetrator_police_share", "value"] == MARKER
     assert written.at["perpetrator_police_share", "rag"] == ""
@@ -791,3 +793,59 @@ def test_pack_kpis_have_typed_columns_read_back_by_the_front_page(sample_report)
     assert f"{float(effect['value']):.2f} (95% CI {low:.2f} to {high:.2f})" in index
     points = re.sub(r"<[^>]+>", "", index.split('id="main-points"', 1)[1])  # glossary links off
     assert f"95% confidence interval {low:.2f} to {high:.2f}" in points
+
+
+def test_the_two_answers_are_marked_as_their_first_sentence():
+    """The demand verdict and the staffing gap open with their answer in bold (class
+    da-answer): the first sentence only, never cut inside a number or a glossary link."""
+    out = main_points_html(
+        {
+            "Northtown": [
+                "Both more reporting and more need are behind the change in referrals. "
+                "More people are coming forward (rate ratio 1.54).",
+                "Safe staffing is 16.4 caseworker FTE: 4.3 FTE more than in post, costing "
+                "£162,500 a year. Even at safe staffing, growth breaches the band in 2027/28 Q4.",
+                "88.0% of referrals were contacted within one working day.",
+            ]
+        }
+    )
+    answers = re.findall(r'<strong class="da-answer">(.*?)</strong>', out)
+    assert len(answers) == 2, out
+    assert answers[0] == "Both more reporting and more need are behind the change in referrals."
+    # The FTE link sits inside the sentence: the answer keeps it whole.
+    text = re.sub(r"<[^>]+>", "", answers[1])
+    assert text == (
+        "Safe staffing is 16.4 caseworker FTE: 4.3 FTE more than in post, costing £162,500 a year."
+    )
+    assert answers[1].count("<a ") == answers[1].count("</a>") == 1
+    # Other points are not answers.
+    assert "88.0%" not in "".join(answers)
+
+
+def test_headline_figures_say_their_period_when_it_is_not_the_quarter():
+    kpis = pd.DataFrame(
+        {
+            "area": ["Northtown"] * 3,
+            "quarter": ["2026-27Q2"] * 3,
+            "notebook": ["partnership_activity"] * 3,
+            "key": ["perpetrator_police_share", "schools_engaged", "perpetrator_referrals"],
+            "kpi": [
+                "Perpetrator referrals from the police",
+                "Schools engaged in prevention (summer term)",
+                "Perpetrator referrals",
+            ],
+            "value": ["0.0", "29.0", "12"],
+            "low": [""] * 3,
+            "high": [""] * 3,
+            "unit": ["%", "% of schools", "referrals"],
+            "period": ["2026/27 Q2 only", "summer term", ""],
+            "rag": ["red", "", ""],
+            "source": [""] * 3,
+        }
+    )
+    measures = list(headline_table(kpis).frame["Measure"])
+    assert measures == [
+        "Perpetrator referrals from the police (2026/27 Q2 only)",
+        "Schools engaged in prevention (summer term)",  # already in its label: said once
+        "Perpetrator referrals",
+    ]

@@ -29,7 +29,7 @@ from daanalysis.config import Config
 from daanalysis.ingest.clean import normalise_phase
 from daanalysis.metrics.kpi import KPI
 from daanalysis.metrics.small_counts import is_small
-from daanalysis.periods import QUARTER_FREQ
+from daanalysis.periods import QUARTER_FREQ, quarter_label
 
 TERM_OF_MONTH = {
     **dict.fromkeys((9, 10, 11, 12), "autumn"),
@@ -516,6 +516,8 @@ def kpis(
             1,
             rag=last["rag"],
             source=config.source("perpetrator_police_share_target"),
+            # One quarter's share: its page also gives the share over four quarters.
+            period=f"{quarter_label(last['quarter'], with_months=False)} only",
         )
         # The share gives away the police count, and its complement, when either is small
         # (a hidden share's status would give away its range: write_kpis hides it too).

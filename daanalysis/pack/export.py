@@ -7,6 +7,7 @@ page (``index.html``) is written by :func:`daanalysis.pack.site.write_front_page
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -43,6 +44,9 @@ SAFE_TAGS = frozenset(
 def _safe_attribute(tag: str, name: str, value: str) -> bool:
     if name in ("class", "id", "title", "scope", "colspan", "rowspan", "style", "lang"):
         return True
+    # A scrolling table's box: reachable by keyboard and named for screen readers.
+    if name in ("tabindex", "role", "aria-label"):
+        return tag == "div" and {"tabindex": "0", "role": "region"}.get(name, value) == value
     if tag == "style":
         return name == "type"
     if tag == "img":
@@ -172,8 +176,19 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
     ]
     toc = "\n".join(f"- [{h}](#{h.replace(' ', '-')})" for h in headings)
     # After the title cell: the reader sees what, when and from which data before anything else.
+    # The contents folded (a <details> the reader opens), so the page's answer is on the
+    # first screen of a laptop or a phone.
+    contents = (
+        '<details class="da-contents"><summary>Contents of this page</summary>\n\n'
+        f"{toc}\n\n</details>"
+    )
     nb.cells.insert(
-        1, nbformat.v4.new_markdown_cell(f"*{markdown_text(subtitle)}*\n\n**Contents**\n\n{toc}")
+        1,
+        nbformat.v4.new_markdown_cell(
+            # One line, escaped: inside an HTML block no Markdown applies, and no blank line
+            # in data-derived text (the data's vintage) can end the block early.
+            f'<p class="da-subtitle">{html.escape(" ".join(subtitle.split()))}</p>\n\n{contents}'
+        ),
     )
     nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
     _add_alt_text(nb)

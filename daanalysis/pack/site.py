@@ -11,6 +11,7 @@ them on the page and writes the downloads it links to (:mod:`daanalysis.pack.dow
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -29,7 +30,9 @@ from daanalysis.periods import quarter_slug as slug_of
 from daanalysis.present.main_points import headline_sections, main_points, main_points_html
 from daanalysis.present.notebook import PARTNERSHIP_AREA
 from daanalysis.present.page import (
+    ABOUT_PAGE,
     DOWNLOADS,
+    EXECUTED,
     GLOSSARY_PAGE,
     INDEX_PAGE,
     nav_html,
@@ -86,6 +89,34 @@ def write_glossary(folder: Path, heading: str, spreadsheet: str = "") -> Path:
     return path
 
 
+def write_about(folder: Path, heading: str, config=None, spreadsheet: str = "") -> Path:
+    """``about.html``: how the figures are worked out, in plain English, with this pack's
+    settings (``config``; the defaults when None), linked from every page."""
+    from daanalysis.config import Config
+
+    config = config if config is not None else Config()
+    path = folder / ABOUT_PAGE
+    path.write_text(
+        render(
+            "about.html.j2",
+            title=f"How these figures are worked out: {heading}",
+            heading=heading,
+            nav=Markup(nav_html(spreadsheet)),
+            glossary=GLOSSARY_PAGE,
+            safe=f"{config.safe_caseload_per_fte:g}",
+            band=f"{config.safe_band_lower:g} to {config.safe_band_upper:g}",
+            cost=f"£{config.cost_per_fte:,.0f}",
+            bid=f"£{config.growth_bid:,.0f}",
+            growth=f"{100 * config.demand_growth_annual:g}%",
+            window=response_window(config.response_working_days),
+            target=f"{100 * config.response_target_share:g}%",
+            threshold=f"{config.suppression_threshold:g}",
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
 def upgrade_kpis(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Last quarter's ``kpis.csv`` in this version's columns. A file written before kpis had a
     ``key`` gets the key of the same measure this quarter (matched on area and label, once, on
@@ -126,14 +157,28 @@ def fired_alerts(folder: Path) -> list[str]:
     return lines(alerts)
 
 
-def _chart_downloads(folder: Path, pages: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """(href, label) of each chart's CSV in ``downloads/``, labelled by page and chart."""
+def _chart_titles(folder: Path) -> dict[str, str]:
+    """Each chart's title as its page shows it, by the name of its CSV (from the pages'
+    manifests, which :func:`~daanalysis.pack.downloads.build_downloads` removes: read first)."""
+    charts: dict[str, str] = {}
+    for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json")):
+        for item in json.loads(manifest.read_text(encoding="utf-8")):
+            if item.get("kind") == "chart" and item.get("name") and item.get("title"):
+                charts[item["name"]] = str(item["title"])
+    return charts
+
+
+def _chart_downloads(
+    folder: Path, pages: list[tuple[str, str]], charts: dict[str, str]
+) -> list[tuple[str, str]]:
+    """(href, label) of each chart's CSV in ``downloads/``, labelled by page and the chart's
+    title (``charts``: :func:`_chart_titles`), not by its file name."""
     titles = {Path(h).stem: t for h, t in pages}
 
     def chart_label(path: Path) -> str:
         stem, _, rest = path.stem.partition("_chart")
-        what = rest.split("_", 1)[-1].replace("-", " ")
-        return f"{titles.get(stem, stem)}: {what} chart"
+        what = charts.get(path.stem) or rest.split("_", 1)[-1].replace("-", " ") + " chart"
+        return f"{titles.get(stem, stem)}: {what}"
 
     return [
         (f"{DOWNLOADS}/{c.name}", chart_label(c))
@@ -169,12 +214,14 @@ def write_front_page(
     if before is not None:
         before = upgrade_kpis(before, kpis.fillna(""))
     href = spreadsheet_href(slug)
+    chart_titles = _chart_titles(folder)
     spreadsheet = build_downloads(folder, heading, kpis, [subtitle])
     if spreadsheet is not None and spreadsheet != folder / href:
         spreadsheet.rename(folder / href)
         spreadsheet = folder / href
     has_sheet = spreadsheet is not None
     write_glossary(folder, heading, href if has_sheet else "")
+    write_about(folder, heading, config, href if has_sheet else "")
     warnings_by_area: dict[str, list[str]] = {}
     areas = [a for a in kpis["area"].unique() if a != PARTNERSHIP_AREA] or [PARTNERSHIP_AREA]
     for _, row in kpis[kpis["unit"] == "warning"].iterrows():
@@ -224,11 +271,12 @@ def write_front_page(
             main_points=Markup(main_points_html(points)),
             previous_note=previous_note,
             glossary=GLOSSARY_PAGE,
+            about=ABOUT_PAGE,
             headline=Markup(headline_sections(shown, before, pages, period) if len(shown) else ""),
             pages=list(pages),
             left_out=list(left_out),
             spreadsheet=href if has_sheet else "",
-            charts=_chart_downloads(folder, pages),
+            charts=_chart_downloads(folder, pages, chart_titles),
             pdfs=pdfs,
         ),
         encoding="utf-8",
@@ -243,6 +291,7 @@ __all__ = [
     "previous_kpis",
     "render",
     "upgrade_kpis",
+    "write_about",
     "write_front_page",
     "write_glossary",
 ]

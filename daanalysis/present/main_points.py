@@ -317,9 +317,15 @@ def headline_table(kpis: pd.DataFrame, previous: pd.DataFrame | None = None) -> 
             match = previous[(previous["area"] == r["area"]) & (previous["key"] == r["key"])]
             if not match.empty:
                 was = _figure(match.iloc[0])
+        # The period the figure covers when it is not the pack's quarter (a term, four
+        # quarters), so two figures of one measure over different periods never read as a
+        # contradiction.
+        measure, period = str(r["kpi"]), str(r.get("period", "") or "").strip()
+        if period and period.lower() not in measure.lower():
+            measure += f" ({period})"
         row = {
             "Area": r["area"] or PARTNERSHIP_AREA,
-            "Measure": r["kpi"],
+            "Measure": measure,
             "Figure": _headline_figure(r),
             "Status": r["rag"],
         }
@@ -469,6 +475,24 @@ def _link_terms(text: str, done: set[str]) -> str:
     return text
 
 
+# The two answers a committee reads first: the demand verdict and the staffing gap.
+ANSWER_OPENINGS = (*VERDICTS.values(), "The demand verdict", "Safe staffing is")
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z£]|$)")
+
+
+def _answer_first(text: str) -> str:
+    """``text`` (a main point, already HTML) with its first sentence marked as the answer
+    (``<strong class="da-answer">``) when the point is the demand verdict or the staffing gap, so
+    that it stands out at the top of the page and a browser test can find it."""
+    if not text.startswith(ANSWER_OPENINGS):
+        return text
+    end = _SENTENCE_END.search(text)
+    cut = end.end() if end else len(text)
+    if text[:cut].count("<a ") != text[:cut].count("</a>"):  # never split a link
+        return text
+    return f'<strong class="da-answer">{text[:cut]}</strong>{text[cut:]}'
+
+
 def main_points_html(points: Mapping[str, list[str]]) -> str:
     """The "Main points" section: one list per area, jargon linked to the glossary."""
     parts = [
@@ -481,7 +505,7 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
         done: set[str] = set()
         parts.append(
             "<ul>"
-            + "".join(f"<li>{_link_terms(html.escape(p), done)}</li>" for p in items)
+            + "".join(f"<li>{_answer_first(_link_terms(html.escape(p), done))}</li>" for p in items)
             + "</ul>"
         )
     parts.append("</section>")

@@ -17,6 +17,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from daanalysis.present.tables import Table, format_table, infer_kind
 from daanalysis.present.words import NOT_AVAILABLE, rag_label, safe_name, value_label
 
 GLOSSARY_PAGE = "glossary.html"
+# How the figures are worked out, in plain English (the pack's methods page).
+ABOUT_PAGE = "about.html"
 INDEX_PAGE = "index.html"
 DOWNLOADS = "downloads"
 # A run folder: what may be published at its top; what is for analysts only (the row ledger,
@@ -42,9 +45,11 @@ def spreadsheet_href(quarter_slug: str) -> str:
 
 
 def nav_html(spreadsheet: str = "", index: bool = True) -> str:
-    """Links every page carries: back to the index, the glossary and the downloads."""
+    """Links every page carries: back to the index, the glossary, how the figures are worked
+    out and the downloads."""
     links = [f'<a href="{INDEX_PAGE}">Back to the pack index</a>'] if index else []
     links.append(f'<a href="{GLOSSARY_PAGE}">Glossary</a>')
+    links.append(f'<a href="{ABOUT_PAGE}">Methods</a>')
     if spreadsheet:
         links.append(f'<a href="{html.escape(spreadsheet)}">All tables (spreadsheet)</a>')
     return '<nav class="da-nav" aria-label="Pack">' + " ".join(links) + "</nav>"
@@ -221,8 +226,12 @@ class Page:
         if name:
             from IPython.display import Markdown
 
+            # Named by the chart's title, so that a list of links read aloud says which chart.
+            label = re.sub(r"([\\`*_\[\]()])", r"\\\1", title)
             display(
-                Markdown(f"[Download the data behind this chart (CSV)]({DOWNLOADS}/{name}.csv)")
+                Markdown(
+                    f"[Download the data for this chart (CSV): {label}]({DOWNLOADS}/{name}.csv)"
+                )
             )
 
     def warning(self, text: str | None) -> None:
@@ -260,6 +269,7 @@ def _download_frame(table: Table) -> pd.DataFrame:
 
 
 __all__ = [
+    "ABOUT_PAGE",
     "ANALYSTS",
     "DOWNLOADS",
     "EXECUTED",

@@ -112,7 +112,7 @@ def show(extract: Extract, tables: Iterable[str] | None = None, page: Page | Non
             "for analysts to correct the source data: it is not part of the committee pack."
         )
     )
-    source = "the extract's files, checked against the data contract (docs/data-contract.md)"
+    source = "the extract's files, checked against the pack's rules for each input file"
 
     def publish(frame: pd.DataFrame, title: str, not_counts=(), **options) -> None:
         if page is not None:

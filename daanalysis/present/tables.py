@@ -184,7 +184,10 @@ class Table:
             foot.append(f'<p class="da-source">Source: {html.escape(source)}</p>')
         foot += [f'<p class="da-note">{html.escape(n)}</p>' for n in self.all_notes()]
         return (
-            '<figure class="da-table"><div class="da-table-wrap"><table class="da">'
+            # A table wider than a phone scrolls inside this box: the keyboard reaches it
+            # (tabindex) and a screen reader names it (role, label), as WCAG 2.1.1 asks.
+            '<figure class="da-table"><div class="da-table-wrap" tabindex="0" role="region" '
+            f'aria-label="{html.escape(self.title or "Table", quote=True)}"><table class="da">'
             f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
             f"{''.join(foot)}</figure>"
         )
@@ -266,7 +269,7 @@ PAGE_SETTINGS: dict[str, tuple[str, ...]] = {
     ),
 }
 SETTINGS_SOURCE = (
-    "The pack's settings (config.csv in the data folder, or the defaults in the methods), "
+    "The pack's settings (config.csv in the data folder, or the pack's defaults), "
     "each with its own source."
 )
 

@@ -1,0 +1,176 @@
+"""The pack as a committee member reads it on a laptop and a phone (issue 21), in headless
+Chromium driven by Playwright: both answers on the first screen, tables that fit, and axe-core
+(the accessibility engine GOV.UK's own checks use) finding no serious or critical problem.
+
+Needs Debian's ``chromium`` (Playwright drives it; its own browser download is not used) and
+the dev dependencies ``playwright`` and ``axe-playwright-python`` (which ships axe-core).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from daanalysis.pack.report import NOTEBOOK_DIR
+from daanalysis.present.notebook import discover
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# A common laptop (1366x768 less the browser's bars) and a common phone, portrait.
+LAPTOP, PHONE = (1366, 657), (390, 844)
+SPECS = {spec.name: spec for spec in discover(NOTEBOOK_DIR)}
+
+
+def page_name(name: str) -> str:
+    """The sample pack's page for a notebook (the sample's one area, or the partnership)."""
+    spec = SPECS[name]
+    return f"sampleborough_{name}.html" if spec.scope == "area" else f"{name}.html"
+
+
+# The answers on each page: the front page marks its two (class da-answer); a notebook page
+# gives its answer in the first paragraph after its "The answer" heading.
+ANSWERS_JS = """() => {
+  const found = [...document.querySelectorAll('.da-answer')];
+  const heading = document.getElementById('The-answer');
+  if (heading) {
+    const after = [...document.querySelectorAll('main p')].find(
+      p => heading.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING);
+    if (after) found.push(after);
+  }
+  return found.map(e => {
+    const box = e.getBoundingClientRect();
+    return {text: e.textContent.trim(), top: box.top, bottom: box.bottom};
+  });
+}"""
+# Sideways scrolling: the page itself, and each table's own scrolling box.
+WIDTH_JS = """() => ({
+  page: document.documentElement.scrollWidth - window.innerWidth,
+  tables: [...document.querySelectorAll('.da-table-wrap')]
+    .filter(w => w.scrollWidth > w.clientWidth + 1)
+    .map(w => w.getAttribute('aria-label')),
+  captions: [...document.querySelectorAll('table caption')]
+    .filter(c => c.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(c => c.textContent.slice(0, 60)),
+})"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium); CI runs this test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        # Playwright's own browser build is never downloaded: it drives the system's Chromium.
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, path, size):
+    width, height = size
+    # The pages forbid every script (Content-Security-Policy); the test's measuring scripts
+    # are its own, so the policy is bypassed for them only. Any request leaving the machine
+    # is refused and counted.
+    context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    outside: list[str] = []
+
+    def refuse(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith(("file:", "data:")), refuse)
+    page = context.new_page()
+    page.goto(path.as_uri())
+    assert not outside, outside
+    return context, page
+
+
+@pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["laptop-1366x657", "phone-390x844"])
+@pytest.mark.parametrize(
+    "page, expected",
+    [
+        ("index.html", ["Both more reporting and more need", "Safe staffing is"]),
+        (page_name("demand_vs_reporting"), ["more people are coming forward"]),
+        (page_name("staffing_gap"), ["Safe staffing is"]),
+    ],
+)
+def test_answers_are_on_the_first_screen(browser, sample_report, page, expected, size):
+    context, tab = _open(browser, sample_report / page, size)
+    try:
+        answers = tab.evaluate(ANSWERS_JS)
+    finally:
+        context.close()
+    assert len(answers) == len(expected), answers
+    for answer, words in zip(answers, expected, strict=True):
+        assert words in answer["text"], (answer["text"], words)
+        # Wholly on the first screen, without scrolling.
+        assert answer["top"] > 0 and answer["bottom"] <= size[1], (page, size, answer)
+        # One or two sentences, not a paragraph of evidence.
+        assert len(answer["text"]) <= 400, answer["text"]
+
+
+PAGES = ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
+
+
+@pytest.mark.parametrize("size", [(1280, 800), PHONE], ids=["1280x800", "phone-390x844"])
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, tab = _open(browser, sample_report / page, size)
+    try:
+        width = tab.evaluate(WIDTH_JS)
+        result = Axe().run(tab)
+        # Every scrolling table is a named region the keyboard reaches.
+        unreachable = tab.evaluate(
+            """() => [...document.querySelectorAll('.da-table-wrap')].filter(w =>
+                 w.getAttribute('tabindex') !== '0' || w.getAttribute('role') !== 'region'
+                 || !w.getAttribute('aria-label')).length"""
+        )
+    finally:
+        context.close()
+    assert width["page"] <= 0, (page, size, width)
+    if size[0] >= 1280:  # a laptop: no table scrolls sideways (a phone may, in its own box)
+        assert not width["tables"], (page, width["tables"])
+    assert unreachable == 0, page
+    assert not width["captions"], (page, size, width["captions"])  # no caption cut off
+    serious = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, (page, size, serious)
+
+
+def test_every_page_shares_the_house_style(sample_report):
+    """One design: each page carries pack.css (16 px Arial, the same header bar) and no page
+    carries JupyterLab's theme."""
+    from daanalysis.pack.site import PAGE_CSS
+
+    for page in PAGES:
+        text = (sample_report / page).read_text(encoding="utf-8")
+        assert "nav.da-nav{" in text and 'class="da-nav"' in text, page
+        assert "--jp-ui-font-size1" not in text and "jp-RenderedHTMLCommon{" not in text, page
+        assert PAGE_CSS.strip().splitlines()[2] in text, page
+
+
+def test_every_page_links_the_plain_english_methods(sample_report):
+    """The pack explains its methods on a page of its own (about.html), linked from every
+    page's header, with this pack's settings; no page sends the reader to a methods page that
+    is not there, or names a file, a seed or an estimator instead."""
+    about = " ".join((sample_report / "about.html").read_text(encoding="utf-8").split())
+    assert "How these figures are worked out" in about
+    assert "30 open cases per FTE" in about and "27 to 33" in about  # the sample's settings
+    for page in PAGES:
+        text = (sample_report / page).read_text(encoding="utf-8")
+        nav = text.split('class="da-nav"', 1)[1].split("</nav>", 1)[0]
+        assert 'href="about.html"' in nav, page
+        for words in ["see the methods", "docs/data-contract.md", "Newey", "rag chart",
+                      "streams chart"]:  # fmt: skip
+            assert words not in text, (page, words)
