@@ -29,10 +29,13 @@ def test_pack_has_every_part(sample_report):
     assert sample_report.name == "2026-27Q2"
     names = {p.name for p in sample_report.iterdir()}
     # One page per notebook found in notebooks/ (for the sample's one area, or the partnership).
+    # A page comparing areas (min_areas 2) is left out of a one-area pack, with a note.
     stems = {
         f"sampleborough_{s.name}" if s.scope == "area" else s.name
         for s in notebooks.discover(report.NOTEBOOK_DIR)
+        if s.min_areas <= 1
     }
+    assert "area_comparison.html" not in names
     pages = {f"{s}.html" for s in stems}
     assert {"index.html", "kpis.csv", "analysts", *pages} <= names
     # What is for analysts only sits apart from what may be published, with a note saying so.
@@ -153,6 +156,15 @@ def test_several_areas_non_default_parameters_and_relative_paths(
     assert f'data_dir = "{data}"' in injected.source  # made absolute: notebooks run elsewhere
     per_area = kpis[kpis["kpi"] == "Referrals in quarter"].set_index("area")["value"]
     assert per_area["Southmere"] < per_area["Northfield"]
+    # With two areas the pack compares them: funnel plots, a table per measure, every verdict.
+    compared = (final / "area_comparison.html").read_text()
+    assert 'href="area_comparison.html"' in (final / "index.html").read_text()
+    assert "Referrals per 1,000 adults 16+ by area" in compared
+    assert "Demand verdict by area" in compared
+    assert compared.count('<img alt="Chart: Funnel plot') == 3 and "99.8% limits" in compared
+    assert "Northfield" in compared and "Southmere" in compared
+    outside = kpis[kpis["key"].str.startswith("areas_outside_", na=False)]
+    assert len(outside) == 3 and set(outside["area"]) == {"All areas"}
 
 
 def _broken_notebooks(tmp_path, source: str):

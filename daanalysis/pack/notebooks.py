@@ -6,9 +6,10 @@ Each notebook describes itself in its metadata under ``"daanalysis"``::
 
 ``scope`` is ``"area"`` (one page per area) or ``"partnership"`` (one page for all areas);
 ``requires`` names tables that must have rows (for the area, when the table has an area column)
-or the page is left out with a note. Adding a notebook is adding the file:
-see ``docs/adding-a-notebook.md``. What a notebook does once it runs (its set-up, its headline
-figures) is :mod:`daanalysis.present.notebook`.
+or the page is left out with a note; ``min_areas`` (default 1) is the number of areas a run must
+cover for the page to be made (2 for a comparison of areas, which a one-council pack leaves out).
+Adding a notebook is adding the file: see ``docs/adding-a-notebook.md``. What a notebook does
+once it runs (its set-up, its headline figures) is :mod:`daanalysis.present.notebook`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class NotebookSpec:
     order: int
     requires: tuple[str, ...]
     parameters: tuple[str, ...]  # the runner's parameters this notebook declares
+    min_areas: int = 1  # the page is made only when the run covers this many areas
 
 
 def _parameter_names(source: str) -> tuple[str, ...]:
@@ -90,6 +92,14 @@ def read_spec(path: Path) -> NotebookSpec:
         order = int(meta.get("order", 1000))
     except (TypeError, ValueError):
         raise NotebookError(f"{path}: metadata daanalysis.order must be a whole number.") from None
+    try:
+        min_areas = int(meta.get("min_areas", 1))
+    except (TypeError, ValueError):
+        min_areas = 0
+    if min_areas < 1:
+        raise NotebookError(
+            f"{path}: metadata daanalysis.min_areas must be a whole number, 1 or more."
+        )
     return NotebookSpec(
         name=path.stem,
         path=path,
@@ -98,6 +108,7 @@ def read_spec(path: Path) -> NotebookSpec:
         order=order,
         requires=tuple(requires),
         parameters=tuple(p for p in RUNNER_PARAMETERS if p in declared),
+        min_areas=min_areas,
     )
 
 

@@ -130,6 +130,13 @@ def plan_jobs(
     runs = [(spec, area) for area in areas for spec in specs if spec.scope == "area"]
     runs += [(spec, "") for spec in specs if spec.scope == "partnership"]
     for spec, area in runs:
+        if len(areas) < spec.min_areas:
+            # Not a gap in the data: a one-council pack has no other area to compare with.
+            skipped.append(
+                f"The page {spec.title!r} needs {spec.min_areas} areas or more and this run "
+                f"covers {len(areas)}, so it is left out"
+            )
+            continue
         # An optional table switches off only the pages that need it: an area without staffing
         # rows gets no staffing page instead of failing the whole pack.
         missing = [t for t in spec.requires if not _has_rows(extract, t, area)]

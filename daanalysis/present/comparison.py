@@ -45,6 +45,10 @@ def _lower_first(text: str) -> str:
     return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _names(areas: list[str]) -> str:
     return areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
 
@@ -159,7 +163,7 @@ def rates_table(f: Funnel, size_column: str, count_column: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Area": areas["area"],
-            SIZE_NAMES[size_column].capitalize(): areas["size"].round(1),
+            _first_upper(SIZE_NAMES[size_column]): areas["size"].round(1),
             COUNT_NAMES[count_column]: areas["count"],
             f.measure: areas["rate"].round(1),
             "Against the limits": areas["band"].replace("", "no figure"),
