@@ -114,7 +114,7 @@ def plan_areas(
             raise ValueError(
                 "pack_dag: give either areas or a mapping of area to extract folder, not both."
             )
-        from daanalysis.pack.report import check_page_names
+        from daanalysis.pack.plan import check_page_names
 
         check_page_names(list(data))
         chosen = quarter_slug(parse_quarter(quarter, when))
@@ -128,7 +128,7 @@ def plan_areas(
             }
             for area, folder in data.items()
         ]
-    from daanalysis.pack.report import plan_jobs
+    from daanalysis.pack.plan import plan_jobs
 
     data = Path(data).resolve()
     plan = plan_jobs(data, quarter, list(areas or []), today)

@@ -124,7 +124,10 @@ def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
     assert list(table.columns) == alerts.ALERT_COLUMNS
     assert set(table["rule"]) == {"caseload", "projection", "vacancies", "response"}
     index = (sample_report / "index.html").read_text(encoding="utf-8")
-    assert index.index("Staffing alerts") < index.index("Main points")
+    # A one-line count of the alerts before the main points, linking to the box after them.
+    assert index.index("staffing alerts</strong> this quarter") < index.index("Main points")
+    assert index.index("Main points") < index.index("Staffing alerts")
+    assert 'href="#alerts"' in index
     assert (sample_report / "sampleborough_partnership_activity.html").exists()
     # The schools never engaged are for officers: written, but linked from no page, and no
     # school is named on the partnership page (config publish_school_names is no).
@@ -196,7 +199,8 @@ def test_front_page_shows_fired_alerts_first(tmp_path):
     write_front_page(folder, [], "Pack", "2026/27 Q2", kpis, Config())
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "A: 2 of 10 FTE vacant" in page
-    assert page.index("Staffing alerts") < page.index("Main points") < page.index("<table")
+    assert page.index("staffing alert") < page.index("Main points") < page.index("Staffing alerts")
+    assert page.index("Main points") < page.index("<table")
 
 
 def test_alert_messages_read_as_sentences(sample_report):

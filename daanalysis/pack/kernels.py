@@ -58,10 +58,13 @@ PRELOAD = (
     "pandas",
     "matplotlib.pyplot",
     "statsmodels.genmod.generalized_linear_model",
-    *(f"daanalysis.metrics.{name}" for name in ("actionplan", "demand", "partnership", "staffing")),
+    *(
+        f"daanalysis.metrics.{name}"
+        for name in ("actionplan", "comparison", "demand", "kpi", "partnership", "staffing")
+    ),
     *(
         f"daanalysis.present.{name}"
-        for name in ("charts", "disclosure", "notebook", "publish", "quality")
+        for name in ("charts", "comparison", "disclosure", "notebook", "page", "quality")
     ),
 )
 # Set in the warm process before the imports (a kernel forked from it keeps what they did).
