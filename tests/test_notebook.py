@@ -20,7 +20,6 @@ from daanalysis.present import notebook
 from daanalysis.present.notebook import prepare, save_prepared
 from tests.conftest import ROOT, SAMPLE
 
-
 # The pages of a one-area pack (the sample): a page comparing areas needs two.
 ONE_AREA_SPECS = [s for s in discover(report.NOTEBOOK_DIR) if s.min_areas <= 1]
 
@@ -110,7 +109,7 @@ PARAMS = 'quarter = "latest"\ndata_dir = "../data/sample"\narea = ""\ntoday = ""
 
 
 def test_the_pack_notebooks_describe_themselves():
-    specs = {s.name: s for s in ONE_AREA_SPECS}
+    specs = {s.name: s for s in discover(report.NOTEBOOK_DIR)}
     assert set(specs) == {p.stem for p in report.NOTEBOOK_DIR.glob("*.ipynb")}
     for spec in specs.values():
         assert spec.title and spec.scope in notebooks.SCOPES
@@ -118,6 +117,10 @@ def test_the_pack_notebooks_describe_themselves():
         assert set(spec.parameters) == set(notebooks.RUNNER_PARAMETERS), spec.name
     assert specs["staffing_gap"].requires == ("staffing",)
     assert specs["action_plan"].scope == "partnership"
+    assert specs["area_comparison"].min_areas == 2 and specs["area_comparison"].scope == (
+        "partnership"
+    )
+    assert {s.min_areas for n, s in specs.items() if n != "area_comparison"} == {1}
 
 
 def test_a_notebook_without_metadata_gets_defaults(tmp_path):

@@ -172,8 +172,11 @@ def test_header_only_staffing_leaves_out_only_the_staffing_page(tmp_path):
     assert {j.notebook for j in planned.jobs} == every - {"staffing_gap"}
     assert any("staffing gap are not available" in n for n in planned.extract.notes)
     assert planned.skipped == [
-        f"Sampleborough: no rows in staffing ({data}), so the page 'Staffing gap' is left out"
+        f"Sampleborough: no rows in staffing ({data}), so the page 'Staffing gap' is left out",
+        "The page 'Areas compared' needs 2 areas or more and this run covers 1, so it is left out",
     ]
+    # Only the missing table is a gap in the data the front page names.
+    assert [line.split(":")[0] for line in planned.left_out] == ["Staffing gap for Sampleborough"]
 
 
 def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch, warm_process):
