@@ -149,7 +149,7 @@ def _main(argv: list[str], warm, written: list[Path]) -> int:
     rep.add_argument(
         "--pdf",
         action="store_true",
-        help="also print every page to PDF with headless Chromium (or set DAANALYSIS_PDF=1)",
+        help="also print every page to an A4 PDF with headless Chromium (pdf/ in the pack)",
     )
     alerts.add_parser(sub)
     args = parser.parse_args(argv)
@@ -179,7 +179,7 @@ def _main(argv: list[str], warm, written: list[Path]) -> int:
             args.timeout,
             args.today,
             args.notebooks or NOTEBOOK_DIR,
-            pdf=args.pdf or None,
+            pdf=args.pdf,
             warm=warm,
         )
     except (ValueError, RuntimeError, OSError) as err:

@@ -277,6 +277,9 @@ def write_spreadsheet(
             return NOT_APPLICABLE
         if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
             return unit_words(value)  # "%" as words; other symbols pass (gptables says so)
+        if isinstance(value, str) and "GBP" in value:
+            # "GBP 75k", "GBP a year" (settings' units and sources) as a reader writes them.
+            return re.sub(r"\bGBP\b", "£", re.sub(r"\bGBP\s*(?=\d)", "£", value))
         return value
 
     markers = {
@@ -394,6 +397,10 @@ def write_spreadsheet(
             sheet = workbook.get_worksheet_by_name(label)
             for i, width in enumerate(col_widths):
                 sheet.set_column(i, i, width)
+        # The contents and notes sheets' texts (each sheet's finding) run to 150 characters: capped,
+        # the text runs on into the empty columns to its right.
+        for label in ("Contents", "Notes"):
+            workbook.get_worksheet_by_name(label).set_column(1, 1, MAX_WIDTH)
         workbook.close()
 
 
