@@ -126,10 +126,11 @@ def headline_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     frame = frame.map(_numeric_or_text)
     if "key" in frame:
         # The verdict is stored as its code (``both``): the sheet gives it in words.
-        verdict = frame["key"].astype(str).str.contains("verdict") & frame["value"].isin(
-            list(VERDICT_FIGURES)
-        )
-        frame.loc[verdict, "value"] = frame.loc[verdict, "value"].map(VERDICT_FIGURES)
+        words = [
+            VERDICT_FIGURES.get(v, v) if "verdict" in str(k) and isinstance(v, str) else v
+            for k, v in zip(frame["key"], frame["value"], strict=True)
+        ]
+        frame = frame.assign(value=pd.Series(words, index=frame.index, dtype=object))
         frame = frame.drop(columns="key")
     if "quarter" in frame:
         frame["quarter"] = frame["quarter"].map(quarter_words)
