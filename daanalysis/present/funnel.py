@@ -69,7 +69,7 @@ def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") 
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
-            fontsize=8,
+            fontsize=charts.TEXT_PT,
             color=LIMIT_COLOUR,
             annotation_clip=False,
         )
@@ -98,7 +98,7 @@ def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") 
             (row["size"], row["rate"]),
             xytext=(4, 3),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=charts.TEXT_PT,
         )
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(f"Size of area ({unit})" if unit else "Size of area")
