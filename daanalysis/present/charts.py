@@ -906,9 +906,12 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     Each RAG has its own pattern as well as colour, and each segment is labelled with its count.
     """
     order = [c for c in RAG_COLOURS if c in counts.columns]
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.45 * len(counts) + 2.0))
+    import textwrap
+
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.6 * len(counts) + 2.0))
     left = np.zeros(len(counts))
-    names = [str(p) for p in counts.index]
+    # Long priority names on two lines, so the bars (and the legend above them) keep the width.
+    names = [textwrap.fill(str(p), 32) for p in counts.index]
     for rag in order:
         values = counts[rag].to_numpy(dtype=float)
         bars = ax.barh(
