@@ -191,10 +191,11 @@ def _finish(
     import textwrap
 
     width_in, height_in = fig.get_size_inches()
-    # Characters a line holds: about 72 / (0.55 * size) an inch for Arial.
-    title_lines = textwrap.wrap(title, width=int(width_in * 72 / (0.56 * TITLE_PT))) or [""]
-    sub_lines = textwrap.wrap(subtitle, width=int(width_in * 72 / (0.52 * SUBTITLE_PT))) or [""]
-    source_lines = textwrap.wrap(source or DEFAULT_SOURCE, int(width_in * 72 / (0.52 * SOURCE_PT)))
+    # Characters a line holds: about 72 / (0.7 * size) an inch in bold, 72 / (0.62 * size) in
+    # regular type (DejaVu Sans, wider than Arial, where Arial is not installed).
+    title_lines = textwrap.wrap(title, width=int(width_in * 72 / (0.7 * TITLE_PT))) or [""]
+    sub_lines = textwrap.wrap(subtitle, width=int(width_in * 72 / (0.62 * SUBTITLE_PT))) or [""]
+    source_lines = textwrap.wrap(source or DEFAULT_SOURCE, int(width_in * 72 / (0.62 * SOURCE_PT)))
     line = lambda pt: 1.3 * pt / 72 / height_in  # noqa: E731 - a line's height, figure fraction
     top = 0.99
     sub_top = top - len(title_lines) * line(TITLE_PT) - 0.2 * line(SUBTITLE_PT)
@@ -594,7 +595,7 @@ def rate_ratio_chart(
         terms["indicator"] + ": " + terms["term"].str.replace("all campaigns", "campaign step")
     )
     terms = terms.iloc[::-1].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.34 * len(terms) + 2.0))
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.48 * len(terms) + 2.4))
     for kind, part in terms.groupby("kind"):
         colour, marker = PALETTE.get(kind, "#333333"), MARKERS.get(kind, "o")
         ax.errorbar(
@@ -618,7 +619,11 @@ def rate_ratio_chart(
         fontsize=TEXT_PT,
         va="bottom",
     )
-    ax.set_yticks(range(len(terms)), terms["label"], fontsize=TEXT_PT)
+    import textwrap
+
+    # Two short lines a row, so the names do not push the plot (and the image) wide.
+    labels = [textwrap.fill(text, 26) for text in terms["label"]]
+    ax.set_yticks(range(len(terms)), labels, fontsize=TEXT_PT)
     ax.set_xlabel("Rate ratio with 95% confidence interval")
     from matplotlib.ticker import MultipleLocator
 
