@@ -83,6 +83,46 @@ def test_estimate_and_interval_in_separate_numeric_columns(book):
         assert isinstance(row[value], (int, float)) and isinstance(row[high], (int, float))
         assert row[low] <= row[value] <= row[high]
     assert not any(isinstance(v, str) and "CI" in v for r in rows for v in r)
+    # Nor anywhere else: the demand page's tables write "1.54 (95% CI 1.29 to 1.83)".
+    for name, _headers, rows_ in _tables(book):
+        for row in rows_:
+            assert not any(isinstance(v, str) and "(95% CI" in v for v in row), (name, row)
+
+
+def test_interval_text_split_into_numbers(tmp_path):
+    data = pd.DataFrame(
+        {
+            "Measure": ["a", "b", "c"],
+            "Value": ["1.54 (95% CI 1.29 to 1.83)", "1.28", "down 4.7% (95% CI -5.7% to -3.8%)"],
+            "Smallest step": ["+38%", "[c]", "-2.5%"],
+            "Campaign step, rate ratio (95% CI)": [
+                "1.46 (95% CI 1.17 to 1.83)",
+                "[c]",
+                "1.10 (95% CI 0.64 to 1.90)",
+            ],
+        }
+    )
+    path = tmp_path / "book.xlsx"
+    write_spreadsheet(path, "Pack", [({"kind": "table", "title": "T"}, data)])
+    sheet = openpyxl.load_workbook(path)["Table 1"]
+    headers, rows = _table(sheet)
+    assert headers == [
+        "Measure",
+        "Value",
+        "Value, 95% CI lower",
+        "Value, 95% CI upper",
+        "Value, unit",
+        "Smallest step (%)",
+        "Campaign step, rate ratio",
+        "Campaign step, rate ratio, 95% CI lower",
+        "Campaign step, rate ratio, 95% CI upper",
+    ]
+    assert rows[0] == ("a", 1.54, 1.29, 1.83, "number", 38, 1.46, 1.17, 1.83)
+    assert rows[1] == ("b", 1.28, "[z]", "[z]", "number", "[c]", "[c]", "[z]", "[z]")
+    assert rows[2] == ("c", -4.7, -5.7, -3.8, "per cent (%)", -2.5, 1.1, 0.64, 1.9)
+    # Shown with the places the page gave them (1.10, not 1.1).
+    ratio = next(c for c in sheet[sheet.max_row] if c.value == 1.1)
+    assert ratio.number_format == "#,##0.00"
 
 
 def test_headings_in_words(book):

@@ -232,6 +232,92 @@ def sheet_cover(config: object | None, quarter: pd.Period | None, today: dt.date
     )
 
 
+# "1.54 (95% CI 1.29 to 1.83)", "up 4.7% (95% CI +3.8% to +5.7%)": an estimate and its interval
+# as a page shows them in one cell. The guidance: the estimate and each bound in its own column,
+# as numbers.
+_INTERVAL = re.compile(
+    r"^(?:(?P<word>up|down)\s+)?(?P<est>[+-]?[\d,]*\.?\d+)(?P<pct>%?)\s*"
+    r"\(95% CI (?P<low>[+-]?[\d,]*\.?\d+)%? to (?P<high>[+-]?[\d,]*\.?\d+)%?\)$",
+    re.IGNORECASE,
+)
+_PERCENT_TEXT = re.compile(r"^[+-]?[\d,]*\.?\d+%$")
+_MARKS = {MARKER, NOT_AVAILABLE, NOT_APPLICABLE}
+# Columns the spreadsheet made from text: stored as the page showed them (no number format).
+AS_SHOWN = "as shown"
+
+
+def _to_number(text: str) -> float | int:
+    number = float(text.replace(",", ""))
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def numbers_from_text(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``data`` with figures a page writes as text stored as numbers: a column of estimates
+    with their 95% intervals (``1.54 (95% CI 1.29 to 1.83)``) becomes three columns (the
+    estimate, ``95% CI lower``, ``95% CI upper``; "up"/"down" give the sign), and a column of
+    percentages written with ``%`` (``+38%``) becomes numbers with ``(%)`` in its heading.
+    Cells that are not of that form (a marker, a plain number) stay as they are; a bound that
+    does not apply is blank (``[z]`` in the sheet). Returns the frame and the kind of each new
+    column (:data:`AS_SHOWN`: the numbers have the places the page gave them)."""
+    out: dict[str, pd.Series] = {}
+    kinds: dict[str, str] = {}
+    for col in data.columns:
+        values = data[col]
+        texts = values.where(values.map(lambda v: isinstance(v, str)), None)
+        matches = texts.map(lambda v: _INTERVAL.match(v.strip()) if isinstance(v, str) else None)
+        if matches.notna().any():
+            name = re.sub(r"\s*\(95% CI\)", "", str(col)).strip()
+            found = list(matches.dropna())
+            pct = [bool(m.group("pct")) for m in found]
+            heading = f"{name} (%)" if all(pct) and "%" not in name else name
+
+            def part(m: re.Match | None, value: object, key: str) -> object:
+                if m is None:
+                    return _numeric_or_text(value) if key == "est" else ""
+                number = _to_number(m.group(key))
+                down = key == "est" and (m.group("word") or "").lower() == "down"
+                return -number if down else number
+
+            out[heading] = pd.Series(
+                [part(m, v, "est") for m, v in zip(matches, values, strict=True)], index=data.index
+            )
+            for key, label in (("low", "95% CI lower"), ("high", "95% CI upper")):
+                out[f"{name}, {label}"] = pd.Series(
+                    [part(m, v, key) for m, v in zip(matches, values, strict=True)],
+                    index=data.index,
+                )
+            if any(pct) and not all(pct):
+                # Percentages and other figures in one column: each row says which it is.
+                out[f"{name}, unit"] = pd.Series(
+                    [
+                        "per cent (%)" if m is not None and m.group("pct") else "number"
+                        for m in matches
+                    ],
+                    index=data.index,
+                )
+            places = max(
+                len(m.group(k).partition(".")[2]) for m in found for k in ("est", "low", "high")
+            )
+            for heading_ in (heading, f"{name}, 95% CI lower", f"{name}, 95% CI upper"):
+                kinds[heading_] = f"{AS_SHOWN} {places}"
+            continue
+        present = [v for v in values if isinstance(v, str) and v.strip() and v not in _MARKS]
+        if present and all(_PERCENT_TEXT.match(v.strip()) for v in present):
+            heading = f"{col} (%)"
+            out[heading] = values.map(
+                lambda v: (
+                    _to_number(v.strip().rstrip("%"))
+                    if isinstance(v, str) and _PERCENT_TEXT.match(v.strip())
+                    else v
+                )
+            )
+            places = max(len(v.strip().rstrip("%").partition(".")[2]) for v in present)
+            kinds[heading] = f"{AS_SHOWN} {places}"
+            continue
+        out[col] = values
+    return pd.DataFrame(out, index=data.index), kinds
+
+
 def _rounded(value: object, kind: str) -> object:
     if isinstance(value, float) and math.isfinite(value):
         places = DECIMALS.get(kind, OTHER_DECIMALS)
@@ -291,7 +377,11 @@ def write_spreadsheet(
     sheets, widths = {}, {}
     for number, (item, data) in enumerate(items, start=1):
         chart = item["kind"] == "chart"
-        kinds = {c: item.get("kinds", {}).get(c) or infer_kind(c, data[c]) for c in data.columns}
+        data, made = numbers_from_text(data)
+        kinds = {
+            c: made.get(c) or item.get("kinds", {}).get(c) or infer_kind(c, data[c])
+            for c in data.columns
+        }
         frame = data.copy()
         for col, kind in kinds.items():
             frame[col] = frame[col].map(lambda v, k=kind: _rounded(quarter_words(v), k))
@@ -303,16 +393,23 @@ def write_spreadsheet(
             for c in frame.columns
         ]
         frame.columns = headings
+        # Numbers the spreadsheet took from text keep the decimal places the page showed.
+        shown_formats = {
+            k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
+            for k in set(kinds.values())
+            if k.startswith(AS_SHOWN)
+        }
+        formats = NUMBER_FORMATS | shown_formats
         formatting = [
             {
                 "column": {
                     "columns": [
                         h for c, h in zip(data.columns, headings, strict=True) if kinds[c] == kind
                     ],
-                    "format": {"num_format": NUMBER_FORMATS[kind]},
+                    "format": {"num_format": formats[kind]},
                 }
             }
-            for kind in NUMBER_FORMATS
+            for kind in formats
             if kind in kinds.values()
         ]
         col_widths = [_width(frame[h], h) for h in headings]
