@@ -64,13 +64,38 @@ def test_footer_has_title_and_page_numbers_and_pages_are_a4(printed):
     for pdf in pdfs:
         reader = PdfReader(pdf)
         count = len(reader.pages)
-        assert 1 <= count <= 12, (pdf.name, count)  # the demand page, the longest, prints 12
+        assert 1 <= count <= 11, (pdf.name, count)  # the demand page, the longest, prints 11
         for number, page in enumerate(reader.pages, start=1):
             text = page.extract_text()
             assert f"Page {number} of {count}" in text, (pdf.name, number)
             assert "Domestic abuse quarterly pack: 2026/27 Q2" in text
             short, long = sorted([float(page.mediabox.width), float(page.mediabox.height)])
             assert abs(short - 595) < 2 and abs(long - 842) < 2
+
+
+def _filled(page) -> float:
+    """How far down the page its text reaches, as a share of the printable height (the
+    footer, in the bottom margin, left out)."""
+    height, margin = float(page.mediabox.height), 45.0
+    lowest = []
+
+    def visit(text, cm, tm, font, size):
+        y = tm[5] * cm[3] + cm[5] if cm else tm[5]
+        if text.strip() and y > margin:
+            lowest.append(y)
+
+    page.extract_text(visitor_text=visit)
+    return 1 - (min(lowest) - margin) / (height - 2 * margin) if lowest else 0.0
+
+
+def test_no_half_empty_page_but_the_last(printed):
+    from pypdf import PdfReader
+
+    _, pdfs = printed
+    for pdf in pdfs:
+        pages = PdfReader(pdf).pages
+        fills = [round(_filled(p), 2) for p in pages[:-1]]
+        assert all(f >= 0.5 for f in fills), (pdf.name, fills)
 
 
 def test_wide_table_not_cut(printed):
