@@ -285,9 +285,10 @@ def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float)
     """Direct labels at the right-hand end of lines, nudged apart so they do not overlap."""
     ends = sorted(ends, key=lambda e: e[1])
     # At least a line of text apart: TEXT_PT * 1.2 points in data units, the axes taking about
-    # 60% of the figure's height once the titles and source are placed.
+    # 40% of the figure's height once the titles and source are placed (a low guess: it can
+    # only space the labels wider).
     low, high = ax.get_ylim()
-    height_pt = 72 * ax.figure.get_size_inches()[1] * 0.6
+    height_pt = 72 * ax.figure.get_size_inches()[1] * 0.4
     gap = max(gap, (high - low) * TEXT_PT * 1.2 / height_pt)
     placed: list[float] = []
     for _, y, _, _ in ends:
@@ -501,7 +502,8 @@ def verdict_chart(
     """
     interval = rate_ratio if isinstance(rate_ratio, dict) else {}
     rate_ratio = float(interval["rate_ratio"]) if interval else float(rate_ratio)
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    # Taller than the others: its finding, campaign labels and long source take three lines each.
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1] + 0.8))
     if series.empty:
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
