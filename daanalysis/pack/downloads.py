@@ -117,6 +117,12 @@ def unit_words(unit: object) -> object:
     return SYMBOL_WORDS.get(unit.strip(), re.sub(r"\bGBP\b", "£", unit))
 
 
+def pounds(text: str) -> str:
+    """``GBP 75k``, ``GBP a year`` (settings' units and sources) as a reader writes them:
+    ``£75k``, ``£ a year``."""
+    return re.sub(r"\bGBP\b", "£", re.sub(r"\bGBP\s*(?=\d)", "£", text))
+
+
 def headline_frame(kpis: pd.DataFrame) -> pd.DataFrame:
     """The headline figures (``kpis.csv``) as the spreadsheet shows them: no program keys or
     notebook names; the estimate and its 95% interval bounds as numbers in their own columns;
@@ -364,10 +370,7 @@ def write_spreadsheet(
             return NOT_APPLICABLE
         if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
             return unit_words(value)  # "%" as words; other symbols pass (gptables says so)
-        if isinstance(value, str) and "GBP" in value:
-            # "GBP 75k", "GBP a year" (settings' units and sources) as a reader writes them.
-            return re.sub(r"\bGBP\b", "£", re.sub(r"\bGBP\s*(?=\d)", "£", value))
-        return value
+        return pounds(value) if isinstance(value, str) else value
 
     markers = {
         MARKER: SUPPRESSION_NOTE,
@@ -430,7 +433,7 @@ def write_spreadsheet(
         sheets[label] = gpt.GPTable(
             table=frame,
             table_name=f"table_{number}",
-            title=f"{kind} {number}: {sheet_text(item['title'])} {refs}".strip(),
+            title=f"{kind} {number}: {sheet_text(pounds(str(item['title'])))} {refs}".strip(),
             subtitles=subtitles,
             instructions="This worksheet contains one table."
             + (
@@ -440,11 +443,13 @@ def write_spreadsheet(
             ),
             source="Source: "
             + sheet_text(
-                re.sub(
-                    r"^source:\s*",
-                    "",
-                    str(item.get("source") or "daanalysis quarterly pack"),
-                    flags=re.IGNORECASE,
+                pounds(
+                    re.sub(
+                        r"^source:\s*",
+                        "",
+                        str(item.get("source") or "daanalysis quarterly pack"),
+                        flags=re.IGNORECASE,
+                    )
                 )
             ),
             scope="Domestic abuse services",
