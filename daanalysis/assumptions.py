@@ -57,6 +57,8 @@ OWNERS: dict[str, tuple[str, str]] = {
     "alert_response_quarters": ("local", COORDINATOR),
     "alert_breach_quarters": ("local", COORDINATOR),
     "alert_vacancy_share": ("local", COORDINATOR),
+    "publisher": ("local", COORDINATOR),
+    "contact_email": ("local", COORDINATOR),
 }
 
 # Fixed in code, not settings: (assumption, source, owner).

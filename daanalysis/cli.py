@@ -291,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--pdf",
         action="store_true",
-        help="also print every page to PDF with headless Chromium (or set DAANALYSIS_PDF=1)",
+        help="also print every page to an A4 PDF with headless Chromium (pdf/ in the pack)",
     )
 
     cmd = sub.add_parser(
@@ -349,7 +349,7 @@ def _report(args: argparse.Namespace, warm, written: list[Path]) -> int:
             args.timeout,
             args.today,
             args.notebooks or NOTEBOOK_DIR,
-            pdf=args.pdf or None,
+            pdf=args.pdf,
             warm=warm,
         )
     except (ValueError, RuntimeError, OSError) as err:

@@ -182,6 +182,19 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "Assumption: alert when more than 10% of funded caseworker FTE is vacant at the quarter "
         "end; replace with the contract's threshold.",
     ),
+    "publisher": (
+        "",
+        "name",
+        "Who publishes the pack (for example the council's community safety team), shown with "
+        "contact_email on the spreadsheet's cover as the Analysis Function's guidance asks. "
+        "Blank: the cover says it was not set.",
+    ),
+    "contact_email": (
+        "",
+        "email address",
+        "Where a reader sends questions about the pack, shown on the spreadsheet's cover. "
+        "Blank: the cover says it was not set.",
+    ),
 }
 
 SUPPRESSION_FLOOR = 5.0
@@ -277,6 +290,8 @@ def check_value(key: str, value: object, allow_low_suppression: bool = False) ->
         value
     ).strip().lower() not in ("yes", "no"):
         return f"{value!r} must be yes or no"
+    if key == "contact_email" and str(value).strip() and "@" not in str(value):
+        return f"{value!r} is not an email address"
     if key == "extract_date" and str(value).strip() and parse_date(str(value)) is None:
         return f"{value!r} is not a date; write it as dd/mm/yyyy or yyyy-mm-dd"
     return None
@@ -316,6 +331,8 @@ class Config:
     alert_response_quarters: float = DEFAULTS["alert_response_quarters"][0]
     alert_breach_quarters: float = DEFAULTS["alert_breach_quarters"][0]
     alert_vacancy_share: float = DEFAULTS["alert_vacancy_share"][0]
+    publisher: str = DEFAULTS["publisher"][0]
+    contact_email: str = DEFAULTS["contact_email"][0]
     sources: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:

@@ -200,21 +200,6 @@ def test_front_page_leads_with_main_points(browser, sample_report, tmp_path):
     assert re.search(r"[✕!✓] (Red|Amber|Green)", html.unescape(main))
 
 
-def test_printed_pdf_is_a4_and_short(browser, sample_report, tmp_path):
-    from daanalysis.pack.pdf import print_pdf
-
-    pages = {}
-    for name, limit in [("index.html", 3), ("sampleborough_staffing_gap.html", 8)]:
-        pdf = print_pdf(sample_report / name, tmp_path / f"{name}.pdf", browser)
-        data = pdf.read_bytes()
-        assert data.startswith(b"%PDF")
-        pages[name] = len(re.findall(rb"/Type\s*/Page(?!s)", data))
-        assert 1 <= pages[name] <= limit, pages
-        # A4 is 595 x 842 points.
-        box = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
-        assert box and abs(float(box.group(1)) - 595) < 2 and abs(float(box.group(2)) - 842) < 2
-
-
 def test_screenshot_of_the_index(browser, sample_report, tmp_path):
     shot = tmp_path / "index.png"
     subprocess.run(

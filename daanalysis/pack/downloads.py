@@ -9,17 +9,20 @@ global.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
 import shutil
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from daanalysis.metrics.partnership import schools_never_engaged
+from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.present.disclosure import MARKER
 from daanalysis.present.page import DOWNLOADS, EXECUTED
 from daanalysis.present.tables import infer_kind
@@ -29,9 +32,11 @@ from daanalysis.present.words import (
     NOT_AVAILABLE,
     NOT_AVAILABLE_NOTE,
     SUPPRESSION_NOTE,
+    VERDICT_FIGURES,
     column_label,
     rag_label,
     safe_name,
+    value_label,
 )
 from daanalysis.safe_csv import inert, write_csv
 
@@ -80,11 +85,75 @@ def _numeric_or_text(value: object) -> object:
     return value
 
 
+HEADLINE_ITEM = {
+    "kind": "table",
+    "title": "Headline figures",
+    "source": "kpis.csv of this pack",
+    "notes": [],
+    "page": "Front page",
+    "area": "",
+}
+
+# A quarter as the pack's files name it (``2026-27Q2``), anywhere a reader would see it.
+_QUARTER_SLUG = re.compile(r"^\d{4}-\d{2}Q[1-4]$")
+
+
+def quarter_words(value: object) -> object:
+    """``2026-27Q2`` as a reader names it (``2026/27 Q2``); anything else unchanged."""
+    if isinstance(value, str) and _QUARTER_SLUG.match(value.strip()):
+        return quarter_label(parse_quarter(value.strip()), with_months=False)
+    return value
+
+
+# Units written as a symbol alone: gptables (after the guidance) refuses a cell of symbols only,
+# and the unit is not "not applicable" ([z]), so it is written in words.
+SYMBOL_WORDS = {"%": "per cent (%)", "£": "pounds (£)", "pp": "percentage points"}
+
+
+def unit_words(unit: object) -> object:
+    """A unit as a reader writes it: ``GBP a year`` as ``£ a year``, ``%`` as ``per cent (%)``."""
+    if not isinstance(unit, str):
+        return unit
+    return SYMBOL_WORDS.get(unit.strip(), re.sub(r"\bGBP\b", "£", unit))
+
+
+def pounds(text: str) -> str:
+    """``GBP 75k``, ``GBP a year`` (settings' units and sources) as a reader writes them:
+    ``£75k``, ``£ a year``."""
+    return re.sub(r"\bGBP\b", "£", re.sub(r"\bGBP\s*(?=\d)", "£", text))
+
+
+def headline_frame(kpis: pd.DataFrame) -> pd.DataFrame:
+    """The headline figures (``kpis.csv``) as the spreadsheet shows them: no program keys or
+    notebook names; the estimate and its 95% interval bounds as numbers in their own columns;
+    the quarter, the verdict and the status in words; units with ``£`` rather than ``GBP``.
+    Data warnings (unit ``warning``) are kept as text rows."""
+    frame = kpis.drop(columns=["notebook"], errors="ignore").fillna("").astype(str)
+    frame = frame.map(_numeric_or_text)
+    if "key" in frame:
+        # The verdict is stored as its code (``both``): the sheet gives it in words.
+        words = [
+            VERDICT_FIGURES.get(v, v) if "verdict" in str(k) and isinstance(v, str) else v
+            for k, v in zip(frame["key"], frame["value"], strict=True)
+        ]
+        frame = frame.assign(value=pd.Series(words, index=frame.index, dtype=object))
+        frame = frame.drop(columns="key")
+    if "quarter" in frame:
+        frame["quarter"] = frame["quarter"].map(quarter_words)
+    if "unit" in frame:
+        frame["unit"] = frame["unit"].map(unit_words)
+    if "rag" in frame:
+        frame["rag"] = [rag_label(r).split(" ", 1)[-1] if r else "" for r in frame["rag"]]
+    frame.columns = [KPI_HEADERS.get(c) or column_label(c) for c in frame.columns]
+    return frame
+
+
 def build_downloads(
     folder: Path,
     heading: str,
     kpis: pd.DataFrame | None = None,
     cover_lines: Iterable[str] = (),
+    cover: SheetCover | None = None,
 ) -> Path | None:
     """One spreadsheet of every published table and chart's data, and a CSV per chart.
 
@@ -101,31 +170,13 @@ def build_downloads(
         if item["kind"] == "chart":
             write_csv(data, out / f"{item['name']}.csv")
     if kpis is not None and len(kpis):
-        # The headline figures as a reader reads them: no program keys or notebook names.
-        frame = kpis.drop(columns=["notebook", "key"], errors="ignore")
-        frame = frame.fillna("").astype(str).map(_numeric_or_text)
-        frame["rag"] = [rag_label(r).split(" ", 1)[-1] if r else "" for r in frame["rag"]]
-        frame.columns = [KPI_HEADERS.get(c) or column_label(c) for c in frame.columns]
-        items.insert(
-            0,
-            (
-                {
-                    "kind": "table",
-                    "title": "Headline figures",
-                    "source": "kpis.csv of this pack",
-                    "notes": [],
-                    "page": "Front page",
-                    "area": "",
-                },
-                frame,
-            ),
-        )
+        items.insert(0, (HEADLINE_ITEM, headline_frame(kpis)))
     for recorded in folder.glob(f"{EXECUTED}/*.publish"):
         shutil.rmtree(recorded, ignore_errors=True)
     if not items:
         return None
     path = out / f"{safe_name(heading)}.xlsx"
-    write_spreadsheet(path, heading, items, cover_lines)
+    write_spreadsheet(path, heading, items, cover_lines, cover)
     return path
 
 
@@ -137,6 +188,155 @@ NUMBER_FORMATS = {
     "decimal": "#,##0.0",
     "ratio": "0.00",
 }
+# Decimal places a value is stored with, per column kind: as the format shows it (the guidance:
+# no false precision such as 87500.00000000003). Other columns keep three places.
+DECIMALS = {"count": 0, "gbp": 0, "pct": 1, "decimal": 1, "ratio": 2}
+OTHER_DECIMALS = 3
+# Column widths in characters: wide enough for a short column's longest entry, and text longer
+# than the widest column wraps instead of making a column 200 characters wide.
+MIN_WIDTH, MAX_WIDTH = 10, 60
+
+
+@dataclass(frozen=True)
+class SheetCover:
+    """What the spreadsheet's cover says about the pack (the guidance: who publishes it, how to
+    contact them, when it was published and when it will next be updated).
+
+    ``publisher`` and ``contact_email`` come from the settings of the same names
+    (:data:`daanalysis.config.DEFAULTS`); ``published`` is the date the pack was written and
+    ``next_update`` a sentence on when the next quarter's pack is due.
+    """
+
+    publisher: str = ""
+    contact_email: str = ""
+    published: str = ""
+    next_update: str = ""
+
+    def contact_lines(self) -> list[str]:
+        lines = [line for line in [self.publisher, self.contact_email] if line.strip()]
+        return lines or [
+            "Not set for this pack: the settings publisher and contact_email in config.csv give it."
+        ]
+
+
+def sheet_cover(config: object | None, quarter: pd.Period | None, today: dt.date) -> SheetCover:
+    """The cover's contact and dates from the run's settings (``publisher``, ``contact_email``)
+    and quarter: published ``today``; next update, the following quarter's pack, due once that
+    quarter has ended."""
+    next_update = ""
+    if quarter is not None:
+        following = quarter + 1
+        due = (following.end_time + pd.Timedelta(days=1)).strftime("%B %Y")
+        next_update = (
+            f"The pack for {quarter_label(following)}, after that quarter ends (from {due})."
+        )
+    return SheetCover(
+        publisher=str(getattr(config, "publisher", "") or ""),
+        contact_email=str(getattr(config, "contact_email", "") or ""),
+        published=f"{today:%d %B %Y}".lstrip("0"),
+        next_update=next_update,
+    )
+
+
+# "1.54 (95% CI 1.29 to 1.83)", "up 4.7% (95% CI +3.8% to +5.7%)": an estimate and its interval
+# as a page shows them in one cell. The guidance: the estimate and each bound in its own column,
+# as numbers.
+_INTERVAL = re.compile(
+    r"^(?:(?P<word>up|down)\s+)?(?P<est>[+-]?[\d,]*\.?\d+)(?P<pct>%?)\s*"
+    r"\(95% CI (?P<low>[+-]?[\d,]*\.?\d+)%? to (?P<high>[+-]?[\d,]*\.?\d+)%?\)$",
+    re.IGNORECASE,
+)
+_PERCENT_TEXT = re.compile(r"^[+-]?[\d,]*\.?\d+%$")
+_MARKS = {MARKER, NOT_AVAILABLE, NOT_APPLICABLE}
+# Columns the spreadsheet made from text: stored as the page showed them (no number format).
+AS_SHOWN = "as shown"
+
+
+def _to_number(text: str) -> float | int:
+    number = float(text.replace(",", ""))
+    return int(number) if number.is_integer() and "." not in text else number
+
+
+def numbers_from_text(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``data`` with figures a page writes as text stored as numbers: a column of estimates
+    with their 95% intervals (``1.54 (95% CI 1.29 to 1.83)``) becomes three columns (the
+    estimate, ``95% CI lower``, ``95% CI upper``; "up"/"down" give the sign), and a column of
+    percentages written with ``%`` (``+38%``) becomes numbers with ``(%)`` in its heading.
+    Cells that are not of that form (a marker, a plain number) stay as they are; a bound that
+    does not apply is blank (``[z]`` in the sheet). Returns the frame and the kind of each new
+    column (:data:`AS_SHOWN`: the numbers have the places the page gave them)."""
+    out: dict[str, pd.Series] = {}
+    kinds: dict[str, str] = {}
+    for col in data.columns:
+        values = data[col]
+        texts = values.where(values.map(lambda v: isinstance(v, str)), None)
+        matches = texts.map(lambda v: _INTERVAL.match(v.strip()) if isinstance(v, str) else None)
+        if matches.notna().any():
+            name = re.sub(r"\s*\(95% CI\)", "", str(col)).strip()
+            found = list(matches.dropna())
+            pct = [bool(m.group("pct")) for m in found]
+            heading = f"{name} (%)" if all(pct) and "%" not in name else name
+
+            def part(m: re.Match | None, value: object, key: str) -> object:
+                if m is None:
+                    return _numeric_or_text(value) if key == "est" else ""
+                number = _to_number(m.group(key))
+                down = key == "est" and (m.group("word") or "").lower() == "down"
+                return -number if down else number
+
+            out[heading] = pd.Series(
+                [part(m, v, "est") for m, v in zip(matches, values, strict=True)], index=data.index
+            )
+            for key, label in (("low", "95% CI lower"), ("high", "95% CI upper")):
+                out[f"{name}, {label}"] = pd.Series(
+                    [part(m, v, key) for m, v in zip(matches, values, strict=True)],
+                    index=data.index,
+                )
+            if any(pct) and not all(pct):
+                # Percentages and other figures in one column: each row says which it is.
+                out[f"{name}, unit"] = pd.Series(
+                    [
+                        "per cent (%)" if m is not None and m.group("pct") else "number"
+                        for m in matches
+                    ],
+                    index=data.index,
+                )
+            places = max(
+                len(m.group(k).partition(".")[2]) for m in found for k in ("est", "low", "high")
+            )
+            for heading_ in (heading, f"{name}, 95% CI lower", f"{name}, 95% CI upper"):
+                kinds[heading_] = f"{AS_SHOWN} {places}"
+            continue
+        present = [v for v in values if isinstance(v, str) and v.strip() and v not in _MARKS]
+        if present and all(_PERCENT_TEXT.match(v.strip()) for v in present):
+            heading = f"{col} (%)"
+            out[heading] = values.map(
+                lambda v: (
+                    _to_number(v.strip().rstrip("%"))
+                    if isinstance(v, str) and _PERCENT_TEXT.match(v.strip())
+                    else v
+                )
+            )
+            places = max(len(v.strip().rstrip("%").partition(".")[2]) for v in present)
+            kinds[heading] = f"{AS_SHOWN} {places}"
+            continue
+        out[col] = values
+    return pd.DataFrame(out, index=data.index), kinds
+
+
+def _rounded(value: object, kind: str) -> object:
+    if isinstance(value, float) and math.isfinite(value):
+        places = DECIMALS.get(kind, OTHER_DECIMALS)
+        value = round(value, places)
+        return int(value) if places == 0 else value
+    return value
+
+
+def _width(values: Iterable[object], heading: str) -> int:
+    longest = max((len(str(v)) for v in values), default=0)
+    # A heading wraps at its spaces: its longest word must fit.
+    word = max((len(w) for w in heading.split()), default=0)
+    return int(min(MAX_WIDTH, max(MIN_WIDTH, longest, word, min(len(heading), 24)) + 2))
 
 
 def write_spreadsheet(
@@ -144,10 +344,16 @@ def write_spreadsheet(
     heading: str,
     items: list[tuple[dict, pd.DataFrame]],
     cover_lines: Iterable[str] = (),
+    cover: SheetCover | None = None,
 ) -> None:
-    """An accessible workbook (``gptables``): cover, contents, notes and one sheet per table."""
+    """An accessible workbook (``gptables``): cover, contents, notes and one sheet per table,
+    to the Analysis Function's guidance on releasing statistics in spreadsheets: numbers stored
+    as numbers rounded as shown, headings in words, markers explained and referenced from the
+    title of each sheet that has them, notes mentioned only where a sheet has notes, sensible
+    column widths (long text wraps), and a cover with contact and dates (``cover``)."""
     import gptables as gpt
 
+    cover = cover or SheetCover()
     notes: dict[str, str] = {}
 
     def note_ref(text: str) -> str:
@@ -156,54 +362,105 @@ def write_spreadsheet(
         return notes[text]
 
     def cell(value: object) -> object:
-        # The guidance: no empty cells and no cells of symbols only; [z] = not applicable.
+        # The guidance: no empty cells; [x] = not available, [z] = not applicable (a blank or a
+        # dash). A unit such as "%" or "£" is text, not a missing value.
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return NOT_AVAILABLE
-        if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
+        if isinstance(value, str) and re.fullmatch(r"[\s\-–—]*", value):
             return NOT_APPLICABLE
-        return value
+        if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
+            return unit_words(value)  # "%" as words; other symbols pass (gptables says so)
+        return pounds(value) if isinstance(value, str) else value
 
-    sheets = {}
+    markers = {
+        MARKER: SUPPRESSION_NOTE,
+        NOT_AVAILABLE: NOT_AVAILABLE_NOTE,
+        NOT_APPLICABLE: NOT_APPLICABLE_NOTE,
+    }
+    sheets, widths = {}, {}
     for number, (item, data) in enumerate(items, start=1):
-        kinds = {c: item.get("kinds", {}).get(c) or infer_kind(c, data[c]) for c in data.columns}
-        formatting = [
-            {"column": {"columns": cols, "format": {"num_format": NUMBER_FORMATS[kind]}}}
-            for kind in NUMBER_FORMATS
-            if (cols := [c for c, k in kinds.items() if k == kind])
+        chart = item["kind"] == "chart"
+        data, made = numbers_from_text(data)
+        kinds = {
+            c: made.get(c) or item.get("kinds", {}).get(c) or infer_kind(c, data[c])
+            for c in data.columns
+        }
+        frame = data.copy()
+        for col, kind in kinds.items():
+            frame[col] = frame[col].map(lambda v, k=kind: _rounded(quarter_words(v), k))
+            if chart:  # code values a chart's data carries (need-sensitive) as words
+                frame[col] = frame[col].map(value_label)
+        frame = frame.map(cell).map(sheet_text)
+        headings = [
+            str(sheet_text(column_label(c) if chart else c)).replace("\n", " ")
+            for c in frame.columns
         ]
-        frame = data.map(cell).map(sheet_text)
-        frame.columns = [str(sheet_text(c)).replace("\n", " ") for c in frame.columns]
-        kind = "Chart data" if item["kind"] == "chart" else "Table"
-        refs = "".join(note_ref(n) for n in item.get("notes", []) if n)
+        frame.columns = headings
+        # Numbers the spreadsheet took from text keep the decimal places the page showed.
+        shown_formats = {
+            k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
+            for k in set(kinds.values())
+            if k.startswith(AS_SHOWN)
+        }
+        formats = NUMBER_FORMATS | shown_formats
+        formatting = [
+            {
+                "column": {
+                    "columns": [
+                        h for c, h in zip(data.columns, headings, strict=True) if kinds[c] == kind
+                    ],
+                    "format": {"num_format": formats[kind]},
+                }
+            }
+            for kind in formats
+            if kind in kinds.values()
+        ]
+        col_widths = [_width(frame[h], h) for h in headings]
+        wrapped = [h for h, w in zip(headings, col_widths, strict=True) if w >= MAX_WIDTH]
+        if wrapped:
+            formatting.append({"column": {"columns": wrapped, "format": {"text_wrap": True}}})
+        kind = "Chart data" if chart else "Table"
+        texts = {str(v) for v in frame.to_numpy().ravel()}
+        sheet_notes = [n for n in item.get("notes", []) if n]
+        sheet_notes += [note for marker, note in markers.items() if marker in texts]
+        refs = " ".join(dict.fromkeys(note_ref(n) for n in sheet_notes))
         subtitles = [sheet_text(s) for s in [item.get("page", ""), item.get("area", "")] if s]
         if frame.empty:
             frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
-        sheets[f"{'Chart' if item['kind'] == 'chart' else 'Table'} {number}"] = gpt.GPTable(
+            col_widths = [_width(frame["Note"], "Note")]
+        label = f"{'Chart' if chart else 'Table'} {number}"
+        widths[label] = col_widths
+        sheets[label] = gpt.GPTable(
             table=frame,
             table_name=f"table_{number}",
-            title=f"{kind} {number}: {sheet_text(item['title'])} {refs}".strip(),
+            title=f"{kind} {number}: {sheet_text(pounds(str(item['title'])))} {refs}".strip(),
             subtitles=subtitles,
-            instructions="This worksheet contains one table. Some cells refer to notes which "
-            "can be found on the notes worksheet.",
+            instructions="This worksheet contains one table."
+            + (
+                " Some cells refer to notes which can be found on the notes worksheet."
+                if refs
+                else ""
+            ),
             source="Source: "
             + sheet_text(
-                re.sub(
-                    r"^source:\s*",
-                    "",
-                    str(item.get("source") or "daanalysis quarterly pack"),
-                    flags=re.IGNORECASE,
+                pounds(
+                    re.sub(
+                        r"^source:\s*",
+                        "",
+                        str(item.get("source") or "daanalysis quarterly pack"),
+                        flags=re.IGNORECASE,
+                    )
                 )
             ),
             scope="Domestic abuse services",
             additional_formatting=formatting,
         )
-    notes.setdefault(SUPPRESSION_NOTE, f"[note {len(notes) + 1}]")
-    notes.setdefault(NOT_AVAILABLE_NOTE, f"[note {len(notes) + 1}]")
-    notes.setdefault(NOT_APPLICABLE_NOTE, f"[note {len(notes) + 1}]")
+    for note in markers.values():
+        notes.setdefault(note, f"[note {len(notes) + 1}]")
     notes_table = pd.DataFrame(
         {"Note number": list(notes.values()), "Note text": list(notes.keys())}
     )
-    cover = gpt.Cover(
+    cover_sheet = gpt.Cover(
         cover_label="Cover",
         title=heading,
         intro=[
@@ -216,15 +473,17 @@ def write_spreadsheet(
             f"identified). {NOT_AVAILABLE} marks a figure that is not available and "
             f"{NOT_APPLICABLE} one that does not apply. Notes are on the "
             "notes worksheet.",
+            *([f"Published: {cover.published}"] if cover.published else []),
+            *([f"Next update: {cover.next_update}"] if cover.next_update else []),
         ],
-        contact=["Your council's community safety team"],
+        contact=[sheet_text(line) for line in cover.contact_lines()],
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # gptables warns about table names like cell names
-        gpt.write_workbook(
+        workbook = gpt.produce_workbook(
             filename=str(path),
             sheets=sheets,
-            cover=cover,
+            cover=cover_sheet,
             contentsheet_label="Contents",
             contentsheet_options={"title": "Table of contents"},
             notes_table=notes_table,
@@ -235,6 +494,17 @@ def write_spreadsheet(
             # a formula and one looking like a URL into a live link.
             workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
         )
+        # gptables sizes a column to its longest cell (200+ characters for a sentence): the
+        # widths are set again, capped, with long text wrapped (above).
+        for label, col_widths in widths.items():
+            sheet = workbook.get_worksheet_by_name(label)
+            for i, width in enumerate(col_widths):
+                sheet.set_column(i, i, width)
+        # The contents and notes sheets' texts (each sheet's finding) run to 150 characters: capped,
+        # the text runs on into the empty columns to its right.
+        for label in ("Contents", "Notes"):
+            workbook.get_worksheet_by_name(label).set_column(1, 1, MAX_WIDTH)
+        workbook.close()
 
 
 def write_officer_lists(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
@@ -252,7 +522,11 @@ def write_officer_lists(tables: dict[str, pd.DataFrame], folder: str | Path) -> 
 
 __all__ = [
     "NUMBER_FORMATS",
+    "SheetCover",
     "build_downloads",
+    "headline_frame",
+    "quarter_words",
+    "sheet_cover",
     "collect",
     "sheet_text",
     "write_officer_lists",

@@ -37,7 +37,7 @@ from daanalysis.pack import downloads, kernels
 from daanalysis.pack.execute import KernelPool, run_jobs
 from daanalysis.pack.export import add_csp, export_html, page_exporter
 from daanalysis.pack.notebooks import NOTEBOOK_DIR, discover
-from daanalysis.pack.pdf import pdfs_if_asked
+from daanalysis.pack.pdf import check_printer, pdfs_if_asked
 from daanalysis.pack.plan import Job, plan_jobs
 from daanalysis.pack.run import (
     ANALYSTS_README,
@@ -74,7 +74,7 @@ class RunOptions:
     execution_timeout: int = 600
     today: str = ""
     notebook_dir: Path = NOTEBOOK_DIR
-    pdf: bool | None = None  # None: as DAANALYSIS_PDF says
+    pdf: bool = False  # --pdf: print every page to PDF at the end
     warm: object | None = None  # a kernels.WarmProcess the caller started (and will close)
 
 
@@ -88,7 +88,7 @@ def run_report(
     execution_timeout: int = 600,
     today: str = "",
     notebook_dir: Path = NOTEBOOK_DIR,
-    pdf: bool | None = None,
+    pdf: bool = False,
     warm=None,
 ) -> Path:
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
@@ -105,6 +105,8 @@ def run_report(
     # Absolute paths: the notebooks run with the notebook folder as their working directory.
     data_dir, out = Path(data_dir).resolve(), Path(out).resolve()
     parse_today(today)  # a bad date is reported before anything is written
+    if pdf:
+        check_printer()  # no Chromium: stop now with how to fix it, not after the notebooks
     options = RunOptions(
         tuple(areas or ()),
         workers,
@@ -112,7 +114,7 @@ def run_report(
         execution_timeout,
         today,
         Path(notebook_dir).resolve(),
-        pdf,
+        bool(pdf),
         warm,
     )
     prepare_out(out)
@@ -238,7 +240,15 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         write_csv(kpis, work / "kpis.csv")  # text a spreadsheet would run made inert
         heading = f"Domestic abuse quarterly pack: {quarter_label(chosen)}"
         write_front_page(
-            work, pages, heading, subtitle, kpis, extract.config, extract, plan.left_out
+            work,
+            pages,
+            heading,
+            subtitle,
+            kpis,
+            extract.config,
+            extract,
+            plan.left_out,
+            pdf=bool(options.pdf),
         )
         add_csp(work)
         timer.lap("front page, glossary and downloads")

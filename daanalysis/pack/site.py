@@ -10,6 +10,7 @@ them on the page and writes the downloads it links to (:mod:`daanalysis.pack.dow
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from collections.abc import Iterable
@@ -22,9 +23,8 @@ from markupsafe import Markup
 
 from daanalysis.config import response_window
 from daanalysis.metrics.kpi import KPI_COLUMNS
-from daanalysis.pack.downloads import build_downloads
+from daanalysis.pack.downloads import build_downloads, sheet_cover
 from daanalysis.pack.export import CSP
-from daanalysis.pack.pdf import pdf_wanted
 from daanalysis.periods import parse_quarter
 from daanalysis.periods import quarter_slug as slug_of
 from daanalysis.present.main_points import headline_sections, main_points, main_points_html
@@ -195,14 +195,15 @@ def write_front_page(
     config=None,
     extract=None,
     left_out: Iterable[str] = (),
+    pdf: bool = False,
 ) -> dict[str, Path | list[Path] | None]:
     """The pack's front page and what it links to.
 
     Writes ``downloads/`` (the spreadsheet of every published table and chart's data, a CSV per
     chart), ``glossary.html`` and ``index.html`` (main points first, then the headline figures,
     the pages and the downloads; with links to the PDFs that
-    :func:`daanalysis.pack.pdf.pdfs_if_asked` prints at the end of the run when
-    ``DAANALYSIS_PDF=1`` is set). ``left_out``: a line for each page the run did not produce
+    :func:`daanalysis.pack.pdf.pdfs_if_asked` prints at the end of the run when ``pdf``, the
+    run's ``--pdf``, is set). ``left_out``: a line for each page the run did not produce
     (its input missing), listed with the pages. Returns the paths written.
     """
     kpis = kpis if kpis is not None else pd.DataFrame(columns=KPI_COLUMNS)
@@ -215,7 +216,8 @@ def write_front_page(
         before = upgrade_kpis(before, kpis.fillna(""))
     href = spreadsheet_href(slug)
     chart_titles = _chart_titles(folder)
-    spreadsheet = build_downloads(folder, heading, kpis, [subtitle])
+    cover = sheet_cover(config, parse_quarter(slug) if slug else None, dt.date.today())
+    spreadsheet = build_downloads(folder, heading, kpis, [subtitle], cover)
     if spreadsheet is not None and spreadsheet != folder / href:
         spreadsheet.rename(folder / href)
         spreadsheet = folder / href
@@ -253,7 +255,7 @@ def write_front_page(
     )
     period = quarter_text(parse_quarter(slug)) if slug else ""
     pdfs = []
-    if pdf_wanted():
+    if pdf:
         pdfs = [(f"pdf/{Path(h).stem}.pdf", t) for h, t in [(INDEX_PAGE, "this page"), *pages]]
     previous_note = (
         "Changes are against last quarter's pack."

@@ -27,9 +27,16 @@ from matplotlib.ticker import FuncFormatter
 from daanalysis.config import Config, response_window
 from daanalysis.periods import quarter_label
 
-FIGSIZE = (8.0, 4.2)
-# Okabe-Ito: distinguishable under the common colour-vision deficiencies.
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000"]
+# Inches. A chart is shown at its own size (96 px an inch) or smaller: at 7 inches (672 px) it
+# fits a laptop's reading column unscaled, so text of TEXT_PT points is TEXT_PT * 96 / 72 px
+# (10 pt = 13.3 px; the issue asks for at least 12 px at 1280 px wide).
+FIGSIZE = (7.0, 4.6)
+TITLE_PT, SUBTITLE_PT, TEXT_PT, SOURCE_PT = 13.0, 10.5, 10.0, 9.5
+# Okabe-Ito, distinguishable under the common colour-vision deficiencies, with its orange
+# (#E69F00, 2.2:1 on white) and sky blue (#56B4E9, 2.3:1) darkened to 4.2:1 and 3.7:1, so
+# every line is at least 3:1 against white (WCAG 2.2, 1.4.11 non-text contrast). Text in a
+# line's colour is darkened further to 4.5:1 (:func:`text_colour`).
+OKABE_ITO = ["#0072B2", "#B36B00", "#009E73", "#D55E00", "#3C8DBF", "#CC79A7", "#000000"]
 PALETTE = {"confidence": "#0072B2", "need": "#D55E00", "context": "#595959"}
 MARKERS = {"confidence": "o", "need": "s", "context": "D"}
 BAND_COLOUR = "#009E73"
@@ -91,12 +98,37 @@ BASE_STYLE = {
     "font.size": 10.8,
     "axes.labelsize": 10.8,
     "axes.titlesize": 10.8,
-    "xtick.labelsize": 9.9,
-    "ytick.labelsize": 9.9,
-    "legend.fontsize": 9.9,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
     "legend.title_fontsize": 10.8,
 }
 DEFAULT_SOURCE = "Source: commissioned service case records; analysis by daanalysis."
+
+
+def contrast(colour: str, background: str = "white") -> float:
+    """WCAG 2.2 contrast ratio of ``colour`` against ``background`` (1 to 21)."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(c: str) -> float:
+        channels = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in to_rgb(c)]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    lighter, darker = sorted([luminance(colour), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def text_colour(colour: str, ratio: float = 4.5) -> str:
+    """``colour`` darkened (mixed with black) until text in it has ``ratio`` contrast on white
+    (WCAG 2.2, 1.4.3: 4.5:1 for text); unchanged if it already has."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = to_rgb(colour)
+    for step in range(21):
+        mixed = to_hex([c * (1 - step / 20) for c in rgb])
+        if contrast(mixed) >= ratio:
+            return mixed
+    return "#000000"
 
 
 def setup() -> None:
@@ -109,7 +141,7 @@ def setup() -> None:
             "font.family": "sans-serif",
             "font.sans-serif": ["Arial", "Liberation Sans", "DejaVu Sans", "sans-serif"],
             "axes.titleweight": "bold",
-            "axes.titlesize": 10,
+            "axes.titlesize": TEXT_PT,
             "axes.titlelocation": "left",
             "axes.spines.top": False,
             "axes.spines.right": False,
@@ -159,13 +191,16 @@ def _finish(
     import textwrap
 
     width_in, height_in = fig.get_size_inches()
-    title_lines = textwrap.wrap(title, width=int(width_in * 11.5)) or [""]
-    sub_lines = textwrap.wrap(subtitle, width=int(width_in * 15)) or [""]
+    # Characters a line holds: about 72 / (0.7 * size) an inch in bold, 72 / (0.62 * size) in
+    # regular type (DejaVu Sans, wider than Arial, where Arial is not installed).
+    title_lines = textwrap.wrap(title, width=int(width_in * 72 / (0.7 * TITLE_PT))) or [""]
+    sub_lines = textwrap.wrap(subtitle, width=int(width_in * 72 / (0.62 * SUBTITLE_PT))) or [""]
+    source_lines = textwrap.wrap(source or DEFAULT_SOURCE, int(width_in * 72 / (0.62 * SOURCE_PT)))
     line = lambda pt: 1.3 * pt / 72 / height_in  # noqa: E731 - a line's height, figure fraction
     top = 0.99
-    sub_top = top - len(title_lines) * line(11.5) - 0.2 * line(9)
-    plot_top = sub_top - len(sub_lines) * line(9) - 0.6 * line(9)
-    bottom = 2.2 * line(7.5)
+    sub_top = top - len(title_lines) * line(TITLE_PT) - 0.2 * line(SUBTITLE_PT)
+    plot_top = sub_top - len(sub_lines) * line(SUBTITLE_PT) - 0.6 * line(SUBTITLE_PT)
+    bottom = (len(source_lines) + 1.2) * line(SOURCE_PT)
     fig.tight_layout(rect=(0, bottom, right, plot_top))
     fig.text(
         0.01,
@@ -173,13 +208,27 @@ def _finish(
         "\n".join(title_lines),
         ha="left",
         va="top",
-        fontsize=11.5,
+        fontsize=TITLE_PT,
         fontweight="bold",
         linespacing=1.15,
     )
-    fig.text(0.01, sub_top, "\n".join(sub_lines), ha="left", va="top", fontsize=9, color="#333333")
     fig.text(
-        0.01, 0.01, source or DEFAULT_SOURCE, ha="left", va="bottom", fontsize=7.5, color="#505a5f"
+        0.01,
+        sub_top,
+        "\n".join(sub_lines),
+        ha="left",
+        va="top",
+        fontsize=SUBTITLE_PT,
+        color="#333333",
+    )
+    fig.text(
+        0.01,
+        0.01,
+        "\n".join(source_lines),
+        ha="left",
+        va="bottom",
+        fontsize=SOURCE_PT,
+        color="#505a5f",
     )
     # After the first figure the inline backend has loaded and set its own formats: the charts
     # are shown as SVG with their alt text all the same.
@@ -202,7 +251,7 @@ def _ylabel(ax, text: str) -> None:
         textcoords="offset points",
         ha="left",
         va="bottom",
-        fontsize=8.5,
+        fontsize=TEXT_PT,
         color="#333333",
     )
 
@@ -214,7 +263,7 @@ def _month_axis(ax) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
-    ax.tick_params(axis="x", labelrotation=0, labelsize=8)
+    ax.tick_params(axis="x", labelrotation=0, labelsize=TEXT_PT)
 
 
 def _caller_name() -> str:
@@ -235,6 +284,12 @@ def _subtitle(area: str, what: str, period: str) -> str:
 def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float) -> None:
     """Direct labels at the right-hand end of lines, nudged apart so they do not overlap."""
     ends = sorted(ends, key=lambda e: e[1])
+    # At least a line of text apart: TEXT_PT * 1.2 points in data units, the axes taking about
+    # 40% of the figure's height once the titles and source are placed (a low guess: it can
+    # only space the labels wider).
+    low, high = ax.get_ylim()
+    height_pt = 72 * ax.figure.get_size_inches()[1] * 0.4
+    gap = max(gap, (high - low) * TEXT_PT * 1.2 / height_pt)
     placed: list[float] = []
     for _, y, _, _ in ends:
         placed.append(max(y, placed[-1] + gap) if placed else y)
@@ -245,8 +300,8 @@ def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float)
             xytext=(6, 0),
             textcoords="offset points",
             va="center",
-            fontsize=7.5,
-            color=colour,
+            fontsize=TEXT_PT,
+            color=text_colour(colour),
             annotation_clip=False,
         )
 
@@ -269,20 +324,30 @@ def _campaigns_text(campaigns: pd.DataFrame) -> str:
 
 def _campaign_lines(ax, campaigns: pd.DataFrame, top: bool = True) -> None:
     """Campaign starts as grey dotted lines, labelled horizontally with the campaign's name and
-    start month (two short lines), not a code a reader has to look up."""
+    start month (two short lines), not a code a reader has to look up. A label whose campaign
+    starts close to the one before goes below that one's label, so the two never overlap."""
+    import matplotlib.dates as mdates
+
+    low, high = ax.get_xlim() if top else (0.0, 1.0)
+    placed: list[tuple[float, int]] = []  # (axes fraction, level) of the labels so far
     for i, (_, c) in enumerate(campaigns.iterrows(), start=1):
         ax.axvline(c["start_date"], color=CAMPAIGN_COLOUR, linestyle=":", linewidth=1)
         if top:
+            where = (mdates.date2num(pd.Timestamp(c["start_date"])) - low) / (high - low or 1)
+            near = [level for x, level in placed if abs(where - x) < 0.3]
+            level = max(near) + 1 if near else 0
+            placed.append((where, level))
             ax.annotate(
                 campaign_label(c, i).replace(", ", "\n", 1),
                 (c["start_date"], 1.0),
                 xycoords=("data", "axes fraction"),
-                xytext=(2, -2),
+                xytext=(2, -2 - 2.6 * TEXT_PT * level),
                 textcoords="offset points",
                 va="top",
                 ha="left",
-                fontsize=7,
+                fontsize=TEXT_PT,
                 color=CAMPAIGN_COLOUR,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             )
 
 
@@ -294,7 +359,8 @@ def streams_chart(
     source: str = "",
     threshold: float = 0,
 ) -> Figure:
-    """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100.
+    """Confidence and need streams, 3-month rolling, indexed to their first 12 months = 100:
+    small multiples, one panel a stream (confidence-sensitive left, need-sensitive right).
 
     A 3-month window holding a monthly count from 1 to ``threshold - 1`` is suppressed: a gap
     in the line, ``[c]`` in the chart's data and a note in the subtitle.
@@ -320,33 +386,56 @@ def streams_chart(
         )
     data = pd.concat(long, ignore_index=True)
     data = data[data["index"].notna() | data["suppressed"]]
-    fig, axes = plt.subplots(2, 1, figsize=(FIGSIZE[0], FIGSIZE[1] * 1.6), sharex=True, sharey=True)
+    # Small multiples: one panel a stream, confidence-sensitive on the left and need-sensitive
+    # on the right, on shared axes, rather than four tangled lines with colliding labels (one
+    # line a panel reads in greyscale too).
+    kinds = ["confidence-sensitive", "need-sensitive"]
+    names = {k: list(dict.fromkeys(data.loc[data["type"] == k, "indicator"])) for k in kinds}
+    rows = max(1, *(len(v) for v in names.values()))
+    fig, axes = plt.subplots(
+        rows,
+        2,
+        figsize=(FIGSIZE[0], 1.35 * rows + 1.9),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     latest: dict[str, float] = {}
-    for ax, kind in zip(axes, ["confidence-sensitive", "need-sensitive"], strict=True):
+    import matplotlib.dates as mdates
+
+    for column, kind in enumerate(kinds):
         part = data[data["type"] == kind]
-        colour_kind = kind.split("-")[0]
-        styles = ["-", "--", "-.", ":"]
-        ends = []
-        for i, (name, line) in enumerate(part.groupby("indicator", sort=False)):
-            colour = OKABE_ITO[(i + (0 if colour_kind == "confidence" else 3)) % 6]
-            ax.plot(
-                line["month"], line["index"], color=colour, linewidth=1.5, linestyle=styles[i % 4]
-            )
-            shown = line.dropna(subset=["index"])
-            if len(shown):
-                ends.append((shown["month"].iloc[-1], shown["index"].iloc[-1], name, colour))
+        colour = PALETTE[kind.split("-")[0]]
         if len(part):
             last = part[part["month"] == part["month"].max()]
             latest[kind] = float(last["index"].mean())
-        _campaign_lines(ax, campaigns)
-        ax.axhline(100, color="black", linewidth=0.6)
-        ax.set_title(kind.capitalize() + " streams", fontsize=9.5)
-        ax.set_xlabel("")
-        plain_numbers(ax)
-        _month_axis(ax)
-        if len(part):
-            span = part["index"].max() - part["index"].min()
-            _label_line_ends(ax, ends, gap=max(span, 1) * 0.07)
+        for row in range(rows):
+            ax = axes[row][column]
+            if row >= len(names[kind]):
+                ax.set_axis_off()
+                axes[row - 1][column].xaxis.set_tick_params(labelbottom=True)
+                continue
+            name = names[kind][row]
+            line = part[part["indicator"] == name]
+            ax.plot(line["month"], line["index"], color=colour, linewidth=1.8)
+            # Named once, in the first panel; the other panels share its time axis.
+            _campaign_lines(ax, campaigns, top=row == 0 and column == 0)
+            ax.axhline(100, color="black", linewidth=0.6)
+            shown = line.dropna(subset=["index"])
+            end = f", latest {shown['index'].iloc[-1]:,.0f}" if len(shown) else ""
+            heading = f"{kind.capitalize()}\n" if row == 0 else ""
+            ax.set_title(
+                f"{heading}{name}{end}",
+                fontsize=TEXT_PT,
+                fontweight="normal",
+                color=text_colour(colour),
+                loc="left",
+            )
+            ax.set_xlabel("")
+            plain_numbers(ax)
+            ax.xaxis.set_major_locator(mdates.YearLocator(2))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            ax.tick_params(axis="both", labelsize=TEXT_PT)
     conf, need = latest.get("confidence-sensitive"), latest.get("need-sensitive")
     if conf is not None and need is not None:
         moved = lambda v: "rose" if v >= 100 else "fell"  # noqa: E731
@@ -379,14 +468,18 @@ def streams_chart(
         title,
         _subtitle(
             area,
-            "index (first year = 100), 3-month average; dotted lines: campaigns"
+            "index (first year = 100), 3-month average, one panel a stream"
+            + (
+                f"; dotted lines: campaigns ({_campaigns_text(campaigns)})"
+                if len(campaigns)
+                else ""
+            )
             + ("; gaps: small numbers suppressed [c]" if hidden else ""),
             period,
         ),
         source,
         alt,
         data,
-        right=0.82,
     )
 
 
@@ -409,7 +502,8 @@ def verdict_chart(
     """
     interval = rate_ratio if isinstance(rate_ratio, dict) else {}
     rate_ratio = float(interval["rate_ratio"]) if interval else float(rate_ratio)
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    # Taller than the others: its finding, campaign labels and long source take three lines each.
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1] + 0.8))
     if series.empty:
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
@@ -468,6 +562,37 @@ def verdict_chart(
     )
 
 
+def _steps_finding(terms: pd.DataFrame) -> str:
+    """The forest plot's finding: how far each kind of stream stepped after the campaigns, as a
+    range of per cent changes, and that these are supporting evidence (each stream on its own:
+    counting streams that stepped would count overlapping streams as separate evidence)."""
+    steps = terms[terms["term"] == "all campaigns"]
+    parts = []
+    for kind in ("confidence", "need"):
+        part = steps[steps["kind"] == kind]
+        if not len(part):
+            continue
+        low, high = (100 * (part["rate_ratio"].agg(f) - 1) for f in ("min", "max"))
+        clear = ((part["ci_low"] > 1) | (part["ci_high"] < 1)).any()
+        if not clear:
+            moved = "showed no clear step"
+        elif low >= 0:
+            moved = (
+                f"stepped up {low:.0f}% to {high:.0f}%"
+                if len(part) > 1
+                else f"stepped up {low:.0f}%"
+            )
+        elif high <= 0:
+            moved = f"stepped down {-high:.0f}% to {-low:.0f}%"
+        else:
+            moved = f"moved {low:+.0f}% to {high:+.0f}%"
+        parts.append(f"{kind}-sensitive streams {moved}")
+    if not parts:
+        return "Each stream on its own: supporting evidence beside the controlled comparison"
+    text = " and ".join(parts)
+    return f"After the campaigns, {text} (each stream on its own, supporting the verdict)"
+
+
 def rate_ratio_chart(
     fits: pd.DataFrame, area: str = "", period: str = "", source: str = ""
 ) -> Figure:
@@ -477,7 +602,7 @@ def rate_ratio_chart(
         terms["indicator"] + ": " + terms["term"].str.replace("all campaigns", "campaign step")
     )
     terms = terms.iloc[::-1].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.34 * len(terms) + 2.0))
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.48 * len(terms) + 2.4))
     for kind, part in terms.groupby("kind"):
         colour, marker = PALETTE.get(kind, "#333333"), MARKERS.get(kind, "o")
         ax.errorbar(
@@ -498,19 +623,23 @@ def rate_ratio_chart(
         xycoords=("data", "axes fraction"),
         xytext=(3, 2),
         textcoords="offset points",
-        fontsize=7,
+        fontsize=TEXT_PT,
         va="bottom",
     )
-    ax.set_yticks(range(len(terms)), terms["label"], fontsize=8)
+    import textwrap
+
+    # Two short lines a row, so the names do not push the plot (and the image) wide.
+    labels = [textwrap.fill(text, 26) for text in terms["label"]]
+    ax.set_yticks(range(len(terms)), labels, fontsize=TEXT_PT)
     ax.set_xlabel("Rate ratio with 95% confidence interval")
     from matplotlib.ticker import MultipleLocator
 
     ax.xaxis.set_major_locator(MultipleLocator(0.25))
     plain_numbers(ax, "x", 2)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    ax.legend(fontsize=TEXT_PT, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     # Counting streams that stepped would treat overlapping streams as separate evidence, so
     # the title says what the chart is for instead: the verdict is the controlled comparison.
-    title = "Each stream on its own: supporting evidence beside the controlled comparison"
+    title = _steps_finding(terms)
     alt = (
         f"Chart: Forest plot of {len(terms)} rate ratios with 95% confidence intervals, "
         f"campaign steps and yearly trends per stream. {title}. Rate ratios range from "
@@ -547,7 +676,7 @@ def _safe_band(ax, config: Config, level: bool = True) -> None:
         xycoords=("axes fraction", "data"),
         xytext=(2, 3),
         textcoords="offset points",
-        fontsize=7.5,
+        fontsize=TEXT_PT,
         color="#00543c",
     )
 
@@ -574,7 +703,7 @@ def caseload_chart(
         xytext=(6, 0),
         textcoords="offset points",
         va="center",
-        fontsize=8,
+        fontsize=TEXT_PT,
         color="#0072B2",
         annotation_clip=False,
     )
@@ -679,6 +808,10 @@ def projection_chart(
     )
 
 
+# A value label's height on the response chart's 0-109% axis, in axis units (about 10 pt).
+LABEL_HEIGHT = 6.0
+
+
 def response_chart(
     kpi: pd.DataFrame,
     quarters: int = 8,
@@ -700,24 +833,31 @@ def response_chart(
     suppressed = data["contacted"] < threshold if "contacted" in data else pd.Series(False)
     for i, row in data.iterrows():
         if bool(suppressed.iloc[i]) if len(suppressed) > i else False:
-            ax.text(i, 2, "[c]", ha="center", va="bottom", fontsize=8)
+            ax.text(i, 2, "[c]", ha="center", va="bottom", fontsize=TEXT_PT)
             continue
         met = row["within_kpi_pct"] >= target
+        # Below target is red, as the table's status word says, and hatched for greyscale.
         ax.bar(
             i,
             row["within_kpi_pct"],
-            color="#0072B2" if met else "#E69F00",
+            color="#0072B2" if met else RAG_COLOURS["red"],
             hatch="" if met else "//",
-            edgecolor="white" if met else "#7a4d00",
+            edgecolor="white" if met else "#5c2800",
             linewidth=0.5,
         )
+        # The value sits above its bar, or above the target line when the line would run
+        # through it.
+        value = float(row["within_kpi_pct"])
+        label_y = value + 1
+        if value - 1 <= target <= value + 1 + LABEL_HEIGHT:
+            label_y = max(label_y, target + 1.5)
         ax.text(
             i,
-            row["within_kpi_pct"] + 1,
-            f"{row['within_kpi_pct']:.1f}%",
+            label_y,
+            f"{value:.1f}%",
             ha="center",
             va="bottom",
-            fontsize=7.5,
+            fontsize=TEXT_PT,
         )
     ax.axhline(target, color="black", linestyle="--", linewidth=1)
     ax.annotate(
@@ -727,10 +867,10 @@ def response_chart(
         xytext=(4, 0),
         textcoords="offset points",
         va="center",
-        fontsize=8,
+        fontsize=TEXT_PT,
         annotation_clip=False,
     )
-    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
     ax.set_ylim(0, 109)
     window = response_window(working_days)
     _ylabel(ax, f"% contacted {window}")
@@ -778,9 +918,12 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     Each RAG has its own pattern as well as colour, and each segment is labelled with its count.
     """
     order = [c for c in RAG_COLOURS if c in counts.columns]
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.45 * len(counts) + 2.0))
+    import textwrap
+
+    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.6 * len(counts) + 2.0))
     left = np.zeros(len(counts))
-    names = [str(p) for p in counts.index]
+    # Long priority names on two lines, so the bars (and the legend above them) keep the width.
+    names = [textwrap.fill(str(p), 32) for p in counts.index]
     for rag in order:
         values = counts[rag].to_numpy(dtype=float)
         bars = ax.barh(
@@ -801,7 +944,7 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
                     f"{int(v)}",
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=TEXT_PT,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
                 )
         left += values
@@ -809,9 +952,9 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     ax.set_xlabel("Actions")
     ax.set_ylabel("")
     plain_numbers(ax, "x")
-    ax.tick_params(axis="y", labelsize=8)
+    ax.tick_params(axis="y", labelsize=TEXT_PT)
     ax.legend(
-        fontsize=8,
+        fontsize=TEXT_PT,
         title=None,
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
@@ -846,8 +989,8 @@ def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
     ax.bar(range(len(data)), data["engaged_pct"], color=OKABE_ITO[0])
     for i, v in enumerate(data["engaged_pct"]):
-        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=7.5)
-    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=TEXT_PT)
+    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
     ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
     _ylabel(ax, "% of the area's schools with at least one session")
     plain_numbers(ax, suffix="%")
@@ -887,7 +1030,7 @@ def funnel_chart(
     labels = [t.replace(" ", "\n", 1) for t in _quarters_text(data["quarter"])]
     fig, ax = plt.subplots(figsize=FIGSIZE)
     ax.plot(range(len(data)), data["referred_pct"], marker="o", color=OKABE_ITO[0])
-    ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
+    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
     ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
     _ylabel(ax, "police referrals to the service, % of police DA incidents")
     plain_numbers(ax, decimals=0, suffix="%")
@@ -960,8 +1103,6 @@ def svg_text(fig) -> str:
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
-
-
 
 
 def table(

@@ -80,7 +80,7 @@ def funnel_chart(
             xytext=(4, 0),
             textcoords="offset points",
             va="center",
-            fontsize=8,
+            fontsize=charts.TEXT_PT,
             color=LIMIT_COLOUR,
             annotation_clip=False,
         )
@@ -109,7 +109,7 @@ def funnel_chart(
             (row["size"], row["rate"]),
             xytext=(4, 3),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=charts.TEXT_PT,
         )
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_xlabel(f"Size of area ({unit})" if unit else "Size of area")

@@ -172,6 +172,8 @@ VALUE_LABELS: dict[str, str] = {
     "max_fte_per_row": "Most FTE accepted for one team and role in a month",
     "max_fte_per_team": "Most FTE accepted for one team in a month",
     "max_count_jump": "Largest jump accepted in a monthly count",
+    "publisher": "Publisher of the pack",
+    "contact_email": "Contact email for questions about the pack",
     "children_services": "Children's services",
     "self_referral": "Self-referral",
     "self_referrals": "Self-referrals",

@@ -553,8 +553,13 @@ def generate_partnership(seed: int, area: str, scale: float = 1.0) -> dict[str, 
 
 def config_table() -> pd.DataFrame:
     """``config.csv``: every setting with its unit and source, and the sample's area as
-    ``default_area`` (the code has no default area: a real extract names its own)."""
-    values = {k: v for k, (v, _, _) in DEFAULTS.items()} | {"default_area": AREA}
+    ``default_area`` (the code has no default area: a real extract names its own), and a
+    made-up publisher and contact (``.example`` addresses are reserved and reach no one)."""
+    values = {k: v for k, (v, _, _) in DEFAULTS.items()} | {
+        "default_area": AREA,
+        "publisher": f"{AREA} Council community safety team (synthetic sample)",
+        "contact_email": "community.safety@sampleborough.example",
+    }
     return pd.DataFrame(
         [
             {"key": k, "value": values[k], "unit": u, "source": s}

@@ -1,0 +1,225 @@
+"""The pack's spreadsheet against the Analysis Function's guidance on releasing statistics in
+spreadsheets (analysisfunction.civilservice.gov.uk, "Releasing statistics in spreadsheets"),
+point by point, on the sample pack and on hand-made tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from daanalysis.config import Config
+from daanalysis.pack.downloads import (
+    MAX_WIDTH,
+    headline_frame,
+    quarter_words,
+    sheet_cover,
+    write_spreadsheet,
+)
+
+MARKERS = {"[c]", "[x]", "[z]"}
+
+
+@pytest.fixture(scope="module")
+def book(sample_report):
+    (path,) = (sample_report / "downloads").glob("*.xlsx")
+    return openpyxl.load_workbook(path)
+
+
+def _table(sheet) -> tuple[list[str], list[tuple]]:
+    """The header row and data rows of a table sheet (the header is the row after the
+    "Source"/scope lines: the first row with a value in every column of the table)."""
+    rows = list(sheet.iter_rows(values_only=True))
+    width = max(sum(v is not None for v in r) for r in rows)
+    start = next(i for i, r in enumerate(rows) if sum(v is not None for v in r) == width)
+    return [str(v) for v in rows[start] if v is not None], [r[:width] for r in rows[start + 1 :]]
+
+
+def _tables(book):
+    return [(n, *_table(book[n])) for n in book.sheetnames if n.split()[0] in {"Table", "Chart"}]
+
+
+def test_units_are_words_not_not_applicable(book):
+    # Before: every "%" unit became [z]; the guidance: [z] is for not applicable only.
+    headers, rows = _table(book["Table 1"])
+    units = [r[headers.index("Unit")] for r in rows]
+    assert "per cent (%)" in units
+    measure = headers.index("Measure")
+    change = next(r for r in rows if "change on same quarter" in str(r[measure]))
+    assert change[headers.index("Unit")] == "per cent (%)"
+
+
+def test_numbers_stored_as_numbers_rounded_as_shown(book):
+    long_decimals = []
+    for name, _headers, rows in _tables(book):
+        for row in rows:
+            for value in row:
+                if isinstance(value, float) and len(repr(value).split(".")[-1]) > 3:
+                    long_decimals.append((name, value))
+                # A number is never stored as text (other than a marker).
+                if isinstance(value, str) and value not in MARKERS:
+                    assert not re.fullmatch(r"-?[\d,]+(\.\d+)?", value), (name, value)
+    assert not long_decimals, long_decimals[:5]
+
+
+def test_rounding_follows_the_column_format(tmp_path):
+    data = pd.DataFrame({"cost_gbp": [87500.00000000003], "share_pct": [33.333333], "n": [4]})
+    path = tmp_path / "book.xlsx"
+    write_spreadsheet(path, "Pack", [({"kind": "table", "title": "T"}, data)])
+    headers, rows = _table(openpyxl.load_workbook(path)["Table 1"])
+    assert rows[0] == (87500, 33.3, 4)
+    assert isinstance(rows[0][0], int)
+
+
+def test_estimate_and_interval_in_separate_numeric_columns(book):
+    headers, rows = _table(book["Table 1"])
+    value, low, high = (headers.index(h) for h in ("Value", "95% CI lower", "95% CI upper"))
+    with_interval = [r for r in rows if isinstance(r[low], (int, float))]
+    assert with_interval, "the sample's verdict figures have intervals"
+    for row in with_interval:
+        assert isinstance(row[value], (int, float)) and isinstance(row[high], (int, float))
+        assert row[low] <= row[value] <= row[high]
+    assert not any(isinstance(v, str) and "CI" in v for r in rows for v in r)
+    # Nor anywhere else: the demand page's tables write "1.54 (95% CI 1.29 to 1.83)".
+    for name, _headers, rows_ in _tables(book):
+        for row in rows_:
+            assert not any(isinstance(v, str) and "(95% CI" in v for v in row), (name, row)
+
+
+def test_interval_text_split_into_numbers(tmp_path):
+    data = pd.DataFrame(
+        {
+            "Measure": ["a", "b", "c"],
+            "Value": ["1.54 (95% CI 1.29 to 1.83)", "1.28", "down 4.7% (95% CI -5.7% to -3.8%)"],
+            "Smallest step": ["+38%", "[c]", "-2.5%"],
+            "Campaign step, rate ratio (95% CI)": [
+                "1.46 (95% CI 1.17 to 1.83)",
+                "[c]",
+                "1.10 (95% CI 0.64 to 1.90)",
+            ],
+        }
+    )
+    path = tmp_path / "book.xlsx"
+    write_spreadsheet(path, "Pack", [({"kind": "table", "title": "T"}, data)])
+    sheet = openpyxl.load_workbook(path)["Table 1"]
+    headers, rows = _table(sheet)
+    assert headers == [
+        "Measure",
+        "Value",
+        "Value, 95% CI lower",
+        "Value, 95% CI upper",
+        "Value, unit",
+        "Smallest step (%)",
+        "Campaign step, rate ratio",
+        "Campaign step, rate ratio, 95% CI lower",
+        "Campaign step, rate ratio, 95% CI upper",
+    ]
+    assert rows[0] == ("a", 1.54, 1.29, 1.83, "number", 38, 1.46, 1.17, 1.83)
+    assert rows[1] == ("b", 1.28, "[z]", "[z]", "number", "[c]", "[c]", "[z]", "[z]")
+    assert rows[2] == ("c", -4.7, -5.7, -3.8, "per cent (%)", -2.5, 1.1, 0.64, 1.9)
+    # Shown with the places the page gave them (1.10, not 1.1).
+    ratio = next(c for c in sheet[sheet.max_row] if c.value == 1.1)
+    assert ratio.number_format == "#,##0.00"
+
+
+def test_headings_in_words(book):
+    for name, headers, _ in _tables(book):
+        for heading in headers:
+            assert not re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+", heading), (name, heading)
+            assert heading not in {"ci_low", "ci_high", "without_campaigns", "engaged_pct"}
+
+
+def test_notes_sentence_only_where_a_sheet_has_notes(book):
+    for name in book.sheetnames:
+        if name.split()[0] not in {"Table", "Chart"}:
+            continue
+        lines = [str(r[0]) for r in book[name].iter_rows(max_col=1, values_only=True) if r[0]]
+        title, says_notes = lines[0], any("refer to notes" in line for line in lines)
+        assert says_notes == bool(re.search(r"\[note \d+\]", title)), (name, title)
+        # A sheet with a marker references the note that explains it.
+        cells = {v for r in book[name].iter_rows(values_only=True) for v in r}
+        if cells & MARKERS:
+            assert says_notes, name
+
+
+def test_quarter_and_verdict_in_words(book):
+    headers, rows = _table(book["Table 1"])
+    quarters = {r[headers.index("Quarter")] for r in rows}
+    assert quarters == {"2026/27 Q2"}
+    values = [str(r[headers.index("Value")]) for r in rows]
+    assert "both" not in values and any(v.startswith("Both:") for v in values)
+    assert quarter_words("2026-27Q2") == "2026/27 Q2" and quarter_words("2026-27") == "2026-27"
+
+
+def test_pounds_not_gbp(book):
+    # Anywhere on any sheet: cells, titles and the source lines (a setting's source).
+    for name in book.sheetnames:
+        for row in book[name].iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and re.search(r"\bGBP\b", v) for v in row), name
+
+
+def test_column_widths_sensible(book):
+    for name in book.sheetnames:
+        for _letter, dim in book[name].column_dimensions.items():
+            # The cover is one column of paragraphs (gptables' width of 85, wrapped).
+            if dim.width:
+                assert dim.width <= (90 if name == "Cover" else MAX_WIDTH + 2), (name, dim.width)
+
+
+def test_cover_contact_and_dates_from_config(book):
+    text = "\n".join(str(r[0]) for r in book["Cover"].iter_rows(values_only=True) if r[0])
+    assert "community.safety@sampleborough.example" in text  # the sample's config.csv
+    assert "Your council's community safety team" not in text
+    assert re.search(r"Published: \d{1,2} \w+ 20\d\d", text)
+    assert "Next update: The pack for 2026/27 Q3 (Oct-Dec 2026)" in text
+
+
+def test_cover_says_when_contact_not_set():
+    cover = sheet_cover(Config(), pd.Period("2026Q3", freq="Q-DEC"), dt.date(2026, 12, 7))
+    assert "publisher and contact_email" in cover.contact_lines()[0]
+    assert cover.published == "7 December 2026"
+    set_ = sheet_cover(Config(publisher="Team", contact_email="a@b.example"), None, dt.date.today())
+    assert set_.contact_lines() == ["Team", "a@b.example"]
+
+
+def test_headline_frame_hand_made():
+    kpis = pd.DataFrame(
+        [
+            {
+                "area": "A",
+                "quarter": "2026-27Q2",
+                "notebook": "n",
+                "key": "demand_verdict",
+                "kpi": "Demand verdict",
+                "value": "both",
+                "low": "",
+                "high": "",
+                "unit": "verdict",
+                "period": "",
+                "rag": "",
+                "source": "",
+            },
+            {
+                "area": "A",
+                "quarter": "2026-27Q2",
+                "notebook": "n",
+                "key": "gap_cost",
+                "kpi": "Cost",
+                "value": "87500.00000000003",
+                "low": "1.5",
+                "high": "2",
+                "unit": "GBP a year",
+                "period": "",
+                "rag": "red",
+                "source": "",
+            },
+        ]
+    )
+    frame = headline_frame(kpis)
+    assert list(frame["Quarter"]) == ["2026/27 Q2"] * 2
+    assert frame["Value"][0].startswith("Both:")
+    assert frame["Unit"][1] == "£ a year" and frame["Status"][1] == "Red"
+    assert frame["95% CI lower"][1] == 1.5
