@@ -233,14 +233,20 @@ PRIMARY_CONFIDENCE = "standard_medium_risk"
 # Police-recorded crimes first (independent of the service's own referral routes); the others
 # only when the police table is missing, in this order.
 CONTROLS = ("police_crimes", "marac_cases", "high_risk")
+# The need-sensitive streams the primary contrast is measured against, combined into one control
+# weighted by their precision (its.combine): the police series and the service's own need
+# streams, those with two years of figures covering most of the control's periods.
+NEED_COMBINED = ("police_crimes", "marac_cases", "high_risk", "repeat_12m")
+MIN_SHARED_SPAN = 0.9  # a need stream joins the combination if it covers 90% of the control's
 # The need streams (summed, other than the control) that a reporting claim must also hold
 # against, and that must show a rise too for a "need" reading. They come from the service and
 # the MARAC, not the police, so a change in how police record crime at the campaign date (which
 # the control alone would read as reporting, or as need) does not move them, while a rise in
 # need that reaches the service more than the police does.
 CORROBORATING = ("high_risk", "marac_cases")
-# The corroboration's interval (two-sided level 1 - this) must lie above 1 for a claim.
-CORROBORATION_ALPHA = 0.05
+# The corroboration's interval (two-sided level 1 - this: 90%, so one-sided 5%) must lie above 1
+# for a claim (docs/methods.md: chosen by measurement on tuning seeds).
+CORROBORATION_ALPHA = 0.10
 # The primary interval is widened by the placebo steps' root mean square (in standard errors)
 # when it is above this: a clear excess. In simulated councils with no campaign its 90th
 # percentile was 1.3-1.6 (the intervals are on the wide side there); on a real series with an
@@ -335,7 +341,8 @@ def _period_text(period: pd.Period) -> str:
 
 
 def _ratio_text(r: dict | pd.Series) -> str:
-    return f"{r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
+    level = f"{100 * r.get('level', 0.95):.0f}% CI"
+    return f"{r['rate_ratio']:.2f} ({level} {r['ci_low']:.2f} to {r['ci_high']:.2f})"
 
 
 def _pct_text(ratio: float) -> str:
@@ -382,6 +389,43 @@ def _streams_text(streams: list[str]) -> str:
     return " and ".join(in_sentence(STREAMS[s].label) for s in streams)
 
 
+COMBINED_LABEL = "Need-sensitive figures combined"
+
+
+def need_control(
+    panel: pd.DataFrame,
+    known: pd.DataFrame,
+    control_name: str,
+    control: pd.Series,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame,
+    quarter: pd.Period | None = None,
+) -> tuple[pd.Series, dict[str, float], list[str]]:
+    """The control of the primary contrast: ``control`` (the first of :data:`CONTROLS`) and the
+    other need streams of :data:`NEED_COMBINED` with two years of figures in ``known``, at least
+    :data:`MIN_MODEL_COUNT` in all and figures in :data:`MIN_SHARED_SPAN` of the control's
+    periods, combined by precision (:func:`daanalysis.its.combine`); each stream's share of the
+    weight; and what was checked about the added streams. ``control`` alone (share 1) when no
+    other stream qualifies."""
+    parts, checks = {control_name: control}, []
+    for stream in NEED_COMBINED:
+        if stream == control_name or stream not in known or known[stream].notna().sum() < 24:
+            continue
+        y, stream_checks = stream_series(panel, stream, quarter)
+        shared = len(pd.PeriodIndex(y.index).intersection(pd.PeriodIndex(control.index)))
+        if y.sum() >= MIN_MODEL_COUNT and shared >= MIN_SHARED_SPAN * len(control):
+            parts[stream] = y
+            checks += stream_checks
+    if len(parts) == 1:
+        return control, {control_name: 1.0}, []
+    combined, weights = its.combine(parts, campaigns, events)
+    return combined, weights, checks
+
+
+def _weights_text(weights: dict[str, float]) -> str:
+    return ", ".join(f"{in_sentence(STREAMS[s].label)} {w:.0%}" for s, w in weights.items())
+
+
 @dataclass
 class Verdict:
     """The one demand verdict for an area and quarter, with the figures behind it."""
@@ -393,6 +437,10 @@ class Verdict:
     reasons: list[str]
     confidence_stream: str = ""
     control_stream: str = ""
+    # The streams the primary contrast's control combines, with their shares of the weight
+    # (one stream, share 1, when only one is supplied): need_trend and need_step are of
+    # control_stream alone.
+    control_weights: dict = field(default_factory=dict)
     primary: dict = field(default_factory=dict)  # rate_ratio, ci_low, ci_high, p_value, mde_ratio
     need_trend: dict = field(default_factory=dict)  # the control's trend per year
     need_step: dict = field(default_factory=dict)  # the control's own change at the campaigns
@@ -477,8 +525,12 @@ def _corroborate(
             "periods in common."
         )
         return None
-    result = fit.contrast(fit.campaign_weights("rel: "))
-    bar = fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA)
+    # Stored and shown at the level the rule uses (its "level" key), so the page's interval and
+    # the rule cannot disagree.
+    result = {
+        **fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA),
+        "level": 1 - CORROBORATION_ALPHA,
+    }
     base.update(corroboration=result, corroborating_streams=streams)
     reasons.append(
         f"Relative to {_streams_text(streams)}, "
@@ -486,7 +538,7 @@ def _corroborate(
         f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
         "above 1 too)."
     )
-    return bool(bar["ci_low"] > 1)
+    return bool(result["ci_low"] > 1)
 
 
 def _need_rises(trend: dict, step: dict) -> bool:
@@ -624,11 +676,21 @@ def verdict(
             "is nothing to test a reporting effect against.",
         )
     checks += _campaigns_near_temporary_events(used, events)
+    # The primary contrast's control: every need-sensitive stream supplied, combined by precision
+    # (one noisy stream no longer decides alone); the need readings stay on control_name.
+    reference, weights, need_checks = need_control(
+        panel, known, control_name, control, used, events, quarter
+    )
+    checks += need_checks
+    base["control_weights"] = weights
+    combined = len(weights) > 1
+    ref_label = COMBINED_LABEL if combined else STREAMS[control_name].label
     try:
-        fit = its.fit_controlled(treated, control, used, events)
+        own = its.fit_controlled(treated, control, used, events)
+        fit = its.fit_controlled(treated, reference, used, events) if combined else own
     except its.NotIdentifiable as err:
         return _inconclusive(base, f"{err}")
-    base["path"] = _contrast_path(fit, treated, control, STREAMS[control_name].label)
+    base["path"] = _contrast_path(fit, treated, reference, ref_label)
     left = fit.periods - len(fit.columns)
     if left < MIN_RESIDUAL_DF:
         return _inconclusive(
@@ -644,11 +706,11 @@ def verdict(
             "such as a lockdown or a recording change that is not in events.csv? Declare it "
             "there if so."
         )
-    need_step = fit.contrast(fit.campaign_weights())
+    need_step = own.contrast(own.campaign_weights())
     trend_fit = its.fit_single(control, used.iloc[:0], events)
     need_trend = trend_fit.contrast({"trend": 1.0})
     check = (
-        its.placebo_check(treated, control, used, events)
+        its.placebo_check(treated, reference, used, events)
         if placebo
         else {"dates": 0, "significant": 0, "share": float("nan"), "z_rms": float("nan")}
     )
@@ -674,10 +736,19 @@ def verdict(
     conf_label = in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)
     ctrl_label = STREAMS[control_name].label
     ctrl = in_sentence(ctrl_label)
+    ref = in_sentence(ref_label)
     reasons = [
         f"Since {the_campaigns} began, {conf_label} referrals ran at "
-        f"{_ratio_text(primary)} times their level relative to {ctrl}, against "
+        f"{_ratio_text(primary)} times their level relative to {ref}, against "
         "the pre-campaign pattern.",
+        *(
+            [
+                f"{ref_label}: {_weights_text(weights)} of the weight (each stream weighted by "
+                "its precision: its size over its extra-Poisson noise)."
+            ]
+            if combined
+            else []
+        ),
         f"{ctrl_label}: underlying change {_pct_text(need_trend['rate_ratio'])} a year (95% CI "
         f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
         f"{the_campaigns} {_ratio_text(need_step)}.",
@@ -736,9 +807,8 @@ def verdict(
         return _inconclusive(
             base,
             f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
-            f"relative to {ctrl} after {the_campaigns}, but not clearly relative to "
-            f"{others} (ratio {c['rate_ratio']:.2f}, 95% CI {c['ci_low']:.2f} to "
-            f"{c['ci_high']:.2f}). The need measures disagree at the campaign "
+            f"relative to {ref} after {the_campaigns}, but not clearly relative to "
+            f"{others} (ratio {_ratio_text(c)}). The need measures disagree at the campaign "
             f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
             "recording-practice or counting-rule change: declare it in events.csv) or "
             "a rise in need that reached the service more than the police.",
@@ -773,14 +843,14 @@ def verdict(
         word = "both"
         sentence = (
             f"Both: more people are coming forward after {the_campaigns} ({conf_label} referrals "
-            f"{_change_words(primary['rate_ratio'])} relative to {ctrl}), and need is rising "
+            f"{_change_words(primary['rate_ratio'])} relative to {ref}), and need is rising "
             f"too ({need_words})."
         )
     elif reporting:
         word = "reporting"
         sentence = (
             f"More people coming forward: after {the_campaigns}, {conf_label} referrals rose "
-            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ctrl}, while the "
+            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ref}, while the "
             "need-sensitive signals show no clear rise"
             + (f" ({need_unconfirmed})." if need_unconfirmed else ".")
         )
@@ -790,7 +860,7 @@ def verdict(
         # never told as "did not rise".
         sentence = f"More need: {need_words}. " + (
             f"Whether more people are also coming forward cannot be told: "
-            f"{_low_power_cause(fit, primary, treated, control, ctrl, mde)}"
+            f"{_low_power_cause(fit, primary, treated, reference, ref, mde)}"
             if detectable > MAX_DETECTABLE_RATIO
             else f"No reporting effect larger than {mde} was seen in {conf_label} referrals "
             f"relative to them after {the_campaigns}; a smaller one could be missed."
@@ -799,7 +869,7 @@ def verdict(
         return _inconclusive(
             base,
             "neither a reporting effect nor a rise in need is seen, but "
-            + _low_power_cause(fit, primary, treated, control, ctrl, mde)
+            + _low_power_cause(fit, primary, treated, reference, ref, mde)
             + no_placebo,
             reasons,
         )
@@ -952,9 +1022,14 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
     rows = []
     if v.primary:
         conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
+        reference = (
+            f"{in_sentence(COMBINED_LABEL)} ({_weights_text(v.control_weights)})"
+            if len(v.control_weights) > 1
+            else in_sentence(ctrl)
+        )
         rows += [
             {
-                "measure": f"Reporting effect: {conf} relative to {in_sentence(ctrl)} "
+                "measure": f"Reporting effect: {conf} relative to {reference} "
                 "(primary contrast)",
                 "value": _ratio_text(v.primary),
                 "what it means": _reads(

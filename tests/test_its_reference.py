@@ -48,6 +48,14 @@ def _irls(y: np.ndarray, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray
     return beta, np.linalg.inv(x.T @ ((weights * mu)[:, None] * x))
 
 
+def _white_noise_bias(x: np.ndarray) -> float:
+    """Minus the mean lag-1 autocorrelation of least-squares residuals on ``x`` under white
+    noise: sum of the hat matrix's first off-diagonal over (T - k), with the hat matrix formed
+    explicitly (not by QR, as the library does)."""
+    hat = x @ np.linalg.solve(x.T @ x, x.T)
+    return float(np.trace(hat, offset=1) / (len(x) - x.shape[1]))
+
+
 def _lag1(r: np.ndarray) -> float:
     r = r - r.mean()
     return float(r[1:] @ r[:-1] / (r @ r))
@@ -76,7 +84,7 @@ def _by_hand_controlled(treated: list[int]) -> dict[str, float]:
     mu = np.exp(x @ beta)
     relative = y / mu - 1
     raw = _lag1(relative[36:] - relative[:36])
-    rho = min(max(raw + (1 + 3 * raw) / 36 + k_r / 36, 0.0), 0.9)
+    rho = min(max(raw + (1 + 3 * raw) / 36 + _white_noise_bias(relative_terms), 0.0), 0.9)
     j = k_c + k_r - 1  # the relative step
     return {
         "log_ratio": beta[j],
@@ -127,7 +135,7 @@ def test_single_stream_fit_matches_the_hand_built_computation():
     beta, inv = _irls(y, x, np.full(36, 1 / phi))
     mu = np.exp(x @ beta)
     raw = _lag1((y - mu) / np.sqrt(mu / phi))
-    rho = min(max(raw + (1 + 3 * raw) / 36 + 14 / 36, 0.0), 0.9)
+    rho = min(max(raw + (1 + 3 * raw) / 36 + _white_noise_bias(x), 0.0), 0.9)
     fit = its.fit_single(_series(CONTROL), CAMPAIGN)
     trend = fit.contrast({"trend": 1.0})
     assert np.log(trend["rate_ratio"]) == pytest.approx(beta[1], abs=1e-8)
@@ -170,6 +178,6 @@ def test_missing_months_are_left_out_never_read_as_zero():
 REFERENCE = {
     "plain": {"rate_ratio": 1.17444831, "se_log": 0.123179158, "ci_low": 0.911290355,
               "ci_high": 1.51359973, "df": 25},
-    "wobbly": {"rate_ratio": 1.78523634, "se_log": 0.166600617, "ci_low": 1.26671941,
-               "ci_high": 2.51600218, "df": 25},
+    "wobbly": {"rate_ratio": 1.78523634, "se_log": 0.164579983, "ci_low": 1.27200194,
+               "ci_high": 2.50555341, "df": 25},
 }  # fmt: skip
