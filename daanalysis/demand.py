@@ -714,6 +714,10 @@ def verdict(
         if placebo
         else {"dates": 0, "significant": 0, "share": float("nan"), "z_rms": float("nan")}
     )
+    if placebo and check["dates"] < MIN_PLACEBO_DATES:
+        # Too little before the first campaign (quarterly returns, a late start): the check runs
+        # over the whole window instead, the campaigns in the model, at dates clear of them.
+        check = its.placebo_check(treated, reference, used, events, window="whole")
     # Calibration from the placebo dates: when steps at dates with no campaign come out clearly
     # larger, in standard errors, than the intervals allow (root mean square above
     # PLACEBO_WIDEN_ABOVE), the primary interval is widened by that factor, so a series that
@@ -753,10 +757,19 @@ def verdict(
         f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
         f"{the_campaigns} {_ratio_text(need_step)}.",
     ]
+    pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
+    unit = "quarters" if index.freqstr.startswith("Q") else "months"
+    whole = check.get("window") == "whole"
     if check["dates"] >= MIN_PLACEBO_DATES:
         reasons.append(
             f"Placebo check: {check['significant']} of {check['dates']} dates with no campaign "
-            f"gave a significant step ({check['share']:.0%}; about 5% expected)"
+            + (
+                f"(before and after the campaigns: {pre} {unit} before the first are too few "
+                "for dates before it alone) "
+                if whole
+                else ""
+            )
+            + f"gave a significant step ({check['share']:.0%}; about 5% expected)"
             + (
                 f"; their steps were {widen:.2f} times as large as the intervals allow, so "
                 "the primary interval is widened by that factor."
@@ -775,10 +788,13 @@ def verdict(
             )
     placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
     strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
-    no_placebo = ""
+    no_placebo = (
+        f" The placebo check could not use dates before the campaign alone ({pre} {unit}), so "
+        "it used dates after it too."
+        if placebo_ran and whole
+        else ""
+    )
     if not placebo_ran:
-        pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
-        unit = "quarters" if index.freqstr.startswith("Q") else "months"
         no_placebo = (
             f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
             f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
@@ -883,8 +899,7 @@ def verdict(
                 else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
             )
         )
-    if not placebo_ran:
-        sentence += no_placebo
+    sentence += no_placebo
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
 
 

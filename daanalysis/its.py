@@ -546,32 +546,73 @@ def placebo_dates(index: pd.PeriodIndex, first_campaign: pd.Timestamp | None) ->
     return list(pre[before : len(pre) - after + 1]) if len(pre) >= before + after else []
 
 
+# The whole-window placebo keeps its dates this far from every campaign start: 6 months before
+# (a campaign announced early) and 12 after (an effect still building up), so a placebo step is
+# never the campaign's own.
+CLEAR_BEFORE_MONTHS = 6
+CLEAR_AFTER_MONTHS = 12
+
+
+def whole_window_dates(index: pd.PeriodIndex, campaigns: pd.DataFrame) -> list[pd.Period]:
+    """Dates with no campaign anywhere in the data, before or after the campaigns, with a year
+    of data before and six months after, and at least :data:`CLEAR_BEFORE_MONTHS` before and
+    :data:`CLEAR_AFTER_MONTHS` after every campaign start: the placebo check of a series too
+    short before its first campaign (quarterly returns, a late start) for :func:`placebo_dates`.
+    """
+    per_year = periods_per_year(index)
+    before = int(np.ceil(MIN_MONTHS_BEFORE * per_year / 12))
+    after = int(np.ceil(MIN_MONTHS_AFTER * per_year / 12))
+    clear_before = int(np.ceil(CLEAR_BEFORE_MONTHS * per_year / 12))
+    clear_after = int(np.ceil(CLEAR_AFTER_MONTHS * per_year / 12))
+    starts = [s.to_period(index.freqstr) for s in campaigns["start_date"]]
+    return [
+        p
+        for p in index[before : len(index) - after + 1]
+        if not any(-clear_before <= (p - s).n < clear_after for s in starts)
+    ]
+
+
 def placebo_check(
     treated: pd.Series,
     control: pd.Series,
     campaigns: pd.DataFrame,
     events: pd.DataFrame | None = None,
     slope: bool = False,
+    window: str = "before",
 ) -> dict[str, object]:
-    """In-time placebo: the primary contrast at each date with no campaign before the first one.
+    """In-time placebo: the primary contrast at each date with no campaign before the first one
+    (``window`` "before"), or (``window`` "whole") at each date of
+    :func:`whole_window_dates`, fitted on the whole series with the real campaigns in the model
+    as well, so a step that is not at a campaign (a curve, a break, drift after the campaigns)
+    shows too.
 
     Returns the number of dates tried, how many gave a significant (p < 0.05) effect in either
     direction, and their share. A well-calibrated model finds about 5%.
     """
     index = common_index(treated, control)
     first = campaigns["start_date"].min() if len(campaigns) else None
-    pre = index[index < first.to_period(index.freqstr)] if first is not None else index
+    if window == "whole":
+        span, dates, real = index, whole_window_dates(index, campaigns), campaigns
+    else:
+        pre = index[index < first.to_period(index.freqstr)] if first is not None else index
+        span, dates, real = pre, placebo_dates(index, first), campaigns.iloc[:0]
     significant = 0
     tried = 0
     squares = []
-    for date in placebo_dates(index, first):
-        fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
+    for date in dates:
+        fake = pd.concat(
+            [real[["name", "start_date"]],
+             pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})],
+            ignore_index=True,
+        )  # fmt: skip
         try:
-            fit = fit_controlled(treated.reindex(pre), control.reindex(pre), fake, events, slope)
+            fit = fit_controlled(treated.reindex(span), control.reindex(span), fake, events, slope)
         except ValueError:
             continue
+        if "rel: level: placebo" not in fit.params:
+            continue
         tried += 1
-        result = fit.contrast(fit.campaign_weights("rel: "))
+        result = fit.contrast({"rel: level: placebo": 1.0})
         significant += int(result["p_value"] < ALPHA)
         if result["se_log"] > 0:
             squares.append((np.log(result["rate_ratio"]) / result["se_log"]) ** 2)
@@ -582,6 +623,7 @@ def placebo_check(
         # Root mean square of the placebo steps in standard errors: about 1 when the intervals
         # are right (no campaign at those dates), more when the series moves more than they say.
         "z_rms": round(float(np.sqrt(np.mean(squares))), 3) if squares else float("nan"),
+        "window": window,
     }
 
 
@@ -595,6 +637,7 @@ __all__ = [
     "fit_single",
     "placebo_check",
     "placebo_dates",
+    "whole_window_dates",
     "relative_season",
     "usable_campaigns",
 ]
