@@ -42,9 +42,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--councils", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1001)
     parser.add_argument("--ramp", type=int, nargs="+", default=[0, 6])
-    parser.add_argument("--corroboration", type=float, nargs="+", default=[0.05])
-    parser.add_argument("--bias", type=float, nargs="+", default=[1.0])
-    parser.add_argument("--calibrate", type=float, nargs="+", default=[1.5])
+    parser.add_argument(
+        "--corroboration", type=float, nargs="+", default=[demand.CORROBORATION_ALPHA]
+    )
+    parser.add_argument("--bias", type=float, nargs="+", default=[its.RESIDUAL_BIAS])
+    parser.add_argument(
+        "--calibrate", type=float, nargs="+", default=[demand.PLACEBO_WIDEN_ABOVE]
+    )
     parser.add_argument("--transition", type=int, nargs="+", default=[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))
