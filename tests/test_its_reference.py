@@ -181,3 +181,57 @@ REFERENCE = {
     "wobbly": {"rate_ratio": 1.78523634, "se_log": 0.164579983, "ci_low": 1.27200194,
                "ci_high": 2.50555341, "df": 25},
 }  # fmt: skip
+
+
+def test_residual_bias_worked_out_by_hand():
+    # Level only: the hat matrix is 1/T everywhere, so its first off-diagonal sums to (T - 1)/T,
+    # over T - 1 residual degrees of freedom: 1/T, the textbook bias of a demeaned series.
+    assert its.residual_bias(np.ones((36, 1))) == pytest.approx(1 / 36)
+    # Level and a term that alternates +1, -1: the hat matrix's off-diagonal is 1/T - 1/T = 0.
+    alternating = np.column_stack([np.ones(36), (-1.0) ** np.arange(36)])
+    assert its.residual_bias(alternating) == pytest.approx(0.0, abs=1e-12)
+    # The verdict's relative design, against the explicit hat matrix.
+    x = its.relative_season(its.design(MONTHS, CAMPAIGN)).to_numpy()
+    assert its.residual_bias(x) == pytest.approx(_white_noise_bias(x), rel=1e-9)
+
+
+def test_residual_bias_matches_white_noise_residuals():
+    # Monte Carlo: the mean lag-1 autocorrelation of residuals of white noise on the design.
+    x = its.relative_season(its.design(MONTHS, CAMPAIGN)).to_numpy()
+    hat = x @ np.linalg.solve(x.T @ x, x.T)
+    rng = np.random.default_rng(1)
+    draws = [_lag1(e - hat @ e) for e in rng.normal(size=(4000, 36))]
+    assert -np.mean(draws) == pytest.approx(its.residual_bias(x), abs=0.01)
+
+
+def test_need_streams_combined_by_precision():
+    # Each series weighted by mean / dispersion on the log scale: dispersion from a Poisson fit
+    # on the stream's own terms (worked out here by IRLS), the sum rescaled to the raw total.
+    police, wobbly = _series(CONTROL), _series(WOBBLY)
+    combined, weights = its.combine({"police": police, "other": wobbly}, CAMPAIGN)
+    x = its.design(MONTHS, CAMPAIGN).to_numpy()
+    phi = {}
+    for name, y in (("police", police), ("other", wobbly)):
+        beta, _ = _irls(y.to_numpy(), x, np.ones(36))
+        mu = np.exp(x @ beta)
+        phi[name] = max(((y.to_numpy() - mu) ** 2 / mu).sum() / (36 - x.shape[1]), 1.0)
+    assert its.dispersion(wobbly, CAMPAIGN) == pytest.approx(phi["other"], rel=1e-6)
+    scaled = police / phi["police"] + wobbly / phi["other"]
+    assert weights["police"] == pytest.approx((police / phi["police"]).sum() / scaled.sum())
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert combined.to_numpy() == pytest.approx(
+        (scaled * (police.sum() + wobbly.sum()) / scaled.sum()).to_numpy()
+    )
+
+
+def test_whole_window_placebo_dates_keep_clear_of_the_campaign():
+    months = pd.period_range("2020-04", "2026-09", freq="M")
+    campaign = pd.DataFrame({"name": ["C"], "start_date": [pd.Timestamp("2022-10-01")]})
+    dates = its.whole_window_dates(months, campaign)
+    assert dates[0] == pd.Period("2021-04", "M")  # a year of data before
+    assert dates[-1] == pd.Period("2026-04", "M")  # six months after
+    # Nothing from 6 months before the campaign to 12 months after it.
+    assert pd.Period("2022-03", "M") in dates and pd.Period("2023-10", "M") in dates
+    gap = pd.period_range("2022-04", "2023-09", freq="M")
+    assert not set(gap) & set(dates)
+    assert len(dates) == len(pd.period_range("2021-04", "2026-04", freq="M")) - len(gap)
