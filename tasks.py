@@ -74,9 +74,11 @@ def main(argv: list[str]) -> None:
             run(tool("ruff"), "check", ".")
             run(tool("python"), "-m", "pytest", *rest)
         elif task == "sample":
-            run(tool("python"), "-m", "daanalysis.sample", "--out", "data/sample")
+            run(tool("python"), "-m", "daanalysis.synthetic.sample", "--out", "data/sample")
         elif task == "contract":
-            run(tool("python"), "-m", "daanalysis.contract", "--out", "docs/data-contract.md")
+            run(
+                tool("python"), "-m", "daanalysis.ingest.contract", "--out", "docs/data-contract.md"
+            )
         elif task == "validate":
             run(tool("python"), "validation/run.py", *rest)
         elif task == "bench":

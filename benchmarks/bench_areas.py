@@ -1,16 +1,17 @@
 """Benchmark: the full quarterly pack over 1, 5 and 20 areas of generated data.
 
-Each area is the synthetic sample borough at volume scale 1 (``daanalysis.sample.write_sample``
+Each area is the synthetic sample borough at volume scale 1
+(``daanalysis.synthetic.sample.write_sample``
 with ``areas={"Area 01": 1.0, ...}``, a new seed per area, and the sample's hand-written action
 plan for the one partnership page), so every area has the same work and a pack that scales with
 areas costs N times the one-area pack, less its fixed costs. Each size runs the whole pack
-through ``daanalysis.report.run_report`` (papermill on the project kernel, a pool of two, HTML
+through ``daanalysis.pack.report.run_report`` (papermill on the project kernel, a pool of two, HTML
 export, index, the move into place); data generation is not timed.
 
 The run is split from outside, without touching the runner:
 
-* ``plan_s``: ``daanalysis.report.plan_jobs`` in this process (the runner's one load, checks and
-  panel over every area); ``prepare_one_s``: the notebooks' ``prepare`` for one area, as a
+* ``plan_s``: ``daanalysis.pack.report.plan_jobs`` in this process (the runner's one load, checks
+  and panel over every area); ``prepare_one_s``: the notebooks' ``prepare`` for one area, as a
   notebook opened on its own runs it (load every area, build the panel, keep its own area); and,
   when the runner caches the prepared inputs, ``prepared_one_s``: the same from that cache;
 * from the pack's ``run.log`` timestamps: ``before_s`` (start to the first notebook: plan,
@@ -45,9 +46,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from daanalysis import report
-from daanalysis.report import run_report
-from daanalysis.sample import write_sample
+from daanalysis.pack import report
+from daanalysis.pack.report import run_report
+from daanalysis.synthetic.sample import write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -95,8 +96,9 @@ def split_log(run_log: Path) -> dict[str, float]:
 
 
 def setup_module():
-    """Where the notebooks' set-up (``prepare``) lives: ``daanalysis.notebook`` or the report."""
-    for name in ("daanalysis.notebook", "daanalysis.report"):
+    """Where the notebooks' set-up (``prepare``) lives: ``daanalysis.present.notebook`` or the
+    report."""
+    for name in ("daanalysis.present.notebook", "daanalysis.pack.report"):
         try:
             module = importlib.import_module(name)
         except ImportError:

@@ -94,8 +94,9 @@ def worker(data_dir: Path, version: str) -> dict:
     import pandas as pd
     import panel_v1
 
-    from daanalysis import demand, panel, staffing
-    from daanalysis.load import load_extract
+    from daanalysis import panel
+    from daanalysis.ingest.load import load_extract
+    from daanalysis.metrics import demand, staffing
 
     if version == "v1":
         import load_v1

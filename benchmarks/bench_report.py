@@ -1,6 +1,6 @@
 """Benchmark: the full quarterly pack against the same notebooks emptied, run the same way.
 
-Both packs go through ``daanalysis.report.run_report`` (the one load, the warm process that
+Both packs go through ``daanalysis.pack.report.run_report`` (the one load, the warm process that
 kernels are forked from, papermill, HTML export, the front page, the move into place), so the
 ratio isolates what the analysis itself costs over the fixed cost of a pack: the "empty floor".
 Each is then run again through the command line, which a scheduled run uses and which also
@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from daanalysis.report import NOTEBOOK_DIR, run_report
+from daanalysis.pack.report import NOTEBOOK_DIR, run_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"

@@ -15,8 +15,8 @@ import time
 import warnings
 from pathlib import Path
 
-from daanalysis import demand
-from daanalysis.load import load_extract
+from daanalysis.ingest.load import load_extract
+from daanalysis.metrics import demand
 from daanalysis.panel import area_panel, build_panel, complete_quarters
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""A frozen copy of version 1's loading and cleaning (``daanalysis.load`` and ``daanalysis.clean``).
+"""A frozen copy of version 1's loading and cleaning (``daanalysis.ingest.load`` and
+``daanalysis.ingest.clean``).
 
 Kept as the reference that the current record-level path must match exactly (see
 ``tests/test_records_path.py``) and as the baseline that ``bench_records.py`` times in the same run.
@@ -24,8 +25,8 @@ import pandas as pd
 import pandera.pandas as pa
 
 from daanalysis.config import Config, read_config
+from daanalysis.ingest.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
 from daanalysis.periods import MONTH_FREQ, parse_quarter
-from daanalysis.schema import DATE_FORMATS, MONTH_FORMATS, TABLES, TableSpec
 
 LEDGER_COLUMNS = ["table", "file", "row", "status", "reason"]
 CONTRACT_DOC = "docs/data-contract.md"
@@ -772,7 +773,7 @@ def ledger_problems(ledger: pd.DataFrame) -> pd.DataFrame:
     return noted.sort_values(["status", "table", "row"]).reset_index(drop=True)
 
 
-# --- version 1's daanalysis.clean ---
+# --- version 1's daanalysis.ingest.clean ---
 
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make

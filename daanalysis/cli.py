@@ -31,11 +31,11 @@ def _date_argument(text: str) -> str:
 
 
 def _warm_process(argv: list[str]):
-    """For ``report``, the warm process of :mod:`daanalysis.kernels`, started at once (None
+    """For ``report``, the warm process of :mod:`daanalysis.pack.kernels`, started at once (None
     where kernels are not forked, or for ``--help``)."""
     if argv[:1] != ["report"] or {"-h", "--help"} & set(argv):
         return None
-    from daanalysis import kernels
+    from daanalysis.pack import kernels
 
     return kernels.WarmProcess() if kernels.available() else None
 
@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str], warm, written: list[Path]) -> int:
     import pandas as pd
 
-    from daanalysis import alerts, verdict_command
+    from daanalysis import verdict_command
+    from daanalysis.metrics import alerts
 
     parser = argparse.ArgumentParser(prog="daanalysis", description="Domestic abuse quarterly pack")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -157,7 +158,7 @@ def _main(argv: list[str], warm, written: list[Path]) -> int:
     if args.command == "verdict":
         return verdict_command.run(args)
     # Imported here, so that ``verdict`` and ``alerts`` start without the notebook machinery.
-    from daanalysis.report import CONSOLE, NOTEBOOK_DIR, log, run_report
+    from daanalysis.pack.report import CONSOLE, NOTEBOOK_DIR, log, run_report
 
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from daanalysis.clean import label_key
-from daanalysis.extract import DataContractError, Extract
+from daanalysis.ingest.clean import label_key
+from daanalysis.ingest.extract import DataContractError, Extract
 from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_label, quarter_months
 
 # The referral streams counted a month (a month of partly exported records leaves them as gaps,
@@ -55,7 +55,7 @@ def _client_runs(
     the keys and no hash table of Python strings (whose cost grows faster than the rows on
     millions of them). Neighbours with equal hashes are then checked to have equal keys; should
     two keys ever share a hash, the keys are factorised instead, so the result is exact. Keys as
-    :func:`daanalysis.clean.pseudonymise` writes them (16 hex digits) are read as the 64-bit
+    :func:`daanalysis.ingest.clean.pseudonymise` writes them (16 hex digits) are read as the 64-bit
     numbers they spell, which is exact without a check.
     """
     keys = referrals["client_key"]
@@ -387,7 +387,7 @@ def _population_by_month(population: pd.DataFrame, panel: pd.DataFrame) -> pd.Da
 def _staffing_by_month(staffing: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
     """Caseworker FTE in post and funded per area and month.
 
-    Roles are matched as labels are (:func:`daanalysis.clean.label_key`): ``idva`` or
+    Roles are matched as labels are (:func:`daanalysis.ingest.clean.label_key`): ``idva`` or
     ``IDVA\u00a0`` in the staffing file is the ``IDVA`` of config ``caseload_roles``, not a role
     that carries no caseload (which would leave those staff out of caseload per FTE).
     """

@@ -1,6 +1,6 @@
 """``daanalysis verdict``: the demand verdict for each area, without running the notebooks.
 
-The same library calls as the demand notebook (:func:`daanalysis.demand.verdict`), so the
+The same library calls as the demand notebook (:func:`daanalysis.metrics.demand.verdict`), so the
 command, the page, the headline and ``kpis.csv`` always agree. A few seconds on the sample.
 """
 
@@ -12,11 +12,11 @@ import os
 import sys
 from pathlib import Path
 
-from daanalysis import demand
-from daanalysis.load import DataContractError, load_extract
-from daanalysis.notebook import choose_areas
+from daanalysis.ingest.load import DataContractError, load_extract
+from daanalysis.metrics import demand
 from daanalysis.panel import area_panel, build_panel, complete_quarters
 from daanalysis.periods import parse_today, resolve_quarter
+from daanalysis.present.notebook import choose_areas
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def verdicts(
     data_dir: Path, areas: list[str], quarter: str = "latest", today: str = ""
 ) -> list[demand.Verdict]:
-    """One :class:`~daanalysis.demand.Verdict` per area of the extract in ``data_dir``."""
+    """One :class:`~daanalysis.metrics.demand.Verdict` per area of the extract in ``data_dir``."""
     extract = load_extract(data_dir)
     panel = build_panel(extract)
     chosen = choose_areas(extract, areas, data_dir)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from daanalysis.config import Config
-from daanalysis.load import load_extract
+from daanalysis.ingest.load import load_extract
 from daanalysis.panel import build_panel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +43,7 @@ def write_referrals(folder: Path, rows: list[str], name: str = "referrals.csv") 
 @pytest.fixture(scope="session")
 def sample_report(tmp_path_factory) -> Path:
     """The quarterly pack from the bundled sample, produced once through the real runner."""
-    from daanalysis.report import run_report
+    from daanalysis.pack.report import run_report
 
     out = tmp_path_factory.mktemp("outputs")
     return run_report(SAMPLE, out, quarter="latest")

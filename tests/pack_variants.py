@@ -90,7 +90,7 @@ def returns_table(panel: pd.DataFrame) -> pd.DataFrame:
 
 def quarterly_returns(folder: Path) -> None:
     """The sample as quarterly aggregate returns (``returns.csv``) instead of referrals."""
-    from daanalysis.load import load_extract
+    from daanalysis.ingest.load import load_extract
     from daanalysis.panel import build_panel
 
     copy_sample(folder)

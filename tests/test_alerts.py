@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import alerts
 from daanalysis.config import Config
+from daanalysis.metrics import alerts
 
 M = "M"
 Q = "Q-MAR"
@@ -128,7 +128,8 @@ def test_pack_has_alerts_partnership_page_and_officer_list(sample_report):
 
 
 def test_fail_on_alert_exit_code(tmp_path, monkeypatch, capsys):
-    from daanalysis import cli, report
+    from daanalysis import cli
+    from daanalysis.pack import report
 
     pack = tmp_path / "2026-27Q2"
     pack.mkdir()
@@ -162,7 +163,7 @@ def test_alerts_command_on_the_sample(tmp_path, capsys):
 
 
 def test_front_page_shows_fired_alerts_first(tmp_path):
-    from daanalysis import publish
+    from daanalysis.present import publish
 
     folder = tmp_path / "2026-27Q2"
     folder.mkdir()

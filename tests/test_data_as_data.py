@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daanalysis import report
-from daanalysis.publish import FORMULA_STARTS, inert, inert_frame
+from daanalysis.pack import report
+from daanalysis.present.publish import FORMULA_STARTS, inert, inert_frame
 from tests.conftest import SAMPLE
 
 AREA = '=HYPERLINK("http://x","click") ![x](http://evil/x.png) [click](javascript:alert(1))'
@@ -90,7 +90,7 @@ def test_inert_prefixes_formula_text_and_keeps_numbers(tmp_path):
     assert frame["'=h"].tolist() == ["'=x", "a"]
     assert frame["n"].tolist() == [-1.5, 2.0] and frame["n"].dtype == float
     # gptables' own markup in data ([text](url) a link, $$ref$$ a note) is broken invisibly.
-    from daanalysis.publish import read_csv_back, sheet_text, write_csv
+    from daanalysis.present.publish import read_csv_back, sheet_text, write_csv
 
     # Read back by the pack itself (front page alerts, last quarter's kpis): the text as written.
     frame = pd.DataFrame({"area": ["=x", "-4.7", "plain"], "value": [-1.5, 2, 3]})
@@ -157,7 +157,7 @@ OUTSIDE_IMG = re.compile(r"""<img\b(?![^>]*\bsrc=["']?data:image/)[^>]*>""", re.
 def test_markdown_outputs_keep_links_and_images_inside():
     import nbformat
 
-    from daanalysis import export
+    from daanalysis.pack import export
 
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("")
@@ -198,7 +198,7 @@ def test_pages_carry_no_outside_link_or_image(hostile):
 
 
 def _vintage(tmp_path: Path, write) -> tuple[str, list[str]]:
-    from daanalysis.load import _read_vintage
+    from daanalysis.ingest.load import _read_vintage
 
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -207,8 +207,8 @@ def _vintage(tmp_path: Path, write) -> tuple[str, list[str]]:
 
 
 def test_vintage_link_outside_the_data_folder_is_refused(tmp_path):
-    from daanalysis.extract import DataContractError
-    from daanalysis.load import load_extract
+    from daanalysis.ingest.extract import DataContractError
+    from daanalysis.ingest.load import load_extract
 
     secret = tmp_path / "secret.txt"
     secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
@@ -229,7 +229,7 @@ def test_vintage_link_outside_the_data_folder_is_refused(tmp_path):
 
 
 def test_vintage_not_a_file_or_not_text_is_refused(tmp_path):
-    from daanalysis.extract import DataContractError
+    from daanalysis.ingest.extract import DataContractError
 
     with pytest.raises(DataContractError, match="not a regular file"):
         _vintage(tmp_path, lambda p: p.mkdir())
@@ -240,7 +240,7 @@ def test_vintage_not_a_file_or_not_text_is_refused(tmp_path):
 
 
 def test_vintage_is_one_line_of_limited_length(tmp_path):
-    from daanalysis.load import VINTAGE_LIMIT
+    from daanalysis.ingest.load import VINTAGE_LIMIT
 
     assert _vintage(tmp_path / "a", lambda p: p.write_text("\n  one line  \r\n")) == (
         "one line",
@@ -253,7 +253,7 @@ def test_vintage_is_one_line_of_limited_length(tmp_path):
     assert notes == ["VINTAGE has 2 lines; only the first is shown. Keep it to one line."]
     # The extract date may be labelled on a line of its own: it is still the extract date.
     from daanalysis.config import Config
-    from daanalysis.load import _read_vintage, extract_date
+    from daanalysis.ingest.load import _read_vintage, extract_date
 
     (tmp_path / "e").mkdir()
     (tmp_path / "e" / "VINTAGE").write_text(
@@ -290,8 +290,8 @@ def test_multiline_vintage_shows_one_line_on_every_page(tmp_path):
 
 
 def test_rare_free_text_groups_are_counted_as_other():
-    from daanalysis import demand
-    from daanalysis.disclosure import OTHER
+    from daanalysis.metrics import demand
+    from daanalysis.present.disclosure import OTHER
 
     q = pd.Period("2025Q2", freq="Q-DEC")
     dates = ["2025-05-01"] * 9 + ["2024-05-01"] * 6
@@ -345,8 +345,8 @@ def test_one_records_free_text_is_never_published(hostile):
 
 
 def test_reason_categories_carry_no_value_whatever_its_quotes():
-    from daanalysis.extract import reason_category
-    from daanalysis.quality import reasons_by_table
+    from daanalysis.ingest.extract import reason_category
+    from daanalysis.present.quality import reasons_by_table
 
     semi = "a; b O'x"
     reasons = [

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import demand
 from daanalysis.config import Config
-from daanalysis.load import load_extract
+from daanalysis.ingest.load import load_extract
+from daanalysis.metrics import demand
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
-from daanalysis.sample import CAMPAIGNS, PLANTED
+from daanalysis.synthetic.sample import CAMPAIGNS, PLANTED
 from tests.conftest import WITH_AREA
 
 Q = parse_quarter("2025/26 Q1")

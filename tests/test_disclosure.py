@@ -1,6 +1,6 @@
 import pandas as pd
 
-from daanalysis.disclosure import MARKER, suppress, suppressed_cells
+from daanalysis.present.disclosure import MARKER, suppress, suppressed_cells
 
 
 def test_primary_suppression_keeps_zero_and_large_counts():

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from daanalysis.config import Config
-from daanalysis.load import DataContractError, load_extract, read_table
-from daanalysis.schema import ACTION_PLAN, POLICE, REFERRALS
+from daanalysis.ingest.load import DataContractError, load_extract, read_table
+from daanalysis.ingest.schema import ACTION_PLAN, POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, write_referrals
 
 TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")

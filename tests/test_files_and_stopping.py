@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from daanalysis import kernels, report
-from daanalysis.load import DataContractError, load_extract
+from daanalysis.ingest.load import DataContractError, load_extract
+from daanalysis.pack import kernels, report
 
 SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
 
@@ -261,8 +261,8 @@ def test_a_dead_warm_process_falls_back_to_kernels_started_the_usual_way(tmp_pat
 
 
 def test_no_caseload_per_fte_at_the_quarter_end_names_the_file_and_the_fix(sample_panel):
-    from daanalysis import staffing
     from daanalysis.config import Config
+    from daanalysis.metrics import staffing
     from daanalysis.periods import parse_quarter
 
     config = Config()
@@ -296,7 +296,7 @@ def test_a_file_not_read_is_said_in_the_runs_output_and_run_log(folder, tmp_path
     from tests.test_kernels import _tiny_notebooks
 
     (folder / "notes.txt").write_text("called the police liaison on Tuesday\n")
-    with caplog.at_level(logging.WARNING, logger="daanalysis.report"):
+    with caplog.at_level(logging.WARNING, logger="daanalysis.pack.report"):
         final = report.run_report(
             folder, tmp_path / "out", notebook_dir=_tiny_notebooks(tmp_path / "nb")
         )

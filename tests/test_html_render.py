@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis.export import HIDDEN_TAGS
-from daanalysis.notebook import discover
-from daanalysis.report import NOTEBOOK_DIR
+from daanalysis.pack.export import HIDDEN_TAGS
+from daanalysis.pack.report import NOTEBOOK_DIR
+from daanalysis.present.notebook import discover
 
 pytestmark = pytest.mark.slow
 
@@ -200,7 +200,7 @@ def test_front_page_leads_with_main_points(browser, sample_report, tmp_path):
 
 
 def test_printed_pdf_is_a4_and_short(browser, sample_report, tmp_path):
-    from daanalysis.publish import print_pdf
+    from daanalysis.present.publish import print_pdf
 
     pages = {}
     for name, limit in [("index.html", 3), ("sampleborough_staffing_gap.html", 8)]:

@@ -1,4 +1,5 @@
-"""Reference values for ``daanalysis.its``: the fitted contrast, its standard error and degrees of
+"""Reference values for ``daanalysis.metrics.its``: the fitted contrast, its standard error and
+degrees of
 freedom on fixed small series, against an independent computation (a hand-built design fitted
 by iteratively reweighted least squares written out here in numpy, not statsmodels) and against
 stored figures, so that a refactor cannot silently change the statistics."""
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import its
+from daanalysis.metrics import its
 
 MONTHS = pd.period_range("2021-04", periods=36, freq="M")
 # 36 months of a control (about 200 a month) and a confidence stream (about 50) that steps up

@@ -1,4 +1,5 @@
-"""Kernels forked from the warm process (daanalysis.kernels): fresh, isolated, and gone after."""
+"""Kernels forked from the warm process (daanalysis.pack.kernels): fresh, isolated, and gone
+after."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from daanalysis import kernels, report
+from daanalysis.pack import kernels, report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
@@ -24,7 +25,7 @@ def test_the_warm_process_imports_start_no_thread():
     # leave each kernel with a lock held by a thread that is not there.
     code = (
         "import importlib, os, threading\n"
-        "from daanalysis import kernels\n"
+        "from daanalysis.pack import kernels\n"
         "os.environ.update(kernels.PRELOAD_ENV)\n"
         "for name in kernels.PRELOAD:\n"
         "    importlib.import_module(name)\n"

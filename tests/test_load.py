@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from daanalysis.load import DataContractError, ledger_summary, load_extract, read_table
-from daanalysis.schema import POLICE, REFERRALS
+from daanalysis.ingest.load import DataContractError, ledger_summary, load_extract, read_table
+from daanalysis.ingest.schema import POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA, write_referrals
 
 GOOD = [

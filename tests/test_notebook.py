@@ -13,8 +13,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from daanalysis import cli, notebook, report
-from daanalysis.notebook import NotebookError, discover, prepare, read_spec, save_prepared
+from daanalysis import cli
+from daanalysis.pack import report
+from daanalysis.present import notebook
+from daanalysis.present.notebook import NotebookError, discover, prepare, read_spec, save_prepared
 from tests.conftest import ROOT, SAMPLE
 
 
@@ -168,7 +170,7 @@ def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
     _write_notebook(
         folder / "waiting_times.ipynb",
         PARAMS,  # no `prepared`: this notebook loads the data itself, and still runs
-        "from daanalysis import notebook\n"
+        "from daanalysis.present import notebook\n"
         "ctx = notebook.prepare(data_dir, quarter, area, today)\n"
         "rows = [{'kpi': 'Weeks waited', 'value': 3.5, 'unit': 'weeks'}]\n"
         "notebook.write_kpis(rows, kpi_path, ctx, 'waiting_times')",
@@ -177,7 +179,7 @@ def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
     _write_notebook(
         folder / "summary.ipynb",
         PARAMS + '\nprepared = ""',
-        "from daanalysis import notebook\n"
+        "from daanalysis.present import notebook\n"
         "ctx = notebook.prepare(data_dir, quarter, area, today, True, prepared)\n"
         "print(ctx.area)",
         metadata={"title": "Partnership summary", "scope": "partnership"},
@@ -239,10 +241,10 @@ def test_a_notebook_handed_the_prepared_data_imports_no_loader_or_model(prepared
     # neither pandera (the loader's), nor statsmodels (until a model is fitted), nor seaborn.
     code = (
         "import sys\n"
-        "from daanalysis import actionplan, demand, disclosure, notebook, partnership, plots\n"
-        "from daanalysis import publish, quality, staffing\n"
+        "from daanalysis.metrics import actionplan, demand, partnership, staffing\n"
+        "from daanalysis.present import charts, disclosure, notebook, publish, quality\n"
         f"ctx = notebook.prepare({str(SAMPLE)!r}, 'latest', prepared={str(prepared_file)!r})\n"
-        "heavy = ('pandera', 'statsmodels', 'seaborn', 'scipy.stats', 'daanalysis.load')\n"
+        "heavy = ('pandera', 'statsmodels', 'seaborn', 'scipy.stats', 'daanalysis.ingest.load')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -13,8 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daanalysis import cli, notebook, publish, report, verdict_command
-from daanalysis.load import load_extract
+from daanalysis import cli, verdict_command
+from daanalysis.ingest.load import load_extract
+from daanalysis.pack import report
+from daanalysis.present import notebook, publish
 from tests.conftest import SAMPLE
 from tests.pack_variants import VARIANTS, Variant
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis.schema import TABLES
+from daanalysis.ingest.schema import TABLES
 from tests.conftest import ROOT
 
 

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import demand, partnership, plots, publish, quality
 from daanalysis.config import Config
+from daanalysis.metrics import demand, partnership
 from daanalysis.panel import area_panel
 from daanalysis.periods import QUARTER_FREQ, parse_quarter
+from daanalysis.present import charts, publish, quality
 
 Q = parse_quarter("2026/27 Q2")
 
@@ -81,7 +82,7 @@ def test_sources_name_only_the_tables_used(sample_extract):
 
 
 def test_verdict_chart_says_no_clear_change_when_the_interval_spans_one():
-    plots.setup()
+    charts.setup()
     months = pd.period_range("2022-04", periods=24, freq="M")
     series = pd.DataFrame(
         {
@@ -94,11 +95,11 @@ def test_verdict_chart_says_no_clear_change_when_the_interval_spans_one():
     )
     campaigns = _campaigns([("Campaign", "2023-04-01")])
     unclear = {"rate_ratio": 0.68, "ci_low": 0.40, "ci_high": 1.15}
-    fig = plots.verdict_chart(series, campaigns, unclear, "Standard and medium risk")
+    fig = charts.verdict_chart(series, campaigns, unclear, "Standard and medium risk")
     assert fig.da_title.startswith("No clear change in standard and medium risk referrals")
     assert "estimate -32%, 95% CI -60% to +15%" in fig.da_title and "ran" not in fig.da_title
     clear = {"rate_ratio": 1.53, "ci_low": 1.26, "ci_high": 1.85}
-    fig = plots.verdict_chart(series, campaigns, clear, "Standard and medium risk")
+    fig = charts.verdict_chart(series, campaigns, clear, "Standard and medium risk")
     assert fig.da_title.startswith("Standard and medium risk referrals ran 53% above")
 
 
@@ -112,7 +113,7 @@ def test_trend_interval_and_the_funnel_title_that_follows_it():
     assert out["per_year"] == pytest.approx(2.4)
     assert out["low"] == pytest.approx(2.4 - half, abs=1e-4)
     assert out["high"] == pytest.approx(2.4 + half, abs=1e-4)
-    plots.setup()
+    charts.setup()
     funnel = pd.DataFrame(
         {"quarter": quarters, "referred_pct": [5.0, 6, 6, 7], "police_referrals": [50.0] * 4}
     )
@@ -237,7 +238,7 @@ def test_the_headline_does_not_compare_a_copied_quarter():
 
 
 def test_staffing_says_what_is_missing_at_the_quarter_end(sample_panel, sample_extract):
-    from daanalysis import staffing
+    from daanalysis.metrics import staffing
 
     panel, cfg = area_panel(sample_panel, None), sample_extract.config
     assert staffing.unavailable(panel, cfg, Q) == ""

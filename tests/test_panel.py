@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis.load import load_extract
+from daanalysis.ingest.load import load_extract
 from daanalysis.panel import (
     NeedsRecordLevelData,
     build_panel,
@@ -15,7 +15,7 @@ from daanalysis.panel import (
     quarterly,
     require_records,
 )
-from daanalysis.sample import FIRST_MONTH, LAST_MONTH
+from daanalysis.synthetic.sample import FIRST_MONTH, LAST_MONTH
 from tests.conftest import WITH_AREA, write_referrals
 
 

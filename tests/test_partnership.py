@@ -1,5 +1,5 @@
 """Partnership activity: hand-computed cases, the aggregate path, missing inputs, and the
-patterns planted in the sample (daanalysis.sample.PARTNERSHIP_PLANTED)."""
+patterns planted in the sample (daanalysis.synthetic.sample.PARTNERSHIP_PLANTED)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import partnership
 from daanalysis.config import Config
-from daanalysis.load import load_extract
-from daanalysis.sample import PARTNERSHIP_PLANTED
+from daanalysis.ingest.load import load_extract
+from daanalysis.metrics import partnership
+from daanalysis.synthetic.sample import PARTNERSHIP_PLANTED
 from tests.conftest import REFERRAL_HEADER
 
 M = "M"

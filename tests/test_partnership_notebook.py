@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis import report
+from daanalysis.pack import report
 from tests.conftest import ROOT, SAMPLE
 
 NOTEBOOK = ROOT / "notebooks" / "partnership_activity.ipynb"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from daanalysis.clean import MappingError
 from daanalysis.config import Config
-from daanalysis.load import DataContractError, load_extract, read_table, reason_category
-from daanalysis.schema import POLICE, REFERRALS, STAFFING
+from daanalysis.ingest.clean import MappingError
+from daanalysis.ingest.load import DataContractError, load_extract, read_table, reason_category
+from daanalysis.ingest.schema import POLICE, REFERRALS, STAFFING
 from tests.conftest import REFERRAL_HEADER, WITH_AREA, write_referrals
 
 # 40 referrals over 2024, all unambiguous (day 13 or later) and well before any extract date.

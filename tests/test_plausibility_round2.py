@@ -11,10 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daanalysis import cli, plots, publish, staffing
+from daanalysis import cli
 from daanalysis.config import Config, response_kpi_name, response_window
-from daanalysis.load import DataContractError, load_extract
+from daanalysis.ingest.load import DataContractError, load_extract
+from daanalysis.metrics import staffing
 from daanalysis.periods import QUARTER_FREQ
+from daanalysis.present import charts, publish
 from tests.conftest import SAMPLE
 from tests.test_pack_variants import visible_text
 
@@ -96,7 +98,7 @@ def test_response_sentence_and_chart_follow_the_kpi_name():
             "target_pct": [90.0, 90.0],
         }
     )
-    fig = plots.response_chart(kpi, working_days=2)
+    fig = charts.response_chart(kpi, working_days=2)
     assert "contacted within two working days (%)" in fig.da_data
 
 
@@ -115,7 +117,7 @@ def _staffing_text(data: Path, old: str, new: str) -> None:
 
 def _caseload(data: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Caseload per FTE by month end, as the staffing page computes it, and the ledger."""
-    from daanalysis.notebook import load_prepared
+    from daanalysis.present.notebook import load_prepared
 
     extract, panel = load_prepared(data)
     caseload = staffing.caseload_per_fte(panel, extract.config).set_index("month")

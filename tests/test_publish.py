@@ -11,10 +11,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from daanalysis import plots, publish
 from daanalysis.config import Config
-from daanalysis.disclosure import MARKER
 from daanalysis.periods import parse_quarter
+from daanalysis.present import charts, publish
+from daanalysis.present.disclosure import MARKER
 
 matplotlib.use("Agg")
 
@@ -102,7 +102,7 @@ PLAN = [
 
 
 def test_house_formatter_formats_every_column_once():
-    # plots.table used to lose every format but the last (two Styler.format calls).
+    # charts.table used to lose every format but the last (two Styler.format calls).
     frame = pd.DataFrame(
         {
             "scenario": ["Today", "After the growth bid"],
@@ -131,7 +131,7 @@ def test_house_formatter_formats_every_column_once():
 
 def test_suppressed_cells_keep_the_marker_and_get_a_note():
     frame = pd.DataFrame({"service": ["victim", "children_services"], "count": [412.0, MARKER]})
-    table = plots.table(frame)  # the old entry point goes through the house formatter
+    table = charts.table(frame)  # the old entry point goes through the house formatter
     text = table.text()
     assert text["This quarter"].tolist() == ["412", MARKER]
     assert text["Service"].tolist() == ["Victim", "Children's services"]
@@ -237,7 +237,7 @@ def test_main_points_say_when_growth_breaches_the_band():
 
 
 def test_perpetrator_status_is_hidden_with_a_hidden_share():
-    from daanalysis import partnership
+    from daanalysis.metrics import partnership
 
     summary = pd.DataFrame(
         {
@@ -447,13 +447,13 @@ def test_input_warnings_on_the_sample(sample_extract):
 
 
 def test_charts_state_the_finding_and_carry_alt_text_and_data(sample_panel):
-    plots.setup()
-    from daanalysis import staffing
+    charts.setup()
+    from daanalysis.metrics import staffing
 
     config = Config()
     panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
     caseload = staffing.caseload_per_fte(panel, config)
-    fig = plots.caseload_chart(caseload, config, area="Sampleborough")
+    fig = charts.caseload_chart(caseload, config, area="Sampleborough")
     assert re.search(r"is (above|within|below) the safe band", fig.da_title)
     assert fig.da_alt.startswith("Chart: Line chart") and re.search(
         r"ranges from [\d.]+ to", fig.da_alt
@@ -465,7 +465,7 @@ def test_charts_state_the_finding_and_carry_alt_text_and_data(sample_panel):
 
 
 def test_response_chart_marks_suppressed_quarters():
-    plots.setup()
+    charts.setup()
     kpi = pd.DataFrame(
         {
             "quarter": pd.period_range("2025Q1", periods=3, freq="Q-MAR"),
@@ -474,7 +474,7 @@ def test_response_chart_marks_suppressed_quarters():
             "target_pct": 90.0,
         }
     )
-    fig = plots.response_chart(kpi, threshold=5)
+    fig = charts.response_chart(kpi, threshold=5)
     assert MARKER in [t.get_text() for t in fig.axes[0].texts]
     assert fig.da_data["contacted within one working day (%)"].tolist()[1] == MARKER
     assert "below the 90% target" in fig.da_title
@@ -587,25 +587,25 @@ def test_glossary_page_and_doc_cover_the_terms(tmp_path):
 
 
 def test_streams_chart_suppresses_small_counts(sample_panel):
-    from daanalysis import demand
+    from daanalysis.metrics import demand
 
-    plots.setup()
+    charts.setup()
     panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
     streams = {k: s for k, s in demand.STREAMS.items() if s.kind != "context"}
     campaigns = pd.DataFrame(columns=["name", "start_date", "end_date"])
-    fig = plots.streams_chart(panel, streams, campaigns, area="Sampleborough")
+    fig = charts.streams_chart(panel, streams, campaigns, area="Sampleborough")
     assert MARKER not in fig.da_data["index"].tolist()
     assert re.search(r"rose to index \d+ and need-sensitive ones (rose|fell) to \d+", fig.da_title)
     smallest = panel["self_referrals"].quantile(0.5)
-    fig = plots.streams_chart(panel, streams, campaigns, threshold=smallest)
+    fig = charts.streams_chart(panel, streams, campaigns, threshold=smallest)
     assert MARKER in fig.da_data["index"].tolist()
     assert "small numbers suppressed [c]" in " ".join(t.get_text() for t in fig.texts)
 
 
 def test_campaign_lines_are_named_not_coded(sample_panel):
-    from daanalysis import demand
+    from daanalysis.metrics import demand
 
-    plots.setup()
+    charts.setup()
     panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
     streams = {k: s for k, s in demand.STREAMS.items() if s.kind != "context"}
     campaigns = pd.DataFrame(
@@ -615,7 +615,7 @@ def test_campaign_lines_are_named_not_coded(sample_panel):
             "end_date": pd.to_datetime(["2022-12-10", "2024-07-15"]),
         }
     )
-    fig = plots.streams_chart(panel, streams, campaigns, area="Sampleborough")
+    fig = charts.streams_chart(panel, streams, campaigns, area="Sampleborough")
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
     assert "Know the signs\nNov 2022" in labels and "Campaign 2\nJun 2024" in labels
     assert not any(re.fullmatch(r"C\d", t) for t in labels)  # a code the reader cannot look up
@@ -663,8 +663,8 @@ def test_titled_tables_from_plots_table_reach_the_spreadsheet(tmp_path, monkeypa
     monkeypatch.setattr(publish.Page, "current", None)
     ctx = SimpleNamespace(area="A", label="2026/27 Q2")
     publish.Page(ctx, str(folder / publish.EXECUTED / "a_x.kpis.csv"), "X")
-    plots.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), title="Rows read")
-    plots.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
+    charts.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), title="Rows read")
+    charts.table(pd.DataFrame({"x": [1]}))  # untitled: shown, not published
     book = openpyxl.load_workbook(publish.build_downloads(folder, "Pack"))
     assert [book[n]["A1"].value for n in book.sheetnames[3:]] == ["Table 1: Rows read"]
 
@@ -687,3 +687,21 @@ def test_changes_read_in_the_right_units():
     text = " ".join(publish.main_points(kpis_frame(STAFFING + PLAN), before)["Sampleborough"])
     assert "(up 0.5 points from 89.0% last quarter)" in text
     assert "(red actions unchanged since last quarter)" in text
+
+
+def test_front_page_finds_the_pages_of_an_area_whose_name_has_spaces_or_stops():
+    """One slug rule (daanalysis.names): the front page's link to an area's page is the stem the
+    runner gave that page, for "North East" and "St. Helens" as for "Sampleborough"."""
+    from daanalysis.names import page_stem
+    from daanalysis.present.publish import _page_for
+
+    for area in ("North East", "St. Helens", "Sampleborough"):
+        pages = [
+            (f"{page_stem(other, 'staffing_gap')}.html", f"Staffing gap: {other}")
+            for other in ("North East", "St. Helens", "Sampleborough")
+        ]
+        assert _page_for("staffing_gap", area, pages) == (
+            f"{page_stem(area, 'staffing_gap')}.html",
+            f"Staffing gap: {area}",
+        )
+    assert page_stem("St. Helens", "demand_vs_reporting") == "st-helens_demand_vs_reporting"

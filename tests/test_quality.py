@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from daanalysis import quality
+from daanalysis.present import quality
 
 LEDGER = pd.DataFrame(
     {

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import cli, demand
+from daanalysis import cli
 from daanalysis.config import Config
-from daanalysis.load import (
+from daanalysis.ingest.load import (
     LOW_COUNT,
     NOT_COLLECTED_NOTE,
     SUBTOTAL,
@@ -26,8 +26,9 @@ from daanalysis.load import (
     load_extract,
     read_table,
 )
+from daanalysis.ingest.schema import MARAC, POLICE, RETURNS
+from daanalysis.metrics import demand
 from daanalysis.panel import build_panel, partial_quarters, quarterly
-from daanalysis.schema import MARAC, POLICE, RETURNS
 from tests.city_returns import write_city_returns
 
 TODAY = Config(default_area="Northminster", extract_date="2026-10-05")
@@ -503,7 +504,7 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback(command, tmp_path, mo
 
 
 def test_the_quality_section_counts_not_collected_subtotals_and_low_counts(city):
-    from daanalysis.quality import reasons_by_table
+    from daanalysis.present.quality import reasons_by_table
 
     _, truth, extract = city
     table = reasons_by_table(extract.ledger, threshold=1)

@@ -3,7 +3,7 @@
 ``benchmarks/load_v1.py`` is a frozen copy of version 1's loading and cleaning (pandas' C parser,
 a reason list per row, a hash per row); ``bench_records.py`` times the two. Each comparison runs
 twice: with Arrow reading the CSV files and with pandas reading them (as without pyarrow), so
-both routes through :func:`daanalysis.load._read_raw` are held to version 1.
+both routes through :func:`daanalysis.ingest.load._read_raw` are held to version 1.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import pandas as pd
 import pytest
 
 from benchmarks import load_v1
-from daanalysis import load
-from daanalysis.clean import factorise_text, pseudonymise, same_as_first
 from daanalysis.config import Config
-from daanalysis.load import _Reasons, load_extract, read_table
+from daanalysis.ingest import load
+from daanalysis.ingest.clean import factorise_text, pseudonymise, same_as_first
+from daanalysis.ingest.load import _Reasons, load_extract, read_table
+from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS, STAFFING
 from daanalysis.panel import build_panel
-from daanalysis.schema import MARAC, POLICE, REFERRALS, STAFFING
 from tests.conftest import REFERRAL_HEADER, SAMPLE, WITH_AREA
 
 try:

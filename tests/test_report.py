@@ -13,10 +13,13 @@ import nbformat
 import pandas as pd
 import pytest
 
-from daanalysis import cli, notebook, report, staffing
+from daanalysis import cli
+from daanalysis.metrics import staffing
+from daanalysis.pack import report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
-from daanalysis.sample import write_sample
+from daanalysis.present import notebook
+from daanalysis.synthetic.sample import write_sample
 from tests.conftest import ROOT, SAMPLE
 from tests.pack_variants import returns_table
 

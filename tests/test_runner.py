@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from filelock import FileLock
 
-from daanalysis import cli, report
-from daanalysis.load import DataContractError
-from daanalysis.notebook import discover
+from daanalysis import cli
+from daanalysis.ingest.load import DataContractError
+from daanalysis.pack import report
+from daanalysis.present.notebook import discover
 from tests.conftest import SAMPLE
 
 

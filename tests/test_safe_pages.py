@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from daanalysis import export, report
+from daanalysis.pack import export, report
 from tests.conftest import SAMPLE
 from tests.test_html_render import CHROMIUM, FLAGS
 

@@ -4,7 +4,7 @@ import filecmp
 
 import pandas as pd
 
-from daanalysis.sample import AREA, write_sample
+from daanalysis.synthetic.sample import AREA, write_sample
 from tests.conftest import SAMPLE
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from daanalysis import staffing as st
 from daanalysis.config import Config
-from daanalysis.load import load_extract
+from daanalysis.ingest.load import load_extract
+from daanalysis.metrics import staffing as st
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
-from daanalysis.sample import PLANTED
+from daanalysis.synthetic.sample import PLANTED
 from tests.conftest import WITH_AREA, write_referrals
 
 CONFIG = Config()

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from daanalysis import cli, demand, simulate
+from daanalysis import cli
+from daanalysis.metrics import demand
 from daanalysis.periods import parse_quarter
-from daanalysis.sample import write_sample
+from daanalysis.synthetic import simulate
+from daanalysis.synthetic.sample import write_sample
 
 CAMPAIGN = pd.Timestamp("2023-04-01")
 Q = parse_quarter("2026/27 Q1")
@@ -198,7 +200,7 @@ def test_wandering_series_are_inconclusive_and_say_why():
 
 def test_a_failed_placebo_check_makes_the_verdict_inconclusive(monkeypatch):
     # Placebo dates read as significant far more often than 5%: the model is not trusted.
-    from daanalysis import its
+    from daanalysis.metrics import its
 
     monkeypatch.setattr(
         its,
@@ -360,13 +362,13 @@ def test_too_short_a_series_is_inconclusive():
 
 
 def test_verdict_chart_states_the_finding():
-    from daanalysis import plots
+    from daanalysis.present import charts
 
-    plots.setup()
+    charts.setup()
     panel = _panel(confidence=1.3)
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)
     series = demand.contrast_series(panel, _campaigns(), NO_EVENTS, Q)
-    fig = plots.verdict_chart(
+    fig = charts.verdict_chart(
         series, _campaigns(), v.primary["rate_ratio"], "Standard and medium risk", "Testshire"
     )
     change = round(100 * (v.primary["rate_ratio"] - 1))
@@ -470,7 +472,7 @@ def test_a_short_pre_period_gets_the_placebo_check_over_the_whole_window():
 
 
 def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claimed(monkeypatch):
-    from daanalysis import its
+    from daanalysis.metrics import its
 
     real = its.Fit.contrast
 
@@ -502,7 +504,7 @@ def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect()
 def test_placebo_steps_larger_than_the_intervals_allow_widen_the_primary_interval(
     monkeypatch, z_rms, widened
 ):
-    from daanalysis import its
+    from daanalysis.metrics import its
 
     def check(*args, **kwargs):
         return {"dates": 10, "significant": 1, "share": 0.1, "z_rms": z_rms}

@@ -1,7 +1,7 @@
 """Refresh the stored output of each notebook's ``check`` cell (nbval's reference).
 
 Run after an intended change to a headline figure: it executes every notebook of the pack on the
-bundled sample through the runner's own executor (:func:`daanalysis.report.run_notebook`: the
+bundled sample through the runner's own executor (:func:`daanalysis.pack.report.run_notebook`: the
 project kernel, private sockets, the same timeouts) with the notebook's own parameters, as nbval
 runs it, and copies the check cell's fresh output into the committed notebook, leaving every
 other cell clean. Review the diff before committing.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from daanalysis.notebook import discover, read_spec
-from daanalysis.report import NOTEBOOK_DIR, ensure_kernel, run_notebook
+from daanalysis.pack.report import NOTEBOOK_DIR, ensure_kernel, run_notebook
+from daanalysis.present.notebook import discover, read_spec
 
 
 def record(path: Path) -> None:

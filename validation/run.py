@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from daanalysis import demand, simulate
+from daanalysis.metrics import demand
+from daanalysis.synthetic import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCKDOWN = pd.DataFrame(
@@ -156,8 +157,7 @@ def check(table: pd.DataFrame, fresh: str) -> int:
         f"{r['scenario']}: false claims {100 * r['reporting claimed']:.1f}% "
         f"(±{100 * r['mc_se']:.1f}) above the {100 * FALSE_CLAIM_TARGET:.0f}% target"
         for _, r in table.iterrows()
-        if r["measure"] != "power"
-        and r["reporting claimed"] - 2 * r["mc_se"] > FALSE_CLAIM_TARGET
+        if r["measure"] != "power" and r["reporting claimed"] - 2 * r["mc_se"] > FALSE_CLAIM_TARGET
     ]
     committed = ROOT / "validation" / "results" / "summary.md"
     if not committed.exists() or committed.read_text() != fresh:

@@ -15,7 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pandas as pd
 
-from daanalysis import demand, its, simulate
+from daanalysis.metrics import demand, its
+from daanalysis.synthetic import simulate
 
 SCENARIOS = (
     "null",

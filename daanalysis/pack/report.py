@@ -9,9 +9,10 @@ code is non-zero, the failing executed notebook is kept under ``outputs/failed/`
 quarter's outputs are untouched.
 
 The run loads, validates and cleans the extract and builds the panel once, and hands each
-notebook the prepared file (see :mod:`daanalysis.notebook`); the notebooks to run, their titles
-and scope come from the notebooks' own metadata (:func:`daanalysis.notebook.discover`). The
-command line is :mod:`daanalysis.cli`; the HTML export is :mod:`daanalysis.export`.
+notebook the prepared file (see :mod:`daanalysis.present.notebook`); the notebooks to run, their
+titles
+and scope come from the notebooks' own metadata (:func:`daanalysis.present.notebook.discover`). The
+command line is :mod:`daanalysis.cli`; the HTML export is :mod:`daanalysis.pack.export`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import logging
 import os
 import platform
 import queue
-import re
 import shlex
 import shutil
 import signal
@@ -39,10 +39,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from daanalysis import alerts, kernels, partnership, publish
-from daanalysis.export import add_csp, export_html, page_exporter
-from daanalysis.extract import DataContractError, Extract
-from daanalysis.notebook import (
+from daanalysis.ingest.extract import DataContractError, Extract
+from daanalysis.metrics import alerts, partnership
+from daanalysis.names import page_stem, slug
+from daanalysis.pack import kernels
+from daanalysis.pack.export import add_csp, export_html, page_exporter
+from daanalysis.panel import common_quarters, complete_quarters
+from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
+from daanalysis.present import publish
+from daanalysis.present.notebook import (
     KPI_COLUMNS,
     NotebookError,
     NotebookSpec,
@@ -52,16 +57,14 @@ from daanalysis.notebook import (
     load_prepared,
     save_prepared,
 )
-from daanalysis.panel import common_quarters, complete_quarters
-from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve_quarter
-from daanalysis.publish import ANALYSTS, EXECUTED, write_front_page
+from daanalysis.present.publish import ANALYSTS, EXECUTED, write_front_page
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL_NAME = "daanalysis"
 # A log record with ``extra={CONSOLE: False}`` goes to run.log only (the console says it once).
 CONSOLE = "console"
 
-log = logging.getLogger("daanalysis.report")
+log = logging.getLogger("daanalysis.pack.report")
 
 
 # --- running notebooks --------------------------------------------------------------------------
@@ -85,13 +88,7 @@ class Job:
 
     @property
     def stem(self) -> str:
-        if not self.area:
-            return self.notebook
-        return f"{slug(self.area)}_{self.notebook}"
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+        return page_stem(self.area, self.notebook)
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> None:
@@ -177,7 +174,7 @@ def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60, warm=None):
     An ``AsyncKernelManager``, as papermill would make itself (a synchronous one silently
     disables papermill's cell timeout); its connection file and IPC sockets go in ``kernel_dir``.
     Call it from the thread that will run the notebook: the manager's sockets belong to that
-    thread's event loop. ``warm``: a :class:`daanalysis.kernels.WarmProcess` to fork the kernel
+    thread's event loop. ``warm``: a :class:`daanalysis.pack.kernels.WarmProcess` to fork the kernel
     from (its imports done), instead of starting a new Python.
     """
     from jupyter_client.manager import AsyncKernelManager
@@ -432,7 +429,7 @@ def plan_jobs(
 
 
 def _warm_process(given=None):
-    """The process the run's kernels are forked from (:mod:`daanalysis.kernels`): ``given``, or
+    """The process the run's kernels are forked from (:mod:`daanalysis.pack.kernels`): ``given``, or
     one started now; None where kernels are started the usual way."""
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -523,7 +520,7 @@ def _remove_leftovers(out: Path) -> list[str]:
 
 
 def _git_commit() -> str:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / ".git").exists():
         return "not a git checkout"
     try:
@@ -600,8 +597,8 @@ def run_report(
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
 
     ``notebook_dir`` is the folder of notebooks to run (every ``*.ipynb`` in it, described by
-    its metadata: see :mod:`daanalysis.notebook`). ``warm``: a
-    :class:`daanalysis.kernels.WarmProcess` the caller started early and closes afterwards
+    its metadata: see :mod:`daanalysis.present.notebook`). ``warm``: a
+    :class:`daanalysis.pack.kernels.WarmProcess` the caller started early and closes afterwards
     (by default the run starts its own, where kernels can be forked).
 
     One run at a time per ``out``: a lock file (``out/.daanalysis.lock``, released by the

@@ -381,7 +381,7 @@ def oracle_mde(panel: pd.DataFrame, campaigns: pd.DataFrame, scenario: Scenario)
     is a different shape in every stream) and where the fit fails."""
     from scipy import stats
 
-    from daanalysis import its
+    from daanalysis.metrics import its
 
     if scenario.lockdown:
         return float("nan")
@@ -422,7 +422,7 @@ def one_council(scenario: str, seed: int) -> dict[str, object]:
     """The verdict on one simulated council, with what the truth was."""
     import warnings
 
-    from daanalysis.demand import verdict
+    from daanalysis.metrics.demand import verdict
 
     planted = SCENARIOS[scenario]
     panel, campaigns, events = council(np.random.default_rng(seed), planted)

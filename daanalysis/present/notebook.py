@@ -32,7 +32,7 @@ from daanalysis.periods import parse_today, quarter_label, quarter_slug, resolve
 
 if TYPE_CHECKING:
     from daanalysis.config import Config
-    from daanalysis.extract import Extract
+    from daanalysis.ingest.extract import Extract
 
 KPI_COLUMNS = ["area", "quarter", "notebook", "kpi", "value", "unit", "rag", "source"]
 # Parameters the runner passes; a notebook declares the ones it uses in its parameters cell.
@@ -123,7 +123,7 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
 def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
     """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
     checked to be in the extract, with a clear error naming the ones it has."""
-    from daanalysis.extract import DataContractError
+    from daanalysis.ingest.extract import DataContractError
 
     available = extract.areas()
     if not areas or list(areas) == ["all"]:
@@ -138,7 +138,7 @@ def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> li
 
 def load_prepared(data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
     """Load, validate and clean ``data_dir`` and build its panel: what the runner does once."""
-    from daanalysis.load import load_extract
+    from daanalysis.ingest.load import load_extract
     from daanalysis.panel import build_panel
 
     extract = load_extract(data_dir)
@@ -188,7 +188,7 @@ def write_kpis(rows: list[dict], path: str, ctx: Context, notebook: str = "") ->
     ``kpis.csv`` is published with the pack, so a count of people (unit ``referrals`` or
     ``cases``) below the suppression threshold is replaced by the disclosure marker.
     """
-    from daanalysis.disclosure import MARKER
+    from daanalysis.present.disclosure import MARKER
 
     frame = pd.DataFrame(rows)
     small = frame["unit"].isin(COUNT_UNITS) & pd.to_numeric(

@@ -14,9 +14,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from daanalysis.disclosure import MARKER, secondary_mask, suppress
-from daanalysis.extract import Extract, reason_category
+from daanalysis.ingest.extract import Extract, reason_category
 from daanalysis.panel import COUNTED_STREAMS
+from daanalysis.present.disclosure import MARKER, secondary_mask, suppress
 
 LEDGER_FILE = "ledger.csv"
 STATUS_TEXT = {"excluded": "excluded", "noted": "used, with a note"}
@@ -74,7 +74,9 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 def write_ledger(extract: Extract, path: str) -> None:
     """The full row ledger (file, row, status, reason with values) for analysts."""
-    from daanalysis.publish import write_csv  # values that a spreadsheet would run made inert
+    from daanalysis.present.publish import (
+        write_csv,  # values that a spreadsheet would run made inert
+    )
 
     write_csv(extract.ledger, path)
 
@@ -87,7 +89,7 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
     """
     from IPython.display import Markdown, display
 
-    from daanalysis.publish import format_table
+    from daanalysis.present.publish import format_table
 
     ledger = extract.ledger
     if tables is not None:
@@ -132,7 +134,8 @@ def show(extract: Extract, tables: Iterable[str] | None = None) -> None:
 
 # --- quarters the ingest flagged as probable copies of the year before -------------------------
 
-# The ledger note the loader writes on every row of such a quarter (daanalysis.load): the rows
+# The ledger note the loader writes on every row of such a quarter (daanalysis.ingest.load): the
+# rows
 # stay in use, so a page must not compare the two quarters as if both were real.
 _COPY = re.compile(r"(\d{4}/\d{2} Q[1-4]) is identical in every count to (\d{4}/\d{2} Q[1-4])")
 # The panel columns each checked table feeds.
@@ -179,10 +182,10 @@ def set_aside_copies(
     copied: dict[str, set[tuple[pd.Period, pd.Period]]],
     quarter: pd.Period,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """``volumes`` (:func:`daanalysis.demand.volumes`) without a change on the year for a stream
-    whose quarter is identical to the same quarter a year before, probably copied
+    """``volumes`` (:func:`daanalysis.metrics.demand.volumes`) without a change on the year for a
+    stream whose quarter is identical to the same quarter a year before, probably copied
     (:func:`copied_quarters`), and a sentence per table saying so for the page."""
-    from daanalysis.demand import in_sentence
+    from daanalysis.metrics.demand import in_sentence
     from daanalysis.periods import quarter_label
 
     out, notes = volumes.copy(), []

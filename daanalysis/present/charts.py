@@ -5,7 +5,7 @@ note, direct labels instead of legends where possible, horizontal text, plain-nu
 Okabe-Ito colour-blind-safe palette; RAG is shown by pattern and label as well as colour. Each
 chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt`` (alternative
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
-:meth:`daanalysis.publish.Page.chart` shows it as SVG with that alt text.
+:meth:`daanalysis.present.publish.Page.chart` shows it as SVG with that alt text.
 
 The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
 theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
@@ -118,7 +118,7 @@ def setup() -> None:
         }
     )
     # Charts a notebook shows itself (not through publish.Page) are SVG with their alt text too.
-    from daanalysis.publish import register_svg_formatter
+    from daanalysis.present.publish import register_svg_formatter
 
     register_svg_formatter()
 
@@ -183,7 +183,7 @@ def _finish(
     )
     # After the first figure the inline backend has loaded and set its own formats: the charts
     # are shown as SVG with their alt text all the same.
-    from daanalysis.publish import register_svg_formatter
+    from daanalysis.present.publish import register_svg_formatter
 
     register_svg_formatter()
     fig.da_title = title
@@ -403,9 +403,9 @@ def verdict_chart(
     """The primary contrast: confidence referrals per 100 of the control, as observed, as the
     model fits them, and as the pre-campaign pattern would have them without the campaigns.
 
-    ``series`` comes from :func:`daanalysis.demand.contrast_series`; ``rate_ratio`` is the
+    ``series`` comes from :func:`daanalysis.metrics.demand.contrast_series`; ``rate_ratio`` is the
     verdict's primary contrast (the average gap between the two lines since the first campaign):
-    :attr:`daanalysis.demand.Verdict.primary`, or the ratio alone. Given its 95% interval, a
+    :attr:`daanalysis.metrics.demand.Verdict.primary`, or the ratio alone. Given its 95% interval, a
     title whose interval includes 1 says "no clear change" rather than stating the estimate as
     a fact.
     """
@@ -416,7 +416,7 @@ def verdict_chart(
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
     months = series["period"].dt.to_timestamp()
-    from daanalysis.demand import in_sentence
+    from daanalysis.metrics.demand import in_sentence
 
     control = in_sentence(str(series["control"].iloc[0]))
     ax.plot(months, series["observed"], color="#8c8c8c", linewidth=0.9, marker=".", markersize=3)
@@ -843,14 +843,14 @@ def table(
     notes: tuple[str, ...] | list[str] = (),
     **options,
 ):
-    """A table through the house formatter (:func:`daanalysis.publish.format_table`).
+    """A table through the house formatter (:func:`daanalysis.present.publish.format_table`).
 
     Give every published table a ``title`` (its caption) and a ``source`` (the line under it).
     ``formats`` is accepted for compatibility and ignored: formats follow from each column's
     kind, decided once per column (``options`` such as ``kinds`` or ``index`` pass through).
     A table with a title is also recorded for the pack's spreadsheet when the notebook has a
-    :class:`daanalysis.publish.Page`.
+    :class:`daanalysis.present.publish.Page`.
     """
-    from daanalysis.publish import format_table
+    from daanalysis.present.publish import format_table
 
     return format_table(frame, title, source, notes, precision=precision, **options)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
-from daanalysis import its
 from daanalysis.config import Config
+from daanalysis.metrics import its
 from daanalysis.panel import (
     RECORDS_ONLY,
     NeedsRecordLevelData,
@@ -607,7 +607,7 @@ def verdict(
     """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
 
     The primary contrast is :data:`PRIMARY_CONFIDENCE` against the first of :data:`CONTROLS`
-    the panel has, in one controlled interrupted time series (:func:`daanalysis.its
+    the panel has, in one controlled interrupted time series (:func:`daanalysis.metrics.its
     .fit_controlled`): the average step in the confidence stream *relative to* the control since
     the first campaign. "Reporting" needs its 95% interval above 1, and the same contrast
     against the other need streams (:data:`CORROBORATING`, when supplied) above 1 too, or the
@@ -1366,7 +1366,7 @@ def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
     if pd.notna(change):
         opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
     elif total["same_quarter_last_year"] == total["count"]:
-        # Set aside by daanalysis.quality.set_aside_copies: the same figures a year apart.
+        # Set aside by daanalysis.present.quality.set_aside_copies: the same figures a year apart.
         opening += (
             " (the same figure as a year earlier, in a quarter probably copied in the source: "
             "not compared)."
@@ -1383,7 +1383,8 @@ def source_breakdown(
 ) -> pd.DataFrame:
     """Referrals in ``quarter`` by referral source (rows) and risk level (columns), with totals.
 
-    Publish it through :func:`daanalysis.disclosure.suppress` with ``totals=True``: breakdowns
+    Publish it through :func:`daanalysis.present.disclosure.suppress` with ``totals=True``:
+    breakdowns
     are where small counts appear.
     """
     ref = referrals[
@@ -1417,13 +1418,13 @@ def demographics(
     end of ``quarter`` and the 12 months before, with each group's share, and a total row.
 
     For the action plan's aim of reaching under-represented groups. Publish it through
-    :func:`daanalysis.disclosure.suppress` with ``totals="row"``; blank values are
+    :func:`daanalysis.present.disclosure.suppress` with ``totals="row"``; blank values are
     ``not recorded``. Values are recorded as free text, so a group with fewer than
     ``threshold`` referrals in both periods (the suppression threshold) is counted in
-    ``Other`` (:func:`daanalysis.disclosure.rare_labels`): its name would identify someone
+    ``Other`` (:func:`daanalysis.present.disclosure.rare_labels`): its name would identify someone
     even with its count suppressed.
     """
-    from daanalysis.disclosure import OTHER, rare_labels
+    from daanalysis.present.disclosure import OTHER, rare_labels
 
     ref = referrals[(referrals["area"] == area) & referrals["service"].isin(services)]
     month = ref["referral_date"].dt.to_period("M")

@@ -2,7 +2,7 @@
 
 Every page carries a Content-Security-Policy that lets it run no script and fetch nothing; data
 reach a page only through outputs, which are sanitised with the house allow-list. The front
-page (``index.html``) is written by :func:`daanalysis.publish.write_front_page`.
+page (``index.html``) is written by :func:`daanalysis.present.publish.write_front_page`.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def page_exporter():
 
     exporter = HTMLExporter(
         template_name="daanalysis",
-        extra_template_basedirs=[str(Path(__file__).resolve().parent / "templates")],
+        extra_template_basedirs=[str(Path(__file__).resolve().parents[1] / "templates")],
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
@@ -200,7 +200,7 @@ def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
     """The page title with area and quarter, and the links every page carries (index, glossary,
     spreadsheet), from the parameters papermill recorded."""
     from daanalysis.periods import parse_quarter
-    from daanalysis.publish import nav_html, spreadsheet_href
+    from daanalysis.present.publish import nav_html, spreadsheet_href
 
     params = nb.metadata.get("papermill", {}).get("parameters", {})
     try:

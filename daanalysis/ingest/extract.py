@@ -1,6 +1,7 @@
 """What one data folder loads to: its tables, the row ledger and the config (:class:`Extract`).
 
-Kept apart from :mod:`daanalysis.load` (which reads and checks the files, with pandera) so that
+Kept apart from :mod:`daanalysis.ingest.load` (which reads and checks the files, with pandera) so
+that
 a notebook handed the run's prepared data can use them without importing the loading machinery.
 """
 

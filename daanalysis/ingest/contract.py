@@ -1,13 +1,13 @@
-"""``docs/data-contract.md``, written from :mod:`daanalysis.schema`.
+"""``docs/data-contract.md``, written from :mod:`daanalysis.ingest.schema`.
 
 The page is generated, never edited by hand: the tables, their columns, types, allowed values and
-rules come from the :class:`~daanalysis.schema.TableSpec` objects (and the label mappings and
+rules come from the :class:`~daanalysis.ingest.schema.TableSpec` objects (and the label mappings and
 config defaults they rely on); the general text around them is :data:`INTRO` below, with its
 figures filled in from the same sources. A test fails when the committed page and this output
 differ. Regenerate with::
 
     python3 tasks.py contract
-    python -m daanalysis.contract --out docs/data-contract.md
+    python -m daanalysis.ingest.contract --out docs/data-contract.md
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from daanalysis import clean, load
 from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
-from daanalysis.load import READ_DATE_FORMATS, READ_MONTH_FORMATS
-from daanalysis.schema import NOT_COLLECTED, SCHOOL_PHASES, TABLES, TableSpec
+from daanalysis.ingest import clean, load
+from daanalysis.ingest.load import READ_DATE_FORMATS, READ_MONTH_FORMATS
+from daanalysis.ingest.schema import NOT_COLLECTED, SCHOOL_PHASES, TABLES, TableSpec
 
 DOC = "docs/data-contract.md"
 REGENERATE = "python3 tasks.py contract"
@@ -76,13 +76,13 @@ _CHECKS = {
 INTRO = """\
 # Data contract
 
-<!-- Generated from daanalysis/schema.py by `{regenerate}`; do not edit by hand. -->
+<!-- Generated from daanalysis/ingest/schema.py by `{regenerate}`; do not edit by hand. -->
 
 What daanalysis reads from a data folder (`--data`, or the notebooks' `data_dir`). Each table is a
 CSV (UTF-8, UTF-8 with BOM, or Windows-1252) or an XLSX file with one header row, named
 {file_names}. Header names are case-insensitive; spaces and hyphens become underscores.
-This page is generated from `daanalysis/schema.py` (the code version of the contract) by
-`{regenerate}` (or `python -m daanalysis.contract --out {doc}`); a test fails when the two
+This page is generated from `daanalysis/ingest/schema.py` (the code version of the contract) by
+`{regenerate}` (or `python -m daanalysis.ingest.contract --out {doc}`); a test fails when the two
 differ. To change the contract, change `schema.py` and regenerate this page.
 
 How to turn a council's own monthly returns or a case-management export into these tables, with a
@@ -531,7 +531,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print the page, write it (``--out``) or check a written one (``--check``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m daanalysis.contract", description="Write docs/data-contract.md."
+        prog="python -m daanalysis.ingest.contract", description="Write docs/data-contract.md."
     )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--out", type=Path, help="write the page to this file")

@@ -35,10 +35,11 @@ from pathlib import Path
 import pandas as pd
 
 from daanalysis.config import RESPONSE_KPI_PREFIX
-from daanalysis.disclosure import MARKER
-from daanalysis.notebook import PARTNERSHIP_AREA
+from daanalysis.names import page_stem
+from daanalysis.present.disclosure import MARKER
+from daanalysis.present.notebook import PARTNERSHIP_AREA
 
-log = logging.getLogger("daanalysis.report")
+log = logging.getLogger("daanalysis.pack.report")
 
 NOT_AVAILABLE = "[x]"
 SUPPRESSION_NOTE = (
@@ -694,7 +695,7 @@ class Page:
     alone in JupyterLab nothing is written.
     """
 
-    current: Page | None = None  # the page a notebook is writing; plots.table records to it
+    current: Page | None = None  # the page a notebook is writing; charts.table records to it
 
     def __init__(self, ctx, kpi_path: str = "", title: str = "") -> None:
         self.ctx = ctx
@@ -707,7 +708,7 @@ class Page:
         Page.current = self
 
     def record_table(self, table: Table) -> None:
-        """Record a table built elsewhere (``plots.table``) for the spreadsheet."""
+        """Record a table built elsewhere (``charts.table``) for the spreadsheet."""
         self._record(
             "table",
             table.title,
@@ -1260,10 +1261,9 @@ VERDICT_FIGURES = {
 
 def _page_for(notebook: str, area: str, pages: list[tuple[str, str]]) -> tuple[str, str]:
     """The (href, title) of the page that published ``notebook`` for ``area``; ("", "") if none."""
-    slug = re.sub(r"[^a-z0-9]+", "_", str(area).lower()).strip("_")
+    wanted = page_stem(area, notebook), notebook
     for href, title in pages:
-        stem = Path(href).stem
-        if stem == notebook or (stem.endswith("_" + notebook) and stem.startswith(slug)):
+        if Path(href).stem in wanted:
             return href, title
     return "", ""
 
@@ -1357,14 +1357,14 @@ def _figure(value: object, unit: object) -> str:
 
 # --- pages: glossary, navigation ----------------------------------------------------------------
 
-PAGE_CSS = (Path(__file__).resolve().parent / "templates" / "daanalysis" / "pack.css").read_text(
-    encoding="utf-8"
-)
+PAGE_CSS = (
+    Path(__file__).resolve().parents[1] / "templates" / "daanalysis" / "pack.css"
+).read_text(encoding="utf-8")
 
 
 def _csp_meta() -> str:
     """The pages' Content-Security-Policy (no script, no outside request), as a meta tag."""
-    from daanalysis.export import CSP
+    from daanalysis.pack.export import CSP
 
     return f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">'
 
@@ -1652,8 +1652,8 @@ def main_points_html(points: Mapping[str, list[str]]) -> str:
 
 def _alerts_html(folder: Path) -> str:
     """The staffing alerts that fired (``alerts.csv`` in the run folder), for the top of the
-    front page (:func:`daanalysis.alerts.front_page_html`)."""
-    from daanalysis.alerts import front_page_html
+    front page (:func:`daanalysis.metrics.alerts.front_page_html`)."""
+    from daanalysis.metrics.alerts import front_page_html
 
     path = folder / "alerts.csv"
     return front_page_html(read_csv_back(path, keep_default_na=False)) if path.exists() else ""

@@ -1,6 +1,7 @@
 """Seeded synthetic sample data with effects planted on purpose.
 
-Run ``python -m daanalysis.sample --out data/sample`` to rewrite ``data/sample/`` (the committed
+Run ``python -m daanalysis.synthetic.sample --out data/sample`` to rewrite ``data/sample/`` (the
+committed
 copy is checked against this generator by the tests). The data describe an invented borough of
 about 180,000 people; no row relates to a real person.
 
@@ -294,22 +295,23 @@ def generate_referrals(
 def plant_data_quality_problems(referrals: pd.DataFrame, id_offset: int = 0) -> pd.DataFrame:
     """A handful of rows a real extract would have, so the ledger has something to show."""
     ref = referrals.copy()
+    n = len(ref)  # a small area (scale 0.3) has fewer rows: the same rows, counted round
     extra = [
-        ref.iloc[[100]],  # an exact re-export of a referral (same referral_id)
-        ref.iloc[[2000]].assign(
+        ref.iloc[[100 % n]],  # an exact re-export of a referral (same referral_id)
+        ref.iloc[[2000 % n]].assign(
             referral_id=f"R{id_offset + 190001:06d}"
         ),  # double entry under a new id
-        ref.iloc[[3000]].assign(
+        ref.iloc[[3000 % n]].assign(
             referral_id=f"R{id_offset + 190002:06d}", referral_date="31/02/2024"
         ),
-        ref.iloc[[3100]].assign(
+        ref.iloc[[3100 % n]].assign(
             referral_id=f"R{id_offset + 190003:06d}",
             referral_date="15/06/2024",
             closed_date="01/06/2024",
         ),
     ]
-    ref.loc[[500, 1500], "referral_source"] = "Neighbour"  # not in the mapping table
-    ref.loc[[800], "client_id"] = ""
+    ref.loc[[500 % n, 1500 % n], "referral_source"] = "Neighbour"  # not in the mapping table
+    ref.loc[[800 % n], "client_id"] = ""
     return pd.concat([ref, *extra], ignore_index=True)
 
 

@@ -114,8 +114,8 @@ def availability(
 
 def normalise_phase(phase: pd.Series) -> pd.Series:
     """School phases in lower case; any phase outside the data contract's
-    (:data:`daanalysis.schema.SCHOOL_PHASES`) becomes ``other``."""
-    from daanalysis.schema import SCHOOL_PHASES  # the data contract's list (imports pandera)
+    (:data:`daanalysis.ingest.schema.SCHOOL_PHASES`) becomes ``other``."""
+    from daanalysis.ingest.schema import SCHOOL_PHASES  # the data contract's list (imports pandera)
 
     lower = phase.astype("str").str.strip().str.lower()
     return lower.where(lower.isin(SCHOOL_PHASES), "other")
@@ -479,7 +479,7 @@ def _hide_complements(
     ``threshold - 1``), publishing both would reveal it, so ``part`` and the rates computed from
     it are suppressed. ``pairs`` maps part to (whole, rate columns); ``table`` holds the counts
     before suppression, ``published`` the suppressed copy (same index)."""
-    from daanalysis.disclosure import MARKER
+    from daanalysis.present.disclosure import MARKER
 
     out = published.copy()
     for part, (whole, rates) in pairs.items():
@@ -515,7 +515,7 @@ def prevention_table(by_term: pd.DataFrame, terms: int = 6) -> pd.DataFrame:
 def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
     """The last ``quarters`` of :func:`perpetrator_summary`, small counts suppressed (and the
     shares and ratios computed from them)."""
-    from daanalysis.disclosure import suppress
+    from daanalysis.present.disclosure import suppress
 
     shown = summary.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
     counts = ["perpetrator_referrals", "police_referrals", "starts", "completions"]
@@ -537,7 +537,7 @@ def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8
     )
     # The status against the target is worked out from the share: where the share is hidden,
     # a status would give away its range (green: at or above the target), so it is hidden too.
-    from daanalysis.disclosure import MARKER
+    from daanalysis.present.disclosure import MARKER
 
     hidden = out["police_share_pct"].astype(str) == MARKER
     out["rag"] = out["rag"].astype(object).where(~hidden, MARKER)
@@ -548,7 +548,7 @@ def perpetrator_table(summary: pd.DataFrame, threshold: float, quarters: int = 8
 
 def funnel_table(funnel: pd.DataFrame, threshold: float, quarters: int = 8) -> pd.DataFrame:
     """The last ``quarters`` of :func:`police_funnel`, small counts suppressed."""
-    from daanalysis.disclosure import suppress
+    from daanalysis.present.disclosure import suppress
 
     shown = funnel.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
     out = suppress(
@@ -585,7 +585,7 @@ def sanctuary_table(
     sanctuary_cost_high) and the share who stayed at home. A median or share from fewer than
     ``threshold`` properties is suppressed with them, and so is a share whose complement is a
     small count."""
-    from daanalysis.disclosure import suppress
+    from daanalysis.present.disclosure import suppress
 
     shown = by_quarter.tail(quarters).assign(quarter=lambda d: _quarter_text(d["quarter"]))
     out = suppress(
@@ -610,7 +610,7 @@ def sanctuary_table(
         },
         threshold,
     )
-    from daanalysis.disclosure import MARKER
+    from daanalysis.present.disclosure import MARKER
 
     def spread(q1: object, q3: object) -> str:
         if MARKER in (q1, q3):
@@ -640,7 +640,7 @@ def kpis(
     """Headline figures for ``kpis.csv`` from the latest row of each section's table (None for
     a section switched off). Counts of people below the suppression threshold are published as
     the disclosure marker."""
-    from daanalysis.disclosure import MARKER
+    from daanalysis.present.disclosure import MARKER
 
     def count(value: float) -> object:
         if pd.isna(value):
@@ -752,25 +752,25 @@ def inputs_note(missing: dict[str, str]) -> str:
     return f"shown: {', '.join(shown)}" if shown else "none supplied"
 
 
-# --- charts (house style from daanalysis.plots) --------------------------------------------------
+# --- charts (house style from daanalysis.present.charts) ------------------------------------------
 
 
 def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     """Share of schools engaged each term (bars), with the latest term in the title."""
     import matplotlib.pyplot as plt
 
-    from daanalysis import plots
+    from daanalysis.present import charts
 
     data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
-    fig, ax = plt.subplots(figsize=plots.FIGSIZE)
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
     labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
-    ax.bar(range(len(data)), data["engaged_pct"], color=plots.OKABE_ITO[0])
+    ax.bar(range(len(data)), data["engaged_pct"], color=charts.OKABE_ITO[0])
     for i, v in enumerate(data["engaged_pct"]):
         ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=7.5)
     ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
     ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
-    plots._ylabel(ax, "% of the area's schools with at least one session")
-    plots.plain_numbers(ax, suffix="%")
+    charts._ylabel(ax, "% of the area's schools with at least one session")
+    charts.plain_numbers(ax, suffix="%")
     last = data.iloc[-1]
     title = (
         f"{last['engaged_pct']:.0f}% of schools ({last['schools_engaged']:.0f} of "
@@ -783,10 +783,10 @@ def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
         f"{title}. Shares range from {data['engaged_pct'].min():.0f}% to "
         f"{data['engaged_pct'].max():.0f}%."
     )
-    return plots._finish(
+    return charts._finish(
         fig,
         title,
-        plots._subtitle(area, "schools engaged by term", period),
+        charts._subtitle(area, "schools engaged by term", period),
         source,
         alt,
         data.round(1),
@@ -804,17 +804,17 @@ def funnel_chart(
     fewer than ``threshold`` police referrals is left out (small-number suppression)."""
     import matplotlib.pyplot as plt
 
-    from daanalysis import plots
+    from daanalysis.present import charts
 
     small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
     data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
     labels = [t.replace(" ", "\n", 1) for t in _quarter_text(data["quarter"])]
-    fig, ax = plt.subplots(figsize=plots.FIGSIZE)
-    ax.plot(range(len(data)), data["referred_pct"], marker="o", color=plots.OKABE_ITO[0])
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
+    ax.plot(range(len(data)), data["referred_pct"], marker="o", color=charts.OKABE_ITO[0])
     ax.set_xticks(range(len(labels)), labels, fontsize=7.5)
     ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
-    plots._ylabel(ax, "police referrals to the service, % of police DA incidents")
-    plots.plain_numbers(ax, decimals=0, suffix="%")
+    charts._ylabel(ax, "police referrals to the service, % of police DA incidents")
+    charts.plain_numbers(ax, decimals=0, suffix="%")
     direction = trend(data, "referred_pct", quarters=8)
     change, low, high = direction["per_year"], direction["low"], direction["high"]
     # A direction is stated only when the slope's 95% interval excludes no change.
@@ -839,10 +839,10 @@ def funnel_chart(
     out = pd.DataFrame(
         {"quarter": _quarter_text(data["quarter"]), "referred_pct": data["referred_pct"].round(1)}
     )
-    return plots._finish(
+    return charts._finish(
         fig,
         title,
-        plots._subtitle(area, "police-to-service conversion", period),
+        charts._subtitle(area, "police-to-service conversion", period),
         source,
         alt,
         out,
@@ -859,7 +859,9 @@ def write_officer_lists(tables: dict[str, pd.DataFrame], folder) -> list:
     if schools is None or prevention is None or not len(schools) or not len(prevention):
         return []
     path = Path(folder) / "schools_not_engaged.csv"
-    from daanalysis.publish import write_csv  # a school name a spreadsheet would run made inert
+    from daanalysis.present.publish import (
+        write_csv,  # a school name a spreadsheet would run made inert
+    )
 
     write_csv(schools_never_engaged(prevention, schools), path)
     return [path]
@@ -874,7 +876,7 @@ def source_table(
     """Perpetrator referrals by canonical source (rows) for the last ``quarters`` quarters up to
     ``quarter`` (columns), with a total row; small counts suppressed down each column (the total
     row would reveal a single suppressed cell, so a second one is suppressed too)."""
-    from daanalysis.disclosure import suppress
+    from daanalysis.present.disclosure import suppress
 
     table = perpetrator_referrals_by_source(referrals).drop(columns="total")
     table = table[table.index <= quarter].tail(quarters)
@@ -932,8 +934,8 @@ STALE_AFTER = {
 def stale_inputs(tables: dict[str, pd.DataFrame], quarter: pd.Period) -> dict[str, str]:
     """A warning per partnership input whose latest month or period ends well before the end of
     ``quarter`` (limits in :data:`STALE_AFTER`; wording from
-    :func:`daanalysis.publish.stale_warning`). Missing or empty inputs give none."""
-    from daanalysis.publish import stale_warning
+    :func:`daanalysis.present.publish.stale_warning`). Missing or empty inputs give none."""
+    from daanalysis.present.publish import stale_warning
 
     out = {}
     for name, (column, months, what) in STALE_AFTER.items():

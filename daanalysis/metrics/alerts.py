@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from daanalysis import staffing
 from daanalysis.config import Config
+from daanalysis.metrics import staffing
 from daanalysis.panel import NeedsRecordLevelData
 from daanalysis.periods import quarter_label
 
@@ -76,7 +76,7 @@ def trailing_run(flags: pd.Series) -> int:
 def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -> dict:
     """Caseload per FTE above the band at ``alert_caseload_months`` consecutive month ends.
 
-    ``caseload`` is :func:`daanalysis.staffing.caseload_per_fte`; months after the end of
+    ``caseload`` is :func:`daanalysis.metrics.staffing.caseload_per_fte`; months after the end of
     ``quarter`` are ignored. ``value`` is the number of consecutive month ends above the band
     (month ends); the message gives the latest caseload per FTE.
     """
@@ -114,7 +114,8 @@ def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -
 def response_alert(kpi: pd.DataFrame, quarter: pd.Period, config: Config) -> dict:
     """Response KPI below target for ``alert_response_quarters`` consecutive quarters.
 
-    ``kpi`` is :func:`daanalysis.staffing.response_kpi`; ``value`` is the latest quarter's share
+    ``kpi`` is :func:`daanalysis.metrics.staffing.response_kpi`; ``value`` is the latest quarter's
+    share
     contacted within the KPI (per cent).
     """
     source = config.source("response_working_days")
@@ -309,7 +310,7 @@ def lines(alerts: pd.DataFrame) -> list[str]:
 
 def write(alerts: pd.DataFrame, folder: Path) -> Path:
     """``alerts.csv`` in ``folder`` (every rule, fired or not, so a clear run is on record)."""
-    from daanalysis.publish import write_csv  # text that a spreadsheet would run made inert
+    from daanalysis.present.publish import write_csv  # text that a spreadsheet would run made inert
 
     return write_csv(alerts, Path(folder) / "alerts.csv")
 
@@ -358,7 +359,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print every rule's result; exit 1 on unusable data, 3 with ``--fail-on-alert`` if any
     rule fired, else 0."""
-    from daanalysis.load import DataContractError, load_extract
+    from daanalysis.ingest.load import DataContractError, load_extract
     from daanalysis.panel import build_panel, common_quarters, complete_months
     from daanalysis.periods import QUARTER_FREQ, resolve_quarter
 

@@ -3,7 +3,7 @@
 Each table is described by a :class:`TableSpec`: its required and optional columns, how each column
 is parsed (UK dates, months, financial quarters, numbers) and a pandera schema for the row-level
 rules. ``docs/data-contract.md`` is the human version of this file, generated from it by
-:mod:`daanalysis.contract` (``python3 tasks.py contract``); a test keeps the two in step. The
+:mod:`daanalysis.ingest.contract` (``python3 tasks.py contract``); a test keeps the two in step. The
 descriptions here (``description``, ``notes`` and the column texts) are what that page says.
 """
 
@@ -101,7 +101,8 @@ class TableSpec:
     # whole file: loading stops naming the file, the figure and the fix (units or scale).
     per_adult_ceiling: dict[str, float] = field(default_factory=dict)
     # Plausibility rules in words, listed under the table in docs/data-contract.md; each is
-    # enforced in daanalysis.load (the staffing rules, the partnership rules) or by ``checks``.
+    # enforced in daanalysis.ingest.load (the staffing rules, the partnership rules) or by
+    # ``checks``.
     plausibility: tuple[str, ...] = ()
     # Rows that add up to one figure per group (staffing: the FTE of an area's month). If one
     # row of a group is excluded the whole group is, so that no partial total is published.

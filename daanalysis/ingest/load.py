@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from daanalysis import clean
-from daanalysis.clean import (
+from daanalysis.config import Config, read_config
+from daanalysis.ingest import clean
+from daanalysis.ingest.clean import (
     distinct,
     keep_rows,
     on_uniques,
@@ -38,17 +39,8 @@ from daanalysis.clean import (
     tidy,
     tidy_column,
 )
-from daanalysis.config import Config, read_config
-from daanalysis.extract import DataContractError, Extract, reason_category
-from daanalysis.periods import (
-    MONTH_FREQ,
-    QUARTER_FREQ,
-    fy_start_year,
-    parse_quarter,
-    quarter_label,
-    quarter_months,
-)
-from daanalysis.schema import (
+from daanalysis.ingest.extract import DataContractError, Extract, reason_category
+from daanalysis.ingest.schema import (
     DATE_FORMATS,
     MONTH_FORMATS,
     MORE_DATE_FORMATS,
@@ -57,6 +49,14 @@ from daanalysis.schema import (
     SANCTUARY_MEDIAN_COST_CEILING,
     TABLES,
     TableSpec,
+)
+from daanalysis.periods import (
+    MONTH_FREQ,
+    QUARTER_FREQ,
+    fy_start_year,
+    parse_quarter,
+    quarter_label,
+    quarter_months,
 )
 
 LEDGER_COLUMNS = ["table", "file", "row", "status", "reason"]
@@ -100,7 +100,7 @@ UK_TIME = "Europe/London"
 TABLE_SUFFIXES = (".csv", ".xlsx")
 # Files in a data folder that are no table but are read: the settings and the extract's date.
 KNOWN_FILES = ("config.csv", "VINTAGE")
-# Folders read: the analyst's own label mappings (see daanalysis.clean).
+# Folders read: the analyst's own label mappings (see daanalysis.ingest.clean).
 KNOWN_FOLDERS = ("mappings",)
 # Suffixes of a file that holds rows: one named like a table (``referrals_part2.csv``,
 # ``staffing.xls``) is a table that would not be read, which stops the run rather than leave the
@@ -1862,7 +1862,7 @@ def _check_partnership(
     :data:`SANCTUARY_MEDIAN_COST_CEILING` (pence), and a programme with more completions than
     starts in all, stop the load naming the file and the fix.
     """
-    from daanalysis.partnership import normalise_phase
+    from daanalysis.metrics.partnership import normalise_phase
 
     prevention, schools = tables["prevention"], tables["schools"]
     if len(prevention) and len(schools):

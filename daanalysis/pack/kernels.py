@@ -41,11 +41,11 @@ PRELOAD = (
     "pandas",
     "matplotlib.pyplot",
     "statsmodels.genmod.generalized_linear_model",
+    *(f"daanalysis.metrics.{name}" for name in ("actionplan", "demand", "partnership", "staffing")),
     *(
-        f"daanalysis.{name}"
-        for name in ("actionplan", "demand", "disclosure", "notebook", "partnership", "plots")
+        f"daanalysis.present.{name}"
+        for name in ("charts", "disclosure", "notebook", "publish", "quality")
     ),
-    *(f"daanalysis.{name}" for name in ("publish", "quality", "staffing")),
 )
 # Set in the warm process before the imports, as a kernel has them when a notebook imports.
 PRELOAD_ENV = {
@@ -150,10 +150,10 @@ class WarmProcess:
         self.started = time.perf_counter()
         self.ready_after: float | None = None  # seconds until its first fork: the imports
         self.process = subprocess.Popen(
-            [sys.executable, "-c", "from daanalysis.kernels import serve; serve()"],
+            [sys.executable, "-c", "from daanalysis.pack.kernels import serve; serve()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            cwd=str(Path(__file__).resolve().parent.parent),
+            cwd=str(Path(__file__).resolve().parents[2]),
             start_new_session=True,  # a Ctrl-C at the console is the runner's to handle
         )
 

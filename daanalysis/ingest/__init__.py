@@ -1,0 +1,1 @@
+"""Files to a checked extract: the data contract, reading, parsing, checks and the ledger."""

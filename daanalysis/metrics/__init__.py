@@ -1,0 +1,1 @@
+"""Pure statistics with typed results: no HTML, no matplotlib."""

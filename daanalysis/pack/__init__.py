@@ -1,0 +1,1 @@
+"""The quarterly run: notebooks executed, exported, the site, downloads and PDFs."""

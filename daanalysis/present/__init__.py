@@ -1,0 +1,1 @@
+"""Words, tables, charts and the page: what notebooks import."""

@@ -1,0 +1,139 @@
+"""The funnel plot and the words of a comparison of areas (daanalysis.metrics.comparison)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from daanalysis.metrics.comparison import BANDS, Funnel
+from daanalysis.present import charts
+
+LIMIT_COLOUR = "#595959"
+LABEL_ALL_UP_TO = 8  # more areas than this: only those outside the 95% limits are labelled
+
+
+def finding(f: Funnel) -> str:
+    """One sentence: which areas lie outside the limits, and what that can mean."""
+    shown = f.areas[f.areas["band"] != ""]
+    above = shown.loc[shown["band"] == BANDS[4], "area"].tolist()
+    below = shown.loc[shown["band"] == BANDS[0], "area"].tolist()
+    if not above and not below:
+        return (
+            f"No area of {len(shown)} is outside the 99.8% limits for "
+            f"{_lower_first(f.measure)}: the differences are within what chance and area size "
+            "explain."
+        )
+    parts = []
+    if above:
+        parts.append(f"{_names(above)} {'is' if len(above) == 1 else 'are'} above")
+    if below:
+        parts.append(f"{_names(below)} {'is' if len(below) == 1 else 'are'} below")
+    return (
+        f"{' and '.join(parts)} the 99.8% limits for {_lower_first(f.measure)}: "
+        "a difference chance is very unlikely to explain, worth asking about (recording, "
+        "services or need) before reading it as performance."
+    )
+
+
+def _lower_first(text: str) -> str:
+    """ "Referrals per ..." to "referrals per ...", but "MARAC cases" stays as it is."""
+    return text[0].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _names(areas: list[str]) -> str:
+    return areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
+
+
+def funnel_chart(f: Funnel, period: str = "", source: str = "", unit: str = "") -> Figure:
+    """Each area's rate against its size, with the 95% and 99.8% control limits and the target.
+
+    ``unit``: the size's name on the x axis (for example "adults 16+"). Areas without a figure
+    are left off and named in the alt text.
+    """
+    data = f.areas[f.areas["band"] != ""].sort_values("size")
+    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
+    lo = max(data["size"].min() * 0.5, 1e-9)
+    hi = data["size"].max() * 1.1
+    grid = np.linspace(lo, hi, 200)
+    lim = f.limits(grid)
+    ax.axhline(f.target, color="#000000", linewidth=1)
+    # The 99.8% label at the upper end and the 95% at the lower, where they do not collide.
+    for level, style, side_label in (("95", "--", "lower"), ("99.8", "-", "upper")):
+        for side in ("lower", "upper"):
+            ax.plot(grid, lim[f"{side}_{level}"], color=LIMIT_COLOUR, linestyle=style, linewidth=1)
+        ax.annotate(
+            f"{level}% limits",
+            (grid[-1], lim[f"{side_label}_{level}"].iloc[-1]),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color=LIMIT_COLOUR,
+            annotation_clip=False,
+        )
+    outside = data["band"] != BANDS[2]
+    ax.scatter(
+        data.loc[~outside, "size"],
+        data.loc[~outside, "rate"],
+        color="#0072B2",
+        s=22,
+        zorder=3,
+        label="within limits",
+    )
+    ax.scatter(
+        data.loc[outside, "size"],
+        data.loc[outside, "rate"],
+        color="#D55E00",
+        marker="D",
+        s=28,
+        zorder=3,
+        label="outside 95% limits",
+    )
+    label = data if len(data) <= LABEL_ALL_UP_TO else data[outside]
+    for _, row in label.iterrows():
+        ax.annotate(
+            str(row["area"]),
+            (row["size"], row["rate"]),
+            xytext=(4, 3),
+            textcoords="offset points",
+            fontsize=8,
+        )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_xlabel(f"Size of area ({unit})" if unit else "Size of area")
+    charts._ylabel(ax, f.measure)
+    charts.plain_numbers(ax, decimals=1 if f.target < 100 else 0)
+    missing = f.areas.loc[f.areas["band"] == "", "area"].tolist()
+    alt = (
+        f"Chart: Funnel plot of {_lower_first(f.measure)} against the size of each of {len(data)} "
+        f"areas, with the target of {f.target:,.1f} and 95% and 99.8% control limits that "
+        f"narrow as areas grow. Rates range from {data['rate'].min():,.1f} to "
+        f"{data['rate'].max():,.1f}. {finding(f)}"
+        + (f" No figure for {_names(missing)}." if missing else "")
+    )
+    out = data[
+        [
+            "area",
+            "count",
+            "size",
+            "rate",
+            "lower_95",
+            "upper_95",
+            "lower_99.8",
+            "upper_99.8",
+            "band",
+        ]
+    ].rename(
+        columns={
+            "rate": f.measure,
+            "lower_95": "95% lower limit",
+            "upper_95": "95% upper limit",
+            "lower_99.8": "99.8% lower limit",
+            "upper_99.8": "99.8% upper limit",
+            "band": "position",
+        }
+    )
+    title = finding(f).split(":")[0]
+    subtitle = f"Areas compared{', ' + period if period else ''}; target: {f.target_source}"
+    return charts._finish(fig, title, subtitle, source, alt, out.round(2), right=0.86)

@@ -1,0 +1,1 @@
+"""Synthetic data: the bundled sample and the validation study's simulator."""

@@ -1,0 +1,176 @@
+"""Funnel-plot comparison of areas (daanalysis.metrics.comparison): limits worked out by hand,
+planted outliers found, and calibration on simulated regions with a known truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from daanalysis.metrics.comparison import BANDS, funnel, poisson_limit
+
+
+def _cdf(r: int, mean: float) -> float:
+    return sum(math.exp(-mean) * mean**k / math.factorial(k) for k in range(r + 1))
+
+
+def test_poisson_limit_is_the_interpolated_quantile_worked_by_hand():
+    # Mean 10: P(X <= 16) = 0.97296, P(X <= 17) = 0.98572, so the 97.5% point is 17 less
+    # (0.98572 - 0.975) / (0.98572 - 0.97296) = 0.840 of a count.
+    at, below = _cdf(17, 10), _cdf(16, 10)
+    assert float(poisson_limit(10, 0.975)) == pytest.approx(17 - (at - 0.975) / (at - below))
+    assert float(poisson_limit(10, 0.975)) == pytest.approx(16.16, abs=0.01)
+    at, below = _cdf(4, 10), _cdf(3, 10)
+    assert float(poisson_limit(10, 0.025)) == pytest.approx(4 - (at - 0.025) / (at - below))
+    assert float(poisson_limit(0, 0.975)) == 0
+
+
+def _areas(counts, sizes) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"area": [f"Area {i:02d}" for i in range(len(counts))], "count": counts, "size": sizes}
+    )
+
+
+def test_areas_at_the_target_are_within_and_the_limits_narrow_with_size():
+    sizes = np.array([50_000, 100_000, 200_000, 400_000], dtype=float)
+    f = funnel(_areas(sizes * 0.012, sizes), "Referrals per 1,000 adults 16+", per=1000)
+    assert f.target == pytest.approx(12.0)
+    assert (f.areas["band"] == "within limits").all()
+    assert f.areas["z"].abs().max() == pytest.approx(0, abs=1e-9)
+    width = f.areas["upper_99.8"] - f.areas["lower_99.8"]
+    assert width.is_monotonic_decreasing
+    assert "chance only" in f.note and f.tau2 == 0  # 4 areas: too few to estimate the spread
+
+
+def test_a_benchmark_target_is_the_centre_line():
+    women = np.array([60_000, 90_000, 120_000], dtype=float)
+    f = funnel(
+        _areas([240, 300, 560], women),
+        "MARAC cases per 10,000 women",
+        per=10_000,
+        target=40,
+        target_source="SafeLives",
+    )
+    assert f.target == 40 and f.target_source == "SafeLives"
+    # 300 cases for 90,000 women is 33.3 per 10,000; the 99.8% limit at 360 expected is about
+    # 360 - 3.09 * sqrt(360) = 301 cases, so the area is just below the 99.8% limit.
+    row = f.areas.set_index("area").loc["Area 01"]
+    assert row["rate"] == pytest.approx(33.33, abs=0.01)
+    assert row["lower_99.8"] == pytest.approx(
+        10_000 * (360 - 3.09 * math.sqrt(360)) / 90_000, rel=0.01
+    )
+    assert row["band"] == "below 99.8% limit"
+
+
+def test_a_planted_outlier_is_found_and_a_missing_count_is_not_a_zero():
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(60_000, 300_000, 8).astype(float)
+    counts = rng.poisson(sizes * 0.012).astype(float)
+    counts[3] = round(sizes[3] * 0.024)  # twice the rate of the others
+    counts[5] = np.nan  # not collected
+    # The centre line given: a pooled one would be pulled up by the outlier itself.
+    f = funnel(_areas(counts, sizes), "Referrals per 1,000 adults 16+", per=1000, target=12)
+    bands = f.areas.set_index("area")["band"]
+    assert bands["Area 03"] == "above 99.8% limit"
+    assert bands["Area 05"] == "" and np.isnan(f.areas.loc[5, "rate"])
+    assert set(bands.drop(["Area 03", "Area 05"])) <= {"within limits", BANDS[1], BANDS[3]}
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.15])
+def test_limits_hold_their_level_on_simulated_regions(spread):
+    """Known truth: 300 regions of 30 areas whose true rates differ by a lognormal ``spread``
+    (0: chance alone; 0.15: councils that really differ). About 5% of areas should fall outside
+    the 95% limits and 0.2% outside the 99.8% ones. Poisson limits alone would flag about half
+    of the areas when they really differ (checked below), which is why the spread is estimated."""
+    rng = np.random.default_rng(20261207 + int(100 * spread))
+    outside95 = outside998 = poisson_only = total = 0
+    for _ in range(300):
+        sizes = rng.integers(40_000, 400_000, 30).astype(float)
+        rates = 0.012 * np.exp(rng.normal(0, spread, 30) - spread**2 / 2)
+        f = funnel(_areas(rng.poisson(sizes * rates), sizes), "rate", per=1000)
+        band = f.areas["band"]
+        outside95 += (band != "within limits").sum()
+        outside998 += band.str.contains("99.8").sum()
+        z = (f.areas["count"] - f.target / 1000 * sizes) / np.sqrt(f.target / 1000 * sizes)
+        poisson_only += (z.abs() > 1.96).sum()
+        total += 30
+    share95, share998 = outside95 / total, outside998 / total
+    assert 0.03 <= share95 <= 0.08, share95
+    assert share998 <= 0.015, share998
+    if spread:
+        assert poisson_only / total > 0.3
+
+
+@pytest.fixture(scope="module")
+def three_areas(tmp_path_factory):
+    from daanalysis.ingest.load import load_extract
+    from daanalysis.panel import build_panel
+    from daanalysis.synthetic import sample
+
+    folder = tmp_path_factory.mktemp("three")
+    sample.write_sample(folder, areas={"North East": 1.0, "St. Helens": 0.5, "Westbury": 2.0})
+    extract = load_extract(folder)
+    return extract, build_panel(extract)
+
+
+def test_area_figures_match_the_area_pages(three_areas):
+    from daanalysis.config import Config
+    from daanalysis.metrics import demand, staffing
+    from daanalysis.metrics.comparison import MEASURES, area_figures
+    from daanalysis.panel import area_panel, common_quarters
+
+    extract, panel = three_areas
+    quarter = common_quarters(panel)[-1]
+    figures = area_figures(panel, quarter)
+    config = Config()
+    for area in ("North East", "St. Helens", "Westbury"):
+        mine = area_panel(panel, area)
+        rate = demand.rates(mine, quarter, config)["value"].iloc[0]
+        marac = demand.marac_benchmark(mine, quarter, config)["value"].iloc[0]
+        caseload = staffing.quarter_end(staffing.caseload_per_fte(mine, config), quarter)
+        expected = [rate, marac, caseload["per_fte"]]
+        for (measure, *_), want, per in zip(MEASURES, expected, (1000, 10_000, 1), strict=True):
+            row = figures[measure].set_index("area").loc[area]
+            assert per * row["count"] / row["size"] == pytest.approx(want), (area, measure)
+            assert row["why"] == ""
+
+
+def test_a_month_not_collected_leaves_the_area_without_a_figure(three_areas):
+    from daanalysis.metrics.comparison import area_figures
+    from daanalysis.panel import common_quarters
+
+    _, panel = three_areas
+    quarter = common_quarters(panel)[-1]
+    gap = panel.copy()
+    hole = (gap["area"] == "Westbury") & (gap["month"] == quarter.asfreq("M", how="end") - 2)
+    gap.loc[hole, "referrals"] = np.nan
+    row = area_figures(gap, quarter)[MEASURES_REFERRALS].set_index("area").loc["Westbury"]
+    assert np.isnan(row["count"]) and row["why"] == "not all 12 months collected"
+    f = funnel(area_figures(gap, quarter)[MEASURES_REFERRALS], "r", per=1000)
+    assert f.areas.set_index("area").loc["Westbury", "band"] == ""
+
+
+MEASURES_REFERRALS = "Referrals per 1,000 adults 16+ (12 months)"
+
+
+def test_the_funnel_chart_states_the_finding_and_carries_its_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from daanalysis.present.funnel import finding, funnel_chart
+
+    sizes = np.array([60_000, 90_000, 120_000, 150_000, 200_000], dtype=float)
+    counts = sizes * 0.012
+    counts[1] = 0.024 * sizes[1]
+    counts[4] = np.nan
+    f = funnel(_areas(counts, sizes), "MARAC cases per 10,000 women 16+", per=10_000, target=120)
+    assert finding(f).startswith("Area 01 is above the 99.8% limits for MARAC cases")
+    fig = funnel_chart(f, "12 months to September 2026", unit="women 16+")
+    assert fig.da_title.startswith("Area 01 is above the 99.8% limits")
+    assert "No figure for Area 04" in fig.da_alt
+    assert list(fig.da_data["area"]) == ["Area 00", "Area 01", "Area 02", "Area 03"]
+    assert "99.8% upper limit" in fig.da_data
+    none = funnel(_areas(sizes * 0.012, sizes), "Referrals per 1,000 adults 16+", per=1000)
+    assert finding(none).startswith("No area of 5 is outside the 99.8% limits for referrals")
