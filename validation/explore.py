@@ -18,7 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from daanalysis import demand, its, simulate
+from daanalysis.metrics import demand, its
+from daanalysis.synthetic import simulate
 
 SCENARIOS = (
     "null",
