@@ -507,7 +507,9 @@ def dispersion(
 
     y, _ = _observed(y)
     x = design(pd.PeriodIndex(y.index), campaigns, events)
-    if len(y) <= x.shape[1]:
+    # Too short, or terms the data cannot tell apart (the verdict's own fit then says so):
+    # counted as Poisson here rather than fitted arbitrarily.
+    if len(y) <= x.shape[1] or np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
         return 1.0
     fit = GLM(y.to_numpy(float), x, family=Poisson()).fit()
     return max(float(fit.pearson_chi2 / max(fit.df_resid, 1)), 1.0)
