@@ -4,9 +4,10 @@ seeds only), saved one row per council so that decision rules can be compared of
     python validation/explore.py --councils 80 --out /tmp/explore.csv
 
 For each council: the current verdict, and the step contrast (also as a 12-month ramp, and with
-a 3- or 6-month phase-in left to terms of its own) of the confidence stream against police-recorded crimes (P), against the other need streams (O, the
-corroboration), against a precision-weighted combination of all need streams (C), and the
-police against the other need streams (D: do the need measures disagree at the campaign?).
+a 3- or 6-month phase-in left to terms of its own) of the confidence stream against
+police-recorded crimes (P), against the other need streams (O, the corroboration), against a
+precision-weighted combination of all need streams (C), and the police against the other need
+streams (D: do the need measures disagree at the campaign?).
 """
 
 from __future__ import annotations
