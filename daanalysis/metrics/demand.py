@@ -606,19 +606,23 @@ def verdict(
 ) -> Verdict:
     """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
 
-    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the first of :data:`CONTROLS`
-    the panel has, in one controlled interrupted time series (:func:`daanalysis.metrics.its
-    .fit_controlled`): the average step in the confidence stream *relative to* the control since
-    the first campaign. "Reporting" needs its 95% interval above 1, and the same contrast
-    against the other need streams (:data:`CORROBORATING`, when supplied) above 1 too, or the
-    verdict is inconclusive: the need measures disagree; "need" needs the control's
+    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the need streams supplied,
+    combined by precision (:func:`need_control`; the first of :data:`CONTROLS` leads it), in one
+    controlled interrupted time series (:func:`daanalysis.metrics.its.fit_controlled`): the
+    average step in the confidence stream *relative to* that control since the first campaign.
+    "Reporting" needs its 95% interval above 1, and the same contrast against the other need
+    streams (:data:`CORROBORATING`, when supplied) above 1 at the level
+    :data:`CORROBORATION_ALPHA` sets (90%), or the verdict is inconclusive: the need measures
+    disagree; "need" needs the control's
     trend or its own change at the campaigns to have an interval above 1, and the other need
     streams' trend or change too (when supplied). The verdict is
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
-    missed. When the placebo check cannot run (fewer than :data:`MIN_PLACEBO_DATES` dates), the
-    sentence says so and a reporting claim needs the primary contrast's 99% interval above 1;
+    missed. With too few placebo dates before the first campaign the check runs over the whole
+    window (:func:`daanalysis.metrics.its.whole_window_dates`) and the sentence says so; when
+    neither can run (fewer than :data:`MIN_PLACEBO_DATES` dates), the sentence says so and a
+    reporting claim needs the primary contrast's 99% interval above 1;
     when the placebo steps are clearly larger than the intervals allow (root mean square in
     standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
     factor. A "need" verdict carries the same power statement as "neither", and an inconclusive
