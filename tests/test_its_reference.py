@@ -49,6 +49,14 @@ def _irls(y: np.ndarray, x: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray
     return beta, np.linalg.inv(x.T @ ((weights * mu)[:, None] * x))
 
 
+def _white_noise_bias(x: np.ndarray) -> float:
+    """Minus the mean lag-1 autocorrelation of least-squares residuals on ``x`` under white
+    noise: sum of the hat matrix's first off-diagonal over (T - k), with the hat matrix formed
+    explicitly (not by QR, as the library does)."""
+    hat = x @ np.linalg.solve(x.T @ x, x.T)
+    return float(np.trace(hat, offset=1) / (len(x) - x.shape[1]))
+
+
 def _lag1(r: np.ndarray) -> float:
     r = r - r.mean()
     return float(r[1:] @ r[:-1] / (r @ r))
@@ -77,7 +85,7 @@ def _by_hand_controlled(treated: list[int]) -> dict[str, float]:
     mu = np.exp(x @ beta)
     relative = y / mu - 1
     raw = _lag1(relative[36:] - relative[:36])
-    rho = min(max(raw + (1 + 3 * raw) / 36 + k_r / 36, 0.0), 0.9)
+    rho = min(max(raw + (1 + 3 * raw) / 36 + _white_noise_bias(relative_terms), 0.0), 0.9)
     j = k_c + k_r - 1  # the relative step
     return {
         "log_ratio": beta[j],
@@ -128,7 +136,7 @@ def test_single_stream_fit_matches_the_hand_built_computation():
     beta, inv = _irls(y, x, np.full(36, 1 / phi))
     mu = np.exp(x @ beta)
     raw = _lag1((y - mu) / np.sqrt(mu / phi))
-    rho = min(max(raw + (1 + 3 * raw) / 36 + 14 / 36, 0.0), 0.9)
+    rho = min(max(raw + (1 + 3 * raw) / 36 + _white_noise_bias(x), 0.0), 0.9)
     fit = its.fit_single(_series(CONTROL), CAMPAIGN)
     trend = fit.contrast({"trend": 1.0})
     assert np.log(trend["rate_ratio"]) == pytest.approx(beta[1], abs=1e-8)
@@ -171,6 +179,60 @@ def test_missing_months_are_left_out_never_read_as_zero():
 REFERENCE = {
     "plain": {"rate_ratio": 1.17444831, "se_log": 0.123179158, "ci_low": 0.911290355,
               "ci_high": 1.51359973, "df": 25},
-    "wobbly": {"rate_ratio": 1.78523634, "se_log": 0.166600617, "ci_low": 1.26671941,
-               "ci_high": 2.51600218, "df": 25},
+    "wobbly": {"rate_ratio": 1.78523634, "se_log": 0.164579983, "ci_low": 1.27200194,
+               "ci_high": 2.50555341, "df": 25},
 }  # fmt: skip
+
+
+def test_residual_bias_worked_out_by_hand():
+    # Level only: the hat matrix is 1/T everywhere, so its first off-diagonal sums to (T - 1)/T,
+    # over T - 1 residual degrees of freedom: 1/T, the textbook bias of a demeaned series.
+    assert its.residual_bias(np.ones((36, 1))) == pytest.approx(1 / 36)
+    # Level and a term that alternates +1, -1: the hat matrix's off-diagonal is 1/T - 1/T = 0.
+    alternating = np.column_stack([np.ones(36), (-1.0) ** np.arange(36)])
+    assert its.residual_bias(alternating) == pytest.approx(0.0, abs=1e-12)
+    # The verdict's relative design, against the explicit hat matrix.
+    x = its.relative_season(its.design(MONTHS, CAMPAIGN)).to_numpy()
+    assert its.residual_bias(x) == pytest.approx(_white_noise_bias(x), rel=1e-9)
+
+
+def test_residual_bias_matches_white_noise_residuals():
+    # Monte Carlo: the mean lag-1 autocorrelation of residuals of white noise on the design.
+    x = its.relative_season(its.design(MONTHS, CAMPAIGN)).to_numpy()
+    hat = x @ np.linalg.solve(x.T @ x, x.T)
+    rng = np.random.default_rng(1)
+    draws = [_lag1(e - hat @ e) for e in rng.normal(size=(4000, 36))]
+    assert -np.mean(draws) == pytest.approx(its.residual_bias(x), abs=0.01)
+
+
+def test_need_streams_combined_by_precision():
+    # Each series weighted by mean / dispersion on the log scale: dispersion from a Poisson fit
+    # on the stream's own terms (worked out here by IRLS), the sum rescaled to the raw total.
+    police, wobbly = _series(CONTROL), _series(WOBBLY)
+    combined, weights = its.combine({"police": police, "other": wobbly}, CAMPAIGN)
+    x = its.design(MONTHS, CAMPAIGN).to_numpy()
+    phi = {}
+    for name, y in (("police", police), ("other", wobbly)):
+        beta, _ = _irls(y.to_numpy(), x, np.ones(36))
+        mu = np.exp(x @ beta)
+        phi[name] = max(((y.to_numpy() - mu) ** 2 / mu).sum() / (36 - x.shape[1]), 1.0)
+    assert its.dispersion(wobbly, CAMPAIGN) == pytest.approx(phi["other"], rel=1e-6)
+    scaled = police / phi["police"] + wobbly / phi["other"]
+    assert weights["police"] == pytest.approx((police / phi["police"]).sum() / scaled.sum())
+    assert sum(weights.values()) == pytest.approx(1.0)
+    assert combined.to_numpy() == pytest.approx(
+        (scaled * (police.sum() + wobbly.sum()) / scaled.sum()).to_numpy()
+    )
+
+
+def test_whole_window_placebo_dates_keep_clear_of_the_campaign():
+    months = pd.period_range("2020-04", "2026-09", freq="M")
+    campaign = pd.DataFrame({"name": ["C"], "start_date": [pd.Timestamp("2022-10-01")]})
+    dates = its.whole_window_dates(months, campaign)
+    assert dates[0] == pd.Period("2021-04", "M")  # a year of data before
+    assert dates[-1] == pd.Period("2026-04", "M")  # six months after
+    # Nothing from 6 months before the campaign to 12 months after it.
+    assert pd.Period("2022-03", "M") in dates and pd.Period("2023-10", "M") in dates
+    gap = pd.period_range("2022-04", "2023-09", freq="M")
+    assert not set(gap) & set(dates)
+    assert len(dates) == len(pd.period_range("2021-04", "2026-04", freq="M")) - len(gap)

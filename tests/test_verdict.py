@@ -119,7 +119,10 @@ def test_an_undeclared_police_recording_change_is_not_read_as_reporting():
     # police, though not relative to the service's own high-risk referrals and MARAC cases.
     panel = _thin_police_after_campaign(_panel(), 0.85)
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
-    assert v.primary["ci_low"] > 1.1  # the primary contrast alone is fooled...
+    # The primary contrast (against the need streams combined, police most of the weight) is
+    # fooled...
+    assert v.control_weights["police_crimes"] > 0.5
+    assert v.primary["ci_low"] > 1.05
     assert v.verdict == "inconclusive", v.sentence  # ...the corroboration rule is not
     assert "need measures disagree" in v.sentence
     assert "recording-practice or counting-rule change" in v.sentence
@@ -334,8 +337,10 @@ def test_contrast_series_shows_the_step_the_verdict_tests():
     after = path.index >= CAMPAIGN.to_period("M")
     assert gap[after].to_numpy() == pytest.approx(v.primary["rate_ratio"])
     assert gap[~after].to_numpy() == pytest.approx(1.0)
-    # 400 confidence referrals against 800 police crimes: 50 per 100 before the campaign.
-    assert path.loc[~after, "observed"].median() == pytest.approx(50, rel=0.05)
+    # 400 confidence referrals against the need streams combined, scaled to their total (800
+    # police crimes, 100 high-risk referrals, 60 MARAC cases): about 42 per 100.
+    assert path.loc[~after, "observed"].median() == pytest.approx(100 * 400 / 960, rel=0.05)
+    assert set(path["control"]) == {demand.COMBINED_LABEL}
 
 
 def test_methods_quote_the_validation_results():
@@ -368,8 +373,8 @@ def test_verdict_chart_states_the_finding():
     )
     change = round(100 * (v.primary["rate_ratio"] - 1))
     assert fig.da_title.startswith(f"Standard and medium risk referrals ran {change}% above")
-    assert "police-recorded DA crimes" in fig.da_title
-    assert "per 100 police-recorded DA crimes" in fig.da_alt
+    assert "need-sensitive figures combined" in fig.da_title
+    assert "per 100 need-sensitive figures combined" in fig.da_alt
     assert "start of each campaign (Campaign, " in fig.da_alt  # named, with its start month
     assert len(fig.da_data) == len(series)
 
@@ -421,31 +426,49 @@ def test_the_verdict_table_says_what_each_interval_shows():
 
 
 def test_a_need_verdict_that_could_miss_an_effect_says_so_not_did_not_rise():
-    # Need rising 10% a year; the confidence stream only about 11 a month, so even a 50%
+    # Need rising 10% a year; the confidence stream only about 9 a month, so even a 50%
     # reporting effect could be missed: "need", with the same power statement as "neither".
     panel = _panel(trend=0.1)
-    thin = np.random.default_rng(3).binomial(panel["standard_medium_risk"].astype(int), 0.02)
+    thin = np.random.default_rng(3).binomial(panel["standard_medium_risk"].astype(int), 0.015)
     v = demand.verdict(panel.assign(standard_medium_risk=thin.astype(float)), _campaigns(),
                        NO_EVENTS, Q)  # fmt: skip
     assert v.verdict == "need", v.sentence
     detectable = max(v.primary["mde_ratio"], v.corroboration.get("mde_ratio", 0.0))
     assert detectable > demand.MAX_DETECTABLE_RATIO
     assert "Whether more people are also coming forward cannot be told" in v.sentence
-    assert "figures are too few (11 a month in the confidence stream)" in v.sentence
+    assert "figures are too few (9 a month in the confidence stream)" in v.sentence
     assert "did not rise" not in v.sentence
 
 
+def _short(panel: pd.DataFrame) -> pd.DataFrame:
+    # 14 months before the campaign and 18 after: too few for either placebo check.
+    return panel[panel["month"].between(pd.Period("2022-02", "M"), pd.Period("2024-09", "M"))]
+
+
 def test_without_a_placebo_check_the_headline_says_so_and_the_claim_needs_99_percent():
-    # 14 months before the campaign: too few for the placebo check.
     panel = _panel(confidence=1.3)
-    v = demand.verdict(panel[panel["month"] >= pd.Period("2022-02", "M")], _campaigns(),
-                       NO_EVENTS, Q)  # fmt: skip
+    v = demand.verdict(_short(panel), _campaigns(), NO_EVENTS, Q)
     assert v.placebo["dates"] < demand.MIN_PLACEBO_DATES
     assert v.verdict == "reporting"
     assert "No placebo check was possible (14 months before the first campaign" in v.sentence
     assert any("needs the primary contrast's 99% interval above 1" in r for r in v.reasons)
     headline = demand.headline(demand.volumes(panel, Q), v, Q)
     assert "No placebo check was possible" in headline
+
+
+def test_a_short_pre_period_gets_the_placebo_check_over_the_whole_window():
+    # 14 months before the campaign, 39 after: too few dates before it, so the check uses dates
+    # clear of the campaign on both sides, says so in the headline, and a claim needs the 95%
+    # interval as usual.
+    panel = _panel(confidence=1.3)
+    v = demand.verdict(panel[panel["month"] >= pd.Period("2022-02", "M")], _campaigns(),
+                       NO_EVENTS, Q)  # fmt: skip
+    assert v.placebo["window"] == "whole"
+    assert v.placebo["dates"] >= demand.MIN_PLACEBO_DATES
+    assert v.verdict == "reporting", v.sentence
+    assert "could not use dates before the campaign alone (14 months)" in v.sentence
+    assert "so it used dates after it too" in demand.headline(demand.volumes(panel, Q), v, Q)
+    assert not any("99% interval" in r for r in v.reasons)
 
 
 def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claimed(monkeypatch):
@@ -459,9 +482,7 @@ def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claim
         return {**r, "ci_low": 0.99} if alpha == demand.NO_PLACEBO_ALPHA else r
 
     monkeypatch.setattr(its.Fit, "contrast", not_at_99)
-    panel = _panel(confidence=1.3)
-    v = demand.verdict(panel[panel["month"] >= pd.Period("2022-02", "M")], _campaigns(),
-                       NO_EVENTS, Q)  # fmt: skip
+    v = demand.verdict(_short(_panel(confidence=1.3)), _campaigns(), NO_EVENTS, Q)
     assert v.primary["ci_low"] > 1
     assert v.verdict not in ("reporting", "both"), v.sentence
     assert any("not at 99%, which a claim without a placebo check needs" in r for r in v.reasons)
@@ -475,7 +496,7 @@ def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect()
     )
     v = demand.verdict(_panel(confidence_noise=breaks), _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
-    assert "the two series drift apart from month to month (a correlation of 0.8" in v.sentence
+    assert "the two series drift apart from month to month (a correlation of 0.9" in v.sentence
     assert "figures are too few" not in v.sentence
 
 
@@ -510,8 +531,9 @@ def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
         blank.loc[blank["month"].isin(pd.PeriodIndex(months, freq="M")), column] = np.nan
     v = demand.verdict(blank, _campaigns(), NO_EVENTS, Q)
     fitted = set(v.path["period"].astype(str))
-    assert not fitted & {"2021-06", "2024-02", "2022-11"}  # out of the primary fit
-    assert len(v.path) == len(panel) - 3
+    # Out of the primary fit, as is a month missing from a stream of the combined control.
+    assert not fitted & {"2021-06", "2024-02", "2022-11", "2025-03"}
+    assert len(v.path) == len(panel) - 4
     text = " ".join(v.checks)
     assert "Standard and medium risk: 2 months missing between Jun 2021 and Feb 2024" in text
     assert "Police-recorded DA crimes: 1 months missing between Nov 2022 and Nov 2022" in text

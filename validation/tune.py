@@ -30,8 +30,9 @@ SCENARIOS = (
 )
 
 
-def _set(ramp: int, corroboration: float, bias: float, calibrate: float) -> None:
+def _set(ramp: int, corroboration: float, bias: float, calibrate: float, phase_in: int) -> None:
     its.RAMP_MONTHS = ramp
+    its.TRANSITION_MONTHS = phase_in
     its.RESIDUAL_BIAS = bias
     demand.CORROBORATION_ALPHA = corroboration
     demand.PLACEBO_WIDEN_ABOVE = calibrate
@@ -42,9 +43,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--councils", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1001)
     parser.add_argument("--ramp", type=int, nargs="+", default=[0, 6])
-    parser.add_argument("--corroboration", type=float, nargs="+", default=[0.05])
-    parser.add_argument("--bias", type=float, nargs="+", default=[1.0])
-    parser.add_argument("--calibrate", type=float, nargs="+", default=[1.5])
+    parser.add_argument(
+        "--corroboration", type=float, nargs="+", default=[demand.CORROBORATION_ALPHA]
+    )
+    parser.add_argument("--bias", type=float, nargs="+", default=[its.RESIDUAL_BIAS])
+    parser.add_argument(
+        "--calibrate", type=float, nargs="+", default=[demand.PLACEBO_WIDEN_ABOVE]
+    )
+    parser.add_argument("--transition", type=int, nargs="+", default=[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))
     args = parser.parse_args(argv)
@@ -52,18 +58,20 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("tuning seeds must stay below simulate.REPORT_SEED")
     jobs = [(s, args.seed + i) for s in args.scenarios for i in range(args.councils)]
     options = [
-        (r, c, b, k)
+        (r, c, b, k, t)
         for r in args.ramp
         for c in args.corroboration
         for b in args.bias
         for k in args.calibrate
+        for t in args.transition
     ]
     for option in options:
         with ProcessPoolExecutor(args.workers, initializer=_set, initargs=option) as pool:
             rows = list(pool.map(simulate.one_council, *zip(*jobs, strict=True), chunksize=8))
         table = simulate.summarise(pd.DataFrame(rows))
         print(
-            f"\nRAMP_MONTHS, CORROBORATION_ALPHA, RESIDUAL_BIAS, PLACEBO_WIDEN_ABOVE = {option}",
+            "\nRAMP_MONTHS, CORROBORATION_ALPHA, RESIDUAL_BIAS, PLACEBO_WIDEN_ABOVE, "
+            f"TRANSITION_MONTHS = {option}",
             flush=True,
         )
         print(

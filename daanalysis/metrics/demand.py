@@ -235,14 +235,20 @@ PRIMARY_CONFIDENCE = "standard_medium_risk"
 # Police-recorded crimes first (independent of the service's own referral routes); the others
 # only when the police table is missing, in this order.
 CONTROLS = ("police_crimes", "marac_cases", "high_risk")
+# The need-sensitive streams the primary contrast is measured against, combined into one control
+# weighted by their precision (its.combine): the police series and the service's own need
+# streams, those with two years of figures covering most of the control's periods.
+NEED_COMBINED = ("police_crimes", "marac_cases", "high_risk", "repeat_12m")
+MIN_SHARED_SPAN = 0.9  # a need stream joins the combination if it covers 90% of the control's
 # The need streams (summed, other than the control) that a reporting claim must also hold
 # against, and that must show a rise too for a "need" reading. They come from the service and
 # the MARAC, not the police, so a change in how police record crime at the campaign date (which
 # the control alone would read as reporting, or as need) does not move them, while a rise in
 # need that reaches the service more than the police does.
 CORROBORATING = ("high_risk", "marac_cases")
-# The corroboration's interval (two-sided level 1 - this) must lie above 1 for a claim.
-CORROBORATION_ALPHA = 0.05
+# The corroboration's interval (two-sided level 1 - this: 90%, so one-sided 5%) must lie above 1
+# for a claim (docs/methods.md: chosen by measurement on tuning seeds).
+CORROBORATION_ALPHA = 0.10
 # The primary interval is widened by the placebo steps' root mean square (in standard errors)
 # when it is above this: a clear excess. In simulated councils with no campaign its 90th
 # percentile was 1.3-1.6 (the intervals are on the wide side there); on a real series with an
@@ -337,7 +343,8 @@ def _period_text(period: pd.Period) -> str:
 
 
 def _ratio_text(r: dict | pd.Series) -> str:
-    return f"{r['rate_ratio']:.2f} (95% CI {r['ci_low']:.2f} to {r['ci_high']:.2f})"
+    level = f"{100 * r.get('level', 0.95):.0f}% CI"
+    return f"{r['rate_ratio']:.2f} ({level} {r['ci_low']:.2f} to {r['ci_high']:.2f})"
 
 
 def _pct_text(ratio: float) -> str:
@@ -384,6 +391,43 @@ def _streams_text(streams: list[str]) -> str:
     return " and ".join(in_sentence(STREAMS[s].label) for s in streams)
 
 
+COMBINED_LABEL = "Need-sensitive figures combined"
+
+
+def need_control(
+    panel: pd.DataFrame,
+    known: pd.DataFrame,
+    control_name: str,
+    control: pd.Series,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame,
+    quarter: pd.Period | None = None,
+) -> tuple[pd.Series, dict[str, float], list[str]]:
+    """The control of the primary contrast: ``control`` (the first of :data:`CONTROLS`) and the
+    other need streams of :data:`NEED_COMBINED` with two years of figures in ``known``, at least
+    :data:`MIN_MODEL_COUNT` in all and figures in :data:`MIN_SHARED_SPAN` of the control's
+    periods, combined by precision (:func:`daanalysis.its.combine`); each stream's share of the
+    weight; and what was checked about the added streams. ``control`` alone (share 1) when no
+    other stream qualifies."""
+    parts, checks = {control_name: control}, []
+    for stream in NEED_COMBINED:
+        if stream == control_name or stream not in known or known[stream].notna().sum() < 24:
+            continue
+        y, stream_checks = stream_series(panel, stream, quarter)
+        shared = len(pd.PeriodIndex(y.index).intersection(pd.PeriodIndex(control.index)))
+        if y.sum() >= MIN_MODEL_COUNT and shared >= MIN_SHARED_SPAN * len(control):
+            parts[stream] = y
+            checks += stream_checks
+    if len(parts) == 1:
+        return control, {control_name: 1.0}, []
+    combined, weights = its.combine(parts, campaigns, events)
+    return combined, weights, checks
+
+
+def _weights_text(weights: dict[str, float]) -> str:
+    return ", ".join(f"{in_sentence(STREAMS[s].label)} {w:.0%}" for s, w in weights.items())
+
+
 @dataclass
 class Verdict:
     """The one demand verdict for an area and quarter, with the figures behind it."""
@@ -395,6 +439,10 @@ class Verdict:
     reasons: list[str]
     confidence_stream: str = ""
     control_stream: str = ""
+    # The streams the primary contrast's control combines, with their shares of the weight
+    # (one stream, share 1, when only one is supplied): need_trend and need_step are of
+    # control_stream alone.
+    control_weights: dict = field(default_factory=dict)
     primary: dict = field(default_factory=dict)  # rate_ratio, ci_low, ci_high, p_value, mde_ratio
     need_trend: dict = field(default_factory=dict)  # the control's trend per year
     need_step: dict = field(default_factory=dict)  # the control's own change at the campaigns
@@ -479,8 +527,12 @@ def _corroborate(
             "periods in common."
         )
         return None
-    result = fit.contrast(fit.campaign_weights("rel: "))
-    bar = fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA)
+    # Stored and shown at the level the rule uses (its "level" key), so the page's interval and
+    # the rule cannot disagree.
+    result = {
+        **fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA),
+        "level": 1 - CORROBORATION_ALPHA,
+    }
     base.update(corroboration=result, corroborating_streams=streams)
     reasons.append(
         f"Relative to {_streams_text(streams)}, "
@@ -488,7 +540,7 @@ def _corroborate(
         f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
         "above 1 too)."
     )
-    return bool(bar["ci_low"] > 1)
+    return bool(result["ci_low"] > 1)
 
 
 def _need_rises(trend: dict, step: dict) -> bool:
@@ -556,19 +608,23 @@ def verdict(
 ) -> Verdict:
     """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
 
-    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the first of :data:`CONTROLS`
-    the panel has, in one controlled interrupted time series (:func:`daanalysis.metrics.its
-    .fit_controlled`): the average step in the confidence stream *relative to* the control since
-    the first campaign. "Reporting" needs its 95% interval above 1, and the same contrast
-    against the other need streams (:data:`CORROBORATING`, when supplied) above 1 too, or the
-    verdict is inconclusive: the need measures disagree; "need" needs the control's
+    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the need streams supplied,
+    combined by precision (:func:`need_control`; the first of :data:`CONTROLS` leads it), in one
+    controlled interrupted time series (:func:`daanalysis.metrics.its.fit_controlled`): the
+    average step in the confidence stream *relative to* that control since the first campaign.
+    "Reporting" needs its 95% interval above 1, and the same contrast against the other need
+    streams (:data:`CORROBORATING`, when supplied) above 1 at the level
+    :data:`CORROBORATION_ALPHA` sets (90%), or the verdict is inconclusive: the need measures
+    disagree; "need" needs the control's
     trend or its own change at the campaigns to have an interval above 1, and the other need
     streams' trend or change too (when supplied). The verdict is
     inconclusive when steps at placebo dates (no campaign) come out significant in more than
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
-    missed. When the placebo check cannot run (fewer than :data:`MIN_PLACEBO_DATES` dates), the
-    sentence says so and a reporting claim needs the primary contrast's 99% interval above 1;
+    missed. With too few placebo dates before the first campaign the check runs over the whole
+    window (:func:`daanalysis.metrics.its.whole_window_dates`) and the sentence says so; when
+    neither can run (fewer than :data:`MIN_PLACEBO_DATES` dates), the sentence says so and a
+    reporting claim needs the primary contrast's 99% interval above 1;
     when the placebo steps are clearly larger than the intervals allow (root mean square in
     standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
     factor. A "need" verdict carries the same power statement as "neither", and an inconclusive
@@ -626,11 +682,21 @@ def verdict(
             "is nothing to test a reporting effect against.",
         )
     checks += _campaigns_near_temporary_events(used, events)
+    # The primary contrast's control: every need-sensitive stream supplied, combined by precision
+    # (one noisy stream no longer decides alone); the need readings stay on control_name.
+    reference, weights, need_checks = need_control(
+        panel, known, control_name, control, used, events, quarter
+    )
+    checks += need_checks
+    base["control_weights"] = weights
+    combined = len(weights) > 1
+    ref_label = COMBINED_LABEL if combined else STREAMS[control_name].label
     try:
-        fit = its.fit_controlled(treated, control, used, events)
+        own = its.fit_controlled(treated, control, used, events)
+        fit = its.fit_controlled(treated, reference, used, events) if combined else own
     except its.NotIdentifiable as err:
         return _inconclusive(base, f"{err}")
-    base["path"] = _contrast_path(fit, treated, control, STREAMS[control_name].label)
+    base["path"] = _contrast_path(fit, treated, reference, ref_label)
     left = fit.periods - len(fit.columns)
     if left < MIN_RESIDUAL_DF:
         return _inconclusive(
@@ -646,14 +712,18 @@ def verdict(
             "such as a lockdown or a recording change that is not in events.csv? Declare it "
             "there if so."
         )
-    need_step = fit.contrast(fit.campaign_weights())
+    need_step = own.contrast(own.campaign_weights())
     trend_fit = its.fit_single(control, used.iloc[:0], events)
     need_trend = trend_fit.contrast({"trend": 1.0})
     check = (
-        its.placebo_check(treated, control, used, events)
+        its.placebo_check(treated, reference, used, events)
         if placebo
         else {"dates": 0, "significant": 0, "share": float("nan"), "z_rms": float("nan")}
     )
+    if placebo and check["dates"] < MIN_PLACEBO_DATES:
+        # Too little before the first campaign (quarterly returns, a late start): the check runs
+        # over the whole window instead, the campaigns in the model, at dates clear of them.
+        check = its.placebo_check(treated, reference, used, events, window="whole")
     # Calibration from the placebo dates: when steps at dates with no campaign come out clearly
     # larger, in standard errors, than the intervals allow (root mean square above
     # PLACEBO_WIDEN_ABOVE), the primary interval is widened by that factor, so a series that
@@ -676,18 +746,36 @@ def verdict(
     conf_label = in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)
     ctrl_label = STREAMS[control_name].label
     ctrl = in_sentence(ctrl_label)
+    ref = in_sentence(ref_label)
     reasons = [
         f"Since {the_campaigns} began, {conf_label} referrals ran at "
-        f"{_ratio_text(primary)} times their level relative to {ctrl}, against "
+        f"{_ratio_text(primary)} times their level relative to {ref}, against "
         "the pre-campaign pattern.",
+        *(
+            [
+                f"{ref_label}: {_weights_text(weights)} of the weight (each stream weighted by "
+                "its precision: its size over its extra-Poisson noise)."
+            ]
+            if combined
+            else []
+        ),
         f"{ctrl_label}: underlying change {_pct_text(need_trend['rate_ratio'])} a year (95% CI "
         f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
         f"{the_campaigns} {_ratio_text(need_step)}.",
     ]
+    pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
+    unit = "quarters" if index.freqstr.startswith("Q") else "months"
+    whole = check.get("window") == "whole"
     if check["dates"] >= MIN_PLACEBO_DATES:
         reasons.append(
             f"Placebo check: {check['significant']} of {check['dates']} dates with no campaign "
-            f"gave a significant step ({check['share']:.0%}; about 5% expected)"
+            + (
+                f"(before and after the campaigns: {pre} {unit} before the first are too few "
+                "for dates before it alone) "
+                if whole
+                else ""
+            )
+            + f"gave a significant step ({check['share']:.0%}; about 5% expected)"
             + (
                 f"; their steps were {widen:.2f} times as large as the intervals allow, so "
                 "the primary interval is widened by that factor."
@@ -706,10 +794,13 @@ def verdict(
             )
     placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
     strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
-    no_placebo = ""
+    no_placebo = (
+        f" The placebo check could not use dates before the campaign alone ({pre} {unit}), so "
+        "it used dates after it too."
+        if placebo_ran and whole
+        else ""
+    )
     if not placebo_ran:
-        pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
-        unit = "quarters" if index.freqstr.startswith("Q") else "months"
         no_placebo = (
             f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
             f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
@@ -738,9 +829,8 @@ def verdict(
         return _inconclusive(
             base,
             f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
-            f"relative to {ctrl} after {the_campaigns}, but not clearly relative to "
-            f"{others} (ratio {c['rate_ratio']:.2f}, 95% CI {c['ci_low']:.2f} to "
-            f"{c['ci_high']:.2f}). The need measures disagree at the campaign "
+            f"relative to {ref} after {the_campaigns}, but not clearly relative to "
+            f"{others} (ratio {_ratio_text(c)}). The need measures disagree at the campaign "
             f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
             "recording-practice or counting-rule change: declare it in events.csv) or "
             "a rise in need that reached the service more than the police.",
@@ -775,14 +865,14 @@ def verdict(
         word = "both"
         sentence = (
             f"Both: more people are coming forward after {the_campaigns} ({conf_label} referrals "
-            f"{_change_words(primary['rate_ratio'])} relative to {ctrl}), and need is rising "
+            f"{_change_words(primary['rate_ratio'])} relative to {ref}), and need is rising "
             f"too ({need_words})."
         )
     elif reporting:
         word = "reporting"
         sentence = (
             f"More people coming forward: after {the_campaigns}, {conf_label} referrals rose "
-            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ctrl}, while the "
+            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ref}, while the "
             "need-sensitive signals show no clear rise"
             + (f" ({need_unconfirmed})." if need_unconfirmed else ".")
         )
@@ -792,7 +882,7 @@ def verdict(
         # never told as "did not rise".
         sentence = f"More need: {need_words}. " + (
             f"Whether more people are also coming forward cannot be told: "
-            f"{_low_power_cause(fit, primary, treated, control, ctrl, mde)}"
+            f"{_low_power_cause(fit, primary, treated, reference, ref, mde)}"
             if detectable > MAX_DETECTABLE_RATIO
             else f"No reporting effect larger than {mde} was seen in {conf_label} referrals "
             f"relative to them after {the_campaigns}; a smaller one could be missed."
@@ -801,7 +891,7 @@ def verdict(
         return _inconclusive(
             base,
             "neither a reporting effect nor a rise in need is seen, but "
-            + _low_power_cause(fit, primary, treated, control, ctrl, mde)
+            + _low_power_cause(fit, primary, treated, reference, ref, mde)
             + no_placebo,
             reasons,
         )
@@ -815,8 +905,7 @@ def verdict(
                 else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
             )
         )
-    if not placebo_ran:
-        sentence += no_placebo
+    sentence += no_placebo
     return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
 
 
@@ -954,9 +1043,14 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
     rows = []
     if v.primary:
         conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
+        reference = (
+            f"{in_sentence(COMBINED_LABEL)} ({_weights_text(v.control_weights)})"
+            if len(v.control_weights) > 1
+            else in_sentence(ctrl)
+        )
         rows += [
             {
-                "measure": f"Reporting effect: {conf} relative to {in_sentence(ctrl)} "
+                "measure": f"Reporting effect: {conf} relative to {reference} "
                 "(primary contrast)",
                 "value": _ratio_text(v.primary),
                 "what it means": _reads(

@@ -43,6 +43,10 @@ POWER = 0.80
 # The shape of a campaign's change in level: 0, a step at its start; n > 0, a rise spread evenly
 # over its first n months, then held (docs/methods.md: chosen by measurement).
 RAMP_MONTHS = 0
+# Months after each campaign start that get a term of their own (a phase-in), so the step is
+# read from the months after them: a campaign whose effect builds up over its first months is
+# not averaged with its start (docs/methods.md: chosen by measurement).
+TRANSITION_MONTHS = 0
 
 
 def periods_per_year(index: pd.PeriodIndex) -> int:
@@ -76,7 +80,7 @@ def usable_campaigns(
         where = f" for {label}" if label else ""
         if before < MIN_MONTHS_BEFORE:
             notes.append(f"{c['name']}: too early in the data to estimate a step{where}.")
-        elif after < MIN_MONTHS_AFTER:
+        elif after < MIN_MONTHS_AFTER + TRANSITION_MONTHS:
             notes.append(f"{c['name']}: too recent to estimate a step{where} yet.")
         else:
             keep.append(i)
@@ -127,6 +131,10 @@ def design(
         )
         if slope:
             x[f"slope: {c['name']}"] = np.clip(after, 0, None) / per_year
+        phase_in = int(np.ceil(TRANSITION_MONTHS * per_year / 12))
+        for k in range(phase_in):
+            if (after == k).any():
+                x[f"transition: {c['name']} [{start + k}]"] = (after == k).astype(float)
     values = x.to_numpy()
     varying = [c for i, c in enumerate(x.columns) if c == "const" or np.ptp(values[:, i]) > 0]
     return x[varying]
@@ -180,7 +188,9 @@ class Fit:
         pre-campaign pattern would have it (every campaign term set to zero)."""
         rel = self.params[[f"rel: {c}" for c in self.design.columns]].to_numpy()
         x = self.design.to_numpy()
-        campaign = np.array([c.startswith(("level: ", "slope: ")) for c in self.design.columns])
+        campaign = np.array(
+            [c.startswith(("level: ", "slope: ", "transition: ")) for c in self.design.columns]
+        )
         return pd.DataFrame(
             {
                 "fitted": np.exp(x @ rel),
@@ -246,23 +256,45 @@ def _lag1(resid: np.ndarray) -> float:
 # "quasi-ar1", stream-specific quasi-Poisson dispersion and an AR(1) long-run factor sized to the
 # residuals; "driscoll-kraay", the sandwich of version 2 with one small-sample correction.
 COVARIANCE = "quasi-ar1"
-RESIDUAL_BIAS = 1.0  # share of the k / T residual bias added back (chosen by measurement)
+RESIDUAL_BIAS = 1.0  # share of the residual bias (:func:`residual_bias`) added back
 MAX_RHO = 0.9  # an AR(1) factor above (1 + 0.9) / (1 - 0.9) = 19 says the model does not fit
 
 
-def _ar1_factor(resid: np.ndarray, terms: float) -> tuple[float, float]:
+def residual_bias(x: np.ndarray) -> float:
+    """How far below 0 the lag-1 autocorrelation of least-squares residuals on the columns of
+    ``x`` falls on average when the errors are white noise: tr(H L) / (T - k), H the hat matrix
+    of ``x`` (T rows, rank k) and L the lag-1 shift, since E[e'Le] = -sigma^2 tr(H L) and
+    E[e'e] = sigma^2 (T - k).
+
+    A smooth term (level, trend, a step) adds about 1 / T; a term that alternates from one
+    period to the next adds less, down to -1 / T: quarter-of-year dummies with the level add
+    about 0 together. So the bias is worked out from the design, not taken as k / T for k terms
+    (which counted every term as smooth and, on 26 quarters, added about 0.2 to rho where the
+    residuals showed none).
+    """
+    q, r = np.linalg.qr(np.asarray(x, float))
+    keep = np.abs(np.diag(r)) > 1e-10 * np.abs(np.diag(r)).max()
+    q = q[:, keep]
+    n, k = q.shape
+    trace = float(np.einsum("ij,ij->", q[1:], q[:-1]))  # sum over t of H[t, t - 1]
+    return trace / max(n - k, 1)
+
+
+def _ar1_factor(resid: np.ndarray, terms: float | np.ndarray) -> tuple[float, float]:
     """The long-run variance factor (1 + rho) / (1 - rho) for a slowly changing regressor (a
     step, a trend) under AR(1) errors, and rho, from the lag-1 autocorrelation of ``resid``.
 
     The sample value is biased towards 0 in short series, by about (1 + 3 rho) / T for a series
-    (Kendall 1954; Marriott and Pope 1954) and a further k / T for residuals from k fitted
-    terms; both are added back. A negative rho is taken as 0 (no narrowing for it).
+    (Kendall 1954; Marriott and Pope 1954) and a further :func:`residual_bias` for residuals
+    from the fitted terms ``terms`` (their design, one row per period; a number k: k / T);
+    both are added back. A negative rho is taken as 0 (no narrowing for it).
     """
     n = len(resid)
     raw = _lag1(resid)
     if not np.isfinite(raw):
         return 1.0, 0.0
-    rho = float(np.clip(raw + (1 + 3 * raw) / n + RESIDUAL_BIAS * terms / n, 0.0, MAX_RHO))
+    bias = terms / n if np.isscalar(terms) else residual_bias(terms)
+    rho = float(np.clip(raw + (1 + 3 * raw) / n + RESIDUAL_BIAS * bias, 0.0, MAX_RHO))
     return (1 + rho) / (1 - rho), rho
 
 
@@ -272,7 +304,7 @@ def _glm(
     time: np.ndarray,
     periods: int,
     streams: np.ndarray | None = None,
-    relative_terms: int | None = None,
+    relative_terms: int | np.ndarray | None = None,
 ):
     """Poisson GLM fit and the covariance of its terms.
 
@@ -283,7 +315,8 @@ def _glm(
     counts for less, as it should), and its covariance is multiplied by the AR(1) factor of
     :func:`_ar1_factor` from the residual series the contrasts rest on: the difference of the
     two streams' relative residuals (a shock both share cancels in it) or, for one stream, its
-    Pearson residuals. ``relative_terms`` is the number of terms that series is fitted with.
+    Pearson residuals. ``relative_terms`` is the design that series is fitted with (one row
+    per period; None: ``x``; a number k: k terms, each counted as smooth).
 
     "driscoll-kraay": statsmodels ``hac-groupsum`` with its ``use_correction="hac"`` (N / (N -
     K)) and nothing more. Until version 3 the project multiplied statsmodels' own cluster
@@ -313,7 +346,7 @@ def _glm(
     else:
         relative = y / np.asarray(fit.fittedvalues) - 1
         series = relative[streams == 1] - relative[streams == 0]
-    terms = x.shape[1] if relative_terms is None else relative_terms
+    terms = x.to_numpy(float) if relative_terms is None else relative_terms
     factor, _ = _ar1_factor(series, terms)
     return fit, fit.cov_params() * factor
 
@@ -440,7 +473,7 @@ def fit_controlled(
     )  # fmt: skip
     y = np.concatenate([control.reindex(index).to_numpy(float), treated.reindex(index).to_numpy()])
     time = np.tile(np.arange(periods), 2)
-    fit, cov = _glm(y, stacked, time, periods, np.repeat([0, 1], periods), rel.shape[1])
+    fit, cov = _glm(y, stacked, time, periods, np.repeat([0, 1], periods), rel.to_numpy(float))
     resid = np.asarray(fit.resid_pearson)
     # The contrast lives on the log scale: its residual is the difference of the two streams'
     # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
@@ -463,6 +496,48 @@ def fit_controlled(
     )
 
 
+def dispersion(
+    y: pd.Series, campaigns: pd.DataFrame, events: pd.DataFrame | None = None
+) -> float:
+    """Extra-Poisson dispersion of one count series (Pearson chi-square over residual degrees of
+    freedom of a Poisson GLM with level, trend, month-of-year, events and a step at each
+    campaign; at least 1): its variance over its mean."""
+    from statsmodels.genmod.families import Poisson
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    y, _ = _observed(y)
+    x = design(pd.PeriodIndex(y.index), campaigns, events)
+    # Too short, or terms the data cannot tell apart (the verdict's own fit then says so):
+    # counted as Poisson here rather than fitted arbitrarily.
+    if len(y) <= x.shape[1] or np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+        return 1.0
+    fit = GLM(y.to_numpy(float), x, family=Poisson()).fit()
+    return max(float(fit.pearson_chi2 / max(fit.df_resid, 1)), 1.0)
+
+
+def combine(
+    series: dict[str, pd.Series], campaigns: pd.DataFrame, events: pd.DataFrame | None = None
+) -> tuple[pd.Series, dict[str, float]]:
+    """Several need-sensitive count series as one control, each weighted by its precision, over
+    the periods all of them have; and each series' share of the weight.
+
+    On the log scale a series with mean mu and dispersion phi (variance phi x mu) has variance
+    about phi / mu a period, so the precision-weighted average of their log levels gives each a
+    weight proportional to mu / phi. A sum of the series each divided by its dispersion has
+    exactly those weights as its log-scale shares (d log sum = sum of share x d log series),
+    and variance over mean 1 when the dispersions are right; it is rescaled to the total of the
+    raw counts (dispersion then above 1, estimated in the fit, never read as Poisson). So the
+    large police series counts most when the counts are Poisson-like, and the smaller service
+    streams count more when every series is noisy on the log scale.
+    """
+    frame = pd.concat(series, axis=1, join="inner").dropna()
+    scaled = {s: frame[s] / dispersion(frame[s], campaigns, events) for s in frame}
+    total = sum(scaled.values())
+    weight = {s: float(v.sum() / total.sum()) for s, v in scaled.items()}
+    combined = total * float(frame.to_numpy().sum() / total.sum())
+    return combined.rename("need combined"), weight
+
+
 def placebo_dates(index: pd.PeriodIndex, first_campaign: pd.Timestamp | None) -> list[pd.Period]:
     """Dates with no campaign, in the data before the first campaign, that leave a year before
     and six months after (inside that pre-campaign stretch) for a step to be estimated."""
@@ -473,32 +548,73 @@ def placebo_dates(index: pd.PeriodIndex, first_campaign: pd.Timestamp | None) ->
     return list(pre[before : len(pre) - after + 1]) if len(pre) >= before + after else []
 
 
+# The whole-window placebo keeps its dates this far from every campaign start: 6 months before
+# (a campaign announced early) and 12 after (an effect still building up), so a placebo step is
+# never the campaign's own.
+CLEAR_BEFORE_MONTHS = 6
+CLEAR_AFTER_MONTHS = 12
+
+
+def whole_window_dates(index: pd.PeriodIndex, campaigns: pd.DataFrame) -> list[pd.Period]:
+    """Dates with no campaign anywhere in the data, before or after the campaigns, with a year
+    of data before and six months after, and at least :data:`CLEAR_BEFORE_MONTHS` before and
+    :data:`CLEAR_AFTER_MONTHS` after every campaign start: the placebo check of a series too
+    short before its first campaign (quarterly returns, a late start) for :func:`placebo_dates`.
+    """
+    per_year = periods_per_year(index)
+    before = int(np.ceil(MIN_MONTHS_BEFORE * per_year / 12))
+    after = int(np.ceil(MIN_MONTHS_AFTER * per_year / 12))
+    clear_before = int(np.ceil(CLEAR_BEFORE_MONTHS * per_year / 12))
+    clear_after = int(np.ceil(CLEAR_AFTER_MONTHS * per_year / 12))
+    starts = [s.to_period(index.freqstr) for s in campaigns["start_date"]]
+    return [
+        p
+        for p in index[before : len(index) - after + 1]
+        if not any(-clear_before <= (p - s).n < clear_after for s in starts)
+    ]
+
+
 def placebo_check(
     treated: pd.Series,
     control: pd.Series,
     campaigns: pd.DataFrame,
     events: pd.DataFrame | None = None,
     slope: bool = False,
+    window: str = "before",
 ) -> dict[str, object]:
-    """In-time placebo: the primary contrast at each date with no campaign before the first one.
+    """In-time placebo: the primary contrast at each date with no campaign before the first one
+    (``window`` "before"), or (``window`` "whole") at each date of
+    :func:`whole_window_dates`, fitted on the whole series with the real campaigns in the model
+    as well, so a step that is not at a campaign (a curve, a break, drift after the campaigns)
+    shows too.
 
     Returns the number of dates tried, how many gave a significant (p < 0.05) effect in either
     direction, and their share. A well-calibrated model finds about 5%.
     """
     index = common_index(treated, control)
     first = campaigns["start_date"].min() if len(campaigns) else None
-    pre = index[index < first.to_period(index.freqstr)] if first is not None else index
+    if window == "whole":
+        span, dates, real = index, whole_window_dates(index, campaigns), campaigns
+    else:
+        pre = index[index < first.to_period(index.freqstr)] if first is not None else index
+        span, dates, real = pre, placebo_dates(index, first), campaigns.iloc[:0]
     significant = 0
     tried = 0
     squares = []
-    for date in placebo_dates(index, first):
-        fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
+    for date in dates:
+        fake = pd.concat(
+            [real[["name", "start_date"]],
+             pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})],
+            ignore_index=True,
+        )  # fmt: skip
         try:
-            fit = fit_controlled(treated.reindex(pre), control.reindex(pre), fake, events, slope)
+            fit = fit_controlled(treated.reindex(span), control.reindex(span), fake, events, slope)
         except ValueError:
             continue
+        if "rel: level: placebo" not in fit.params:
+            continue
         tried += 1
-        result = fit.contrast(fit.campaign_weights("rel: "))
+        result = fit.contrast({"rel: level: placebo": 1.0})
         significant += int(result["p_value"] < ALPHA)
         if result["se_log"] > 0:
             squares.append((np.log(result["rate_ratio"]) / result["se_log"]) ** 2)
@@ -509,6 +625,7 @@ def placebo_check(
         # Root mean square of the placebo steps in standard errors: about 1 when the intervals
         # are right (no campaign at those dates), more when the series moves more than they say.
         "z_rms": round(float(np.sqrt(np.mean(squares))), 3) if squares else float("nan"),
+        "window": window,
     }
 
 
@@ -522,6 +639,7 @@ __all__ = [
     "fit_single",
     "placebo_check",
     "placebo_dates",
+    "whole_window_dates",
     "relative_season",
     "usable_campaigns",
 ]

@@ -71,6 +71,11 @@ class Scenario:
     own_rho: float | None = None
     high_risk_lift: float = 1.0
     season_drift: float = 0.0
+    # ``service_recording`` multiplies high-risk referrals and MARAC cases from the first
+    # campaign (a change in DASH practice or the MARAC threshold): the service's own need
+    # streams, which the primary contrast's combined control now includes, break instead of the
+    # police series.
+    service_recording: float = 1.0
 
     @property
     def reporting_effect(self) -> bool:
@@ -211,6 +216,12 @@ SCENARIOS: dict[str, Scenario] = {
             season_drift=0.10,
         ),
         Scenario(
+            "service_need_down",
+            "No campaign effect; high-risk referrals and MARAC cases step down 12% at the first "
+            "campaign (a DASH-practice or MARAC-threshold change not in events.csv)",
+            service_recording=0.88,
+        ),
+        Scenario(
             "reporting_lifts_high_risk",
             "Confidence streams step up 1.3x and the campaign lifts high-risk referrals 1.1x",
             1.3,
@@ -336,7 +347,8 @@ def council(
     repeats = noisy(BASE["repeat"] * need * referral_dip)
     repeat_medium = rng.binomial(repeats, REPEAT_MEDIUM_SHARE)
     lift = scenario.high_risk_lift**reached
-    high = noisy(BASE["high"] * need * referral_dip * lift) + repeats - repeat_medium
+    service = np.where(after1 > 0, scenario.service_recording, 1.0)
+    high = noisy(BASE["high"] * need * referral_dip * lift * service) + repeats - repeat_medium
     panel = pd.DataFrame(
         {
             "area": area,
@@ -345,7 +357,7 @@ def council(
             "standard_medium_risk": new_sm + repeat_medium,
             "high_risk": high,
             "police_crimes": noisy(BASE["police"] * police_need * police_dip),
-            "marac_cases": noisy(BASE["marac"] * need),
+            "marac_cases": noisy(BASE["marac"] * need * service),
         }
     ).astype({c: "float64" for c in ("self_referrals", "standard_medium_risk", "high_risk")})
     panel["referrals"] = panel["standard_medium_risk"] + panel["high_risk"]
