@@ -70,9 +70,11 @@ METHOD_ASSUMPTIONS: tuple[tuple[str, str, str], ...] = (
         ANALYST,
     ),
     (
-        "A reporting claim needs the primary contrast's one-sided 95% interval above 1 (99% when "
-        "the placebo check cannot run); power statements are at 80%.",
-        "docs/methods.md, the verdict; validation/results/summary.md (false-claim rates).",
+        "A reporting claim needs the primary contrast's 95% interval above 1 (against the need "
+        "streams combined, estimate at least 1.05) and the contrast against high risk and MARAC "
+        "alone above 1 at 90%; the 99% interval when no placebo check can run. Power statements "
+        "are at 80%.",
+        "docs/methods.md, the verdict; validation/results/ (false-claim rates and power).",
         ANALYST,
     ),
     (
