@@ -63,14 +63,26 @@ def suppress(
     result has object columns where anything was suppressed; other values are unchanged.
     """
     counts = table[count_columns].astype(float)
-    mask = primary_mask(counts, threshold)
+    return _hide(table, counts, primary_mask(counts, threshold), totals, rate_columns, marker)
+
+
+def _hide(
+    table: pd.DataFrame,
+    counts: pd.DataFrame,
+    mask: pd.DataFrame,
+    totals: bool | str,
+    rate_columns: dict[str, str | list[str]] | None,
+    marker: str,
+) -> pd.DataFrame:
+    """``table`` with the cells of ``mask`` (and their secondary partners, and the rates made
+    from them) replaced by ``marker``."""
     if totals == "row":
         mask.iloc[:-1] = secondary_mask(counts.iloc[:-1], mask.iloc[:-1], axes=(0,)).to_numpy()
     elif totals:
         inner = counts.iloc[:-1, :-1]
         mask.iloc[:-1, :-1] = secondary_mask(inner, mask.iloc[:-1, :-1]).to_numpy()
     out = table.copy()
-    for col in count_columns:
+    for col in counts.columns:
         if mask[col].any():
             out[col] = out[col].astype(object).where(~mask[col], marker)
     for rate, sources in (rate_columns or {}).items():
@@ -123,20 +135,7 @@ def protect(
     hidden = table[count_columns].astype(str) == marker
     counts = table[count_columns].apply(pd.to_numeric, errors="coerce").astype(float)
     mask = primary_mask(counts, threshold) | hidden
-    if totals == "row":
-        mask.iloc[:-1] = secondary_mask(counts.iloc[:-1], mask.iloc[:-1], axes=(0,)).to_numpy()
-    elif totals:
-        inner = counts.iloc[:-1, :-1]
-        mask.iloc[:-1, :-1] = secondary_mask(inner, mask.iloc[:-1, :-1]).to_numpy()
-    out = table.copy()
-    for col in count_columns:
-        if mask[col].any():
-            out[col] = out[col].astype(object).where(~mask[col], marker)
-    for rate, sources in (rate_columns or {}).items():
-        hit = mask[[sources] if isinstance(sources, str) else list(sources)].any(axis=1)
-        if hit.any():
-            out[rate] = out[rate].astype(object).where(~hit, marker)
-    return out
+    return _hide(table, counts, mask, totals, rate_columns, marker)
 
 
 __all__ = [
