@@ -9,6 +9,7 @@ the rows (:func:`daanalysis.present.notebook.write_kpis`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 # The columns of kpis.csv, in order. ``kpi`` is the label a reader sees (its name is kept so
@@ -71,4 +72,14 @@ class KPI:
 KPI_FIELDS = tuple(f.name for f in fields(KPI))
 
 
-__all__ = ["KPI", "KPI_COLUMNS", "KPI_FIELDS"]
+def as_number(value: object) -> float | None:
+    """A ``kpis.csv`` value as a number (``1,234`` as written by the pack is 1234); None for
+    text, a marker such as ``[c]`` or a blank."""
+    try:
+        number = float(str(value).replace(",", ""))
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+__all__ = ["KPI", "KPI_COLUMNS", "KPI_FIELDS", "as_number"]

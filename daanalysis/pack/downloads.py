@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from daanalysis.metrics.kpi import as_number as _number
 from daanalysis.metrics.partnership import schools_never_engaged
 from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.present.disclosure import MARKER
@@ -43,14 +44,6 @@ from daanalysis.safe_csv import inert, write_csv
 # The headline figures' own columns, as the spreadsheet names them (not global labels: a
 # "high" column elsewhere is high risk).
 KPI_HEADERS = {"low": "95% CI lower", "high": "95% CI upper", "period": "Period"}
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(str(value).replace(",", ""))
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 # gptables reads "[text](url)" in any cell, title or subtitle as a live link and "$$ref$$" as a

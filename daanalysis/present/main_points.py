@@ -11,13 +11,13 @@ display label.
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from daanalysis.metrics.kpi import as_number as _number
 from daanalysis.names import page_stem
 from daanalysis.present.disclosure import MARKER
 from daanalysis.present.notebook import PARTNERSHIP_AREA
@@ -40,14 +40,6 @@ def _kpi(frame: pd.DataFrame, key: str) -> pd.Series | None:
     """The first row of ``frame`` (kpis.csv rows) with ``key``; None when there is none."""
     rows = frame[frame["key"] == key]
     return None if rows.empty else rows.iloc[0]
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(str(value).replace(",", ""))
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
 
 
 def _change(
