@@ -45,7 +45,7 @@ PRINT_CSS = """
     break-inside: auto !important; page-break-inside: auto !important;
   }
   img.da-chart, .jp-RenderedSVG img, .jp-RenderedImage img {
-    max-height: 115mm !important; width: auto !important; max-width: 100% !important;
+    max-height: 100mm !important; width: auto !important; max-width: 100% !important;
   }
 }
 """
