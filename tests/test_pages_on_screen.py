@@ -173,5 +173,5 @@ def test_every_page_links_the_plain_english_methods(sample_report):
         nav = text.split('class="da-nav"', 1)[1].split("</nav>", 1)[0]
         assert 'href="about.html"' in nav, page
         for words in ["see the methods", "docs/data-contract.md", "Newey", "rag chart",
-                      "streams chart"]:  # fmt: skip
+                      "streams chart", "seed 2026", "VINTAGE file"]:  # fmt: skip
             assert words not in text, (page, words)

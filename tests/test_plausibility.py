@@ -83,7 +83,7 @@ def test_referral_after_the_extract_date_is_excluded(tmp_path):
     bad = _excluded(extract.ledger, "referrals")
     assert bad["row"].tolist() == [42]
     assert "referral_date: 14/03/2030 is after the extract date 05/10/2026" in bad["reason"].item()
-    assert "(from the VINTAGE file)" in bad["reason"].item()
+    assert "(from the data's vintage line)" in bad["reason"].item()
     assert extract["referrals"]["referral_date"].max() < pd.Timestamp("2025-01-01")
 
 

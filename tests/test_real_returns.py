@@ -410,7 +410,7 @@ def test_tasks_report_has_no_default_data_and_the_readme_passes_the_sample(monke
 )
 def test_the_extract_date_is_the_labelled_or_only_date_in_vintage(vintage, day):
     when, source = extract_date(Config(), vintage)
-    assert when == pd.Timestamp(day) and source == "the VINTAGE file"
+    assert when == pd.Timestamp(day) and source == "the data's vintage line"
 
 
 def test_several_unlabelled_vintage_dates_are_not_guessed():

@@ -75,7 +75,7 @@ def test_html_hides_code_and_carries_header(sample_report):
         assert "notebook.prepare(" not in text and "import pandas" not in text, page.name
         assert 'class="jp-CodeMirrorEditor' not in text and "hl-ipython3" not in text, page.name
         assert "NBVAL_CHECK_OUTPUT" not in text, page.name  # check cells are removed
-        assert "Generated " in text and "Synthetic sample (seed" in text, page.name
+        assert "Generated " in text and "Synthetic sample data, extract taken" in text, page.name
         assert "Contents" in text and 'href="#Sources"' in text, page.name
         assert 'alt="Chart: ' in text, page.name
         # Every table-of-contents link lands on a heading.

@@ -50,10 +50,10 @@ def extract_date(config: Config, vintage: str) -> tuple[pd.Timestamp, str]:
         if found:
             stamp = pd.to_datetime(found.group(1), format=fmt, errors="coerce")
             if not pd.isna(stamp):
-                return stamp, "the VINTAGE file"
+                return stamp, "the data's vintage line"
     dates = _vintage_dates(vintage)
     if len(set(dates)) == 1:
-        return dates[0], "the VINTAGE file"
+        return dates[0], "the data's vintage line"
     why = (
         f"VINTAGE names {len(set(dates))} dates without saying which is the extract's; write "
         "'extract_date: yyyy-mm-dd' there to set it"

@@ -584,9 +584,7 @@ def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = N
         encoding = "cp1252" if name == "referrals" else "utf-8"
         frame.to_csv(out / f"{name}.csv", index=False, encoding=encoding, lineterminator="\n")
     config_table().to_csv(out / "config.csv", index=False, lineterminator="\n")
-    (out / "VINTAGE").write_text(
-        f"Synthetic sample (seed {seed}), extract taken {EXTRACT_DATE:%d/%m/%Y}\n"
-    )
+    (out / "VINTAGE").write_text(f"Synthetic sample data, extract taken {EXTRACT_DATE:%d/%m/%Y}\n")
 
 
 def main(argv: list[str] | None = None) -> None:
