@@ -347,14 +347,21 @@ def _ratio_text(r: dict | pd.Series) -> str:
     return f"{r['rate_ratio']:.2f} ({level} {r['ci_low']:.2f} to {r['ci_high']:.2f})"
 
 
+def _pct_digits(pct: float) -> int:
+    """Places a percentage change is stated to, the same everywhere in the pack: one below 10%
+    (4.7%), none above (35%)."""
+    return 1 if abs(pct) < 9.95 else 0
+
+
 def _pct_text(ratio: float) -> str:
-    return f"{100 * (ratio - 1):+.0f}%"
+    pct = 100 * (ratio - 1)
+    return f"{pct:+.{_pct_digits(pct)}f}%"
 
 
 def _change_words(ratio: float) -> str:
-    """A rate ratio as words: 1.35 -> 'up 35%', 0.9 -> 'down 10%'."""
+    """A rate ratio as words: 1.35 -> 'up 35%', 1.047 -> 'up 4.7%', 0.9 -> 'down 10%'."""
     pct = 100 * (ratio - 1)
-    return f"{'up' if pct >= 0 else 'down'} {abs(pct):.0f}%"
+    return f"{'up' if pct >= 0 else 'down'} {abs(pct):.{_pct_digits(pct)}f}%"
 
 
 def in_sentence(label: str) -> str:
