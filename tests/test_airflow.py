@@ -216,15 +216,32 @@ councils = pack_dag(
     retries=1,
     retry_delay=__import__("datetime").timedelta(0),
 )
-# No date given: "latest" is judged from the run's date. A timeout stops the area's run.
+# No date given: "latest" is judged from the run's date. A timeout stops the area's run, in
+# the middle of a notebook that takes a minute (so the stop never comes after the pack is done).
 stopped = pack_dag(
     {{"Sampleborough": {sample!r}}},
     {out3!r},
     dag_id="daanalysis_stopped",
     retries=0,
+    report_args=("--notebooks", {slow!r}),
     default_args={{"execution_timeout": __import__("datetime").timedelta(seconds=8)}},
 )
 """
+
+
+def _slow_notebooks(folder: Path) -> Path:
+    """A folder with one pack notebook that sleeps for a minute."""
+    import nbformat
+
+    folder.mkdir()
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('quarter = "latest"\ndata_dir = ""\narea = ""')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Slow"), params]
+    nb.cells.append(nbformat.v4.new_code_cell("import time\n\ntime.sleep(60)"))
+    nb.metadata["kernelspec"] = {"name": "daanalysis", "display_name": "Python (daanalysis)"}
+    nbformat.write(nb, folder / "slow.ipynb")
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +262,7 @@ def airflow_home(tmp_path_factory):
             broken=str(broken),
             out2=str(root / "out2"),
             out3=str(root / "out3"),
+            slow=str(_slow_notebooks(root / "slow")),
             today=TODAY,
         ),
         encoding="utf-8",
