@@ -47,9 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         "--corroboration", type=float, nargs="+", default=[demand.CORROBORATION_ALPHA]
     )
     parser.add_argument("--bias", type=float, nargs="+", default=[its.RESIDUAL_BIAS])
-    parser.add_argument(
-        "--calibrate", type=float, nargs="+", default=[demand.PLACEBO_WIDEN_ABOVE]
-    )
+    parser.add_argument("--calibrate", type=float, nargs="+", default=[demand.PLACEBO_WIDEN_ABOVE])
     parser.add_argument("--transition", type=int, nargs="+", default=[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS))

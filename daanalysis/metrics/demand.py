@@ -1057,8 +1057,7 @@ def verdict_table(v: Verdict) -> pd.DataFrame:
         )
         rows += [
             {
-                "measure": f"Reporting effect: {conf} relative to {reference} "
-                "(primary contrast)",
+                "measure": f"Reporting effect: {conf} relative to {reference} (primary contrast)",
                 "value": _ratio_text(v.primary),
                 "what it means": _reads(
                     v.primary,

@@ -496,9 +496,7 @@ def fit_controlled(
     )
 
 
-def dispersion(
-    y: pd.Series, campaigns: pd.DataFrame, events: pd.DataFrame | None = None
-) -> float:
+def dispersion(y: pd.Series, campaigns: pd.DataFrame, events: pd.DataFrame | None = None) -> float:
     """Extra-Poisson dispersion of one count series (Pearson chi-square over residual degrees of
     freedom of a Poisson GLM with level, trend, month-of-year, events and a step at each
     campaign; at least 1): its variance over its mean."""

@@ -159,9 +159,7 @@ def as_kpi(row: KPI | dict) -> KPI:
     return KPI(**data)
 
 
-def write_kpis(
-    rows: list[KPI | dict], path: str, ctx: Context, notebook: str = ""
-) -> pd.DataFrame:
+def write_kpis(rows: list[KPI | dict], path: str, ctx: Context, notebook: str = "") -> pd.DataFrame:
     """Headline figures of one notebook as rows of ``kpis.csv`` (written only if ``path``).
 
     ``rows`` are :class:`~daanalysis.metrics.kpi.KPI` records (dicts are read with
