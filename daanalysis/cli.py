@@ -238,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         name = signal.Signals(_stopped_status(err) - 128).name
         if argv[:1] != ["report"]:
             said = ""
-        elif written:
-            said = f"; the pack had been written to {written[0]}"
+        elif written or getattr(err, "pack", None):
+            said = f"; the pack had been written to {written[0] if written else err.pack}"
         else:
             said = "; no pack was written, the previous one (if any) is as it was"
         command = f"daanalysis {argv[0]}" if argv else "daanalysis"

@@ -320,3 +320,37 @@ def test_rows_on_a_hidden_sheet_are_read_and_said(folder, sample_extract):
         "referrals.xlsx: the rows were read from the hidden sheet 'Referrals'; the visible sheets "
         "are empty." in extract.notes
     )
+
+
+def test_a_stop_during_the_move_into_place_says_the_pack_was_written(tmp_path, monkeypatch):
+    """SIGTERM arriving while the new pack is renamed into place waits for the rename, then
+    stops the command, which names the pack now in place instead of saying none was written."""
+    import os
+    import signal
+    from pathlib import Path
+
+    from daanalysis import cli
+    from daanalysis.pack.run import move_into_place
+
+    work, final = tmp_path / ".tmp-x", tmp_path / "2026-27Q2"
+    work.mkdir()
+    (work / "index.html").write_text("new pack")
+    final.mkdir()
+    (final / "index.html").write_text("last pack")
+    real_rename = Path.rename
+
+    def rename_with_a_stop(self, target):
+        os.kill(os.getpid(), signal.SIGTERM)  # held back until the move is done
+        return real_rename(self, target)
+
+    previous = cli._stop_on_signals()
+    monkeypatch.setattr(Path, "rename", rename_with_a_stop)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            move_into_place(work, final, "x")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert stopped.value.pack == final
+    assert (final / "index.html").read_text() == "new pack"
+    assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]

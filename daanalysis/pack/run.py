@@ -187,11 +187,18 @@ def move_into_place(work: Path, final: Path, token: str) -> None:
     """Replace ``final`` (last run's pack, if any) with ``work``, not stopped half way."""
     old = final.parent / f".old~{final.name}~{token}"
     # Not stopped half way: a signal now waits until the new pack is in place.
-    with _signals_held():
-        if final.exists():
-            final.rename(old)
-        work.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    try:
+        with _signals_held():
+            if final.exists():
+                final.rename(old)
+            work.rename(final)
+    except KeyboardInterrupt as err:
+        # A stop held back during the move arrives as the move ends: the new pack is in place,
+        # and the command says so rather than "no pack was written".
+        err.pack = final
+        raise
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = [
