@@ -19,6 +19,17 @@ from daanalysis.ingest.read import read_raw
 from daanalysis.periods import MONTH_FREQ
 
 
+def _exclude_months(
+    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, reasons: pd.Series, excluded_groups: set
+) -> pd.DataFrame:
+    """Exclude the staffing rows of ``reasons`` and note their (area, month) in
+    ``excluded_groups``, whose other rows are then left out too."""
+    frame = tables["staffing"]
+    rows = frame.loc[reasons.index]
+    excluded_groups |= set(zip(rows["area"], rows["month"], strict=True))
+    return exclude_rows(tables, ledger, "staffing", reasons)
+
+
 def check_staffing(
     tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, config: Config, excluded_groups: set
 ) -> pd.DataFrame:
@@ -45,28 +56,9 @@ def check_staffing(
         index=frame.index[high],
         dtype=object,
     )
-    excluded_groups |= {
-        (a, m) for a, m in zip(frame.loc[high, "area"], frame.loc[high, "month"], strict=True)
-    }
-    ledger = exclude_rows(tables, ledger, "staffing", reasons)
-    frame = tables["staffing"]
-    reasons = _fte_percentages(frame)
-    excluded_groups |= {
-        (a, m)
-        for a, m in zip(
-            frame.loc[reasons.index, "area"], frame.loc[reasons.index, "month"], strict=True
-        )
-    }
-    ledger = exclude_rows(tables, ledger, "staffing", reasons)
-    frame = tables["staffing"]
-    reasons = _fte_out_of_line(frame)
-    excluded_groups |= {
-        (a, m)
-        for a, m in zip(
-            frame.loc[reasons.index, "area"], frame.loc[reasons.index, "month"], strict=True
-        )
-    }
-    ledger = exclude_rows(tables, ledger, "staffing", reasons)
+    ledger = _exclude_months(tables, ledger, reasons, excluded_groups)
+    for check in (_fte_percentages, _fte_out_of_line):
+        ledger = _exclude_months(tables, ledger, check(tables["staffing"]), excluded_groups)
     frame = tables["staffing"]
     partial = pd.Series(
         [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
