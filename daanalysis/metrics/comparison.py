@@ -195,23 +195,11 @@ SIZE_NAMES = {  # what a measure's size counts, for an axis or a table heading
     "females_16plus": "women 16+",
     "caseworker_fte": "caseworker FTE in post",
 }
-# (measure, count column, size column, per, benchmark setting or None)
+# (measure, count column, size column, per): the centre line is the areas' combined rate.
 MEASURES = (
-    ("Referrals per 1,000 adults 16+ (12 months)", "referrals", "adults_16plus", 1000, None),
-    (
-        "MARAC cases per 10,000 women 16+ (12 months)",
-        "marac_cases",
-        "females_16plus",
-        10_000,
-        "marac_per_10k_women",
-    ),
-    (
-        "Open cases per caseworker FTE (quarter end)",
-        "open_caseload",
-        "caseworker_fte",
-        1,
-        "safe_caseload_per_fte",
-    ),
+    ("Referrals per 1,000 adults 16+ (12 months)", "referrals", "adults_16plus", 1000),
+    ("MARAC cases per 10,000 women 16+ (12 months)", "marac_cases", "females_16plus", 10_000),
+    ("Open cases per caseworker FTE (quarter end)", "open_caseload", "caseworker_fte", 1),
 )
 
 
@@ -224,13 +212,12 @@ def area_figures(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, pd.DataFr
     """
     end = quarter.asfreq("M", how="end")
     months = pd.period_range(end - 11, end, freq="M")
-    out: dict[str, pd.DataFrame] = {}
-    for measure, count_col, size_col, _, _ in MEASURES:
-        rows = []
-        for area, frame in panel.groupby("area", sort=True):
-            frame = frame.set_index("month")
+    rows: dict[str, list[dict]] = {measure: [] for measure, *_ in MEASURES}
+    for area, frame in panel.groupby("area", sort=True):
+        frame = frame.set_index("month")
+        window = frame.reindex(months)
+        for measure, count_col, size_col, _ in MEASURES:
             count = size = np.nan
-            why = ""
             if count_col not in frame or frame[count_col].isna().all():
                 why = "not supplied"
             elif count_col == "open_caseload":
@@ -239,21 +226,21 @@ def area_figures(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, pd.DataFr
                     size = frame.at[end, size_col] if size_col in frame else np.nan
                 why = "" if pd.notna(count) and size > 0 else f"no figure for {end:%B %Y}"
             else:
-                window = frame.reindex(months)
                 count = window[count_col].sum(min_count=12)
                 size = window[size_col].iloc[-1] if size_col in window else np.nan
                 why = "" if pd.notna(count) and size > 0 else "not all 12 months collected"
-            rows.append({"area": area, "count": count, "size": size, "why": why})
-        out[measure] = pd.DataFrame(rows, columns=["area", "count", "size", "why"])
-    return out
+            rows[measure].append({"area": area, "count": count, "size": size, "why": why})
+    columns = ["area", "count", "size", "why"]
+    return {measure: pd.DataFrame(found, columns=columns) for measure, found in rows.items()}
 
 
 def compare(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, Funnel | str]:
     """Each measure of :data:`MEASURES` as a :class:`Funnel` of every area of ``panel`` at
     ``quarter``, or the reason it cannot be drawn (fewer than two areas with the figure)."""
     out: dict[str, Funnel | str] = {}
-    for measure, frame in area_figures(panel, quarter).items():
-        per = next(m[3] for m in MEASURES if m[0] == measure)
+    figures = area_figures(panel, quarter)
+    for measure, _, _, per in MEASURES:
+        frame = figures[measure]
         usable = int(frame["why"].eq("").sum())
         if usable < 2:
             out[measure] = (
