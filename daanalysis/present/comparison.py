@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from daanalysis.metrics.comparison import BANDS, COUNT_NAMES, SIZE_NAMES, Funnel
-from daanalysis.metrics.demand import Verdict
+from daanalysis.metrics.demand import Verdict, in_sentence
 from daanalysis.present import charts
 from daanalysis.present.words import VERDICT_FIGURES
 
@@ -25,7 +25,7 @@ def finding(f: Funnel) -> str:
     if not above and not below:
         return (
             f"No area of {len(shown)} is outside the 99.8% limits for "
-            f"{_lower_first(f.measure)}: the differences are within what chance and area size "
+            f"{in_sentence(f.measure)}: the differences are within what chance and area size "
             "explain."
         )
     parts = []
@@ -34,15 +34,10 @@ def finding(f: Funnel) -> str:
     if below:
         parts.append(f"{_names(below)} {'is' if len(below) == 1 else 'are'} below")
     return (
-        f"{' and '.join(parts)} the 99.8% limits for {_lower_first(f.measure)}: "
+        f"{' and '.join(parts)} the 99.8% limits for {in_sentence(f.measure)}: "
         "a difference chance is very unlikely to explain, worth asking about (recording, "
         "services or need) before reading it as performance."
     )
-
-
-def _lower_first(text: str) -> str:
-    """ "Referrals per ..." to "referrals per ...", but "MARAC cases" stays as it is."""
-    return text[0].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _first_upper(text: str) -> str:
@@ -117,7 +112,7 @@ def funnel_chart(
     charts.plain_numbers(ax, decimals=1 if f.target < 100 else 0)
     missing = f.areas.loc[f.areas["band"] == "", "area"].tolist()
     alt = (
-        f"Chart: Funnel plot of {_lower_first(f.measure)} against the size of each of {len(data)} "
+        f"Chart: Funnel plot of {in_sentence(f.measure)} against the size of each of {len(data)} "
         f"areas, with the target of {f.target:,.1f} and 95% and 99.8% control limits that "
         f"narrow as areas grow. Rates range from {data['rate'].min():,.1f} to "
         f"{data['rate'].max():,.1f}. {finding(f)}"
