@@ -12,6 +12,7 @@ import re
 
 import pandas as pd
 
+from daanalysis.names import slug
 from daanalysis.periods import quarter_label
 from daanalysis.present.disclosure import MARKER
 
@@ -259,7 +260,7 @@ def quarter_text(quarter: pd.Period) -> str:
 
 def safe_name(text: str) -> str:
     """``text`` as an anchor or file-name part: lower case, words joined by ``-``, at most 40."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "item"
+    return slug(text)[:40] or "item"
 
 
 # --- the verdict in words ------------------------------------------------------------------------
