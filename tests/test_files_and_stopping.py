@@ -325,8 +325,8 @@ def test_rows_on_a_hidden_sheet_are_read_and_said(folder, sample_extract):
 def test_a_stop_during_the_move_into_place_says_the_pack_was_written(tmp_path, monkeypatch):
     """SIGTERM arriving while the new pack is renamed into place waits for the rename, then
     stops the command, which names the pack now in place instead of saying none was written."""
-    import os
     import signal
+    import threading
     from pathlib import Path
 
     from daanalysis import cli
@@ -340,7 +340,9 @@ def test_a_stop_during_the_move_into_place_says_the_pack_was_written(tmp_path, m
     real_rename = Path.rename
 
     def rename_with_a_stop(self, target):
-        os.kill(os.getpid(), signal.SIGTERM)  # held back until the move is done
+        # To this thread, which holds it back until the move is done (a signal to the process
+        # could go to another thread of the test session).
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
         return real_rename(self, target)
 
     previous = cli._stop_on_signals()

@@ -193,12 +193,13 @@ def move_into_place(work: Path, final: Path, token: str) -> None:
                 final.rename(old)
             work.rename(final)
     except KeyboardInterrupt as err:
-        # A stop held back during the move arrives as the move ends: the new pack is in place,
-        # and the command says so rather than "no pack was written".
-        err.pack = final
+        # A stop held back during the move arrives as the move ends: when the new pack is in
+        # place the command says so rather than "no pack was written".
+        if final.exists() and not work.exists():
+            err.pack = final
+            shutil.rmtree(old, ignore_errors=True)
         raise
-    finally:
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = [
