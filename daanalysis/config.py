@@ -395,28 +395,47 @@ def text_encodings(path: Path) -> tuple[str, ...]:
     return ("utf-8-sig", "cp1252")
 
 
-def _read_config_frame(path: Path) -> pd.DataFrame:
-    """The config table, tolerating the encodings Excel writes, with clear errors otherwise."""
-    frame = None
+class UnreadableTable(ValueError):
+    """A small CSV that cannot be read as a table; ``reason`` is "empty", "parse" or
+    "encoding" and ``detail`` is pandas' own message, so each caller can say how to fix it."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(detail or reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def read_small_csv(path: Path) -> pd.DataFrame:
+    """A small analyst-kept CSV (settings, mappings) as text, in the encodings Excel writes,
+    with lower-case stripped headers; raises :class:`UnreadableTable` when it cannot be read."""
     for encoding in text_encodings(path):
         try:
-            frame = pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
-            break
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
         except UnicodeDecodeError:
             continue
-        except pd.errors.EmptyDataError:
-            raise ConfigError(
-                f"{path}: the file is empty. Give it a header row 'key,value,unit,source' and one "
-                "row per setting to change, or delete it to use the defaults."
-            ) from None
+        except pd.errors.EmptyDataError as err:
+            raise UnreadableTable("empty", str(err)) from None
         except pd.errors.ParserError as err:
-            raise ConfigError(
-                f"{path}: cannot be read as a table ({err}). Save it as CSV with the columns "
-                "key, value, unit, source (quote values that contain commas)."
-            ) from None
-    if frame is None:
-        raise ConfigError(f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV.")
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+            raise UnreadableTable("parse", str(err)) from None
+        frame.columns = [str(c).strip().lower() for c in frame.columns]
+        return frame
+    raise UnreadableTable("encoding")
+
+
+def _read_config_frame(path: Path) -> pd.DataFrame:
+    """The config table, tolerating the encodings Excel writes, with clear errors otherwise."""
+    try:
+        frame = read_small_csv(path)
+    except UnreadableTable as err:
+        raise ConfigError(
+            {
+                "empty": f"{path}: the file is empty. Give it a header row 'key,value,unit,source' "
+                "and one row per setting to change, or delete it to use the defaults.",
+                "parse": f"{path}: cannot be read as a table ({err.detail}). Save it as CSV with "
+                "the columns key, value, unit, source (quote values that contain commas).",
+                "encoding": f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV.",
+            }[err.reason]
+        ) from None
     missing = {"key", "value"} - set(frame.columns)
     if missing:
         raise ConfigError(

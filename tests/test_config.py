@@ -126,3 +126,35 @@ def test_cp1252_config_is_read(tmp_path):
     )
     config = read_config(path)
     assert config.source("cost_per_fte") == "Contract – schedule 3 (£)"
+
+
+def test_small_tables_are_read_one_way_for_settings_and_mappings(tmp_path):
+    """config.csv and the mapping files share one reader: Excel's encodings are read, and an
+    empty, unparseable or undecodable file is a clear error naming the file in each caller."""
+    from daanalysis.config import UnreadableTable, read_small_csv
+    from daanalysis.ingest.clean import MappingError, _read_mapping_file
+
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes("Raw,Canonical\nCafé,Cafe\n".encode("utf-16"))
+    cp1252 = tmp_path / "cp1252.csv"
+    cp1252.write_bytes("Raw,Canonical\nCafé,Cafe\n".encode("cp1252"))
+    for path in (utf16, cp1252):
+        assert read_small_csv(path).to_dict("records") == [{"raw": "Café", "canonical": "Cafe"}]
+        assert list(_read_mapping_file(path)["raw"]) == ["Café"]
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(UnreadableTable) as caught:
+        read_small_csv(empty)
+    assert caught.value.reason == "empty"
+    with pytest.raises(ConfigError, match=r"empty\.csv: the file is empty"):
+        read_config(empty)
+    with pytest.raises(MappingError, match=r"empty\.csv: cannot be read as a table"):
+        _read_mapping_file(empty)
+
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"raw,canonical\n\x81\x8d\x8f\x90,x\n")  # undefined in Windows-1252
+    with pytest.raises(MappingError, match=r"binary\.csv: cannot be decoded"):
+        _read_mapping_file(binary)
+    with pytest.raises(ConfigError, match=r"binary\.csv: cannot be decoded"):
+        read_config(binary)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from daanalysis.config import text_encodings
+from daanalysis.config import UnreadableTable, read_small_csv
 
 MAPPED_FIELDS = ("referral_source", "risk_level", "service", "gender")
 # What case systems write for "no client reference". Read as an identifier, "N/A" would make
@@ -253,21 +253,17 @@ def read_mapping(field: str, mapping_dir: Path | None = None) -> dict[str, str]:
 
 def _read_mapping_file(path: Path) -> pd.DataFrame:
     """An analyst's mapping file, with clear errors for the usual slips."""
-    table = None
-    for encoding in text_encodings(path):
-        try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as err:
+    try:
+        table = read_small_csv(path)
+    except UnreadableTable as err:
+        if err.reason == "encoding":
             raise MappingError(
-                f"{path}: cannot be read as a table ({err}). It needs a header row 'raw,canonical' "
-                "and one row per label."
+                f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV."
             ) from None
-    if table is None:
-        raise MappingError(f"{path}: cannot be decoded as UTF-8 or Windows-1252; save it as CSV.")
-    table.columns = [str(c).strip().lower() for c in table.columns]
+        raise MappingError(
+            f"{path}: cannot be read as a table ({err.detail}). It needs a header row "
+            "'raw,canonical' and one row per label."
+        ) from None
     missing = [c for c in ("raw", "canonical") if c not in table.columns]
     if missing:
         raise MappingError(
