@@ -11,10 +11,9 @@ An owner is the role that signs a figure off, following the assumptions log of H
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
+from daanalysis import generated_doc
 from daanalysis.config import DEFAULTS
 
 DOC = "docs/assumptions.md"
@@ -161,24 +160,14 @@ def markdown() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the log, write it (``--out``) or check a written one (``--check``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m daanalysis.assumptions", description=f"Write {DOC}."
+    """Print the document, write it (``--out``) or check a written one (``--check``)."""
+    return generated_doc.command(
+        argv,
+        prog="python -m daanalysis.assumptions",
+        doc=DOC,
+        markdown=markdown,
+        regenerate=REGENERATE,
     )
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--out", type=Path, help="write the log to this file")
-    group.add_argument("--check", type=Path, help="exit 1 if this file is out of date")
-    args = parser.parse_args(argv)
-    text = markdown()
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
-    elif args.check:
-        if args.check.read_text(encoding="utf-8") != text:
-            print(f"{args.check} is out of date: run {REGENERATE}", file=sys.stderr)
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -163,4 +163,4 @@ def test_check_option_names_the_command(tmp_path, capsys):
     assert contract.main(["--check", str(page)]) == 0
     page.write_text("# Data contract\n\nEdited by hand.\n", encoding="utf-8")
     assert contract.main(["--check", str(page)]) == 1
-    assert contract.REGENERATE in capsys.readouterr().out
+    assert contract.REGENERATE in capsys.readouterr().err

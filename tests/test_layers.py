@@ -24,6 +24,7 @@ LAYERS = {
     "daanalysis.names": 0,
     "daanalysis.assumptions": 0,
     "daanalysis.safe_csv": 0,
+    "daanalysis.generated_doc": 0,
     "daanalysis.selection": 2,
     "daanalysis.ingest": 1,
     "daanalysis.panel": 2,

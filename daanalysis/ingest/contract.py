@@ -12,16 +12,15 @@ differ. Regenerate with::
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import textwrap
 from collections.abc import Mapping
-from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from daanalysis import generated_doc
 from daanalysis.config import DEFAULTS, SUPPRESSION_FLOOR
 from daanalysis.ingest import clean, load
 from daanalysis.ingest.checks.series import COPY_MIN_TOTAL
@@ -533,24 +532,14 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the page, write it (``--out``) or check a written one (``--check``)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m daanalysis.ingest.contract", description="Write docs/data-contract.md."
+    """Print the document, write it (``--out``) or check a written one (``--check``)."""
+    return generated_doc.command(
+        argv,
+        prog="python -m daanalysis.ingest.contract",
+        doc=DOC,
+        markdown=markdown,
+        regenerate=REGENERATE,
     )
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--out", type=Path, help="write the page to this file")
-    group.add_argument("--check", type=Path, help="exit 1 if this file is not the page")
-    args = parser.parse_args(argv)
-    text = markdown()
-    if args.out:
-        args.out.write_text(text, encoding="utf-8", newline="\n")
-    elif args.check:
-        if args.check.read_text(encoding="utf-8") != text:
-            print(f"{args.check} is out of date; regenerate it with `{REGENERATE}`.")
-            return 1
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 __all__ = ["DOC", "INTRO", "REGENERATE", "frame_rules", "main", "markdown", "table_section"]
