@@ -253,6 +253,11 @@ def reader_text(text: object) -> str:
     return re.sub(r"\.\s*;", ";", out).replace("..", ".")
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: lower-case first letter unless it is an acronym (``MARAC``)."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
 def quarter_text(quarter: pd.Period) -> str:
     """A quarter as a reader names it: ``2026/27 Q2 (Jul-Sep 2026)``."""
     return quarter_label(quarter)
