@@ -263,6 +263,11 @@ def quarter_text(quarter: pd.Period) -> str:
     return quarter_label(quarter)
 
 
+def quarter_short(quarter: pd.Period) -> str:
+    """A quarter in a table's row or a chart's axis, without its months: ``2026/27 Q2``."""
+    return quarter_label(quarter, with_months=False)
+
+
 def safe_name(text: str) -> str:
     """``text`` as an anchor or file-name part: lower case, words joined by ``-``, at most 40."""
     return slug(text)[:40] or "item"
