@@ -273,9 +273,9 @@ def test_a_declared_recording_change_in_police_data_is_not_need():
 
 
 def test_direction_is_not_available_without_last_year():
-    assert demand._direction(np.nan) == "n/a"
-    assert demand._direction(-5.0) == "down"
-    assert demand._direction(1.0) == "flat"
+    assert words.direction(np.nan) == "n/a"
+    assert words.direction(-5.0) == "down"
+    assert words.direction(1.0) == "flat"
 
 
 def test_verdict_command_json_one_object_per_area(tmp_path, capsys):

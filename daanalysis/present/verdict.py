@@ -551,7 +551,8 @@ def table(v: Verdict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["measure", "value", "what it means"])
 
 
-def _direction(change: float) -> str:
+def direction(change: float) -> str:
+    """A change on last year (%) as a direction: up, down, flat within 2%, or n/a."""
     if pd.isna(change):
         return "n/a"
     return "flat" if abs(change) < 2 else ("up" if change > 0 else "down")
@@ -601,7 +602,7 @@ def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
             {
                 "indicator": spec.label,
                 "stream type": spec.kind,
-                "direction": _direction(vol),
+                "direction": direction(vol),
                 "change on last year (%)": round(vol, 1) if pd.notna(vol) else np.nan,
                 "campaign step, rate ratio (95% CI)": ratio_text(step)
                 if step is not None
@@ -630,6 +631,7 @@ __all__ = [
     "EVIDENCE_NOT_PROOF",
     "SUMMARY_COLUMNS",
     "cause_text",
+    "direction",
     "change_words",
     "finding_text",
     "headline",
