@@ -113,9 +113,11 @@ def _one_verdict(inputs: tuple) -> Verdict:
 def as_json(results: list[Verdict]) -> str:
     """A list with one object per area: area, quarter, verdict, sentence, the primary contrast
     (rate ratio, low, high), the placebo share and everything else the verdict rests on."""
+    from daanalysis.present.verdict import record
+
     rows = []
     for v in results:
-        d = v.as_dict()
+        d = record(v)
         d["placebo_share"] = d["placebo"].get("share") if d["placebo"] else None
         rows.append(d)
     return json.dumps(rows, indent=2)
@@ -123,11 +125,13 @@ def as_json(results: list[Verdict]) -> str:
 
 def as_table(results: list[Verdict]) -> str:
     """Each area's verdict and sentence, its reasons (-) and its checks and notes (!)."""
+    from daanalysis.present.verdict import reasons, sentence
+
     lines = []
     for v in results:
         lines.append(f"{v.area}, {v.quarter}: {v.verdict.upper()}")
-        lines.append(f"  {v.sentence}")
-        for reason in v.reasons if v.verdict != "inconclusive" or v.primary else []:
+        lines.append(f"  {sentence(v)}")
+        for reason in reasons(v) if v.verdict != "inconclusive" or v.primary else []:
             lines.append(f"  - {reason}")
         for check in [*v.checks, *v.notes]:
             lines.append(f"  ! {check}")

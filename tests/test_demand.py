@@ -11,6 +11,7 @@ from daanalysis.ingest.load import load_extract
 from daanalysis.metrics import demand
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
+from daanalysis.present import verdict as words
 from daanalysis.synthetic.sample import CAMPAIGNS, PLANTED
 from tests.conftest import WITH_AREA
 
@@ -114,7 +115,7 @@ def test_no_campaign_gives_trend_only_and_says_so():
     )
     assert [t for t in fits["term"] if not t.startswith("season: ")] == ["trend (per year)"]
     vols = demand.volumes(panel, parse_quarter("2024/25 Q4"))
-    table = demand.summary(fits, vols)
+    table = words.summary(fits, vols)
     assert table["campaign step, rate ratio (95% CI)"].item() == "n/a"
 
 
@@ -198,12 +199,12 @@ def test_sample_verdict_is_both_as_planted(sample_extract, sample_panel):
     assert v.need_step["ci_low"] <= 1 <= v.need_step["ci_high"]
     assert v.placebo["dates"] >= 5 and v.placebo["share"] <= demand.PLACEBO_MAX_SHARE
     vols = demand.volumes(panel, quarter)
-    text = demand.headline(vols, v, quarter)
+    text = words.headline(vols, v, quarter)
     assert "2026/27 Q2 (Jul-Sep 2026)" in text and "not proof" in text
     assert text.count("Both:") == 1
-    kpis = {r.key: r for r in demand.kpis(vols, v)}
+    kpis = {r.key: r for r in words.kpis(vols, v)}
     assert kpis["demand_verdict"].value == "both"
-    assert kpis["demand_reading"].value == v.sentence
+    assert kpis["demand_reading"].value == words.sentence(v)
     effect = kpis["reporting_effect"]
     assert effect.value == round(v.primary["rate_ratio"], 2)
     # The interval travels as numbers in its own fields, not inside the unit's text.
@@ -314,7 +315,7 @@ def test_tiny_streams_are_not_modelled():
     assert "Self-referrals: too few (24 in all) to model." in notes
     assert "High risk (DASH): too few (0 in all) to model." in notes
     vols = demand.volumes(panel.assign(referrals=1.0), parse_quarter("2024/25 Q4"))
-    assert demand.summary(fits, vols).empty
+    assert words.summary(fits, vols).empty
 
 
 def test_demographics_by_hand():
@@ -365,10 +366,9 @@ def test_a_quarter_whose_referral_total_was_not_collected_is_said_so(risk_only):
         area="A",
         quarter="2025/26 Q1",
         verdict="inconclusive",
-        sentence="Inconclusive: x.",
-        reasons=["x."],
+        cause=demand.Cause.NO_CAMPAIGN_LISTED,
     )
-    text = demand.headline(vols, v, Q)
+    text = words.headline(vols, v, Q)
     assert "not collected" in text and "nan" not in text and " 0 referrals" not in text
-    figures = {r.key: r.value for r in demand.kpis(vols, v)}
+    figures = {r.key: r.value for r in words.kpis(vols, v)}
     assert figures["referrals_quarter"] is None and figures["referrals_12_months"] is None

@@ -65,7 +65,8 @@ def test_total_row_only_protects_down_the_columns():
 
 
 def _new_page(tmp_path, monkeypatch, threshold=5):
-    """A page as a new notebook makes one: Page(ctx, kpi_path, title), nothing else."""
+    """A page as a new notebook makes one: Page(ctx, kpi_path, title, record_dir=record_dir),
+    nothing else."""
     from types import SimpleNamespace
 
     from daanalysis.config import Config
@@ -78,7 +79,13 @@ def _new_page(tmp_path, monkeypatch, threshold=5):
     ctx = SimpleNamespace(
         area="A", label="2026/27 Q2", config=Config(suppression_threshold=threshold)
     )
-    page = Page(ctx, str(folder / EXECUTED / "a_new_page.kpis.csv"), "New page")
+    executed = folder / EXECUTED
+    page = Page(
+        ctx,
+        str(executed / "a_new_page.kpis.csv"),
+        "New page",
+        record_dir=str(executed / "a_new_page.publish"),
+    )
     return page, folder, shown
 
 

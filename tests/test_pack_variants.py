@@ -23,6 +23,7 @@ from daanalysis.names import page_stem
 from daanalysis.pack import notebooks, plan, report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
+from daanalysis.present.verdict import sentence as verdict_sentence
 from daanalysis.present.words import VERDICT_FIGURES, VERDICTS
 from tests.conftest import SAMPLE
 from tests.pack_variants import VARIANTS, Variant
@@ -123,11 +124,11 @@ def test_pack_runs_and_says_what_is_missing(variant: Variant, run_variant):
     mine = kpis[(kpis["area"] == area) & (kpis["notebook"] == "demand_vs_reporting")]
     by_kpi = mine.set_index("kpi")["value"]
     assert by_kpi["Demand verdict"] == expected.verdict
-    assert by_kpi["Demand verdict: reading"] == expected.sentence
+    assert by_kpi["Demand verdict: reading"] == verdict_sentence(expected)
     assert VERDICTS[expected.verdict] in index
     demand_page = texts[page_stem(area, "demand_vs_reporting") + ".html"]
     assert VERDICT_FIGURES[expected.verdict] in index
-    assert expected.sentence in demand_page
+    assert verdict_sentence(expected) in demand_page
     if not expected.primary:
         assert "Reporting effect: confidence relative to need" not in set(mine["kpi"])
         assert "can be tested" in demand_page or "could be estimated" in demand_page

@@ -17,6 +17,7 @@ from daanalysis.metrics.kpi import KPI
 from daanalysis.panel import area_panel
 from daanalysis.periods import QUARTER_FREQ, parse_quarter
 from daanalysis.present import charts, quality
+from daanalysis.present import verdict as words
 from daanalysis.present.sources import sources
 
 Q = parse_quarter("2026/27 Q2")
@@ -37,30 +38,30 @@ def test_a_verdict_with_nothing_to_test_says_what_is_missing(sample_panel):
     panel = area_panel(sample_panel, None)
     none = demand.verdict(panel, _campaigns([]), None, Q, placebo=False)
     assert none.verdict == "inconclusive" and not none.primary
-    line = demand.untested_line(none, _campaigns([]))
+    line = words.untested_line(none, _campaigns([]))
     assert line.startswith("No campaign can be tested: campaigns.csv lists no awareness campaign")
     assert "Add campaign dates" in line
 
     late = _campaigns([("Late push", "2026-08-01")])
     v = demand.verdict(panel, late, None, Q, placebo=False)
-    line = demand.untested_line(v, late)
+    line = words.untested_line(v, late)
     assert "No campaign can be tested in 2026/27 Q2" in line and "Late push: too recent" in line
 
     early = parse_quarter("2022/23 Q2")
     both = _campaigns([("Know the signs", "2022-11-01"), ("Open doors", "2024-06-01")])
     v = demand.verdict(panel[panel["quarter"] <= early], both, None, early, placebo=False)
-    line = demand.untested_line(v, both)
+    line = words.untested_line(v, both)
     assert "starts after it (the first, Know the signs, on 01/11/2022)" in line
 
     # Before two years of police figures there is no control: the line says what would do.
     first = parse_quarter("2021/22 Q2")
     v = demand.verdict(panel[panel["quarter"] <= first], both, None, first, placebo=False)
-    line = demand.untested_line(v, both)
+    line = words.untested_line(v, both)
     assert line.startswith("No reporting effect can be tested: there is no need-sensitive")
     assert "report a quarter with two years of their figures behind it" in line
 
     tested = demand.verdict(panel, both, None, Q, placebo=False)
-    assert tested.primary and demand.untested_line(tested, both) == ""
+    assert tested.primary and words.untested_line(tested, both) == ""
 
 
 def test_sources_name_only_the_tables_used(sample_extract):
@@ -229,8 +230,10 @@ def test_the_headline_does_not_compare_a_copied_quarter():
     )
     copied = {"returns": {(Q, Q - 4)}}
     out, notes = quality.set_aside_copies(vols, copied, Q)
-    v = demand.Verdict(area="A", quarter="", verdict="inconclusive", sentence="X.", reasons=[])
-    text = demand.headline(out, v, Q)
+    v = demand.Verdict(
+        area="A", quarter="", verdict="inconclusive", cause=demand.Cause.NO_CAMPAIGN_LISTED
+    )
+    text = words.headline(out, v, Q)
     assert "received 421 referrals (the same figure as a year earlier" in text
     assert "not compared" in text and "0% more" not in text
     assert notes == [

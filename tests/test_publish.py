@@ -532,12 +532,33 @@ def test_response_chart_marks_suppressed_quarters():
 # --- downloads -----------------------------------------------------------------------------------
 
 
+def _recording_page(ctx, folder, stem: str, title: str) -> Page:
+    """A page as the quarterly run makes one: its kpis file and its record folder both given."""
+    executed = folder / EXECUTED
+    return Page(
+        ctx, str(executed / f"{stem}.kpis.csv"), title, record_dir=str(executed / f"{stem}.publish")
+    )
+
+
+def test_a_page_without_a_record_folder_records_nothing(tmp_path, monkeypatch):
+    """Opened alone (JupyterLab: both paths blank), or given only its kpis file, a page writes
+    no file: the folder for the downloads is a parameter of its own, never inferred."""
+    folder = tmp_path / "pack"
+    (folder / EXECUTED).mkdir(parents=True)
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
+    ctx = SimpleNamespace(area="A", label="2026/27 Q2", config=Config())
+    for page in (Page(ctx, "", "X"), Page(ctx, str(folder / EXECUTED / "a_x.kpis.csv"), "X")):
+        page.table(pd.DataFrame({"referrals": [12, 30]}), "Referrals")
+        assert page.folder is None
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
 def test_spreadsheet_holds_every_recorded_table(tmp_path, monkeypatch):
     folder = tmp_path / "pack"
     (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     ctx = SimpleNamespace(area="Sampleborough", label="2026/27 Q2 (Jul-Sep 2026)", config=Config())
-    page = Page(ctx, str(folder / EXECUTED / "x_staffing_gap.kpis.csv"), "Staffing")
+    page = _recording_page(ctx, folder, "x_staffing_gap", "Staffing")
     page.table(
         pd.DataFrame({"quarter": ["2026/27 Q1", "2026/27 Q2"], "referrals": [412, MARKER]}),
         "Referrals by quarter",
@@ -695,7 +716,7 @@ def test_spreadsheet_numbers_have_house_formats(tmp_path, monkeypatch):
     (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     ctx = SimpleNamespace(area="A", label="2026/27 Q2", config=Config())
-    page = Page(ctx, str(folder / EXECUTED / "a_x.kpis.csv"), "X")
+    page = _recording_page(ctx, folder, "a_x", "X")
     frame = pd.DataFrame({"referrals": [1234, 5678], "cost (GBP)": [162500.0, 1.0]})
     page.table(frame.assign(change_pct=[7.44, 1.0]), "Money and counts")
     book = openpyxl.load_workbook(build_downloads(folder, "Pack"))
@@ -711,7 +732,7 @@ def test_tables_reach_the_spreadsheet_through_the_page_they_are_published_on(tmp
     (folder / EXECUTED).mkdir(parents=True)
     monkeypatch.setattr("IPython.display.display", lambda *a, **k: None)
     ctx = SimpleNamespace(area="A", label="2026/27 Q2", config=Config())
-    page = Page(ctx, str(folder / EXECUTED / "a_x.kpis.csv"), "X")
+    page = _recording_page(ctx, folder, "a_x", "X")
     charts.table(pd.DataFrame({"x": [1]}), title="Shown only")
     page.table(pd.DataFrame({"table": ["Referrals"], "rows read": [10]}), "Rows read")
     book = openpyxl.load_workbook(build_downloads(folder, "Pack"))

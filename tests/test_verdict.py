@@ -12,6 +12,7 @@ import pytest
 from daanalysis import cli
 from daanalysis.metrics import demand
 from daanalysis.periods import parse_quarter
+from daanalysis.present import verdict as words
 from daanalysis.synthetic import simulate
 from daanalysis.synthetic.sample import write_sample
 
@@ -78,19 +79,23 @@ def _panel(
 )
 def test_verdict_on_known_truth(confidence, need, trend, expected):
     v = demand.verdict(_panel(confidence, need, trend), _campaigns(), NO_EVENTS, Q)
-    assert v.verdict == expected, v.sentence
+    assert v.verdict == expected, words.sentence(v)
     truth = confidence  # the confidence stream relative to police
     assert v.primary["ci_low"] <= truth <= v.primary["ci_high"]
     if expected in ("reporting", "both"):  # corroborated by high risk and MARAC
         assert v.corroborating_streams == ["high_risk", "marac_cases"]
         assert v.corroboration["ci_low"] > 1
-    assert v.sentence.lower().startswith(
-        {
-            "reporting": "more people",
-            "need": "more need",
-            "both": "both",
-            "neither": "neither",
-        }[expected]
+    assert (
+        words.sentence(v)
+        .lower()
+        .startswith(
+            {
+                "reporting": "more people",
+                "need": "more need",
+                "both": "both",
+                "neither": "neither",
+            }[expected]
+        )
     )
 
 
@@ -123,11 +128,11 @@ def test_an_undeclared_police_recording_change_is_not_read_as_reporting():
     # fooled...
     assert v.control_weights["police_crimes"] > 0.5
     assert v.primary["ci_low"] > 1.05
-    assert v.verdict == "inconclusive", v.sentence  # ...the corroboration rule is not
-    assert "need measures disagree" in v.sentence
-    assert "recording-practice or counting-rule change" in v.sentence
+    assert v.verdict == "inconclusive", words.sentence(v)  # ...the corroboration rule is not
+    assert "need measures disagree" in words.sentence(v)
+    assert "recording-practice or counting-rule change" in words.sentence(v)
     assert v.corroboration["ci_low"] <= 1 <= v.corroboration["ci_high"]
-    table = demand.verdict_table(v).set_index("measure")
+    table = words.table(v).set_index("measure")
     assert any("(corroboration)" in m for m in table.index)
 
 
@@ -136,7 +141,7 @@ def test_need_that_reaches_the_police_less_is_not_read_as_reporting():
     panel = _thin_police_after_campaign(_panel(need=1.2), 1.1 / 1.2)
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
     assert v.primary["ci_low"] > 1  # police alone would read the service's extra need as reporting
-    assert v.verdict not in ("reporting", "both"), v.sentence
+    assert v.verdict not in ("reporting", "both"), words.sentence(v)
     assert v.corroboration["ci_low"] <= 1 <= v.corroboration["ci_high"]
 
 
@@ -149,9 +154,9 @@ def test_an_undeclared_police_recording_audit_is_not_read_as_need():
     v = demand.verdict(panel.assign(police_crimes=panel["police_crimes"] + extra), _campaigns(),
                        NO_EVENTS, Q)  # fmt: skip
     assert v.need_step["ci_low"] > 1.1  # the control on its own steps up...
-    assert v.verdict == "neither", v.sentence  # ...but high risk and MARAC do not
+    assert v.verdict == "neither", words.sentence(v)  # ...but high risk and MARAC do not
     assert "police-recorded DA crimes rose, but high risk (DASH) and MARAC cases do not" in (
-        v.sentence
+        words.sentence(v)
     )
     assert v.corroboration_need_step["ci_low"] <= 1 <= v.corroboration_need_step["ci_high"]
 
@@ -161,22 +166,24 @@ def test_a_reporting_claim_without_a_second_need_stream_says_so():
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
     assert v.control_stream == "high_risk" and v.verdict == "reporting"
     assert not v.corroboration
-    assert any("could not be checked against a second need-sensitive" in r for r in v.reasons)
+    assert any(
+        "could not be checked against a second need-sensitive" in r for r in words.reasons(v)
+    )
 
 
 def test_inconclusive_without_a_testable_campaign_or_a_control():
     late = demand.verdict(_panel(), _campaigns(pd.Timestamp("2026-03-01")), NO_EVENTS, Q)
     assert late.verdict == "inconclusive"
-    assert "no campaign has a year of figures before it" in late.sentence
+    assert "no campaign has a year of figures before it" in words.sentence(late)
     assert late.notes == ["Campaign: too recent to estimate a step yet."]
     # No campaign listed at all is said as such, not as campaigns that cannot be tested.
     none = demand.verdict(_panel(), _campaigns().iloc[:0], NO_EVENTS, Q)
     assert none.verdict == "inconclusive"
-    assert "no awareness campaign is listed for this area" in none.sentence
+    assert "no awareness campaign is listed for this area" in words.sentence(none)
     bare = _panel().drop(columns=["police_crimes", "marac_cases", "high_risk"])
     v = demand.verdict(bare, _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
-    assert "cannot be told apart" in v.sentence
+    assert "cannot be told apart" in words.sentence(v)
 
 
 def test_a_weaker_control_is_named_when_police_data_are_missing():
@@ -194,8 +201,8 @@ def test_wandering_series_are_inconclusive_and_say_why():
     assert v.verdict == "inconclusive"
     rho = v.resid_lag1["difference"]
     assert rho > demand.DRIFT_RHO
-    assert f"drift apart from month to month (a correlation of {rho:.2f}" in v.sentence
-    assert "too few" not in v.sentence
+    assert f"drift apart from month to month (a correlation of {rho:.2f}" in words.sentence(v)
+    assert "too few" not in words.sentence(v)
 
 
 def test_a_failed_placebo_check_makes_the_verdict_inconclusive(monkeypatch):
@@ -209,7 +216,7 @@ def test_a_failed_placebo_check_makes_the_verdict_inconclusive(monkeypatch):
     )
     v = demand.verdict(_panel(confidence=1.3), _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
-    assert "steps at 6 of 10 dates with no campaign came out significant" in v.sentence
+    assert "steps at 6 of 10 dates with no campaign came out significant" in words.sentence(v)
 
 
 def test_control_data_ending_early_with_gaps_or_a_partial_month_are_flagged():
@@ -266,9 +273,9 @@ def test_a_declared_recording_change_in_police_data_is_not_need():
 
 
 def test_direction_is_not_available_without_last_year():
-    assert demand._direction(np.nan) == "n/a"
-    assert demand._direction(-5.0) == "down"
-    assert demand._direction(1.0) == "flat"
+    assert words.direction(np.nan) == "n/a"
+    assert words.direction(-5.0) == "down"
+    assert words.direction(1.0) == "flat"
 
 
 def test_verdict_command_json_one_object_per_area(tmp_path, capsys):
@@ -300,7 +307,7 @@ def test_verdict_matches_the_notebook_kpis(sample_report):
 
     (v,) = verdicts(SAMPLE, [], "2026/27 Q2")
     assert kpis["Demand verdict"] == v.verdict
-    assert kpis["Demand verdict: reading"] == v.sentence
+    assert kpis["Demand verdict: reading"] == words.sentence(v)
 
 
 # --- a small version of the simulation study --------------------------------------------------
@@ -358,7 +365,7 @@ def test_too_short_a_series_is_inconclusive():
     short = panel[panel["month"] >= pd.Period("2022-03", "M")].iloc[:28]
     v = demand.verdict(short, _campaigns(), NO_EVENTS, parse_quarter("2024/25 Q2"))
     assert v.verdict == "inconclusive"
-    assert "too short" in v.sentence
+    assert "too short" in words.sentence(v)
 
 
 def test_verdict_chart_states_the_finding():
@@ -392,7 +399,7 @@ def test_a_campaign_inside_a_temporary_event_is_refused_not_fitted():
     )
     v = demand.verdict(panel, _campaigns(), event, Q)
     assert v.verdict == "inconclusive"
-    assert "cannot tell the campaign step" in v.sentence
+    assert "cannot tell the campaign step" in words.sentence(v)
     fits, notes = demand.fit_streams(panel, _campaigns(), ["standard_medium_risk"], event, Q)
     assert fits.empty and any("cannot tell" in n for n in notes)
     assert demand.contrast_series(panel, _campaigns(), event, Q).empty
@@ -407,20 +414,18 @@ def test_the_verdict_table_says_what_each_interval_shows():
         area="A",
         quarter="q",
         verdict="neither",
-        sentence="",
-        reasons=[],
         confidence_stream="standard_medium_risk",
         control_stream="police_crimes",
         primary=r(1.02, 0.95, 1.10),
         need_trend=r(1.047, 1.021, 1.073),
         need_step=r(0.97, 0.90, 1.05),
     )
-    table = demand.verdict_table(v).set_index("measure")["what it means"]
+    table = words.table(v).set_index("measure")["what it means"]
     assert table.iloc[0] == "not clearly above or below 1: no clear reporting effect"
     trend = table[table.index.str.contains("underlying change")].item()
     step = table[table.index.str.contains("when the campaigns began")].item()
     assert trend == "need rising" and step == "no clear change when the campaigns began"
-    values = demand.verdict_table(v).set_index("measure")["value"]
+    values = words.table(v).set_index("measure")["value"]
     trend_value = values[values.index.str.contains("underlying")].item()
     assert trend_value == "up 4.7% (95% CI +2.1% to +7.3%)"
 
@@ -432,12 +437,12 @@ def test_a_need_verdict_that_could_miss_an_effect_says_so_not_did_not_rise():
     thin = np.random.default_rng(3).binomial(panel["standard_medium_risk"].astype(int), 0.015)
     v = demand.verdict(panel.assign(standard_medium_risk=thin.astype(float)), _campaigns(),
                        NO_EVENTS, Q)  # fmt: skip
-    assert v.verdict == "need", v.sentence
+    assert v.verdict == "need", words.sentence(v)
     detectable = max(v.primary["mde_ratio"], v.corroboration.get("mde_ratio", 0.0))
     assert detectable > demand.MAX_DETECTABLE_RATIO
-    assert "Whether more people are also coming forward cannot be told" in v.sentence
-    assert "figures are too few (9 a month in the confidence stream)" in v.sentence
-    assert "did not rise" not in v.sentence
+    assert "Whether more people are also coming forward cannot be told" in words.sentence(v)
+    assert "figures are too few (9 a month in the confidence stream)" in words.sentence(v)
+    assert "did not rise" not in words.sentence(v)
 
 
 def _short(panel: pd.DataFrame) -> pd.DataFrame:
@@ -450,9 +455,9 @@ def test_without_a_placebo_check_the_headline_says_so_and_the_claim_needs_99_per
     v = demand.verdict(_short(panel), _campaigns(), NO_EVENTS, Q)
     assert v.placebo["dates"] < demand.MIN_PLACEBO_DATES
     assert v.verdict == "reporting"
-    assert "No placebo check was possible (14 months before the first campaign" in v.sentence
-    assert any("needs the primary contrast's 99% interval above 1" in r for r in v.reasons)
-    headline = demand.headline(demand.volumes(panel, Q), v, Q)
+    assert "No placebo check was possible (14 months before the first campaign" in words.sentence(v)
+    assert any("needs the primary contrast's 99% interval above 1" in r for r in words.reasons(v))
+    headline = words.headline(demand.volumes(panel, Q), v, Q)
     assert "No placebo check was possible" in headline
 
 
@@ -465,10 +470,10 @@ def test_a_short_pre_period_gets_the_placebo_check_over_the_whole_window():
                        NO_EVENTS, Q)  # fmt: skip
     assert v.placebo["window"] == "whole"
     assert v.placebo["dates"] >= demand.MIN_PLACEBO_DATES
-    assert v.verdict == "reporting", v.sentence
-    assert "could not use dates before the campaign alone (14 months)" in v.sentence
-    assert "so it used dates after it too" in demand.headline(demand.volumes(panel, Q), v, Q)
-    assert not any("99% interval" in r for r in v.reasons)
+    assert v.verdict == "reporting", words.sentence(v)
+    assert "could not use dates before the campaign alone (14 months)" in words.sentence(v)
+    assert "so it used dates after it too" in words.headline(demand.volumes(panel, Q), v, Q)
+    assert not any("99% interval" in r for r in words.reasons(v))
 
 
 def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claimed(monkeypatch):
@@ -484,8 +489,10 @@ def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claim
     monkeypatch.setattr(its.Fit, "contrast", not_at_99)
     v = demand.verdict(_short(_panel(confidence=1.3)), _campaigns(), NO_EVENTS, Q)
     assert v.primary["ci_low"] > 1
-    assert v.verdict not in ("reporting", "both"), v.sentence
-    assert any("not at 99%, which a claim without a placebo check needs" in r for r in v.reasons)
+    assert v.verdict not in ("reporting", "both"), words.sentence(v)
+    assert any(
+        "not at 99%, which a claim without a placebo check needs" in r for r in words.reasons(v)
+    )
 
 
 def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect():
@@ -496,8 +503,10 @@ def test_a_break_in_one_stream_is_named_as_the_cause_not_the_detectable_effect()
     )
     v = demand.verdict(_panel(confidence_noise=breaks), _campaigns(), NO_EVENTS, Q)
     assert v.verdict == "inconclusive"
-    assert "the two series drift apart from month to month (a correlation of 0.9" in v.sentence
-    assert "figures are too few" not in v.sentence
+    assert "the two series drift apart from month to month (a correlation of 0.9" in words.sentence(
+        v
+    )
+    assert "figures are too few" not in words.sentence(v)
 
 
 @pytest.mark.parametrize(("z_rms", "widened"), [(1.2, 1.0), (2.0, 2.0)])
@@ -515,7 +524,7 @@ def test_placebo_steps_larger_than_the_intervals_allow_widen_the_primary_interva
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q)
     assert v.primary["rate_ratio"] == pytest.approx(plain.primary["rate_ratio"])
     assert v.primary["se_log"] == pytest.approx(widened * plain.primary["se_log"])
-    said = any("the primary interval is widened by that factor" in r for r in v.reasons)
+    said = any("the primary interval is widened by that factor" in r for r in words.reasons(v))
     assert said == (widened > 1)
 
 
@@ -537,7 +546,7 @@ def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
     text = " ".join(v.checks)
     assert "Standard and medium risk: 2 months missing between Jun 2021 and Feb 2024" in text
     assert "Police-recorded DA crimes: 1 months missing between Nov 2022 and Nov 2022" in text
-    assert v.verdict == "reporting", v.sentence
+    assert v.verdict == "reporting", words.sentence(v)
     zeros = demand.verdict(blank.fillna(0.0), _campaigns(), NO_EVENTS, Q)
     assert len(zeros.path) == len(panel)  # read as 0 they would be fitted
 
@@ -549,5 +558,5 @@ def test_too_few_referrals_names_the_counts():
                        NO_EVENTS, Q)  # fmt: skip
     assert v.verdict == "inconclusive"
     total = f"{thin.sum():,.0f} standard and medium risk referrals"
-    assert f"too few referrals to model: {total}" in v.sentence
-    assert "(at least 50 of each are needed)" in v.sentence
+    assert f"too few referrals to model: {total}" in words.sentence(v)
+    assert "(at least 50 of each are needed)" in words.sentence(v)

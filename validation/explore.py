@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.metrics import demand, its
+from daanalysis.present.verdict import sentence
 from daanalysis.synthetic import simulate
 
 SCENARIOS = (
@@ -117,7 +118,7 @@ def one(scenario: str, seed: int) -> dict[str, object]:
             "placebo_dates": v.placebo.get("dates", 0),
             "placebo_share": v.placebo.get("share", np.nan),
             "z_rms": v.placebo.get("z_rms", np.nan),
-            "sentence": v.sentence[:80],
+            "sentence": sentence(v)[:80],
         }
         if len(used):
             row.update(contrasts(panel, used, events, quarter))

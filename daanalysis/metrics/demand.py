@@ -13,6 +13,7 @@ Survey for England and Wales stays flat: evidence, with its uncertainty, never p
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,7 @@ from daanalysis.panel import (
     quarterly,
     require_records,
 )
-from daanalysis.periods import QUARTER_FREQ, parse_quarter, quarter_label
+from daanalysis.periods import QUARTER_FREQ, quarter_label
 
 
 @dataclass(frozen=True)
@@ -335,38 +336,12 @@ def stream_series(
 
 
 def _period_text(period: pd.Period) -> str:
+    """A period as the data-quality checks name it: a quarter's label, or ``Mar 2025``."""
     return (
         quarter_label(period, with_months=False)
         if period.freqstr[0] == "Q"
         else (period.strftime("%b %Y"))
     )
-
-
-def _ratio_text(r: dict | pd.Series) -> str:
-    level = f"{100 * r.get('level', 0.95):.0f}% CI"
-    return f"{r['rate_ratio']:.2f} ({level} {r['ci_low']:.2f} to {r['ci_high']:.2f})"
-
-
-def _pct_digits(pct: float) -> int:
-    """Places a percentage change is stated to, the same everywhere in the pack: one below 10%
-    (4.7%), none above (35%)."""
-    return 1 if abs(pct) < 9.95 else 0
-
-
-def _pct_text(ratio: float) -> str:
-    pct = 100 * (ratio - 1)
-    return f"{pct:+.{_pct_digits(pct)}f}%"
-
-
-def _change_words(ratio: float) -> str:
-    """A rate ratio as words: 1.35 -> 'up 35%', 1.047 -> 'up 4.7%', 0.9 -> 'down 10%'."""
-    pct = 100 * (ratio - 1)
-    return f"{'up' if pct >= 0 else 'down'} {abs(pct):.{_pct_digits(pct)}f}%"
-
-
-def in_sentence(label: str) -> str:
-    """A stream label inside a sentence: lower-case first letter unless it is an acronym."""
-    return label if label[:2].isupper() else label[0].lower() + label[1:]
 
 
 def control_stream(panel: pd.DataFrame) -> str:
@@ -392,10 +367,6 @@ def corroborating_series(
         return pd.Series(dtype=float), []
     total = pd.concat(parts, axis=1, join="inner").sum(axis=1)
     return total, streams
-
-
-def _streams_text(streams: list[str]) -> str:
-    return " and ".join(in_sentence(STREAMS[s].label) for s in streams)
 
 
 COMBINED_LABEL = "Need-sensitive figures combined"
@@ -431,19 +402,70 @@ def need_control(
     return combined, weights, checks
 
 
-def _weights_text(weights: dict[str, float]) -> str:
-    return ", ".join(f"{in_sentence(STREAMS[s].label)} {w:.0%}" for s, w in weights.items())
+class Cause(StrEnum):
+    """Why a verdict is inconclusive. The figures behind it are in :attr:`Verdict.cause_figures`
+    (named per cause below) or in the verdict's own fields; ``daanalysis.present.verdict`` says
+    it in words."""
+
+    NO_CONTROL = "no_control"  # no need-sensitive series with two years of figures
+    TOO_FEW_COUNTS = "too_few_counts"  # figures: treated_total, control_total, minimum
+    NO_CAMPAIGN_LISTED = "no_campaign_listed"  # campaigns.csv lists none for the area
+    NO_USABLE_CAMPAIGN = "no_usable_campaign"  # none with a year before and six months after
+    NOT_IDENTIFIABLE = "not_identifiable"  # figures: detail (the model's own explanation)
+    TOO_SHORT = "too_short"  # figures: periods, left, minimum
+    PLACEBO_FAILED = "placebo_failed"  # Verdict.placebo: significant of dates, share
+    NEED_MEASURES_DISAGREE = "need_measures_disagree"  # primary above 1, corroboration not
+    LOW_POWER = "low_power"  # neither effect seen; Verdict.detectable and Verdict.power_limit
+
+
+class Point(StrEnum):
+    """A finding the verdict rests on, in the order it was established (the page's reasons).
+    Figures that are not already fields of :class:`Verdict` are in :attr:`Finding.figures`."""
+
+    CONTRAST = "contrast"  # Verdict.primary, against the control (combined or one stream)
+    WEIGHTS = "weights"  # Verdict.control_weights, when the control combines streams
+    NEED = "need"  # Verdict.need_trend and need_step of Verdict.control_stream
+    PLACEBO = "placebo"  # Verdict.placebo, Verdict.widen
+    NO_PLACEBO = "no_placebo"  # figures: strict_low, strict_high (the 99% interval)
+    NO_SECOND_NEED_STREAM = "no_second_need_stream"  # corroboration not possible
+    CORROBORATION_TOO_SHORT = "corroboration_too_short"  # figures: streams
+    CORROBORATION = "corroboration"  # Verdict.corroboration against corroborating_streams
+    CORROBORATION_NEED = "corroboration_need"  # Verdict.corroboration_need_trend and _step
+    NEED_NOT_CONFIRMED = "need_not_confirmed"  # the control rose, the other need streams not
+    CLEAR_BUT_SMALL = "clear_but_small"  # figures: rate_ratio, below_minimum (else: not at 99%)
+
+
+class PowerLimit(StrEnum):
+    """Why a reporting effect of :data:`MAX_DETECTABLE_RATIO` could not be seen."""
+
+    DRIFT = "drift"  # figures: rho (lag-1 correlation left in the difference)
+    DIVERGE = "diverge"  # figures: rate_ratio, ci_low, ci_high (relative trend a year)
+    FEW_A_PERIOD = "few_a_period"  # figures: per_period, unit ("month" or "quarter")
+    FEW = "few"  # no figure beyond the detectable effect
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One coded finding (a :class:`Point`, :class:`Cause` or :class:`PowerLimit`) and the
+    figures behind it that the verdict's fields do not already hold."""
+
+    code: StrEnum
+    figures: dict = field(default_factory=dict)
 
 
 @dataclass
 class Verdict:
-    """The one demand verdict for an area and quarter, with the figures behind it."""
+    """The one demand verdict for an area and quarter, as data: the reading, why, and the
+    figures behind it. ``daanalysis.present.verdict`` turns it into the sentence, the reasons
+    and the table."""
 
     area: str
     quarter: str
-    verdict: str
-    sentence: str
-    reasons: list[str]
+    verdict: str  # one of VERDICTS
+    cause: Cause | None = None  # why it is inconclusive (None otherwise)
+    cause_figures: dict = field(default_factory=dict)
+    # What the verdict rests on, in the order it was established (the page's reasons).
+    findings: list[Finding] = field(default_factory=list)
     confidence_stream: str = ""
     control_stream: str = ""
     # The streams the primary contrast's control combines, with their shares of the weight
@@ -451,8 +473,12 @@ class Verdict:
     # control_stream alone.
     control_weights: dict = field(default_factory=dict)
     primary: dict = field(default_factory=dict)  # rate_ratio, ci_low, ci_high, p_value, mde_ratio
+    # The primary contrast at 99%: what a claim needs when no placebo check was possible.
+    strict: dict = field(default_factory=dict)
     need_trend: dict = field(default_factory=dict)  # the control's trend per year
     need_step: dict = field(default_factory=dict)  # the control's own change at the campaigns
+    # Which of the two shows need rising: "trend" or "step" ("" when neither is tested).
+    need_evidence: str = ""
     # The confidence stream relative to the other need streams (CORROBORATING): a reporting
     # claim needs this interval above 1 too. Empty when there is no other need stream.
     corroboration: dict = field(default_factory=dict)
@@ -462,6 +488,11 @@ class Verdict:
     corroboration_need_trend: dict = field(default_factory=dict)
     corroboration_need_step: dict = field(default_factory=dict)
     placebo: dict = field(default_factory=dict)  # dates, significant, share
+    widen: float = 1.0  # the factor the primary interval was widened by (placebo calibration)
+    pre_periods: int = 0  # periods before the first campaign
+    period_unit: str = ""  # "months" or "quarters"
+    detectable: float = float("nan")  # smallest reporting effect (ratio) both contrasts could see
+    power_limit: Finding | None = None  # why a larger one could not be seen (low power)
     resid_lag1: dict = field(default_factory=dict)
     campaigns: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
@@ -473,10 +504,23 @@ class Verdict:
         default_factory=lambda: pd.DataFrame(columns=PATH_COLUMNS), repr=False
     )
 
+    @property
+    def placebo_ran(self) -> bool:
+        """The placebo check had its :data:`MIN_PLACEBO_DATES` dates."""
+        return self.placebo.get("dates", 0) >= MIN_PLACEBO_DATES
+
+    def found(self, code: Point) -> Finding | None:
+        """The finding with ``code``, if the verdict has one."""
+        return next((f for f in self.findings if f.code == code), None)
+
     def as_dict(self) -> dict:
         """Plain types only, for JSON and for papermill."""
 
         def plain(value):
+            if isinstance(value, Finding):
+                return {"code": str(value.code), **plain(value.figures)}
+            if isinstance(value, StrEnum):
+                return str(value)
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
             if isinstance(value, list):
@@ -513,26 +557,19 @@ def _corroborate(
     streams: list[str],
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
-    reasons: list[str],
+    findings: list[Finding],
 ) -> bool | None:
     """The primary reporting contrast repeated against the other need streams (``other``, the
     sum of ``streams``: :func:`corroborating_series`). True if its 95% interval is above 1,
-    False if not, None if there is no other need stream to check against (said in
-    ``reasons``). Stores the contrast in ``base``."""
+    False if not, None if there is no other need stream to check against (recorded in
+    ``findings``). Stores the contrast in ``base``."""
     if not streams:
-        reasons.append(
-            "A reporting effect could not be checked against a second need-sensitive stream "
-            "(high-risk referrals or MARAC cases): a change in the control alone would look the "
-            "same."
-        )
+        findings.append(Finding(Point.NO_SECOND_NEED_STREAM))
         return None
     try:
         fit = its.fit_controlled(treated, other, campaigns, events)
     except ValueError:  # too short, or not identifiable over the periods the streams share
-        reasons.append(
-            f"A reporting effect could not be checked against {_streams_text(streams)}: too few "
-            "periods in common."
-        )
+        findings.append(Finding(Point.CORROBORATION_TOO_SHORT, {"streams": streams}))
         return None
     # Stored and shown at the level the rule uses (its "level" key), so the page's interval and
     # the rule cannot disagree.
@@ -541,12 +578,7 @@ def _corroborate(
         "level": 1 - CORROBORATION_ALPHA,
     }
     base.update(corroboration=result, corroborating_streams=streams)
-    reasons.append(
-        f"Relative to {_streams_text(streams)}, "
-        f"{in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} referrals ran at "
-        f"{_ratio_text(result)} times the pre-campaign pattern (a reporting verdict needs this "
-        "above 1 too)."
-    )
+    findings.append(Finding(Point.CORROBORATION))
     return bool(result["ci_low"] > 1)
 
 
@@ -560,49 +592,44 @@ def _need_rises(trend: dict, step: dict) -> bool:
 
 def _corroborate_need(
     base: dict,
-    control_name: str,
     other: pd.Series,
     streams: list[str],
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
-    reasons: list[str],
-) -> tuple[bool | None, str]:
+    findings: list[Finding],
+) -> bool | None:
     """The need rule repeated on the other need streams (:func:`corroborating_series`) on
-    their own: their trend, and their change at the campaigns. (True, "") if they show the
-    rise too, (None, "") if there is none to check or too few periods, and (False, words for
-    the sentence) if they do not. Stores both figures in ``base``."""
+    their own: their trend, and their change at the campaigns. True if they show the rise too,
+    None if there is none to check or too few periods, and False if they do not. Stores both
+    figures in ``base``."""
     if not streams:
-        return None, ""
+        return None
     try:
         trend = its.fit_single(other, campaigns.iloc[:0], events).contrast({"trend": 1.0})
         stepped = its.fit_single(other, campaigns, events)
         step = stepped.contrast(stepped.campaign_weights())
     except ValueError:  # too short, or not identifiable
-        return None, ""
+        return None
     base.update(corroboration_need_trend=trend, corroboration_need_step=step)
-    ctrl = in_sentence(STREAMS[control_name].label)
-    others = _streams_text(streams)
-    reasons.append(
-        f"{others[0].upper()}{others[1:]} together: underlying change "
-        f"{_pct_text(trend['rate_ratio'])} a year (95% CI {_pct_text(trend['ci_low'])} to "
-        f"{_pct_text(trend['ci_high'])}); change at the campaigns {_ratio_text(step)}."
-    )
+    findings.append(Finding(Point.CORROBORATION_NEED))
     if _need_rises(trend, step):
-        return True, ""
-    reasons.append(
-        f"{ctrl[0].upper()}{ctrl[1:]} rose, but {others} do not show a clear rise, so the rise "
-        "is not counted as need: it may be a change in how the police record crime (declare it "
-        "in events.csv if so)."
-    )
-    return False, f"{ctrl} rose, but {others} do not show it"
+        return True
+    findings.append(Finding(Point.NEED_NOT_CONFIRMED))
+    return False
 
 
-def _inconclusive(base: dict, why: str, reasons: list[str] | None = None) -> Verdict:
+def _inconclusive(
+    base: dict,
+    cause: Cause,
+    figures: dict | None = None,
+    findings: list[Finding] | None = None,
+) -> Verdict:
     return Verdict(
         **base,
         verdict="inconclusive",
-        sentence=f"Inconclusive: {why}",
-        reasons=reasons or [why],
+        cause=cause,
+        cause_figures=figures or {},
+        findings=findings or [],
     )
 
 
@@ -629,14 +656,15 @@ def verdict(
     :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
     be tested, or when neither effect is seen and even a 50% reporting effect could have been
     missed. With too few placebo dates before the first campaign the check runs over the whole
-    window (:func:`daanalysis.metrics.its.whole_window_dates`) and the sentence says so; when
-    neither can run (fewer than :data:`MIN_PLACEBO_DATES` dates), the sentence says so and a
-    reporting claim needs the primary contrast's 99% interval above 1;
+    window (:func:`daanalysis.metrics.its.whole_window_dates`); when neither can run (fewer
+    than :data:`MIN_PLACEBO_DATES` dates), a reporting claim needs the primary contrast's 99%
+    interval above 1;
     when the placebo steps are clearly larger than the intervals allow (root mean square in
     standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
-    factor. A "need" verdict carries the same power statement as "neither", and an inconclusive
-    one names its cause with the figure behind it. Evidence from the pattern of the data, not
-    proof of cause.
+    factor. A "need" verdict carries the same power limit (:attr:`Verdict.power_limit`) as an
+    inconclusive one, and an inconclusive one its :class:`Cause` with the figure behind it.
+    Evidence from the pattern of the data, not proof of cause. The result is data:
+    :mod:`daanalysis.present.verdict` says it in words.
     """
     area = str(panel["area"].iloc[0]) if len(panel) else ""
     base = {"area": area, "quarter": quarter_label(quarter) if quarter is not None else ""}
@@ -649,12 +677,7 @@ def verdict(
     known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
     control_name = control_stream(known)
     if not control_name:
-        return _inconclusive(
-            {**base, "checks": checks},
-            "there is no need-sensitive series (police-recorded DA crimes, MARAC cases or high "
-            "risk referrals) with two years of figures to compare with, so a rise in reporting "
-            "cannot be told apart from a rise in need.",
-        )
+        return _inconclusive({**base, "checks": checks}, Cause.NO_CONTROL)
     control, control_checks = stream_series(panel, control_name, quarter)
     checks += control_checks
     base.update(control_stream=control_name, checks=checks)
@@ -666,10 +689,12 @@ def verdict(
     if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
         return _inconclusive(
             base,
-            f"too few referrals to model: {treated.sum():,.0f} "
-            f"{in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)} referrals and "
-            f"{control.sum():,.0f} {in_sentence(STREAMS[control_name].label)} in all (at least "
-            f"{MIN_MODEL_COUNT} of each are needed).",
+            Cause.TOO_FEW_COUNTS,
+            {
+                "treated_total": float(treated.sum()),
+                "control_total": float(control.sum()),
+                "minimum": MIN_MODEL_COUNT,
+            },
         )
     index = its.common_index(treated, control)
     used, notes = its.usable_campaigns(index, campaigns)
@@ -677,17 +702,9 @@ def verdict(
     base["campaigns"] = used["name"].tolist()
     if campaigns is None or campaigns.empty:
         # Said as it is: no campaign listed is not the same as campaigns that cannot be tested.
-        return _inconclusive(
-            base,
-            "no awareness campaign is listed for this area, so there is nothing to test a "
-            "reporting effect against.",
-        )
+        return _inconclusive(base, Cause.NO_CAMPAIGN_LISTED)
     if used.empty:
-        return _inconclusive(
-            base,
-            "no campaign has a year of figures before it and six months after it, so there "
-            "is nothing to test a reporting effect against.",
-        )
+        return _inconclusive(base, Cause.NO_USABLE_CAMPAIGN)
     checks += _campaigns_near_temporary_events(used, events)
     # The primary contrast's control: every need-sensitive stream supplied, combined by precision
     # (one noisy stream no longer decides alone); the need readings stay on control_name.
@@ -702,15 +719,14 @@ def verdict(
         own = its.fit_controlled(treated, control, used, events)
         fit = its.fit_controlled(treated, reference, used, events) if combined else own
     except its.NotIdentifiable as err:
-        return _inconclusive(base, f"{err}")
+        return _inconclusive(base, Cause.NOT_IDENTIFIABLE, {"detail": f"{err}"})
     base["path"] = _contrast_path(fit, treated, reference, ref_label)
     left = fit.periods - len(fit.columns)
     if left < MIN_RESIDUAL_DF:
         return _inconclusive(
             base,
-            f"the series are too short: {fit.periods} periods leave only {left} once the "
-            "trend, season, events and campaigns are estimated, too few to tell a campaign "
-            f"step from the season (at least {MIN_RESIDUAL_DF} are needed).",
+            Cause.TOO_SHORT,
+            {"periods": fit.periods, "left": left, "minimum": MIN_RESIDUAL_DF},
         )
     if fit.outliers:
         shown = ", ".join(_period_text(p) for p in fit.outliers[:6])
@@ -747,78 +763,25 @@ def verdict(
         need_trend=need_trend,
         need_step=need_step,
         placebo=check,
+        widen=float(widen),
         resid_lag1=fit.resid_lag1,
+        pre_periods=int((index < used["start_date"].min().to_period(index.freqstr)).sum()),
+        period_unit="quarters" if index.freqstr.startswith("Q") else "months",
     )
-    the_campaigns = "the campaign" if len(used) == 1 else "the campaigns"
-    conf_label = in_sentence(STREAMS[PRIMARY_CONFIDENCE].label)
-    ctrl_label = STREAMS[control_name].label
-    ctrl = in_sentence(ctrl_label)
-    ref = in_sentence(ref_label)
-    reasons = [
-        f"Since {the_campaigns} began, {conf_label} referrals ran at "
-        f"{_ratio_text(primary)} times their level relative to {ref}, against "
-        "the pre-campaign pattern.",
-        *(
-            [
-                f"{ref_label}: {_weights_text(weights)} of the weight (each stream weighted by "
-                "its precision: its size over its extra-Poisson noise)."
-            ]
-            if combined
-            else []
-        ),
-        f"{ctrl_label}: underlying change {_pct_text(need_trend['rate_ratio'])} a year (95% CI "
-        f"{_pct_text(need_trend['ci_low'])} to {_pct_text(need_trend['ci_high'])}); change at "
-        f"{the_campaigns} {_ratio_text(need_step)}.",
+    findings = [
+        Finding(Point.CONTRAST),
+        *([Finding(Point.WEIGHTS)] if combined else []),
+        Finding(Point.NEED),
     ]
-    pre = int((index < used["start_date"].min().to_period(index.freqstr)).sum())
-    unit = "quarters" if index.freqstr.startswith("Q") else "months"
-    whole = check.get("window") == "whole"
     if check["dates"] >= MIN_PLACEBO_DATES:
-        reasons.append(
-            f"Placebo check: {check['significant']} of {check['dates']} dates with no campaign "
-            + (
-                f"(before and after the campaigns: {pre} {unit} before the first are too few "
-                "for dates before it alone) "
-                if whole
-                else ""
-            )
-            + f"gave a significant step ({check['share']:.0%}; about 5% expected)"
-            + (
-                f"; their steps were {widen:.2f} times as large as the intervals allow, so "
-                "the primary interval is widened by that factor."
-                if widen > 1
-                else "."
-            )
-        )
+        findings.append(Finding(Point.PLACEBO))
         if check["share"] > PLACEBO_MAX_SHARE:
-            return _inconclusive(
-                base,
-                f"the data cannot separate reporting from need here: steps at "
-                f"{check['significant']} of {check['dates']} dates with no campaign came out "
-                "significant, so the series moves too much from month to month (or has an "
-                "interruption not in events.csv) for a campaign step to be told apart from noise.",
-                reasons,
-            )
+            return _inconclusive(base, Cause.PLACEBO_FAILED, findings=findings)
     placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
     strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
-    no_placebo = (
-        f" The placebo check could not use dates before the campaign alone ({pre} {unit}), so "
-        "it used dates after it too."
-        if placebo_ran and whole
-        else ""
-    )
+    base["strict"] = strict
     if not placebo_ran:
-        no_placebo = (
-            f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
-            f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
-            "a reporting claim needed its 99% interval above 1, not its 95% interval."
-        )
-        reasons.append(
-            f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "
-            f"the first campaign ({pre} {unit}). In its place a reporting claim needs the "
-            f"primary contrast's 99% interval above 1 (here {strict['ci_low']:.2f} to "
-            f"{strict['ci_high']:.2f})."
-        )
+        findings.append(Finding(Point.NO_PLACEBO))
     low = primary["ci_low"] if placebo_ran else strict["ci_low"]
     reporting = low > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
     # The primary contrast cannot tell a reporting effect from a change at the campaign date in
@@ -827,103 +790,51 @@ def verdict(
     # service's own need streams as well (an intersection-union test, so false claims stay at
     # the 2.5% one-sided level whichever of the two controls is wrong).
     other, streams = corroborating_series(panel, control_name, quarter)
-    corroborated = _corroborate(base, treated, other, streams, used, events, reasons)
+    corroborated = _corroborate(base, treated, other, streams, used, events, findings)
     # A "neither" needs the power to see a 50% effect in both contrasts a claim rests on.
     detectable = max(primary["mde_ratio"], base.get("corroboration", {}).get("mde_ratio", 0.0))
+    base["detectable"] = detectable
     if reporting and corroborated is False:
-        c = base["corroboration"]
-        others = _streams_text(base["corroborating_streams"])
-        return _inconclusive(
-            base,
-            f"{conf_label} referrals rose {_pct_text(primary['rate_ratio']).lstrip('+')} "
-            f"relative to {ref} after {the_campaigns}, but not clearly relative to "
-            f"{others} (ratio {_ratio_text(c)}). The need measures disagree at the campaign "
-            f"date, so the rise cannot be told apart from a change in {ctrl} alone (a "
-            "recording-practice or counting-rule change: declare it in events.csv) or "
-            "a rise in need that reached the service more than the police.",
-            reasons,
-        )
+        return _inconclusive(base, Cause.NEED_MEASURES_DISAGREE, findings=findings)
     need_up = _need_rises(need_trend, need_step)
-    need_unconfirmed = ""
+    base["need_evidence"] = (
+        "trend"
+        if need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND
+        else "step"
+    )
     if need_up:
         # The same logic the other way: a step up in police-recorded crime at the campaign (a
         # recording audit nobody declared) would otherwise be read as more need.
-        confirmed, need_unconfirmed = _corroborate_need(
-            base, control_name, other, streams, used, events, reasons
-        )
+        confirmed = _corroborate_need(base, other, streams, used, events, findings)
         need_up = confirmed is not False
     if primary["ci_low"] > 1 and not reporting:
-        reasons.append(
-            f"The relative rise ({_pct_text(primary['rate_ratio'])}) is clear at 95% but "
-            + (
-                f"smaller than the {_pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a "
-                "reporting effect."
-                if primary["rate_ratio"] < MIN_REPORTING_EFFECT
-                else "not at 99%, which a claim without a placebo check needs."
+        findings.append(
+            Finding(
+                Point.CLEAR_BUT_SMALL,
+                {
+                    "rate_ratio": primary["rate_ratio"],
+                    "below_minimum": bool(primary["rate_ratio"] < MIN_REPORTING_EFFECT),
+                },
             )
         )
-    mde = _pct_text(detectable).lstrip("+")
-    need_words = (
-        f"{ctrl} {_change_words(need_trend['rate_ratio'])} a year"
-        if need_trend["ci_low"] > 1 and need_trend["rate_ratio"] >= MIN_NEED_TREND
-        else f"{ctrl} {_change_words(need_step['rate_ratio'])} when {the_campaigns} began"
-    )
+    if detectable > MAX_DETECTABLE_RATIO and not reporting:
+        # The same power statement for "need" as for "neither": a reporting effect the data
+        # could not see is never told as "did not rise".
+        base["power_limit"] = _low_power_cause(fit, treated)
     if reporting and need_up:
         word = "both"
-        sentence = (
-            f"Both: more people are coming forward after {the_campaigns} ({conf_label} referrals "
-            f"{_change_words(primary['rate_ratio'])} relative to {ref}), and need is rising "
-            f"too ({need_words})."
-        )
     elif reporting:
         word = "reporting"
-        sentence = (
-            f"More people coming forward: after {the_campaigns}, {conf_label} referrals rose "
-            f"{_pct_text(primary['rate_ratio']).lstrip('+')} relative to {ref}, while the "
-            "need-sensitive signals show no clear rise"
-            + (f" ({need_unconfirmed})." if need_unconfirmed else ".")
-        )
     elif need_up:
         word = "need"
-        # The same power statement as "neither": a reporting effect the data could not see is
-        # never told as "did not rise".
-        sentence = f"More need: {need_words}. " + (
-            f"Whether more people are also coming forward cannot be told: "
-            f"{_low_power_cause(fit, primary, treated, reference, ref, mde)}"
-            if detectable > MAX_DETECTABLE_RATIO
-            else f"No reporting effect larger than {mde} was seen in {conf_label} referrals "
-            f"relative to them after {the_campaigns}; a smaller one could be missed."
-        )
     elif detectable > MAX_DETECTABLE_RATIO:
-        return _inconclusive(
-            base,
-            "neither a reporting effect nor a rise in need is seen, but "
-            + _low_power_cause(fit, primary, treated, reference, ref, mde)
-            + no_placebo,
-            reasons,
-        )
+        return _inconclusive(base, Cause.LOW_POWER, findings=findings)
     else:
         word = "neither"
-        sentence = (
-            f"Neither: no reporting effect larger than {mde} and no clear change in need "
-            + (
-                f"({need_unconfirmed})."
-                if need_unconfirmed
-                else f"({ctrl} {_change_words(need_trend['rate_ratio'])} a year, not significant)."
-            )
-        )
-    sentence += no_placebo
-    return Verdict(**base, verdict=word, sentence=sentence, reasons=reasons)
+    return Verdict(**base, verdict=word, findings=findings)
 
 
-def _low_power_cause(
-    fit: its.Fit,
-    primary: dict,
-    treated: pd.Series,
-    control: pd.Series,
-    ctrl: str,
-    mde: str,
-) -> str:
+def _low_power_cause(fit: its.Fit, treated: pd.Series) -> Finding:
     """Why a reporting effect of :data:`MAX_DETECTABLE_RATIO` could not be seen, with the
     figure behind it: the streams drifting apart (month-to-month correlation left in their
     difference), a difference in their trends before the campaign, too few counts, or else
@@ -931,27 +842,17 @@ def _low_power_cause(
     rho = fit.resid_lag1.get("difference", float("nan"))
     drift = fit.contrast({"rel: trend": 1.0}) if "rel: trend" in fit.params else None
     if np.isfinite(rho) and rho >= DRIFT_RHO:
-        return (
-            f"the two series drift apart from month to month (a correlation of {rho:.2f} "
-            f"between one month's gap and the next, once trend and season are allowed for), "
-            f"so their ratio wanders too much for a reporting effect smaller than {mde} to be "
-            "told apart from the drift."
-        )
+        return Finding(PowerLimit.DRIFT, {"rho": float(rho)})
     if drift is not None and (drift["ci_low"] > 1.1 or drift["ci_high"] < 1 / 1.1):
-        return (
-            f"the two series diverge: relative to {ctrl} the confidence stream changes "
-            f"{_pct_text(drift['rate_ratio'])} a year (95% CI {_pct_text(drift['ci_low'])} to "
-            f"{_pct_text(drift['ci_high'])}), a break one of them does not share, which leaves "
-            f"a reporting effect smaller than {mde} unseen."
+        return Finding(
+            PowerLimit.DIVERGE,
+            {k: float(drift[k]) for k in ("rate_ratio", "ci_low", "ci_high")},
         )
     per_period = float(treated.mean())
     unit = "quarter" if pd.PeriodIndex(treated.index).freqstr.startswith("Q") else "month"
     if per_period < 30:
-        return (
-            f"the figures are too few ({per_period:.0f} a {unit} in the confidence stream) to "
-            f"see a reporting effect smaller than {mde}."
-        )
-    return f"the figures are too few to see a reporting effect smaller than {mde}."
+        return Finding(PowerLimit.FEW_A_PERIOD, {"per_period": per_period, "unit": unit})
+    return Finding(PowerLimit.FEW)
 
 
 def contrast_series(
@@ -972,162 +873,6 @@ def _contrast_path(
     path.insert(0, "observed", 100 * treated.reindex(path.index) / control.reindex(path.index))
     path["control"] = label
     return path.rename_axis("period").reset_index()[PATH_COLUMNS]
-
-
-def _reads(r: dict | pd.Series, above: str, below: str, unclear: str) -> str:
-    """What an interval says, in words: above 1, below 1, or not clearly either."""
-    if r["ci_low"] > 1:
-        return above
-    if r["ci_high"] < 1:
-        return below
-    return unclear
-
-
-def _pct_interval_text(r: dict) -> str:
-    """A rate ratio as a percentage change in words with its interval: ``up 4.7% (95% CI +2.1%
-    to +7.3%)``. Words first, so the cell does not start with a sign (a spreadsheet cell starting
-    with ``+`` is neutralised as a possible formula, which would show a stray quote)."""
-
-    def pct(ratio: float) -> str:
-        return f"{100 * (ratio - 1):+.1f}%"
-
-    change = 100 * (r["rate_ratio"] - 1)
-    word = "up" if change > 0 else "down" if change < 0 else "no change,"
-    return f"{word} {abs(change):.1f}% (95% CI {pct(r['ci_low'])} to {pct(r['ci_high'])})"
-
-
-def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
-    """One line for a page whose verdict rests on no fitted contrast (nothing could be tested):
-    what is missing and what would enable it. ``""`` when the verdict has its primary contrast.
-
-    ``campaigns`` are the area's campaigns as given to :func:`verdict`. The verdict itself stays
-    "inconclusive" (:attr:`Verdict.verdict`), as in ``daanalysis verdict``; this only words it.
-    """
-    if v.primary:
-        return ""
-    why = v.reasons[0] if v.reasons else v.sentence
-    if not v.control_stream:
-        return (
-            f"No reporting effect can be tested: {why} Add police.csv (police-recorded DA crimes "
-            "a month) or marac.csv to enable it, or, where they are supplied, report a quarter "
-            "with two years of their figures behind it."
-        )
-    if not v.campaigns and campaigns.empty:
-        return (
-            "No campaign can be tested: campaigns.csv lists no awareness campaign for this area. "
-            "Add campaign dates (name, start_date, end_date) to campaigns.csv to test whether one "
-            "changed reporting."
-        )
-    if not v.campaigns and v.notes and v.quarter:
-        end = parse_quarter(v.quarter.split(" (")[0]).end_time  # the label carries its months
-        if (campaigns["start_date"] > end).all():
-            return (
-                f"No campaign can be tested in {v.quarter}: every campaign in campaigns.csv "
-                f"starts after it (the first, {campaigns.sort_values('start_date')['name'].iloc[0]}"
-                f", on {campaigns['start_date'].min():%d/%m/%Y}). Choose a quarter at least six "
-                "months after a campaign to test it."
-            )
-        advice = []
-        if any("too recent" in n for n in v.notes):
-            advice.append("a campaign can be tested once six months of figures follow it")
-        if any("too early" in n for n in v.notes):
-            advice.append("a campaign needs a year of figures before it: supply earlier months")
-        said = "; ".join(advice) or "add campaign dates to campaigns.csv to test one"
-        return (
-            f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
-            "figures before it and six months after it ("
-            + "; ".join(n.rstrip(".") for n in v.notes)
-            + f"). {said[:1].upper()}{said[1:]}."
-        )
-    return f"No reporting effect could be estimated: {why}"
-
-
-def verdict_table(v: Verdict) -> pd.DataFrame:
-    """The figures the verdict rests on, one row each, for the page and the spreadsheet.
-
-    The last column says what each figure shows here, from its interval, not what it would mean
-    if it were above 1."""
-    rows = []
-    if v.primary:
-        conf, ctrl = STREAMS[v.confidence_stream].label, STREAMS[v.control_stream].label
-        reference = (
-            f"{in_sentence(COMBINED_LABEL)} ({_weights_text(v.control_weights)})"
-            if len(v.control_weights) > 1
-            else in_sentence(ctrl)
-        )
-        rows += [
-            {
-                "measure": f"Reporting effect: {conf} relative to {reference} (primary contrast)",
-                "value": _ratio_text(v.primary),
-                "what it means": _reads(
-                    v.primary,
-                    "above 1: more people coming forward than need explains",
-                    "below 1: fewer coming forward, relative to need",
-                    "not clearly above or below 1: no clear reporting effect",
-                ),
-            },
-            {
-                "measure": "Smallest reporting effect the data could detect (80% power)",
-                "value": f"{v.primary['mde_ratio']:.2f}",
-                "what it means": "a smaller effect could be missed",
-            },
-            {
-                "measure": f"Need: {ctrl}, underlying change a year",
-                "value": _pct_interval_text(v.need_trend),
-                "what it means": _reads(
-                    v.need_trend,
-                    "need rising",
-                    "need falling",
-                    "no clear change in need",
-                ),
-            },
-            {
-                "measure": f"Need: {ctrl}, change when the campaigns began (rate ratio)",
-                "value": _ratio_text(v.need_step),
-                "what it means": _reads(
-                    v.need_step,
-                    "need rose when the campaigns began",
-                    "need fell when the campaigns began",
-                    "no clear change when the campaigns began",
-                ),
-            },
-        ]
-    if v.corroboration:
-        others = _streams_text(v.corroborating_streams)
-        rows.append(
-            {
-                "measure": f"Reporting effect: {STREAMS[v.confidence_stream].label} relative to "
-                f"{others} (corroboration)",
-                "value": _ratio_text(v.corroboration),
-                "what it means": _reads(
-                    v.corroboration,
-                    "above 1 too: the effect holds against the service's own need streams, so a "
-                    "change in the control alone (such as how police record crime) cannot "
-                    "explain it",
-                    "below 1: a reporting verdict needs this above 1 as well",
-                    "not clearly above 1: a reporting verdict needs this above 1 as well",
-                ),
-            }
-        )
-    if v.placebo.get("dates", 0) >= MIN_PLACEBO_DATES:
-        rows.append(
-            {
-                "measure": "Placebo check: dates with no campaign that gave a significant step",
-                "value": f"{v.placebo['significant']} of {v.placebo['dates']} "
-                f"({v.placebo['share']:.0%})",
-                "what it means": f"about 5% expected; above {PLACEBO_MAX_SHARE:.0%} the verdict "
-                "is inconclusive",
-            }
-        )
-    if v.resid_lag1:
-        rows.append(
-            {
-                "measure": "Month-to-month correlation left in the model (lag-1, difference)",
-                "value": f"{v.resid_lag1.get('difference', np.nan):.2f}",
-                "what it means": "allowed for in the intervals (an AR(1) widening sized to it)",
-            }
-        )
-    return pd.DataFrame(rows, columns=["measure", "value", "what it means"])
 
 
 # --- supporting evidence: each stream on its own, and other contrasts ---------------------------
@@ -1287,107 +1032,13 @@ def supporting_contrasts(
     return pd.DataFrame(rows, columns=columns)
 
 
-def _direction(change: float) -> str:
-    if pd.isna(change):
-        return "n/a"
-    return "flat" if abs(change) < 2 else ("up" if change > 0 else "down")
-
-
-SUMMARY_COLUMNS = [
-    "indicator",
-    "stream type",
-    "direction",
-    "change on last year (%)",
-    "campaign step, rate ratio (95% CI)",
-    "trend per year, rate ratio (95% CI)",
-    "smallest step it could detect",
-    "reading",
-]
-
-
-def _step_reading(step: pd.Series | None) -> str:
-    if step is None:
-        return "no campaign to test against"
-    return _reads(
-        step,
-        "stepped up after the campaigns",
-        "stepped down after the campaigns",
-        f"no clear step: one of {_pct_text(step['mde_ratio'])} or more would probably have "
-        "shown, a smaller one could be missed",
-    )
-
-
-def summary(fits: pd.DataFrame, vols: pd.DataFrame) -> pd.DataFrame:
-    """Each stream: direction on last year, its own campaign step, trend and detectable step.
-
-    Direction is the change on the same quarter last year (up / down / flat within 2%; n/a
-    without a figure a year earlier). Supporting evidence: the verdict is the controlled
-    comparison, not a count of streams that stepped.
-    """
-    rows = []
-    change = vols.set_index("stream")["change_pct"]
-    for stream, fit in fits.groupby("stream", sort=False):
-        spec = STREAMS[stream]
-        vol = change.get(stream, np.nan)
-        terms = fit.set_index("term")
-        trend = terms.loc["trend (per year)"]
-        step = terms.loc["all campaigns"] if "all campaigns" in terms.index else None
-        rows.append(
-            {
-                "indicator": spec.label,
-                "stream type": spec.kind,
-                "direction": _direction(vol),
-                "change on last year (%)": round(vol, 1) if pd.notna(vol) else np.nan,
-                "campaign step, rate ratio (95% CI)": _ratio_text(step)
-                if step is not None
-                else "n/a",
-                "trend per year, rate ratio (95% CI)": _ratio_text(trend),
-                "smallest step it could detect": (
-                    f"{_pct_text(step['mde_ratio'])}" if step is not None else "n/a"
-                ),
-                "reading": _step_reading(step),
-            }
-        )
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def _referral_total(vols: pd.DataFrame) -> pd.Series:
+def referral_total(vols: pd.DataFrame) -> pd.Series:
     """The all-referrals row of :func:`volumes`; NaN figures when the total was not collected
     (returns that hold only risk-level counts, or a month of the quarter left blank)."""
     vol = vols.set_index("stream")
     if "referrals" in vol.index:
         return vol.loc["referrals"]
     return pd.Series(np.nan, index=["count", "same_quarter_last_year", "change_pct", "rolling_12m"])
-
-
-def headline(vols: pd.DataFrame, v: Verdict, quarter: pd.Period) -> str:
-    """The committee's answer in plain English: the change in referrals, then the verdict."""
-    total = _referral_total(vols)
-    change = total["change_pct"]
-    if pd.isna(total["count"]):
-        # Not collected (or only in part) is said as such: never a 0 and never a partial count.
-        opening = (
-            f"The service's referral total for {quarter_label(quarter)} was not collected, or "
-            "not for every month of it, so it is not given."
-        )
-        return (
-            f"{opening} {v.sentence} This is evidence from the pattern of the data, not proof "
-            "of cause."
-        )
-    opening = f"In {quarter_label(quarter)} the service received {total['count']:,.0f} referrals"
-    if pd.notna(change):
-        opening += f", {abs(change):.0f}% {'more' if change >= 0 else 'fewer'} than a year earlier."
-    elif total["same_quarter_last_year"] == total["count"]:
-        # Set aside by daanalysis.present.quality.set_aside_copies: the same figures a year apart.
-        opening += (
-            " (the same figure as a year earlier, in a quarter probably copied in the source: "
-            "not compared)."
-        )
-    else:
-        opening += " (no figure for the same quarter a year earlier)."
-    return (
-        f"{opening} {v.sentence} This is evidence from the pattern of the data, not proof of cause."
-    )
 
 
 def source_breakdown(
@@ -1476,10 +1127,13 @@ def demographics(
 def kpis(vols: pd.DataFrame, v: Verdict) -> list[KPI]:
     """Headline figures for ``kpis.csv``: referrals and the one demand verdict behind them.
 
+    The verdict's reading in words (``demand_reading``) is added by
+    :func:`daanalysis.present.verdict.kpis`, which the page calls.
+
     The reporting effect (a rate ratio) and the need trend (% a year) carry their 95%
     confidence intervals in ``low`` and ``high``; the placebo check is the number of placebo
     dates with a significant step, out of the dates tried (its unit)."""
-    total = _referral_total(vols)
+    total = referral_total(vols)
     change = total["change_pct"]
     rows = [
         KPI(
@@ -1502,7 +1156,6 @@ def kpis(vols: pd.DataFrame, v: Verdict) -> list[KPI]:
             period="12 months to the quarter's end",
         ),
         KPI("demand_verdict", "Demand verdict", v.verdict, "verdict"),
-        KPI("demand_reading", "Demand verdict: reading", v.sentence, "text"),
     ]
     if v.primary:
         p = v.primary
@@ -1548,7 +1201,11 @@ __all__ = [
     "PRIMARY_CONFIDENCE",
     "STREAMS",
     "VERDICTS",
+    "Cause",
+    "Finding",
     "NeedsRecordLevelData",
+    "Point",
+    "PowerLimit",
     "Verdict",
     "campaigns_for",
     "case_intensity",
@@ -1557,20 +1214,16 @@ __all__ = [
     "demographics",
     "events_for",
     "fit_streams",
-    "headline",
-    "in_sentence",
     "kpis",
     "marac_benchmark",
     "rates",
+    "referral_total",
     "repeat_rate",
     "service_volumes",
     "source_breakdown",
     "step_change",
     "stream_series",
-    "summary",
     "supporting_contrasts",
-    "untested_line",
     "verdict",
-    "verdict_table",
     "volumes",
 ]

@@ -345,6 +345,7 @@ def run_jobs(
         offered = {
             **job.parameters,
             "kpi_path": str(work / EXECUTED / f"{job.stem}.kpis.csv"),
+            "record_dir": str(work / EXECUTED / f"{job.stem}.publish"),  # tables for downloads
             "prepared": str(prepared) if prepared else "",
         }
         # Only the parameters the notebook declares: an analyst's notebook need not take them all.

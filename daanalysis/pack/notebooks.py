@@ -20,7 +20,9 @@ from pathlib import Path
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 # Parameters the runner passes; a notebook declares the ones it uses in its parameters cell.
-RUNNER_PARAMETERS = ("quarter", "data_dir", "area", "kpi_path", "today", "prepared")
+RUNNER_PARAMETERS = (
+    "quarter", "data_dir", "area", "kpi_path", "record_dir", "today", "prepared"
+)  # fmt: skip
 REQUIRED_PARAMETERS = ("quarter", "data_dir")
 SCOPES = ("area", "partnership")
 

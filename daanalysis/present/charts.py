@@ -508,7 +508,7 @@ def verdict_chart(
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
     months = series["period"].dt.to_timestamp()
-    from daanalysis.metrics.demand import in_sentence
+    from daanalysis.present.words import in_sentence
 
     control = in_sentence(str(series["control"].iloc[0]))
     ax.plot(months, series["observed"], color="#8c8c8c", linewidth=0.9, marker=".", markersize=3)

@@ -9,9 +9,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from daanalysis.metrics.comparison import BANDS, COUNT_NAMES, SIZE_NAMES, Funnel
-from daanalysis.metrics.demand import Verdict, in_sentence
+from daanalysis.metrics.demand import Verdict
 from daanalysis.present import charts
-from daanalysis.present.words import VERDICT_FIGURES
+from daanalysis.present.words import VERDICT_FIGURES, in_sentence
 
 LIMIT_COLOUR = "#595959"
 LABEL_ALL_UP_TO = 8  # more areas than this: only those outside the 95% limits are labelled

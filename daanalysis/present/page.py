@@ -55,16 +55,6 @@ def nav_html(spreadsheet: str = "", index: bool = True) -> str:
     return '<nav class="da-nav" aria-label="Pack">' + " ".join(links) + "</nav>"
 
 
-def record_dir(kpi_path: str) -> Path | None:
-    """The folder a page records its tables and charts' data in: beside the run's kpis file
-    (``<stem>.kpis.csv`` -> ``<stem>.publish/``); None when the notebook runs alone."""
-    if not kpi_path:
-        return None
-    path = Path(kpi_path)
-    stem = path.name.removesuffix(".kpis.csv").removesuffix(".csv")
-    return path.parent / f"{stem}.publish"
-
-
 def count_columns(
     frame: pd.DataFrame,
     kinds: Mapping[str, str] | None = None,
@@ -93,16 +83,19 @@ def count_columns(
 class Page:
     """What one notebook publishes, shown in the notebook and recorded for the downloads.
 
-    ``Page(ctx, kpi_path, title)``: in a quarterly run (``kpi_path`` set) each table and each
-    chart's data are written beside the kpis file, with a manifest, for the run's spreadsheet
-    (:mod:`daanalysis.pack.downloads`). Opened alone in JupyterLab nothing is written.
+    ``Page(ctx, kpi_path, title, record_dir=record_dir)``, both paths the notebook's papermill
+    parameters: in a quarterly run the runner sets them, and the page writes its headline
+    figures to ``kpi_path`` and each table and each chart's data, with a manifest, into the
+    folder ``record_dir`` for the run's spreadsheet (:mod:`daanalysis.pack.downloads`). Opened
+    alone in JupyterLab both are blank and nothing is written.
     """
 
-    def __init__(self, ctx, kpi_path: str = "", title: str = "") -> None:
+    def __init__(self, ctx, kpi_path: str = "", title: str = "", record_dir: str = "") -> None:
         self.ctx = ctx
         self.title = title
         self.kpi_path = kpi_path
-        self.folder = record_dir(kpi_path)
+        self.folder = Path(record_dir) if record_dir else None
+        # Recorded files are named after the folder (``<stem>.publish``): the notebook's stem.
         self.stem = self.folder.name.removesuffix(".publish") if self.folder else ""
         self.items: list[dict] = []
         if self.folder:
@@ -278,6 +271,5 @@ __all__ = [
     "Page",
     "count_columns",
     "nav_html",
-    "record_dir",
     "spreadsheet_href",
 ]

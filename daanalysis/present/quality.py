@@ -192,8 +192,8 @@ def set_aside_copies(
     """``volumes`` (:func:`daanalysis.metrics.demand.volumes`) without a change on the year for a
     stream whose quarter is identical to the same quarter a year before, probably copied
     (:func:`copied_quarters`), and a sentence per table saying so for the page."""
-    from daanalysis.metrics.demand import in_sentence
     from daanalysis.periods import quarter_label
+    from daanalysis.present.words import in_sentence
 
     out, notes = volumes.copy(), []
     for table, pairs in copied.items():

@@ -253,9 +253,19 @@ def reader_text(text: object) -> str:
     return re.sub(r"\.\s*;", ";", out).replace("..", ".")
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: lower-case first letter unless it is an acronym (``MARAC``)."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
+
+
 def quarter_text(quarter: pd.Period) -> str:
     """A quarter as a reader names it: ``2026/27 Q2 (Jul-Sep 2026)``."""
     return quarter_label(quarter)
+
+
+def quarter_short(quarter: pd.Period) -> str:
+    """A quarter in a table's row or a chart's axis, without its months: ``2026/27 Q2``."""
+    return quarter_label(quarter, with_months=False)
 
 
 def safe_name(text: str) -> str:
