@@ -17,6 +17,7 @@ from daanalysis.metrics.kpi import KPI
 from daanalysis.panel import area_panel
 from daanalysis.periods import QUARTER_FREQ, parse_quarter
 from daanalysis.present import charts, quality
+from daanalysis.present import partnership as partnership_words
 from daanalysis.present import verdict as words
 from daanalysis.present.sources import sources
 
@@ -135,10 +136,10 @@ def test_partnership_sections_know_the_quarter(sample_extract):
     assert missing["sanctuary"].startswith("sanctuary.csv has no measures by the end of 2021/22")
     assert missing["funnel"] == "" and missing["perpetrators"] == ""
     assert partnership.availability(tables, "Sampleborough", Q) == dict.fromkeys(missing, "")
-    assert partnership.inputs_note(missing) == (
+    assert partnership_words.inputs_note(missing) == (
         "shown: perpetrator referrals, police incidents and MARAC"
     )
-    assert partnership.inputs_note(dict.fromkeys(missing, "off")) == "none supplied"
+    assert partnership_words.inputs_note(dict.fromkeys(missing, "off")) == "none supplied"
 
 
 def test_partnership_kpis_from_aggregates_show_what_the_page_shows():
@@ -215,7 +216,7 @@ def test_no_perpetrator_counts_is_not_a_zero():
     )
     sums = partnership.last_two_years(table, ["perpetrator_referrals", "police_referrals"])
     assert sums.isna().all().all()
-    assert partnership.perpetrator_headline(table, Config()) is None
+    assert partnership_words.perpetrator_headline(table, Config()) is None
 
 
 def test_the_headline_does_not_compare_a_copied_quarter():

@@ -13,6 +13,7 @@ from daanalysis.config import Config
 from daanalysis.ingest.load import load_extract
 from daanalysis.metrics import partnership
 from daanalysis.pack.downloads import write_officer_lists
+from daanalysis.present import partnership as partnership_words
 from daanalysis.present import partnership_tables
 from daanalysis.present.notebook import write_kpis
 from daanalysis.present.sources import partnership_warnings
@@ -447,15 +448,15 @@ def test_last_two_years_and_year_sentence():
     )
     sums = partnership.last_two_years(table, ["n"])
     assert sums.loc["latest", "n"] == 24 and sums.loc["before", "n"] == 20
-    text = partnership.year_sentence("Perpetrator referrals", 24, 20, 5)
+    text = partnership_words.year_sentence("Perpetrator referrals", 24, 20, 5)
     assert text == (
         "Perpetrator referrals: 24 in the last four quarters, up 20% on the four quarters "
         "before (20)."
     )
-    assert partnership.year_sentence("X", 3, 20, 5) is None
+    assert partnership_words.year_sentence("X", 3, 20, 5) is None
     short = partnership.last_two_years(table.tail(5), ["n"])
     assert np.isnan(short.loc["before", "n"])
-    assert partnership.year_sentence("X", 24, np.nan, 5).endswith("quarters.")
+    assert partnership_words.year_sentence("X", 24, np.nan, 5).endswith("quarters.")
 
 
 def test_stale_inputs_warn_per_section():
@@ -495,16 +496,16 @@ def test_headlines_answer_in_a_sentence_and_hide_small_counts():
             "police_referrals": [2.0] * 4 + [3.0] * 4,
         }
     )
-    said = partnership.perpetrator_headline(perpetrators, Config())
+    said = partnership_words.perpetrator_headline(perpetrators, Config())
     assert said.startswith("Perpetrator referrals: 48 in the last four quarters, up 20%")
     assert said.endswith("25% came from the police, against a 25% target.")
     funnel = pd.DataFrame(
         {"quarter": quarters, "incidents": [100.0] * 8, "police_referrals": [10.0] * 8}
     )
-    assert "400 domestic abuse incidents in A; 40 (**10.0%**)" in partnership.funnel_headline(
+    assert "400 domestic abuse incidents in A; 40 (**10.0%**)" in partnership_words.funnel_headline(
         funnel, "A", 5
     )
-    assert partnership.funnel_headline(funnel.assign(police_referrals=np.nan), "A", 5) is None
+    assert partnership_words.funnel_headline(funnel.assign(police_referrals=np.nan), "A", 5) is None
     sanctuary = pd.DataFrame(
         {
             "period": [pd.Period("2025-04", M)] * 10,
@@ -513,7 +514,9 @@ def test_headlines_answer_in_a_sentence_and_hide_small_counts():
             "stayed_home": [1.0] * 9 + [0.0],  # one did not stay: the share would reveal it
         }
     )
-    lines = partnership.sanctuary_headline(sanctuary, pd.Period("2025-06", M).asfreq(Q), Config())
+    lines = partnership_words.sanctuary_headline(
+        sanctuary, pd.Period("2025-06", M).asfreq(Q), Config()
+    )
     assert len(lines) == 1
     assert "median cost per property **£150**" in lines[0]
     assert "more than £200" not in lines[0]  # only 2 properties above £200

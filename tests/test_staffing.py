@@ -10,6 +10,7 @@ from daanalysis.ingest.load import load_extract
 from daanalysis.metrics import staffing as st
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
+from daanalysis.present import staffing as staffing_words
 from daanalysis.synthetic.sample import PLANTED
 from tests.conftest import WITH_AREA, write_referrals
 
@@ -61,11 +62,11 @@ def test_required_staffing_arithmetic():
     assert req["gap_fte"] == pytest.approx(2.0)
     assert req["gap_cost"] == pytest.approx(80000)
     assert req["per_fte"] == pytest.approx(35.0)
-    assert st.one_line_answer(req) == (
+    assert staffing_words.one_line_answer(req) == (
         "Safe staffing is 14.0 FTE, 2.0 more than today, costing £80,000 a year."
     )
     spare = st.required_staffing(270, 10.0, CONFIG)
-    assert st.one_line_answer(spare).endswith("is enough, with 1.0 FTE to spare.")
+    assert staffing_words.one_line_answer(spare).endswith("is enough, with 1.0 FTE to spare.")
 
 
 def test_growth_bid_arithmetic():

@@ -137,20 +137,6 @@ def required_staffing(open_cases: float, fte_in_post: float, config: Config) -> 
     }
 
 
-def one_line_answer(req: dict[str, float]) -> str:
-    """The committee's open question in one line."""
-    gap = req["gap_fte"]
-    if gap <= 0:
-        return (
-            f"Safe staffing is {req['required_fte']:.1f} FTE: today's {req['fte_in_post']:.1f} FTE "
-            f"is enough, with {-gap:.1f} FTE to spare."
-        )
-    return (
-        f"Safe staffing is {req['required_fte']:.1f} FTE, {gap:.1f} more than today, costing "
-        f"£{req['gap_cost']:,.0f} a year."
-    )
-
-
 def growth_bid_scenario(open_cases: float, fte_in_post: float, config: Config) -> dict[str, float]:
     """What the growth bid buys: FTE = bid / cost per FTE, and the caseload per FTE after it."""
     bought = config.growth_bid / config.cost_per_fte

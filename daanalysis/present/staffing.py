@@ -5,8 +5,7 @@ response-time figures of :mod:`daanalysis.metrics.staffing`, the response window
 sections that need record-level referrals.
 
 :func:`results` works out the page's answer in one call. The one-line answer
-(:func:`one_line_answer`) and the KPIs are still worded in the metrics module; moving them here
-is left to a later change (issue 19 names the verdict's prose).
+(:func:`one_line_answer`) is worded here from the figures the metrics module works out.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from daanalysis.metrics.staffing import (
     growth_bid_scenario,
     kpis,
     littles_law,
-    one_line_answer,
     project,
     quarter_end,
     required_staffing,
@@ -31,6 +29,20 @@ from daanalysis.metrics.staffing import (
 )
 from daanalysis.panel import NeedsRecordLevelData
 from daanalysis.present.notebook import Context
+
+
+def one_line_answer(req: dict[str, float]) -> str:
+    """The committee's open question in one line."""
+    gap = req["gap_fte"]
+    if gap <= 0:
+        return (
+            f"Safe staffing is {req['required_fte']:.1f} FTE: today's {req['fte_in_post']:.1f} FTE "
+            f"is enough, with {-gap:.1f} FTE to spare."
+        )
+    return (
+        f"Safe staffing is {req['required_fte']:.1f} FTE, {gap:.1f} more than today, costing "
+        f"£{req['gap_cost']:,.0f} a year."
+    )
 
 
 @dataclass
