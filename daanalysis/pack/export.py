@@ -173,7 +173,28 @@ def page_exporter():
     )
     # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
     exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    exporter.register_preprocessor(narrow_charts, enabled=True)
     return exporter
+
+
+def narrow_charts(nb: nbformat.NotebookNode, resources: dict) -> tuple:
+    """An nbconvert preprocessor: a chart drawn at a laptop's and a phone's width (see
+    :func:`daanalysis.present.charts.svg_text`) is split into the two, the laptop's as the
+    output's SVG and the phone's in its metadata (``da_narrow``, base64), which the template
+    offers to narrow screens through ``<picture>``."""
+    from daanalysis.present.charts import split_narrow
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if "image/svg+xml" not in data:
+                continue
+            wide, small = split_narrow(data["image/svg+xml"])
+            if small:
+                data["image/svg+xml"] = wide
+                meta = output.setdefault("metadata", {}).setdefault("image/svg+xml", {})
+                meta["da_narrow"] = small
+    return nb, resources
 
 
 def export_html(executed: Path, target: Path, title: str, subtitle: str, exporter=None) -> None:
@@ -312,6 +333,7 @@ __all__ = [
     "add_csp",
     "export_html",
     "markdown_text",
+    "narrow_charts",
     "output_sanitizer",
     "page_exporter",
 ]
