@@ -133,7 +133,9 @@ def test_answers_are_on_the_first_screen(browser, sample_report, page, expected,
 PAGES = ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
 
 
-@pytest.mark.parametrize("size", [(1280, 800), PHONE], ids=["1280x800", "phone-390x844"])
+@pytest.mark.parametrize(
+    "size", [LAPTOP, (1280, 800), PHONE], ids=["laptop-1366x657", "1280x800", "phone-390x844"]
+)
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
     from axe_playwright_python.sync_playwright import Axe
