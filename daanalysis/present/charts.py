@@ -5,7 +5,9 @@ note, direct labels instead of legends where possible, horizontal text, plain-nu
 Okabe-Ito colour-blind-safe palette; RAG is shown by pattern and label as well as colour. Each
 chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt`` (alternative
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
-:meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text.
+:meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text. Each chart function
+also draws the chart for a phone (``fig.da_narrow``, 3.75 inches wide, laid out for that width:
+:func:`_two_widths`), which the page shows on narrow screens instead of shrinking the laptop's.
 
 The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
 theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
