@@ -7,7 +7,7 @@ chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt``
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
 :meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text. Each chart function
 also draws the chart for a phone (``fig.da_narrow``, 3.75 inches wide, laid out for that width:
-:func:`_two_widths`), which the page shows on narrow screens instead of shrinking the laptop's.
+:func:`two_widths`), which the page shows on narrow screens instead of shrinking the laptop's.
 
 The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
 theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
@@ -22,6 +22,7 @@ import base64
 import contextvars
 import functools
 import io
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -43,7 +44,7 @@ TITLE_PT, SUBTITLE_PT, TEXT_PT, SOURCE_PT = 13.0, 10.5, 10.0, 9.5
 # little smaller there, so that a long finding takes fewer lines of a narrow screen.
 NARROW_WIDTH = 3.75
 NARROW_TITLE_PT = 11.5
-# Set while a chart function draws its narrow rendering (see :func:`_two_widths`).
+# Set while a chart function draws its narrow rendering (see :func:`two_widths`).
 _NARROW = contextvars.ContextVar("daanalysis_narrow_chart", default=False)
 # How the narrow rendering travels inside the laptop chart's SVG (an XML comment holding it in
 # base64, which has no "--"), from the notebook to the page, where daanalysis.pack.export
@@ -157,7 +158,9 @@ def narrow() -> bool:
     return _NARROW.get()
 
 
-def _size(wide: tuple[float, float], narrow_height: float | None = None) -> tuple[float, float]:
+def figure_size(
+    wide: tuple[float, float], narrow_height: float | None = None
+) -> tuple[float, float]:
     """A figure's size: ``wide`` for the laptop chart; for the phone's, :data:`NARROW_WIDTH` by
     ``narrow_height`` (the plot's own height, inches: :func:`_finish` adds the room its title,
     subtitle and source take at that width)."""
@@ -166,11 +169,17 @@ def _size(wide: tuple[float, float], narrow_height: float | None = None) -> tupl
     return (NARROW_WIDTH, wide[1] * 0.62 if narrow_height is None else narrow_height)
 
 
-def _two_widths(draw):
+def two_widths(draw: Callable[..., Figure]) -> Callable[..., Figure]:
     """Draw the chart twice: at the laptop's width (the figure returned) and at a phone's
     (``fig.da_narrow``, laid out for :data:`NARROW_WIDTH`), which :func:`svg_text` carries
     along for the page to show on narrow screens. The narrow figure is closed in pyplot at
-    once, so a notebook never displays it as a chart of its own."""
+    once, so a notebook never displays it as a chart of its own.
+
+    A chart function anywhere gets its phone rendering with this decorator: it sizes its
+    figure with :func:`figure_size`, and :func:`narrow` tells it which rendering it draws, for
+    what a phone needs laid out differently (a key instead of labels beside the plot, bars
+    across). A chart function without it (``present/comparison.py`` today) has one rendering,
+    shrunk on a phone."""
 
     @functools.wraps(draw)
     def both(*args, **kwargs):
@@ -458,7 +467,7 @@ def _campaign_lines(ax, campaigns: pd.DataFrame, top: bool = True) -> None:
             )
 
 
-@_two_widths
+@two_widths
 def streams_chart(
     panel: pd.DataFrame,
     streams: dict,
@@ -506,7 +515,7 @@ def streams_chart(
     fig, axes = plt.subplots(
         max(1, len(panels)) if stacked else rows,
         1 if stacked else 2,
-        figsize=_size((FIGSIZE[0], 1.35 * rows + 1.9), 1.25 * max(1, len(panels)) + 0.3),
+        figsize=figure_size((FIGSIZE[0], 1.35 * rows + 1.9), 1.25 * max(1, len(panels)) + 0.3),
         sharex=True,
         sharey=True,
         squeeze=False,
@@ -602,7 +611,7 @@ def streams_chart(
     )
 
 
-@_two_widths
+@two_widths
 def verdict_chart(
     series: pd.DataFrame,
     campaigns: pd.DataFrame,
@@ -623,7 +632,7 @@ def verdict_chart(
     interval = rate_ratio if isinstance(rate_ratio, dict) else {}
     rate_ratio = float(interval["rate_ratio"]) if interval else float(rate_ratio)
     # Taller than the others: its finding, campaign labels and long source take three lines each.
-    fig, ax = plt.subplots(figsize=_size((FIGSIZE[0], FIGSIZE[1] + 0.8), 4.0))
+    fig, ax = plt.subplots(figsize=figure_size((FIGSIZE[0], FIGSIZE[1] + 0.8), 4.0))
     if series.empty:
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
@@ -721,7 +730,7 @@ def _steps_finding(terms: pd.DataFrame) -> str:
     return f"After the campaigns, {text} (each stream on its own, supporting the verdict)"
 
 
-@_two_widths
+@two_widths
 def rate_ratio_chart(
     fits: pd.DataFrame, area: str = "", period: str = "", source: str = ""
 ) -> Figure:
@@ -732,7 +741,7 @@ def rate_ratio_chart(
     )
     terms = terms.iloc[::-1].reset_index(drop=True)
     fig, ax = plt.subplots(
-        figsize=_size((FIGSIZE[0], 0.48 * len(terms) + 2.4), 0.6 * len(terms) + 1.9)
+        figsize=figure_size((FIGSIZE[0], 0.48 * len(terms) + 2.4), 0.6 * len(terms) + 1.9)
     )
     for kind, part in terms.groupby("kind"):
         colour, marker = PALETTE.get(kind, "#333333"), MARKERS.get(kind, "o")
@@ -830,13 +839,13 @@ def _band_word(value: float, config: Config) -> str:
     return "below" if value < config.safe_band_lower else "within"
 
 
-@_two_widths
+@two_widths
 def caseload_chart(
     caseload: pd.DataFrame, config: Config, months: int = 36, area: str = "", source: str = ""
 ) -> Figure:
     """Open cases per caseworker FTE at each month end against the safe band."""
     data = caseload.dropna(subset=["per_fte"]).tail(months)
-    fig, ax = plt.subplots(figsize=_size(FIGSIZE))
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE))
     x = _months(data["month"])
     _safe_band(ax, config)
     ax.plot(x, data["per_fte"], color="#0072B2", marker="o", markersize=3, linewidth=1.5)
@@ -881,12 +890,12 @@ def caseload_chart(
     return _finish(fig, title, subtitle, source, alt, out, right=0.8 if narrow() else 0.88)
 
 
-@_two_widths
+@two_widths
 def projection_chart(
     projections: dict[str, pd.DataFrame], config: Config, area: str = "", source: str = ""
 ) -> Figure:
     """Projected caseload per FTE under each staffing scenario, against the safe band."""
-    fig, ax = plt.subplots(figsize=_size(FIGSIZE, 3.6))
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 3.6))
     _safe_band(ax, config, level=False)
     styles = ["-", "--", "-."]
     rows, ends = [], []
@@ -958,7 +967,7 @@ def projection_chart(
 LABEL_HEIGHT = 6.0
 
 
-@_two_widths
+@two_widths
 def response_chart(
     kpi: pd.DataFrame,
     quarters: int = 8,
@@ -976,7 +985,7 @@ def response_chart(
     data = kpi.tail(quarters).reset_index(drop=True)
     labels = [quarter_label(q, with_months=False).replace(" ", "\n", 1) for q in data["quarter"]]
     target = float(data["target_pct"].iloc[-1])
-    fig, ax = plt.subplots(figsize=_size(FIGSIZE, 0.42 * len(data) + 0.6))
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 0.42 * len(data) + 0.6))
     suppressed = data["contacted"] < threshold if "contacted" in data else pd.Series(False)
     window = response_window(working_days)
     if narrow():
@@ -1116,7 +1125,7 @@ def _response_bars_across(
     ax.set_xlabel(f"% contacted {window}", fontsize=TEXT_PT)
 
 
-@_two_widths
+@two_widths
 def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Figure:
     """Actions by priority, stacked by RAG status (``counts``: priority x RAG).
 
@@ -1126,7 +1135,7 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     import textwrap
 
     fig, ax = plt.subplots(
-        figsize=_size((FIGSIZE[0], 0.6 * len(counts) + 2.0), 0.95 * len(counts) + 1.0)
+        figsize=figure_size((FIGSIZE[0], 0.6 * len(counts) + 2.0), 0.95 * len(counts) + 1.0)
     )
     left = np.zeros(len(counts))
     # Long priority names on two lines, so the bars (and the legend above them) keep the width.
@@ -1207,11 +1216,11 @@ def _quarters_text(quarters: pd.Series) -> list[str]:
     return [quarter_label(q, with_months=False) for q in quarters]
 
 
-@_two_widths
+@two_widths
 def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     """Share of schools engaged each term (bars), with the latest term in the title."""
     data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
-    fig, ax = plt.subplots(figsize=_size(FIGSIZE, 0.4 * len(data) + 0.6))
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 0.4 * len(data) + 0.6))
     labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
     top = max(100.0, float(data["engaged_pct"].max()) + 8)
     if narrow():
@@ -1257,7 +1266,7 @@ def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     )
 
 
-@_two_widths
+@two_widths
 def funnel_chart(
     funnel: pd.DataFrame,
     area: str = "",
@@ -1270,7 +1279,7 @@ def funnel_chart(
     small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
     data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
     labels = [t.replace(" ", "\n", 1) for t in _quarters_text(data["quarter"])]
-    fig, ax = plt.subplots(figsize=_size(FIGSIZE))
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE))
     ax.plot(range(len(data)), data["referred_pct"], marker="o", color=OKABE_ITO[0])
     # On a phone every third quarter is named (twelve names would overlap); the points stay.
     step = -(-len(labels) // 4) if narrow() else 1
@@ -1350,7 +1359,7 @@ def _svg(fig) -> str:
 def svg_text(fig) -> str:
     """The figure as SVG text (text kept as text, so it can be read and searched).
 
-    A chart drawn at two widths (:func:`_two_widths`) carries its phone rendering inside, as a
+    A chart drawn at two widths (:func:`two_widths`) carries its phone rendering inside, as a
     comment before the closing tag (:data:`NARROW_MARK`): the SVG is the laptop chart to any
     viewer, and :func:`split_narrow` takes the phone's out for the page."""
     wide = _svg(fig)
