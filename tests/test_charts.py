@@ -113,3 +113,52 @@ def test_forest_plot_title_states_a_finding():
     title = charts.rate_ratio_chart(fits).da_title
     assert title.startswith("After the campaigns, confidence-sensitive streams stepped up 30%")
     assert "need-sensitive streams showed no clear step" in title
+
+
+def test_every_chart_has_a_phone_rendering(sample_report):
+    """Each chart on a page is offered to narrow screens in its own rendering (<picture>),
+    no wider than a 390 px phone, so its text is never shrunk below 11 px there (the smallest,
+    the 9.5 pt source line, is 12.7 px at the rendering's own width)."""
+    for page in sorted(sample_report.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        charts_on_page = re.findall(r'<img class="da-chart" src="data:image/svg', text)
+        narrow = re.findall(
+            r'<picture><source media="screen and \(max-width: 640px\)" '
+            r'srcset="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)">',
+            text,
+        )
+        assert len(narrow) == len(charts_on_page), page.name
+        for data in narrow:
+            svg = base64.b64decode(data).decode("utf-8")
+            width_pt = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))
+            assert width_pt * PX_PER_PT <= 390, (page.name, width_pt)
+            assert charts.NARROW_MARK not in svg
+
+
+def test_svg_carries_the_phone_rendering_and_gives_it_back():
+    charts.setup()
+    kpi = pd.DataFrame(
+        {
+            "quarter": pd.period_range("2025Q3", periods=4, freq="Q-MAR"),
+            "within_kpi_pct": [95.0, 89.5, 91.0, 70.0],
+            "target_pct": [90.0] * 4,
+            "contacted": [100] * 4,
+        }
+    )
+    fig = charts.response_chart(kpi)
+    whole = charts.svg_text(fig)
+    wide, narrow = charts.split_narrow(whole)
+    assert narrow and charts.NARROW_MARK not in wide and wide.rstrip().endswith("</svg>")
+    small = base64.b64decode(narrow).decode("utf-8")
+    assert re.search(r'<svg[^>]*width="([\d.]+)pt"', small).group(1) != re.search(
+        r'<svg[^>]*width="([\d.]+)pt"', wide
+    ).group(1)
+    # The phone's chart has the same words and figures as the laptop's.
+    for words in ["70.0%", "95.0%", "Target 90%", "below the 90% target"]:
+        assert words in wide and words in small, words
+    # A figure drawn once (a notebook's own chart) is plain SVG, nothing carried.
+    import matplotlib.pyplot as plt
+
+    plain = plt.figure()
+    assert charts.split_narrow(charts.svg_text(plain)) == (charts.svg_text(plain), "")
+    plt.close(plain)

@@ -299,3 +299,58 @@ def test_front_page_alone_answers_the_committee(sample_report):
         assert measure in figures, measure
     assert "Demand verdict Both: more reporting and more need" in figures
     assert "Placebo dates with a significant step 0 of 14 dates" in figures
+
+
+def _notebook_with_outputs(*outputs):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data) for data in outputs]
+    nb.cells.append(cell)
+    return nb
+
+
+def test_a_stacked_tables_labels_and_roles_survive_the_sanitiser():
+    """Each cell carries its column's heading (data-label) and the table its roles, through the
+    page's allow-list; a role or data-label anywhere else is still removed."""
+    import pandas as pd
+
+    from daanalysis.pack import export
+    from daanalysis.present.tables import format_table
+
+    table = format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [1200]}), "T", "S")
+    hostile = '<div role="button" data-label="x">a</div><td role="button">b</td>'
+    nb = _notebook_with_outputs({"text/html": table.html() + hostile})
+    out, _ = export.output_sanitizer().preprocess(nb, {})
+    page = out.cells[0].outputs[0]["data"]["text/html"]
+    for wanted in [
+        'data-label="Quarter"',
+        'data-label="Referrals"',
+        'role="table"',
+        'role="rowgroup"',
+        'role="row"',
+        'role="columnheader"',
+        'role="cell"',
+    ]:
+        assert wanted in page, (wanted, page)
+    assert 'role="button"' not in page and 'data-label="x"' not in page, page
+    # Every body cell is labelled with its own column's heading, in order.
+    headings = re.findall(r"<th [^>]*>([^<]*)</th>", page)
+    labels = re.findall(r'<td [^>]*data-label="([^"]*)"', page)
+    assert labels == headings, (labels, headings)
+
+
+def test_a_line_only_repeating_the_title_is_left_out():
+    from daanalysis.pack import export
+
+    title = "Staffing gap: Sampleborough, 2026/27 Q2 (Jul-Sep 2026)"
+    nb = _notebook_with_outputs(
+        {"text/markdown": "**Sampleborough, 2026/27 Q2 (Jul-Sep 2026)**"},
+        {"text/markdown": "**All areas, 2026/27 Q2 (Jul-Sep 2026). Latest review 31/03/2023**"},
+        {"text/markdown": "**Sampleborough, 2026/27 Q2 (Jul-Sep 2026)**\n\nMore to say."},
+        {"text/markdown": "Q2 (Jul-Sep 2026)"},  # a fragment of the title, not all of a part
+    )
+    export._drop_repeated_title(nb, title)
+    kept = [o["data"]["text/markdown"] for o in nb.cells[0].outputs]
+    assert len(kept) == 3 and not any(
+        k.startswith("**Sampleborough") and k.endswith("**") for k in kept
+    ), kept

@@ -9,6 +9,7 @@ the dev dependencies ``playwright`` and ``axe-playwright-python`` (which ships a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
@@ -55,6 +56,19 @@ WIDTH_JS = """() => ({
   captions: [...document.querySelectorAll('table caption')]
     .filter(c => c.getBoundingClientRect().right > window.innerWidth + 1)
     .map(c => c.textContent.slice(0, 60)),
+})"""
+
+
+# Each chart's smallest text as the reader sees it: the font size written in the SVG the
+# browser chose (a phone gets the narrow rendering through <picture>), times the scale at which
+# the image is drawn (its width on the page over the SVG's own width). SVG sizes are in pt.
+CHART_TEXT_JS = """() => [...document.querySelectorAll('img.da-chart')].map(img => {
+  const src = img.currentSrc || img.src;
+  const svg = atob(src.split(',', 2)[1]);
+  const width = parseFloat(svg.match(/<svg[^>]*width="([\\d.]+)pt"/)[1]) * 96 / 72;
+  const sizes = [...svg.matchAll(/font-size: ?([\\d.]+)px/g)].map(m => parseFloat(m[1]) * 96 / 72);
+  return {alt: img.alt.slice(0, 60), narrow: src !== img.src,
+          px: Math.min(...sizes) * img.getBoundingClientRect().width / width};
 })"""
 
 
@@ -119,7 +133,9 @@ def test_answers_are_on_the_first_screen(browser, sample_report, page, expected,
 PAGES = ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
 
 
-@pytest.mark.parametrize("size", [(1280, 800), PHONE], ids=["1280x800", "phone-390x844"])
+@pytest.mark.parametrize(
+    "size", [LAPTOP, (1280, 800), PHONE], ids=["laptop-1366x657", "1280x800", "phone-390x844"]
+)
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
     from axe_playwright_python.sync_playwright import Axe
@@ -137,8 +153,8 @@ def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
     finally:
         context.close()
     assert width["page"] <= 0, (page, size, width)
-    if size[0] >= 1280:  # a laptop: no table scrolls sideways (a phone may, in its own box)
-        assert not width["tables"], (page, width["tables"])
+    # No table scrolls sideways: a laptop has the room, and a phone stacks each row.
+    assert not width["tables"], (page, size, width["tables"])
     assert unreachable == 0, page
     assert not width["captions"], (page, size, width["captions"])  # no caption cut off
     serious = [
@@ -175,3 +191,44 @@ def test_every_page_links_the_plain_english_methods(sample_report):
         for words in ["see the methods", "docs/data-contract.md", "Newey", "rag chart",
                       "streams chart", "seed 2026", "VINTAGE file"]:  # fmt: skip
             assert words not in text, (page, words)
+
+
+@pytest.mark.parametrize(
+    "size, smallest", [((1280, 800), 12), (PHONE, 11)], ids=["1280x800", "phone-390x844"]
+)
+@pytest.mark.parametrize("page", [page_name(name) for name in SPECS])
+def test_chart_text_is_readable_on_screen(browser, sample_report, page, size, smallest):
+    """Every chart's smallest text, as drawn in Chromium, is at least 12 px on a laptop and
+    11 px on a phone (which is shown each chart's narrow rendering, not the laptop's shrunk)."""
+    context, tab = _open(browser, sample_report / page, size)
+    try:
+        charts = tab.evaluate(CHART_TEXT_JS)
+    finally:
+        context.close()
+    assert charts, page
+    for chart in charts:
+        assert chart["narrow"] == (size[0] <= 640), (page, size, chart)
+        assert chart["px"] >= smallest, (page, size, chart)
+
+
+def test_a_stacked_table_still_reads_as_a_table(browser, sample_report):
+    """On a phone a table's rows are blocks with each value beside its column's heading, and
+    Chromium's accessibility tree still has a table of rows, column headers and cells, whose
+    names are the values alone (the headings shown beside them are not read twice)."""
+    context, tab = _open(browser, sample_report / page_name("staffing_gap"), PHONE)
+    try:
+        shown = tab.evaluate(
+            """() => { const t = document.querySelector('table.da');
+              const cell = t.querySelector('tbody td');
+              return {display: getComputedStyle(t.querySelector('tr')).display,
+                      before: getComputedStyle(cell, '::before').content,
+                      heading: t.querySelector('thead th').textContent}; }"""
+        )
+        tree = tab.locator("table.da").first.aria_snapshot()
+    finally:
+        context.close()
+    assert shown["display"] == "block", shown
+    assert shown["heading"] in shown["before"], shown  # the first column's heading beside it
+    assert tree.startswith("- table ") and "- columnheader " in tree and "- cell " in tree, tree
+    first_cell = re.search(r'- cell "([^"]*)"', tree).group(1)
+    assert not first_cell.startswith(shown["heading"]), tree

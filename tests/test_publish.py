@@ -348,7 +348,7 @@ def test_confidence_bounds_have_the_estimates_decimals():
 
 def test_quarters_in_tables_stay_on_one_line():
     table = format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [12]}))
-    assert '<td class="txt nw">2025/26 Q3</td>' in table.html()
+    assert 'class="txt nw" data-label="Quarter">2025/26 Q3</td>' in table.html()
 
 
 def test_main_points_are_at_most_six_and_add_warnings_last():

@@ -41,10 +41,27 @@ SAFE_TAGS = frozenset(
 )
 
 
+TABLE_ROLES = {
+    "table": "table",
+    "thead": "rowgroup",
+    "tbody": "rowgroup",
+    "tr": "row",
+    "th": "columnheader",
+    "td": "cell",
+}
+
+
 def _safe_attribute(tag: str, name: str, value: str) -> bool:
     if name in ("class", "id", "title", "scope", "colspan", "rowspan", "style", "lang"):
         return True
     # A scrolling table's box: reachable by keyboard and named for screen readers.
+    # A table's own roles, written out so that a table a phone stacks into blocks still reads
+    # as a table (see daanalysis.present.tables), and each cell's column heading (data-label)
+    # that the stacked layout shows beside its value.
+    if name == "role" and tag in TABLE_ROLES:
+        return value == TABLE_ROLES[tag]
+    if name == "data-label":
+        return tag == "td"
     if name in ("tabindex", "role", "aria-label"):
         return tag == "div" and {"tabindex": "0", "role": "region"}.get(name, value) == value
     if tag == "style":
@@ -156,7 +173,28 @@ def page_exporter():
     )
     # Data reach the page through outputs (tables, Markdown): escape them (see OutputSanitizer).
     exporter.register_preprocessor(output_sanitizer(), enabled=True)
+    exporter.register_preprocessor(narrow_charts, enabled=True)
     return exporter
+
+
+def narrow_charts(nb: nbformat.NotebookNode, resources: dict) -> tuple:
+    """An nbconvert preprocessor: a chart drawn at a laptop's and a phone's width (see
+    :func:`daanalysis.present.charts.svg_text`) is split into the two, the laptop's as the
+    output's SVG and the phone's in its metadata (``da_narrow``, base64), which the template
+    offers to narrow screens through ``<picture>``."""
+    from daanalysis.present.charts import split_narrow
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data", {})
+            if "image/svg+xml" not in data:
+                continue
+            wide, small = split_narrow(data["image/svg+xml"])
+            if small:
+                data["image/svg+xml"] = wide
+                meta = output.setdefault("metadata", {}).setdefault("image/svg+xml", {})
+                meta["da_narrow"] = small
+    return nb, resources
 
 
 def export_html(executed: Path, target: Path, title: str, subtitle: str, exporter=None) -> None:
@@ -167,6 +205,7 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
     nb = nbformat.read(executed, as_version=4)
     title, nav = _page_frame(nb, title)
     _name_the_page(nb, title)
+    _drop_repeated_title(nb, title)
     headings = [
         line.lstrip("#").strip()
         for cell in nb.cells
@@ -209,6 +248,28 @@ def _name_the_page(nb: nbformat.NotebookNode, title: str) -> None:
                     cell.source = "\n".join(lines)
                     return
             return  # the first Markdown cell has no title: leave the notebook's layout alone
+
+
+def _drop_repeated_title(nb: nbformat.NotebookNode, title: str) -> None:
+    """Leave out an output line that only repeats the page's title (a notebook's bold
+    ``**Sampleborough, 2026/27 Q2 (Jul-Sep 2026)**`` under a heading that already says it): on a
+    phone it costs the first screen a line and tells the reader nothing new. A line that adds
+    anything (the action plan's review dates) is kept."""
+    said = " ".join(title.split())
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown")
+            if isinstance(text, list):
+                text = "".join(text)
+            line = " ".join(str(text).strip().strip("*_").split()) if text else ""
+            whole = line and "\n" not in str(text).strip()
+            if whole and (said == line or said.endswith((": " + line, ", " + line))):
+                continue
+            kept.append(output)
+        cell["outputs"] = kept
 
 
 def _page_frame(nb: nbformat.NotebookNode, title: str) -> tuple[str, str]:
@@ -272,6 +333,7 @@ __all__ = [
     "add_csp",
     "export_html",
     "markdown_text",
+    "narrow_charts",
     "output_sanitizer",
     "page_exporter",
 ]

@@ -5,7 +5,9 @@ note, direct labels instead of legends where possible, horizontal text, plain-nu
 Okabe-Ito colour-blind-safe palette; RAG is shown by pattern and label as well as colour. Each
 chart function returns a matplotlib ``Figure`` carrying ``da_title``, ``da_alt`` (alternative
 text with the finding and the range) and ``da_data`` (the data behind it, for the CSV download):
-:meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text.
+:meth:`daanalysis.present.page.Page.chart` shows it as SVG with that alt text. Each chart function
+also draws the chart for a phone (``fig.da_narrow``, 3.75 inches wide, laid out for that width:
+:func:`two_widths`), which the page shows on narrow screens instead of shrinking the laptop's.
 
 The style is matplotlib settings only. Version 1 took its base from seaborn's ``whitegrid``
 theme, which was all it used seaborn for; those settings are written out below (``BASE_STYLE``),
@@ -16,7 +18,11 @@ to timestamps before plotting, because pyarrow-backed or Period columns break pl
 
 from __future__ import annotations
 
+import base64
+import contextvars
+import functools
 import io
+from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -32,6 +38,18 @@ from daanalysis.periods import quarter_label
 # (10 pt = 13.3 px; the issue asks for at least 12 px at 1280 px wide).
 FIGSIZE = (7.0, 4.6)
 TITLE_PT, SUBTITLE_PT, TEXT_PT, SOURCE_PT = 13.0, 10.5, 10.0, 9.5
+# A phone's rendering of each chart (issue 21): 3.75 inches is 360 px, the reading column of a
+# 390 px phone, so the same point sizes reach the reader unscaled (10 pt = 13.3 px, the 9.5 pt
+# source line 12.7 px) instead of the laptop chart shrunk to about half (7 px). The title is a
+# little smaller there, so that a long finding takes fewer lines of a narrow screen.
+NARROW_WIDTH = 3.75
+NARROW_TITLE_PT = 11.5
+# Set while a chart function draws its narrow rendering (see :func:`two_widths`).
+_NARROW = contextvars.ContextVar("daanalysis_narrow_chart", default=False)
+# How the narrow rendering travels inside the laptop chart's SVG (an XML comment holding it in
+# base64, which has no "--"), from the notebook to the page, where daanalysis.pack.export
+# takes it out and the template offers it to narrow screens through <picture>.
+NARROW_MARK = "da-narrow:"
 # Okabe-Ito, distinguishable under the common colour-vision deficiencies, with its orange
 # (#E69F00, 2.2:1 on white) and sky blue (#56B4E9, 2.3:1) darkened to 4.2:1 and 3.7:1, so
 # every line is at least 3:1 against white (WCAG 2.2, 1.4.11 non-text contrast). Text in a
@@ -104,6 +122,10 @@ BASE_STYLE = {
     "legend.title_fontsize": 10.8,
 }
 DEFAULT_SOURCE = "Source: commissioned service case records; analysis by daanalysis."
+# The action plan's chart is of the plan's reviews, not of case records.
+ACTION_PLAN_SOURCE = (
+    "Source: action plan review meetings of the partnership; analysis by daanalysis."
+)
 
 
 def contrast(colour: str, background: str = "white") -> float:
@@ -129,6 +151,49 @@ def text_colour(colour: str, ratio: float = 4.5) -> str:
         if contrast(mixed) >= ratio:
             return mixed
     return "#000000"
+
+
+def narrow() -> bool:
+    """Whether the chart being drawn is the narrow (phone) rendering."""
+    return _NARROW.get()
+
+
+def figure_size(
+    wide: tuple[float, float], narrow_height: float | None = None
+) -> tuple[float, float]:
+    """A figure's size: ``wide`` for the laptop chart; for the phone's, :data:`NARROW_WIDTH` by
+    ``narrow_height`` (the plot's own height, inches: :func:`_finish` adds the room its title,
+    subtitle and source take at that width)."""
+    if not narrow():
+        return wide
+    return (NARROW_WIDTH, wide[1] * 0.62 if narrow_height is None else narrow_height)
+
+
+def two_widths(draw: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Draw the chart twice: at the laptop's width (the figure returned) and at a phone's
+    (``fig.da_narrow``, laid out for :data:`NARROW_WIDTH`), which :func:`svg_text` carries
+    along for the page to show on narrow screens. The narrow figure is closed in pyplot at
+    once, so a notebook never displays it as a chart of its own.
+
+    A chart function anywhere gets its phone rendering with this decorator: it sizes its
+    figure with :func:`figure_size`, and :func:`narrow` tells it which rendering it draws, for
+    what a phone needs laid out differently (a key instead of labels beside the plot, bars
+    across). A chart function without it (``present/comparison.py`` today) has one rendering,
+    shrunk on a phone."""
+
+    @functools.wraps(draw)
+    def both(*args, **kwargs):
+        fig = draw(*args, **kwargs)
+        token = _NARROW.set(True)
+        try:
+            small = draw(*args, **kwargs)
+        finally:
+            _NARROW.reset(token)
+        plt.close(small)
+        fig.da_narrow = small
+        return fig
+
+    return both
 
 
 def setup() -> None:
@@ -191,15 +256,26 @@ def _finish(
     import textwrap
 
     width_in, height_in = fig.get_size_inches()
+    title_pt = NARROW_TITLE_PT if narrow() else TITLE_PT
     # Characters a line holds: about 72 / (0.7 * size) an inch in bold, 72 / (0.62 * size) in
     # regular type (DejaVu Sans, wider than Arial, where Arial is not installed).
-    title_lines = textwrap.wrap(title, width=int(width_in * 72 / (0.7 * TITLE_PT))) or [""]
+    title_lines = textwrap.wrap(title, width=int(width_in * 72 / (0.7 * title_pt))) or [""]
     sub_lines = textwrap.wrap(subtitle, width=int(width_in * 72 / (0.62 * SUBTITLE_PT))) or [""]
     source_lines = textwrap.wrap(source or DEFAULT_SOURCE, int(width_in * 72 / (0.62 * SOURCE_PT)))
+    if narrow():
+        # The phone's figure was made as tall as its plot: add the lines of text above and
+        # below, which a narrow width wraps onto more lines than the laptop's.
+        text_pt = 1.3 * (len(title_lines) * title_pt + len(sub_lines) * SUBTITLE_PT)
+        text_pt += 1.3 * (0.8 * SUBTITLE_PT + (len(source_lines) + 1.2) * SOURCE_PT)
+        text_pt += 1.3 * TEXT_PT * getattr(fig, "da_label_lines", 0)
+        height_in = height_in + text_pt / 72 + 0.02 * height_in
+        fig.set_size_inches(width_in, height_in)
     line = lambda pt: 1.3 * pt / 72 / height_in  # noqa: E731 - a line's height, figure fraction
     top = 0.99
-    sub_top = top - len(title_lines) * line(TITLE_PT) - 0.2 * line(SUBTITLE_PT)
+    sub_top = top - len(title_lines) * line(title_pt) - 0.2 * line(SUBTITLE_PT)
     plot_top = sub_top - len(sub_lines) * line(SUBTITLE_PT) - 0.6 * line(SUBTITLE_PT)
+    if narrow():  # the y-axis label above the plot (_ylabel), left out of the layout there
+        plot_top -= getattr(fig, "da_label_lines", 0) * line(TEXT_PT)
     bottom = (len(source_lines) + 1.2) * line(SOURCE_PT)
     fig.tight_layout(rect=(0, bottom, right, plot_top))
     fig.text(
@@ -208,7 +284,7 @@ def _finish(
         "\n".join(title_lines),
         ha="left",
         va="top",
-        fontsize=TITLE_PT,
+        fontsize=title_pt,
         fontweight="bold",
         linespacing=1.15,
     )
@@ -241,9 +317,18 @@ def _finish(
 
 
 def _ylabel(ax, text: str) -> None:
-    """The y-axis label written horizontally above the axis, not rotated up its side."""
+    """The y-axis label written horizontally above the axis, not rotated up its side (on
+    lines a phone's chart holds)."""
+    import textwrap
+
+    if narrow():
+        text = textwrap.fill(text, 40)
+        # Room above the plot for it (see _finish): wider than a phone's plot, it would
+        # otherwise squeeze the plot sideways when the layout makes room for it.
+        lines = text.count("\n") + 1
+        ax.figure.da_label_lines = max(getattr(ax.figure, "da_label_lines", 0), lines)
     ax.set_ylabel("")
-    ax.annotate(
+    label = ax.annotate(
         text,
         (0, 1),
         xycoords="axes fraction",
@@ -254,13 +339,24 @@ def _ylabel(ax, text: str) -> None:
         fontsize=TEXT_PT,
         color="#333333",
     )
+    label.set_in_layout(not narrow())
 
 
 def _month_axis(ax) -> None:
     """Month axes as ``Sep 2024``, horizontal, a handful of ticks."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    if narrow():
+        # Years only on a phone (every other year over a long span): month names side by
+        # side would run into each other.
+        low, high = ax.get_xlim()
+        years = (high - low) / 365.25
+        if years >= 2:
+            ax.xaxis.set_major_locator(mdates.YearLocator(2 if years > 4.5 else 1))
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            ax.tick_params(axis="x", labelrotation=0, labelsize=TEXT_PT)
+            return
+    locator = mdates.AutoDateLocator(minticks=2 if narrow() else 3, maxticks=4 if narrow() else 7)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.tick_params(axis="x", labelrotation=0, labelsize=TEXT_PT)
@@ -282,7 +378,27 @@ def _subtitle(area: str, what: str, period: str) -> str:
 
 
 def _label_line_ends(ax, ends: list[tuple[object, float, str, str]], gap: float) -> None:
-    """Direct labels at the right-hand end of lines, nudged apart so they do not overlap."""
+    """Direct labels at the right-hand end of lines, nudged apart so they do not overlap; on a
+    phone a key under the plot instead (the labels beside it would leave the plot no width),
+    each line drawn as it is in the plot."""
+    if narrow():
+        from matplotlib.colors import to_hex
+
+        # Each label's line: the one drawn in its colour, or the one carrying its name.
+        lines = {to_hex(line.get_color()): line for line in ax.get_lines()}
+        lines |= {line.get_label(): line for line in ax.get_lines()}
+        keyed = [(lines.get(to_hex(c), lines.get(t)), t) for _, _, t, c in ends]
+        keyed = [(line, t) for line, t in keyed if line is not None]
+        ax.legend(
+            [line for line, _ in keyed],
+            [text for _, text in keyed],
+            loc="upper left",
+            bbox_to_anchor=(-0.12, -0.1),
+            fontsize=TEXT_PT,
+            frameon=False,
+            handlelength=2.5,
+        )
+        return
     ends = sorted(ends, key=lambda e: e[1])
     # At least a line of text apart: TEXT_PT * 1.2 points in data units, the axes taking about
     # 40% of the figure's height once the titles and source are placed (a low guess: it can
@@ -351,6 +467,7 @@ def _campaign_lines(ax, campaigns: pd.DataFrame, top: bool = True) -> None:
             )
 
 
+@two_widths
 def streams_chart(
     panel: pd.DataFrame,
     streams: dict,
@@ -392,14 +509,23 @@ def streams_chart(
     kinds = ["confidence-sensitive", "need-sensitive"]
     names = {k: list(dict.fromkeys(data.loc[data["type"] == k, "indicator"])) for k in kinds}
     rows = max(1, *(len(v) for v in names.values()))
+    # On a phone the panels stand in one column, the confidence-sensitive ones first.
+    stacked = narrow()
+    panels = [(column, row) for column, k in enumerate(kinds) for row in range(len(names[k]))]
     fig, axes = plt.subplots(
-        rows,
-        2,
-        figsize=(FIGSIZE[0], 1.35 * rows + 1.9),
+        max(1, len(panels)) if stacked else rows,
+        1 if stacked else 2,
+        figsize=figure_size((FIGSIZE[0], 1.35 * rows + 1.9), 1.25 * max(1, len(panels)) + 0.3),
         sharex=True,
         sharey=True,
         squeeze=False,
     )
+    if stacked:
+        where = {panel: i for i, panel in enumerate(panels)}
+        axes = [
+            [axes[where[(c, r)]][0] if (c, r) in where else None for c in (0, 1)]
+            for r in range(rows)
+        ]
     latest: dict[str, float] = {}
     import matplotlib.dates as mdates
 
@@ -411,6 +537,8 @@ def streams_chart(
             latest[kind] = float(last["index"].mean())
         for row in range(rows):
             ax = axes[row][column]
+            if ax is None:  # stacked: no empty panel is drawn
+                continue
             if row >= len(names[kind]):
                 ax.set_axis_off()
                 axes[row - 1][column].xaxis.set_tick_params(labelbottom=True)
@@ -483,6 +611,7 @@ def streams_chart(
     )
 
 
+@two_widths
 def verdict_chart(
     series: pd.DataFrame,
     campaigns: pd.DataFrame,
@@ -503,7 +632,7 @@ def verdict_chart(
     interval = rate_ratio if isinstance(rate_ratio, dict) else {}
     rate_ratio = float(interval["rate_ratio"]) if interval else float(rate_ratio)
     # Taller than the others: its finding, campaign labels and long source take three lines each.
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], FIGSIZE[1] + 0.8))
+    fig, ax = plt.subplots(figsize=figure_size((FIGSIZE[0], FIGSIZE[1] + 0.8), 4.0))
     if series.empty:
         ax.set_axis_off()
         return _finish(fig, "No controlled comparison", area, source, "Chart: none.", series)
@@ -511,7 +640,15 @@ def verdict_chart(
     from daanalysis.present.words import in_sentence
 
     control = in_sentence(str(series["control"].iloc[0]))
-    ax.plot(months, series["observed"], color="#8c8c8c", linewidth=0.9, marker=".", markersize=3)
+    ax.plot(
+        months,
+        series["observed"],
+        color="#8c8c8c",
+        linewidth=0.9,
+        marker=".",
+        markersize=3,
+        label="recorded",
+    )
     ax.plot(months, series["fitted"], color=OKABE_ITO[0], linewidth=2)
     ax.plot(months, series["without_campaigns"], color=OKABE_ITO[3], linewidth=2, linestyle="--")
     last = months.iloc[-1]
@@ -558,7 +695,7 @@ def verdict_chart(
         source,
         alt,
         data,
-        right=0.8,
+        right=1.0 if narrow() else 0.8,
     )
 
 
@@ -593,6 +730,7 @@ def _steps_finding(terms: pd.DataFrame) -> str:
     return f"After the campaigns, {text} (each stream on its own, supporting the verdict)"
 
 
+@two_widths
 def rate_ratio_chart(
     fits: pd.DataFrame, area: str = "", period: str = "", source: str = ""
 ) -> Figure:
@@ -602,7 +740,9 @@ def rate_ratio_chart(
         terms["indicator"] + ": " + terms["term"].str.replace("all campaigns", "campaign step")
     )
     terms = terms.iloc[::-1].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.48 * len(terms) + 2.4))
+    fig, ax = plt.subplots(
+        figsize=figure_size((FIGSIZE[0], 0.48 * len(terms) + 2.4), 0.6 * len(terms) + 1.9)
+    )
     for kind, part in terms.groupby("kind"):
         colour, marker = PALETTE.get(kind, "#333333"), MARKERS.get(kind, "o")
         ax.errorbar(
@@ -629,14 +769,26 @@ def rate_ratio_chart(
     import textwrap
 
     # Two short lines a row, so the names do not push the plot (and the image) wide.
-    labels = [textwrap.fill(text, 26) for text in terms["label"]]
+    labels = [textwrap.fill(text, 22 if narrow() else 26) for text in terms["label"]]
     ax.set_yticks(range(len(terms)), labels, fontsize=TEXT_PT)
-    ax.set_xlabel("Rate ratio with 95% confidence interval")
+    # On two lines on a phone: centred under a narrow plot, one line would run off its edge.
+    ax.set_xlabel(f"Rate ratio with 95%{chr(10) if narrow() else ' '}confidence interval")
     from matplotlib.ticker import MultipleLocator
 
     ax.xaxis.set_major_locator(MultipleLocator(0.25))
     plain_numbers(ax, "x", 2)
-    ax.legend(fontsize=TEXT_PT, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if narrow():  # below the plot: beside it would leave the plot no width on a phone
+        from matplotlib.transforms import blended_transform_factory
+
+        ax.legend(
+            fontsize=TEXT_PT,
+            loc="upper left",
+            bbox_to_anchor=(0.01, -0.1),  # the figure's left edge, under the plot
+            bbox_transform=blended_transform_factory(fig.transFigure, ax.transAxes),
+            frameon=False,
+        )
+    else:
+        ax.legend(fontsize=TEXT_PT, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     # Counting streams that stepped would treat overlapping streams as separate evidence, so
     # the title says what the chart is for instead: the verdict is the controlled comparison.
     title = _steps_finding(terms)
@@ -655,7 +807,7 @@ def rate_ratio_chart(
         source,
         alt,
         data.round(3),
-        right=0.83,
+        right=1.0 if narrow() else 0.83,
     )
 
 
@@ -687,18 +839,19 @@ def _band_word(value: float, config: Config) -> str:
     return "below" if value < config.safe_band_lower else "within"
 
 
+@two_widths
 def caseload_chart(
     caseload: pd.DataFrame, config: Config, months: int = 36, area: str = "", source: str = ""
 ) -> Figure:
     """Open cases per caseworker FTE at each month end against the safe band."""
     data = caseload.dropna(subset=["per_fte"]).tail(months)
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE))
     x = _months(data["month"])
     _safe_band(ax, config)
     ax.plot(x, data["per_fte"], color="#0072B2", marker="o", markersize=3, linewidth=1.5)
     last = data.iloc[-1]
     ax.annotate(
-        f"{last['per_fte']:.1f} in {_month_text(x.iloc[-1])}",
+        f"{last['per_fte']:.1f}{chr(10) if narrow() else ' in '}{_month_text(x.iloc[-1])}",
         (x.iloc[-1], last["per_fte"]),
         xytext=(6, 0),
         textcoords="offset points",
@@ -733,14 +886,16 @@ def caseload_chart(
             "safe band upper": config.safe_band_upper,
         }
     )
-    return _finish(fig, title, _subtitle(area, "month ends", period), source, alt, out, right=0.88)
+    subtitle = _subtitle(area, "month ends", period)
+    return _finish(fig, title, subtitle, source, alt, out, right=0.8 if narrow() else 0.88)
 
 
+@two_widths
 def projection_chart(
     projections: dict[str, pd.DataFrame], config: Config, area: str = "", source: str = ""
 ) -> Figure:
     """Projected caseload per FTE under each staffing scenario, against the safe band."""
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 3.6))
     _safe_band(ax, config, level=False)
     styles = ["-", "--", "-."]
     rows, ends = [], []
@@ -804,7 +959,7 @@ def projection_chart(
         source,
         alt,
         pd.DataFrame(rows),
-        right=0.74,
+        right=1.0 if narrow() else 0.74,
     )
 
 
@@ -812,6 +967,7 @@ def projection_chart(
 LABEL_HEIGHT = 6.0
 
 
+@two_widths
 def response_chart(
     kpi: pd.DataFrame,
     quarters: int = 8,
@@ -829,9 +985,14 @@ def response_chart(
     data = kpi.tail(quarters).reset_index(drop=True)
     labels = [quarter_label(q, with_months=False).replace(" ", "\n", 1) for q in data["quarter"]]
     target = float(data["target_pct"].iloc[-1])
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 0.42 * len(data) + 0.6))
     suppressed = data["contacted"] < threshold if "contacted" in data else pd.Series(False)
+    window = response_window(working_days)
+    if narrow():
+        _response_bars_across(ax, data, target, suppressed, window)
     for i, row in data.iterrows():
+        if narrow():
+            break
         if bool(suppressed.iloc[i]) if len(suppressed) > i else False:
             ax.text(i, 2, "[c]", ha="center", va="bottom", fontsize=TEXT_PT)
             continue
@@ -859,22 +1020,22 @@ def response_chart(
             va="bottom",
             fontsize=TEXT_PT,
         )
-    ax.axhline(target, color="black", linestyle="--", linewidth=1)
-    ax.annotate(
-        f"Target {target:.0f}%",
-        (1.0, target),
-        xycoords=("axes fraction", "data"),
-        xytext=(4, 0),
-        textcoords="offset points",
-        va="center",
-        fontsize=TEXT_PT,
-        annotation_clip=False,
-    )
-    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
-    ax.set_ylim(0, 109)
-    window = response_window(working_days)
-    _ylabel(ax, f"% contacted {window}")
-    plain_numbers(ax, suffix="%")
+    if not narrow():
+        ax.axhline(target, color="black", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"Target {target:.0f}%",
+            (1.0, target),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=TEXT_PT,
+            annotation_clip=False,
+        )
+        ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
+        ax.set_ylim(0, 109)
+        _ylabel(ax, f"% contacted {window}")
+        plain_numbers(ax, suffix="%")
     last = data.iloc[-1]
     below = int((data["within_kpi_pct"] < target).sum())
     title = (
@@ -909,9 +1070,62 @@ def response_chart(
         source,
         alt,
         out,
+        right=0.84 if narrow() else 1.0,
     )
 
 
+def _response_bars_across(
+    ax, data: pd.DataFrame, target: float, suppressed: pd.Series, window: str
+) -> None:
+    """The response chart on a phone: one bar across a quarter, earliest at the top, the
+    quarters' names readable at the left and the values in a column at the right, clear of
+    the target line (eight upright bars would leave each label a third of the room it needs)."""
+    for i, row in data.iterrows():
+        if bool(suppressed.iloc[i]) if len(suppressed) > i else False:
+            ax.text(2, i, "[c]", ha="left", va="center", fontsize=TEXT_PT)
+            continue
+        value = float(row["within_kpi_pct"])
+        met = value >= target
+        ax.barh(
+            i,
+            value,
+            color="#0072B2" if met else RAG_COLOURS["red"],
+            hatch="" if met else "//",
+            edgecolor="white" if met else "#5c2800",
+            linewidth=0.5,
+        )
+        ax.annotate(
+            f"{value:.1f}%",
+            (1.0, i),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=TEXT_PT,
+            annotation_clip=False,
+        )
+    ax.set_yticks(range(len(data)), [quarter_label(q, with_months=False) for q in data["quarter"]])
+    ax.tick_params(axis="both", labelsize=TEXT_PT)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.axvline(target, color="black", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"Target {target:.0f}%",
+        (target, 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=TEXT_PT,
+        annotation_clip=False,
+    )
+    ax.grid(axis="y", visible=False)
+    plain_numbers(ax, "x", suffix="%")
+    ax.set_xlabel(f"% contacted {window}", fontsize=TEXT_PT)
+
+
+@two_widths
 def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Figure:
     """Actions by priority, stacked by RAG status (``counts``: priority x RAG).
 
@@ -920,15 +1134,20 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
     order = [c for c in RAG_COLOURS if c in counts.columns]
     import textwrap
 
-    fig, ax = plt.subplots(figsize=(FIGSIZE[0], 0.6 * len(counts) + 2.0))
+    fig, ax = plt.subplots(
+        figsize=figure_size((FIGSIZE[0], 0.6 * len(counts) + 2.0), 0.95 * len(counts) + 1.0)
+    )
     left = np.zeros(len(counts))
     # Long priority names on two lines, so the bars (and the legend above them) keep the width.
     names = [textwrap.fill(str(p), 32) for p in counts.index]
+    # On a phone each priority's name stands above its bar, so the bars have the full width.
+    rows = list(range(len(counts))) if narrow() else names
     for rag in order:
         values = counts[rag].to_numpy(dtype=float)
         bars = ax.barh(
-            names,
+            rows,
             values,
+            height=0.45 if narrow() else 0.8,
             left=left,
             color=RAG_COLOURS[rag],
             hatch=RAG_HATCHES[rag],
@@ -948,6 +1167,20 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85},
                 )
         left += values
+    if narrow():
+        for i, name in enumerate(counts.index):
+            ax.text(
+                0,
+                i - 0.27,
+                textwrap.fill(str(name), 44),
+                va="bottom",
+                ha="left",
+                fontsize=TEXT_PT,
+                linespacing=1.1,
+            )
+        ax.set_yticks([])
+        ax.set_ylim(-1.1, len(counts) - 0.6)
+        ax.grid(axis="y", visible=False)
     ax.invert_yaxis()
     ax.set_xlabel("Actions")
     ax.set_ylabel("")
@@ -958,7 +1191,7 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
         title=None,
         loc="lower left",
         bbox_to_anchor=(0, 1.0),
-        ncol=len(order),
+        ncol=len(order) if not narrow() or len(order) <= 3 else 2,
         frameon=False,
     )
     totals = counts[order].sum()
@@ -972,6 +1205,7 @@ def rag_chart(counts: pd.DataFrame, subtitle: str = "", source: str = "") -> Fig
         + f" of {int(totals.sum())} actions in {len(counts)} priorities."
     )
     data = counts[order].reset_index()
+    source = source or ACTION_PLAN_SOURCE
     return _finish(fig, title, subtitle or "Action plan, all areas", source, alt, data)
 
 
@@ -982,18 +1216,34 @@ def _quarters_text(quarters: pd.Series) -> list[str]:
     return [quarter_label(q, with_months=False) for q in quarters]
 
 
+@two_widths
 def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     """Share of schools engaged each term (bars), with the latest term in the title."""
     data = by_term[["term_label", "schools_engaged", "schools_in_area", "engaged_pct"]]
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE, 0.4 * len(data) + 0.6))
     labels = [t.replace(" ", "\n", 1) for t in data["term_label"]]
-    ax.bar(range(len(data)), data["engaged_pct"], color=OKABE_ITO[0])
-    for i, v in enumerate(data["engaged_pct"]):
-        ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=TEXT_PT)
-    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
-    ax.set_ylim(0, max(100.0, float(data["engaged_pct"].max()) + 8))
-    _ylabel(ax, "% of the area's schools with at least one session")
-    plain_numbers(ax, suffix="%")
+    top = max(100.0, float(data["engaged_pct"].max()) + 8)
+    if narrow():
+        # On a phone one bar across a term, earliest at the top: upright bars would leave
+        # each term's name a third of the room it needs.
+        ax.barh(range(len(data)), data["engaged_pct"], color=OKABE_ITO[0])
+        for i, v in enumerate(data["engaged_pct"]):
+            ax.text(v + 1, i, f"{v:.0f}%", ha="left", va="center", fontsize=TEXT_PT)
+        ax.set_yticks(range(len(data)), list(data["term_label"]), fontsize=TEXT_PT)
+        ax.invert_yaxis()
+        ax.set_xlim(0, top + 8)
+        ax.grid(axis="y", visible=False)
+        ax.tick_params(axis="x", labelsize=TEXT_PT)
+        ax.set_xlabel("% of the area's schools\nwith a session", fontsize=TEXT_PT)
+        plain_numbers(ax, "x", suffix="%")
+    else:
+        ax.bar(range(len(data)), data["engaged_pct"], color=OKABE_ITO[0])
+        for i, v in enumerate(data["engaged_pct"]):
+            ax.text(i, v + 1, f"{v:.0f}%", ha="center", va="bottom", fontsize=TEXT_PT)
+        ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
+        ax.set_ylim(0, top)
+        _ylabel(ax, "% of the area's schools with at least one session")
+        plain_numbers(ax, suffix="%")
     last = data.iloc[-1]
     title = (
         f"{last['engaged_pct']:.0f}% of schools ({last['schools_engaged']:.0f} of "
@@ -1016,6 +1266,7 @@ def engagement_chart(by_term: pd.DataFrame, area: str = "", source: str = ""):
     )
 
 
+@two_widths
 def funnel_chart(
     funnel: pd.DataFrame,
     area: str = "",
@@ -1028,9 +1279,12 @@ def funnel_chart(
     small = funnel["police_referrals"].between(0, threshold, inclusive="neither")
     data = funnel[~small].dropna(subset=["referred_pct"]).tail(quarters)
     labels = [t.replace(" ", "\n", 1) for t in _quarters_text(data["quarter"])]
-    fig, ax = plt.subplots(figsize=FIGSIZE)
+    fig, ax = plt.subplots(figsize=figure_size(FIGSIZE))
     ax.plot(range(len(data)), data["referred_pct"], marker="o", color=OKABE_ITO[0])
-    ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
+    # On a phone every third quarter is named (twelve names would overlap); the points stay.
+    step = -(-len(labels) // 4) if narrow() else 1
+    ticks = list(range(len(labels)))[::-1][::step][::-1]
+    ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=TEXT_PT)
     ax.set_ylim(0, float(data["referred_pct"].max()) * 1.25)
     _ylabel(ax, "police referrals to the service, % of police DA incidents")
     plain_numbers(ax, decimals=0, suffix="%")
@@ -1095,14 +1349,39 @@ def register_svg_formatter() -> None:
     formatters["image/svg+xml"].for_type(Figure, _figure_svg)
 
 
-def svg_text(fig) -> str:
-    """The figure as SVG text (text kept as text, so it can be read and searched)."""
-    import matplotlib.pyplot as plt
-
+def _svg(fig) -> str:
     buffer = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
         fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
+
+
+def svg_text(fig) -> str:
+    """The figure as SVG text (text kept as text, so it can be read and searched).
+
+    A chart drawn at two widths (:func:`two_widths`) carries its phone rendering inside, as a
+    comment before the closing tag (:data:`NARROW_MARK`): the SVG is the laptop chart to any
+    viewer, and :func:`split_narrow` takes the phone's out for the page."""
+    wide = _svg(fig)
+    small = getattr(fig, "da_narrow", None)
+    if small is None:
+        return wide
+    if getattr(fig, "da_narrow_svg", None) is None:
+        fig.da_narrow_svg = _svg(small)
+    packed = base64.b64encode(fig.da_narrow_svg.encode("utf-8")).decode("ascii")
+    head, end, tail = wide.rpartition("</svg>")
+    return f"{head}<!-- {NARROW_MARK}{packed} -->\n{end}{tail}"
+
+
+def split_narrow(svg: str) -> tuple[str, str]:
+    """``(laptop SVG, phone SVG in base64)`` from :func:`svg_text`'s output; the phone's is
+    ``""`` for a chart drawn at one width."""
+    import re
+
+    found = re.search(rf"<!-- {NARROW_MARK}([A-Za-z0-9+/=]+) -->\n?", svg)
+    if found is None:
+        return svg, ""
+    return svg[: found.start()] + svg[found.end() :], found.group(1)
 
 
 def table(

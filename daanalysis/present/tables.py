@@ -157,16 +157,21 @@ class Table:
         """``<figure>`` with the table, its caption, then source and notes underneath."""
         shown = self.text()
         numeric = [self.kinds[c] not in {"text", "rag"} for c in self.frame.columns]
+        # Explicit table roles: on a phone the rows are laid out as blocks (pack.css), and a
+        # browser may drop a table's semantics from an element whose display is changed; the
+        # roles keep it a table, with column headers, for a screen reader.
         head = "".join(
-            f'<th scope="col" class="{"num" if n else "txt"}">{html.escape(h)}</th>'
+            f'<th scope="col" role="columnheader" class="{"num" if n else "txt"}">'
+            f"{html.escape(h)}</th>"
             for h, n in zip(shown.columns, numeric, strict=True)
         )
         rows = []
         for _, row in shown.iterrows():
             cells = []
-            for (value, n), kind in zip(
+            for (value, n), kind, label in zip(
                 zip(row, numeric, strict=True),
                 [self.kinds[c] for c in self.frame.columns],
+                shown.columns,
                 strict=True,
             ):
                 css = "num" if n else "txt"
@@ -174,8 +179,13 @@ class Table:
                     css += " nw"  # 2025/26 Q3 on one line, not broken after the year
                 if kind == "rag" and value and value != MARKER:
                     css += " rag rag-" + value.split()[-1].lower().replace("/", "-")
-                cells.append(f'<td class="{css}">{html.escape(value)}</td>')
-            rows.append("<tr>" + "".join(cells) + "</tr>")
+                # data-label: the column's heading, shown beside the value when a phone
+                # stacks the row into a block (pack.css), so no value loses its meaning.
+                cells.append(
+                    f'<td role="cell" class="{css}" data-label="{html.escape(label, quote=True)}">'
+                    f"{html.escape(value)}</td>"
+                )
+            rows.append('<tr role="row">' + "".join(cells) + "</tr>")
         caption = f"<caption>{html.escape(self.title)}</caption>" if self.title else ""
         foot = []
         if self.source:
@@ -184,12 +194,14 @@ class Table:
             foot.append(f'<p class="da-source">Source: {html.escape(source)}</p>')
         foot += [f'<p class="da-note">{html.escape(n)}</p>' for n in self.all_notes()]
         return (
-            # A table wider than a phone scrolls inside this box: the keyboard reaches it
-            # (tabindex) and a screen reader names it (role, label), as WCAG 2.1.1 asks.
+            # On a phone each row is stacked into a block (pack.css); a table still wider than
+            # its screen (a tablet, a zoomed page) scrolls inside this box: the keyboard reaches
+            # it (tabindex) and a screen reader names it (role, label), as WCAG 2.1.1 asks.
             '<figure class="da-table"><div class="da-table-wrap" tabindex="0" role="region" '
-            f'aria-label="{html.escape(self.title or "Table", quote=True)}"><table class="da">'
-            f"{caption}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-            f"{''.join(foot)}</figure>"
+            f'aria-label="{html.escape(self.title or "Table", quote=True)}">'
+            f'<table class="da" role="table">{caption}<thead role="rowgroup">'
+            f'<tr role="row">{head}</tr></thead><tbody role="rowgroup">{"".join(rows)}</tbody>'
+            f"</table></div>{''.join(foot)}</figure>"
         )
 
     def _repr_html_(self) -> str:
