@@ -706,11 +706,13 @@ BENCHMARKS = TableSpec(
     },
     notes=(
         "A row with an unknown `measure`, a blank `name`, `period` or `source`, or a `value` that "
-        f"is not a number from 0 to {BENCHMARK_MAX_VALUE:,} is excluded and listed in the ledger "
-        "with the reason; the other rows are used. The funnel's centre line stays the areas' own "
-        "combined rate: a benchmark is a reference, and the control limits are not drawn around "
-        "it. The figures are shown as given; check that they are for the same period and "
-        "definition before reading an area against them."
+        f"is not a number from 0 to {BENCHMARK_MAX_VALUE:,} is excluded and listed in the "
+        "ledger with its column, value and fix, and the other rows are used; three bad rows or "
+        "more, above the share allowed (config `max_excluded_share`), stop the run naming the "
+        "file, the first bad row, its column and the fix. The funnel's centre line stays the "
+        "areas' own combined rate: a benchmark is a reference, and the control limits are not "
+        "drawn around it. The figures are shown as given; check that they are for the same "
+        "period and definition before reading an area against them."
     ),
     numbers=("value",),
     decimals=("value",),
@@ -721,9 +723,9 @@ BENCHMARKS = TableSpec(
             pa.Check.isin(
                 list(BENCHMARK_MEASURES),
                 error=(
-                    "is not a comparison measure; use one of "
+                    "is not a comparison measure (use one of "
                     + ", ".join(BENCHMARK_MEASURES)
-                    + " (see the data contract)"
+                    + ": see the data contract)"
                 ),
             ),
         ),
@@ -732,8 +734,8 @@ BENCHMARKS = TableSpec(
                 0,
                 BENCHMARK_MAX_VALUE,
                 error=(
-                    f"is not a rate from 0 to {BENCHMARK_MAX_VALUE:,}; give the published rate in "
-                    "the measure's unit, not a count"
+                    f"is not a rate from 0 to {BENCHMARK_MAX_VALUE:,} (give the published rate in "
+                    "the measure's unit, not a count)"
                 ),
             ),
         ),
