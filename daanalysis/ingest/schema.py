@@ -718,17 +718,18 @@ BENCHMARKS = TableSpec(
     decimals=("value",),
     key=("measure", "name"),
     not_null=("measure", "name", "value", "period", "source"),
-    column_checks={
-        "measure": (
-            pa.Check.isin(
-                list(BENCHMARK_MEASURES),
-                error=(
-                    "is not a comparison measure (use one of "
-                    + ", ".join(BENCHMARK_MEASURES)
-                    + ": see the data contract)"
-                ),
+    checks=(
+        pa.Check(
+            lambda df: df["measure"].isin(list(BENCHMARK_MEASURES)),
+            name="measure is one of the comparison measures",
+            error=(
+                "measure must be one of "
+                + ", ".join(BENCHMARK_MEASURES)
+                + " (the comparison measures: see the data contract)"
             ),
         ),
+    ),
+    column_checks={
         "value": (
             pa.Check.in_range(
                 0,
