@@ -1,224 +1,242 @@
-"""Benchmark: the full quarterly pack over 1, 5 and 20 areas of generated data.
+"""Benchmark: a multi-area ``daanalysis report`` over 1, 20 and 100 synthetic areas.
 
 Each area is the synthetic sample borough at volume scale 1
-(``daanalysis.synthetic.sample.write_sample``
-with ``areas={"Area 01": 1.0, ...}``, a new seed per area, and the sample's hand-written action
-plan for the one partnership page), so every area has the same work and a pack that scales with
-areas costs N times the one-area pack, less its fixed costs. Each size runs the whole pack
-through ``daanalysis.pack.report.run_report`` (papermill on the project kernel, a pool of two, HTML
-export, index, the move into place); data generation is not timed.
+(``daanalysis.synthetic.sample.write_sample`` with ``areas={"Area 001": 1.0, ...}``, a new seed
+per area, and the sample's hand-written action plan for the one partnership page), so every area
+has the same work and a run that scales linearly costs the same per area at every size, less its
+fixed costs. Data generation is not timed.
 
-The run is split from outside, without touching the runner:
+Each size is one ``daanalysis report`` command, as a scheduler starts it, in its own process
+tree. Measured for each:
 
-* ``plan_s``: ``daanalysis.pack.plan.plan_jobs`` in this process (the runner's one load, checks
-  and panel over every area); ``prepare_one_s``: the notebooks' ``prepare`` for one area, as a
-  notebook opened on its own runs it (load every area, build the panel, keep its own area); and,
-  when the runner caches the prepared inputs, ``prepared_one_s``: the same from that cache;
-* from the pack's ``run.log`` timestamps: ``before_s`` (start to the first notebook: plan,
-  ledger, alerts, officer lists, kernel check), ``notebooks_s`` (first notebook started to last
-  finished, two at a time), ``mean_notebook_s`` (the runner's "done in" per notebook) and
-  ``after_s`` (last notebook to the end: HTML export of every page, kpis.csv, front page, CSP).
+* ``wall_s``: start to exit; ``cpu_s``: user + system processor time of the whole tree (the
+  command, its warm process and every kernel, from ``os.wait4``). On a shared machine the wall
+  time depends on what else runs; the processor time much less, so both are reported, with the
+  machine's load average over the run (``load_1m``, from ``/proc/loadavg``);
+* ``peak_rss_mib``: the largest sum of resident memory over the process tree, sampled every
+  0.2 s from ``/proc`` (pages a forked kernel shares with the process it was forked from are
+  counted in each, so this overstates); ``peak_pss_mib``: the same with each shared page
+  divided between the processes sharing it (``smaps_rollup``), which sums to what the run
+  really holds; ``max_rss_mib``: the largest single process (``ru_maxrss``);
+* from the run's ``run.log``: the load and checks (``load_s``), the notebooks (``notebooks_s``),
+  the front page and spreadsheet (``front_s``), each notebook's mean time by notebook
+  (``nb_<name>_s``), the comparison page (``nb_area_comparison_s``), the pages' export
+  (``export_s``, summed) and the kernels' start (``kernel_start_s``, summed).
 
-Ratios, measured in one run: wall(20) / wall(1) against the ideal 20, wall(20) / wall(5)
-against 4, the marginal cost of an area between 5 and 20 against between 1 and 5, and the mean
-notebook at 20 areas against 1 area (ideal 1.0: an area's page should not cost more because
-other areas are in the extract).
+Ratios, measured in the same run against its own baselines: per-area wall and processor time at
+each size against one area (1.0 is linear, below it the fixed costs being shared), and 100 areas
+against 20 (the target: at most 5, i.e. 100 / 20 areas in 5 times the time). No timing is
+asserted anywhere.
 
-    python benchmarks/bench_areas.py [--areas 1 5 20] [--repeat 1]
+    python benchmarks/bench_areas.py [--areas 1 20 100] [--workers 2]
 
-About 6 minutes on 2 cores (Nov 2026, runner loading once; 12 before), most of it the 20-area
-pack. Prints a table and the ratios and writes ``benchmarks/results/areas.csv`` (ignored by
-git). No timing is asserted.
+About 20-40 minutes on 2 shared cores (most of it the 100-area run and its data). Prints a table
+and the ratios and writes ``benchmarks/results/areas.csv`` (ignored by git).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
-import inspect
+import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
 import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
 
-from daanalysis.pack.report import run_report
 from daanalysis.synthetic.sample import write_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
-SIZES = [1, 5, 20]
+SIZES = [1, 20, 100]
 STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) \w+ (.*)$")
+DONE = re.compile(r"\] (\S+): done in ([\d.]+)s$")
+NOTEBOOKS = sorted((p.stem for p in (ROOT / "notebooks").glob("*.ipynb")), key=len, reverse=True)
 
 
 def make_areas(n: int, folder: Path) -> Path:
     """Sample data for ``n`` areas of the same size (the sample borough's volumes each)."""
-    write_sample(folder, areas={f"Area {i:02d}": 1.0 for i in range(1, n + 1)})
+    write_sample(folder, areas={f"Area {i:03d}": 1.0 for i in range(1, n + 1)})
     # The action plan is written by hand, not generated: the sample's, for the partnership page.
     shutil.copy2(SAMPLE / "action_plan.csv", folder / "action_plan.csv")
     return folder
 
 
-def timed(fn, *args, **kwargs) -> float:
-    started = time.perf_counter()
-    fn(*args, **kwargs)
-    return time.perf_counter() - started
+def _tree(root: int) -> list[int]:
+    """``root`` and every process descended from it, from ``/proc``."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """Resident and proportional set size of one process, in KiB (0, 0 once it has gone)."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeMemory(threading.Thread):
+    """Samples the process tree's memory until stopped; keeps the peaks, in MiB."""
+
+    def __init__(self, root: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.root, self.every = root, every
+        self.peak_rss = self.peak_pss = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            sizes = [_memory_kib(pid) for pid in _tree(self.root)]
+            self.peak_rss = max(self.peak_rss, sum(r for r, _ in sizes) / 1024)
+            self.peak_pss = max(self.peak_pss, sum(p for _, p in sizes) / 1024)
+            self.done.wait(self.every)
+
+
+def _load_average() -> float:
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        return float(handle.read().split()[0])
 
 
 def split_log(run_log: Path) -> dict[str, float]:
-    """Phases of a run from its ``run.log`` timestamps (blank if the runner's lines change)."""
-    events = []
+    """Stages of a run from its ``run.log`` (its ``timing:`` lines and each notebook's time)."""
+    row: dict[str, float] = {}
+    per_notebook: dict[str, list[float]] = {}
     for line in run_log.read_text(encoding="utf-8").splitlines():
         found = STAMP.match(line)
-        if found:
-            when = dt.datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S,%f")
-            events.append((when, found[2]))
-    if not events:
-        return {}
-    start, end = events[0][0], events[-1][0]
-    running = [t for t, msg in events if msg.endswith(": running")]
-    done = [(t, msg) for t, msg in events if " done in " in msg]
-    if not running or not done:
-        return {}
-    seconds = [float(re.search(r"done in ([\d.]+)s", msg)[1]) for _, msg in done]
-    last = max(t for t, _ in done)
-    return {
-        "before_s": (min(running) - start).total_seconds(),
-        "notebooks_s": (last - min(running)).total_seconds(),
-        "mean_notebook_s": sum(seconds) / len(seconds),
-        "after_s": (end - last).total_seconds(),
-    }
-
-
-def plan_function():
-    """The runner's planning step (``plan_jobs``): in ``daanalysis.pack.plan``, or in the report
-    in versions before the split."""
-    for name in ("daanalysis.pack.plan", "daanalysis.pack.report"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
+        if not found:
             continue
-        if hasattr(module, "plan_jobs"):
-            return module.plan_jobs
-    return None
-
-
-def setup_module():
-    """Where the notebooks' set-up (``prepare``) lives: ``daanalysis.present.notebook`` or the
-    report."""
-    for name in ("daanalysis.present.notebook", "daanalysis.pack.report"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "prepare"):
-            return module
-    return None
-
-
-def one_size(n: int, data: Path, out: Path) -> dict:
-    """Time the runner's load and one notebook's set-up in this process, then the whole pack."""
-    first = "Area 01"
-    plan = plan_function()
-    setup = setup_module()
-    row: dict = {"areas": n}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if plan is not None:
-            planned = plan(data, "latest", [], "")
-            # plan_jobs returns (quarter, jobs, extract) or a Plan with those fields.
-            jobs = planned.jobs if hasattr(planned, "jobs") else planned[1]
-            extract = planned.extract if hasattr(planned, "extract") else planned[2]
-            row["referrals"] = len(extract["referrals"])
-            row["notebooks"] = len(jobs)
-            row["plan_s"] = timed(plan, data, "latest", [], "")
-        if setup is not None:
-            row["prepare_one_s"] = timed(setup.prepare, data, "latest", first, "")
-            # With the runner's cache of the prepared inputs, when there is one.
-            takes = inspect.signature(setup.prepare).parameters
-            if "prepared" in takes and hasattr(setup, "save_prepared") and plan is not None:
-                panel = getattr(planned, "panel", None)
-                if panel is not None:
-                    folder = out.parent / f"cache-{n}"
-                    folder.mkdir(exist_ok=True)
-                    cache = setup.save_prepared(extract, panel, folder)
-                    row["prepared_one_s"] = timed(
-                        setup.prepare, data, "latest", first, "", prepared=str(cache)
-                    )
-    started = time.perf_counter()
-    pack = run_report(data, out, quarter="latest")
-    row["wall_s"] = time.perf_counter() - started
-    row["per_area_s"] = row["wall_s"] / n
-    if (pack / "analysts" / "run.log").exists():
-        row.update(split_log(pack / "analysts" / "run.log"))
+        message = found[2]
+        if message.startswith("timing: "):
+            stage, seconds = message.removeprefix("timing: ").rsplit(" ", 2)[:2]
+            key = {
+                "load, check and prepare the data once": "load_s",
+                "alerts and officer lists": "alerts_s",
+                "notebooks, each page exported when done": "notebooks_s",
+                "front page, glossary and downloads": "front_s",
+                "export page": "export_s",
+                "kernel start": "kernel_start_s",
+            }.get(stage)
+            if key in ("export_s", "kernel_start_s"):
+                row[key] = row.get(key, 0.0) + float(seconds)
+            elif key:
+                row[key] = float(seconds)
+        done = DONE.search(message)
+        if done:  # a page's name is its area's slug, "_", and its notebook's name
+            name = next((nb for nb in NOTEBOOKS if done[1].endswith(nb)), done[1])
+            per_notebook.setdefault(name, []).append(float(done[2]))
+    for name, seconds in per_notebook.items():
+        row[f"nb_{name}_s"] = sum(seconds) / len(seconds)
     return row
 
 
-def ratio(medians: pd.DataFrame, col: str, top: int, base: int) -> float:
-    return medians.at[top, col] / medians.at[base, col]
+def one_size(n: int, data: Path, out: Path, workers: int) -> dict:
+    """One ``daanalysis report`` over every area of ``data``: time, processor time, memory."""
+    command = [
+        sys.executable, "-m", "daanalysis", "report", "--data", str(data), "--out", str(out),
+        "--quarter", "latest", "--workers", str(workers),
+    ]  # fmt: skip
+    load_before = _load_average()
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    memory = TreeMemory(proc.pid)
+    memory.start()
+    # wait4: the exit status and the processor time of the command and every descendant it
+    # (or they) waited for: the warm process and each kernel.
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    memory.done.set()
+    memory.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    errors = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode not in (0, 3):  # 3: an alert fired, the pack was written
+        raise RuntimeError(f"{n} areas: exit {proc.returncode}\n{errors[-2000:]}")
+    row = {
+        "areas": n,
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": memory.peak_rss,
+        "peak_pss_mib": memory.peak_pss,
+        "max_rss_mib": usage.ru_maxrss / 1024,
+        "load_1m": (load_before + _load_average()) / 2,
+    }
+    logs = sorted(out.glob("*/analysts/run.log"))
+    if logs:
+        row.update(split_log(logs[-1]))
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--areas", type=int, nargs="+", default=SIZES)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="keep the generated data here (reused if there)")
     args = parser.parse_args()
     sizes = sorted(set(args.areas))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        data = {n: make_areas(n, tmp / f"data-{n}") for n in sizes}
-        for i in range(args.repeat):
-            # Alternate the order so that warm caches favour no size.
-            for n in sizes if i % 2 == 0 else sizes[::-1]:
-                rows.append({"run": i, **one_size(n, data[n], tmp / f"out-{n}")})
-                print(f"{n:>3} area(s): {rows[-1]['wall_s']:.1f}s", flush=True)
-    results = pd.DataFrame(rows)
-    medians = results.drop(columns="run").groupby("areas").median()
-    lo, hi = min(sizes), max(sizes)
-    results["wall_vs_fewest"] = results["areas"].map(medians["wall_s"] / medians.at[lo, "wall_s"])
+        for n in sizes:
+            folder = (args.keep or tmp) / f"data-{n}"
+            if not (folder / "VINTAGE").exists():
+                make_areas(n, folder)
+            rows.append(one_size(n, folder, tmp / f"out-{n}", args.workers))
+            row = rows[-1]
+            print(
+                f"{n:>4} area(s): {row['wall_s']:.1f}s wall, {row['cpu_s']:.1f}s CPU, "
+                f"peak {row['peak_pss_mib']:.0f} MiB (PSS), load {row['load_1m']:.1f}",
+                flush=True,
+            )
+    table = pd.DataFrame(rows).set_index("areas")
+    base = sizes[0]
+    for col in ("wall_s", "cpu_s"):
+        per_area = table[col] / table.index
+        table[f"{col[:-2]}_per_area_s"] = per_area
+        table[f"{col[:-2]}_per_area_vs_{base}"] = per_area / per_area.loc[base]
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    results.to_csv(out / "areas.csv", index=False)
-    print(medians.to_string(float_format=lambda x: f"{x:.2f}"))
+    stamp = dt.datetime.now().isoformat(timespec="seconds")
+    table.assign(measured=stamp, cores=os.cpu_count()).to_csv(out / "areas.csv")
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(table.T.to_string(float_format=lambda x: f"{x:.2f}"))
     print(
-        "seconds; plan_s: the runner's one load and checks (plan_jobs); prepare_one_s: one "
-        "notebook's set-up for one area from data_dir (prepared_one_s: from the runner's cache); "
-        f"before/notebooks/after: phases of the run from run.log; median of {args.repeat} run(s)"
+        f"seconds and MiB; {os.cpu_count()} cores; load_1m: the machine's 1-minute load average "
+        "over the run (above the number of cores: other work was competing)"
     )
-    if hi == lo:
-        return
-    pairs = [(hi, lo)] + ([(hi, 5)] if 5 in medians.index and lo < 5 < hi else [])
-    for top, base in pairs:
-        print(
-            f"wall {top} / {base} areas: {ratio(medians, 'wall_s', top, base):.2f} "
-            f"(ideal {top / base:.0f}; above it is super-linear)"
-        )
-    mids = [n for n in sizes if lo < n < hi]
-    if mids:
-        mid = mids[-1]
-        early = (medians.at[mid, "wall_s"] - medians.at[lo, "wall_s"]) / (mid - lo)
-        late = (medians.at[hi, "wall_s"] - medians.at[mid, "wall_s"]) / (hi - mid)
-        print(
-            f"marginal cost of an area: {early:.1f}s from {lo} to {mid} areas, {late:.1f}s from "
-            f"{mid} to {hi} ({late / early:.2f}x; 1.0 is linear)"
-        )
-    for col, what, ideal in (
-        ("mean_notebook_s", "one notebook", 1),
-        ("prepare_one_s", "one notebook's set-up", 1),
-        ("prepared_one_s", "one notebook's set-up from the runner's cache", 1),
-        ("plan_s", "the runner's load", hi / lo),
-        ("after_s", "export and front page", hi / lo),
-    ):
-        if col in medians:
-            print(
-                f"{what} ({col}) at {hi} / {lo} areas: {ratio(medians, col, hi, lo):.2f} "
-                f"(ideal {ideal:g})"
-            )
+    for top, low in ((100, 20), (sizes[-1], base)):
+        if top in table.index and low in table.index and top != low:
+            for col in ("wall_s", "cpu_s"):
+                print(
+                    f"{col[:-2]} {top} / {low} areas: {table.at[top, col] / table.at[low, col]:.2f}"
+                    f" (linear: {top / low:g}; the target for 100 / 20 is at most 5)"
+                )
 
 
 if __name__ == "__main__":

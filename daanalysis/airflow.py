@@ -21,9 +21,13 @@ The DAG has three tasks (see ``docs/scheduling.md``):
     exit 3, an alert with ``fail_on_alert``, fails it without a retry (the pack was written).
 ``roll_up``
     Runs when every area has finished, failed or not, and writes ``OUT/_all-areas/<quarter>/``:
-    ``summary.csv`` (each area's outcome, pack folder and fired alerts), and every written pack's
-    ``kpis.csv`` and ``alerts.csv`` stacked. It then fails if an area has no new pack (or, with
-    ``fail_on_alert``, if an alert fired), so the DAG run is marked failed too.
+    ``summary.csv`` (each area's outcome, pack folder and fired alerts), every written pack's
+    ``kpis.csv`` and ``alerts.csv`` stacked, and, for a region in one extract, ``comparison/``:
+    the cross-area comparison page (funnel plots, every area's verdict) with its front page and
+    spreadsheet, made by the same command from the extract (:func:`compare_areas`);
+    ``comparison.txt`` says what was made or why not. It then fails if an area has no new pack,
+    the comparison failed (or, with ``fail_on_alert``, an alert fired), so the DAG run is marked
+    failed too.
 
 Airflow is not a dependency of ``daanalysis``: it is imported only when :func:`pack_dag` is called,
 and this module's import stays light (no pandas) because Airflow parses DAG files often.
@@ -236,12 +240,81 @@ def outcome(job: Mapping[str, Any], result: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+COMPARISON_DIR = "comparison"  # the comparison pack, inside the roll-up's folder
+COMPARISON_NOTE = "comparison.txt"  # what was made, or why not, in one line
+COMPARISON_NOTEBOOK = "area_comparison.ipynb"
+COMPARED, COMPARISON_FAILED = "comparison page written", "comparison page failed"
+
+
+def compare_areas(
+    jobs: Sequence[Mapping[str, Any]],
+    folder: str | Path,
+    command: Sequence[str] | None = None,
+    today: str = "",
+    report_args: Sequence[str] = (),
+    echo: Callable[[str], None] = print,
+) -> str:
+    """Make the cross-area comparison page in ``folder/comparison/`` and return one line saying
+    what was made or why not (it starts with :data:`COMPARED`, :data:`COMPARISON_FAILED` or
+    ``not made``).
+
+    The page is the pack's own ``area_comparison`` notebook, run by the same command as an area
+    (``daanalysis report --notebooks`` a folder holding only that notebook) on the region's one
+    extract for every area of the plan, at the quarter the areas report: so its figures are
+    those a multi-area run would show, with the same checks and disclosure control, and its
+    ``comparison/`` folder holds ``index.html``, ``area_comparison.html``, the spreadsheet in
+    ``downloads/`` and ``analysts/run.log``. Not made for one extract per council (no one
+    extract holds every area) or for fewer than two areas.
+    """
+    import shutil
+
+    from daanalysis.pack.notebooks import NOTEBOOK_DIR
+
+    folder = Path(folder)
+    if len(jobs) < 2:
+        return "not made: a comparison needs two areas or more"
+    if not all(job["select"] for job in jobs) or len({job["data"] for job in jobs}) != 1:
+        return (
+            "not made: each council has its own extract, and the comparison is made from one "
+            "extract holding every area (run `daanalysis report` on a regional extract for it)"
+        )
+    notebooks, scratch = folder / ".notebooks", folder / ".comparison-out"
+    notebooks.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(NOTEBOOK_DIR / COMPARISON_NOTEBOOK, notebooks / COMPARISON_NOTEBOOK)
+    args = [*(command or default_command()), "report", "--data", jobs[0]["data"]]
+    for job in jobs:
+        args += ["--area", job["area"]]
+    args += ["--quarter", jobs[0]["quarter"], "--out", str(scratch), "--notebooks", str(notebooks)]
+    if today:
+        args += ["--today", today]
+    args += list(report_args)
+    try:
+        result = run_area(args, echo)
+        # Exit 3 is an alert fired (the page was written); the areas' own tasks report alerts.
+        pack = Path(result["pack"]) if result["pack"] else None
+        if result["exit_code"] not in (0, 3) or pack is None or not pack.is_dir():
+            return (
+                f"{COMPARISON_FAILED}: daanalysis report exited {result['exit_code']}; its last "
+                "lines in the roll-up's log say why"
+            )
+        pack.rename(folder / COMPARISON_DIR)
+    finally:
+        shutil.rmtree(notebooks, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return f"{COMPARED}: {COMPARISON_DIR}/index.html, {len(jobs)} areas, {jobs[0]['quarter']}"
+
+
 def summarise(
-    out: str | Path, jobs: Sequence[Mapping[str, Any]], results: Mapping[str, Mapping[str, Any]]
+    out: str | Path,
+    jobs: Sequence[Mapping[str, Any]],
+    results: Mapping[str, Mapping[str, Any]],
+    compare: Callable[[Path], str] | None = None,
 ) -> Path:
     """Write ``out/_all-areas/<quarter>/``: ``summary.csv``, one row per job (``results`` maps
     an area to what :func:`run_area` returned for it; an area without one has ``no outcome``), and
-    the ``kpis.csv`` and ``alerts.csv`` of every pack written, stacked. Returns the folder.
+    the ``kpis.csv`` and ``alerts.csv`` of every pack written, stacked; with ``compare`` (called
+    with the folder being written, e.g. :func:`compare_areas`), the comparison of areas and
+    ``comparison.txt``, the line it returned. Returns the folder.
 
     The stacked rows are those each area's run already put through disclosure control; nothing is
     added up, so no suppressed count can be recovered by difference. Written to a temporary folder
@@ -279,6 +352,12 @@ def summarise(
     for file, frames in stacked.items():
         if frames:
             write_csv(pd.concat(frames, ignore_index=True), work / file)
+    if compare is not None:
+        try:
+            said = compare(work)
+        except Exception as err:  # noqa: BLE001 - reported in the roll-up, which then fails
+            said = f"{COMPARISON_FAILED}: {type(err).__name__}: {err}"
+        (work / COMPARISON_NOTE).write_text(said + "\n", encoding="utf-8")
     final = root / name
     old = root / f".old-{work.name}"
     if final.exists():
@@ -307,6 +386,9 @@ def roll_up_problems(summary: Path, fail_on_alert: bool = False) -> list[str]:
         ]
     if len(set(table["quarter"])) > 1:
         problems.append(f"areas report different quarters: {sorted(set(table['quarter']))}")
+    note = summary / COMPARISON_NOTE
+    if note.exists() and note.read_text(encoding="utf-8").startswith(COMPARISON_FAILED):
+        problems.append(note.read_text(encoding="utf-8").strip())
     return problems
 
 
@@ -440,8 +522,14 @@ def pack_dag(
                 pulled = [pulled]
             # Matched by the area each outcome names: an area that never ran pushed nothing.
             results = {got["area"]: got for got in pulled if got}
-            folder = summarise(out, jobs, results)
+
+            def compare(work: Path) -> str:
+                when = jobs[0].get("today", "") if jobs else ""
+                return compare_areas(jobs, work, command, when, report_args, echo=log.info)
+
+            folder = summarise(out, jobs, results, compare)
             log.info("run summary: %s", folder / "summary.csv")
+            log.info("comparison of areas: %s", (folder / COMPARISON_NOTE).read_text().strip())
             problems = roll_up_problems(folder, fail_on_alert)
             if problems:
                 raise AirflowFailException(
@@ -455,7 +543,9 @@ def pack_dag(
 
 
 __all__ = [
+    "COMPARISON_DIR",
     "area_command",
+    "compare_areas",
     "pack_dag",
     "plan_areas",
     "roll_up_problems",

@@ -25,11 +25,16 @@ import pytest
 from daanalysis import airflow as da_airflow
 from daanalysis.airflow import (
     ALERT,
+    COMPARED,
+    COMPARISON_DIR,
+    COMPARISON_FAILED,
+    COMPARISON_NOTE,
     FAILED,
     NOT_RUN,
     ROLL_UP_DIR,
     WRITTEN,
     area_command,
+    compare_areas,
     pack_dag,
     plan_areas,
     roll_up_problems,
@@ -152,6 +157,71 @@ def _fake_pack(folder: Path, area: str, fired: bool) -> str:
         folder / "alerts.csv", index=False
     )
     return str(folder)
+
+
+@pytest.mark.slow
+def test_roll_up_makes_the_comparison_page_from_the_region_extract(tmp_path):
+    """The roll-up of a region in one extract holds the cross-area comparison page, its front
+    page and spreadsheet, made by the command itself from the extract (no Airflow needed),
+    with the public benchmarks supplied drawn on it."""
+    region = tmp_path / "region"
+    write_sample(region, areas=THREE_AREAS, benchmarks=True)
+    jobs = plan_areas(region, tmp_path / "out", today=TODAY)
+    echoed: list[str] = []
+
+    def compare(work: Path) -> str:
+        return compare_areas(jobs, work, today=TODAY, echo=echoed.append)
+
+    folder = summarise(tmp_path / "out", jobs, {}, compare)
+    said = (folder / COMPARISON_NOTE).read_text(encoding="utf-8")
+    assert said.startswith(COMPARED), said + "\n".join(echoed[-20:])
+    pack = folder / COMPARISON_DIR
+    page = (pack / "area_comparison.html").read_text(encoding="utf-8")
+    for area in THREE_AREAS:
+        assert area in page
+    assert "Synthetic national figure" in page and "Public benchmarks" in page
+    assert (pack / "index.html").exists()
+    assert len(list((pack / "downloads").glob("*.xlsx"))) == 1
+    assert (pack / "analysts" / "run.log").exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [COMPARISON_NOTE, COMPARISON_DIR, "summary.csv"]
+    )
+    # The areas themselves never ran here: those are the roll-up's only problems.
+    problems = roll_up_problems(folder)
+    assert len(problems) == 3 and not any("comparison" in p for p in problems)
+
+
+def test_no_comparison_for_one_extract_per_council_or_one_area(tmp_path):
+    never = ["/bin/false"]  # would fail if it were run
+    councils = plan_areas({"A": tmp_path / "a", "B": tmp_path / "b"}, tmp_path, today=TODAY)
+    assert compare_areas(councils, tmp_path, never).startswith(
+        "not made: each council has its own extract"
+    )
+    one = plan_areas(SAMPLE, tmp_path, today=TODAY)
+    assert compare_areas(one, tmp_path, never) == "not made: a comparison needs two areas or more"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_comparison_fails_the_roll_up_and_leaves_nothing_half_made(tmp_path):
+    jobs = [
+        {"area": a, "data": "/d", "select": True, "quarter": "2026-27Q2", "out": str(tmp_path / a)}
+        for a in ("North", "South")
+    ]
+    results = {
+        a: {"exit_code": 0, "pack": _fake_pack(tmp_path / a.lower(), a, False), "alerts": []}
+        for a in ("North", "South")
+    }
+    broken = [sys.executable, "-c", "import sys; print('the extract is gone'); sys.exit(1)"]
+    echoed: list[str] = []
+    folder = summarise(
+        tmp_path, jobs, results, lambda work: compare_areas(jobs, work, broken, echo=echoed.append)
+    )
+    assert echoed == ["the extract is gone"]
+    said = (folder / COMPARISON_NOTE).read_text(encoding="utf-8")
+    assert said.startswith(f"{COMPARISON_FAILED}: daanalysis report exited 1")
+    assert roll_up_problems(folder) == [said.strip()]
+    assert not (folder / COMPARISON_DIR).exists()
+    assert not any(p.name.startswith(".") for p in folder.iterdir())
 
 
 def test_roll_up_says_what_each_area_did(tmp_path):
@@ -332,6 +402,10 @@ def test_dag_packs_three_areas_and_rolls_them_up(airflow_home):
         assert (pack / "alerts.csv").exists() and (pack / "kpis.csv").exists()
         assert not any(p.name.startswith(".tmp-") for p in (root / "out" / area).iterdir())
     rolled = root / "out" / ROLL_UP_DIR / "2026-27Q2"
+    # The roll-up's comparison of the three areas, from the region's extract.
+    assert (rolled / COMPARISON_NOTE).read_text().startswith(COMPARED)
+    assert (rolled / COMPARISON_DIR / "area_comparison.html").exists()
+    assert len(list((rolled / COMPARISON_DIR / "downloads").glob("*.xlsx"))) == 1
     summary = pd.read_csv(rolled / "summary.csv", keep_default_na=False)
     assert sorted(summary["area"]) == sorted(THREE_AREAS)
     assert set(summary["status"]) <= {WRITTEN, ALERT} and set(summary["exit_code"]) == {0}

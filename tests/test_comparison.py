@@ -174,3 +174,139 @@ def test_the_funnel_chart_states_the_finding_and_carries_its_data():
     assert "99.8% upper limit" in fig.da_data
     none = funnel(_areas(sizes * 0.012, sizes), "Referrals per 1,000 adults 16+", per=1000)
     assert finding(none).startswith("No area of 5 is outside the 99.8% limits for referrals")
+
+
+# --- optional public benchmarks (benchmarks.csv) -----------------------------------------------
+
+
+def test_benchmark_rows_are_read_through_the_contract(tmp_path):
+    from daanalysis.ingest.load import load_extract
+    from daanalysis.metrics.comparison import MEASURES, benchmarks
+    from daanalysis.synthetic import sample
+
+    sample.write_sample(tmp_path, areas={"North East": 1.0, "St. Helens": 0.5}, benchmarks=True)
+    extract = load_extract(tmp_path)
+    table = extract["benchmarks"]
+    assert table["name"].tolist() == sample.benchmark_table()["name"].tolist()
+    assert table["value"].tolist() == [10.0, 45.0, 55.0]
+    assert table["source"].str.contains("not a published figure").all()
+    ledger = extract.ledger[extract.ledger["table"] == "benchmarks"]
+    assert (ledger["status"] == "used").sum() == 3
+    marks = benchmarks(table)
+    assert list(marks) == [m for m, *_ in MEASURES]
+    assert [m.name for m in marks[MEASURES[1][0]]] == [
+        "Synthetic national figure",
+        "Synthetic force-area figure",
+    ]
+    assert marks[MEASURES[2][0]] == []
+
+
+BAD_BENCHMARKS = [
+    (
+        ("marac_per_women", "Typo in the measure", 40.0, "2025", "SafeLives"),
+        ["measure must be one of referrals_per_1000_adults, marac_cases_per_10000_women"],
+    ),
+    (
+        ("marac_cases_per_10000_women", "A count", 5120, "2025", "SafeLives"),
+        ["value:", "is not a rate from 0 to 1,000", "not a count"],
+    ),
+    (("referrals_per_1000_adults", "No source", 9.0, "2025", ""), ["source", "blank"]),
+]
+
+
+def _benchmarks_with(folder, bad_rows) -> None:
+    from daanalysis.synthetic import sample
+
+    sample.write_sample(folder, areas={"North East": 1.0, "St. Helens": 0.5})
+    rows = sample.benchmark_table()
+    bad = pd.DataFrame(bad_rows, columns=rows.columns)
+    pd.concat([rows, bad]).to_csv(folder / "benchmarks.csv", index=False)
+
+
+@pytest.mark.parametrize(("row", "said"), BAD_BENCHMARKS)
+def test_a_bad_benchmark_row_is_listed_with_its_column_and_fix(tmp_path, row, said):
+    """One slip in the short table: that row is excluded and ledgered (row 5: after the header
+    and three good rows) with the column, the value and what to do; the good rows are used."""
+    from daanalysis.ingest.load import load_extract
+
+    _benchmarks_with(tmp_path, [row])
+    extract = load_extract(tmp_path)
+    assert len(extract["benchmarks"]) == 3
+    ledger = extract.ledger[extract.ledger["table"] == "benchmarks"].set_index("row")
+    assert ledger.loc[5, "status"] == "excluded"
+    assert ledger.loc[5, "file"] == "benchmarks.csv"
+    for words in said:
+        assert words in ledger.loc[5, "reason"]
+
+
+def test_three_bad_benchmark_rows_stop_the_run_with_a_clear_error(tmp_path):
+    from daanalysis.ingest.extract import DataContractError
+    from daanalysis.ingest.load import load_extract
+
+    _benchmarks_with(tmp_path, [row for row, _ in BAD_BENCHMARKS])
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path)
+    message = str(err.value)
+    assert message.startswith(str(tmp_path / "benchmarks.csv"))
+    assert "row 5: measure must be one of referrals_per_1000_adults" in message
+
+
+def test_no_benchmarks_file_gives_no_rows_and_no_note_of_a_fault(three_areas):
+    from daanalysis.metrics.comparison import benchmarks
+
+    extract, _ = three_areas
+    assert len(extract["benchmarks"]) == 0
+    assert not any("benchmarks" in note for note in extract.notes)
+    assert all(marks == [] for marks in benchmarks(extract["benchmarks"]).values())
+
+
+def test_a_benchmark_is_a_labelled_reference_line_in_the_chart_and_its_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from daanalysis.metrics.comparison import Benchmark
+    from daanalysis.present.comparison import benchmarks_table, funnel_chart
+
+    sizes = np.array([60_000, 90_000, 120_000, 150_000], dtype=float)
+    f = funnel(_areas(sizes * 0.004, sizes), "MARAC cases per 10,000 women 16+", per=10_000)
+    mark = Benchmark(f.measure, "Synthetic national figure", 38.5, "2025/26", "made up")
+    fig = funnel_chart(f, unit="women 16+", benchmarks=[mark])
+    assert "Reference line: Synthetic national figure, 38.5 (2025/26; made up)." in fig.da_alt
+    last = fig.da_data.iloc[-1]
+    assert last["area"] == "Benchmark: Synthetic national figure"
+    assert last[f.measure] == 38.5
+    # The centre line stays the areas' own rate: the benchmark moves no limit.
+    assert f.target == pytest.approx(40.0)
+    table = benchmarks_table([mark], f.measure)
+    assert table.columns.tolist() == ["Benchmark", f.measure, "Period", "Source"]
+
+
+def test_the_comparison_page_says_when_no_benchmark_was_supplied(three_areas, tmp_path):
+    """The notebook on three areas without benchmarks.csv: the page says none was supplied
+    and runs through (imports from daanalysis.present only: tests/test_layers.py)."""
+    import nbformat
+
+    from daanalysis.pack.execute import run_notebook
+    from daanalysis.pack.notebooks import NOTEBOOK_DIR
+    from daanalysis.present.comparison import NO_BENCHMARKS
+
+    extract, _ = three_areas
+    target = tmp_path / "area_comparison.ipynb"
+    run_notebook(
+        NOTEBOOK_DIR / "area_comparison.ipynb",
+        target,
+        {"data_dir": str(extract.data_dir), "quarter": "latest", "today": "2026-12-01"},
+    )
+    nb = nbformat.read(target, as_version=4)
+    text = "\n".join(
+        str(out.get("data", {}).get("text/markdown", "")) + str(out.get("text", ""))
+        for cell in nb.cells
+        for out in cell.get("outputs", [])
+    )
+    assert NO_BENCHMARKS in text
+    assert "Public benchmarks" not in text
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert all(line.startswith(("from daanalysis.present", "from IPython")) for line in imports), (
+        imports
+    )

@@ -111,15 +111,11 @@ PARAMS = 'quarter = "latest"\ndata_dir = "../data/sample"\narea = ""\ntoday = ""
 def test_the_pack_notebooks_describe_themselves():
     specs = {s.name: s for s in discover(report.NOTEBOOK_DIR)}
     assert set(specs) == {p.stem for p in report.NOTEBOOK_DIR.glob("*.ipynb")}
-    # area_comparison belongs to another branch this session (scale22): it gains record_dir
-    # when the branches are merged, and this exception must then go (the test fails until it
-    # does, as the notebook would then take every parameter).
-    pending = {"area_comparison": {"record_dir"}}
     for spec in specs.values():
         assert spec.title and spec.scope in notebooks.SCOPES
         # Every pack notebook takes every parameter the runner passes, the prepared data and
         # the folder for its tables included.
-        wanted = set(notebooks.RUNNER_PARAMETERS) - pending.get(spec.name, set())
+        wanted = set(notebooks.RUNNER_PARAMETERS)
         assert set(spec.parameters) == wanted, spec.name
     assert specs["staffing_gap"].requires == ("staffing",)
     assert specs["action_plan"].scope == "partnership"

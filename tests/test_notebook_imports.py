@@ -15,9 +15,6 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-# Owned by another branch this session (scale22): its imports are changed when the branches
-# are merged. Strict, so the mark must go as soon as the notebook passes.
-PENDING = {"area_comparison": "imports daanalysis.metrics (comparison, kpi): see the lead's note"}
 
 
 def outside_present(source: str) -> list[str]:
@@ -68,19 +65,7 @@ def test_the_rule_reads_every_form_of_import():
     ]
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p,
-            marks=[pytest.mark.xfail(reason=PENDING[p.stem], strict=True)]
-            if p.stem in PENDING
-            else [],
-        )
-        for p in NOTEBOOKS
-    ],
-    ids=[p.stem for p in NOTEBOOKS],
-)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebooks_import_only_the_present_layer(path):
     assert NOTEBOOKS, "no notebooks found"
     assert offending(path) == [], f"{path.name} imports outside daanalysis.present"

@@ -3,7 +3,8 @@
 # in an environment of its own, .venv-airflow (never the project's .venv: Airflow is not a
 # dependency of daanalysis), the project installed into it, then tests/test_airflow.py, whose DAG
 # tests run `airflow dags test` on a three-area synthetic extract and check each area's pack, the
-# roll-up, an alert failing its task and a broken extract failing only its own.
+# roll-up with its comparison of areas, an alert failing its task and a broken extract failing
+# only its own.
 # DAANALYSIS_REQUIRE_AIRFLOW=1 makes a missing Airflow a failure, never a skip.
 #
 # Versions: tools/airflow-constraints.txt (Python 3.11; see its header), or AIRFLOW_CONSTRAINTS

@@ -26,7 +26,7 @@ from daanalysis.ingest import clean, load
 from daanalysis.ingest.checks.series import COPY_MIN_TOTAL
 from daanalysis.ingest.clean import SCHOOL_PHASES
 from daanalysis.ingest.parse import PERIOD_TOTALS, READ_DATE_FORMATS, READ_MONTH_FORMATS
-from daanalysis.ingest.schema import NOT_COLLECTED, TABLES, TableSpec
+from daanalysis.ingest.schema import BENCHMARK_MEASURES, NOT_COLLECTED, TABLES, TableSpec
 from daanalysis.ingest.table import EARLIEST
 from daanalysis.ingest.vintage import VINTAGE_LIMIT
 
@@ -47,6 +47,7 @@ VALUES = {
     ("events", "kind"): ("level_shift", "temporary"),
     ("schools", "phase"): SCHOOL_PHASES,
     ("prevention", "phase"): SCHOOL_PHASES,
+    ("benchmarks", "measure"): tuple(BENCHMARK_MEASURES),
 }
 # The partnership inputs (partnership.OWN_TABLES): each switches off only its own section.
 PARTNERSHIP = ("schools", "prevention", "sanctuary", "perpetrator_programme")

@@ -665,6 +665,84 @@ PERPETRATOR_PROGRAMME = TableSpec(
     ),
 )
 
+# The optional public benchmarks for the comparison of areas (issue 22): a figure published
+# elsewhere (SafeLives' MARAC data, say) drawn beside the areas on the comparison page.
+# The comparison page's measures a benchmark can be given for, by the key a row names in its
+# ``measure`` column, with the unit its value must be in (daanalysis.metrics.comparison draws
+# each measure; a test keeps the two lists in step).
+BENCHMARK_MEASURES: dict[str, str] = {
+    "referrals_per_1000_adults": "referrals in 12 months per 1,000 adults aged 16 and over",
+    "marac_cases_per_10000_women": "MARAC cases in 12 months per 10,000 women aged 16 and over",
+    "open_cases_per_fte": "open cases per caseworker FTE at a month end",
+}
+# A rate beyond this is not a rate of these measures (a count typed in, or the wrong unit): the
+# highest plausible is the caseload of 100 open cases a caseworker, and referrals or MARAC cases
+# run at 1 to 100 per 1,000 or 10,000 (SafeLives' England and Wales figure is about 40 MARAC
+# cases per 10,000 women).
+BENCHMARK_MAX_VALUE = 1000
+
+BENCHMARKS = TableSpec(
+    name="benchmarks",
+    description=(
+        "Optional public benchmarks for the comparison of areas (the page made when a run covers "
+        "two areas or more): a figure published elsewhere, such as SafeLives' MARAC cases per "
+        "10,000 adult women for a police force area or for England and Wales, drawn as a labelled "
+        "reference line on the measure's funnel plot and listed under its table and in the "
+        "spreadsheet. Download the figures from their publisher and copy them in; without this "
+        "file the page shows no benchmark and says so."
+    ),
+    required={
+        "measure": (
+            "The comparison measure the figure is for: "
+            + "; ".join(f"`{key}` ({unit})" for key, unit in BENCHMARK_MEASURES.items())
+            + "."
+        ),
+        "name": "What the figure is, as the page labels it (e.g. `SafeLives: England and Wales`).",
+        "value": "The figure, in the measure's unit (a rate, not a count).",
+        "period": "The period it covers, as published (e.g. `12 months to March 2025`).",
+        "source": (
+            "Who published it and where (e.g. `SafeLives MARAC data, downloaded 01/11/2026`)."
+        ),
+    },
+    notes=(
+        "A row with an unknown `measure`, a blank `name`, `period` or `source`, or a `value` that "
+        f"is not a number from 0 to {BENCHMARK_MAX_VALUE:,} is excluded and listed in the "
+        "ledger with its column, value and fix, and the other rows are used; three bad rows or "
+        "more, above the share allowed (config `max_excluded_share`), stop the run naming the "
+        "file, the first bad row, its column and the fix. The funnel's centre line stays the "
+        "areas' own combined rate: a benchmark is a reference, and the control limits are not "
+        "drawn around it. The figures are shown as given; check that they are for the same "
+        "period and definition before reading an area against them."
+    ),
+    numbers=("value",),
+    decimals=("value",),
+    key=("measure", "name"),
+    not_null=("measure", "name", "value", "period", "source"),
+    checks=(
+        pa.Check(
+            lambda df: df["measure"].isin(list(BENCHMARK_MEASURES)),
+            name="measure is one of the comparison measures",
+            error=(
+                "measure must be one of "
+                + ", ".join(BENCHMARK_MEASURES)
+                + " (the comparison measures: see the data contract)"
+            ),
+        ),
+    ),
+    column_checks={
+        "value": (
+            pa.Check.in_range(
+                0,
+                BENCHMARK_MAX_VALUE,
+                error=(
+                    f"is not a rate from 0 to {BENCHMARK_MAX_VALUE:,} (give the published rate in "
+                    "the measure's unit, not a count)"
+                ),
+            ),
+        ),
+    },
+)
+
 TABLES: dict[str, TableSpec] = {
     spec.name: spec
     for spec in (
@@ -681,5 +759,6 @@ TABLES: dict[str, TableSpec] = {
         PREVENTION,
         SANCTUARY,
         PERPETRATOR_PROGRAMME,
+        BENCHMARKS,
     )
 }

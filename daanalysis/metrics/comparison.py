@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from daanalysis.ingest.extract import Extract
+from daanalysis.ingest.schema import BENCHMARK_MEASURES
 from daanalysis.metrics import demand
 from daanalysis.metrics.demand import Verdict
 from daanalysis.panel import area_panel, complete_quarters
@@ -201,6 +202,34 @@ MEASURES = (
     ("MARAC cases per 10,000 women 16+ (12 months)", "marac_cases", "females_16plus", 10_000),
     ("Open cases per caseworker FTE (quarter end)", "open_caseload", "caseworker_fte", 1),
 )
+# Each measure's key in benchmarks.csv (daanalysis.ingest.schema.BENCHMARK_MEASURES).
+MEASURE_KEYS = dict(zip((m for m, *_ in MEASURES), BENCHMARK_MEASURES, strict=True))
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A figure published elsewhere for one measure (a row of ``benchmarks.csv``), in the
+    measure's unit (per ``per`` of size), with what it is, its period and its source."""
+
+    measure: str
+    name: str
+    value: float
+    period: str
+    source: str
+
+
+def benchmarks(table: pd.DataFrame) -> dict[str, list[Benchmark]]:
+    """The rows of the optional ``benchmarks`` table by measure (the labels of
+    :data:`MEASURES`), in file order; every measure is a key, with none when none was given.
+    The loader has already excluded, and ledgered, a row with an unknown measure or no value."""
+    by_key = {key: measure for measure, key in MEASURE_KEYS.items()}
+    out: dict[str, list[Benchmark]] = {measure: [] for measure in MEASURE_KEYS}
+    for row in table.sort_values("source_row").itertuples() if len(table) else ():
+        measure = by_key[row.measure]
+        out[measure].append(
+            Benchmark(measure, str(row.name), float(row.value), str(row.period), str(row.source))
+        )
+    return out
 
 
 def area_figures(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, pd.DataFrame]:

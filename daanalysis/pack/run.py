@@ -2,7 +2,8 @@
 
 A run writes into ``out/.tmp-<token>/`` while ``out/.daanalysis.lock`` is held (released by the
 operating system even if the run is killed), and the finished pack replaces last quarter's in
-one rename with Ctrl-C and SIGTERM held back; a killed run's leftovers are tidied by the next.
+one rename with Ctrl-C and SIGTERM held back (whichever thread they reach); a killed run's
+leftovers are tidied by the next.
 ``run.log`` opens with what produced the run (:func:`provenance`).
 """
 
@@ -150,18 +151,39 @@ STOP_SIGNALS = ("SIGINT", "SIGTERM")
 
 @contextlib.contextmanager
 def _signals_held():
-    """Hold Ctrl-C and SIGTERM back (in the main thread, on POSIX) until the block is done."""
-    held = {getattr(signal, name) for name in STOP_SIGNALS if hasattr(signal, name)}
-    can = (
-        hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    )
-    if can:
-        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    """Hold Ctrl-C and SIGTERM back until the block is done, then act on the first that came.
+
+    Python runs a signal's handler in the main thread whichever thread the operating system
+    gave the signal to, and a run has other threads (the kernel pool, the exporter); blocking
+    the signals in the main thread alone (``pthread_sigmask``) let one delivered to another
+    thread stop the main thread half way. So the handlers themselves are replaced for the block
+    by one that notes the signal, and the signal is raised again once the old handlers are
+    back. Only the main thread can change handlers; in another thread the block runs as it is
+    (a stop then interrupts the main thread, not this one).
+    """
+    names = [name for name in STOP_SIGNALS if hasattr(signal, name)]
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+
+    def defer(signum: int, frame) -> None:
+        arrived.append(signum)
+
+    previous = {}
     try:
+        for name in names:
+            signum = getattr(signal, name)
+            previous[signum] = signal.signal(signum, defer)
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+        for signum, handler in previous.items():
+            # None: a handler not set from Python, which cannot be put back; the default.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        if arrived:
+            # The first stop, now, to the handler it was meant for (the command's, which
+            # raises; or the default, which ends the process as it would have).
+            signal.raise_signal(arrived[0])
 
 
 @contextlib.contextmanager

@@ -1,6 +1,11 @@
-"""Areas compared: the funnel plot, its finding and the tables (daanalysis.metrics.comparison)."""
+"""Areas compared: the funnel plot, its finding and the tables (daanalysis.metrics.comparison),
+and the page's sections as one call each (``notebooks/area_comparison.ipynb`` imports only
+this layer)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -8,10 +13,25 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from daanalysis.metrics.comparison import BANDS, COUNT_NAMES, SIZE_NAMES, Funnel
+from daanalysis.metrics import comparison
+from daanalysis.metrics.comparison import (
+    BANDS,
+    COUNT_NAMES,
+    MEASURES,
+    SIZE_NAMES,
+    Benchmark,
+    Funnel,
+)
 from daanalysis.metrics.demand import Verdict
+from daanalysis.metrics.kpi import KPI
 from daanalysis.present import charts
 from daanalysis.present.words import VERDICT_FIGURES, in_sentence
+
+if TYPE_CHECKING:
+    from daanalysis.present.notebook import Context
+    from daanalysis.present.page import Page
+
+BENCHMARK_COLOUR = "#6F2C91"  # purple: apart from the points' blue and orange (3:1 on white)
 
 LIMIT_COLOUR = "#595959"
 LABEL_ALL_UP_TO = 8  # more areas than this: only those outside the 95% limits are labelled
@@ -49,13 +69,20 @@ def _names(areas: list[str]) -> str:
 
 
 def funnel_chart(
-    f: Funnel, period: str = "", source: str = "", unit: str = "", threshold: float = 0
+    f: Funnel,
+    period: str = "",
+    source: str = "",
+    unit: str = "",
+    threshold: float = 0,
+    benchmarks: Sequence[Benchmark] = (),
 ) -> Figure:
     """Each area's rate against its size, with the 95% and 99.8% control limits and the target.
 
     ``unit``: the size's name on the x axis (for example "adults 16+"). Areas without a figure
     are left off and named in the alt text, as are areas whose count is below ``threshold`` (the
     suppression threshold: a point's position and the area's size would give the count away).
+    ``benchmarks``: public figures for the measure (``benchmarks.csv``), each a dotted
+    reference line labelled with its name, also in the alt text and the chart's data.
     """
     small = f.areas["count"] < threshold
     data = f.areas[(f.areas["band"] != "") & ~small].sort_values("size")
@@ -78,6 +105,16 @@ def funnel_chart(
             fontsize=charts.TEXT_PT,
             color=LIMIT_COLOUR,
             annotation_clip=False,
+        )
+    for mark in benchmarks:
+        ax.axhline(mark.value, color=BENCHMARK_COLOUR, linestyle=":", linewidth=1.5)
+        ax.annotate(
+            f"{mark.name}: {mark.value:,.1f}",
+            (lo, mark.value),
+            xytext=(2, 3),
+            textcoords="offset points",
+            fontsize=charts.TEXT_PT,
+            color=BENCHMARK_COLOUR,
         )
     outside = data["band"] != BANDS[2]
     ax.scatter(
@@ -122,6 +159,10 @@ def funnel_chart(
             if small.any()
             else ""
         )
+        + "".join(
+            f" Reference line: {m.name}, {m.value:,.1f} ({m.period}; {m.source})."
+            for m in benchmarks
+        )
     )
     out = data[
         [
@@ -145,6 +186,9 @@ def funnel_chart(
             "band": "position",
         }
     )
+    if benchmarks:  # the reference lines in the chart's data, after the areas
+        marks = pd.DataFrame({"area": [f"Benchmark: {m.name}" for m in benchmarks]})
+        out = pd.concat([out, marks.assign(**{f.measure: [m.value for m in benchmarks]})])
     title = finding(f).split(":")[0]
     subtitle = f"Areas compared{', ' + period if period else ''}; target: {f.target_source}"
     return charts._finish(fig, title, subtitle, source, alt, out.round(2), right=0.86)
@@ -185,3 +229,160 @@ def verdicts_table(verdicts: list[Verdict]) -> pd.DataFrame:
     numeric = frame.columns[2:]
     frame[numeric] = frame[numeric].astype(float).round(2)
     return frame
+
+
+def benchmarks_table(marks: Sequence[Benchmark], measure: str) -> pd.DataFrame:
+    """The public benchmarks of one measure as a table: name, figure, period and source."""
+    return pd.DataFrame(
+        {
+            "Benchmark": [m.name for m in marks],
+            measure: [round(m.value, 1) for m in marks],
+            "Period": [m.period for m in marks],
+            "Source": [m.source for m in marks],
+        }
+    )
+
+
+# --- the page's sections -------------------------------------------------------------------------
+
+# Each measure's source line and the period its figures cover (a 12-month sum or a month end).
+SOURCES = {
+    MEASURES[0][
+        0
+    ]: "Source: referrals (case records or returns); ONS mid-year population estimates.",
+    MEASURES[1][0]: "Source: MARAC returns; ONS mid-year population estimates.",
+    MEASURES[2][0]: (
+        "Source: referrals (open cases at the month end); staffing (caseworker FTE in post)."
+    ),
+}
+TWELVE_MONTHS = {MEASURES[0][0], MEASURES[1][0]}
+VERDICTS_SOURCE = "Source: each area's referrals, police-recorded crimes and campaigns."
+NO_BENCHMARKS = (
+    "No public benchmark was supplied (benchmarks.csv in the data folder), so none is shown: "
+    "each centre line is the areas' own combined rate."
+)
+
+
+def compare(ctx: Context) -> dict[str, Funnel | str]:
+    """Every measure's funnel of the areas of ``ctx`` (a partnership page's context) at its
+    quarter, or why it cannot be drawn: :func:`daanalysis.metrics.comparison.compare`."""
+    return comparison.compare(ctx.panel, ctx.quarter)
+
+
+def public_benchmarks(ctx: Context) -> dict[str, list[Benchmark]]:
+    """The rows of the optional ``benchmarks.csv`` by measure (none for each when absent)."""
+    return comparison.benchmarks(ctx.extract["benchmarks"])
+
+
+def summary_lines(
+    ctx: Context, results: dict[str, Funnel | str], marks: dict[str, list[Benchmark]]
+) -> list[str]:
+    """The page's opening: how many areas, then each measure's finding, then whether public
+    benchmarks were supplied."""
+    areas = ctx.panel["area"].nunique()
+    lines = [f"**{areas} areas, {ctx.label}**"]
+    lines += [f"- {finding(r) if isinstance(r, Funnel) else r}" for r in results.values()]
+    given = sum(len(m) for m in marks.values())
+    lines.append(
+        f"- {given} public benchmark{'' if given == 1 else 's'} from benchmarks.csv shown as "
+        "reference lines (their sources are listed under each table)."
+        if given
+        else f"- {NO_BENCHMARKS}"
+    )
+    return lines
+
+
+def is_funnel(result: Funnel | str) -> bool:
+    """Whether a measure was compared (a :class:`Funnel`) rather than left out with a reason."""
+    return isinstance(result, Funnel)
+
+
+def show_measure(
+    page: Page,
+    ctx: Context,
+    results: dict[str, Funnel | str],
+    marks: dict[str, list[Benchmark]],
+    measure: str,
+) -> None:
+    """One measure's section (``measure``: its label in :data:`MEASURES` or its key in
+    ``benchmarks.csv``): the funnel plot with any public benchmarks as reference lines, the note
+    on its limits, the table of areas (a rate on a small count hidden with it) and the
+    benchmarks' own table; or the reason it was not compared."""
+    from IPython.display import Markdown, display
+
+    measure = {k: m for m, k in comparison.MEASURE_KEYS.items()}.get(measure, measure)
+    result = results[measure]
+    if not isinstance(result, Funnel):
+        display(Markdown(f"*{result}*"))
+        return
+    _, count, size, _ = next(m for m in MEASURES if m[0] == measure)
+    source = SOURCES[measure]
+    period = (
+        f"12 months to the end of {ctx.label}"
+        if measure in TWELVE_MONTHS
+        else f"at the end of {ctx.label}"
+    )
+    chart = funnel_chart(
+        result,
+        period,
+        source,
+        unit=SIZE_NAMES[size],
+        threshold=page.threshold,
+        benchmarks=marks.get(measure, ()),
+    )
+    page.chart(chart, source=source)
+    display(Markdown(f"*{result.note}*"))
+    table = rates_table(result, size, count)
+    title = measure.split(" (")[0]
+    page.table(
+        table,
+        f"{title} by area, {period}",
+        source,
+        rates={measure: table.columns[2]},
+        not_counts=[table.columns[1]],  # a population or FTE, not a count of people
+    )
+    if marks.get(measure):
+        page.table(
+            benchmarks_table(marks[measure], measure),
+            f"Public benchmarks: {in_sentence(title)}",
+            "Source: benchmarks.csv in the data folder (each row's source is given).",
+            not_counts=True,  # published rates, no counts of people
+        )
+
+
+def show_verdicts(page: Page, ctx: Context) -> list[Verdict]:
+    """The demand verdict of every area in one table (the same call as each area's own page);
+    returns the verdicts."""
+    verdicts = comparison.area_verdicts(ctx.extract, ctx.panel, ctx.quarter)
+    page.table(
+        verdicts_table(verdicts),
+        f"Demand verdict by area, {ctx.label}",
+        VERDICTS_SOURCE,
+        not_counts=True,  # verdicts and ratios, no counts of people
+    )
+    return verdicts
+
+
+def check_lines(results: dict[str, Funnel | str], verdicts: list[Verdict]) -> list[str]:
+    """The headline figures the notebook's check cell prints (nbval compares them)."""
+    lines = [
+        f"{measure} {r.areas['band'].value_counts().to_dict()}"
+        if isinstance(r, Funnel)
+        else f"{measure} {r}"
+        for measure, r in results.items()
+    ]
+    return [*lines, str([(v.area, v.verdict) for v in verdicts])]
+
+
+def outside_kpis(results: dict[str, Funnel | str]) -> list[KPI]:
+    """The page's headline figures: how many areas lie outside the 99.8% limits, by measure."""
+    return [
+        KPI(
+            key=f"areas_outside_{i}",
+            label=f"Areas outside the 99.8% limits: {measure}",
+            value=int(result.areas["band"].str.contains("99.8").sum()),
+            unit="areas",
+        )
+        for i, (measure, result) in enumerate(results.items())
+        if isinstance(result, Funnel)
+    ]

@@ -568,8 +568,27 @@ def config_table() -> pd.DataFrame:
     )
 
 
-def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = None) -> None:
-    """Write every sample table to ``out``; ``areas`` maps area name to volume scale."""
+def benchmark_table() -> pd.DataFrame:
+    """An example ``benchmarks.csv`` (public benchmarks for the comparison of areas) with
+    made-up figures, each labelled synthetic: the format, never a real benchmark. The values
+    sit near the sample areas' own rates so that the reference lines show on their charts."""
+    source = "Synthetic example written by daanalysis.synthetic.sample: not a published figure"
+    return pd.DataFrame(
+        [
+            ("referrals_per_1000_adults", "Synthetic regional figure", 10.0),
+            ("marac_cases_per_10000_women", "Synthetic national figure", 45.0),
+            ("marac_cases_per_10000_women", "Synthetic force-area figure", 55.0),
+        ],
+        columns=["measure", "name", "value"],
+    ).assign(period="12 months to September 2026 (synthetic)", source=source)
+
+
+def write_sample(
+    out: Path, seed: int = SEED, areas: dict[str, float] | None = None, benchmarks: bool = False
+) -> None:
+    """Write every sample table to ``out``; ``areas`` maps area name to volume scale;
+    ``benchmarks``: also write the synthetic example ``benchmarks.csv``
+    (:func:`benchmark_table`)."""
     out.mkdir(parents=True, exist_ok=True)
     areas = areas or {AREA: 1.0}
     tables: dict[str, list[pd.DataFrame]] = {}
@@ -583,6 +602,8 @@ def write_sample(out: Path, seed: int = SEED, areas: dict[str, float] | None = N
         # The referrals extract is written as Windows-1252, as case systems on Windows do.
         encoding = "cp1252" if name == "referrals" else "utf-8"
         frame.to_csv(out / f"{name}.csv", index=False, encoding=encoding, lineterminator="\n")
+    if benchmarks:
+        benchmark_table().to_csv(out / "benchmarks.csv", index=False, lineterminator="\n")
     config_table().to_csv(out / "config.csv", index=False, lineterminator="\n")
     (out / "VINTAGE").write_text(f"Synthetic sample data, extract taken {EXTRACT_DATE:%d/%m/%Y}\n")
 
