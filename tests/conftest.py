@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -75,10 +76,39 @@ def cli_shares_warm_process(monkeypatch, warm_process):
     monkeypatch.setattr(cli, "_warm_process", lambda argv: warm_process)
 
 
+def shared_once(tmp_path_factory, name: str, build):
+    """``build(folder)`` run once for the whole test session, its result a folder every test
+    reads: once per session without pytest-xdist, and once across all of xdist's workers with
+    it (the first worker to ask builds under a file lock, the others wait and read the same
+    folder), so a whole pack is never run twice for the same inputs."""
+    from filelock import FileLock
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        return build(tmp_path_factory.mktemp(name))
+    # This session's workers share the parent of their base folders (under pytest's own
+    # per-user base, e.g. /tmp/pytest-of-root/pytest-N), and no other session does.
+    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    done = root / "built.txt"
+    with FileLock(str(root) + ".lock"):
+        if done.exists():
+            return Path(done.read_text(encoding="utf-8"))
+        root.mkdir(exist_ok=True)
+        result = build(root)
+        done.write_text(str(result), encoding="utf-8")
+        return result
+
+
 @pytest.fixture(scope="session")
 def sample_report(tmp_path_factory, warm_process) -> Path:
-    """The quarterly pack from the bundled sample, produced once through the real runner."""
+    """The quarterly pack from the bundled sample, produced once through the real runner.
+
+    Every test that checks the sample pack reads this one folder: it must never write into
+    it (copy it first, as ``tests/test_pdf.py`` does)."""
     from daanalysis.pack.report import run_report
 
-    out = tmp_path_factory.mktemp("outputs")
-    return run_report(SAMPLE, out, quarter="latest", warm=warm_process)
+    return shared_once(
+        tmp_path_factory,
+        "sample-pack",
+        lambda folder: run_report(SAMPLE, folder / "outputs", quarter="latest", warm=warm_process),
+    )
