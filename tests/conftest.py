@@ -112,3 +112,24 @@ def sample_report(tmp_path_factory, warm_process) -> Path:
         "sample-pack",
         lambda folder: run_report(SAMPLE, folder / "outputs", quarter="latest", warm=warm_process),
     )
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """The system's headless Chromium driven by Playwright, launched once for the session (each
+    test opens its own context: pages, cookies and settings are not shared). Fails in CI when
+    Chromium is missing (``.ci/run`` installs it); skips elsewhere."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium); CI runs this test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        # Playwright's own browser build is never downloaded: it drives the system's Chromium.
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
