@@ -20,7 +20,7 @@ from daanalysis.pack.notebooks import discover
 from tests.conftest import ROOT, SAMPLE
 
 
-def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
+def test_bad_today_is_a_usage_error_not_a_traceback(capsys, cli_shares_warm_process):
     with pytest.raises(SystemExit) as stop:
         cli.main(["report", "--data", str(SAMPLE), "--today", "2026-13-01"])
     assert stop.value.code == 2
@@ -31,7 +31,7 @@ def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
         report.run_report(SAMPLE, "unused", today="28/11/2026")
 
 
-def test_out_that_is_a_file_is_named(tmp_path, capsys):
+def test_out_that_is_a_file_is_named(tmp_path, capsys, cli_shares_warm_process):
     target = tmp_path / "outputs"
     target.write_text("not a folder")
     assert cli.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
@@ -60,7 +60,9 @@ def test_second_run_into_the_same_out_stops_clearly(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [run.LOCK_FILE]  # nothing mixed in
 
 
-def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, capsys):
+def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(
+    tmp_path, capsys, cli_shares_warm_process
+):
     data = tmp_path / "data"
     data.mkdir()
     (data / "police.csv").write_text("month,da_incidents,da_crimes\n2024-01,1,1\n")
