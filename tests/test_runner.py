@@ -258,12 +258,16 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
     monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
     monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
     tasks.main(["test", "-q"])
-    tasks.main(["test", "-m", "slow"])
+    tasks.main(["test", "-m", "slow", "-n", "0"])
     tasks.main(["validate", "--check"])
     pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
-    assert pytest_calls[0][3:] == ("-m", "not study", "-q")
-    assert pytest_calls[1][3:] == ("-m", "slow")  # markers chosen by the caller are kept
+    assert pytest_calls[0][3:] == ("-n", "2", "--dist", "loadgroup", "-m", "not study", "-q")
+    # Markers and the number of workers chosen by the caller are kept.
+    assert pytest_calls[1][3:] == ("-m", "slow", "-n", "0")
     assert pytest_calls[2][4:6] == ("-m", "study")
+    # The test command checks lint and format before any test.
+    ruff = [c[1:] for c in calls if c[0].endswith(("ruff", "ruff.exe"))]
+    assert ruff[:2] == [("check", "."), ("format", "--check", ".")]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert 'python3 tasks.py validate --check --out "$results"' in ci
     assert "python3 tasks.py test" in ci
