@@ -69,9 +69,10 @@ def ensure_environment() -> None:
 STUDY = "study"
 
 
-# Two workers, as the machines this project is tested on have two cores; a file's tests stay
-# together (see tests/conftest.py).
-WORKERS = ["-n", "2", "--dist", "loadgroup"]
+# Two workers, as the machines this project is tested on have two cores. A file's tests stay
+# together on one worker: a module's fixtures (a faulty extract's pack) are built once, and a
+# notebook's nbval cells run in order in one kernel (they fail when split, as by --dist load).
+WORKERS = ["-n", "2", "--dist", "loadfile"]
 
 
 def pytest_selection(pytest_args: list[str]) -> list[str]:

@@ -133,17 +133,3 @@ def chromium_browser():
         browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
         browser.close()
-
-
-def pytest_collection_modifyitems(config, items) -> None:
-    """Under pytest-xdist (``--dist loadgroup``, as ``tasks.py test`` runs it) a file's tests
-    stay together on one worker, so that a module's fixtures (a faulty extract's pack, say) are
-    built once and a notebook's nbval cells run in order in one kernel; the cases of a test
-    marked ``spread`` (each builds what it needs, or shares it with ``shared_once``) may go to
-    either worker."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
-        group = item.nodeid if item.get_closest_marker("spread") else path
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -78,7 +78,6 @@ def run_variant(tmp_path_factory, warm_process):
     return run
 
 
-@pytest.mark.spread
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
 def test_pack_runs_and_says_what_is_missing(variant: Variant, run_variant):
     run = run_variant(variant)

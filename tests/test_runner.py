@@ -261,7 +261,7 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
     tasks.main(["test", "-m", "slow", "-n", "0"])
     tasks.main(["validate", "--check"])
     pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
-    assert pytest_calls[0][3:] == ("-n", "2", "--dist", "loadgroup", "-m", "not study", "-q")
+    assert pytest_calls[0][3:] == ("-n", "2", "--dist", "loadfile", "-m", "not study", "-q")
     # Markers and the number of workers chosen by the caller are kept.
     assert pytest_calls[1][3:] == ("-m", "slow", "-n", "0")
     assert pytest_calls[2][4:6] == ("-m", "study")
