@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -78,23 +79,26 @@ def cli_shares_warm_process(monkeypatch, warm_process):
 
 def shared_once(tmp_path_factory, name: str, build):
     """``build(folder)`` run once for the whole test session, its result a folder every test
-    reads: once per session without pytest-xdist, and once across all of xdist's workers with
-    it (the first worker to ask builds under a file lock, the others wait and read the same
-    folder), so a whole pack is never run twice for the same inputs."""
+    reads: a second call with the same ``name`` returns the first call's result, in one
+    process and across all of pytest-xdist's workers (the first worker to ask builds under a
+    file lock, the others wait and read the same folder), so a whole pack is never run twice
+    for the same inputs."""
     from filelock import FileLock
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
-        return build(tmp_path_factory.mktemp(name))
-    # This session's workers share the parent of their base folders (under pytest's own
+    base = tmp_path_factory.getbasetemp()
+    # This session's xdist workers share the parent of their base folders (under pytest's own
     # per-user base, e.g. /tmp/pytest-of-root/pytest-N), and no other session does.
-    root = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        base = base.parent
+    root = base / f"shared-{name}"
     done = root / "built.txt"
     with FileLock(str(root) + ".lock"):
         if done.exists():
             return Path(done.read_text(encoding="utf-8"))
         root.mkdir(exist_ok=True)
-        result = build(root)
+        # A folder of its own for each attempt: after a failed build (whose test reports it),
+        # the next caller starts afresh instead of tripping over the half-built files.
+        result = build(Path(tempfile.mkdtemp(prefix="try-", dir=root)))
         done.write_text(str(result), encoding="utf-8")
         return result
 
