@@ -281,3 +281,25 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
         and any(m.name == "study" for m in getattr(fn, "pytestmark", []))
     ]
     assert marked
+
+
+def test_a_shared_build_runs_once_and_a_failed_one_is_tried_afresh(tmp_path_factory):
+    # tests/conftest.py's shared_once: how the session's packs are built once for every test.
+    from tests.conftest import shared_once
+
+    calls = []
+
+    def build(folder: Path) -> Path:
+        calls.append(folder)
+        assert not list(folder.iterdir())  # a folder of its own, empty
+        if len(calls) == 1:
+            (folder / "half-built").write_text("x")
+            raise RuntimeError("the first attempt fails")
+        return folder
+
+    name = f"probe-{os.getpid()}"
+    with pytest.raises(RuntimeError, match="first attempt"):
+        shared_once(tmp_path_factory, name, build)
+    first = shared_once(tmp_path_factory, name, build)
+    assert shared_once(tmp_path_factory, name, build) == first
+    assert len(calls) == 2 and calls[1] == first != calls[0]
