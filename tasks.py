@@ -2,15 +2,17 @@
 """Set-up and the project's tasks with nothing but Python 3.11+ and pip (Windows too).
 
     python3 tasks.py report --data data/sample [options]  # the pack (daanalysis report)
-    python3 tasks.py test [pytest options]                # ruff, unit tests, nbval (minutes)
+    python3 tasks.py test [pytest options]                # ruff, unit tests, nbval (< 5 minutes)
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
     python3 tasks.py validate [--councils N]              # the verdict's simulation studies
     python3 tasks.py contract                             # rewrite docs/data-contract.md
 
-``test`` leaves out the tests marked ``study`` (a small simulation study of the demand verdict,
-minutes on its own); ``validate`` runs them after the full study, and CI (``.ci/run``) runs both
-commands, so every test runs there.
+``test`` checks the code's lint and format, then runs pytest on two workers (pytest-xdist; each
+test file stays on one worker and the sample pack is built once for both: ``tests/conftest.py``).
+It leaves out the tests marked ``study`` (a small simulation study of the demand verdict, minutes
+on its own); ``validate`` runs them after the full study, and CI (``.ci/run``) runs both
+commands, so every test runs there. ``test -n 0`` runs the tests in one process.
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
 ``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
@@ -67,10 +69,21 @@ def ensure_environment() -> None:
 STUDY = "study"
 
 
+# Two workers, as the machines this project is tested on have two cores. A file's tests stay
+# together on one worker: a module's fixtures (a faulty extract's pack) are built once, and a
+# notebook's nbval cells run in order in one kernel (they fail when split, as by --dist load).
+WORKERS = ["-n", "2", "--dist", "loadfile"]
+
+
 def pytest_selection(pytest_args: list[str]) -> list[str]:
-    """``-m "not study"`` unless the caller chose markers: the study tests run in ``validate``."""
+    """``-m "not study"`` unless the caller chose markers: the study tests run in ``validate``;
+    two workers unless the caller chose how many (``-n``)."""
     chose = any(a == "-m" or a.startswith("-m") and len(a) > 2 for a in pytest_args)
-    return [] if chose else ["-m", f"not {STUDY}"]
+    workers = any(
+        a in {"-n", "--numprocesses"} or a.startswith(("-n", "--numprocesses="))
+        for a in pytest_args
+    )
+    return [*([] if workers else WORKERS), *([] if chose else ["-m", f"not {STUDY}"])]
 
 
 def main(argv: list[str]) -> None:
@@ -85,6 +98,7 @@ def main(argv: list[str]) -> None:
             run(tool("daanalysis"), "report", *rest)
         elif task == "test":
             run(tool("ruff"), "check", ".")
+            run(tool("ruff"), "format", "--check", ".")
             run(tool("python"), "-m", "pytest", *pytest_selection(rest), *rest)
         elif task == "sample":
             run(tool("python"), "-m", "daanalysis.synthetic.sample", "--out", "data/sample")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -75,10 +77,63 @@ def cli_shares_warm_process(monkeypatch, warm_process):
     monkeypatch.setattr(cli, "_warm_process", lambda argv: warm_process)
 
 
+def shared_once(tmp_path_factory, name: str, build):
+    """``build(folder)`` run once for the whole test session, its result a folder every test
+    reads: a second call with the same ``name`` returns the first call's result, in one
+    process and across all of pytest-xdist's workers (the first worker to ask builds under a
+    file lock, the others wait and read the same folder), so a whole pack is never run twice
+    for the same inputs."""
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    # This session's xdist workers share the parent of their base folders (under pytest's own
+    # per-user base, e.g. /tmp/pytest-of-root/pytest-N), and no other session does.
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:
+        base = base.parent
+    root = base / f"shared-{name}"
+    done = root / "built.txt"
+    with FileLock(str(root) + ".lock"):
+        if done.exists():
+            return Path(done.read_text(encoding="utf-8"))
+        root.mkdir(exist_ok=True)
+        # A folder of its own for each attempt: after a failed build (whose test reports it),
+        # the next caller starts afresh instead of tripping over the half-built files.
+        result = build(Path(tempfile.mkdtemp(prefix="try-", dir=root)))
+        done.write_text(str(result), encoding="utf-8")
+        return result
+
+
 @pytest.fixture(scope="session")
 def sample_report(tmp_path_factory, warm_process) -> Path:
-    """The quarterly pack from the bundled sample, produced once through the real runner."""
+    """The quarterly pack from the bundled sample, produced once through the real runner.
+
+    Every test that checks the sample pack reads this one folder: it must never write into
+    it (copy it first, as ``tests/test_pdf.py`` does)."""
     from daanalysis.pack.report import run_report
 
-    out = tmp_path_factory.mktemp("outputs")
-    return run_report(SAMPLE, out, quarter="latest", warm=warm_process)
+    return shared_once(
+        tmp_path_factory,
+        "sample-pack",
+        lambda folder: run_report(SAMPLE, folder / "outputs", quarter="latest", warm=warm_process),
+    )
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """The system's headless Chromium driven by Playwright, launched once for the session (each
+    test opens its own context: pages, cookies and settings are not shared). Fails in CI when
+    Chromium is missing (``.ci/run`` installs it); skips elsewhere."""
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+        pytest.skip("chromium not installed (apt-get install chromium); CI runs this test")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        # Playwright's own browser build is never downloaded: it drives the system's Chromium.
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()

@@ -26,6 +26,7 @@ TEAM = "+cmd"  # a staffing team and an action-plan lead (published in the actio
 VINTAGE = "Synthetic extract taken 05/10/2026, see https://evil.example/x or www.evil.example"
 ETHNICITY = "Zorblaxian (name: Jane Doe)"
 QUOTED = 'Jane "JD" O\'Neil-Smithers'  # both quote kinds: repr() escapes one of them
+SECOND_LINE = "SECOND LINE SECRET"  # VINTAGE's second line, never shown
 
 
 def _rewrite(path: Path, change) -> None:
@@ -66,15 +67,16 @@ def make_hostile_extract(folder: Path) -> Path:
         frame.loc[in_quarter[1], "risk_level"] = QUOTED
 
     _rewrite(data / "referrals.csv", referrals)
-    (data / "VINTAGE").write_text(VINTAGE + "\n")
+    # A second line too: only the first is ever shown (a test of its own below, on this pack).
+    (data / "VINTAGE").write_text(VINTAGE + "\n" + SECOND_LINE + "\n")
     return data
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory) -> tuple[Path, Path]:
+def hostile(tmp_path_factory, warm_process) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("hostile")
     data = make_hostile_extract(folder)
-    return data, report.run_report(data, folder / "out", workers=2)
+    return data, report.run_report(data, folder / "out", workers=2, warm=warm_process)
 
 
 # --- 1. no formula in a download ----------------------------------------------------------------
@@ -273,16 +275,15 @@ def test_vintage_is_one_line_of_limited_length(tmp_path):
 
 
 @pytest.mark.slow
-def test_multiline_vintage_shows_one_line_on_every_page(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(SAMPLE, data)
-    (data / "VINTAGE").write_text("Synthetic, extract taken 05/10/2026\nSECOND LINE SECRET\n")
-    out = report.run_report(data, tmp_path / "out", workers=2)
+def test_multiline_vintage_shows_one_line_on_every_page(hostile):
+    data, out = hostile
+    assert (data / "VINTAGE").read_text().splitlines() == [VINTAGE, SECOND_LINE]
     pages = sorted(out.glob("*.html"))
     assert len(pages) >= 5
     for page in pages:
-        assert "SECOND LINE SECRET" not in page.read_text(encoding="utf-8"), page.name
-    assert "Synthetic, extract taken 05/10/2026" in (out / "index.html").read_text("utf-8")
+        assert SECOND_LINE not in page.read_text(encoding="utf-8"), page.name
+    # The first line is shown (its links made inert: tested above).
+    assert "Synthetic extract taken 05/10/2026, see" in (out / "index.html").read_text("utf-8")
     quality = [p for p in pages if "demand" in p.name][0].read_text("utf-8")
     assert "VINTAGE has 2 lines; only the first is shown" in quality
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present.verdict import sentence as verdict_sentence
 from daanalysis.present.words import VERDICT_FIGURES, VERDICTS
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, shared_once
 from tests.pack_variants import VARIANTS, Variant
 
 pytestmark = pytest.mark.slow
@@ -51,24 +52,29 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run_variant(tmp_path_factory, warm_process):
-    """Each variant's pack, run once (a test that asks again gets the same run)."""
-    runs: dict[str, Run] = {}
+    """Each variant's pack, run once for the session (a test that asks again, on this worker
+    or another of pytest-xdist's, reads the same run: :func:`tests.conftest.shared_once`)."""
+
+    def build(variant: Variant, folder: Path) -> Path:
+        data, out = folder / "data", folder / "out"
+        variant.build(data)
+        argv = ["report", "--data", str(data), "--out", str(out)]
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(cli, "_warm_process", lambda argv: warm_process)
+            with redirect_stdout(stdout), redirect_stderr(stderr):
+                code = cli.main([*argv, "--quarter", variant.quarter])
+        said = {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue()}
+        (folder / "run.json").write_text(json.dumps(said), encoding="utf-8")
+        return folder
 
     def run(variant: Variant) -> Run:
-        if variant.name not in runs:
-            folder = tmp_path_factory.mktemp(variant.name)
-            data, out = folder / "data", folder / "out"
-            variant.build(data)
-            argv = ["report", "--data", str(data), "--out", str(out)]
-            stdout, stderr = io.StringIO(), io.StringIO()
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(cli, "_warm_process", lambda argv: warm_process)
-                with redirect_stdout(stdout), redirect_stderr(stderr):
-                    code = cli.main([*argv, "--quarter", variant.quarter])
-            found = out.iterdir() if out.exists() else []
-            packs = [p for p in found if not p.name.startswith((".", "failed"))]
-            runs[variant.name] = Run(data, code, stdout.getvalue(), stderr.getvalue(), packs)
-        return runs[variant.name]
+        folder = shared_once(tmp_path_factory, variant.name, lambda f: build(variant, f))
+        said = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        out = folder / "out"
+        found = out.iterdir() if out.exists() else []
+        packs = [p for p in found if not p.name.startswith((".", "failed"))]
+        return Run(folder / "data", said["code"], said["out"], said["err"], packs)
 
     return run
 

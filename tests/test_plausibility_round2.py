@@ -51,7 +51,9 @@ def test_response_window_says_the_setting(days, words):
     assert response_window(days) == words
 
 
-def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(tmp_path, capsys):
+def test_two_working_days_setting_is_named_on_every_page_and_in_kpis(
+    tmp_path, capsys, cli_shares_warm_process
+):
     data, out = _sample(tmp_path), tmp_path / "out"
     _set_config(data, "response_working_days", "2")
     # And the safe level: the staffing page's words follow it too.

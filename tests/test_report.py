@@ -168,23 +168,25 @@ def test_several_areas_non_default_parameters_and_relative_paths(
 
 
 def _broken_notebooks(tmp_path, source: str):
+    """A notebook folder holding only the staffing page's notebook, with ``source`` run early
+    in it: the point of these tests is the runner, which a run of one notebook shows as well as
+    a run of every page (and in a fraction of the time)."""
     folder = tmp_path / "notebooks"
-    shutil.copytree(ROOT / "notebooks", folder)
-    path = folder / "staffing_gap.ipynb"
-    nb = nbformat.read(path, 4)
+    folder.mkdir()
+    nb = nbformat.read(ROOT / "notebooks" / "staffing_gap.ipynb", 4)
     nb.cells.insert(3, nbformat.v4.new_code_cell(source))
-    nbformat.write(nb, path)
+    nbformat.write(nb, folder / "staffing_gap.ipynb")
     return folder
 
 
-def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys):
+def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys, warm_process):
     out = tmp_path / "out"
     previous = out / "2026-27Q2"
     previous.mkdir(parents=True)
     (previous / "index.html").write_text("last good pack")
     notebooks = _broken_notebooks(tmp_path, 'raise RuntimeError("caseload table is empty")')
     with pytest.raises(RuntimeError, match="sampleborough_staffing_gap") as err:
-        report.run_report(SAMPLE, out, notebook_dir=notebooks)
+        report.run_report(SAMPLE, out, notebook_dir=notebooks, warm=warm_process)
     assert "was not changed" in str(err.value)
     assert (previous / "index.html").read_text() == "last good pack"
     failed = list((out / "failed").glob("2026-27Q2-*"))
@@ -198,7 +200,9 @@ def test_failure_keeps_last_quarter_and_the_failed_notebook(tmp_path, capsys):
     assert not list(out.glob(".tmp-*"))
 
 
-def test_export_failure_also_keeps_last_quarter(tmp_path, monkeypatch):
+def test_export_failure_also_keeps_last_quarter(tmp_path, monkeypatch, warm_process):
+    from tests.test_kernels import _tiny_notebooks
+
     out = tmp_path / "out"
     (out / "2026-27Q2").mkdir(parents=True)
     (out / "2026-27Q2" / "index.html").write_text("last good pack")
@@ -207,17 +211,21 @@ def test_export_failure_also_keeps_last_quarter(tmp_path, monkeypatch):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(report, "export_html", broken_export)
+    # Notebooks that print one line: the export, not what the pages hold, is the point here.
+    notebooks = _tiny_notebooks(tmp_path / "nb")
     with pytest.raises(RuntimeError, match="OSError: No space left on device"):
-        report.run_report(SAMPLE, out)
+        report.run_report(SAMPLE, out, notebook_dir=notebooks, warm=warm_process)
     assert (out / "2026-27Q2" / "index.html").read_text() == "last good pack"
     assert len(list((out / "failed").glob("2026-27Q2-*"))) == 1
     assert not list(out.glob(".tmp-*"))
 
 
-def test_cell_timeout_fails_the_run(tmp_path):
+def test_cell_timeout_fails_the_run(tmp_path, warm_process):
     notebooks = _broken_notebooks(tmp_path, "import time\ntime.sleep(60)")
     with pytest.raises(RuntimeError, match="failed") as err:
-        report.run_report(SAMPLE, tmp_path / "out", notebook_dir=notebooks, execution_timeout=3)
+        report.run_report(
+            SAMPLE, tmp_path / "out", notebook_dir=notebooks, execution_timeout=3, warm=warm_process
+        )
     assert "sampleborough_staffing_gap (A cell timed out" in str(err.value)
     assert not (tmp_path / "out" / "2026-27Q2").exists()
     # The notebook as far as it got is kept, for the analyst to see where it stopped.
@@ -228,7 +236,7 @@ def test_cell_timeout_fails_the_run(tmp_path):
     assert kept.cells[stopped - 1].execution_count  # the cells before it ran
 
 
-def test_command_line_reports_bad_data_clearly(tmp_path, capsys):
+def test_command_line_reports_bad_data_clearly(tmp_path, capsys, cli_shares_warm_process):
     code = cli.main(["report", "--data", str(tmp_path / "missing"), "--out", str(tmp_path)])
     assert code == 1
     assert "data folder not found" in capsys.readouterr().err

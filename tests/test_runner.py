@@ -20,7 +20,7 @@ from daanalysis.pack.notebooks import discover
 from tests.conftest import ROOT, SAMPLE
 
 
-def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
+def test_bad_today_is_a_usage_error_not_a_traceback(capsys, cli_shares_warm_process):
     with pytest.raises(SystemExit) as stop:
         cli.main(["report", "--data", str(SAMPLE), "--today", "2026-13-01"])
     assert stop.value.code == 2
@@ -31,7 +31,7 @@ def test_bad_today_is_a_usage_error_not_a_traceback(capsys):
         report.run_report(SAMPLE, "unused", today="28/11/2026")
 
 
-def test_out_that_is_a_file_is_named(tmp_path, capsys):
+def test_out_that_is_a_file_is_named(tmp_path, capsys, cli_shares_warm_process):
     target = tmp_path / "outputs"
     target.write_text("not a folder")
     assert cli.main(["report", "--data", str(SAMPLE), "--out", str(target)]) == 1
@@ -60,7 +60,9 @@ def test_second_run_into_the_same_out_stops_clearly(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == [run.LOCK_FILE]  # nothing mixed in
 
 
-def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(tmp_path, capsys):
+def test_data_error_gives_one_line_and_keeps_the_traceback_in_run_log(
+    tmp_path, capsys, cli_shares_warm_process
+):
     data = tmp_path / "data"
     data.mkdir()
     (data / "police.csv").write_text("month,da_incidents,da_crimes\n2024-01,1,1\n")
@@ -256,12 +258,16 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
     monkeypatch.setattr(tasks, "ensure_environment", lambda: None)
     monkeypatch.setattr(tasks, "run", lambda *args: calls.append(args))
     tasks.main(["test", "-q"])
-    tasks.main(["test", "-m", "slow"])
+    tasks.main(["test", "-m", "slow", "-n", "0"])
     tasks.main(["validate", "--check"])
     pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
-    assert pytest_calls[0][3:] == ("-m", "not study", "-q")
-    assert pytest_calls[1][3:] == ("-m", "slow")  # markers chosen by the caller are kept
+    assert pytest_calls[0][3:] == ("-n", "2", "--dist", "loadfile", "-m", "not study", "-q")
+    # Markers and the number of workers chosen by the caller are kept.
+    assert pytest_calls[1][3:] == ("-m", "slow", "-n", "0")
     assert pytest_calls[2][4:6] == ("-m", "study")
+    # The test command checks lint and format before any test.
+    ruff = [c[1:] for c in calls if c[0].endswith(("ruff", "ruff.exe"))]
+    assert ruff[:2] == [("check", "."), ("format", "--check", ".")]
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert 'python3 tasks.py validate --check --out "$results"' in ci
     assert "python3 tasks.py test" in ci
@@ -275,3 +281,25 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
         and any(m.name == "study" for m in getattr(fn, "pytestmark", []))
     ]
     assert marked
+
+
+def test_a_shared_build_runs_once_and_a_failed_one_is_tried_afresh(tmp_path_factory):
+    # tests/conftest.py's shared_once: how the session's packs are built once for every test.
+    from tests.conftest import shared_once
+
+    calls = []
+
+    def build(folder: Path) -> Path:
+        calls.append(folder)
+        assert not list(folder.iterdir())  # a folder of its own, empty
+        if len(calls) == 1:
+            (folder / "half-built").write_text("x")
+            raise RuntimeError("the first attempt fails")
+        return folder
+
+    name = f"probe-{os.getpid()}"
+    with pytest.raises(RuntimeError, match="first attempt"):
+        shared_once(tmp_path_factory, name, build)
+    first = shared_once(tmp_path_factory, name, build)
+    assert shared_once(tmp_path_factory, name, build) == first
+    assert len(calls) == 2 and calls[1] == first != calls[0]

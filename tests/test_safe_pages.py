@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import nbformat
@@ -20,7 +19,6 @@ import pytest
 from daanalysis import names
 from daanalysis.pack import export, report
 from tests.conftest import SAMPLE
-from tests.test_html_render import CHROMIUM, FLAGS
 
 AREA = "<img src=x onerror=document.body.dataset.pwned=1>"
 VINTAGE = "<script>document.body.dataset.pwned=2</script> extract taken 2026-10-05"
@@ -58,7 +56,7 @@ def test_sanitizer_escapes_html_and_markdown_outputs():
 
 
 @pytest.fixture(scope="module")
-def injected_pack(tmp_path_factory) -> Path:
+def injected_pack(tmp_path_factory, warm_process) -> Path:
     data = tmp_path_factory.mktemp("injected") / "data"
     shutil.copytree(SAMPLE, data)
     for path in data.glob("*.csv"):
@@ -67,33 +65,38 @@ def injected_pack(tmp_path_factory) -> Path:
             text = text.replace("Information about", ACTION, 1)
         path.write_bytes(text.encode("cp1252"))
     (data / "VINTAGE").write_text(VINTAGE + "\n")
-    return report.run_report(data, tmp_path_factory.mktemp("out"), workers=2)
+    return report.run_report(data, tmp_path_factory.mktemp("out"), workers=2, warm=warm_process)
 
 
-def _pwned(page: Path, tmp_path: Path) -> str:
-    dom = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
+def _pwned(browser, page: Path) -> str:
+    """The page's ``<body>`` tag once the page has loaded in Chromium, scripts allowed (as far
+    as the page's own policy allows them), when a payload marked it; "" when none did."""
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(page.as_uri(), wait_until="load")
+        dom = tab.content()
+    finally:
+        context.close()
     body = re.search(r"<body[^>]*>", dom)
     assert body, dom[:500]
     return "data-pwned" in body.group(0) and body.group(0) or ""
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (CI installs it)")
-def test_injected_html_never_runs(injected_pack, tmp_path):
+def test_injected_html_never_runs(injected_pack, chromium_browser, tmp_path):
     pages = sorted(injected_pack.glob("*.html"))
     assert len(pages) >= 4  # index, two area pages, the action plan
+    # The probe can see a payload run: a page without the escaping marks its body.
+    probe = tmp_path / "probe.html"
+    probe.write_text(f"<html><body><p>x</p>{AREA}</body></html>", encoding="utf-8")
+    assert _pwned(chromium_browser, probe)
     for page in pages:
-        assert _pwned(page, tmp_path) == "", page.name
+        assert _pwned(chromium_browser, page) == "", page.name
         # The same page without its policy: the escaping alone must hold.
         bare = tmp_path / f"bare-{page.name}"
         bare.write_text(CSP_META.sub("", page.read_text(encoding="utf-8")), encoding="utf-8")
-        assert _pwned(bare, tmp_path) == "", f"{page.name} without CSP"
+        assert _pwned(chromium_browser, bare) == "", f"{page.name} without CSP"
 
 
 @pytest.mark.slow
