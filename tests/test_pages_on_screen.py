@@ -8,7 +8,6 @@ the dev dependencies ``playwright`` and ``axe-playwright-python`` (which ships a
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
@@ -73,18 +72,9 @@ CHART_TEXT_JS = """() => [...document.querySelectorAll('img.da-chart')].map(img 
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
-        pytest.skip("chromium not installed (apt-get install chromium); CI runs this test")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as driver:
-        # Playwright's own browser build is never downloaded: it drives the system's Chromium.
-        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
+def browser(chromium_browser):
+    """The session's Chromium (tests/conftest.py): launched once, a fresh context per page."""
+    return chromium_browser
 
 
 def _open(browser, path, size):
