@@ -118,11 +118,14 @@ def sample_report(tmp_path_factory, warm_process) -> Path:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
-    """The system's headless Chromium driven by Playwright, launched once for the session (each
-    test opens its own context: pages, cookies and settings are not shared). Fails in CI when
-    Chromium is missing (``.ci/run`` installs it); skips elsewhere."""
+    """The system's headless Chromium driven by Playwright, launched once per test module (each
+    test opens its own context: pages, cookies and settings are not shared). Not once per
+    session: ``daanalysis.pack.pdf`` starts Playwright itself, and a second synchronous
+    Playwright cannot start in a process where one is still open (tests/test_pdf.py would fail
+    on whichever worker had run a browser test first). Fails in CI when Chromium is missing
+    (``.ci/run`` installs it); skips elsewhere."""
     import shutil
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

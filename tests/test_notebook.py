@@ -220,7 +220,8 @@ def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_
     executed = sample_report / "analysts" / "notebooks"
     stem = f"sampleborough_{spec.name}" if spec.scope == "area" else spec.name
     params = nbformat.read(executed / f"{stem}.ipynb", 4).metadata["papermill"]["parameters"]
-    alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv")}
+    # Its own figures and tables only: the pack's record_dir was inside the run's folder.
+    alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv"), "record_dir": ""}
     execute.run_notebook(spec.path, tmp_path / f"{stem}.ipynb", alone)
     published = pd.read_csv(sample_report / "kpis.csv", dtype=str, keep_default_na=False)
     mine = published[(published["notebook"] == spec.name)].reset_index(drop=True)
