@@ -172,6 +172,30 @@ def check(table: pd.DataFrame, fresh: str) -> int:
     return 1 if failures else 0
 
 
+def simulated(args: argparse.Namespace, started: float) -> pd.DataFrame:
+    """Every scenario's councils, ``args.chunk`` seeds at a time, each chunk appended to
+    ``councils.csv`` (and said on the console) as it finishes."""
+    import time
+
+    path = args.out / "councils.csv"
+    path.unlink(missing_ok=True)
+    chunks = []
+    for first in range(0, args.councils, args.chunk):
+        n = min(args.chunk, args.councils - first)
+        chunk = simulate.study(
+            n, tuple(simulate.SCENARIOS), seed=args.seed + first, workers=args.workers
+        )
+        chunk.to_csv(path, mode="a", header=not chunks, index=False)
+        chunks.append(chunk)
+        print(
+            f"{first + n} of {args.councils} councils a scenario: "
+            f"{time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
+    print(f"Simulation study: {time.perf_counter() - started:.0f}s with {args.workers} workers")
+    return pd.concat(chunks, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--councils", type=int, default=200)
@@ -187,6 +211,19 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "validation" / "results")
     parser.add_argument(
+        "--chunk",
+        type=int,
+        default=20,
+        help="councils a scenario per chunk: every scenario's next seeds are simulated together "
+        "and appended to councils.csv as they finish, so a stopped run leaves an equal number "
+        "of councils in every scenario, which --from-councils can summarise",
+    )
+    parser.add_argument(
+        "--from-councils",
+        type=Path,
+        help="summarise this councils.csv (e.g. a stopped run's) instead of simulating",
+    )
+    parser.add_argument(
         "--methods", type=Path, default=ROOT / "docs" / "methods.md", help="doc to update"
     )
     parser.add_argument(
@@ -201,10 +238,13 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     started = time.perf_counter()
-    results = simulate.study(
-        args.councils, tuple(simulate.SCENARIOS), seed=args.seed, workers=args.workers
-    )
-    print(f"Simulation study: {time.perf_counter() - started:.0f}s with {args.workers} workers")
+    if args.from_councils:
+        results = pd.read_csv(args.from_councils)
+        complete = results.groupby("scenario")["seed"].nunique().min()
+        results = results[results["seed"] < results["seed"].min() + complete]
+        args.councils = int(complete)
+    else:
+        results = simulated(args, started)
     results.to_csv(args.out / "councils.csv", index=False)
     table = simulate.summarise(results)
     (args.out / "summary.md").write_text(summary_markdown(table))
