@@ -57,6 +57,26 @@ def summary_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def regions_markdown(table: pd.DataFrame) -> str:
+    lines = [
+        "| scenario | truth | regions | campaign councils | reporting claimed "
+        "| every campaign council claimed | interval coverage | inconclusive "
+        "| median detectable ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for _, r in table.iterrows():
+        label = "power " if r["measure"] == "power" else "false claims "
+        lines.append(
+            f"| {r['scenario']} | {r['truth']} | {r['regions']} | {r['councils']} "
+            f"| {label}{_pct(r['reporting claimed'], r['mc_se'])} "
+            f"| {100 * r['every campaign council claimed']:.1f}% "
+            f"| {_pct(r['interval coverage'], r['coverage_mc_se'])} "
+            f"| {_pct(r['inconclusive'], r['inconclusive_mc_se'])} "
+            f"| {r['median detectable ratio']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def real_panel(counts: pd.Series, variant: str, rng: np.random.Generator) -> pd.DataFrame:
     """A panel from one real series. ``shared``: the series split at random into a confidence
     and a control half, so both carry its real shocks. ``unshared``: the real series against a
@@ -172,6 +192,16 @@ def check(table: pd.DataFrame, fresh: str) -> int:
     return 1 if failures else 0
 
 
+def regions_study(args: argparse.Namespace, regions: int) -> str:
+    """The region scenarios (:data:`daanalysis.synthetic.simulate.REGIONS`): ``regions.csv``
+    (one row per campaign council) and ``regions.md``."""
+    results = simulate.region_study(regions, seed=args.seed, workers=args.workers)
+    results.to_csv(args.out / "regions.csv", index=False)
+    text = regions_markdown(simulate.summarise_regions(results))
+    (args.out / "regions.md").write_text(text)
+    return text
+
+
 def simulated(args: argparse.Namespace, started: float) -> pd.DataFrame:
     """Every scenario's councils, ``args.chunk`` seeds at a time, each chunk appended to
     ``councils.csv`` (and said on the console) as it finishes."""
@@ -219,6 +249,13 @@ def main(argv: list[str] | None = None) -> None:
         "of councils in every scenario, which --from-councils can summarise",
     )
     parser.add_argument(
+        "--regions",
+        type=int,
+        help="simulated regions of each kind (several councils in one extract, "
+        "validation/results/regions.md); default: a quarter of --councils",
+    )
+    parser.add_argument("--regions-only", action="store_true", help="run the region study alone")
+    parser.add_argument(
         "--from-councils",
         type=Path,
         help="summarise this councils.csv (e.g. a stopped run's) instead of simulating",
@@ -238,6 +275,11 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     started = time.perf_counter()
+    regions = args.regions if args.regions is not None else max(args.councils // 4, 1)
+    if args.regions_only:
+        text = regions_study(args, regions)
+        print(text)
+        return
     if args.from_councils:
         results = pd.read_csv(args.from_councils)
         complete = results.groupby("scenario")["seed"].nunique().min()
@@ -253,6 +295,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(check(table, summary_markdown(table)))
     if args.councils >= 200:  # only the full study is quoted in the methods
         update_methods(args.methods, "summary", summary_markdown(table))
+    if not args.from_councils:
+        regions_study(args, regions)
     if args.real.exists():
         text = real_series_study(args.real, args.seed)
         (args.out / "real_series.md").write_text(text)

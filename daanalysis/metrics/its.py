@@ -118,14 +118,16 @@ def _design_columns(
             if number != base_number:
                 label = f"Q{number}" if names is None else names[number - 1]
                 cols[f"season: {label}"] = (numbers == number).astype(float)
-        for _, e in (events if events is not None else pd.DataFrame()).iterrows():
+        for e in events.to_dict("records") if events is not None else []:
             if e["kind"] == "level_shift":
                 cols[f"event: {e['name']}"] = _fraction_from(index, e["start_date"])
             else:
-                start = e["start_date"].to_period(index.freqstr)
-                end = e["end_date"].to_period(index.freqstr)
-                for p in index[(index >= start) & (index <= end)]:
-                    cols[f"event: {e['name']} [{p}]"] = (index == p).astype(float)
+                start = e["start_date"].to_period(index.freqstr).ordinal
+                end = e["end_date"].to_period(index.freqstr).ordinal
+                for i in np.flatnonzero((ordinals >= start) & (ordinals <= end)):
+                    cols[f"event: {e['name']} [{index[i]}]"] = (ordinals == ordinals[i]).astype(
+                        float
+                    )
     ramp = RAMP_MONTHS * per_year / 12
     phase_in = int(np.ceil(TRANSITION_MONTHS * per_year / 12))
     for name, start_date in zip(campaigns["name"], campaigns["start_date"], strict=True):
