@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--regions-only", action="store_true", help="run the region study alone")
     parser.add_argument(
+        "--real-only", action="store_true", help="run the real-series placebo study alone"
+    )
+    parser.add_argument(
         "--from-councils",
         type=Path,
         help="summarise this councils.csv (e.g. a stopped run's) instead of simulating",
@@ -276,6 +279,11 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     regions = args.regions if args.regions is not None else max(args.councils // 4, 1)
+    if args.real_only:
+        text = real_series_study(args.real, args.seed)
+        (args.out / "real_series.md").write_text(text)
+        print(text)
+        return
     if args.regions_only:
         text = regions_study(args, regions)
         print(text)
