@@ -289,7 +289,8 @@ def main(argv: list[str] | None = None) -> None:
         print(text)
         return
     if args.from_councils:
-        results = pd.read_csv(args.from_councils)
+        # "null" is a scenario's name here, not a missing value.
+        results = pd.read_csv(args.from_councils, keep_default_na=False, na_values=[""])
         complete = results.groupby("scenario")["seed"].nunique().min()
         results = results[results["seed"] < results["seed"].min() + complete]
         args.councils = int(complete)
