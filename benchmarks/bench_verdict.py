@@ -91,14 +91,16 @@ def many_areas(args: argparse.Namespace) -> None:
         from daanalysis.synthetic.sample import write_sample
 
         write_sample(data, areas={f"Area {i:03d}": 1.0 for i in range(1, args.areas + 1)})
-    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     runs = [("load and checks alone", LOAD_ONLY, None), ("daanalysis verdict", VERDICT, None)]
     if args.compare_tree:
         runs.append((f"daanalysis verdict from {args.compare_tree}", VERDICT, args.compare_tree))
-    results = {name: timed(code, data, tree) for name, code, tree in runs}
+    results = {}
+    for name, code, tree in runs:  # each said as it finishes: a long run stopped keeps them
+        results[name] = wall, cpu = timed(code, data, tree)
+        line = f"{name:>50}: wall {wall:6.1f}s, processor {cpu:6.1f}s ({args.areas} areas)"
+        print(line, flush=True)
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    for name, (wall, cpu) in results.items():
-        print(f"{name:>50}: wall {wall:6.1f}s, processor {cpu:6.1f}s ({args.areas} areas)")
     load_wall, load_cpu = results["load and checks alone"]
     wall, cpu = results["daanalysis verdict"]
     print(
