@@ -336,6 +336,27 @@ def test_small_simulation_study_controls_false_claims_and_has_power():
     assert fooled >= 12
 
 
+def test_a_simulated_region_is_one_extract_with_the_campaign_in_some_councils():
+    import dataclasses
+
+    planted = simulate.REGIONS["region_reporting"]
+    panel, campaigns, events = simulate.region(np.random.default_rng(7), planted)
+    assert sorted(panel["area"].unique()) == [f"Council {i}" for i in range(1, 6)]
+    assert sorted(campaigns["area"]) == ["Council 1", "Council 2"]
+    assert (campaigns["start_date"] == campaigns["start_date"].iloc[0]).all()  # one date
+    assert demand.campaigns_for(campaigns, "Council 3").empty
+    # The regional shock reaches every council: made large, it dominates their police series.
+    loud = dataclasses.replace(planted, regional_sd=1.0, regional_rho=0.0)
+    panel, _, _ = simulate.region(np.random.default_rng(7), loud)
+    logs = np.log(panel.pivot(index="month", columns="area", values="police_crimes"))
+    corr = logs.corr().to_numpy()
+    assert corr[np.triu_indices(5, 1)].min() > 0.9
+    # Its verdicts: one row per campaign council, read through campaigns_for as the command does.
+    rows = simulate.one_region("region_null", 101)
+    assert [r["area"] for r in rows] == ["Council 1", "Council 2"]
+    assert all(r["truth_reporting"] is False for r in rows)
+
+
 def test_contrast_series_shows_the_step_the_verdict_tests():
     panel = _panel(confidence=1.3)
     v = demand.verdict(panel, _campaigns(), NO_EVENTS, Q, placebo=False)

@@ -57,6 +57,26 @@ def summary_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def regions_markdown(table: pd.DataFrame) -> str:
+    lines = [
+        "| scenario | truth | regions | campaign councils | reporting claimed "
+        "| every campaign council claimed | interval coverage | inconclusive "
+        "| median detectable ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for _, r in table.iterrows():
+        label = "power " if r["measure"] == "power" else "false claims "
+        lines.append(
+            f"| {r['scenario']} | {r['truth']} | {r['regions']} | {r['councils']} "
+            f"| {label}{_pct(r['reporting claimed'], r['mc_se'])} "
+            f"| {100 * r['every campaign council claimed']:.1f}% "
+            f"| {_pct(r['interval coverage'], r['coverage_mc_se'])} "
+            f"| {_pct(r['inconclusive'], r['inconclusive_mc_se'])} "
+            f"| {r['median detectable ratio']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def real_panel(counts: pd.Series, variant: str, rng: np.random.Generator) -> pd.DataFrame:
     """A panel from one real series. ``shared``: the series split at random into a confidence
     and a control half, so both carry its real shocks. ``unshared``: the real series against a
@@ -172,6 +192,40 @@ def check(table: pd.DataFrame, fresh: str) -> int:
     return 1 if failures else 0
 
 
+def regions_study(args: argparse.Namespace, regions: int) -> str:
+    """The region scenarios (:data:`daanalysis.synthetic.simulate.REGIONS`): ``regions.csv``
+    (one row per campaign council) and ``regions.md``."""
+    results = simulate.region_study(regions, seed=args.seed, workers=args.workers)
+    results.to_csv(args.out / "regions.csv", index=False)
+    text = regions_markdown(simulate.summarise_regions(results))
+    (args.out / "regions.md").write_text(text)
+    return text
+
+
+def simulated(args: argparse.Namespace, started: float) -> pd.DataFrame:
+    """Every scenario's councils, ``args.chunk`` seeds at a time, each chunk appended to
+    ``councils.csv`` (and said on the console) as it finishes."""
+    import time
+
+    path = args.out / "councils.csv"
+    path.unlink(missing_ok=True)
+    chunks = []
+    for first in range(0, args.councils, args.chunk):
+        n = min(args.chunk, args.councils - first)
+        chunk = simulate.study(
+            n, tuple(simulate.SCENARIOS), seed=args.seed + first, workers=args.workers
+        )
+        chunk.to_csv(path, mode="a", header=not chunks, index=False)
+        chunks.append(chunk)
+        print(
+            f"{first + n} of {args.councils} councils a scenario: "
+            f"{time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
+    print(f"Simulation study: {time.perf_counter() - started:.0f}s with {args.workers} workers")
+    return pd.concat(chunks, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--councils", type=int, default=200)
@@ -187,6 +241,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "validation" / "results")
     parser.add_argument(
+        "--chunk",
+        type=int,
+        default=20,
+        help="councils a scenario per chunk: every scenario's next seeds are simulated together "
+        "and appended to councils.csv as they finish, so a stopped run leaves an equal number "
+        "of councils in every scenario, which --from-councils can summarise",
+    )
+    parser.add_argument(
+        "--regions",
+        type=int,
+        help="simulated regions of each kind (several councils in one extract, "
+        "validation/results/regions.md); default: a quarter of --councils",
+    )
+    parser.add_argument("--regions-only", action="store_true", help="run the region study alone")
+    parser.add_argument(
+        "--real-only", action="store_true", help="run the real-series placebo study alone"
+    )
+    parser.add_argument(
+        "--from-councils",
+        type=Path,
+        help="summarise this councils.csv (e.g. a stopped run's) instead of simulating",
+    )
+    parser.add_argument(
         "--methods", type=Path, default=ROOT / "docs" / "methods.md", help="doc to update"
     )
     parser.add_argument(
@@ -201,10 +278,24 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     started = time.perf_counter()
-    results = simulate.study(
-        args.councils, tuple(simulate.SCENARIOS), seed=args.seed, workers=args.workers
-    )
-    print(f"Simulation study: {time.perf_counter() - started:.0f}s with {args.workers} workers")
+    regions = args.regions if args.regions is not None else max(args.councils // 4, 1)
+    if args.real_only:
+        text = real_series_study(args.real, args.seed)
+        (args.out / "real_series.md").write_text(text)
+        print(text)
+        return
+    if args.regions_only:
+        text = regions_study(args, regions)
+        print(text)
+        return
+    if args.from_councils:
+        # "null" is a scenario's name here, not a missing value.
+        results = pd.read_csv(args.from_councils, keep_default_na=False, na_values=[""])
+        complete = results.groupby("scenario")["seed"].nunique().min()
+        results = results[results["seed"] < results["seed"].min() + complete]
+        args.councils = int(complete)
+    else:
+        results = simulated(args, started)
     results.to_csv(args.out / "councils.csv", index=False)
     table = simulate.summarise(results)
     (args.out / "summary.md").write_text(summary_markdown(table))
@@ -213,6 +304,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(check(table, summary_markdown(table)))
     if args.councils >= 200:  # only the full study is quoted in the methods
         update_methods(args.methods, "summary", summary_markdown(table))
+    if not args.from_councils:
+        regions_study(args, regions)
     if args.real.exists():
         text = real_series_study(args.real, args.seed)
         (args.out / "real_series.md").write_text(text)

@@ -87,6 +87,71 @@ def usable_campaigns(
     return campaigns.loc[keep], notes
 
 
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+               "Dec")  # fmt: skip
+
+
+def _design_columns(
+    index: pd.PeriodIndex,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    slope: bool = False,
+    base: bool = True,
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`design` as numpy arrays in order, before constant ones are left
+    out; ``base`` False: the campaign terms alone (what :func:`placebo_check` adds for each
+    placebo date to a design it builds once)."""
+    per_year = periods_per_year(index)
+    # Period ordinals: the number of periods between two periods of one frequency is the
+    # difference of their ordinals (what ``(p - first).n`` gave, without a Python loop).
+    ordinals = index.asi8
+    cols: dict[str, np.ndarray] = {}
+    if base:
+        n = len(index)
+        cols["const"] = np.ones(n)
+        cols["trend"] = (ordinals - ordinals.min()).astype(float) / per_year
+        if per_year == 4:
+            numbers, names, base_number = np.asarray(index.quarter), None, 1
+        else:
+            numbers, names, base_number = np.asarray(index.month), _MONTH_ABBR, 4
+        for number in dict.fromkeys(numbers.tolist()):
+            if number != base_number:
+                label = f"Q{number}" if names is None else names[number - 1]
+                cols[f"season: {label}"] = (numbers == number).astype(float)
+        for e in events.to_dict("records") if events is not None else []:
+            if e["kind"] == "level_shift":
+                cols[f"event: {e['name']}"] = _fraction_from(index, e["start_date"])
+            else:
+                start = e["start_date"].to_period(index.freqstr).ordinal
+                end = e["end_date"].to_period(index.freqstr).ordinal
+                for i in np.flatnonzero((ordinals >= start) & (ordinals <= end)):
+                    cols[f"event: {e['name']} [{index[i]}]"] = (ordinals == ordinals[i]).astype(
+                        float
+                    )
+    ramp = RAMP_MONTHS * per_year / 12
+    phase_in = int(np.ceil(TRANSITION_MONTHS * per_year / 12))
+    for name, start_date in zip(campaigns["name"], campaigns["start_date"], strict=True):
+        start = start_date.to_period(index.freqstr)
+        after = (ordinals - start.ordinal).astype(float)
+        # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
+        cols[f"level: {name}"] = (
+            np.clip((after + 1) / ramp, 0, 1) if ramp else (after >= 0).astype(float)
+        )
+        if slope:
+            cols[f"slope: {name}"] = np.clip(after, 0, None) / per_year
+        for k in range(phase_in):
+            if (after == k).any():
+                cols[f"transition: {name} [{start + k}]"] = (after == k).astype(float)
+    return cols
+
+
+def _varying(cols: dict[str, np.ndarray]) -> tuple[list[str], np.ndarray]:
+    """The names and matrix (one row per period) of the columns that vary, and ``const``."""
+    names = [c for c, v in cols.items() if c == "const" or np.ptp(v) > 0]
+    n = len(next(iter(cols.values()))) if cols else 0
+    return names, np.column_stack([cols[c] for c in names]) if names else np.empty((n, 0))
+
+
 def design(
     index: pd.PeriodIndex,
     campaigns: pd.DataFrame,
@@ -99,59 +164,23 @@ def design(
     Terms that are constant over ``index`` (an event wholly before or after the data) are left
     out, since they cannot be told apart from the level.
     """
-    per_year = periods_per_year(index)
-    first = index.min()
-    x = pd.DataFrame(index=index)
-    x["const"] = 1.0
-    x["trend"] = np.asarray([(p - first).n for p in index], float) / per_year
-    if per_year == 4:
-        labels = pd.Index([f"Q{q}" for q in index.quarter])
-        base = "Q1"
-    else:
-        labels = pd.Index(index.strftime("%b"))
-        base = "Apr"
-    for label in dict.fromkeys(labels):
-        if label != base:
-            x[f"season: {label}"] = (labels == label).astype(float)
-    for _, e in (events if events is not None else pd.DataFrame()).iterrows():
-        if e["kind"] == "level_shift":
-            x[f"event: {e['name']}"] = _fraction_from(index, e["start_date"])
-        else:
-            start = e["start_date"].to_period(index.freqstr)
-            end = e["end_date"].to_period(index.freqstr)
-            for p in index[(index >= start) & (index <= end)]:
-                x[f"event: {e['name']} [{p}]"] = (index == p).astype(float)
-    for _, c in campaigns.iterrows():
-        start = c["start_date"].to_period(index.freqstr)
-        after = np.asarray([(p - start).n for p in index], float)
-        # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
-        ramp = RAMP_MONTHS * per_year / 12
-        x[f"level: {c['name']}"] = (
-            np.clip((after + 1) / ramp, 0, 1) if ramp else (after >= 0).astype(float)
-        )
-        if slope:
-            x[f"slope: {c['name']}"] = np.clip(after, 0, None) / per_year
-        phase_in = int(np.ceil(TRANSITION_MONTHS * per_year / 12))
-        for k in range(phase_in):
-            if (after == k).any():
-                x[f"transition: {c['name']} [{start + k}]"] = (after == k).astype(float)
-    values = x.to_numpy()
-    varying = [c for i, c in enumerate(x.columns) if c == "const" or np.ptp(values[:, i]) > 0]
-    return x[varying]
+    names, x = _varying(_design_columns(index, campaigns, events, slope))
+    return pd.DataFrame(x, index=index, columns=names)
 
 
 class NotIdentifiable(ValueError):
     """The data cannot tell some terms apart (e.g. a campaign step inside an event's months)."""
 
 
-def _require_identifiable(x: pd.DataFrame) -> None:
+def _require_identifiable(x: pd.DataFrame | np.ndarray, names: list[str] | None = None) -> None:
     """Refuse a design whose terms the data cannot tell apart, rather than fit an arbitrary split.
 
     This happens when every period after a campaign starts lies inside a temporary event (each
     of those periods has its own term), or when two campaigns start in the same period.
     """
-    if np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
-        campaigns = [c.removeprefix("level: ") for c in x.columns if c.startswith("level: ")]
+    names = list(x.columns) if names is None else names
+    if np.linalg.matrix_rank(np.asarray(x)) < x.shape[1]:
+        campaigns = [c.removeprefix("level: ") for c in names if c.startswith("level: ")]
         raise NotIdentifiable(
             "the data cannot tell the campaign step"
             + (f" ({', '.join(campaigns)})" if campaigns else "")
@@ -204,9 +233,14 @@ class Fit:
         ratios; ``mde_ratio`` is the smallest effect detectable with 80% power at ``alpha``."""
         from scipy import stats
 
-        w = pd.Series(weights, dtype=float).reindex(self.params.index, fill_value=0.0)
-        est = float(w @ self.params)
-        se = float(np.sqrt(max(w @ self.cov @ w, 0.0)))
+        # The weights as a vector over the terms (a term the fit lacks counts 0).
+        position = {term: i for i, term in enumerate(self.params.index)}
+        w = np.zeros(len(position))
+        for term, value in weights.items():
+            if term in position:
+                w[position[term]] = float(value)
+        est = float(w @ self.params.to_numpy())
+        se = float(np.sqrt(max(w @ np.asarray(self.cov) @ w, 0.0)))
         t = stats.t.ppf(1 - alpha / 2, self.df)
         p = float(2 * stats.t.sf(abs(est) / se, self.df)) if se > 0 else float("nan")
         mde = (t + stats.t.ppf(POWER, self.df)) * se
@@ -229,12 +263,13 @@ class Fit:
         return {f"{prefix}{term}": w for term, w in self.effect_weights.items()}
 
 
-def _effect_weights(x: pd.DataFrame) -> dict[str, float]:
-    terms = [c for c in x.columns if c.startswith(("level: ", "slope: "))]
+def _effect_weights(names: list[str], x: np.ndarray) -> dict[str, float]:
+    terms = [i for i, c in enumerate(names) if c.startswith(("level: ", "slope: "))]
     if not terms:
         return {}
-    started = x[[c for c in terms if c.startswith("level: ")]].max(axis=1) > 0
-    return x.loc[started, terms].mean().to_dict()
+    levels = [i for i in terms if names[i].startswith("level: ")]
+    started = x[:, levels].max(axis=1) > 0
+    return {names[i]: float(x[started, i].mean()) for i in terms}
 
 
 def _outliers(resid: np.ndarray, index: pd.PeriodIndex, limit: float = 4.0) -> list[pd.Period]:
@@ -327,12 +362,15 @@ def _glm(
     from statsmodels.genmod.generalized_linear_model import GLM
 
     if COVARIANCE == "driscoll-kraay":
-        fit = GLM(y, x, family=Poisson()).fit(
+        fit = GLM(y, np.asarray(x), family=Poisson()).fit(
             cov_type="hac-groupsum",
             cov_kwds={"time": time, "maxlags": _maxlags(periods), "use_correction": "hac"},
         )
         return fit, fit.cov_params()
     streams = np.zeros(len(y), int) if streams is None else streams
+    # Fitted on the plain arrays: statsmodels' pandas handling costs more than the fit on
+    # these small designs; the names go back on in :func:`_named`.
+    x = np.asarray(x, float)
     first = GLM(y, x, family=Poisson()).fit()
     pearson = np.asarray(first.resid_pearson)
     per_stream_df = max((len(y) - x.shape[1]) / (streams.max() + 1), 1.0)
@@ -346,27 +384,40 @@ def _glm(
     else:
         relative = y / np.asarray(fit.fittedvalues) - 1
         series = relative[streams == 1] - relative[streams == 0]
-    terms = x.to_numpy(float) if relative_terms is None else relative_terms
+    terms = x if relative_terms is None else relative_terms
     factor, _ = _ar1_factor(series, terms)
     return fit, fit.cov_params() * factor
 
 
+def _named(params: np.ndarray, cov: np.ndarray, names: list[str]) -> tuple[pd.Series, pd.DataFrame]:
+    """A fit's coefficients and covariance labelled by term."""
+    return pd.Series(params, index=names), pd.DataFrame(cov, index=names, columns=names)
+
+
 def _result(
-    fit, cov: pd.DataFrame, x: pd.DataFrame, campaigns: pd.DataFrame, terms: int, **extra
+    fit,
+    cov: np.ndarray,
+    names: list[str],
+    x: np.ndarray,
+    all_names: list[str],
+    campaigns: pd.DataFrame,
+    terms: float,
+    **extra,
 ) -> Fit:
-    """A :class:`Fit` from a fitted GLM and the terms of one stream ``x``; ``terms`` is the
-    number of fitted terms per stream (all terms over the streams), for the t degrees of
-    freedom: periods less terms."""
+    """A :class:`Fit` from a fitted GLM whose terms are ``all_names``, and the terms of one
+    stream ``x`` (named ``names``); ``terms`` is the number of fitted terms per stream (all
+    terms over the streams), for the t degrees of freedom: periods less terms."""
     periods = len(x)
+    params, cov = _named(np.asarray(fit.params), np.asarray(cov), all_names)
     return Fit(
-        params=fit.params,
+        params=params,
         cov=cov,
         df=max(periods - int(np.ceil(terms)), 1),
         periods=periods,
         dispersion=float(fit.pearson_chi2 / max(fit.df_resid, 1)),
-        columns=list(x.columns),
-        campaigns=[c for c in campaigns["name"] if f"level: {c}" in x.columns],
-        effect_weights=_effect_weights(x),
+        columns=list(names),
+        campaigns=[c for c in campaigns["name"] if f"level: {c}" in names],
+        effect_weights=_effect_weights(names, x),
         **extra,
     )
 
@@ -393,18 +444,29 @@ def relative_season(x: pd.DataFrame, harmonics: int = HARMONICS) -> pd.DataFrame
     measurements behind the choice). Quarterly series keep their 3 quarter terms.
     """
     index = pd.PeriodIndex(x.index)
+    names, values = _relative_season(index, list(x.columns), x.to_numpy(float), harmonics)
+    return pd.DataFrame(values, index=index, columns=names)
+
+
+def _relative_season(
+    index: pd.PeriodIndex, names: list[str], x: np.ndarray, harmonics: int = HARMONICS
+) -> tuple[list[str], np.ndarray]:
+    """:func:`relative_season` on a design's names and matrix."""
     if periods_per_year(index) != 12 or harmonics >= 6:
-        return x
-    out = x[[c for c in x.columns if not c.startswith("season: ")]].copy()
+        return names, x
+    keep = [i for i, c in enumerate(names) if not c.startswith("season: ")]
+    out_names = [names[i] for i in keep]
+    cols = [x[:, i] for i in keep]
     angle = 2 * np.pi * np.asarray(index.month, float) / 12
-    at = list(out.columns).index("trend") + 1 if "trend" in out else 1
+    at = out_names.index("trend") + 1 if "trend" in out_names else 1
     for h in range(1, harmonics + 1):
         for name, values in ((f"season: sin {h}", np.sin(h * angle)),
                              (f"season: cos {h}", np.cos(h * angle))):  # fmt: skip
             if np.ptp(values) > 0:
-                out.insert(at, name, values)
+                out_names.insert(at, name)
+                cols.insert(at, values)
                 at += 1
-    return out
+    return out_names, np.column_stack(cols) if cols else np.empty((len(index), 0))
 
 
 def fit_single(
@@ -420,20 +482,69 @@ def fit_single(
     """
     y, left_out = _observed(y)
     index = pd.PeriodIndex(y.index)
-    x = design(index, campaigns, events, slope)
+    names, x = _varying(_design_columns(index, campaigns, events, slope))
     if len(y) < x.shape[1] + 6:
         raise ValueError(f"{len(y)} periods are too few to fit a trend and seasonality.")
-    _require_identifiable(x)
+    _require_identifiable(x, names)
     fit, cov = _glm(y.to_numpy(float), x, np.arange(len(y)), len(y))
     return _result(
         fit,
         cov,
+        names,
         x,
+        names,
         campaigns,
         terms=x.shape[1],
         resid_lag1={"stream": _lag1(np.asarray(fit.resid_pearson))},
         left_out=left_out,
     )
+
+
+@dataclass
+class _Pair:
+    """Two streams over the periods both have (missing ones left out), ready to fit."""
+
+    index: pd.PeriodIndex
+    control: np.ndarray
+    treated: np.ndarray
+    left_out: list[pd.Period]
+
+
+def _pair(treated: pd.Series, control: pd.Series) -> _Pair:
+    treated, gaps = _observed(treated)
+    control, control_gaps = _observed(control)
+    index = common_index(treated, control)
+    return _Pair(
+        index,
+        control.reindex(index).to_numpy(float),
+        treated.reindex(index).to_numpy(),
+        sorted(set(gaps) | set(control_gaps)),
+    )
+
+
+def _fit_pair(pair: _Pair, names: list[str], x: np.ndarray, harmonics: int = HARMONICS):
+    """The controlled GLM of :func:`fit_controlled` on a built design ``x`` (one stream's terms,
+    named ``names``): the GLM fit, its covariance, every term's name, the treated stream's
+    relative terms (names, matrix) and the terms per stream."""
+    index = pair.index
+    rel_names, rel = _relative_season(index, names, x, harmonics)
+    periods = len(index)
+    terms = (x.shape[1] + rel.shape[1]) / 2
+    if periods < x.shape[1] + 6:
+        raise ValueError(f"{periods} periods are too few to fit a trend and seasonality.")
+    _require_identifiable(x, names)
+    k = x.shape[1]
+    # The control's rows carry its own terms and zero relative terms; the treated stream's rows
+    # carry the same terms and its relative ones.
+    stacked = np.zeros((2 * periods, k + rel.shape[1]))
+    stacked[:periods, :k] = x
+    stacked[periods:, :k] = x
+    stacked[periods:, k:] = rel
+    all_names = [*names, *(f"rel: {c}" for c in rel_names)]
+    y = np.concatenate([pair.control, pair.treated])
+    time = np.tile(np.arange(periods), 2)
+    fit, cov = _glm(y, stacked, time, periods, np.repeat([0, 1], periods), rel)
+    return fit, cov, all_names, rel_names, rel, terms
 
 
 def fit_controlled(
@@ -453,27 +564,12 @@ def fit_controlled(
     Periods missing from either stream (absent, or NaN: not collected) are left out of both and
     listed in :attr:`Fit.left_out`.
     """
-    treated, gaps = _observed(treated)
-    control, control_gaps = _observed(control)
-    index = common_index(treated, control)
-    x = design(index, campaigns, events, slope)
-    rel = relative_season(x, harmonics)
+    pair = _pair(treated, control)
+    index = pair.index
+    names, x = _varying(_design_columns(index, campaigns, events, slope))
+    fit, cov, all_names, rel_names, rel, terms = _fit_pair(pair, names, x, harmonics)
     periods = len(index)
-    terms = (x.shape[1] + rel.shape[1]) / 2
-    if periods < x.shape[1] + 6:
-        raise ValueError(f"{periods} periods are too few to fit a trend and seasonality.")
-    _require_identifiable(x)
-    stacked = pd.concat(
-        [
-            pd.concat([x, pd.DataFrame(0.0, index=x.index, columns=rel.columns)
-                       .add_prefix("rel: ")], axis=1),
-            pd.concat([x, rel.add_prefix("rel: ")], axis=1),
-        ],
-        ignore_index=True,
-    )  # fmt: skip
-    y = np.concatenate([control.reindex(index).to_numpy(float), treated.reindex(index).to_numpy()])
-    time = np.tile(np.arange(periods), 2)
-    fit, cov = _glm(y, stacked, time, periods, np.repeat([0, 1], periods), rel.to_numpy(float))
+    y = np.concatenate([pair.control, pair.treated])
     resid = np.asarray(fit.resid_pearson)
     # The contrast lives on the log scale: its residual is the difference of the two streams'
     # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
@@ -482,7 +578,9 @@ def fit_controlled(
     return _result(
         fit,
         cov,
+        names,
         x,
+        all_names,
         campaigns,
         terms=terms,
         resid_lag1={
@@ -491,8 +589,8 @@ def fit_controlled(
             "difference": _lag1(difference),
         },
         outliers=_outliers(difference, index),
-        design=rel,
-        left_out=sorted(set(gaps) | set(control_gaps)),
+        design=pd.DataFrame(rel, index=index, columns=rel_names),
+        left_out=pair.left_out,
     )
 
 
@@ -504,10 +602,10 @@ def dispersion(y: pd.Series, campaigns: pd.DataFrame, events: pd.DataFrame | Non
     from statsmodels.genmod.generalized_linear_model import GLM
 
     y, _ = _observed(y)
-    x = design(pd.PeriodIndex(y.index), campaigns, events)
+    _, x = _varying(_design_columns(pd.PeriodIndex(y.index), campaigns, events))
     # Too short, or terms the data cannot tell apart (the verdict's own fit then says so):
     # counted as Poisson here rather than fitted arbitrarily.
-    if len(y) <= x.shape[1] or np.linalg.matrix_rank(x.to_numpy()) < x.shape[1]:
+    if len(y) <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
         return 1.0
     fit = GLM(y.to_numpy(float), x, family=Poisson()).fit()
     return max(float(fit.pearson_chi2 / max(fit.df_resid, 1)), 1.0)
@@ -589,6 +687,8 @@ def placebo_check(
     Returns the number of dates tried, how many gave a significant (p < 0.05) effect in either
     direction, and their share. A well-calibrated model finds about 5%.
     """
+    from scipy import stats
+
     index = common_index(treated, control)
     first = campaigns["start_date"].min() if len(campaigns) else None
     if window == "whole":
@@ -596,26 +696,39 @@ def placebo_check(
     else:
         pre = index[index < first.to_period(index.freqstr)] if first is not None else index
         span, dates, real = pre, placebo_dates(index, first), campaigns.iloc[:0]
+    # The data and the design without the placebo are the same at every date: built once, and
+    # each date adds its own terms, in the order (and with the same rule for constant terms)
+    # that :func:`fit_controlled` would give the real campaigns plus the placebo.
+    try:
+        pair = _pair(treated.reindex(span), control.reindex(span))
+        base = _design_columns(pair.index, real[["name", "start_date"]], events, slope)
+    except ValueError:  # nothing to fit at any date (each would have been skipped)
+        dates = []
     significant = 0
     tried = 0
     squares = []
     for date in dates:
-        fake = pd.concat(
-            [real[["name", "start_date"]],
-             pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})],
-            ignore_index=True,
-        )  # fmt: skip
+        fake = pd.DataFrame({"name": ["placebo"], "start_date": [date.start_time]})
+        cols = {**base, **_design_columns(pair.index, fake, slope=slope, base=False)}
+        names, x = _varying(cols)
         try:
-            fit = fit_controlled(treated.reindex(span), control.reindex(span), fake, events, slope)
+            glm, cov, all_names, _, _, terms = _fit_pair(pair, names, x)
         except ValueError:
             continue
-        if "rel: level: placebo" not in fit.params:
+        if "rel: level: placebo" not in all_names:
             continue
         tried += 1
-        result = fit.contrast({"rel: level: placebo": 1.0})
-        significant += int(result["p_value"] < ALPHA)
-        if result["se_log"] > 0:
-            squares.append((np.log(result["rate_ratio"]) / result["se_log"]) ** 2)
+        # The placebo step's estimate and standard error, as Fit.contrast gives them for this
+        # one term (its coefficient and the square root of its variance), without labelling
+        # the whole fit.
+        j = all_names.index("rel: level: placebo")
+        est = float(np.asarray(glm.params)[j])
+        se = float(np.sqrt(max(np.asarray(cov)[j, j], 0.0)))
+        df = max(len(x) - int(np.ceil(terms)), 1)
+        p_value = float(2 * stats.t.sf(abs(est) / se, df)) if se > 0 else float("nan")
+        significant += int(p_value < ALPHA)
+        if se > 0:
+            squares.append((np.log(float(np.exp(est))) / se) ** 2)
     return {
         "dates": tried,
         "significant": significant,
