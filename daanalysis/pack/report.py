@@ -226,7 +226,15 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
                 )
                 log.debug("timing: export page %.3f s", time.perf_counter() - started)
 
-        failures = run_jobs(jobs, work, pool, prepared, export)
+        def next_pool() -> KernelPool:
+            # The comparison of areas, after the area pages (it reads their verdicts): one
+            # notebook, so one worker.
+            nonlocal pool
+            pool = KernelPool(launcher, 1, options.start_timeout, options.execution_timeout)
+            stack.callback(pool.close)
+            return pool
+
+        failures = run_jobs(jobs, work, pool, prepared, export, next_pool)
         timer.lap("notebooks, each page exported when done")
         if launcher.ready_after is not None:
             log.debug("timing: warm process imports %.3f s", launcher.ready_after)

@@ -28,6 +28,7 @@ from daanalysis.selection import select
 if TYPE_CHECKING:
     from daanalysis.config import Config
     from daanalysis.ingest.extract import Extract
+    from daanalysis.metrics.demand import Verdict
 
 PARTNERSHIP_AREA = "All areas"  # the area of a partnership page and of its kpis.csv rows
 PREPARED_FORMAT = 1
@@ -45,6 +46,9 @@ class Context:
     area: str
     quarter: pd.Period
     config: Config
+    # The quarterly run's private folder (where its prepared file is), for what one notebook
+    # records for another (:func:`record_verdict`); None in a notebook run on its own.
+    run_dir: Path | None = None
 
     @property
     def label(self) -> str:
@@ -137,7 +141,47 @@ def prepare(
     # A page is about the data as they stood at the quarter's end: an earlier quarter's pack
     # shows no later month in its charts and tables.
     panel = panel[panel["month"] <= period.asfreq("M", how="end")].reset_index(drop=True)
-    return Context(scope.extract, panel, name, period, scope.extract.config)
+    run_dir = Path(prepared).parent if prepared else None
+    return Context(scope.extract, panel, name, period, scope.extract.config, run_dir)
+
+
+# --- what one page of a run records for another ----------------------------------------------
+
+
+def _verdict_file(run_dir: Path, area: str, quarter: pd.Period) -> Path:
+    key = hashlib.sha256(area.encode()).hexdigest()[:16]  # any area name, a safe file name
+    return run_dir / f"verdict-{key}-{quarter_slug(quarter)}.pickle"
+
+
+def record_verdict(ctx: Context, verdict: Verdict) -> Path | None:
+    """Keep an area page's demand verdict in the run's private folder, so that the comparison
+    of areas reads it instead of fitting the same models again (about 0.5 s of processor time
+    an area, measured at 20 areas: ``docs/running-the-pack.md``). Nothing is kept outside a
+    quarterly run (``ctx.run_dir`` None). Returns the file written."""
+    if ctx.run_dir is None or not ctx.run_dir.is_dir():
+        return None
+    target = _verdict_file(ctx.run_dir, ctx.area, ctx.quarter)
+    partial = target.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(verdict, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(target)  # whole or not at all: a reader never sees half a file
+    return target
+
+
+def recorded_verdicts(ctx: Context, areas: list[str]) -> dict[str, Verdict]:
+    """The demand verdicts the run's area pages recorded (:func:`record_verdict`) for
+    ``areas`` at ``ctx.quarter``; an area whose page recorded none (it failed, or the notebook
+    runs on its own) is not in the result."""
+    found: dict[str, Verdict] = {}
+    if ctx.run_dir is None:
+        return found
+    for area in areas:
+        path = _verdict_file(ctx.run_dir, area, ctx.quarter)
+        if path.is_file():
+            # Written by this run's own pages in its private (0700) folder: trusted input.
+            with path.open("rb") as handle:
+                found[area] = pickle.load(handle)  # noqa: S301
+    return found
 
 
 COUNT_UNITS = {"referrals", "cases"}
@@ -200,6 +244,8 @@ __all__ = [
     "load_prepared",
     "prepare",
     "read_prepared",
+    "record_verdict",
+    "recorded_verdicts",
     "save_prepared",
     "write_kpis",
 ]
