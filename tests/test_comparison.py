@@ -310,3 +310,125 @@ def test_the_comparison_page_says_when_no_benchmark_was_supplied(three_areas, tm
     assert all(line.startswith(("from daanalysis.present", "from IPython")) for line in imports), (
         imports
     )
+
+
+# --- the phone's rendering, and the verdicts worked out once (issue 22's per-area cost) --------
+
+
+def test_the_funnel_chart_has_a_phone_rendering_with_text_of_11_px_or_more():
+    """On a 390 px phone (a 358 px reading column) the chart's smallest text is at least 11 px:
+    the narrow rendering is drawn at that width, not the laptop chart shrunk to half."""
+    import base64
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from daanalysis.present import charts
+    from daanalysis.present.comparison import funnel_chart
+
+    charts.setup()
+    sizes = np.array([60_000, 90_000, 120_000, 150_000, 200_000], dtype=float)
+    counts = sizes * 0.012
+    counts[1] = 0.024 * sizes[1]
+    f = funnel(_areas(counts, sizes), "MARAC cases per 10,000 women 16+", per=10_000, target=120)
+    wide, narrow = charts.split_narrow(charts.svg_text(funnel_chart(f, "12 months", unit="women")))
+    assert narrow, "no phone rendering"
+    small = base64.b64decode(narrow).decode("utf-8")
+
+    def smallest_px(svg: str, shown_px: float) -> float:
+        width_px = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1)) * 96 / 72
+        sizes = [float(s) * 96 / 72 for s in re.findall(r"font-size: ?([\d.]+)px", svg)]
+        return min(sizes) * min(1.0, shown_px / width_px)
+
+    assert smallest_px(small, 358) >= 11
+    assert smallest_px(wide, 358) < 11  # the laptop's chart, shrunk, would not do
+    # The same words and figures on both.
+    for words in ["Area 01", "99.8% limits", "95% limits"]:
+        assert words in wide and words in small, words
+
+
+def test_the_comparison_reads_the_verdicts_the_area_pages_recorded(three_areas, tmp_path):
+    """In a quarterly run each area's demand page records its verdict; the comparison of areas
+    reads those instead of fitting the models again, and they are the very verdicts it would
+    work out itself (an area that recorded none is worked out as before)."""
+    import dataclasses
+
+    from daanalysis.metrics.comparison import area_verdicts
+    from daanalysis.present import demand as demand_page
+    from daanalysis.present import notebook
+
+    extract, panel = three_areas
+    prepared = notebook.save_prepared(extract, panel, tmp_path)
+    args = (extract.data_dir, "latest", "", "2026-12-01")
+    whole = notebook.prepare(*args, partnership=True, prepared=str(prepared))
+    assert whole.run_dir == tmp_path
+    worked_out = area_verdicts(whole.extract, whole.panel, whole.quarter)
+    assert [v.area for v in worked_out] == ["North East", "St. Helens", "Westbury"]
+    for area in ("North East", "Westbury"):  # St. Helens's page "failed": nothing recorded
+        ctx = notebook.prepare(
+            extract.data_dir, "latest", area, "2026-12-01", prepared=str(prepared)
+        )
+        demand_page.results(ctx)
+    known = notebook.recorded_verdicts(whole, ["North East", "St. Helens", "Westbury"])
+    assert sorted(known) == ["North East", "Westbury"]
+    read = area_verdicts(whole.extract, whole.panel, whole.quarter, known)
+
+    def same(a, b) -> bool:  # every field, data frames and NaN too (== cannot compare those)
+        if dataclasses.is_dataclass(a):
+            return type(a) is type(b) and same(dataclasses.asdict(a), dataclasses.asdict(b))
+        if isinstance(a, pd.DataFrame | pd.Series):
+            return type(a) is type(b) and a.equals(b) and list(a.index) == list(b.index)
+        if isinstance(a, dict):
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list | tuple):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        if isinstance(a, float) and math.isnan(a):
+            return isinstance(b, float) and math.isnan(b)
+        return a == b
+
+    assert len(read) == len(worked_out) == 3
+    assert all(same(a, b) for a, b in zip(read, worked_out, strict=True))
+    assert read[0] is known["North East"] and read[2] is known["Westbury"]
+    # A notebook on its own records nothing and reads nothing.
+    alone = notebook.prepare(extract.data_dir, "latest", "Westbury", "2026-12-01")
+    assert alone.run_dir is None and notebook.record_verdict(alone, read[2]) is None
+    assert notebook.recorded_verdicts(alone, ["Westbury"]) == {}
+
+
+def test_the_comparison_runs_after_the_area_pages_on_a_second_pool(tmp_path):
+    """run_jobs: a page covering several areas (min_areas > 1) runs once every area page has
+    finished, on the pool next_pool gives; without next_pool, everything on the one pool."""
+    from daanalysis.pack.execute import run_jobs
+    from daanalysis.pack.notebooks import NotebookSpec
+    from daanalysis.pack.plan import Job
+
+    def spec(name: str, scope: str, min_areas: int = 1) -> NotebookSpec:
+        return NotebookSpec(
+            name=name, path=tmp_path / f"{name}.ipynb", title=name, scope=scope, order=1,
+            requires=(), parameters=("area",), min_areas=min_areas,
+        )  # fmt: skip
+
+    class Pool:
+        def __init__(self, log: list) -> None:
+            self.log, self.done = log, 0
+
+        def run(self, tasks, after=None):
+            self.log.append([job.stem for job, _, _ in tasks])
+            self.done += len(tasks)
+            return []
+
+    jobs = [
+        Job(spec("demand", "area"), "A", {"area": "A"}),
+        Job(spec("demand", "area"), "B", {"area": "B"}),
+        Job(spec("area_comparison", "partnership", 2), "", {"area": ""}),
+        Job(spec("action_plan", "partnership"), "", {"area": ""}),
+    ]
+    log: list = []
+    second = Pool(log)
+    assert run_jobs(jobs, tmp_path, Pool(log), next_pool=lambda: second) == []
+    assert log == [["a_demand", "b_demand", "action_plan"], ["area_comparison"]]
+    assert second.done == 4  # the log counts on from the first pool
+    log.clear()
+    run_jobs(jobs, tmp_path, Pool(log))
+    assert log == [["a_demand", "b_demand", "area_comparison", "action_plan"]]

@@ -14,6 +14,7 @@ estimate it; with fewer, the limits are Poisson and the result says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -281,14 +282,24 @@ def compare(panel: pd.DataFrame, quarter: pd.Period) -> dict[str, Funnel | str]:
     return out
 
 
-def area_verdicts(extract: Extract, panel: pd.DataFrame, quarter: pd.Period) -> list[Verdict]:
+def area_verdicts(
+    extract: Extract,
+    panel: pd.DataFrame,
+    quarter: pd.Period,
+    known: Mapping[str, Verdict] | None = None,
+) -> list[Verdict]:
     """The demand verdict (:func:`daanalysis.metrics.demand.verdict`) of every area of ``panel``
     at ``quarter``, the same call as each area's own page; an area whose data do not cover the
-    quarter gets none."""
+    quarter gets none. ``known``: verdicts already worked out for this quarter by area (the
+    area pages' own, in a quarterly run), used as they are instead of fitting again."""
     out = []
+    known = known or {}
     for area in sorted(panel["area"].unique()):
         one = area_panel(panel, area)
         if quarter not in complete_quarters(one):
+            continue
+        if area in known:
+            out.append(known[area])
             continue
         out.append(
             demand.verdict(

@@ -482,7 +482,10 @@ def write_spreadsheet(
             notes_table=notes_table,
             notesheet_label="Notes",
             notesheet_options={"title": "Notes"},
-            auto_width=True,
+            # gptables sizes each table's columns to its longest cell, which the loop below sets
+            # again anyway: only the contents and notes sheets keep its sizing (measured at 20
+            # areas, 756 sheets: about 5% of the spreadsheet's time saved).
+            auto_width={label: False for label in widths},
             # Text stays text: xlsxwriter would otherwise turn a string starting with "=" into
             # a formula and one looking like a URL into a live link.
             workbook_options={"strings_to_formulas": False, "strings_to_urls": False},

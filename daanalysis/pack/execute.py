@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -306,7 +307,7 @@ class KernelPool:
         first error it raises is raised here once every job is done."""
         self.after = after
         with self.lock:
-            self.total = len(tasks)
+            self.total = self.done + len(tasks)  # a second pool counts on from the first
             self.queued = True
             self.pending += len(tasks)
         for task in tasks:
@@ -337,18 +338,20 @@ def run_jobs(
     pool: KernelPool,
     prepared: Path | None = None,
     after=None,
+    next_pool: Callable[[], KernelPool] | None = None,
 ) -> list[tuple[Job, str]]:
     """Run every job on the pool; returns the failures with their last error line.
     ``after(job)`` is called as each notebook succeeds (see :meth:`KernelPool.run`).
 
-    The partnership's pages start first: one of them covers every area (the comparison of
-    areas works out each area's verdict), so it is the longest job of a many-area run, and
-    started last it would run on alone after every area's pages (at 20 areas, 42 s of one
-    core with the other idle). Started first it runs beside them. The pages keep their order
-    in the pack whatever order they ran in.
+    A page that covers several areas (``min_areas`` above 1: the comparison of areas) runs
+    after every area's page, on a second pool from ``next_pool``: it reads the demand verdict
+    each area's page recorded instead of working it out again (see
+    :func:`daanalysis.present.notebook.record_verdict`). Without ``next_pool`` every job runs
+    on ``pool`` and such a page works the verdicts out itself. The pages keep their order in
+    the pack whatever order they ran in.
     """
-    tasks = []
-    for job in sorted(jobs, key=lambda j: j.spec.scope != "partnership"):  # stable sort
+
+    def task(job: Job) -> tuple[Job, dict, Path]:
         offered = {
             **job.parameters,
             "kpi_path": str(work / EXECUTED / f"{job.stem}.kpis.csv"),
@@ -357,8 +360,16 @@ def run_jobs(
         }
         # Only the parameters the notebook declares: an analyst's notebook need not take them all.
         params = {k: v for k, v in offered.items() if k in job.spec.parameters}
-        tasks.append((job, params, work / EXECUTED / f"{job.stem}.ipynb"))
-    return pool.run(tasks, after)
+        return job, params, work / EXECUTED / f"{job.stem}.ipynb"
+
+    later = [j for j in jobs if j.spec.min_areas > 1] if next_pool is not None else []
+    first = [j for j in jobs if j not in later]
+    failures = list(pool.run([task(j) for j in first], after))
+    if later:
+        second = next_pool()
+        second.done = pool.done  # the log counts on: [21/61], not [1/1]
+        failures += second.run([task(j) for j in later], after)
+    return failures
 
 
 __all__ = ["ENGINE", "KernelPool", "run_jobs", "run_notebook"]

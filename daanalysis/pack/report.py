@@ -50,7 +50,7 @@ from daanalysis.pack.run import (
 )
 from daanalysis.pack.site import write_front_page
 from daanalysis.periods import parse_today, quarter_label, quarter_slug
-from daanalysis.present.notebook import KPI_COLUMNS, save_prepared
+from daanalysis.present.notebook import KPI_COLUMNS, check_inputs, save_prepared
 from daanalysis.present.page import ANALYSTS, EXECUTED
 from daanalysis.safe_csv import write_csv
 
@@ -226,7 +226,17 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
                 )
                 log.debug("timing: export page %.3f s", time.perf_counter() - started)
 
-        failures = run_jobs(jobs, work, pool, prepared, export)
+        def next_pool() -> KernelPool:
+            # The comparison of areas, after the area pages (it reads their verdicts): one
+            # notebook, so one worker.
+            nonlocal pool
+            pool = KernelPool(launcher, 1, options.start_timeout, options.execution_timeout)
+            stack.callback(pool.close)
+            return pool
+
+        failures = run_jobs(jobs, work, pool, prepared, export, next_pool)
+        # The notebooks checked each input file's size and time; its content once, here.
+        check_inputs(prepared, data_dir)
         timer.lap("notebooks, each page exported when done")
         if launcher.ready_after is not None:
             log.debug("timing: warm process imports %.3f s", launcher.ready_after)

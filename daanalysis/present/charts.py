@@ -178,8 +178,8 @@ def two_widths(draw: Callable[..., Figure]) -> Callable[..., Figure]:
     A chart function anywhere gets its phone rendering with this decorator: it sizes its
     figure with :func:`figure_size`, and :func:`narrow` tells it which rendering it draws, for
     what a phone needs laid out differently (a key instead of labels beside the plot, bars
-    across). A chart function without it (``present/comparison.py`` today) has one rendering,
-    shrunk on a phone."""
+    across). A chart function without it has one rendering, shrunk on a phone (the funnel plots
+    of ``present/comparison.py`` have theirs since issue 22)."""
 
     @functools.wraps(draw)
     def both(*args, **kwargs):

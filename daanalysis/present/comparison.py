@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from daanalysis.metrics import comparison
 from daanalysis.metrics.comparison import (
@@ -24,7 +24,7 @@ from daanalysis.metrics.comparison import (
 )
 from daanalysis.metrics.demand import Verdict
 from daanalysis.metrics.kpi import KPI
-from daanalysis.present import charts
+from daanalysis.present import charts, notebook
 from daanalysis.present.words import VERDICT_FIGURES, in_sentence
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def _names(areas: list[str]) -> str:
     return areas[0] if len(areas) == 1 else ", ".join(areas[:-1]) + " and " + areas[-1]
 
 
+@charts.two_widths
 def funnel_chart(
     f: Funnel,
     period: str = "",
@@ -86,7 +87,8 @@ def funnel_chart(
     """
     small = f.areas["count"] < threshold
     data = f.areas[(f.areas["band"] != "") & ~small].sort_values("size")
-    fig, ax = plt.subplots(figsize=charts.FIGSIZE)
+    # A phone's rendering too (charts.two_widths): drawn at its width, not the laptop's shrunk.
+    fig, ax = plt.subplots(figsize=charts.figure_size(charts.FIGSIZE, 3.4))
     lo = max(data["size"].min() * 0.5, 1e-9)
     hi = data["size"].max() * 1.1
     grid = np.linspace(lo, hi, 200)
@@ -144,6 +146,8 @@ def funnel_chart(
             fontsize=charts.TEXT_PT,
         )
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    if charts.narrow():  # sizes such as 250,000 side by side need the width of a laptop
+        ax.xaxis.set_major_locator(MaxNLocator(3))
     ax.set_xlabel(f"Size of area ({unit})" if unit else "Size of area")
     charts._ylabel(ax, f.measure)
     charts.plain_numbers(ax, decimals=1 if f.target < 100 else 0)
@@ -191,7 +195,9 @@ def funnel_chart(
         out = pd.concat([out, marks.assign(**{f.measure: [m.value for m in benchmarks]})])
     title = finding(f).split(":")[0]
     subtitle = f"Areas compared{', ' + period if period else ''}; target: {f.target_source}"
-    return charts._finish(fig, title, subtitle, source, alt, out.round(2), right=0.86)
+    # Room on the right for the limits' labels (wider, as a share, on a phone).
+    right = 0.74 if charts.narrow() else 0.86
+    return charts._finish(fig, title, subtitle, source, alt, out.round(2), right=right)
 
 
 def rates_table(f: Funnel, size_column: str, count_column: str) -> pd.DataFrame:
@@ -351,9 +357,12 @@ def show_measure(
 
 
 def show_verdicts(page: Page, ctx: Context) -> list[Verdict]:
-    """The demand verdict of every area in one table (the same call as each area's own page);
-    returns the verdicts."""
-    verdicts = comparison.area_verdicts(ctx.extract, ctx.panel, ctx.quarter)
+    """The demand verdict of every area in one table (the same call as each area's own page:
+    in a quarterly run, the verdicts the area pages recorded, worked out once); returns the
+    verdicts."""
+    areas = sorted(ctx.panel["area"].unique())
+    known = notebook.recorded_verdicts(ctx, areas)
+    verdicts = comparison.area_verdicts(ctx.extract, ctx.panel, ctx.quarter, known)
     page.table(
         verdicts_table(verdicts),
         f"Demand verdict by area, {ctx.label}",

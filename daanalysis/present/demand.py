@@ -33,7 +33,7 @@ from daanalysis.panel import NeedsRecordLevelData
 from daanalysis.periods import quarter_label
 from daanalysis.present import quality
 from daanalysis.present import verdict as words
-from daanalysis.present.notebook import Context
+from daanalysis.present.notebook import Context, record_verdict
 
 
 @dataclass
@@ -75,6 +75,8 @@ def results(ctx: Context) -> DemandResults:
         vols, quality.copied_quarters(ctx.extract, ctx.area), q
     )
     v = demand.verdict(ctx.panel, campaigns, events, q)
+    # Kept for the comparison of areas, which shows every area's verdict (a quarterly run only).
+    record_verdict(ctx, v)
     fits, notes = demand.fit_streams(ctx.panel, campaigns, events=events, quarter=q)
     return DemandResults(
         campaigns=campaigns,

@@ -28,9 +28,10 @@ from daanalysis.selection import select
 if TYPE_CHECKING:
     from daanalysis.config import Config
     from daanalysis.ingest.extract import Extract
+    from daanalysis.metrics.demand import Verdict
 
 PARTNERSHIP_AREA = "All areas"  # the area of a partnership page and of its kpis.csv rows
-PREPARED_FORMAT = 1
+PREPARED_FORMAT = 2
 
 
 # --- set-up ---------------------------------------------------------------------------------------
@@ -45,6 +46,9 @@ class Context:
     area: str
     quarter: pd.Period
     config: Config
+    # The quarterly run's private folder (where its prepared file is), for what one notebook
+    # records for another (:func:`record_verdict`); None in a notebook run on its own.
+    run_dir: Path | None = None
 
     @property
     def label(self) -> str:
@@ -70,6 +74,36 @@ def input_checksums(data_dir: str | Path) -> dict[str, str]:
     return sums
 
 
+def input_stats(data_dir: str | Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time (ns) of every input file, by its path relative to
+    ``data_dir``: what each notebook checks (cheap); the runner checks the SHA-256 once, at the
+    end (:func:`check_inputs`)."""
+    data_dir = Path(data_dir)
+    stats = {}
+    for path in _input_files(data_dir):
+        found = path.stat()
+        stats[path.relative_to(data_dir).as_posix()] = (found.st_size, found.st_mtime_ns)
+    return stats
+
+
+def _changed(data_dir: str | Path, path: str | Path) -> ValueError:
+    return ValueError(
+        f"The files in {data_dir} changed while the run was using them (or {path} belongs "
+        "to another folder). Run the report again once the extract has finished copying."
+    )
+
+
+def _key(sums: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sums, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check_inputs(prepared: str | Path, data_dir: str | Path) -> None:
+    """Raise if an input file's content is not what :func:`save_prepared` read (its SHA-256):
+    run once by the runner after the notebooks, instead of by every notebook."""
+    if Path(prepared).name != f"prepared-{_key(input_checksums(data_dir))}.pickle":
+        raise _changed(data_dir, prepared)
+
+
 def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> Path:
     """Write the loaded extract and its panel for the run's notebooks; returns the file.
 
@@ -79,12 +113,12 @@ def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> 
     folder, removed when the run ends), never the published pack.
     """
     sums = input_checksums(extract.data_dir)
-    key = hashlib.sha256(json.dumps(sums, sort_keys=True).encode()).hexdigest()[:16]
-    target = Path(folder) / f"prepared-{key}.pickle"
+    target = Path(folder) / f"prepared-{_key(sums)}.pickle"
     payload = {
         "format": PREPARED_FORMAT,
         "data_dir": str(Path(extract.data_dir).resolve()),
         "checksums": sums,
+        "stats": input_stats(extract.data_dir),
         "extract": extract,
         "panel": panel,
     }
@@ -100,13 +134,13 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
         payload = pickle.load(handle)  # noqa: S301
     if payload.get("format") != PREPARED_FORMAT:
         raise ValueError(f"{path} was written by another version of daanalysis; run again.")
-    if payload["data_dir"] != str(Path(data_dir).resolve()) or payload[
-        "checksums"
-    ] != input_checksums(data_dir):
-        raise ValueError(
-            f"The files in {data_dir} changed while the run was using them (or {path} belongs "
-            "to another folder). Run the report again once the extract has finished copying."
-        )
+    # Each file's size and time, not its SHA-256 (a read of every input file by every notebook:
+    # 0.2 s of processor time a notebook at 100 areas); the runner compares the SHA-256 once,
+    # after the notebooks (check_inputs).
+    if payload["data_dir"] != str(Path(data_dir).resolve()) or payload["stats"] != input_stats(
+        data_dir
+    ):
+        raise _changed(data_dir, path)
     return payload["extract"], payload["panel"]
 
 
@@ -137,7 +171,47 @@ def prepare(
     # A page is about the data as they stood at the quarter's end: an earlier quarter's pack
     # shows no later month in its charts and tables.
     panel = panel[panel["month"] <= period.asfreq("M", how="end")].reset_index(drop=True)
-    return Context(scope.extract, panel, name, period, scope.extract.config)
+    run_dir = Path(prepared).parent if prepared else None
+    return Context(scope.extract, panel, name, period, scope.extract.config, run_dir)
+
+
+# --- what one page of a run records for another ----------------------------------------------
+
+
+def _verdict_file(run_dir: Path, area: str, quarter: pd.Period) -> Path:
+    key = hashlib.sha256(area.encode()).hexdigest()[:16]  # any area name, a safe file name
+    return run_dir / f"verdict-{key}-{quarter_slug(quarter)}.pickle"
+
+
+def record_verdict(ctx: Context, verdict: Verdict) -> Path | None:
+    """Keep an area page's demand verdict in the run's private folder, so that the comparison
+    of areas reads it instead of fitting the same models again (about 0.5 s of processor time
+    an area, measured at 20 areas: ``docs/running-the-pack.md``). Nothing is kept outside a
+    quarterly run (``ctx.run_dir`` None). Returns the file written."""
+    if ctx.run_dir is None or not ctx.run_dir.is_dir():
+        return None
+    target = _verdict_file(ctx.run_dir, ctx.area, ctx.quarter)
+    partial = target.with_suffix(".partial")
+    with partial.open("wb") as handle:
+        pickle.dump(verdict, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(target)  # whole or not at all: a reader never sees half a file
+    return target
+
+
+def recorded_verdicts(ctx: Context, areas: list[str]) -> dict[str, Verdict]:
+    """The demand verdicts the run's area pages recorded (:func:`record_verdict`) for
+    ``areas`` at ``ctx.quarter``; an area whose page recorded none (it failed, or the notebook
+    runs on its own) is not in the result."""
+    found: dict[str, Verdict] = {}
+    if ctx.run_dir is None:
+        return found
+    for area in areas:
+        path = _verdict_file(ctx.run_dir, area, ctx.quarter)
+        if path.is_file():
+            # Written by this run's own pages in its private (0700) folder: trusted input.
+            with path.open("rb") as handle:
+                found[area] = pickle.load(handle)  # noqa: S301
+    return found
 
 
 COUNT_UNITS = {"referrals", "cases"}
@@ -196,10 +270,14 @@ __all__ = [
     "PARTNERSHIP_AREA",
     "Context",
     "as_kpi",
+    "check_inputs",
     "input_checksums",
+    "input_stats",
     "load_prepared",
     "prepare",
     "read_prepared",
+    "record_verdict",
+    "recorded_verdicts",
     "save_prepared",
     "write_kpis",
 ]
