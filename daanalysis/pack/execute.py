@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -227,7 +228,9 @@ class KernelPool:
                     continue
                 self._finished(job, time.perf_counter() - started, None)
             # Outside the limit on running notebooks: the next one starts while this page is made.
-            if self.after is not None:
+            # Not once the run is stopped: its folder is about to be removed, and a page written
+            # into it then would be left behind.
+            if self.after is not None and not self.cancelled:
                 try:
                     self.after(job)
                 except Exception as err:  # noqa: BLE001 - raised again by run()
@@ -321,6 +324,10 @@ class KernelPool:
         """Let every worker finish (stopping its unused kernel) and wait for them."""
         for _ in self.workers:
             self.tasks.put(None)
+        # Wait on the workers' futures first: a thread join that a stop (KeyboardInterrupt)
+        # broke into can let a later shutdown(wait=True) return while a worker is still
+        # writing, and the stopped run's folder is removed straight after this.
+        futures.wait(self.workers)
         self.pool.shutdown(wait=True)
         self.workers = []
 
