@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from daanalysis import __version__
+from daanalysis.stopping import StopFlag, Stopped
 
 if TYPE_CHECKING:
     from daanalysis.metrics.demand import Verdict
@@ -191,23 +192,16 @@ def _warm_process(argv: list[str]):
     return kernels.prestart()
 
 
-class Stopped(KeyboardInterrupt):
-    """Ctrl-C (SIGINT) or SIGTERM (what schedulers and ``kill`` send) arrived."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop_on_signals() -> dict:
-    """Make SIGINT and SIGTERM raise :class:`Stopped` in the main thread, once: a second signal
-    while the run cleans up is ignored, so the clean-up is not broken off half way. Returns the
-    handlers replaced."""
-    stopping = []
+def _stop_on_signals(flag: StopFlag | None = None) -> dict:
+    """Make SIGINT and SIGTERM raise :class:`Stopped` in the main thread, once, and note the stop
+    in ``flag`` (which the run checks at each stage, in case the exception was swallowed): a
+    second signal while the run cleans up is ignored, so the clean-up is not broken off half
+    way. Returns the handlers replaced."""
+    flag = flag or StopFlag()
 
     def stop(signum: int, frame) -> None:
-        if not stopping:
-            stopping.append(signum)
+        if flag.signum is None:
+            flag.note(signum)
             raise Stopped(signum)
 
     if threading.current_thread() is not threading.main_thread():
@@ -232,12 +226,15 @@ def main(argv: list[str] | None = None) -> int:
     left as it was) with one line and status 130 (Ctrl-C) or 143 (SIGTERM).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    previous = _stop_on_signals()
+    flag = StopFlag()
+    previous = _stop_on_signals(flag)
     warm = None
     written: list[Path] = []  # the pack, once in place
     try:
         warm = _warm_process(argv)
-        return _main(argv, warm, written)
+        status = _main(argv, warm, written, flag)
+        flag.check()  # a stop the command swallowed is still a stop (the pack, if any, is named)
+        return status
     except KeyboardInterrupt as err:
         name = signal.Signals(_stopped_status(err) - 128).name
         if argv[:1] != ["report"]:
@@ -315,16 +312,16 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _main(argv: list[str], warm, written: list[Path]) -> int:
+def _main(argv: list[str], warm, written: list[Path], flag: StopFlag | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "alerts":
         return _alerts(args)
     if args.command == "verdict":
         return _verdict(args)
-    return _report(args, warm, written)
+    return _report(args, warm, written, flag or StopFlag())
 
 
-def _report(args: argparse.Namespace, warm, written: list[Path]) -> int:
+def _report(args: argparse.Namespace, warm, written: list[Path], flag: StopFlag) -> int:
     """Run the pack; exit 0 with it in place, 1 with one clear line, 3 (``--fail-on-alert``)
     when a staffing alert fired."""
     import pandas as pd
@@ -334,6 +331,7 @@ def _report(args: argparse.Namespace, warm, written: list[Path]) -> int:
     # Imported here, so that ``verdict`` and ``alerts`` start without the notebook machinery.
     from daanalysis.pack.report import CONSOLE, NOTEBOOK_DIR, log, run_report
 
+    flag.check()  # the imports above are where a stop is most often swallowed
     console = logging.StreamHandler(sys.stdout)
     console.setFormatter(logging.Formatter("%(message)s"))
     console.setLevel(logging.INFO)
@@ -355,11 +353,15 @@ def _report(args: argparse.Namespace, warm, written: list[Path]) -> int:
             args.notebooks or NOTEBOOK_DIR,
             pdf=args.pdf,
             warm=warm,
+            stop=flag,
         )
     except (ValueError, RuntimeError, OSError) as err:
+        flag.check()  # a failure that a stop caused is reported as the stop
+
         print(f"daanalysis report: {err}", file=sys.stderr)
         return 1
     except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback
+        flag.check()
         print(f"daanalysis report: unexpected {type(err).__name__}: {err}", file=sys.stderr)
         return 1
     finally:

@@ -390,3 +390,36 @@ def test_a_stop_during_the_move_into_place_says_the_pack_was_written(tmp_path, m
     assert stopped.value.pack == final
     assert (final / "index.html").read_text() == "new pack"
     assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
+
+
+def test_a_stop_swallowed_on_the_way_still_stops_the_run(tmp_path):
+    """A stop whose exception some code swallowed (Python's "Exception ignored in" a finaliser,
+    or a bare except in an import) is still noted, and the run stops at its next stage: nothing
+    moved into place, no run folder left."""
+    from daanalysis.stopping import StopFlag, Stopped
+
+    out = tmp_path / "out"
+    flag = StopFlag()
+    flag.note(signal.SIGTERM)
+    with pytest.raises(Stopped) as caught:
+        report.run_report(SAMPLE, out, stop=flag)
+    assert caught.value.signum == signal.SIGTERM
+    assert not list(out.glob(".tmp-*"))
+    assert [p.name for p in out.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_the_command_reports_a_swallowed_stop_as_a_stop(monkeypatch, capsys):
+    """If the command returns normally although a stop arrived, it still exits as stopped (143
+    for SIGTERM), naming the pack if one was written."""
+    from daanalysis import cli
+
+    def swallowed(args, warm, written, flag):
+        flag.note(signal.SIGTERM)  # as the handler does before its exception is swallowed
+        written.append(Path("out/2026-27Q2"))
+        return 0
+
+    monkeypatch.setattr(cli, "_report", swallowed)
+    monkeypatch.setattr(cli, "_warm_process", lambda argv: None)
+    assert cli.main(["report", "--data", str(SAMPLE)]) == 143
+    err = capsys.readouterr().err
+    assert "stopped (SIGTERM)" in err and "the pack had been written to out/2026-27Q2" in err

@@ -25,6 +25,7 @@ LAYERS = {
     "daanalysis.assumptions": 0,
     "daanalysis.safe_csv": 0,
     "daanalysis.generated_doc": 0,
+    "daanalysis.stopping": 0,
     "daanalysis.selection": 2,
     "daanalysis.ingest": 1,
     "daanalysis.panel": 2,

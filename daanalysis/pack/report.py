@@ -26,7 +26,7 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +53,7 @@ from daanalysis.periods import parse_today, quarter_label, quarter_slug
 from daanalysis.present.notebook import KPI_COLUMNS, check_inputs, save_prepared
 from daanalysis.present.page import ANALYSTS, EXECUTED
 from daanalysis.safe_csv import write_csv
+from daanalysis.stopping import StopFlag
 
 # A log record with ``extra={CONSOLE: False}`` goes to run.log only (the console says it once).
 CONSOLE = "console"
@@ -76,6 +77,7 @@ class RunOptions:
     notebook_dir: Path = NOTEBOOK_DIR
     pdf: bool = False  # --pdf: print every page to PDF at the end
     warm: object | None = None  # a kernels.WarmProcess the caller started (and will close)
+    stop: StopFlag = field(default_factory=StopFlag)  # the command's stop, checked each stage
 
 
 def run_report(
@@ -90,6 +92,7 @@ def run_report(
     notebook_dir: Path = NOTEBOOK_DIR,
     pdf: bool = False,
     warm=None,
+    stop: StopFlag | None = None,
 ) -> Path:
     """Run the whole pack and return ``out/<quarter>``; ``RuntimeError`` if anything fails.
 
@@ -116,6 +119,7 @@ def run_report(
         Path(notebook_dir).resolve(),
         bool(pdf),
         warm,
+        stop or StopFlag(),
     )
     prepare_out(out)
     with locked(out):
@@ -180,6 +184,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             log.debug("provenance: %s", line)
         specs = discover(options.notebook_dir)
         timer.lap("find notebooks")
+        options.stop.check()
         # The first kernels start while the data load.
         pool = KernelPool(
             launcher, options.workers, options.start_timeout, options.execution_timeout
@@ -193,6 +198,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             log.warning("%s: %s", data_dir, line)
         prepared = save_prepared(extract, plan.panel, kernel_dir)
         timer.lap("load, check and prepare the data once")
+        options.stop.check()
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
         # committee page.
@@ -203,6 +209,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         alerts.write(alert_table, work)
         downloads.write_officer_lists(extract.tables, private)
         timer.lap("alerts and officer lists")
+        options.stop.check()
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
         subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
@@ -238,6 +245,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         # The notebooks checked each input file's size and time; its content once, here.
         check_inputs(prepared, data_dir)
         timer.lap("notebooks, each page exported when done")
+        options.stop.check()
         if launcher.ready_after is not None:
             log.debug("timing: warm process imports %.3f s", launcher.ready_after)
         if failures:
@@ -262,7 +270,9 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         )
         add_csp(work)
         timer.lap("front page, glossary and downloads")
+        options.stop.check()
         pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written
+        options.stop.check()
         log.info("all notebooks succeeded")
     except Exception as err:
         # Whatever broke (the data, a notebook, the export, a full disk), keep the evidence,
