@@ -95,7 +95,7 @@ def verdicts(
     if workers < 2 or len(inputs) < PARALLEL_FROM:
         return [demand.verdict(*one) for one in inputs]
     # Areas are independent: one process per core (a region's 300 areas in about half the time
-    # on 2 cores, benchmarks/bench_areas.py). Results come back in the areas' order.
+    # on 2 cores, benchmarks/bench_verdict.py --areas). Results come back in the areas' order.
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:

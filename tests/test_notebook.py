@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from daanalysis import cli
-from daanalysis.pack import execute, notebooks, plan, report
+from daanalysis.pack import execute, kernels, notebooks, plan, report
 from daanalysis.pack.notebooks import NotebookError, discover, read_spec
 from daanalysis.present import notebook
 from daanalysis.present.notebook import prepare, save_prepared
@@ -174,7 +174,7 @@ def test_a_required_table_the_contract_does_not_know_is_named(tmp_path):
 
 
 @pytest.mark.slow
-def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
+def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys, cli_shares_warm_process):
     folder = tmp_path / "mine"
     folder.mkdir()
     _write_notebook(
@@ -216,13 +216,24 @@ def test_report_runs_an_analysts_own_folder_of_notebooks(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", ONE_AREA_SPECS, ids=lambda s: s.name)
-def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(spec, sample_report, tmp_path):
+def test_a_notebook_loading_for_itself_publishes_what_the_pack_did(
+    spec, sample_report, tmp_path, warm_process
+):
     executed = sample_report / "analysts" / "notebooks"
     stem = f"sampleborough_{spec.name}" if spec.scope == "area" else spec.name
     params = nbformat.read(executed / f"{stem}.ipynb", 4).metadata["papermill"]["parameters"]
     # Its own figures and tables only: the pack's record_dir was inside the run's folder.
     alone = {**params, "prepared": "", "kpi_path": str(tmp_path / "kpis.csv"), "record_dir": ""}
-    execute.run_notebook(spec.path, tmp_path / f"{stem}.ipynb", alone)
+    # Its kernel forked from the session's warm process, as the pack's were (the notebook
+    # still loads the data itself: "prepared" is blank).
+    kernel_dir = kernels.make_kernel_dir()  # short: socket paths have a length limit
+    try:
+        km = kernels.start_kernel(kernel_dir, spec.path.parent, warm=warm_process)
+        execute.run_notebook(
+            spec.path, tmp_path / f"{stem}.ipynb", alone, kernel_dir=kernel_dir, km=km
+        )
+    finally:
+        shutil.rmtree(kernel_dir, ignore_errors=True)
     published = pd.read_csv(sample_report / "kpis.csv", dtype=str, keep_default_na=False)
     mine = published[(published["notebook"] == spec.name)].reset_index(drop=True)
     if spec.scope == "area":
