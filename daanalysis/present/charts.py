@@ -833,6 +833,21 @@ def _safe_band(ax, config: Config, level: bool = True) -> None:
     )
 
 
+def _right_of_plot(ax, text: str, y: float) -> None:
+    """``text`` just right of the plot area, level with ``y`` (data units): a label that must not
+    sit on the bars or lines it names."""
+    ax.annotate(
+        text,
+        (1.0, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=TEXT_PT,
+        annotation_clip=False,
+    )
+
+
 def _band_word(value: float, config: Config) -> str:
     if value > config.safe_band_upper:
         return "above"
@@ -1022,16 +1037,7 @@ def response_chart(
         )
     if not narrow():
         ax.axhline(target, color="black", linestyle="--", linewidth=1)
-        ax.annotate(
-            f"Target {target:.0f}%",
-            (1.0, target),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=TEXT_PT,
-            annotation_clip=False,
-        )
+        _right_of_plot(ax, f"Target {target:.0f}%", target)
         ax.set_xticks(range(len(labels)), labels, fontsize=TEXT_PT)
         ax.set_ylim(0, 109)
         _ylabel(ax, f"% contacted {window}")
@@ -1094,16 +1100,7 @@ def _response_bars_across(
             edgecolor="white" if met else "#5c2800",
             linewidth=0.5,
         )
-        ax.annotate(
-            f"{value:.1f}%",
-            (1.0, i),
-            xycoords=("axes fraction", "data"),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=TEXT_PT,
-            annotation_clip=False,
-        )
+        _right_of_plot(ax, f"{value:.1f}%", i)
     ax.set_yticks(range(len(data)), [quarter_label(q, with_months=False) for q in data["quarter"]])
     ax.tick_params(axis="both", labelsize=TEXT_PT)
     ax.invert_yaxis()

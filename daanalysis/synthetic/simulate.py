@@ -552,18 +552,23 @@ def one_region(name: str, seed: int) -> list[dict[str, object]]:
     return rows
 
 
+def _each(job, args: list[tuple], workers: int, chunksize: int) -> list:
+    """``job(*a)`` for every ``a`` in ``args``, in order; over ``workers`` processes when more
+    than one (councils and regions are independent simulations)."""
+    if workers <= 1:
+        return [job(*a) for a in args]
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        return list(pool.map(job, *zip(*args, strict=True), chunksize=chunksize))
+
+
 def region_study(
     regions: int, names: tuple[str, ...] = tuple(REGIONS), seed: int = REPORT_SEED, workers: int = 1
 ) -> pd.DataFrame:
     """One row per campaign council of ``regions`` simulated regions of each kind."""
     jobs = [(r, seed + i) for r in names for i in range(regions)]
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers) as pool:
-            out = list(pool.map(one_region, *zip(*jobs, strict=True), chunksize=4))
-    else:
-        out = [one_region(r, i) for r, i in jobs]
+    out = _each(one_region, jobs, workers, chunksize=4)
     return pd.DataFrame([row for rows in out for row in rows])
 
 
@@ -613,14 +618,7 @@ def study(
 ) -> pd.DataFrame:
     """One row per simulated council and scenario (seeds ``seed`` .. ``seed + councils - 1``)."""
     jobs = [(s, seed + i) for s in scenarios for i in range(councils)]
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(workers) as pool:
-            rows = list(pool.map(one_council, *zip(*jobs, strict=True), chunksize=8))
-    else:
-        rows = [one_council(s, i) for s, i in jobs]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(_each(one_council, jobs, workers, chunksize=8))
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
