@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
 from daanalysis.pack.notebooks import discover
 from daanalysis.pack.report import NOTEBOOK_DIR
+from tests.conftest import shared_once
 
 pytestmark = pytest.mark.slow
 
@@ -153,6 +155,46 @@ def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
         if v["impact"] in ("serious", "critical")
     ]
     assert not serious, (page, size, serious)
+
+
+@pytest.fixture(scope="module")
+def region_report(tmp_path_factory, warm_process) -> Path:
+    """A pack of two areas with the optional public benchmarks: the one that has the page
+    comparing areas, which the one-area sample pack leaves out."""
+    from daanalysis.pack.report import run_report
+    from daanalysis.synthetic.sample import write_sample
+
+    def build(folder: Path) -> Path:
+        write_sample(folder / "data", areas={"Northby": 1.0, "St. Easton": 0.5}, benchmarks=True)
+        return run_report(folder / "data", folder / "out", warm=warm_process)
+
+    return shared_once(tmp_path_factory, "region-pack", build)
+
+
+@pytest.mark.parametrize(
+    "size, smallest", [((1280, 800), 12), (PHONE, 11)], ids=["1280x800", "phone-390x844"]
+)
+def test_the_comparison_of_areas_fits_reads_and_passes_axe(browser, region_report, size, smallest):
+    """The page comparing areas (only in packs of two areas or more) keeps the same rules as
+    every other page: nothing scrolls sideways, chart text readable (its funnel plots have a
+    phone rendering), no serious or critical axe violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context, tab = _open(browser, region_report / "area_comparison.html", size)
+    try:
+        width = tab.evaluate(WIDTH_JS)
+        charts = tab.evaluate(CHART_TEXT_JS)
+        result = Axe().run(tab)
+    finally:
+        context.close()
+    assert width["page"] <= 0 and not width["tables"] and not width["captions"], (size, width)
+    assert len(charts) == 3, charts  # a funnel plot per measure
+    for chart in charts:
+        assert chart["narrow"] == (size[0] <= 640) and chart["px"] >= smallest, (size, chart)
+    serious = [
+        v["id"] for v in result.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, (size, serious)
 
 
 def test_every_page_shares_the_house_style(sample_report):
