@@ -312,13 +312,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _main(argv: list[str], warm, written: list[Path], flag: StopFlag | None = None) -> int:
+def _main(argv: list[str], warm, written: list[Path], flag: StopFlag) -> int:
     args = parser().parse_args(argv)
     if args.command == "alerts":
         return _alerts(args)
     if args.command == "verdict":
         return _verdict(args)
-    return _report(args, warm, written, flag or StopFlag())
+    return _report(args, warm, written, flag)
 
 
 def _report(args: argparse.Namespace, warm, written: list[Path], flag: StopFlag) -> int:
@@ -357,7 +357,6 @@ def _report(args: argparse.Namespace, warm, written: list[Path], flag: StopFlag)
         )
     except (ValueError, RuntimeError, OSError) as err:
         flag.check()  # a failure that a stop caused is reported as the stop
-
         print(f"daanalysis report: {err}", file=sys.stderr)
         return 1
     except Exception as err:  # noqa: BLE001 - a last resort: one line, never a traceback

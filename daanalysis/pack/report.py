@@ -126,16 +126,19 @@ def run_report(
         return _run_locked(data_dir, out, quarter, options)
 
 
-class _Timer:
-    """Seconds spent in each stage of a run, written to run.log for the benchmarks."""
+class _Stages:
+    """The end of each stage of a run: its seconds written to run.log (for the benchmarks), and
+    the command's stop checked (:class:`~daanalysis.stopping.StopFlag`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop: StopFlag) -> None:
+        self.stop = stop
         self.started = time.perf_counter()
 
-    def lap(self, stage: str) -> None:
+    def done(self, stage: str) -> None:
         now = time.perf_counter()
         log.debug("timing: %s %.3f s", stage, now - self.started)
         self.started = now
+        self.stop.check()
 
 
 def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) -> Path:
@@ -166,7 +169,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
     # Private to this run (0700): kernel connection files, sockets and the prepared data.
     kernel_dir = kernels.make_kernel_dir()
     chosen: pd.Period | None = None
-    timer = _Timer()
+    stages = _Stages(options.stop)
     stack = contextlib.ExitStack()  # the kernels and their pool, closed whatever happens
     pool: KernelPool | None = None
     try:
@@ -183,8 +186,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         for line in provenance(data_dir):
             log.debug("provenance: %s", line)
         specs = discover(options.notebook_dir)
-        timer.lap("find notebooks")
-        options.stop.check()
+        stages.done("find notebooks")
         # The first kernels start while the data load.
         pool = KernelPool(
             launcher, options.workers, options.start_timeout, options.execution_timeout
@@ -197,8 +199,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         for line in extract.files:
             log.warning("%s: %s", data_dir, line)
         prepared = save_prepared(extract, plan.panel, kernel_dir)
-        timer.lap("load, check and prepare the data once")
-        options.stop.check()
+        stages.done("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
         # committee page.
@@ -208,8 +209,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
         alerts.write(alert_table, work)
         downloads.write_officer_lists(extract.tables, private)
-        timer.lap("alerts and officer lists")
-        options.stop.check()
+        stages.done("alerts and officer lists")
         generated = dt.datetime.now().strftime("%d/%m/%Y %H:%M")
         vintage = extract.vintage or "not stated"
         subtitle = f"{quarter_label(chosen)}. Generated {generated}. Data: {vintage}."
@@ -244,8 +244,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         failures = run_jobs(jobs, work, pool, prepared, export, next_pool)
         # The notebooks checked each input file's size and time; its content once, here.
         check_inputs(prepared, data_dir)
-        timer.lap("notebooks, each page exported when done")
-        options.stop.check()
+        stages.done("notebooks, each page exported when done")
         if launcher.ready_after is not None:
             log.debug("timing: warm process imports %.3f s", launcher.ready_after)
         if failures:
@@ -269,8 +268,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             pdf=bool(options.pdf),
         )
         add_csp(work)
-        timer.lap("front page, glossary and downloads")
-        options.stop.check()
+        stages.done("front page, glossary and downloads")
         pdfs_if_asked(work, options.pdf)  # last: the PDFs show the pages as finally written
         options.stop.check()
         log.info("all notebooks succeeded")

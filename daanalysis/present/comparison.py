@@ -25,7 +25,7 @@ from daanalysis.metrics.comparison import (
 from daanalysis.metrics.demand import Verdict
 from daanalysis.metrics.kpi import KPI
 from daanalysis.present import charts, notebook
-from daanalysis.present.words import VERDICT_FIGURES, in_sentence
+from daanalysis.present.words import VERDICT_FIGURES, capitalised, in_sentence
 
 if TYPE_CHECKING:
     from daanalysis.present.notebook import Context
@@ -58,10 +58,6 @@ def finding(f: Funnel) -> str:
         "a difference chance is very unlikely to explain, worth asking about (recording, "
         "services or need) before reading it as performance."
     )
-
-
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _names(areas: list[str]) -> str:
@@ -208,7 +204,7 @@ def rates_table(f: Funnel, size_column: str, count_column: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Area": areas["area"],
-            _first_upper(SIZE_NAMES[size_column]): areas["size"].round(1),
+            capitalised(SIZE_NAMES[size_column]): areas["size"].round(1),
             COUNT_NAMES[count_column]: areas["count"],
             f.measure: areas["rate"].round(1),
             "Against the limits": areas["band"].replace("", "no figure"),

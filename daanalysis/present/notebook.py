@@ -107,8 +107,9 @@ def check_inputs(prepared: str | Path, data_dir: str | Path) -> None:
 def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> Path:
     """Write the loaded extract and its panel for the run's notebooks; returns the file.
 
-    The file is named by a digest of the input checksums, so a changed input can never be
-    mistaken for this one, and it records the checksums so :func:`prepare` can check them. It
+    The file is named by a digest of the input checksums, which the runner checks once after
+    the notebooks (:func:`check_inputs`), and it records each input's size and time, which each
+    notebook checks (:func:`read_prepared`). It
     holds row-level data: ``folder`` must be private to the run (the runner uses its 0700 kernel
     folder, removed when the run ends), never the published pack.
     """
@@ -117,7 +118,6 @@ def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> 
     payload = {
         "format": PREPARED_FORMAT,
         "data_dir": str(Path(extract.data_dir).resolve()),
-        "checksums": sums,
         "stats": input_stats(extract.data_dir),
         "extract": extract,
         "panel": panel,

@@ -31,7 +31,7 @@ from daanalysis.metrics.demand import (
 )
 from daanalysis.metrics.kpi import KPI
 from daanalysis.periods import parse_quarter, quarter_label
-from daanalysis.present.words import in_sentence
+from daanalysis.present.words import capitalised, in_sentence
 
 EVIDENCE_NOT_PROOF = "This is evidence from the pattern of the data, not proof of cause."
 
@@ -92,10 +92,6 @@ def streams_text(streams: list[str]) -> str:
 def weights_text(weights: dict[str, float]) -> str:
     """Each stream's share of the combined control: ``police-recorded DA crimes 60%, ...``."""
     return ", ".join(f"{in_sentence(STREAMS[s].label)} {w:.0%}" for s, w in weights.items())
-
-
-def _capital(text: str) -> str:
-    return f"{text[0].upper()}{text[1:]}"
 
 
 # --- the verdict's parts --------------------------------------------------------------------
@@ -344,13 +340,13 @@ def finding_text(v: Verdict, finding: Finding) -> str:
     if code == Point.CORROBORATION_NEED:
         t, s = v.corroboration_need_trend, v.corroboration_need_step
         return (
-            f"{_capital(streams_text(v.corroborating_streams))} together: underlying change "
+            f"{capitalised(streams_text(v.corroborating_streams))} together: underlying change "
             f"{pct_text(t['rate_ratio'])} a year (95% CI {pct_text(t['ci_low'])} to "
             f"{pct_text(t['ci_high'])}); change at the campaigns {ratio_text(s)}."
         )
     if code == Point.NEED_NOT_CONFIRMED:
         return (
-            f"{_capital(in_sentence(ctrl_label))} rose, but "
+            f"{capitalised(in_sentence(ctrl_label))} rose, but "
             f"{streams_text(v.corroborating_streams)} do not show a clear rise, so the rise is "
             "not counted as need: it may be a change in how the police record crime (declare it "
             "in events.csv if so)."
@@ -458,7 +454,7 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
             f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
             "figures before it and six months after it ("
             + "; ".join(n.rstrip(".") for n in v.notes)
-            + f"). {_capital(said_advice)}."
+            + f"). {capitalised(said_advice)}."
         )
     return f"No reporting effect could be estimated: {why}"
 

@@ -209,8 +209,8 @@ def column_label(name: object) -> str:
     if _CODE_NAME.match(text) or text.islower():
         words = text.replace("_pct", " (%)").replace("_", " ").strip()
         words = re.sub(r"\bgbp\b", "£", words, flags=re.IGNORECASE)
-        return words[:1].upper() + words[1:]
-    return text[:1].upper() + text[1:]
+        return capitalised(words)
+    return capitalised(text)
 
 
 def value_label(value: object) -> object:
@@ -219,8 +219,7 @@ def value_label(value: object) -> object:
         if value in VALUE_LABELS:
             return VALUE_LABELS[value]
         if _CODE_NAME.match(value) or re.fullmatch(r"[a-z][a-z /-]{0,38}", value):
-            words = value.replace("_", " ")
-            return words[:1].upper() + words[1:]
+            return capitalised(value.replace("_", " "))
     return value
 
 
@@ -251,6 +250,11 @@ def reader_text(text: object) -> str:
         if "_" in key:
             out = re.sub(rf"\b{re.escape(key)}\b", label[:1].lower() + label[1:], out)
     return re.sub(r"\.\s*;", ";", out).replace("..", ".")
+
+
+def capitalised(text: str) -> str:
+    """Text opening a sentence or a heading: its first letter in capitals, the rest as it is."""
+    return text[:1].upper() + text[1:]
 
 
 def in_sentence(label: str) -> str:
