@@ -30,13 +30,3 @@ def test_every_setting_is_on_the_page_with_its_source():
     for key, (_, _, source) in DEFAULTS.items():
         row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))
         assert source.replace("|", "\\|") in row
-
-
-def test_check_option_names_the_command(tmp_path, capsys):
-    log = tmp_path / "assumptions.md"
-    assert assumptions.main(["--out", str(log)]) == 0
-    assert log.read_text(encoding="utf-8") == assumptions.markdown()
-    assert assumptions.main(["--check", str(log)]) == 0
-    log.write_text("# Assumptions\n\nEdited by hand.\n", encoding="utf-8")
-    assert assumptions.main(["--check", str(log)]) == 1
-    assert assumptions.REGENERATE in capsys.readouterr().err

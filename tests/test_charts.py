@@ -62,9 +62,9 @@ def test_palette_and_text_colour():
     assert round(charts.contrast("#777777"), 1) == 4.5  # WCAG's own example, 4.48:1
 
 
-def test_below_target_bar_is_red_and_label_clear_of_target(tmp_path):
-    charts.setup()
-    kpi = pd.DataFrame(
+def _response_kpi() -> pd.DataFrame:
+    """Four quarters of the response KPI, two of them below the 90% target."""
+    return pd.DataFrame(
         {
             "quarter": pd.period_range("2025Q3", periods=4, freq="Q-MAR"),
             "within_kpi_pct": [95.0, 89.5, 91.0, 70.0],
@@ -72,6 +72,11 @@ def test_below_target_bar_is_red_and_label_clear_of_target(tmp_path):
             "contacted": [100] * 4,
         }
     )
+
+
+def test_below_target_bar_is_red_and_label_clear_of_target(tmp_path):
+    charts.setup()
+    kpi = _response_kpi()
     fig = charts.response_chart(kpi)
     ax = fig.axes[0]
     from matplotlib.colors import to_hex
@@ -137,14 +142,7 @@ def test_every_chart_has_a_phone_rendering(sample_report):
 
 def test_svg_carries_the_phone_rendering_and_gives_it_back():
     charts.setup()
-    kpi = pd.DataFrame(
-        {
-            "quarter": pd.period_range("2025Q3", periods=4, freq="Q-MAR"),
-            "within_kpi_pct": [95.0, 89.5, 91.0, 70.0],
-            "target_pct": [90.0] * 4,
-            "contacted": [100] * 4,
-        }
-    )
+    kpi = _response_kpi()
     fig = charts.response_chart(kpi)
     whole = charts.svg_text(fig)
     wide, narrow = charts.split_narrow(whole)

@@ -154,13 +154,3 @@ def test_every_column_check_is_put_in_words():
             for check in checks:
                 text = contract._check_text(check)
                 assert "_" not in text and "(" not in text, f"{spec.name}.{column}: {text}"
-
-
-def test_check_option_names_the_command(tmp_path, capsys):
-    page = tmp_path / "data-contract.md"
-    assert contract.main(["--out", str(page)]) == 0
-    assert page.read_text(encoding="utf-8") == contract.markdown()
-    assert contract.main(["--check", str(page)]) == 0
-    page.write_text("# Data contract\n\nEdited by hand.\n", encoding="utf-8")
-    assert contract.main(["--check", str(page)]) == 1
-    assert contract.REGENERATE in capsys.readouterr().err

@@ -356,42 +356,6 @@ def test_rows_on_a_hidden_sheet_are_read_and_said(thin, thin_extract):
     )
 
 
-def test_a_stop_during_the_move_into_place_says_the_pack_was_written(tmp_path, monkeypatch):
-    """SIGTERM arriving while the new pack is renamed into place waits for the rename, then
-    stops the command, which names the pack now in place instead of saying none was written."""
-    import signal
-    import threading
-    from pathlib import Path
-
-    from daanalysis import cli
-    from daanalysis.pack.run import move_into_place
-
-    work, final = tmp_path / ".tmp-x", tmp_path / "2026-27Q2"
-    work.mkdir()
-    (work / "index.html").write_text("new pack")
-    final.mkdir()
-    (final / "index.html").write_text("last pack")
-    real_rename = Path.rename
-
-    def rename_with_a_stop(self, target):
-        # To this thread, which holds it back until the move is done (a signal to the process
-        # could go to another thread of the test session).
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
-        return real_rename(self, target)
-
-    previous = cli._stop_on_signals()
-    monkeypatch.setattr(Path, "rename", rename_with_a_stop)
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            move_into_place(work, final, "x")
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    assert stopped.value.pack == final
-    assert (final / "index.html").read_text() == "new pack"
-    assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
-
-
 def test_a_stop_swallowed_on_the_way_still_stops_the_run(tmp_path):
     """A stop whose exception some code swallowed (Python's "Exception ignored in" a finaliser,
     or a bare except in an import) is still noted, and the run stops at its next stage: nothing

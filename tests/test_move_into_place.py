@@ -69,6 +69,31 @@ def test_a_stop_given_to_another_thread_waits_for_the_move(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
 
 
+def test_a_stop_to_the_main_thread_during_the_move_says_the_pack_was_written(tmp_path, monkeypatch):
+    """SIGTERM arriving while the new pack is renamed into place waits for the rename, then
+    stops the command, which names the pack now in place instead of saying none was written."""
+    work, final = _packs(tmp_path)
+    real_rename = Path.rename
+
+    def rename_with_a_stop(self, target):
+        # To this thread, which holds it back until the move is done (a signal to the process
+        # could go to another thread of the test session).
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+        return real_rename(self, target)
+
+    previous = cli._stop_on_signals()
+    monkeypatch.setattr(Path, "rename", rename_with_a_stop)
+    try:
+        with pytest.raises(KeyboardInterrupt) as stopped:
+            move_into_place(work, final, "x")
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    assert stopped.value.pack == final
+    assert (final / "index.html").read_text() == "new pack"
+    assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
+
+
 def test_the_handlers_are_put_back_after_the_move(tmp_path):
     """No signal: the move leaves the command's handlers as they were."""
     work, final = _packs(tmp_path)
