@@ -3,6 +3,7 @@
 
     python3 tasks.py report --data data/sample [options]  # the pack (daanalysis report)
     python3 tasks.py test [pytest options]                # ruff, unit tests, nbval (< 5 minutes)
+    python3 tasks.py test -m full                         # the further whole packs CI adds
     python3 tasks.py sample                               # rewrite data/sample from its generator
     python3 tasks.py bench [--big]                        # benchmarks, as ratios (--big: 5M rows)
     python3 tasks.py validate [--councils N]              # the verdict's simulation studies
@@ -11,8 +12,10 @@
 ``test`` checks the code's lint and format, then runs pytest on two workers (pytest-xdist; each
 test file stays on one worker and the sample pack is built once for both: ``tests/conftest.py``).
 It leaves out the tests marked ``study`` (a small simulation study of the demand verdict, minutes
-on its own); ``validate`` runs them after the full study, and CI (``.ci/run``) runs both
-commands, so every test runs there. ``test -n 0`` runs the tests in one process.
+on its own), which ``validate`` runs after the full study, and those marked ``full`` (further
+whole packs on real-shaped extracts, about 10 s of processor time each), which
+``test -m full`` runs. CI (``.ci/run``) runs all three, so every test runs there.
+``test -n 0`` runs the tests in one process.
 
 The first call creates ``.venv``, installs the project with its dev tools and registers the
 ``daanalysis`` Jupyter kernel; later calls reinstall only when ``pyproject.toml`` changes.
@@ -67,6 +70,7 @@ def ensure_environment() -> None:
 
 
 STUDY = "study"
+FULL = "full"
 
 
 # Two workers, as the machines this project is tested on have two cores. A file's tests stay
@@ -76,14 +80,18 @@ WORKERS = ["-n", "2", "--dist", "loadfile"]
 
 
 def pytest_selection(pytest_args: list[str]) -> list[str]:
-    """``-m "not study"`` unless the caller chose markers: the study tests run in ``validate``;
-    two workers unless the caller chose how many (``-n``)."""
+    """``-m "not study and not full"`` unless the caller chose markers: the study tests run in
+    ``validate``, the full ones in ``test -m full``; two workers unless the caller chose how many
+    (``-n``)."""
     chose = any(a == "-m" or a.startswith("-m") and len(a) > 2 for a in pytest_args)
     workers = any(
         a in {"-n", "--numprocesses"} or a.startswith(("-n", "--numprocesses="))
         for a in pytest_args
     )
-    return [*([] if workers else WORKERS), *([] if chose else ["-m", f"not {STUDY}"])]
+    return [
+        *([] if workers else WORKERS),
+        *([] if chose else ["-m", f"not {STUDY} and not {FULL}"]),
+    ]
 
 
 def main(argv: list[str]) -> None:

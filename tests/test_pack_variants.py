@@ -79,7 +79,11 @@ def run_variant(tmp_path_factory, warm_process):
     return run
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.name)
+@pytest.mark.parametrize(
+    "variant",
+    [pytest.param(v, marks=() if v.quick else pytest.mark.full) for v in VARIANTS],
+    ids=lambda v: v.name,
+)
 def test_pack_runs_and_says_what_is_missing(variant: Variant, run_variant):
     run = run_variant(variant)
     assert run.code == 0, run.err

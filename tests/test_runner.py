@@ -249,9 +249,10 @@ def test_a_killed_run_leaves_nothing_the_next_run_does_not_tidy(tmp_path):
     assert set(mine) <= set(removed) and not any(d.exists() for d in mine)
 
 
-def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypatch):
-    # `tasks.py test` stays quick by leaving out the small simulation study; it must then run in
-    # `tasks.py validate`, and CI must run both, so that no test runs nowhere.
+def test_the_test_command_leaves_the_study_and_full_tests_to_ci(monkeypatch):
+    # `tasks.py test` stays quick by leaving out the small simulation study and the further whole
+    # packs; they must then run in `tasks.py validate` and `tasks.py test -m full`, and CI must
+    # run all three, so that no test runs nowhere.
     import tasks
 
     calls = []
@@ -261,7 +262,9 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
     tasks.main(["test", "-m", "slow", "-n", "0"])
     tasks.main(["validate", "--check"])
     pytest_calls = [c for c in calls if c[1:3] == ("-m", "pytest")]
-    assert pytest_calls[0][3:] == ("-n", "2", "--dist", "loadfile", "-m", "not study", "-q")
+    assert pytest_calls[0][3:] == (
+        "-n", "2", "--dist", "loadfile", "-m", "not study and not full", "-q"
+    )  # fmt: skip
     # Markers and the number of workers chosen by the caller are kept.
     assert pytest_calls[1][3:] == ("-m", "slow", "-n", "0")
     assert pytest_calls[2][4:6] == ("-m", "study")
@@ -271,6 +274,9 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert 'python3 tasks.py validate --check --out "$results"' in ci
     assert "python3 tasks.py test" in ci
+    assert "python3 tasks.py test -m full" in ci
+    # The README's command closes CI's output: its summary is the last pytest summary printed.
+    assert ci[-1] == "python3 tasks.py test"
     # The study tests exist and carry the marker (a marker on nothing would hide nothing).
     from tests import test_verdict
 
@@ -281,6 +287,10 @@ def test_the_test_command_leaves_the_study_to_validate_and_ci_runs_both(monkeypa
         and any(m.name == "study" for m in getattr(fn, "pytestmark", []))
     ]
     assert marked
+    # The full tests exist too: every real-shaped variant but the quick ones carries the marker.
+    from tests.pack_variants import VARIANTS
+
+    assert any(v.quick for v in VARIANTS) and any(not v.quick for v in VARIANTS)
 
 
 def test_a_shared_build_runs_once_and_a_failed_one_is_tried_afresh(tmp_path_factory):
