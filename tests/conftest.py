@@ -118,6 +118,43 @@ def sample_report(tmp_path_factory, warm_process) -> Path:
     )
 
 
+@pytest.fixture(scope="session")
+def region_pack(tmp_path_factory, warm_process) -> Path:
+    """A pack of two areas ("Northfield" and "St. Easton", the second with a full stop and a
+    space in its name) with the optional public benchmarks, run once for the session as the
+    README runs it: from the data's parent folder with relative ``--data`` and ``--out``, both
+    areas named, an earlier quarter (2025/26 Q4) and one notebook at a time. It is the pack that
+    has the page comparing areas, which the one-area sample pack leaves out.
+
+    Returns the folder holding ``data/``, ``outputs/`` and ``run.json`` (the command's exit code
+    and what it printed). Tests must not write into it."""
+    import json
+    import shutil
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    from daanalysis import cli
+    from daanalysis.synthetic.sample import write_sample
+
+    def build(folder: Path) -> Path:
+        data = folder / "data"
+        write_sample(data, areas={"Northfield": 1.0, "St. Easton": 0.4}, benchmarks=True)
+        shutil.copy(SAMPLE / "action_plan.csv", data / "action_plan.csv")
+        argv = ["report", "--data", "data", "--out", "outputs", "--quarter", "2025/26 Q4"]
+        argv += ["--area", "Northfield", "--area", "St. Easton", "--workers", "1"]
+        stdout, stderr = StringIO(), StringIO()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(folder)
+            patch.setattr(cli, "_warm_process", lambda argv: warm_process)
+            with redirect_stdout(stdout), redirect_stderr(stderr):
+                code = cli.main(argv)
+        said = {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue()}
+        (folder / "run.json").write_text(json.dumps(said), encoding="utf-8")
+        return folder
+
+    return shared_once(tmp_path_factory, "region-pack", build)
+
+
 @pytest.fixture(scope="module")
 def chromium_browser():
     """The system's headless Chromium driven by Playwright, launched once per test module (each

@@ -16,7 +16,6 @@ import pytest
 
 from daanalysis.pack.notebooks import discover
 from daanalysis.pack.report import NOTEBOOK_DIR
-from tests.conftest import shared_once
 
 pytestmark = pytest.mark.slow
 
@@ -158,17 +157,9 @@ def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
 
 
 @pytest.fixture(scope="module")
-def region_report(tmp_path_factory, warm_process) -> Path:
-    """A pack of two areas with the optional public benchmarks: the one that has the page
-    comparing areas, which the one-area sample pack leaves out."""
-    from daanalysis.pack.report import run_report
-    from daanalysis.synthetic.sample import write_sample
-
-    def build(folder: Path) -> Path:
-        write_sample(folder / "data", areas={"Northby": 1.0, "St. Easton": 0.5}, benchmarks=True)
-        return run_report(folder / "data", folder / "out", warm=warm_process)
-
-    return shared_once(tmp_path_factory, "region-pack", build)
+def region_report(region_pack) -> Path:
+    """The two-area pack with benchmarks (``tests/conftest.py``: ``region_pack``)."""
+    return region_pack / "outputs" / "2025-26Q4"
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import unquote
@@ -19,7 +19,6 @@ from daanalysis.pack import kernels, notebooks, report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present import notebook
-from daanalysis.synthetic.sample import write_sample
 from tests.conftest import ROOT, SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -124,27 +123,21 @@ def test_small_counts_in_kpis_are_suppressed(sample_extract, sample_panel):
     assert frame["value"].tolist() == ["[c]", 3.0, 0]
 
 
-def test_several_areas_non_default_parameters_and_relative_paths(
-    tmp_path, monkeypatch, capsys, cli_shares_warm_process
-):
+def test_several_areas_non_default_parameters_and_relative_paths(region_pack):
     # As the README runs it, from the project folder with relative --data and --out; with two
-    # areas named, an earlier quarter and one notebook at a time.
-    data = tmp_path / "data"
-    write_sample(data, areas={"Northfield": 1.0, "Southmere": 0.4})
-    shutil.copy(SAMPLE / "action_plan.csv", data / "action_plan.csv")
-    monkeypatch.chdir(tmp_path)
-    argv = ["report", "--data", "data", "--out", "outputs", "--quarter", "2025/26 Q4"]
-    argv += ["--area", "Northfield", "--area", "Southmere", "--workers", "1"]
-    code = cli.main(argv)
-    said = capsys.readouterr()
-    assert code == 0, said.err
-    assert "Report written to" in said.out
-    final = tmp_path / "outputs" / "2025-26Q4"
+    # areas named, an earlier quarter and one notebook at a time (tests/conftest.py).
+    said = json.loads((region_pack / "run.json").read_text(encoding="utf-8"))
+    assert said["code"] == 0, said["err"]
+    assert "Report written to" in said["out"]
+    data = region_pack / "data"
+    final = region_pack / "outputs" / "2025-26Q4"
     kpis = pd.read_csv(final / "kpis.csv")
-    assert set(kpis["area"]) == {"Northfield", "Southmere", "All areas"}
+    assert set(kpis["area"]) == {"Northfield", "St. Easton", "All areas"}
     assert set(kpis["quarter"]) == {"2025-26Q4"}
-    south = (final / "southmere_staffing_gap.html").read_text()
-    assert "Southmere, 2025/26 Q4 (Jan-Mar 2026)" in south
+    # One slug rule: "St. Easton" is st-easton in its pages' names and the front page's links.
+    easton = (final / "st-easton_staffing_gap.html").read_text()
+    assert "St. Easton, 2025/26 Q4 (Jan-Mar 2026)" in easton
+    assert 'href="st-easton_staffing_gap.html"' in (final / "index.html").read_text()
     executed = nbformat.read(
         final / "analysts" / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4
     )
@@ -155,14 +148,14 @@ def test_several_areas_non_default_parameters_and_relative_paths(
     assert 'area = "Northfield"' in injected.source
     assert f'data_dir = "{data}"' in injected.source  # made absolute: notebooks run elsewhere
     per_area = kpis[kpis["kpi"] == "Referrals in quarter"].set_index("area")["value"]
-    assert per_area["Southmere"] < per_area["Northfield"]
+    assert per_area["St. Easton"] < per_area["Northfield"]
     # With two areas the pack compares them: funnel plots, a table per measure, every verdict.
     compared = (final / "area_comparison.html").read_text()
     assert 'href="area_comparison.html"' in (final / "index.html").read_text()
     assert "Referrals per 1,000 adults 16+ by area" in compared
     assert "Demand verdict by area" in compared
     assert compared.count('<img alt="Chart: Funnel plot') == 3 and "99.8% limits" in compared
-    assert "Northfield" in compared and "Southmere" in compared
+    assert "Northfield" in compared and "St. Easton" in compared
     outside = kpis[kpis["key"].str.startswith("areas_outside_", na=False)]
     assert len(outside) == 3 and set(outside["area"]) == {"All areas"}
 
