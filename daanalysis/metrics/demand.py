@@ -839,7 +839,8 @@ def verdict(
         need_step=need_step,
         placebo=check,
         widen=float(widen),
-        resid_lag1=fit.resid_lag1,
+        # The step's: the power statement (_low_power_cause) reads the step fit too.
+        resid_lag1=tested["step"]["fit"].resid_lag1,
         pre_periods=int((index < used["start_date"].min().to_period(index.freqstr)).sum()),
         period_unit="quarters" if index.freqstr.startswith("Q") else "months",
     )
