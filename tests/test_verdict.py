@@ -34,11 +34,13 @@ def _panel(
     seed: int = 0,
     confidence_noise: np.ndarray | None = None,
     police: np.ndarray | None = None,
+    ramp_months: int = 0,
 ) -> pd.DataFrame:
     """Monthly counts from Apr 2020 to Jun 2026, large enough that the truth is clear.
 
-    ``confidence`` multiplies the confidence streams from the campaign, ``need`` every stream,
-    ``trend`` is growth a year in every stream.
+    ``confidence`` multiplies the confidence streams from the campaign (``ramp_months`` > 0:
+    reached evenly over that many months, then held), ``need`` every stream, ``trend`` is growth
+    a year in every stream.
     """
     rng = np.random.default_rng(seed)
     months = pd.period_range("2020-04", "2026-06", freq="M")
@@ -46,7 +48,9 @@ def _panel(
     base = (1 + trend) ** (np.arange(len(months)) / 12) * need**after
     season = np.where(months.month == 12, 1.1, 1.0)
     noise = np.exp(confidence_noise) if confidence_noise is not None else 1.0
-    conf = rng.poisson(400 * base * season * confidence**after * noise).astype(float)
+    since = np.asarray([(m - CAMPAIGN.to_period("M")).n for m in months], float)
+    reached = np.clip((since + 1) / ramp_months, 0, 1) if ramp_months else after
+    conf = rng.poisson(400 * base * season * confidence**reached * noise).astype(float)
     panel = pd.DataFrame(
         {
             "area": "Testshire",
@@ -97,6 +101,36 @@ def test_verdict_on_known_truth(confidence, need, trend, expected):
             }[expected]
         )
     )
+
+
+@pytest.mark.parametrize(("ramp_months", "shape"), [(0, "step"), (12, "ramp")])
+def test_a_gradual_rise_is_read_as_a_ramp_and_a_step_as_a_step(ramp_months, shape, monkeypatch):
+    # The ramp alternative (tried as version 5, off by default): switched on here.
+    from daanalysis.metrics import its
+
+    monkeypatch.setattr(demand, "RAMP_ALTERNATIVE_MONTHS", 12)
+    v = demand.verdict(_panel(1.3, ramp_months=ramp_months), _campaigns(), NO_EVENTS, Q)
+    assert v.verdict == "reporting", words.sentence(v)
+    assert v.primary["shape"] == shape
+    assert v.primary["ci_low"] <= 1.3 <= v.primary["ci_high"]  # the level reached
+    # Two shapes tested: each claim read at the level their correlation sets, above 95%.
+    tested = v.found(demand.Point.SHAPES).figures
+    assert tested["shape"] == shape
+    assert v.primary["claim_level"] == pytest.approx(
+        1 - its.joint_alpha(its.ALPHA, tested["correlation"])
+    )
+    assert 0.95 < v.primary["claim_level"] < 0.975
+    assert ("gradually over 12 months" in words.sentence(v)) == (shape == "ramp")
+
+
+def test_the_step_alone_misreads_a_gradual_rise(monkeypatch):
+    # Version 4 (the step alone, the default): the 12-month ramp to 1.3 is averaged with its
+    # rise, and the interval misses the level it reached; the ramp alternative is what reads it.
+    monkeypatch.setattr(demand, "RAMP_ALTERNATIVE_MONTHS", 0)
+    v = demand.verdict(_panel(1.3, ramp_months=12), _campaigns(), NO_EVENTS, Q)
+    assert v.found(demand.Point.SHAPES) is None
+    assert not {"shape", "claim_level", "claim_low"} & set(v.primary)  # version 4's fields
+    assert v.primary["ci_high"] < 1.3
 
 
 def test_a_need_step_at_the_campaign_fools_a_stream_on_its_own_but_not_the_verdict():
@@ -477,6 +511,7 @@ def test_without_a_placebo_check_the_headline_says_so_and_the_claim_needs_99_per
     assert v.placebo["dates"] < demand.MIN_PLACEBO_DATES
     assert v.verdict == "reporting"
     assert "No placebo check was possible (14 months before the first campaign" in words.sentence(v)
+    assert v.strict["level"] == pytest.approx(0.99)
     assert any("needs the primary contrast's 99% interval above 1" in r for r in words.reasons(v))
     headline = words.headline(demand.volumes(panel, Q), v, Q)
     assert "No placebo check was possible" in headline
@@ -503,9 +538,10 @@ def test_without_a_placebo_check_an_effect_clear_only_at_95_percent_is_not_claim
     real = its.Fit.contrast
 
     def not_at_99(self, weights, alpha=its.ALPHA):
-        # The same fit, with the 99% interval reaching below 1 (the 95% one stays above).
+        # The same fit, with the 99% interval (a little more with two shapes tested) reaching
+        # below 1; the 95% one stays above.
         r = real(self, weights, alpha)
-        return {**r, "ci_low": 0.99} if alpha == demand.NO_PLACEBO_ALPHA else r
+        return {**r, "ci_low": 0.99} if alpha <= demand.NO_PLACEBO_ALPHA else r
 
     monkeypatch.setattr(its.Fit, "contrast", not_at_99)
     v = demand.verdict(_short(_panel(confidence=1.3)), _campaigns(), NO_EVENTS, Q)

@@ -167,6 +167,7 @@ def test_every_finding_has_its_words(point):
     figures = {
         Point.CORROBORATION_TOO_SHORT: {"streams": ["high_risk"]},
         Point.CLEAR_BUT_SMALL: {"rate_ratio": 1.03, "below_minimum": True},
+        Point.SHAPES: {"shape": "ramp", "ramp_months": 12, "level": 0.971, "correlation": 0.67},
     }
     text = words.finding_text(v, Finding(point, figures.get(point, {})))
     assert text and text[0].isupper() and text.endswith(".") and "{" not in text

@@ -262,6 +262,15 @@ MIN_RESIDUAL_DF = 15  # fewer periods left over after the control's terms: too s
 # With no placebo check possible, a reporting claim needs its interval at this level above 1
 # (99%, not 95%): the stricter interval stands in for the safeguard that could not run.
 NO_PLACEBO_ALPHA = 0.01
+# A gradual effect (tried as version 5, not adopted): with n > 0, besides the step a claim may
+# rest on a rise spread evenly over n months after each campaign start and then held, each
+# shape's tests read at a level set from the correlation of the two shapes' estimates
+# (its.joint_alpha), so a claim by either keeps the one-sided level of one test. Measured with
+# n = 12 in the full study (docs/methods.md, "What was tried in version 5"): power for a 12-month
+# ramp 26.5% -> 51.5%, its coverage 62.5% -> 97.0%, but a 1.3x step 83.0% -> 74.0% and false
+# claims 6.0% when an undeclared lockdown's recovery meets a campaign (the recovery reads as a
+# ramp). 0: the step alone (version 4, the default).
+RAMP_ALTERNATIVE_MONTHS = 0
 DRIFT_RHO = 0.5  # month-to-month correlation left in the difference: the streams drift apart
 # Smallest effects worth a committee's attention: in very large series a 1% shift can be
 # "significant" and still mean nothing for services.
@@ -433,6 +442,9 @@ class Point(StrEnum):
     CORROBORATION_NEED = "corroboration_need"  # Verdict.corroboration_need_trend and _step
     NEED_NOT_CONFIRMED = "need_not_confirmed"  # the control rose, the other need streams not
     CLEAR_BUT_SMALL = "clear_but_small"  # figures: rate_ratio, below_minimum (else: not at 99%)
+    # The campaign shapes tested (step and ramp): figures shape (the one reported),
+    # ramp_months, level (the two-sided level each shape's claim is read at), correlation.
+    SHAPES = "shapes"
 
 
 class PowerLimit(StrEnum):
@@ -550,36 +562,33 @@ def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFra
     return out
 
 
-def _corroborate(
-    base: dict,
+def _corroboration(
     treated: pd.Series,
     other: pd.Series,
     streams: list[str],
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
-    findings: list[Finding],
-) -> bool | None:
-    """The primary reporting contrast repeated against the other need streams (``other``, the
-    sum of ``streams``: :func:`corroborating_series`). True if its 95% interval is above 1,
-    False if not, None if there is no other need stream to check against (recorded in
-    ``findings``). Stores the contrast in ``base``."""
+    ramp_months: int = 0,
+) -> its.Fit | None:
+    """The primary reporting contrast's model against the other need streams (``other``, the
+    sum of ``streams``: :func:`corroborating_series`), in the campaign shape ``ramp_months``
+    (0: a step); None if there is none or too few periods in common."""
     if not streams:
-        findings.append(Finding(Point.NO_SECOND_NEED_STREAM))
         return None
     try:
-        fit = its.fit_controlled(treated, other, campaigns, events)
+        return its.fit_controlled(treated, other, campaigns, events, ramp_months=ramp_months)
     except ValueError:  # too short, or not identifiable over the periods the streams share
-        findings.append(Finding(Point.CORROBORATION_TOO_SHORT, {"streams": streams}))
         return None
-    # Stored and shown at the level the rule uses (its "level" key), so the page's interval and
-    # the rule cannot disagree.
-    result = {
-        **fit.contrast(fit.campaign_weights("rel: "), alpha=CORROBORATION_ALPHA),
-        "level": 1 - CORROBORATION_ALPHA,
-    }
-    base.update(corroboration=result, corroborating_streams=streams)
-    findings.append(Finding(Point.CORROBORATION))
-    return bool(result["ci_low"] > 1)
+
+
+def _corroborate(fit: its.Fit | None, alpha: float) -> tuple[dict, bool | None]:
+    """The corroboration's contrast at the two-sided level 1 - ``alpha`` (stored with its
+    "level", so the page's interval and the rule cannot disagree) and whether its interval is
+    above 1 (None: no corroboration)."""
+    if fit is None:
+        return {}, None
+    result = {**fit.contrast(fit.campaign_weights("rel: "), alpha=alpha), "level": 1 - alpha}
+    return result, bool(result["ci_low"] > 1)
 
 
 def _need_rises(trend: dict, step: dict) -> bool:
@@ -716,13 +725,15 @@ def verdict(
     combined = len(weights) > 1
     ref_label = COMBINED_LABEL if combined else STREAMS[control_name].label
     try:
-        own = its.fit_controlled(treated, control, used, events)
-        fit = its.fit_controlled(treated, reference, used, events) if combined else own
+        own = its.fit_controlled(treated, control, used, events, ramp_months=0)
+        fit = (
+            its.fit_controlled(treated, reference, used, events, ramp_months=0) if combined else own
+        )
     except its.NotIdentifiable as err:
         return _inconclusive(base, Cause.NOT_IDENTIFIABLE, {"detail": f"{err}"})
-    base["path"] = _contrast_path(fit, treated, reference, ref_label)
     left = fit.periods - len(fit.columns)
     if left < MIN_RESIDUAL_DF:
+        base["path"] = _contrast_path(fit, treated, reference, ref_label)
         return _inconclusive(
             base,
             Cause.TOO_SHORT,
@@ -756,15 +767,88 @@ def verdict(
         if check["dates"] >= MIN_PLACEBO_DATES and check["z_rms"] > PLACEBO_WIDEN_ABOVE
         else 1.0
     )
-    fit.cov = fit.cov * widen**2
-    primary = fit.contrast(fit.campaign_weights("rel: "))
+    placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
+    # The campaign shapes a claim may rest on (pre-specified): the step, and a rise over
+    # RAMP_ALTERNATIVE_MONTHS then held; each fitted against the combined control and the other
+    # need streams, the ramp only where the data can tell it apart from the rest.
+    other, streams = corroborating_series(panel, control_name, quarter)
+    shapes = {"step": (fit, _corroboration(treated, other, streams, used, events))}
+    if RAMP_ALTERNATIVE_MONTHS:
+        try:
+            ramp_fit = its.fit_controlled(
+                treated, reference, used, events, ramp_months=RAMP_ALTERNATIVE_MONTHS
+            )
+            ramp_other = _corroboration(
+                treated, other, streams, used, events, RAMP_ALTERNATIVE_MONTHS
+            )
+            if (ramp_other is None) == (shapes["step"][1] is None):
+                shapes["ramp"] = (ramp_fit, ramp_other)
+        except ValueError:
+            pass
+    # Each shape's levels set together from the correlation of its two estimates, so that a
+    # claim by either shape keeps the one-sided level of one test (its.joint_alpha).
+    if len(shapes) > 1:
+        (s_fit, s_other), (r_fit, r_other) = shapes["step"], shapes["ramp"]
+        rho = its.effect_correlation(s_fit, r_fit)
+        rho_other = its.effect_correlation(s_other, r_other) if s_other is not None else 1.0
+        claim_alpha = its.joint_alpha(its.ALPHA, rho)
+        strict_alpha = its.joint_alpha(NO_PLACEBO_ALPHA, rho)
+        corroboration_alpha = its.joint_alpha(CORROBORATION_ALPHA, rho_other)
+    else:
+        claim_alpha, strict_alpha = its.ALPHA, NO_PLACEBO_ALPHA
+        corroboration_alpha = CORROBORATION_ALPHA
+    tested = {}
+    for shape, (shape_fit, shape_other) in shapes.items():
+        shape_fit.cov = shape_fit.cov * widen**2
+        weights = shape_fit.campaign_weights("rel: ")
+        shown = shape_fit.contrast(weights)
+        claim = shape_fit.contrast(weights, alpha=claim_alpha)
+        strict = {**shape_fit.contrast(weights, alpha=strict_alpha), "level": 1 - strict_alpha}
+        # With no placebo check, the stricter interval stands in for it.
+        low = claim["ci_low"] if placebo_ran else strict["ci_low"]
+        passes = low > 1 and shown["rate_ratio"] >= MIN_REPORTING_EFFECT
+        corroboration, corroborated = _corroborate(shape_other, corroboration_alpha)
+        t = np.log(shown["rate_ratio"]) / shown["se_log"] if shown["se_log"] > 0 else 0.0
+        tested[shape] = {
+            "fit": shape_fit,
+            # With two shapes, the primary contrast says which it is, the level a claim reads
+            # when the placebo check ran, and the interval's low end there; with the step alone
+            # it keeps version 4's fields (the claim reads its 95% interval).
+            "primary": {
+                **shown,
+                **(
+                    {"shape": shape, "claim_level": 1 - claim_alpha, "claim_low": claim["ci_low"]}
+                    if len(shapes) > 1
+                    else {}
+                ),
+            },
+            "claim_level": 1 - claim_alpha,
+            "claim_low": claim["ci_low"],
+            "strict": strict,
+            "claim_mde": claim["mde_ratio"],
+            "passes": passes,
+            "corroboration": corroboration,
+            "corroborated": corroborated,
+            "t": t,
+        }
+    # The shape reported: one whose claim holds against both controls, else one whose primary
+    # contrast passes (the need measures then disagree), else the one that fits the rise best
+    # (largest t); the step first among equals.
+    ranked = sorted(tested, key=lambda k: -tested[k]["t"])
+    full = [k for k in ranked if tested[k]["passes"] and tested[k]["corroborated"] is not False]
+    passing = [k for k in ranked if tested[k]["passes"]]
+    chosen = tested[(full or passing or ranked)[0]]
+    fit = chosen["fit"]
+    primary = chosen["primary"]
+    base["path"] = _contrast_path(fit, treated, reference, ref_label)
     base.update(
         primary=primary,
         need_trend=need_trend,
         need_step=need_step,
         placebo=check,
         widen=float(widen),
-        resid_lag1=fit.resid_lag1,
+        # The step's: the power statement (_low_power_cause) reads the step fit too.
+        resid_lag1=tested["step"]["fit"].resid_lag1,
         pre_periods=int((index < used["start_date"].min().to_period(index.freqstr)).sum()),
         period_unit="quarters" if index.freqstr.startswith("Q") else "months",
     )
@@ -773,26 +857,44 @@ def verdict(
         *([Finding(Point.WEIGHTS)] if combined else []),
         Finding(Point.NEED),
     ]
+    if len(shapes) > 1:
+        findings.append(
+            Finding(
+                Point.SHAPES,
+                {
+                    "shape": primary["shape"],
+                    "ramp_months": RAMP_ALTERNATIVE_MONTHS,
+                    "level": chosen["claim_level"],
+                    "correlation": float(rho),
+                },
+            )
+        )
     if check["dates"] >= MIN_PLACEBO_DATES:
         findings.append(Finding(Point.PLACEBO))
         if check["share"] > PLACEBO_MAX_SHARE:
             return _inconclusive(base, Cause.PLACEBO_FAILED, findings=findings)
-    placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
-    strict = fit.contrast(fit.campaign_weights("rel: "), alpha=NO_PLACEBO_ALPHA)
-    base["strict"] = strict
+    base["strict"] = chosen["strict"]
     if not placebo_ran:
         findings.append(Finding(Point.NO_PLACEBO))
-    low = primary["ci_low"] if placebo_ran else strict["ci_low"]
-    reporting = low > 1 and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+    reporting = chosen["passes"]
     # The primary contrast cannot tell a reporting effect from a change at the campaign date in
     # the control alone (a police recording-practice or counting-rule change, or need that rose
     # less in police-recorded crime than in the service): a claim must hold against the
     # service's own need streams as well (an intersection-union test, so false claims stay at
     # the 2.5% one-sided level whichever of the two controls is wrong).
-    other, streams = corroborating_series(panel, control_name, quarter)
-    corroborated = _corroborate(base, treated, other, streams, used, events, findings)
-    # A "neither" needs the power to see a 50% effect in both contrasts a claim rests on.
-    detectable = max(primary["mde_ratio"], base.get("corroboration", {}).get("mde_ratio", 0.0))
+    corroborated = chosen["corroborated"]
+    if not streams:
+        findings.append(Finding(Point.NO_SECOND_NEED_STREAM))
+    elif corroborated is None:
+        findings.append(Finding(Point.CORROBORATION_TOO_SHORT, {"streams": streams}))
+    else:
+        base.update(corroboration=chosen["corroboration"], corroborating_streams=streams)
+        findings.append(Finding(Point.CORROBORATION))
+    # A "neither" needs the power to see a 50% effect in both contrasts a claim rests on, at
+    # the level the claim is read at (the step's: the shape the detectable effect describes).
+    step = tested["step"]
+    primary["mde_ratio"] = step["claim_mde"]
+    detectable = max(step["claim_mde"], step["corroboration"].get("mde_ratio", 0.0))
     base["detectable"] = detectable
     if reporting and corroborated is False:
         return _inconclusive(base, Cause.NEED_MEASURES_DISAGREE, findings=findings)
@@ -807,7 +909,7 @@ def verdict(
         # recording audit nobody declared) would otherwise be read as more need.
         confirmed = _corroborate_need(base, other, streams, used, events, findings)
         need_up = confirmed is not False
-    if primary["ci_low"] > 1 and not reporting:
+    if chosen["claim_low"] > 1 and not reporting:
         findings.append(
             Finding(
                 Point.CLEAR_BUT_SMALL,
@@ -820,7 +922,7 @@ def verdict(
     if detectable > MAX_DETECTABLE_RATIO and not reporting:
         # The same power statement for "need" as for "neither": a reporting effect the data
         # could not see is never told as "did not rise".
-        base["power_limit"] = _low_power_cause(fit, treated)
+        base["power_limit"] = _low_power_cause(step["fit"], treated)
     if reporting and need_up:
         word = "both"
     elif reporting:

@@ -97,10 +97,12 @@ def _design_columns(
     events: pd.DataFrame | None = None,
     slope: bool = False,
     base: bool = True,
+    ramp_months: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The columns of :func:`design` as numpy arrays in order, before constant ones are left
     out; ``base`` False: the campaign terms alone (what :func:`placebo_check` adds for each
-    placebo date to a design it builds once)."""
+    placebo date to a design it builds once); ``ramp_months`` the shape of each campaign's change
+    in level (None: :data:`RAMP_MONTHS`)."""
     per_year = periods_per_year(index)
     # Period ordinals: the number of periods between two periods of one frequency is the
     # difference of their ordinals (what ``(p - first).n`` gave, without a Python loop).
@@ -128,7 +130,7 @@ def _design_columns(
                     cols[f"event: {e['name']} [{index[i]}]"] = (ordinals == ordinals[i]).astype(
                         float
                     )
-    ramp = RAMP_MONTHS * per_year / 12
+    ramp = (RAMP_MONTHS if ramp_months is None else ramp_months) * per_year / 12
     phase_in = int(np.ceil(TRANSITION_MONTHS * per_year / 12))
     for name, start_date in zip(campaigns["name"], campaigns["start_date"], strict=True):
         start = start_date.to_period(index.freqstr)
@@ -211,6 +213,12 @@ class Fit:
     # The treated stream's terms relative to the control (``rel: <term>``), indexed by period.
     design: pd.DataFrame | None = None
     left_out: list[pd.Period] = field(default_factory=list)  # periods missing (NaN), not fitted
+    # A controlled fit's average campaign effect (:meth:`campaign_weights` of the relative
+    # terms) as a linear function of the working response, one value per fitted row, and the
+    # rows' working weights: what :func:`effect_correlation` needs to set two shapes' tests
+    # together. None for a single stream.
+    effect_influence: np.ndarray | None = field(default=None, repr=False)
+    working_weights: np.ndarray | None = field(default=None, repr=False)
 
     def relative_path(self) -> pd.DataFrame:
         """A controlled fit's treated-to-control ratio by period: as fitted, and as the
@@ -264,12 +272,18 @@ class Fit:
 
 
 def _effect_weights(names: list[str], x: np.ndarray) -> dict[str, float]:
+    """Each campaign term's weight in the average campaign effect since the first campaign
+    began: a level term counts in every period from its campaign's start (so a ramp's level is
+    read where it is held, the change it rises to, as a step's is), a slope term by its mean."""
     terms = [i for i, c in enumerate(names) if c.startswith(("level: ", "slope: "))]
     if not terms:
         return {}
     levels = [i for i in terms if names[i].startswith("level: ")]
     started = x[:, levels].max(axis=1) > 0
-    return {names[i]: float(x[started, i].mean()) for i in terms}
+    return {
+        names[i]: float((x[started, i] > 0).mean() if i in levels else x[started, i].mean())
+        for i in terms
+    }
 
 
 def _outliers(resid: np.ndarray, index: pd.PeriodIndex, limit: float = 4.0) -> list[pd.Period]:
@@ -554,6 +568,7 @@ def fit_controlled(
     events: pd.DataFrame | None = None,
     slope: bool = False,
     harmonics: int = HARMONICS,
+    ramp_months: int | None = None,
 ) -> Fit:
     """Confidence stream (``treated``) against a control stream in one GLM.
 
@@ -562,11 +577,12 @@ def fit_controlled(
     difference as ``harmonics`` Fourier pairs (:func:`relative_season`; 6 or more: the 11 month
     terms). So ``rel: level: <campaign>`` is the log of the ratio of the two streams' steps.
     Periods missing from either stream (absent, or NaN: not collected) are left out of both and
-    listed in :attr:`Fit.left_out`.
+    listed in :attr:`Fit.left_out`. ``ramp_months``: each campaign's change in level spread
+    evenly over that many months, then held (None: :data:`RAMP_MONTHS`; 0: a step).
     """
     pair = _pair(treated, control)
     index = pair.index
-    names, x = _varying(_design_columns(index, campaigns, events, slope))
+    names, x = _varying(_design_columns(index, campaigns, events, slope, ramp_months=ramp_months))
     fit, cov, all_names, rel_names, rel, terms = _fit_pair(pair, names, x, harmonics)
     periods = len(index)
     y = np.concatenate([pair.control, pair.treated])
@@ -575,7 +591,7 @@ def fit_controlled(
     # relative deviations (y / fitted - 1), in which a shock shared by both streams cancels.
     relative = y / np.asarray(fit.fittedvalues) - 1
     difference = relative[periods:] - relative[:periods]
-    return _result(
+    result = _result(
         fit,
         cov,
         names,
@@ -592,6 +608,54 @@ def fit_controlled(
         design=pd.DataFrame(rel, index=index, columns=rel_names),
         left_out=pair.left_out,
     )
+    # The effect's estimate is c'b with b = (X'WX)^-1 X'W z (z the working response at the
+    # solution), so it is g'z with g = W X (X'WX)^-1 c, and its model-based variance g'W^-1 g.
+    stacked = np.asarray(fit.model.exog)
+    working = np.asarray(fit.fittedvalues) * np.asarray(fit.model.var_weights)
+    c = pd.Series(result.campaign_weights("rel: "), dtype=float)
+    c = c.reindex(all_names, fill_value=0.0).to_numpy()
+    try:
+        g = working * (stacked @ np.linalg.solve((stacked.T * working) @ stacked, c))
+        result.effect_influence, result.working_weights = g, working
+    except np.linalg.LinAlgError:
+        pass
+    return result
+
+
+def effect_correlation(a: Fit, b: Fit) -> float:
+    """The correlation of two controlled fits' average campaign effects on the same data (the
+    same campaign as a step and as a ramp, say), from their influence on each row and ``a``'s
+    working weights (variance proportional to 1 / weight); NaN if either lacks them. Used to
+    set the two tests' levels together (:func:`joint_alpha`)."""
+    if a.effect_influence is None or b.effect_influence is None:
+        return float("nan")
+    if len(a.effect_influence) != len(b.effect_influence):
+        return float("nan")
+    ga, gb, w = a.effect_influence, b.effect_influence, a.working_weights
+    denom = np.sqrt(float(ga @ (ga / w)) * float(gb @ (gb / w)))
+    return float(ga @ (gb / w) / denom) if denom > 0 else float("nan")
+
+
+def joint_alpha(alpha: float, rho: float) -> float:
+    """The two-sided level at which each of two one-sided tests with correlated (``rho``)
+    normal statistics is read, so that either passing has probability ``alpha`` / 2 under no
+    effect: the threshold h solves 1 - Phi2(h, h; rho) = alpha / 2, with Phi2(h, h; rho) =
+    Phi(h) - 2 T(h, sqrt((1 - rho) / (1 + rho))) (Owen 1956, T his function). A negative or
+    unknown ``rho`` is taken as 0 (Bonferroni-like, conservative); ``rho`` 1 gives ``alpha``.
+    """
+    from scipy import optimize, special, stats
+
+    rho = float(np.clip(rho, 0.0, 1.0)) if np.isfinite(rho) else 0.0
+    one = alpha / 2
+    if rho >= 1.0 - 1e-9:
+        return alpha
+    a = np.sqrt((1 - rho) / (1 + rho))
+
+    def excess(h: float) -> float:
+        return float(stats.norm.sf(h) + 2 * special.owens_t(h, a)) - one
+
+    h = optimize.brentq(excess, stats.norm.isf(one), stats.norm.isf(one / 2) + 1e-9)
+    return float(2 * stats.norm.sf(h))
 
 
 def dispersion(y: pd.Series, campaigns: pd.DataFrame, events: pd.DataFrame | None = None) -> float:
@@ -746,7 +810,9 @@ __all__ = [
     "NotIdentifiable",
     "common_index",
     "design",
+    "effect_correlation",
     "fit_controlled",
+    "joint_alpha",
     "fit_single",
     "placebo_check",
     "placebo_dates",

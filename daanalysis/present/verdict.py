@@ -110,6 +110,21 @@ def _ref_label(v: Verdict) -> str:
     return COMBINED_LABEL if len(v.control_weights) > 1 else STREAMS[v.control_stream].label
 
 
+def _ramp_months(v: Verdict) -> int:
+    """The months a gradual rise was spread over, when the verdict reads the primary contrast as
+    one (0: a step)."""
+    shapes = v.found(Point.SHAPES)
+    if shapes is None or v.primary.get("shape") != "ramp":
+        return 0
+    return int(shapes.figures["ramp_months"])
+
+
+def _level(level: float) -> str:
+    """A two-sided level as a percentage: 0.9712 -> ``97.1%``, 0.95 -> ``95%``."""
+    pct = 100 * level
+    return f"{pct:.0f}%" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}%"
+
+
 def _mde(v: Verdict) -> str:
     return pct_text(v.detectable).lstrip("+")
 
@@ -141,7 +156,8 @@ def _placebo_suffix(v: Verdict) -> str:
         return (
             f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
             f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
-            "a reporting claim needed its 99% interval above 1, not its 95% interval."
+            f"a reporting claim needed its {_level(v.strict.get('level', 0.99))} interval above "
+            "1, not its 95% interval."
         )
     return ""
 
@@ -245,9 +261,12 @@ def sentence(v: Verdict) -> str:
             f"too ({_need_words(v)})."
         )
     elif v.verdict == "reporting":
+        ramp = _ramp_months(v)
         said = (
             f"More people coming forward: after {the_campaigns}, {conf} referrals rose "
-            f"{pct_text(v.primary['rate_ratio']).lstrip('+')} relative to {ref}, while the "
+            f"{pct_text(v.primary['rate_ratio']).lstrip('+')} relative to {ref}"
+            + (f", gradually over {ramp} months" if ramp else "")
+            + ", while the "
             "need-sensitive signals show no clear rise"
             + (f" ({unconfirmed})." if unconfirmed else ".")
         )
@@ -277,10 +296,26 @@ def finding_text(v: Verdict, finding: Finding) -> str:
     the_campaigns = _the_campaigns(v)
     ctrl_label = STREAMS[v.control_stream].label if v.control_stream else ""
     if code == Point.CONTRAST:
+        ramp = _ramp_months(v)
         return (
             f"Since {the_campaigns} began, {_conf(v)} referrals ran at "
             f"{ratio_text(v.primary)} times their level relative to "
-            f"{in_sentence(_ref_label(v))}, against the pre-campaign pattern."
+            f"{in_sentence(_ref_label(v))}, against the pre-campaign pattern"
+            + (f", once a rise spread over the first {ramp} months was complete." if ramp else ".")
+        )
+    if code == Point.SHAPES:
+        fitted = (
+            f"a rise spread over the first {f['ramp_months']} months"
+            if f["shape"] == "ramp"
+            else "a step"
+        )
+        return (
+            "Two shapes of reporting effect were tested, set before seeing the data: a step "
+            f"when {the_campaigns} began, and a rise spread evenly over the first "
+            f"{f['ramp_months']} months, then held. Here {fitted} fits the rise better. With "
+            f"two tests, a claim by either needs its {_level(f['level'])} interval above 1 "
+            f"(not 95%; the two estimates correlate {f['correlation']:.2f}), so the chance of "
+            "a false claim stays that of one test."
         )
     if code == Point.WEIGHTS:
         return (
@@ -316,7 +351,8 @@ def finding_text(v: Verdict, finding: Finding) -> str:
         return (
             f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "
             f"the first campaign ({v.pre_periods} {v.period_unit}). In its place a reporting "
-            f"claim needs the primary contrast's 99% interval above 1 (here "
+            f"claim needs the primary contrast's {_level(v.strict.get('level', 0.99))} "
+            "interval above 1 (here "
             f"{v.strict['ci_low']:.2f} to {v.strict['ci_high']:.2f})."
         )
     if code == Point.NO_SECOND_NEED_STREAM:
@@ -352,11 +388,13 @@ def finding_text(v: Verdict, finding: Finding) -> str:
             "in events.csv if so)."
         )
     if code == Point.CLEAR_BUT_SMALL:
-        return f"The relative rise ({pct_text(f['rate_ratio'])}) is clear at 95% but " + (
+        level = _level(v.primary.get("claim_level", 0.95))
+        return f"The relative rise ({pct_text(f['rate_ratio'])}) is clear at {level} but " + (
             f"smaller than the {pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a "
             "reporting effect."
             if f["below_minimum"]
-            else "not at 99%, which a claim without a placebo check needs."
+            else f"not at {_level(v.strict.get('level', 0.99))}, which a claim without a "
+            "placebo check needs."
         )
     raise ValueError(f"No words for the finding {code!r}.")
 
