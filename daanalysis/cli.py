@@ -126,7 +126,7 @@ def as_json(results: list[Verdict]) -> str:
 
 def as_table(results: list[Verdict]) -> str:
     """Each area's verdict and sentence, its reasons (-) and its checks and notes (!)."""
-    from daanalysis.present.verdict import reasons, sentence
+    from daanalysis.present.verdict import note_text, reasons, sentence
 
     lines = []
     for v in results:
@@ -135,7 +135,7 @@ def as_table(results: list[Verdict]) -> str:
         for reason in reasons(v) if v.verdict != "inconclusive" or v.primary else []:
             lines.append(f"  - {reason}")
         for check in [*v.checks, *v.notes]:
-            lines.append(f"  ! {check}")
+            lines.append(f"  ! {note_text(check)}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,7 @@ from daanalysis.metrics import demand
 from daanalysis.panel import NeedsRecordLevelData, area_panel, build_panel
 from daanalysis.periods import parse_quarter, quarter_label
 from daanalysis.present import verdict as words
+from daanalysis.present.verdict import note_text
 from daanalysis.synthetic.sample import CAMPAIGNS, PLANTED
 from tests.conftest import WITH_AREA
 
@@ -127,7 +128,9 @@ def test_recent_campaign_is_skipped_with_a_note():
     )
     fit, notes = demand.step_change(panel, "self_referrals", campaigns)
     assert "step: Late" not in set(fit["term"])
-    assert notes == ["Late: too recent to estimate a step for Self-referrals yet."]
+    assert [note_text(n) for n in notes] == [
+        "Late: too recent to estimate a step for Self-referrals yet."
+    ]
 
 
 # --- recovery of what the sample generator planted -------------------------------------------
@@ -243,7 +246,7 @@ def test_aggregate_only_input_says_what_needs_records(tmp_path, sample_panel):
     panel = build_panel(extract)
     with pytest.raises(NeedsRecordLevelData, match="needs record-level referrals"):
         demand.repeat_rate(panel)
-    fits, notes = demand.fit_streams(
+    fits, found = demand.fit_streams(
         panel,
         demand.campaigns_for(
             pd.DataFrame(
@@ -252,6 +255,7 @@ def test_aggregate_only_input_says_what_needs_records(tmp_path, sample_panel):
             "x",
         ),
     )
+    notes = [note_text(n) for n in found]
     assert "First-time clients: needs record-level referrals." in notes
     assert "Repeat referrals within 12 months: needs record-level referrals." in notes
     # Quarterly returns are fitted on quarters, and still find the reporting step.
@@ -308,10 +312,11 @@ def test_service_volumes_keep_perpetrator_and_children_in_view():
 
 def test_tiny_streams_are_not_modelled():
     panel = _panel({"self_referrals": [1.0, 0.0] * 24, "high_risk": [0.0] * 48}, start="2021-04")
-    fits, notes = demand.fit_streams(
+    fits, found = demand.fit_streams(
         panel, pd.DataFrame(columns=["name", "start_date", "area"]), ["self_referrals", "high_risk"]
     )
     assert fits.empty
+    notes = [note_text(n) for n in found]
     assert "Self-referrals: too few (24 in all) to model." in notes
     assert "High risk (DASH): too few (0 in all) to model." in notes
     vols = demand.volumes(panel.assign(referrals=1.0), parse_quarter("2024/25 Q4"))
@@ -372,3 +377,41 @@ def test_a_quarter_whose_referral_total_was_not_collected_is_said_so(risk_only):
     assert "not collected" in text and "nan" not in text and " 0 referrals" not in text
     figures = {r.key: r.value for r in words.kpis(vols, v)}
     assert figures["referrals_quarter"] is None and figures["referrals_12_months"] is None
+
+
+def test_data_notes_are_typed_and_worded_in_present():
+    # The models return what they checked as typed records; only present/ words them, and code
+    # that acts on a note reads its kind, not its words.
+    from daanalysis.metrics import data_notes as dn
+    from daanalysis.metrics.data_notes import DataNote
+
+    gap = DataNote(
+        dn.GAP,
+        "Police-recorded DA crimes",
+        count=2,
+        first=pd.Period("2024-03", "M"),
+        last=pd.Period("2024-04", "M"),
+    )
+    assert note_text(gap) == (
+        "Police-recorded DA crimes: 2 months missing between Mar 2024 and Apr 2024; they are "
+        "left out of the model."
+    )
+    quarterly = DataNote(dn.ENDS_EARLY, "MARAC cases", last=pd.Period("2025Q4", "Q-MAR"),
+                         quarter=pd.Period("2026Q1", "Q-MAR"))  # fmt: skip
+    assert note_text(quarterly).startswith("MARAC cases: figures end in 2024/25 Q4, before the")
+    partial = DataNote(dn.PARTIAL_LAST, "Self-referrals", count=12.0,
+                       last=pd.Period("2026-09", "M"), reference=61.0)  # fmt: skip
+    assert "Sep 2026 (12) is far below the median of the 12 before (61)" in note_text(partial)
+    early = DataNote(dn.TOO_EARLY, "Spring", "Self-referrals")
+    assert (
+        note_text(early) == "Spring: too early in the data to estimate a step for Self-referrals."
+    )
+    with pytest.raises(ValueError, match="unknown data note kind"):
+        DataNote("too recent")
+    # Every kind has words.
+    for kind in dn.KINDS:
+        month = pd.Period("2024-01", "M")
+        note = DataNote(kind, "X", "Y", count=3.0, first=month, last=month + 1,
+                        quarter=pd.Period("2024Q4", "Q-MAR"), reference=9.0, periods=(month,),
+                        detail="X: why.")  # fmt: skip
+        assert note_text(note).strip(), kind

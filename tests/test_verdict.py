@@ -10,9 +10,12 @@ import pandas as pd
 import pytest
 
 from daanalysis import cli
+from daanalysis.metrics import data_notes as dn
 from daanalysis.metrics import demand
+from daanalysis.metrics.data_notes import DataNote
 from daanalysis.periods import parse_quarter
 from daanalysis.present import verdict as words
+from daanalysis.present.verdict import note_text
 from daanalysis.synthetic import simulate
 from daanalysis.synthetic.sample import write_sample
 
@@ -209,7 +212,8 @@ def test_inconclusive_without_a_testable_campaign_or_a_control():
     late = demand.verdict(_panel(), _campaigns(pd.Timestamp("2026-03-01")), NO_EVENTS, Q)
     assert late.verdict == "inconclusive"
     assert "no campaign has a year of figures before it" in words.sentence(late)
-    assert late.notes == ["Campaign: too recent to estimate a step yet."]
+    assert late.notes == [DataNote(dn.TOO_RECENT, "Campaign")]
+    assert [note_text(n) for n in late.notes] == ["Campaign: too recent to estimate a step yet."]
     # No campaign listed at all is said as such, not as campaigns that cannot be tested.
     none = demand.verdict(_panel(), _campaigns().iloc[:0], NO_EVENTS, Q)
     assert none.verdict == "inconclusive"
@@ -223,7 +227,7 @@ def test_inconclusive_without_a_testable_campaign_or_a_control():
 def test_a_weaker_control_is_named_when_police_data_are_missing():
     v = demand.verdict(_panel().drop(columns="police_crimes"), _campaigns(), NO_EVENTS, Q)
     assert v.control_stream == "marac_cases"
-    assert any("Police-recorded DA crimes: not supplied" in c for c in v.checks)
+    assert any("Police-recorded DA crimes: not supplied" in note_text(c) for c in v.checks)
 
 
 def test_wandering_series_are_inconclusive_and_say_why():
@@ -260,7 +264,7 @@ def test_control_data_ending_early_with_gaps_or_a_partial_month_are_flagged():
     police[(panel["month"] >= pd.Period("2022-01", "M")) & (panel["month"] <= "2022-03")] = np.nan
     police[panel["month"] == pd.Period("2025-12", "M")] *= 0.3  # a partial last month
     v = demand.verdict(panel.assign(police_crimes=police), _campaigns(), NO_EVENTS, Q)
-    text = " ".join(v.checks)
+    text = " ".join(map(note_text, v.checks))
     assert "figures end in Dec 2025, before the end of 2026/27 Q1" in text
     assert "3 months missing between Jan 2022 and Mar 2022" in text
     assert "Dec 2025" in text and "probably a partial figure; it is left out" in text
@@ -456,7 +460,7 @@ def test_a_campaign_inside_a_temporary_event_is_refused_not_fitted():
     assert v.verdict == "inconclusive"
     assert "cannot tell the campaign step" in words.sentence(v)
     fits, notes = demand.fit_streams(panel, _campaigns(), ["standard_medium_risk"], event, Q)
-    assert fits.empty and any("cannot tell" in n for n in notes)
+    assert fits.empty and any("cannot tell" in note_text(n) for n in notes)
     assert demand.contrast_series(panel, _campaigns(), event, Q).empty
     assert demand.supporting_contrasts(panel, _campaigns(), event, Q).empty
 
@@ -600,7 +604,7 @@ def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
     # Out of the primary fit, as is a month missing from a stream of the combined control.
     assert not fitted & {"2021-06", "2024-02", "2022-11", "2025-03"}
     assert len(v.path) == len(panel) - 4
-    text = " ".join(v.checks)
+    text = " ".join(map(note_text, v.checks))
     assert "Standard and medium risk: 2 months missing between Jun 2021 and Feb 2024" in text
     assert "Police-recorded DA crimes: 1 months missing between Nov 2022 and Nov 2022" in text
     assert v.verdict == "reporting", words.sentence(v)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.metrics import demand
+from daanalysis.present.verdict import note_text
 from daanalysis.synthetic import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,7 +151,7 @@ def real_series_study(path: Path, seed: int = 1) -> str:
                     f"| {'yes' if declared else 'no'} | {len(tested)} "
                     f"| {claims} ({claims / max(len(tested), 1):.0%}) "
                     f"| {inconclusive} ({inconclusive / max(len(tested), 1):.0%}) "
-                    f"| {'; '.join(verdicts[0].checks) if verdicts else ''} |"
+                    f"| {'; '.join(map(note_text, verdicts[0].checks)) if verdicts else ''} |"
                 )
     return "\n".join(lines) + "\n"
 

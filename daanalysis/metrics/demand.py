@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
+from daanalysis.metrics import data_notes as dn
 from daanalysis.metrics import its
+from daanalysis.metrics.data_notes import DataNote
 from daanalysis.metrics.kpi import KPI
 from daanalysis.metrics.small_counts import OTHER, rare_labels
 from daanalysis.panel import (
@@ -287,7 +289,7 @@ def _is_quarterly(panel: pd.DataFrame) -> bool:
 
 def stream_series(
     panel: pd.DataFrame, stream: str, quarter: pd.Period | None = None
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[pd.Series, list[DataNote]]:
     """One stream as a count series for modelling, and what was checked about it.
 
     Months after ``quarter``, partial months and months with no figure are left out; a stream
@@ -297,7 +299,7 @@ def stream_series(
     Quarterly returns give quarterly sums of complete quarters.
     """
     spec = STREAMS[stream]
-    checks: list[str] = []
+    checks: list[DataNote] = []
     if _is_quarterly(panel):
         data = _quarter_sums(panel, [stream])[stream]
         last = quarter
@@ -308,22 +310,21 @@ def stream_series(
         data = data[data.index <= last]
     observed = data.dropna()
     if observed.empty:
-        return observed, [f"{spec.label}: no figures."]
+        return observed, [DataNote(dn.NO_FIGURES, spec.label)]
     freq = observed.index.freqstr
     span = pd.period_range(observed.index.min(), observed.index.max(), freq=freq)
     missing = span.difference(observed.index)
     if len(missing):
         checks.append(
-            f"{spec.label}: {len(missing)} {'quarters' if freq.startswith('Q') else 'months'} "
-            f"missing between {_period_text(missing.min())} and {_period_text(missing.max())}; "
-            "they are left out of the model."
+            DataNote(
+                dn.GAP, spec.label, count=len(missing), first=missing.min(), last=missing.max()
+            )
         )
     if quarter is not None:
         last_needed = quarter.asfreq(freq, how="end")
         if observed.index.max() < last_needed:
             checks.append(
-                f"{spec.label}: figures end in {_period_text(observed.index.max())}, before the "
-                f"end of {quarter_label(quarter)}; the comparison uses the months both cover."
+                DataNote(dn.ENDS_EARLY, spec.label, last=observed.index.max(), quarter=quarter)
             )
     before = observed.iloc[-13:-1]
     # Below 70% of the median of the 12 before, and further below it than Poisson noise
@@ -334,23 +335,18 @@ def stream_series(
     )
     if partial:
         checks.append(
-            f"{spec.label}: {_period_text(observed.index[-1])} ({observed.iloc[-1]:,.0f}) is "
-            f"far below the median of the 12 before ({median:,.0f}), so probably a partial "
-            "figure; it is left out."
+            DataNote(
+                dn.PARTIAL_LAST,
+                spec.label,
+                count=float(observed.iloc[-1]),
+                last=observed.index[-1],
+                reference=float(median),
+            )
         )
         observed = observed.iloc[:-1]
     if spec.linked and (panel["basis"] == "records").all():
         observed = observed[observed.index >= observed.index.min() + (4 if freq[0] == "Q" else 12)]
     return observed, checks
-
-
-def _period_text(period: pd.Period) -> str:
-    """A period as the data-quality checks name it: a quarter's label, or ``Mar 2025``."""
-    return (
-        quarter_label(period, with_months=False)
-        if period.freqstr[0] == "Q"
-        else (period.strftime("%b %Y"))
-    )
 
 
 def control_stream(panel: pd.DataFrame) -> str:
@@ -360,7 +356,7 @@ def control_stream(panel: pd.DataFrame) -> str:
 
 def corroborating_series(
     panel: pd.DataFrame, control: str, quarter: pd.Period | None = None
-) -> tuple[pd.Series, list[str]]:
+) -> tuple[pd.Series, list[DataNote]]:
     """The need streams in :data:`CORROBORATING` other than ``control``, summed over the periods
     they all have (counts a period), and their names; empty if none has two years of figures
     and at least :data:`MIN_MODEL_COUNT` in all."""
@@ -389,7 +385,7 @@ def need_control(
     campaigns: pd.DataFrame,
     events: pd.DataFrame,
     quarter: pd.Period | None = None,
-) -> tuple[pd.Series, dict[str, float], list[str]]:
+) -> tuple[pd.Series, dict[str, float], list[DataNote]]:
     """The control of the primary contrast: ``control`` (the first of :data:`CONTROLS`) and the
     other need streams of :data:`NEED_COMBINED` with two years of figures in ``known``, at least
     :data:`MIN_MODEL_COUNT` in all and figures in :data:`MIN_SHARED_SPAN` of the control's
@@ -507,8 +503,10 @@ class Verdict:
     power_limit: Finding | None = None  # why a larger one could not be seen (low power)
     resid_lag1: dict = field(default_factory=dict)
     campaigns: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    # What was checked about the data and what was left out (campaigns that cannot be
+    # tested): typed records, worded by daanalysis.present.verdict.note_text.
+    checks: list[DataNote] = field(default_factory=list)
+    notes: list[DataNote] = field(default_factory=list)
     # The primary contrast by period: confidence referrals per 100 of the control, as observed,
     # as fitted and as the pre-campaign pattern predicts (no campaigns). The gap between the
     # last two after the campaigns is the reporting effect the verdict tests.
@@ -533,6 +531,12 @@ class Verdict:
                 return {"code": str(value.code), **plain(value.figures)}
             if isinstance(value, StrEnum):
                 return str(value)
+            if isinstance(value, DataNote):
+                return {
+                    f.name: str(v) if isinstance(v, (pd.Period, pd.Timestamp)) else plain(v)
+                    for f in fields(value)
+                    if (v := getattr(value, f.name)) not in ("", None, ())
+                }
             if isinstance(value, dict):
                 return {k: plain(v) for k, v in value.items()}
             if isinstance(value, list):
@@ -546,7 +550,9 @@ class Verdict:
         return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"})
 
 
-def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFrame) -> list[str]:
+def _campaigns_near_temporary_events(
+    campaigns: pd.DataFrame, events: pd.DataFrame
+) -> list[DataNote]:
     """Campaigns that start during a temporary event or within six months of its end."""
     out = []
     if "kind" not in events:
@@ -554,11 +560,7 @@ def _campaigns_near_temporary_events(campaigns: pd.DataFrame, events: pd.DataFra
     for _, e in events[events["kind"] == "temporary"].iterrows():
         for _, c in campaigns.iterrows():
             if e["start_date"] <= c["start_date"] <= e["end_date"] + pd.DateOffset(months=6):
-                out.append(
-                    f"{c['name']} starts during or soon after {e['name']}: if the series had "
-                    f"not recovered by {e['end_date']:%d/%m/%Y}, move the event's end date in "
-                    "events.csv, or the recovery will be read as a campaign effect."
-                )
+                out.append(DataNote(dn.NEAR_EVENT, c["name"], e["name"], last=e["end_date"]))
     return out
 
 
@@ -692,8 +694,7 @@ def verdict(
     base.update(control_stream=control_name, checks=checks)
     if control_name != CONTROLS[0]:
         checks.append(
-            f"{STREAMS[CONTROLS[0]].label}: not supplied; {STREAMS[control_name].label} is the "
-            "control instead, a weaker one because campaigns may move it too."
+            DataNote(dn.CONTROL_INSTEAD, STREAMS[CONTROLS[0]].label, STREAMS[control_name].label)
         )
     if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
         return _inconclusive(
@@ -740,11 +741,8 @@ def verdict(
             {"periods": fit.periods, "left": left, "minimum": MIN_RESIDUAL_DF},
         )
     if fit.outliers:
-        shown = ", ".join(_period_text(p) for p in fit.outliers[:6])
         checks.append(
-            f"The model fits {len(fit.outliers)} period(s) badly ({shown}): an interruption "
-            "such as a lockdown or a recording change that is not in events.csv? Declare it "
-            "there if so."
+            DataNote(dn.POOR_FIT, count=len(fit.outliers), periods=tuple(fit.outliers[:6]))
         )
     need_step = own.contrast(own.campaign_weights())
     trend_fit = its.fit_single(control, used.iloc[:0], events)
@@ -987,7 +985,7 @@ def step_change(
     events: pd.DataFrame | None = None,
     quarter: pd.Period | None = None,
     slope: bool = False,
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[DataNote]]:
     """Fit one stream on its own: trend, season, events and a step at each campaign.
 
     Supporting evidence only: a stream on its own cannot tell a reporting effect from a need
@@ -1047,36 +1045,37 @@ def fit_streams(
     streams: list[str] | None = None,
     events: pd.DataFrame | None = None,
     quarter: pd.Period | None = None,
-) -> tuple[pd.DataFrame, list[str]]:
+) -> tuple[pd.DataFrame, list[DataNote]]:
     """:func:`step_change` for every confidence and need stream the panel has.
 
     A stream that is absent, or too small to model (fewer than ``MIN_MODEL_COUNT`` in all), is
     left out with a note rather than given a misleading fit.
     """
     streams = streams or [*CONFIDENCE, *NEED]
-    fits, notes = [], []
+    fits, left = [], []
     for stream in streams:
         label = STREAMS[stream].label
         if stream not in panel or panel[stream].isna().all():
             reason = (
-                "needs record-level referrals"
+                dn.NEEDS_RECORDS
                 if stream in RECORDS_ONLY or STREAMS[stream].linked
-                else "not in the data"
+                else dn.NOT_IN_DATA
             )
-            notes.append(f"{label}: {reason}.")
+            left.append(DataNote(reason, label))
             continue
         if panel[stream].sum() < MIN_MODEL_COUNT:
-            notes.append(f"{label}: too few ({panel[stream].sum():.0f} in all) to model.")
+            left.append(DataNote(dn.TOO_FEW, label, count=float(panel[stream].sum())))
             continue
         try:
             fit, fit_notes = step_change(panel, stream, campaigns, events, quarter)
         except ValueError as err:  # too short, or terms the data cannot tell apart
-            notes.append(f"{err}")
+            left.append(DataNote(dn.NOT_FITTED, label, detail=str(err)))
             continue
         fits.append(fit)
-        notes += fit_notes
-    return pd.concat([pd.DataFrame(columns=FIT_COLUMNS), *fits], ignore_index=True), sorted(
-        set(notes)
+        left += fit_notes
+    # A campaign too early or too recent for one stream usually is for the others too.
+    return pd.concat([pd.DataFrame(columns=FIT_COLUMNS), *fits], ignore_index=True), list(
+        dict.fromkeys(left)
     )
 
 

@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from daanalysis.metrics import data_notes
+from daanalysis.metrics.data_notes import DataNote
+
 MIN_MONTHS_BEFORE = 12  # a campaign needs a year of data before it to know the season and trend
 MIN_MONTHS_AFTER = 6  # and half a year after it to see a step
 EFFECT_HORIZON_YEARS = 1.0  # campaign effects are read a year after each start
@@ -69,19 +72,19 @@ def common_index(a: pd.Series, b: pd.Series) -> pd.PeriodIndex:
 
 def usable_campaigns(
     index: pd.PeriodIndex, campaigns: pd.DataFrame, label: str = ""
-) -> tuple[pd.DataFrame, list[str]]:
-    """Campaigns with at least a year of ``index`` before their start and six months after."""
+) -> tuple[pd.DataFrame, list[DataNote]]:
+    """Campaigns with at least a year of ``index`` before their start and six months after, and
+    a note for each of the others (``label``: the stream they were checked for)."""
     per_year = periods_per_year(index)
     notes, keep = [], []
     for i, c in campaigns.iterrows():
         start = c["start_date"].to_period(index.freqstr)
         before = int((index < start).sum()) * 12 / per_year
         after = int((index >= start).sum()) * 12 / per_year
-        where = f" for {label}" if label else ""
         if before < MIN_MONTHS_BEFORE:
-            notes.append(f"{c['name']}: too early in the data to estimate a step{where}.")
+            notes.append(DataNote(data_notes.TOO_EARLY, c["name"], label))
         elif after < MIN_MONTHS_AFTER + TRANSITION_MONTHS:
-            notes.append(f"{c['name']}: too recent to estimate a step{where} yet.")
+            notes.append(DataNote(data_notes.TOO_RECENT, c["name"], label))
         else:
             keep.append(i)
     return campaigns.loc[keep], notes

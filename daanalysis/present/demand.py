@@ -57,7 +57,8 @@ class DemandResults:
     def verdict_lines(self) -> list[str]:
         """The checks and notes shown under the verdict (an untested verdict's line already
         names the campaigns and why each cannot be tested)."""
-        return [*self.verdict.checks, *([] if self.untested else self.verdict.notes)]
+        shown = [*self.verdict.checks, *([] if self.untested else self.verdict.notes)]
+        return [words.note_text(n) for n in shown]
 
     def kpis(self) -> list[KPI]:
         """The page's headline figures for ``kpis.csv``."""
@@ -86,7 +87,7 @@ def results(ctx: Context) -> DemandResults:
         copy_notes=copy_notes,
         verdict=v,
         fits=fits,
-        notes=notes,
+        notes=sorted({words.note_text(n) for n in notes}),
         summary=words.summary(fits, vols),
         headline=words.headline(vols, v, q),
         untested=words.untested_line(v, campaigns),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from daanalysis.metrics import data_notes as dn
+from daanalysis.metrics.data_notes import DataNote
 from daanalysis.metrics.demand import (
     COMBINED_LABEL,
     MIN_PLACEBO_DATES,
@@ -407,6 +409,68 @@ def reasons(v: Verdict) -> list[str]:
     return [finding_text(v, f) for f in v.findings]
 
 
+def period_text(period: pd.Period) -> str:
+    """A period as the data-quality checks name it: a quarter's label, or ``Mar 2025``."""
+    if period.freqstr[0] == "Q":
+        return quarter_label(period, with_months=False)
+    return period.strftime("%b %Y")
+
+
+def note_text(n: DataNote) -> str:
+    """One of the demand models' checks or notes (:mod:`daanalysis.metrics.data_notes`) in words."""
+    for_stream = f" for {n.scope}" if n.scope else ""
+    match n.kind:
+        case dn.NO_FIGURES:
+            return f"{n.subject}: no figures."
+        case dn.GAP:
+            unit = "quarters" if n.first.freqstr[0] == "Q" else "months"
+            return (
+                f"{n.subject}: {n.count:.0f} {unit} missing between {period_text(n.first)} and "
+                f"{period_text(n.last)}; they are left out of the model."
+            )
+        case dn.ENDS_EARLY:
+            return (
+                f"{n.subject}: figures end in {period_text(n.last)}, before the end of "
+                f"{quarter_label(n.quarter)}; the comparison uses the months both cover."
+            )
+        case dn.PARTIAL_LAST:
+            return (
+                f"{n.subject}: {period_text(n.last)} ({n.count:,.0f}) is far below the median of "
+                f"the 12 before ({n.reference:,.0f}), so probably a partial figure; it is left out."
+            )
+        case dn.NEEDS_RECORDS:
+            return f"{n.subject}: needs record-level referrals."
+        case dn.NOT_IN_DATA:
+            return f"{n.subject}: not in the data."
+        case dn.TOO_FEW:
+            return f"{n.subject}: too few ({n.count:.0f} in all) to model."
+        case dn.NOT_FITTED:
+            return n.detail
+        case dn.CONTROL_INSTEAD:
+            return (
+                f"{n.subject}: not supplied; {n.scope} is the control instead, a weaker one "
+                "because campaigns may move it too."
+            )
+        case dn.POOR_FIT:
+            shown = ", ".join(period_text(p) for p in n.periods)
+            return (
+                f"The model fits {n.count:.0f} period(s) badly ({shown}): an interruption such "
+                "as a lockdown or a recording change that is not in events.csv? Declare it there "
+                "if so."
+            )
+        case dn.TOO_EARLY:
+            return f"{n.subject}: too early in the data to estimate a step{for_stream}."
+        case dn.TOO_RECENT:
+            return f"{n.subject}: too recent to estimate a step{for_stream} yet."
+        case dn.NEAR_EVENT:
+            return (
+                f"{n.subject} starts during or soon after {n.scope}: if the series had not "
+                f"recovered by {n.last:%d/%m/%Y}, move the event's end date in events.csv, or "
+                "the recovery will be read as a campaign effect."
+            )
+    raise ValueError(f"no words for data note kind {n.kind!r}")
+
+
 def record(v: Verdict) -> dict:
     """The verdict as ``daanalysis verdict`` prints it in JSON: plain types, with its sentence
     and reasons in words after the reading, and without the coded findings they are made
@@ -419,6 +483,8 @@ def record(v: Verdict) -> dict:
         "period_unit", "detectable", "power_limit",
     }  # fmt: skip
     out.update({k: value for k, value in d.items() if k not in out and k not in coded})
+    out["checks"] = [note_text(n) for n in v.checks]
+    out["notes"] = [note_text(n) for n in v.notes]
     return out
 
 
@@ -483,15 +549,15 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
                 "months after a campaign to test it."
             )
         advice = []
-        if any("too recent" in n for n in v.notes):
+        if any(n.kind == dn.TOO_RECENT for n in v.notes):
             advice.append("a campaign can be tested once six months of figures follow it")
-        if any("too early" in n for n in v.notes):
+        if any(n.kind == dn.TOO_EARLY for n in v.notes):
             advice.append("a campaign needs a year of figures before it: supply earlier months")
         said_advice = "; ".join(advice) or "add campaign dates to campaigns.csv to test one"
         return (
             f"No campaign can be tested in {v.quarter}: campaigns.csv has none with a year of "
             "figures before it and six months after it ("
-            + "; ".join(n.rstrip(".") for n in v.notes)
+            + "; ".join(note_text(n).rstrip(".") for n in v.notes)
             + f"). {capitalised(said_advice)}."
         )
     return f"No reporting effect could be estimated: {why}"
