@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.typing import DataFrameGroupBy
 
 from daanalysis.config import Config
+from daanalysis.ingest.clean import on_uniques
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
 from daanalysis.ingest.ledger import LOW_COUNT, SUBTOTAL, exclude_rows, note_rows
-from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, start_of
+from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, start_of, starts_of
 from daanalysis.ingest.schema import TABLES, TableSpec
 from daanalysis.periods import QUARTER_FREQ, quarter_label, quarter_months
 
@@ -90,21 +90,32 @@ def implausibly_low(values: pd.Series, expected: pd.Series) -> pd.Series:
     return low & (chance < 1e-4)
 
 
+def months_per_row(periods: pd.Series) -> pd.Series:
+    """3 for a quarter's row, 1 for a month's, once per distinct period."""
+    return pd.Series(
+        on_uniques(
+            periods,
+            lambda u: u.map(lambda p: 3 if p.freqstr.startswith("Q") else 1, na_action="ignore"),
+        ).astype("int64"),
+        index=periods.index,
+    )
+
+
 def series_tables(
     tables: dict[str, pd.DataFrame],
-) -> Iterator[tuple[str, TableSpec, pd.DataFrame, str, pd.Series, DataFrameGroupBy]]:
+) -> Iterator[tuple[str, TableSpec, pd.DataFrame, str, pd.Series, pd.DataFrame]]:
     """Each table with count series (``TableSpec.series``) and rows, for the checks along a
     series: its name, spec, frame, time column, months per row (3 for a quarter, so counts
-    compare a month) and its rows grouped by area in time order. Sorted by start date: a MARAC
+    compare a month) and its rows in time order. Sorted by start date: a MARAC
     table may mix months and quarters, whose periods do not compare."""
     for name, spec in TABLES.items():
         frame = tables[name]
         if not spec.series or not len(frame):
             continue
         time_col = "month" if "month" in frame else "period"
-        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
-        order = frame[time_col].map(start_of).astype("datetime64[us]").sort_values().index
-        yield name, spec, frame, time_col, per_month, frame.loc[order].groupby("area", sort=False)
+        per_month = months_per_row(frame[time_col])
+        order = starts_of(frame[time_col]).sort_values().index
+        yield name, spec, frame, time_col, per_month, frame.loc[order]
 
 
 def check_series(
@@ -128,41 +139,60 @@ def check_series(
         if len(population)
         else pd.Series(dtype="float64")
     )
-    for name, spec, frame, time_col, per_month, by_area in series_tables(tables):
-        reasons: dict[int, str] = {}
-        for area, rows in by_area:
-            for col in spec.series:
-                values = rows[col] / per_month[rows.index]
-                median = values.rolling(25, center=True, min_periods=1).median()
-                high = (values > config.max_count_jump * median) & (median > 0)
-                for i in rows.index[high]:
-                    reasons.setdefault(
-                        i,
-                        f"{col}: {frame.at[i, col]:,.0f} is more than "
-                        f"{config.max_count_jump:g} times the typical month of this series "
-                        f"(median {median[i]:,.0f}; config max_count_jump); check the figure "
-                        "and its units",
-                    )
-                low = implausibly_low(rows[col], median * per_month[rows.index])
-                for i in rows.index[low & ~high]:
-                    reasons.setdefault(
-                        i,
-                        f"{col}: {frame.at[i, col]:,.0f} in {period_text(frame.at[i, time_col])}"
-                        f" is far below the typical month of this series (median "
-                        f"{median[i]:,.0f}), so {LOW_COUNT}; the period is left out as a gap. "
-                        "If it was not collected, leave the cell blank (or write "
-                        "'not collected')",
-                    )
-                if area in adults.index:
-                    above = rows[col] > adults[area]
-                    for i in rows.index[above]:
-                        reasons.setdefault(
-                            i,
-                            f"{col}: {frame.at[i, col]:,.0f} is more than the area's "
-                            f"{adults[area]:,.0f} adults (population.csv); check the figure",
-                        )
+    for name, spec, frame, time_col, per_month, ordered in series_tables(tables):
+        # Every area at once, in time order: rolling medians within each area's series.
+        rows = ordered[ordered["area"].notna()]
+        area = rows["area"]
+        limit = area.map(adults).astype("float64") if len(adults) else np.nan
+        reason = pd.Series(None, index=rows.index, dtype=object)  # the first reason of a row
+        for col in spec.series:
+            values = rows[col] / per_month[rows.index]
+            median = (
+                values.groupby(area, sort=False)
+                .rolling(25, center=True, min_periods=1)
+                .median()
+                .droplevel(0)
+                .reindex(rows.index)
+            )
+            high = (values > config.max_count_jump * median) & (median > 0)
+            low = implausibly_low(rows[col], median * per_month[rows.index]) & ~high
+            above = rows[col] > limit
+            for flagged, text in (
+                (high, _too_high(frame, col, median, config)),
+                (low, _too_low(frame, col, median, time_col)),
+                (above, _above_adults(frame, col, adults, area)),
+            ):
+                new = reason.index[(flagged & reason.isna()).to_numpy(dtype=bool)]
+                reason[new] = [text(i) for i in new]
+        reasons = reason.dropna().to_dict()
         ledger = exclude_rows(tables, ledger, name, pd.Series(reasons, dtype=object))
     return ledger
+
+
+def _too_high(frame: pd.DataFrame, col: str, median: pd.Series, config: Config):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} is more than "
+        f"{config.max_count_jump:g} times the typical month of this series "
+        f"(median {median[i]:,.0f}; config max_count_jump); check the figure "
+        "and its units"
+    )
+
+
+def _too_low(frame: pd.DataFrame, col: str, median: pd.Series, time_col: str):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} in {period_text(frame.at[i, time_col])}"
+        f" is far below the typical month of this series (median "
+        f"{median[i]:,.0f}), so {LOW_COUNT}; the period is left out as a gap. "
+        "If it was not collected, leave the cell blank (or write "
+        "'not collected')"
+    )
+
+
+def _above_adults(frame: pd.DataFrame, col: str, adults: pd.Series, area: pd.Series):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} is more than the area's "
+        f"{adults[area[i]]:,.0f} adults (population.csv); check the figure"
+    )
 
 
 LEVEL_SHIFT = "level shift"
@@ -241,24 +271,16 @@ def check_level_shifts(
     rows are used as given (a real change cannot be told from a recording one); the first row of
     the new level carries the note in the ledger, and the data-quality notes say it.
     """
-    for name, spec, frame, time_col, per_month, by_area in series_tables(tables):
+    for name, spec, frame, time_col, per_month, ordered in series_tables(tables):
         noted: dict[int, str] = {}
-        for area, rows in by_area:
+        for area, rows in ordered.groupby("area", sort=False):
             for col in spec.series:
                 values = (rows[col] / per_month[rows.index]).dropna()
                 months = per_month[values.index].cumsum().to_numpy()
                 best = None
-                for k in range(1, len(values)):
+                for k in _level_shift_candidates(values.to_numpy(dtype="float64"), months):
                     before = values.iloc[max(0, k - 12) : k]
                     after = values.iloc[k : k + 12]
-                    if (
-                        months[k - 1] < LEVEL_SHIFT_MONTHS
-                        or months[-1] - months[k - 1] < LEVEL_SHIFT_MONTHS
-                    ):
-                        continue
-                    low, high = sorted((before.median(), after.median()))
-                    if high < LEVEL_SHIFT_MIN or high <= LEVEL_SHIFT_RATIO * low:
-                        continue
                     # The step's month: where the mean log level either side differs most (a
                     # month of the new level on the old side pulls it back at once, which the
                     # medians hardly show).
@@ -280,6 +302,37 @@ def check_level_shifts(
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
     return ledger
+
+
+def window_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The median of each ``values[start:stop]`` (NaN where empty), computed for all windows of
+    one length at once: NumPy's median of each row, the same figure as the window's own median
+    (the middle value, or the mean of the two middle values)."""
+    out = np.full(len(starts), np.nan)
+    lengths = stops - starts
+    for width in np.unique(lengths[lengths > 0]):
+        at = np.flatnonzero(lengths == width)
+        out[at] = np.median(values[starts[at, None] + np.arange(width)], axis=1)
+    return out
+
+
+def _level_shift_candidates(values: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Positions ``k`` of a series (months per row cumulated in ``months``) where the median of
+    up to 12 values from ``k`` on and that of up to 12 before it differ more than
+    :data:`LEVEL_SHIFT_RATIO` times, the higher at least :data:`LEVEL_SHIFT_MIN`, with at least
+    :data:`LEVEL_SHIFT_MONTHS` months each side (see :func:`check_level_shifts`), all at once."""
+    n = len(values)
+    k = np.arange(1, n)
+    if n < 2:
+        return k
+    before, after = months[k - 1], months[-1] - months[k - 1]
+    k = k[(before >= LEVEL_SHIFT_MONTHS) & (after >= LEVEL_SHIFT_MONTHS)]
+    if not len(k):
+        return k
+    before = window_medians(values, np.maximum(0, k - 12), k)
+    after = window_medians(values, k, np.minimum(n, k + 12))
+    low, high = np.minimum(before, after), np.maximum(before, after)
+    return k[~((high < LEVEL_SHIFT_MIN) | (high <= LEVEL_SHIFT_RATIO * low))]
 
 
 COPY_NOTE = "probable copy"
@@ -306,43 +359,17 @@ def check_copies(
         counts = [c for c in spec.numbers if frame[c].notna().any()]
         if not counts:
             continue
-        quarter = frame[time_col].map(lambda p: p.asfreq(QUARTER_FREQ))
-        position = frame[time_col].map(
-            lambda p: (
-                p.month - p.asfreq(QUARTER_FREQ).start_time.month
-                if p.freqstr.startswith("M")
-                else -1
-            )
-        )
         noted: dict[int, str] = {}
         copies = []
-        for area, rows in frame.groupby("area", sort=False):
-            blocks = {}
-            for q, block in rows.groupby(quarter[rows.index], sort=False):
-                # The quarter's figures in a fixed order: by month within it (or the one row).
-                block = block.assign(_at=position[block.index]).sort_values("_at")
-                if block["_at"].tolist() not in ([0, 1, 2], [-1]):
-                    continue
-                blocks[q] = (block.index, block[["_at", *counts]].to_numpy(dtype="float64"))
-            for q, (index, values) in blocks.items():
-                before = blocks.get(q - 4)
-                if before is None or before[1].shape != values.shape:
-                    continue
-                figures = values[:, 1:]
-                # Tiny counts repeat by chance (a MARAC of 1, 0, 2 two years running).
-                if not np.nansum(figures) >= COPY_MIN_TOTAL:
-                    continue
-                same = np.array_equal(figures, before[1][:, 1:], equal_nan=True)
-                if not same:
-                    continue
-                label = quarter_label(q, with_months=False)
-                previous = quarter_label(q - 4, with_months=False)
-                copies.append(f"{area} {label} (= {previous})")
-                for i in index:
-                    noted[i] = (
-                        f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
-                        "check the source (a row pasted forward?)"
-                    )
+        for index, q in _copied_blocks(frame, time_col, counts):
+            label = quarter_label(q, with_months=False)
+            previous = quarter_label(q - 4, with_months=False)
+            copies.append(f"{frame.at[index[0], 'area']} {label} (= {previous})")
+            for i in index:
+                noted[i] = (
+                    f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
+                    "check the source (a row pasted forward?)"
+                )
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
             notes.append(
@@ -352,3 +379,76 @@ def check_copies(
                 "against the source."
             )
     return ledger
+
+
+def _quarter_and_position(periods: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's financial quarter (its ordinal) and its month's position in that quarter
+    (0 to 2; -1 for a quarter row), worked out once per distinct period."""
+    quarter = on_uniques(
+        periods,
+        lambda u: u.map(lambda p: p.asfreq(QUARTER_FREQ).ordinal, na_action="ignore"),
+    )
+    position = on_uniques(
+        periods,
+        lambda u: u.map(
+            lambda p: (
+                p.month - p.asfreq(QUARTER_FREQ).start_time.month
+                if p.freqstr.startswith("M")
+                else -1
+            ),
+            na_action="ignore",
+        ),
+    )
+    return quarter.astype("int64"), position.astype("int64")
+
+
+def _copied_blocks(
+    frame: pd.DataFrame, time_col: str, counts: list[str]
+) -> list[tuple[pd.Index, pd.Period]]:
+    """The quarters of each area identical in every count to the same quarter a year before
+    (see :func:`check_copies`), as (rows of the quarter in month order, quarter), in the order
+    the areas and then their quarters first appear in ``frame``.
+
+    A quarter is compared when its rows are its three months, one each, or one quarter row; only
+    with a year-earlier quarter given the same way. Every area and quarter at once: rows sorted
+    by area, quarter and month, and the blocks compared as rows of one array.
+    """
+    area, _ = pd.factorize(frame["area"])  # in order of first appearance; -1: no area
+    quarter, position = _quarter_and_position(frame[time_col])
+    present = np.flatnonzero(area >= 0)
+    # Rows by area, quarter and position in it; the first row of each (area, quarter) run.
+    order = present[np.lexsort((position[present], quarter[present], area[present]))]
+    a, q, at = area[order], quarter[order], position[order]
+    starts = np.flatnonzero(np.r_[True, (a[1:] != a[:-1]) | (q[1:] != q[:-1])])
+    sizes = np.diff(np.r_[starts, len(order)])
+    first = np.minimum.reduceat(order, starts) if len(order) else order  # first row, frame order
+    values = frame[counts].to_numpy(dtype="float64")
+    found = []
+    for rows_per_block, positions in ((3, (0, 1, 2)), (1, (-1,))):
+        blocks = starts[sizes == rows_per_block]
+        good = np.ones(len(blocks), dtype=bool)
+        for k, p in enumerate(positions):
+            good &= at[blocks + k] == p
+        blocks = blocks[good]
+        if not len(blocks):
+            continue
+        # Each block's figures in one row: its months' counts one after another.
+        rows = order[blocks[:, None] + np.arange(rows_per_block)]  # (blocks, rows) of frame
+        figures = values[rows].reshape(len(blocks), -1)
+        key = pd.MultiIndex.from_arrays([a[blocks], q[blocks]])
+        earlier = key.get_indexer(pd.MultiIndex.from_arrays([a[blocks], q[blocks] - 4]))
+        has = np.flatnonzero(earlier >= 0)
+        mine, theirs = figures[has], figures[earlier[has]]
+        same = ((mine == theirs) | (np.isnan(mine) & np.isnan(theirs))).all(axis=1)
+        # Tiny counts repeat by chance (a MARAC of 1, 0, 2 two years running).
+        big = np.nansum(mine, axis=1) >= COPY_MIN_TOTAL
+        for j in has[same & big]:
+            found.append(
+                (
+                    (a[blocks[j]], first[np.searchsorted(starts, blocks[j])]),
+                    frame.index[rows[j]],
+                    pd.Period(ordinal=int(q[blocks[j]]), freq=QUARTER_FREQ),
+                )
+            )
+    found.sort(key=lambda item: item[0])
+    return [(rows, quarter) for _, rows, quarter in found]
