@@ -15,7 +15,7 @@ from daanalysis.config import Config
 from daanalysis.ingest.clean import on_uniques
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
 from daanalysis.ingest.ledger import LOW_COUNT, SUBTOTAL, exclude_rows, note_rows
-from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, start_of, starts_of
+from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, starts_of
 from daanalysis.ingest.schema import TABLES, TableSpec
 from daanalysis.periods import QUARTER_FREQ, quarter_label, quarter_months
 
@@ -226,30 +226,9 @@ def check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], bas
         if name == "returns" and basis == "records":
             continue
         for col, ceiling in spec.per_adult_ceiling.items():
-            for area, rows in frame.groupby("area", sort=False):
+            for area, a_year, when, what in _a_year(frame, spec, col):
                 if area not in adults.index:
                     continue
-                if col == "rows":
-                    yearly = rows.groupby(rows["referral_date"].dt.year).size()
-                    year = int(yearly.idxmax())
-                    a_year, when = float(yearly.max()), f"in {year}"
-                    what = "referrals"
-                elif not spec.series:
-                    # Counts of events (properties secured): the most in a calendar year, a
-                    # blank count being one (one row per property).
-                    time_col = "month" if "month" in rows else "period"
-                    years = rows[time_col].map(start_of).map(lambda t: t.year)
-                    yearly = rows[col].fillna(1).groupby(years).sum()
-                    year = int(yearly.idxmax())
-                    a_year, when, what = float(yearly.max()), f"in {year}", col
-                else:
-                    time_col = "month" if "month" in rows else "period"
-                    per_month = rows[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
-                    monthly = (rows[col] / per_month).dropna()
-                    if monthly.empty:
-                        continue
-                    a_year, when = 12 * float(monthly.median()), "a year (typical month x 12)"
-                    what = col
                 if a_year <= ceiling * adults[area]:
                     continue
                 raise DataContractError(
@@ -260,6 +239,40 @@ def check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], bas
                     "(figures multiplied, or another area's data under this name) and the "
                     "area's population, then run again."
                 )
+
+
+def _a_year(
+    frame: pd.DataFrame, spec: TableSpec, col: str
+) -> Iterator[tuple[str, float, str, str]]:
+    """Each area's count of ``col`` a year for :func:`check_per_adult` (``rows``: referrals),
+    with when and what it counts, in the order the areas first appear in ``frame``; every area
+    worked out at once."""
+    area = frame["area"]
+    if col == "rows" or not spec.series:
+        if col == "rows":
+            # The most referrals in a calendar year.
+            counted, years = pd.Series(1, index=frame.index), frame["referral_date"]
+            what = "referrals"
+        else:
+            # Counts of events (properties secured): the most in a calendar year, a blank count
+            # being one (one row per property).
+            time_col = "month" if "month" in frame else "period"
+            counted, years, what = frame[col].fillna(1), starts_of(frame[time_col]), col
+        yearly = counted.groupby([area, years.dt.year]).sum()
+        most = yearly.groupby(level=0).max()
+        # The first (earliest) year with the most.
+        year = yearly[yearly == most.reindex(yearly.index, level=0)].groupby(level=0).head(1)
+        year = pd.Series(year.index.get_level_values(1), index=year.index.get_level_values(0))
+        figures = {a: (float(most[a]), f"in {int(year[a])}", what) for a in most.index}
+    else:
+        time_col = "month" if "month" in frame else "period"
+        median = (frame[col] / months_per_row(frame[time_col])).groupby(area).median().dropna()
+        figures = {
+            a: (12 * float(m), "a year (typical month x 12)", col) for a, m in median.items()
+        }
+    for name in area.dropna().unique():
+        if name in figures:
+            yield (name, *figures[name])
 
 
 def check_level_shifts(
