@@ -110,27 +110,44 @@ def check_low_record_months(
     gaps: dict[str, list[str]] = {}
     flagged = np.zeros(len(referrals), dtype=bool)
     texts = np.empty(len(referrals), dtype=object)
-    for code, (area, (seen, counts)) in enumerate(zip(names, per_area, strict=True)):
+    # Each area's series of months (from its first to its last), one after another, with the
+    # median of about a year either side within the area: every area at once.
+    codes, spans, fulls = [], [], []
+    for code, (seen, counts) in enumerate(per_area):
         if len(seen) < 3:
             continue
         span = np.arange(seen[0], seen[-1] + 1)
         full = np.zeros(len(span), dtype="int64")
         full[np.searchsorted(span, seen)] = counts
-        series = pd.Series(full, dtype="float64")
-        median = series.rolling(25, center=True, min_periods=1).median()
-        low = implausibly_low(series, median).to_numpy(copy=True)
-        low[-1] = False  # a partial last month is the panel's to leave out
-        for i in np.flatnonzero(low):
-            month = str(span[i])[:7]
-            gaps.setdefault(area, []).append(month)
-            at = (areas == code) & (months == span[i])
-            flagged |= at
-            texts[at] = (
-                f"referral_date: month {month} has {full[i]:,} referrals against a typical "
-                f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
-                "counts are left out as a gap (each referral is still counted as a case). "
-                "Export the month again"
-            )
+        codes.append(np.full(len(span), code))
+        spans.append(span)
+        fulls.append(full)
+    if not codes:
+        return ledger, gaps
+    code_of = np.concatenate(codes)
+    span, full = np.concatenate(spans), np.concatenate(fulls)
+    series = pd.Series(full, dtype="float64")
+    median = (
+        series.groupby(code_of, sort=False)
+        .rolling(25, center=True, min_periods=1)
+        .median()
+        .droplevel(0)
+        .sort_index()
+    )
+    low = implausibly_low(series, median).to_numpy(copy=True)
+    low[np.r_[code_of[1:] != code_of[:-1], True]] = False  # a partial last month: the panel's
+    for i in np.flatnonzero(low):
+        code, area = code_of[i], names[code_of[i]]
+        month = str(span[i])[:7]
+        gaps.setdefault(area, []).append(month)
+        at = (areas == code) & (months == span[i])
+        flagged |= at
+        texts[at] = (
+            f"referral_date: month {month} has {full[i]:,} referrals against a typical "
+            f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
+            "counts are left out as a gap (each referral is still counted as a case). "
+            "Export the month again"
+        )
     if not gaps:
         return ledger, gaps
     rows = pd.Series(texts[flagged], index=referrals.index[flagged], dtype=object)

@@ -286,12 +286,18 @@ def check_level_shifts(
     """
     for name, spec, frame, time_col, per_month, ordered in series_tables(tables):
         noted: dict[int, str] = {}
-        for area, rows in ordered.groupby("area", sort=False):
+        ordered = ordered[ordered["area"].notna()]
+        codes, areas = pd.factorize(ordered["area"])  # in the order areas first appear
+        found = {
+            col: _shift_candidates_by_area(ordered, col, per_month, codes) for col in spec.series
+        }
+        # Only the areas with a candidate month are looked into, one by one.
+        for code in sorted({c for ks in found.values() for c in ks}):
+            area, rows = areas[code], ordered[codes == code]
             for col in spec.series:
                 values = (rows[col] / per_month[rows.index]).dropna()
-                months = per_month[values.index].cumsum().to_numpy()
                 best = None
-                for k in _level_shift_candidates(values.to_numpy(dtype="float64"), months):
+                for k in found[col].get(code, []):
                     before = values.iloc[max(0, k - 12) : k]
                     after = values.iloc[k : k + 12]
                     # The step's month: where the mean log level either side differs most (a
@@ -329,23 +335,51 @@ def window_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) ->
     return out
 
 
-def _level_shift_candidates(values: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Positions ``k`` of a series (months per row cumulated in ``months``) where the median of
-    up to 12 values from ``k`` on and that of up to 12 before it differ more than
-    :data:`LEVEL_SHIFT_RATIO` times, the higher at least :data:`LEVEL_SHIFT_MIN`, with at least
-    :data:`LEVEL_SHIFT_MONTHS` months each side (see :func:`check_level_shifts`), all at once."""
-    n = len(values)
-    k = np.arange(1, n)
-    if n < 2:
+def _level_shift_candidates(
+    values: np.ndarray, months: np.ndarray, first: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Positions ``k`` in series laid one after another (the series of position ``k`` runs from
+    ``first[k]`` to before ``stop[k]``; ``months``: months per row cumulated within it) where
+    the median of up to 12 values from ``k`` on and that of up to 12 before it, within the
+    series, differ more than :data:`LEVEL_SHIFT_RATIO` times, the higher at least
+    :data:`LEVEL_SHIFT_MIN`, with at least :data:`LEVEL_SHIFT_MONTHS` months each side (see
+    :func:`check_level_shifts`); every series at once."""
+    k = np.arange(len(values))
+    k = k[k > first[k]]
+    if not len(k):
         return k
-    before, after = months[k - 1], months[-1] - months[k - 1]
+    before, after = months[k - 1], months[stop[k] - 1] - months[k - 1]
     k = k[(before >= LEVEL_SHIFT_MONTHS) & (after >= LEVEL_SHIFT_MONTHS)]
     if not len(k):
         return k
-    before = window_medians(values, np.maximum(0, k - 12), k)
-    after = window_medians(values, k, np.minimum(n, k + 12))
+    before = window_medians(values, np.maximum(first[k], k - 12), k)
+    after = window_medians(values, k, np.minimum(stop[k], k + 12))
     low, high = np.minimum(before, after), np.maximum(before, after)
     return k[~((high < LEVEL_SHIFT_MIN) | (high <= LEVEL_SHIFT_RATIO * low))]
+
+
+def _shift_candidates_by_area(
+    rows: pd.DataFrame, col: str, per_month: pd.Series, area: np.ndarray
+) -> dict[int, np.ndarray]:
+    """:func:`_level_shift_candidates` of ``col`` in each area's series (``rows`` in time order,
+    ``area`` their area codes), as positions within the area's given values, by area code."""
+    values = (rows[col] / per_month[rows.index]).to_numpy(dtype="float64")
+    given = np.flatnonzero(~np.isnan(values))
+    given = given[np.argsort(area[given], kind="stable")]  # by area, in time order within
+    code = area[given]
+    if not len(code):
+        return {}
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    sizes = np.diff(np.r_[starts, len(code)])
+    first = np.repeat(starts, sizes)
+    months = pd.Series(per_month[rows.index].to_numpy()[given]).groupby(code).cumsum()
+    found = _level_shift_candidates(
+        values[given], months.to_numpy(), first, first + np.repeat(sizes, sizes)
+    )
+    return {
+        int(c): found[code[found] == c] - first[found[code[found] == c]]
+        for c in np.unique(code[found])
+    }
 
 
 COPY_NOTE = "probable copy"
