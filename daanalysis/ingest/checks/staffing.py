@@ -61,7 +61,9 @@ def check_staffing(
         ledger = _exclude_months(tables, ledger, check(tables["staffing"]), excluded_groups)
     frame = tables["staffing"]
     partial = pd.Series(
-        [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
+        [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)]
+        if excluded_groups
+        else False,
         index=frame.index,
         dtype=bool,
     )
@@ -250,14 +252,15 @@ def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(reasons, dtype=object)
 
 
-def excluded_groups(ledger: pd.DataFrame, raw_groups: dict[int, tuple]) -> set:
-    """(area, month) of staffing rows excluded on reading, other than as exact duplicates."""
+def excluded_groups(ledger: pd.DataFrame, path: Path | None, config: Config) -> set:
+    """(area, month) of staffing rows excluded on reading, other than as exact duplicates; the
+    file (``path``) is read again for their area and month only when there are such rows."""
     rows = ledger[(ledger["table"] == "staffing") & (ledger["status"] == "excluded")]
-    return {
-        raw_groups[r]
-        for r, reason in zip(rows["row"], rows["reason"], strict=True)
-        if r in raw_groups and not reason.startswith("duplicate of row")
-    }
+    rows = rows[~rows["reason"].str.startswith("duplicate of row").to_numpy(dtype=bool)]
+    if path is None or not len(rows):
+        return set()
+    raw_groups = staffing_groups(path, config)
+    return {raw_groups[r] for r in rows["row"] if r in raw_groups}
 
 
 def staffing_groups(path: Path, config: Config) -> dict[int, tuple]:
