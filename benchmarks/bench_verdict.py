@@ -14,9 +14,9 @@ from ``--data``), in a process of its own as a user runs it: wall time and proce
 worker processes included). The baseline, in the same run, is the same extract loaded and
 checked alone (``daanalysis.selection.select``, what the command does before any verdict), so
 the ratio and the difference are what the verdicts add. ``--compare-tree DIR`` also times the
-command from another copy of the package (e.g. ``git archive <commit>`` unpacked in DIR), for a
-before/after ratio in the same run. The load average at the start and the end is printed: on a
-shared machine the wall time says little, the processor time more.
+load alone and the command from another copy of the package (e.g. ``git archive <commit>``
+unpacked in DIR), for before/after ratios in the same run. The load average at the start and
+the end is printed: on a shared machine the wall time says little, the processor time more.
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ def many_areas(args: argparse.Namespace) -> None:
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     runs = [("load and checks alone", LOAD_ONLY, None), ("daanalysis verdict", VERDICT, None)]
     if args.compare_tree:
+        runs.append(
+            (f"load and checks alone from {args.compare_tree}", LOAD_ONLY, args.compare_tree)
+        )
         runs.append((f"daanalysis verdict from {args.compare_tree}", VERDICT, args.compare_tree))
     results = {}
     for name, code, tree in runs:  # each said as it finishes: a long run stopped keeps them
@@ -109,6 +112,11 @@ def many_areas(args: argparse.Namespace) -> None:
         f"{(cpu - load_cpu) / args.areas:.3f}s an area"
     )
     if args.compare_tree:
+        old_load_wall, old_load_cpu = results[f"load and checks alone from {args.compare_tree}"]
+        print(
+            f"other tree / this one, load and checks alone: wall {old_load_wall / load_wall:.2f}x, "
+            f"processor {old_load_cpu / load_cpu:.2f}x"
+        )
         old_wall, old_cpu = results[f"daanalysis verdict from {args.compare_tree}"]
         print(
             f"other tree / this one: wall {old_wall / wall:.2f}x, processor {old_cpu / cpu:.2f}x; "
