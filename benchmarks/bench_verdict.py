@@ -74,8 +74,14 @@ def timed(code: str, data: Path, tree: Path | None = None) -> tuple[float, float
         env["PYTHONPATH"] = str(tree)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
+    # Run in the tree's folder: ``python -c`` puts the working folder first on sys.path, so a
+    # daanalysis/ there would be imported whatever PYTHONPATH says.
     subprocess.run(
-        [sys.executable, "-c", code, str(data)], env=env, check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", code, str(data)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=tree if tree is not None else ROOT,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
