@@ -179,6 +179,10 @@ def test_an_area_page_says_which_rows_it_counts(tmp_path, monkeypatch):
     page_texts, _ = _shown(monkeypatch, extract, tables=("referrals",), page=page)
     assert page_texts == texts
     pd.testing.assert_frame_equal(published[0], frames[0])
+    # Inputs whose every row has an area: said so.
+    texts, frames = _shown(monkeypatch, extract, tables=("population",), area="Southby")
+    assert "count the rows of Southby only" in " ".join(texts)
+    assert frames[0].set_index("table").loc["population", "rows read"] == 2
     # The page for all areas (partnership) counts every row, with no such sentence.
     texts, frames = _shown(monkeypatch, extract, tables=("referrals",), area="All areas")
     assert frames[0].set_index("table").loc["referrals", "rows read"] == 121

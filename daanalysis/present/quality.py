@@ -99,7 +99,7 @@ def _unassigned_note(area: str, count: int, threshold: float) -> str:
     """Says plainly which rows an area's section counts; a small count of unassigned rows is
     not given (their excluded rows, counted on every page, would be small too)."""
     if count == 0:
-        return f"The tables count the rows of {area} only: every input row has its area."
+        return f"The tables count the rows of {area} only: every row of these inputs has its area."
     many = f"{count:,} rows" if count >= threshold else f"fewer than {threshold:g} rows"
     return (
         f"The tables count the rows of {area}, and {many} that could not be assigned to an area "
