@@ -126,7 +126,8 @@ def many_areas(args: argparse.Namespace) -> None:
         old_wall, old_cpu = results[f"daanalysis verdict from {args.compare_tree}"]
         print(
             f"other tree / this one: wall {old_wall / wall:.2f}x, processor {old_cpu / cpu:.2f}x; "
-            f"verdicts alone (less the load) {(old_cpu - load_cpu) / (cpu - load_cpu):.2f}x"
+            f"verdicts alone (less each tree's load) "
+            f"{(old_cpu - old_load_cpu) / (cpu - load_cpu):.2f}x"
         )
 
 
