@@ -14,9 +14,9 @@ from ``--data``), in a process of its own as a user runs it: wall time and proce
 worker processes included). The baseline, in the same run, is the same extract loaded and
 checked alone (``daanalysis.selection.select``, what the command does before any verdict), so
 the ratio and the difference are what the verdicts add. ``--compare-tree DIR`` also times the
-command from another copy of the package (e.g. ``git archive <commit>`` unpacked in DIR), for a
-before/after ratio in the same run. The load average at the start and the end is printed: on a
-shared machine the wall time says little, the processor time more.
+load alone and the command from another copy of the package (e.g. ``git archive <commit>``
+unpacked in DIR), for before/after ratios in the same run. The load average at the start and
+the end is printed: on a shared machine the wall time says little, the processor time more.
 """
 
 from __future__ import annotations
@@ -74,8 +74,14 @@ def timed(code: str, data: Path, tree: Path | None = None) -> tuple[float, float
         env["PYTHONPATH"] = str(tree)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
+    # Run in the tree's folder: ``python -c`` puts the working folder first on sys.path, so a
+    # daanalysis/ there would be imported whatever PYTHONPATH says.
     subprocess.run(
-        [sys.executable, "-c", code, str(data)], env=env, check=True, stdout=subprocess.DEVNULL
+        [sys.executable, "-c", code, str(data)],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=tree if tree is not None else ROOT,
     )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -94,6 +100,9 @@ def many_areas(args: argparse.Namespace) -> None:
     print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     runs = [("load and checks alone", LOAD_ONLY, None), ("daanalysis verdict", VERDICT, None)]
     if args.compare_tree:
+        runs.append(
+            (f"load and checks alone from {args.compare_tree}", LOAD_ONLY, args.compare_tree)
+        )
         runs.append((f"daanalysis verdict from {args.compare_tree}", VERDICT, args.compare_tree))
     results = {}
     for name, code, tree in runs:  # each said as it finishes: a long run stopped keeps them
@@ -109,10 +118,16 @@ def many_areas(args: argparse.Namespace) -> None:
         f"{(cpu - load_cpu) / args.areas:.3f}s an area"
     )
     if args.compare_tree:
+        old_load_wall, old_load_cpu = results[f"load and checks alone from {args.compare_tree}"]
+        print(
+            f"other tree / this one, load and checks alone: wall {old_load_wall / load_wall:.2f}x, "
+            f"processor {old_load_cpu / load_cpu:.2f}x"
+        )
         old_wall, old_cpu = results[f"daanalysis verdict from {args.compare_tree}"]
         print(
             f"other tree / this one: wall {old_wall / wall:.2f}x, processor {old_cpu / cpu:.2f}x; "
-            f"verdicts alone (less the load) {(old_cpu - load_cpu) / (cpu - load_cpu):.2f}x"
+            f"verdicts alone (less each tree's load) "
+            f"{(old_cpu - old_load_cpu) / (cpu - load_cpu):.2f}x"
         )
 
 

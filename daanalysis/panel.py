@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from daanalysis.ingest.clean import label_key
+from daanalysis.ingest.clean import label_key, on_uniques
 from daanalysis.ingest.extract import DataContractError, Extract
 from daanalysis.periods import MONTH_FREQ, QUARTER_FREQ, quarter_label, quarter_months
 
@@ -190,6 +190,30 @@ def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) 
     return cumulative.reindex(months).astype("float64")
 
 
+def _open_at_month_end(
+    area: np.ndarray,
+    opened: np.ndarray,
+    closed: np.ndarray,
+    row_area: np.ndarray,
+    row_month: np.ndarray,
+) -> np.ndarray:
+    """:func:`open_caseload` of every area at once: for each (``row_area``, ``row_month``), the
+    area's cases opened in or before the month less those closed in or before it (months as
+    ordinals; a missing month, NaT's ordinal, counts nowhere)."""
+    missing = np.iinfo(np.int64).min  # NaT's ordinal
+    valid = np.r_[opened[opened != missing], closed[closed != missing], row_month]
+    lowest = valid.min() if len(valid) else 0
+    base = row_area.astype("int64") << 32  # one number per (area, month): area, then month
+
+    def counted_by(months: np.ndarray) -> np.ndarray:
+        keep = (area >= 0) & (months != missing)
+        key = np.sort((area[keep].astype("int64") << 32) + (months[keep] - lowest))
+        upto = np.searchsorted(key, base + (row_month - lowest), side="right")
+        return upto - np.searchsorted(key, base, side="left")
+
+    return (counted_by(opened) - counted_by(closed)).astype("float64")
+
+
 def panel_from_records(
     referrals: pd.DataFrame,
     services: tuple[str, ...] = ("victim",),
@@ -243,27 +267,39 @@ def panel_from_records(
         .groupby([area, closed_month])["days_open"]
         .agg(["size", "mean"])
     )
-    frames = []
-    for code in np.unique(area[area >= 0]):
-        rows = np.flatnonzero(area == code)
-        months = pd.period_range(month.iloc[rows].min(), last_month[code], freq=MONTH_FREQ)
-        streams = streams_all.loc[code].reindex(months, fill_value=0)
-        closed = closures.loc[code] if code in closures.index.get_level_values(0) else None
-        streams["cases_closed"] = (
-            closed["size"].reindex(months, fill_value=0) if closed is not None else 0
-        )
-        streams["open_caseload"] = open_caseload(
-            ref["referral_date"].iloc[rows], ref["closed_date"].iloc[rows], months
-        )
-        streams["mean_days_open"] = closed["mean"].reindex(months) if closed is not None else np.nan
-        streams = streams.astype("float64")
-        gaps = pd.PeriodIndex((gap_months or {}).get(areas[code], []), freq=MONTH_FREQ)
-        streams.loc[streams.index.isin(gaps), COUNTED_STREAMS] = np.nan
-        streams["complete"] = (months < last_month[code]) | (
-            last_seen[code] >= last_month[code].end_time.normalize()
-        )
-        frames.append(streams.rename_axis("month").reset_index().assign(area=areas[code]))
-    panel = pd.concat(frames, ignore_index=True)
+    # Every area's months at once: from its first referral of the services analysed to the
+    # extract's last month for the area, one row per (area, month).
+    month_number = month.array.asi8  # months as ordinals (NaT: the lowest int64)
+    counted = (area >= 0) & (month_number != np.iinfo(np.int64).min)
+    codes_seen = np.unique(area[counted])
+    first = pd.Series(month_number[counted]).groupby(area[counted]).min().to_numpy()
+    last = last_month.reindex(codes_seen).array.asi8
+    length = last - first + 1
+    row_area = np.repeat(codes_seen, length)
+    row_month = np.repeat(first, length) + (
+        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    )
+    months = pd.PeriodIndex.from_ordinals(row_month, freq=MONTH_FREQ)
+    index = pd.MultiIndex.from_arrays([row_area, months])
+    streams = streams_all.reindex(index, fill_value=0)
+    streams["cases_closed"] = closures["size"].reindex(index, fill_value=0).to_numpy()
+    streams["open_caseload"] = _open_at_month_end(
+        area, month_number, _months(ref["closed_date"]).array.asi8, row_area, row_month
+    )
+    streams["mean_days_open"] = closures["mean"].reindex(index).to_numpy()
+    streams = streams.astype("float64")
+    gap_rows = np.zeros(len(streams), dtype=bool)
+    for name, listed in (gap_months or {}).items():
+        code = areas.get_indexer([name])[0]
+        gaps = pd.PeriodIndex(listed, freq=MONTH_FREQ).asi8
+        gap_rows |= (row_area == code) & np.isin(row_month, gaps)
+    streams.loc[gap_rows, COUNTED_STREAMS] = np.nan
+    ends = last_month.dt.end_time.dt.normalize().reindex(codes_seen).to_numpy()
+    seen = last_seen.reindex(codes_seen).to_numpy()
+    streams["complete"] = (row_month < np.repeat(last, length)) | np.repeat(seen >= ends, length)
+    panel = streams.reset_index(drop=True)
+    panel.insert(0, "month", months)
+    panel["area"] = areas.take(row_area)
     panel["basis"] = "records"
     return panel
 
@@ -311,20 +347,37 @@ def _spread_periods(
     one of its months both given is an error (:func:`_check_no_overlap`), never a double count.
     """
     _check_no_overlap(frame, file or "the table")
-    rows = []
-    for _, row in frame.iterrows():
-        period = row["period"]
-        if period.freqstr.startswith("M"):
-            rows.append({"area": row["area"], "month": period, **{c: row[c] for c in columns}})
-            continue
-        months = quarter_months(period)
-        for i, month in enumerate(months):
-            values = {
-                c: (row[c] if i == 2 else np.nan) if c in snapshot else row[c] / 3 for c in columns
-            }
-            rows.append({"area": row["area"], "month": month, **values})
-    out = pd.DataFrame(rows, columns=["area", "month", *columns])
-    out["month"] = pd.PeriodIndex(out["month"], freq=MONTH_FREQ)
+    # Each row once for a month, three times for a quarter (its months in order), in file order.
+    starts = on_uniques(
+        frame["period"],
+        lambda u: u.map(
+            lambda p: (
+                p.asfreq(MONTH_FREQ, how="start").ordinal
+                if p.freqstr.startswith("Q")
+                else p.ordinal
+            ),
+            na_action="ignore",
+        ),
+    ).astype("int64")
+    quarter = on_uniques(
+        frame["period"], lambda u: u.map(lambda p: p.freqstr.startswith("Q"), na_action="ignore")
+    ).astype(bool)
+    repeat = np.where(quarter, 3, 1)
+    row = np.repeat(np.arange(len(frame)), repeat)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)  # 0, 1, 2
+    spread = quarter[row]
+    out = pd.DataFrame(
+        {
+            "area": frame["area"].to_numpy(dtype=object)[row].tolist(),
+            "month": pd.PeriodIndex.from_ordinals(starts[row] + within, freq=MONTH_FREQ),
+        }
+    )
+    for c in columns:
+        values = frame[c].to_numpy(dtype="float64")[row]
+        if c in snapshot:
+            out[c] = np.where(spread & (within != 2), np.nan, values)
+        else:
+            out[c] = np.where(spread, values / 3, values)
     return out.groupby(["area", "month"], as_index=False).sum(min_count=1)
 
 
@@ -366,22 +419,33 @@ def _population_by_month(population: pd.DataFrame, panel: pd.DataFrame) -> pd.Da
         adults_16plus=population["females_16plus"] + population["males_16plus"],
     )
     keys = panel[["area", "month"]].copy()
-    keys["year"] = [m.year if m.month >= 4 else m.year - 1 for m in keys["month"]]
-    out = []
-    for area, rows in keys.groupby("area"):
-        area_pop = pop[pop["area"] == area].set_index("year").sort_index()
-        if area_pop.empty:
-            continue
-        years = range(
-            min(area_pop.index.min(), rows["year"].min()),
-            max(area_pop.index.max(), rows["year"].max()) + 1,
-        )
-        # Years outside the estimates take the nearest year's figures.
-        filled = area_pop.reindex(years).ffill().bfill()
-        out.append(
-            rows.join(filled[["females_16plus", "adults_16plus"]], on="year").drop(columns="year")
-        )
-    return pd.concat(out, ignore_index=True)
+    month = pd.PeriodIndex(keys["month"])
+    keys["year"] = np.where(month.month >= 4, month.year, month.year - 1)
+    # Every year each area needs, from the first of its estimates and months to the last of
+    # them; years outside the estimates take the nearest year's figures.
+    pop = pop[pop["area"].isin(keys["area"])]
+    if pop.empty:
+        return pd.DataFrame(columns=["area", "month", "females_16plus", "adults_16plus"])
+    span = pd.concat([pop[["area", "year"]], keys[["area", "year"]]]).groupby("area")["year"]
+    first, last = span.min(), span.max()
+    length = (last - first + 1).to_numpy()
+    years = pd.DataFrame(
+        {
+            "area": np.repeat(first.index.to_numpy(), length),
+            "year": np.repeat(first.to_numpy(), length)
+            + np.arange(length.sum())
+            - np.repeat(np.cumsum(length) - length, length),
+        }
+    )
+    filled = years.merge(
+        pop[["area", "year", "females_16plus", "adults_16plus"]], on=["area", "year"], how="left"
+    )
+    columns = ["females_16plus", "adults_16plus"]
+    by_area = filled.groupby("area", sort=False)[columns]
+    filled[columns] = by_area.ffill()
+    filled[columns] = filled.groupby("area", sort=False)[columns].bfill()
+    out = keys[keys["area"].isin(pop["area"])].merge(filled, on=["area", "year"], how="left")
+    return out.drop(columns="year")
 
 
 def _staffing_by_month(staffing: pd.DataFrame, roles: list[str]) -> pd.DataFrame:
@@ -392,7 +456,11 @@ def _staffing_by_month(staffing: pd.DataFrame, roles: list[str]) -> pd.DataFrame
     that carries no caseload (which would leave those staff out of caseload per FTE).
     """
     wanted = {label_key(role) for role in roles}
-    keys = staffing["role"].map(label_key, na_action="ignore")
+    keys = pd.Series(
+        on_uniques(staffing["role"], lambda u: u.map(label_key, na_action="ignore")),
+        index=staffing.index,
+        dtype=object,
+    )
     caseworkers = staffing[keys.isin(wanted).to_numpy(dtype=bool)]
     return (
         caseworkers.groupby(["area", "month"], as_index=False)[["fte_in_post", "fte_funded"]]

@@ -221,8 +221,13 @@ worked example of monthly returns with quarterly and annual rows and months not 
   own section of the partnership-activity page, with a one-line note there.
 - **The ledger.** Committee pages show rows read and excluded per table and the reasons, counted,
   without values or row numbers, and with counts below the suppression threshold shown as `[c]`.
-  The full ledger (file, row, status, reason with the values) is `analysts/ledger.csv` in the
-  run folder, for analysts: it is not linked from the index and is not for publication.
+  The full ledger (table, file, row, area, status, reason with the values) is
+  `analysts/ledger.csv` in the run folder, for analysts: it is not linked from the index and is
+  not for publication. `area` is the row's area as its file gives it (or config's
+  `default_area`), blank for a row with none (a campaign or event for every area). In an extract
+  of several areas, each area's pages count that area's rows, and the rows that could not be
+  assigned to an area (no area, or an area not among the extract's), saying so; those are
+  counted on every area's page. The page for all areas counts every row.
 - **Labels** ({label_columns}) are mapped to canonical values through
   `daanalysis/mappings/<field>.csv`; the canonical values are listed with each column below. Add
   a `mappings/<field>.csv` (columns `raw, canonical`) to the data folder to extend or override

@@ -18,7 +18,10 @@ from daanalysis.config import Config
 from daanalysis.ingest.clean import keep_rows
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, reason_category
 
-LEDGER_COLUMNS = ["table", "file", "row", "status", "reason"]
+# ``area``: the row's area as the file gives it (its tidied text, or config's default_area where
+# the file has none), so that an area's page counts its own rows; blank for a row with no area (a
+# campaign or event for every area, a table without an area column).
+LEDGER_COLUMNS = ["table", "file", "row", "area", "status", "reason"]
 
 
 class Reasons:

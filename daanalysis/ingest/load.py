@@ -30,7 +30,7 @@ from daanalysis.ingest.checks.series import (
     check_series,
     check_subtotals,
 )
-from daanalysis.ingest.checks.staffing import check_staffing, excluded_groups, staffing_groups
+from daanalysis.ingest.checks.staffing import check_staffing, excluded_groups
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, Extract, reason_category
 from daanalysis.ingest.folder import TABLE_SUFFIXES, check_files, find_file
 from daanalysis.ingest.header import first_rows, refuse_repeated_column
@@ -142,7 +142,6 @@ def load_extract(
         tables["returns"] = empty_table(TABLES["returns"])
     ledger = join_ledgers(ledgers)
     gap_months: dict[str, list[str]] = {}
-    groups = staffing_groups(paths["staffing"], config) if "staffing" in paths else {}
     ledger = check_subtotals(tables, ledger)
     ledger = check_areas(tables, ledger, basis, paths)
     # A whole file out of scale first: its month-by-month faults would only hide the cause.
@@ -151,7 +150,9 @@ def load_extract(
     ledger = check_copies(tables, ledger, notes)
     ledger = check_partnership(tables, ledger, paths)
     ledger = check_level_shifts(tables, ledger, notes)
-    ledger = check_staffing(tables, ledger, config, excluded_groups(ledger, groups))
+    ledger = check_staffing(
+        tables, ledger, config, excluded_groups(ledger, paths.get("staffing"), config)
+    )
     if basis == "records":
         mapping_dir = data_dir / "mappings"
         release_arrow_memory()  # what reading and checking freed, before cleaning needs more

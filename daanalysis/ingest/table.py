@@ -265,6 +265,7 @@ def read_table(
             "table": spec.name,
             "file": path.name,
             "row": raw.index + 2,
+            "area": raw["area"].fillna("") if "area" in raw.columns else "",
             "status": "used",
             "reason": "",
         }

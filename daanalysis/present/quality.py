@@ -4,6 +4,8 @@ Committee pages show how many rows of each table were used or excluded, and why,
 table and reason: no row numbers, no raw values (a rare label can identify someone), and counts
 below the suppression threshold shown as the disclosure marker. The full row-by-row ledger, with
 values, goes to ``analysts/ledger.csv`` in the run folder, for analysts only; no page links it.
+In an extract of several areas, an area's page counts its own area's rows and those that could
+not be assigned to an area (:func:`area_rows`), and says so.
 """
 
 from __future__ import annotations
@@ -76,20 +78,60 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
     ]
 
 
+def area_rows(ledger: pd.DataFrame, area: str, areas: list[str]) -> tuple[pd.DataFrame, int]:
+    """The ledger lines of ``area``'s rows and of rows that could not be assigned to an area,
+    and how many of the latter there are.
+
+    A row cannot be assigned to an area when it has none (a campaign or event for every area, a
+    table without an area column) or its area is not one of ``areas``, the extract's (a
+    misspelt area, excluded for that reason): it may concern any area, so every area's page
+    counts it. A ledger without an ``area`` column (built before it had one) is returned whole,
+    every line counted as unassigned.
+    """
+    if "area" not in ledger.columns:
+        return ledger, len(ledger)
+    unassigned = ~ledger["area"].isin(areas).to_numpy()
+    mine = unassigned | (ledger["area"] == area).to_numpy()
+    return ledger[mine], int(unassigned.sum())
+
+
+def _unassigned_note(area: str, count: int, threshold: float) -> str:
+    """Says plainly which rows an area's section counts; a small count of unassigned rows is
+    not given (their excluded rows, counted on every page, would be small too)."""
+    if count == 0:
+        return f"The tables count the rows of {area} only: every row of these inputs has its area."
+    many = f"{count:,} rows" if count >= threshold else f"fewer than {threshold:g} rows"
+    return (
+        f"The tables count the rows of {area}, and {many} that could not be assigned to an area "
+        "(no area given, as for a campaign or event that applies to every area, or an area that "
+        "is not one of this extract's): those rows are counted on every area's page."
+    )
+
+
 def write_ledger(extract: Extract, path: str) -> None:
-    """The full row ledger (file, row, status, reason with values) for analysts."""
+    """The full row ledger (table, file, row, area, status, reason with values) for analysts."""
     from daanalysis.safe_csv import write_csv  # values that a spreadsheet would run made inert
 
     write_csv(extract.ledger, path)
 
 
-def show(extract: Extract, tables: Iterable[str] | None = None, page: Page | None = None) -> None:
+def show(
+    extract: Extract,
+    tables: Iterable[str] | None = None,
+    page: Page | None = None,
+    area: str | None = None,
+) -> None:
     """Display the data-quality section of a committee page (one call from each notebook).
 
     ``tables``: the inputs the page draws on (all of them if None), so that each page reports
     the rows behind its own figures rather than repeating the whole extract's. With ``page``
     the tables are published through it (:meth:`daanalysis.present.page.Page.table`: in the
     pack's spreadsheet too); without, only shown.
+
+    ``area`` (by default the page's): in an extract of several areas, only that area's rows
+    are counted, with the rows that could not be assigned to an area, said plainly
+    (:func:`area_rows`). The page for all areas (partnership), and any page of a one-area
+    extract, count every row.
     """
     from IPython.display import Markdown, display
 
@@ -99,6 +141,12 @@ def show(extract: Extract, tables: Iterable[str] | None = None, page: Page | Non
     if tables is not None:
         ledger = ledger[ledger["table"].isin(list(tables))]
     threshold = extract.config.suppression_threshold
+    if area is None and page is not None:
+        area = page.ctx.area
+    areas = extract.areas() if area and hasattr(extract, "areas") else []
+    unassigned = None
+    if len(areas) > 1 and area in areas:
+        ledger, unassigned = area_rows(ledger, area, areas)
     warning = extract.config.disclosure_warning
     if warning:
         display(Markdown(f"**{warning}**"))
@@ -112,6 +160,8 @@ def show(extract: Extract, tables: Iterable[str] | None = None, page: Page | Non
             "for analysts to correct the source data: it is not part of the committee pack."
         )
     )
+    if unassigned is not None:
+        display(Markdown(_unassigned_note(area, unassigned, threshold)))
     source = "the extract's files, checked against the pack's rules for each input file"
 
     def publish(frame: pd.DataFrame, title: str, not_counts=(), **options) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from daanalysis.ingest.checks.areas import fold_area
@@ -32,15 +33,18 @@ def check_partnership(
             (a, fold_area(s)): s for a, s in zip(schools["area"], schools["school"], strict=True)
         }
         named = prevention["school"].notna()
-        folds = [
-            (a, fold_area(s)) if n else None
-            for a, s, n in zip(prevention["area"], prevention["school"], named, strict=True)
+        # Each distinct (area, school) of the prevention rows looked up once.
+        pairs, distinct = pd.factorize(
+            pd.MultiIndex.from_arrays([prevention["area"], prevention["school"]])
+        )
+        spelt = [
+            register.get((a, fold_area(s))) if isinstance(s, str) else None for a, s in distinct
         ]
-        known = pd.Series([f is None or f in register for f in folds], index=prevention.index)
+        on_register = np.array([name is not None for name in spelt] + [False])[pairs]
+        known = pd.Series(~named.to_numpy() | on_register, index=prevention.index)
         # The register's spelling, so that one school is one school in every count.
-        prevention.loc[named & known, "school"] = [
-            register[f] for f, k, n in zip(folds, known, named, strict=True) if n and k
-        ]
+        spelling = np.array([*spelt, None], dtype=object)[pairs]
+        prevention.loc[named & known, "school"] = spelling[(named & known).to_numpy()]
         reasons = {
             i: (
                 f"school {prevention.at[i, 'school']!r} is not on the schools register "

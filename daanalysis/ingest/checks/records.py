@@ -27,6 +27,33 @@ def _month_ranges(months: list[pd.Period]) -> str:
     return ", ".join(f"{r[0]}" if len(r) == 1 else f"{r[0]} to {r[-1]}" for r in runs)
 
 
+def _counts_by_area(
+    referrals: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, pd.Index, list[tuple[np.ndarray, np.ndarray]]]:
+    """Referrals a month for each area, counted once for all areas (not a pass over every
+    referral per area): each row's month (``datetime64[M]``), each row's area code and the
+    areas' names (in order of first appearance; -1: no area), and for each area its months with
+    referrals (ascending) and their counts."""
+    # Month numbers from NumPy, not Period objects: this runs over every referral.
+    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
+    areas, names = pd.factorize(referrals["area"])
+    number = months.view("int64")
+    counted = (areas >= 0) & ~np.isnat(months)
+    lowest = number[counted].min() if counted.any() else 0
+    width = (number[counted].max() - lowest + 1) if counted.any() else 1
+    key = areas[counted].astype("int64") * width + (number[counted] - lowest)
+    keys, counts = np.unique(key, return_counts=True)
+    bounds = np.searchsorted(keys // width, np.arange(len(names) + 1))
+    per_area = [
+        (
+            (keys[bounds[c] : bounds[c + 1]] % width + lowest).astype("datetime64[M]"),
+            counts[bounds[c] : bounds[c + 1]],
+        )
+        for c in range(len(names))
+    ]
+    return months, areas, names, per_area
+
+
 def check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: Path) -> None:
     """Stop when an area has no referrals at all in a month between its first and last, while
     its typical month has at least ``max_count_jump`` of them: the extract is missing months
@@ -35,18 +62,12 @@ def check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: Pa
     Months inside a ``temporary`` event in events.csv (for the area, or for every area) are
     allowed: a service closed for a lockdown is declared there.
     """
-    referrals = tables["referrals"]
-    # Month numbers from NumPy, not Period objects: this runs over every referral.
-    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
-    areas, names = pd.factorize(referrals["area"])
+    _, _, names, per_area = _counts_by_area(tables["referrals"])
     events = tables["events"]
     temporary = events[(events["kind"] == "temporary") & events["end_date"].notna()]
-    dated = ~np.isnat(months)
-    for code, area in enumerate(names):
-        mine = months[(areas == code) & dated]
-        if not len(mine):
+    for area, (seen, counts) in zip(names, per_area, strict=True):
+        if not len(seen):
             continue
-        seen, counts = np.unique(mine, return_counts=True)
         span = np.arange(seen[0], seen[-1] + 1)
         full = np.zeros(len(span), dtype="int64")
         full[np.searchsorted(span, seen)] = counts
@@ -85,35 +106,48 @@ def check_low_record_months(
     error; the last month, when partial, is the panel's ``complete`` flag.
     """
     referrals = tables["referrals"]
-    months = referrals["referral_date"].to_numpy().astype("datetime64[M]")
-    areas, names = pd.factorize(referrals["area"])
-    dated = ~np.isnat(months)
+    months, areas, names, per_area = _counts_by_area(referrals)
     gaps: dict[str, list[str]] = {}
     flagged = np.zeros(len(referrals), dtype=bool)
     texts = np.empty(len(referrals), dtype=object)
-    for code, area in enumerate(names):
-        mine = (areas == code) & dated
-        seen, counts = np.unique(months[mine], return_counts=True)
+    # Each area's series of months (from its first to its last), one after another, with the
+    # median of about a year either side within the area: every area at once.
+    codes, spans, fulls = [], [], []
+    for code, (seen, counts) in enumerate(per_area):
         if len(seen) < 3:
             continue
         span = np.arange(seen[0], seen[-1] + 1)
         full = np.zeros(len(span), dtype="int64")
         full[np.searchsorted(span, seen)] = counts
-        series = pd.Series(full, dtype="float64")
-        median = series.rolling(25, center=True, min_periods=1).median()
-        low = implausibly_low(series, median).to_numpy(copy=True)
-        low[-1] = False  # a partial last month is the panel's to leave out
-        for i in np.flatnonzero(low):
-            month = str(span[i])[:7]
-            gaps.setdefault(area, []).append(month)
-            at = mine & (months == span[i])
-            flagged |= at
-            texts[at] = (
-                f"referral_date: month {month} has {full[i]:,} referrals against a typical "
-                f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
-                "counts are left out as a gap (each referral is still counted as a case). "
-                "Export the month again"
-            )
+        codes.append(np.full(len(span), code))
+        spans.append(span)
+        fulls.append(full)
+    if not codes:
+        return ledger, gaps
+    code_of = np.concatenate(codes)
+    span, full = np.concatenate(spans), np.concatenate(fulls)
+    series = pd.Series(full, dtype="float64")
+    median = (
+        series.groupby(code_of, sort=False)
+        .rolling(25, center=True, min_periods=1)
+        .median()
+        .droplevel(0)
+        .sort_index()
+    )
+    low = implausibly_low(series, median).to_numpy(copy=True)
+    low[np.r_[code_of[1:] != code_of[:-1], True]] = False  # a partial last month: the panel's
+    for i in np.flatnonzero(low):
+        code, area = code_of[i], names[code_of[i]]
+        month = str(span[i])[:7]
+        gaps.setdefault(area, []).append(month)
+        at = (areas == code) & (months == span[i])
+        flagged |= at
+        texts[at] = (
+            f"referral_date: month {month} has {full[i]:,} referrals against a typical "
+            f"{median[i]:,.0f} (the median of its series), so {LOW_COUNT}; its referral "
+            "counts are left out as a gap (each referral is still counted as a case). "
+            "Export the month again"
+        )
     if not gaps:
         return ledger, gaps
     rows = pd.Series(texts[flagged], index=referrals.index[flagged], dtype=object)

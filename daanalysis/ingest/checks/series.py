@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pandas.api.typing import DataFrameGroupBy
 
 from daanalysis.config import Config
+from daanalysis.ingest.clean import on_uniques
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
 from daanalysis.ingest.ledger import LOW_COUNT, SUBTOTAL, exclude_rows, note_rows
-from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, start_of
+from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, starts_of
 from daanalysis.ingest.schema import TABLES, TableSpec
 from daanalysis.periods import QUARTER_FREQ, quarter_label, quarter_months
 
@@ -90,21 +90,32 @@ def implausibly_low(values: pd.Series, expected: pd.Series) -> pd.Series:
     return low & (chance < 1e-4)
 
 
+def months_per_row(periods: pd.Series) -> pd.Series:
+    """3 for a quarter's row, 1 for a month's, once per distinct period."""
+    return pd.Series(
+        on_uniques(
+            periods,
+            lambda u: u.map(lambda p: 3 if p.freqstr.startswith("Q") else 1, na_action="ignore"),
+        ).astype("int64"),
+        index=periods.index,
+    )
+
+
 def series_tables(
     tables: dict[str, pd.DataFrame],
-) -> Iterator[tuple[str, TableSpec, pd.DataFrame, str, pd.Series, DataFrameGroupBy]]:
+) -> Iterator[tuple[str, TableSpec, pd.DataFrame, str, pd.Series, pd.DataFrame]]:
     """Each table with count series (``TableSpec.series``) and rows, for the checks along a
     series: its name, spec, frame, time column, months per row (3 for a quarter, so counts
-    compare a month) and its rows grouped by area in time order. Sorted by start date: a MARAC
+    compare a month) and its rows in time order. Sorted by start date: a MARAC
     table may mix months and quarters, whose periods do not compare."""
     for name, spec in TABLES.items():
         frame = tables[name]
         if not spec.series or not len(frame):
             continue
         time_col = "month" if "month" in frame else "period"
-        per_month = frame[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
-        order = frame[time_col].map(start_of).astype("datetime64[us]").sort_values().index
-        yield name, spec, frame, time_col, per_month, frame.loc[order].groupby("area", sort=False)
+        per_month = months_per_row(frame[time_col])
+        order = starts_of(frame[time_col]).sort_values().index
+        yield name, spec, frame, time_col, per_month, frame.loc[order]
 
 
 def check_series(
@@ -128,41 +139,60 @@ def check_series(
         if len(population)
         else pd.Series(dtype="float64")
     )
-    for name, spec, frame, time_col, per_month, by_area in series_tables(tables):
-        reasons: dict[int, str] = {}
-        for area, rows in by_area:
-            for col in spec.series:
-                values = rows[col] / per_month[rows.index]
-                median = values.rolling(25, center=True, min_periods=1).median()
-                high = (values > config.max_count_jump * median) & (median > 0)
-                for i in rows.index[high]:
-                    reasons.setdefault(
-                        i,
-                        f"{col}: {frame.at[i, col]:,.0f} is more than "
-                        f"{config.max_count_jump:g} times the typical month of this series "
-                        f"(median {median[i]:,.0f}; config max_count_jump); check the figure "
-                        "and its units",
-                    )
-                low = implausibly_low(rows[col], median * per_month[rows.index])
-                for i in rows.index[low & ~high]:
-                    reasons.setdefault(
-                        i,
-                        f"{col}: {frame.at[i, col]:,.0f} in {period_text(frame.at[i, time_col])}"
-                        f" is far below the typical month of this series (median "
-                        f"{median[i]:,.0f}), so {LOW_COUNT}; the period is left out as a gap. "
-                        "If it was not collected, leave the cell blank (or write "
-                        "'not collected')",
-                    )
-                if area in adults.index:
-                    above = rows[col] > adults[area]
-                    for i in rows.index[above]:
-                        reasons.setdefault(
-                            i,
-                            f"{col}: {frame.at[i, col]:,.0f} is more than the area's "
-                            f"{adults[area]:,.0f} adults (population.csv); check the figure",
-                        )
+    for name, spec, frame, time_col, per_month, ordered in series_tables(tables):
+        # Every area at once, in time order: rolling medians within each area's series.
+        rows = ordered[ordered["area"].notna()]
+        area = rows["area"]
+        limit = area.map(adults).astype("float64") if len(adults) else np.nan
+        reason = pd.Series(None, index=rows.index, dtype=object)  # the first reason of a row
+        for col in spec.series:
+            values = rows[col] / per_month[rows.index]
+            median = (
+                values.groupby(area, sort=False)
+                .rolling(25, center=True, min_periods=1)
+                .median()
+                .droplevel(0)
+                .reindex(rows.index)
+            )
+            high = (values > config.max_count_jump * median) & (median > 0)
+            low = implausibly_low(rows[col], median * per_month[rows.index]) & ~high
+            above = rows[col] > limit
+            for flagged, text in (
+                (high, _too_high(frame, col, median, config)),
+                (low, _too_low(frame, col, median, time_col)),
+                (above, _above_adults(frame, col, adults, area)),
+            ):
+                new = reason.index[(flagged & reason.isna()).to_numpy(dtype=bool)]
+                reason[new] = [text(i) for i in new]
+        reasons = reason.dropna().to_dict()
         ledger = exclude_rows(tables, ledger, name, pd.Series(reasons, dtype=object))
     return ledger
+
+
+def _too_high(frame: pd.DataFrame, col: str, median: pd.Series, config: Config):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} is more than "
+        f"{config.max_count_jump:g} times the typical month of this series "
+        f"(median {median[i]:,.0f}; config max_count_jump); check the figure "
+        "and its units"
+    )
+
+
+def _too_low(frame: pd.DataFrame, col: str, median: pd.Series, time_col: str):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} in {period_text(frame.at[i, time_col])}"
+        f" is far below the typical month of this series (median "
+        f"{median[i]:,.0f}), so {LOW_COUNT}; the period is left out as a gap. "
+        "If it was not collected, leave the cell blank (or write "
+        "'not collected')"
+    )
+
+
+def _above_adults(frame: pd.DataFrame, col: str, adults: pd.Series, area: pd.Series):
+    return lambda i: (
+        f"{col}: {frame.at[i, col]:,.0f} is more than the area's "
+        f"{adults[area[i]]:,.0f} adults (population.csv); check the figure"
+    )
 
 
 LEVEL_SHIFT = "level shift"
@@ -196,30 +226,9 @@ def check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], bas
         if name == "returns" and basis == "records":
             continue
         for col, ceiling in spec.per_adult_ceiling.items():
-            for area, rows in frame.groupby("area", sort=False):
+            for area, a_year, when, what in _a_year(frame, spec, col):
                 if area not in adults.index:
                     continue
-                if col == "rows":
-                    yearly = rows.groupby(rows["referral_date"].dt.year).size()
-                    year = int(yearly.idxmax())
-                    a_year, when = float(yearly.max()), f"in {year}"
-                    what = "referrals"
-                elif not spec.series:
-                    # Counts of events (properties secured): the most in a calendar year, a
-                    # blank count being one (one row per property).
-                    time_col = "month" if "month" in rows else "period"
-                    years = rows[time_col].map(start_of).map(lambda t: t.year)
-                    yearly = rows[col].fillna(1).groupby(years).sum()
-                    year = int(yearly.idxmax())
-                    a_year, when, what = float(yearly.max()), f"in {year}", col
-                else:
-                    time_col = "month" if "month" in rows else "period"
-                    per_month = rows[time_col].map(lambda p: 3 if p.freqstr.startswith("Q") else 1)
-                    monthly = (rows[col] / per_month).dropna()
-                    if monthly.empty:
-                        continue
-                    a_year, when = 12 * float(monthly.median()), "a year (typical month x 12)"
-                    what = col
                 if a_year <= ceiling * adults[area]:
                     continue
                 raise DataContractError(
@@ -232,6 +241,40 @@ def check_per_adult(tables: dict[str, pd.DataFrame], paths: dict[str, Path], bas
                 )
 
 
+def _a_year(
+    frame: pd.DataFrame, spec: TableSpec, col: str
+) -> Iterator[tuple[str, float, str, str]]:
+    """Each area's count of ``col`` a year for :func:`check_per_adult` (``rows``: referrals),
+    with when and what it counts, in the order the areas first appear in ``frame``; every area
+    worked out at once."""
+    area = frame["area"]
+    if col == "rows" or not spec.series:
+        if col == "rows":
+            # The most referrals in a calendar year.
+            counted, years = pd.Series(1, index=frame.index), frame["referral_date"]
+            what = "referrals"
+        else:
+            # Counts of events (properties secured): the most in a calendar year, a blank count
+            # being one (one row per property).
+            time_col = "month" if "month" in frame else "period"
+            counted, years, what = frame[col].fillna(1), starts_of(frame[time_col]), col
+        yearly = counted.groupby([area, years.dt.year]).sum()
+        most = yearly.groupby(level=0).max()
+        # The first (earliest) year with the most.
+        year = yearly[yearly == most.reindex(yearly.index, level=0)].groupby(level=0).head(1)
+        year = pd.Series(year.index.get_level_values(1), index=year.index.get_level_values(0))
+        figures = {a: (float(most[a]), f"in {int(year[a])}", what) for a in most.index}
+    else:
+        time_col = "month" if "month" in frame else "period"
+        median = (frame[col] / months_per_row(frame[time_col])).groupby(area).median().dropna()
+        figures = {
+            a: (12 * float(m), "a year (typical month x 12)", col) for a, m in median.items()
+        }
+    for name in area.dropna().unique():
+        if name in figures:
+            yield (name, *figures[name])
+
+
 def check_level_shifts(
     tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
 ) -> pd.DataFrame:
@@ -241,24 +284,22 @@ def check_level_shifts(
     rows are used as given (a real change cannot be told from a recording one); the first row of
     the new level carries the note in the ledger, and the data-quality notes say it.
     """
-    for name, spec, frame, time_col, per_month, by_area in series_tables(tables):
+    for name, spec, frame, time_col, per_month, ordered in series_tables(tables):
         noted: dict[int, str] = {}
-        for area, rows in by_area:
+        ordered = ordered[ordered["area"].notna()]
+        codes, areas = pd.factorize(ordered["area"])  # in the order areas first appear
+        found = {
+            col: _shift_candidates_by_area(ordered, col, per_month, codes) for col in spec.series
+        }
+        # Only the areas with a candidate month are looked into, one by one.
+        for code in sorted({c for ks in found.values() for c in ks}):
+            area, rows = areas[code], ordered[codes == code]
             for col in spec.series:
                 values = (rows[col] / per_month[rows.index]).dropna()
-                months = per_month[values.index].cumsum().to_numpy()
                 best = None
-                for k in range(1, len(values)):
+                for k in found[col].get(code, []):
                     before = values.iloc[max(0, k - 12) : k]
                     after = values.iloc[k : k + 12]
-                    if (
-                        months[k - 1] < LEVEL_SHIFT_MONTHS
-                        or months[-1] - months[k - 1] < LEVEL_SHIFT_MONTHS
-                    ):
-                        continue
-                    low, high = sorted((before.median(), after.median()))
-                    if high < LEVEL_SHIFT_MIN or high <= LEVEL_SHIFT_RATIO * low:
-                        continue
                     # The step's month: where the mean log level either side differs most (a
                     # month of the new level on the old side pulls it back at once, which the
                     # medians hardly show).
@@ -280,6 +321,65 @@ def check_level_shifts(
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
     return ledger
+
+
+def window_medians(values: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The median of each ``values[start:stop]`` (NaN where empty), computed for all windows of
+    one length at once: NumPy's median of each row, the same figure as the window's own median
+    (the middle value, or the mean of the two middle values)."""
+    out = np.full(len(starts), np.nan)
+    lengths = stops - starts
+    for width in np.unique(lengths[lengths > 0]):
+        at = np.flatnonzero(lengths == width)
+        out[at] = np.median(values[starts[at, None] + np.arange(width)], axis=1)
+    return out
+
+
+def _level_shift_candidates(
+    values: np.ndarray, months: np.ndarray, first: np.ndarray, stop: np.ndarray
+) -> np.ndarray:
+    """Positions ``k`` in series laid one after another (the series of position ``k`` runs from
+    ``first[k]`` to before ``stop[k]``; ``months``: months per row cumulated within it) where
+    the median of up to 12 values from ``k`` on and that of up to 12 before it, within the
+    series, differ more than :data:`LEVEL_SHIFT_RATIO` times, the higher at least
+    :data:`LEVEL_SHIFT_MIN`, with at least :data:`LEVEL_SHIFT_MONTHS` months each side (see
+    :func:`check_level_shifts`); every series at once."""
+    k = np.arange(len(values))
+    k = k[k > first[k]]
+    if not len(k):
+        return k
+    before, after = months[k - 1], months[stop[k] - 1] - months[k - 1]
+    k = k[(before >= LEVEL_SHIFT_MONTHS) & (after >= LEVEL_SHIFT_MONTHS)]
+    if not len(k):
+        return k
+    before = window_medians(values, np.maximum(first[k], k - 12), k)
+    after = window_medians(values, k, np.minimum(stop[k], k + 12))
+    low, high = np.minimum(before, after), np.maximum(before, after)
+    return k[~((high < LEVEL_SHIFT_MIN) | (high <= LEVEL_SHIFT_RATIO * low))]
+
+
+def _shift_candidates_by_area(
+    rows: pd.DataFrame, col: str, per_month: pd.Series, area: np.ndarray
+) -> dict[int, np.ndarray]:
+    """:func:`_level_shift_candidates` of ``col`` in each area's series (``rows`` in time order,
+    ``area`` their area codes), as positions within the area's given values, by area code."""
+    values = (rows[col] / per_month[rows.index]).to_numpy(dtype="float64")
+    given = np.flatnonzero(~np.isnan(values))
+    given = given[np.argsort(area[given], kind="stable")]  # by area, in time order within
+    code = area[given]
+    if not len(code):
+        return {}
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    sizes = np.diff(np.r_[starts, len(code)])
+    first = np.repeat(starts, sizes)
+    months = pd.Series(per_month[rows.index].to_numpy()[given]).groupby(code).cumsum()
+    found = _level_shift_candidates(
+        values[given], months.to_numpy(), first, first + np.repeat(sizes, sizes)
+    )
+    return {
+        int(c): found[code[found] == c] - first[found[code[found] == c]]
+        for c in np.unique(code[found])
+    }
 
 
 COPY_NOTE = "probable copy"
@@ -306,43 +406,17 @@ def check_copies(
         counts = [c for c in spec.numbers if frame[c].notna().any()]
         if not counts:
             continue
-        quarter = frame[time_col].map(lambda p: p.asfreq(QUARTER_FREQ))
-        position = frame[time_col].map(
-            lambda p: (
-                p.month - p.asfreq(QUARTER_FREQ).start_time.month
-                if p.freqstr.startswith("M")
-                else -1
-            )
-        )
         noted: dict[int, str] = {}
         copies = []
-        for area, rows in frame.groupby("area", sort=False):
-            blocks = {}
-            for q, block in rows.groupby(quarter[rows.index], sort=False):
-                # The quarter's figures in a fixed order: by month within it (or the one row).
-                block = block.assign(_at=position[block.index]).sort_values("_at")
-                if block["_at"].tolist() not in ([0, 1, 2], [-1]):
-                    continue
-                blocks[q] = (block.index, block[["_at", *counts]].to_numpy(dtype="float64"))
-            for q, (index, values) in blocks.items():
-                before = blocks.get(q - 4)
-                if before is None or before[1].shape != values.shape:
-                    continue
-                figures = values[:, 1:]
-                # Tiny counts repeat by chance (a MARAC of 1, 0, 2 two years running).
-                if not np.nansum(figures) >= COPY_MIN_TOTAL:
-                    continue
-                same = np.array_equal(figures, before[1][:, 1:], equal_nan=True)
-                if not same:
-                    continue
-                label = quarter_label(q, with_months=False)
-                previous = quarter_label(q - 4, with_months=False)
-                copies.append(f"{area} {label} (= {previous})")
-                for i in index:
-                    noted[i] = (
-                        f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
-                        "check the source (a row pasted forward?)"
-                    )
+        for index, q in _copied_blocks(frame, time_col, counts):
+            label = quarter_label(q, with_months=False)
+            previous = quarter_label(q - 4, with_months=False)
+            copies.append(f"{frame.at[index[0], 'area']} {label} (= {previous})")
+            for i in index:
+                noted[i] = (
+                    f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
+                    "check the source (a row pasted forward?)"
+                )
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
             notes.append(
@@ -352,3 +426,76 @@ def check_copies(
                 "against the source."
             )
     return ledger
+
+
+def _quarter_and_position(periods: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's financial quarter (its ordinal) and its month's position in that quarter
+    (0 to 2; -1 for a quarter row), worked out once per distinct period."""
+    quarter = on_uniques(
+        periods,
+        lambda u: u.map(lambda p: p.asfreq(QUARTER_FREQ).ordinal, na_action="ignore"),
+    )
+    position = on_uniques(
+        periods,
+        lambda u: u.map(
+            lambda p: (
+                p.month - p.asfreq(QUARTER_FREQ).start_time.month
+                if p.freqstr.startswith("M")
+                else -1
+            ),
+            na_action="ignore",
+        ),
+    )
+    return quarter.astype("int64"), position.astype("int64")
+
+
+def _copied_blocks(
+    frame: pd.DataFrame, time_col: str, counts: list[str]
+) -> list[tuple[pd.Index, pd.Period]]:
+    """The quarters of each area identical in every count to the same quarter a year before
+    (see :func:`check_copies`), as (rows of the quarter in month order, quarter), in the order
+    the areas and then their quarters first appear in ``frame``.
+
+    A quarter is compared when its rows are its three months, one each, or one quarter row; only
+    with a year-earlier quarter given the same way. Every area and quarter at once: rows sorted
+    by area, quarter and month, and the blocks compared as rows of one array.
+    """
+    area, _ = pd.factorize(frame["area"])  # in order of first appearance; -1: no area
+    quarter, position = _quarter_and_position(frame[time_col])
+    present = np.flatnonzero(area >= 0)
+    # Rows by area, quarter and position in it; the first row of each (area, quarter) run.
+    order = present[np.lexsort((position[present], quarter[present], area[present]))]
+    a, q, at = area[order], quarter[order], position[order]
+    starts = np.flatnonzero(np.r_[True, (a[1:] != a[:-1]) | (q[1:] != q[:-1])])
+    sizes = np.diff(np.r_[starts, len(order)])
+    first = np.minimum.reduceat(order, starts) if len(order) else order  # first row, frame order
+    values = frame[counts].to_numpy(dtype="float64")
+    found = []
+    for rows_per_block, positions in ((3, (0, 1, 2)), (1, (-1,))):
+        blocks = starts[sizes == rows_per_block]
+        good = np.ones(len(blocks), dtype=bool)
+        for k, p in enumerate(positions):
+            good &= at[blocks + k] == p
+        blocks = blocks[good]
+        if not len(blocks):
+            continue
+        # Each block's figures in one row: its months' counts one after another.
+        rows = order[blocks[:, None] + np.arange(rows_per_block)]  # (blocks, rows) of frame
+        figures = values[rows].reshape(len(blocks), -1)
+        key = pd.MultiIndex.from_arrays([a[blocks], q[blocks]])
+        earlier = key.get_indexer(pd.MultiIndex.from_arrays([a[blocks], q[blocks] - 4]))
+        has = np.flatnonzero(earlier >= 0)
+        mine, theirs = figures[has], figures[earlier[has]]
+        same = ((mine == theirs) | (np.isnan(mine) & np.isnan(theirs))).all(axis=1)
+        # Tiny counts repeat by chance (a MARAC of 1, 0, 2 two years running).
+        big = np.nansum(mine, axis=1) >= COPY_MIN_TOTAL
+        for j in has[same & big]:
+            found.append(
+                (
+                    (a[blocks[j]], first[np.searchsorted(starts, blocks[j])]),
+                    frame.index[rows[j]],
+                    pd.Period(ordinal=int(q[blocks[j]]), freq=QUARTER_FREQ),
+                )
+            )
+    found.sort(key=lambda item: item[0])
+    return [(rows, quarter) for _, rows, quarter in found]

@@ -14,7 +14,7 @@ from daanalysis.config import Config
 from daanalysis.ingest.clean import tidy_column
 from daanalysis.ingest.header import tidy_header
 from daanalysis.ingest.ledger import SUBTOTAL, exclude_rows
-from daanalysis.ingest.parse import READ_MONTH_FORMATS, parse_dates, start_of
+from daanalysis.ingest.parse import READ_MONTH_FORMATS, parse_dates, starts_of
 from daanalysis.ingest.read import read_raw
 from daanalysis.periods import MONTH_FREQ
 
@@ -61,7 +61,9 @@ def check_staffing(
         ledger = _exclude_months(tables, ledger, check(tables["staffing"]), excluded_groups)
     frame = tables["staffing"]
     partial = pd.Series(
-        [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)],
+        [(a, m) in excluded_groups for a, m in zip(frame["area"], frame["month"], strict=True)]
+        if excluded_groups
+        else False,
         index=frame.index,
         dtype=bool,
     )
@@ -115,8 +117,9 @@ def _staffing_subtotals(frame: pd.DataFrame) -> pd.Series:
     for col in ("fte_in_post", "fte_funded"):
         others = group[col].transform("sum") - rest[col].fillna(0)
         equal &= rest[col].isna() | ((rest[col] - others).abs() < 0.005)
-    with_fte = group["fte_in_post"].transform(lambda v: int((v > 0).sum())) - (
-        rest["fte_in_post"] > 0
+    positive = rest["fte_in_post"] > 0
+    with_fte = positive.groupby([rest["area"], rest["month"]], dropna=False).transform("sum") - (
+        positive
     )
     equal &= (with_fte >= 2) & (rest["fte_in_post"] > 0)
     if equal.any():
@@ -145,44 +148,61 @@ def _fte_out_of_line(frame: pd.DataFrame) -> pd.Series:
     unsteady around it), so it is not flagged; a month of a steady series that halves and
     recovers is, and the month then shows no figure.
     """
-    reasons: dict[int, str] = {}
-    order = frame["month"].map(start_of).astype("datetime64[us]").sort_values().index
-    for _, rows in frame.loc[order].groupby(["area", "team", "role"], dropna=False, sort=False):
-        if len(rows) < 5:
-            continue
-        for col in ("fte_in_post", "fte_funded"):
-            values = rows[col].to_numpy(dtype="float64")
-            months = rows["month"].tolist()
-            for k, i in enumerate(rows.index):
-                value = values[k]
-                if np.isnan(value):
-                    continue
-                around = np.concatenate(
-                    [
-                        values[max(0, k - NEIGHBOUR_MONTHS) : k],
-                        values[k + 1 : k + 1 + NEIGHBOUR_MONTHS],
-                    ]
-                )
-                around = around[~np.isnan(around)]
-                if len(around) < 4:
-                    continue
-                median = float(np.median(around))
-                q1, q3 = np.percentile(around, [25, 75])
-                if median <= 0 or q1 <= 0 or q3 / q1 > STEADY_RATIO:
-                    continue
-                ratio = value / median
-                if abs(value - median) < NEIGHBOUR_MIN_FTE or 1 / NEIGHBOUR_RATIO <= ratio <= (
-                    NEIGHBOUR_RATIO
-                ):
-                    continue
-                reasons.setdefault(
-                    i,
-                    f"{col}: {value:g} in {months[k]} is {ratio:.2g} times the median of this "
-                    f"team and role's months around it ({median:g} FTE), which are steady; "
-                    "probably a keying slip (a digit added or lost), so the month shows no "
-                    "figure. Check the figure in the source",
-                )
+    ordered, group = _series_in_time_order(frame)
+    # Each row's series, and the rows of each series one after another in time order.
+    order = np.argsort(group, kind="stable")
+    group = group[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    size = np.diff(np.r_[starts, len(group)])
+    first = np.repeat(starts, size)
+    stop = first + np.repeat(size, size)
+    index = ordered.index[order]
+    months = ordered["month"].to_numpy()[order]
+    reason = np.full(len(order), None, dtype=object)
+    done = np.zeros(len(order), dtype=bool)  # a row's first reason stands
+    offsets = np.r_[np.arange(-NEIGHBOUR_MONTHS, 0), np.arange(1, NEIGHBOUR_MONTHS + 1)]
+    for col in ("fte_in_post", "fte_funded"):
+        values = ordered[col].to_numpy(dtype="float64")[order]
+        at = np.arange(len(values))[:, None] + offsets  # up to 6 months either side
+        inside = (at >= first[:, None]) & (at < stop[:, None])
+        around = np.where(inside, values[np.clip(at, 0, max(len(values) - 1, 0))], np.nan)
+        # The neighbours that are given, first in each row (NaN sorts last).
+        around = np.sort(around, axis=1)
+        given = (~np.isnan(around)).sum(axis=1)
+        candidate = (np.repeat(size, size) >= 5) & ~np.isnan(values) & (given >= 4)
+        median, q1, q3 = (np.full(len(values), np.nan) for _ in range(3))
+        for width in np.unique(given[candidate]):
+            rows = np.flatnonzero(candidate & (given == width))
+            window = around[rows, :width]
+            median[rows] = np.median(window, axis=1)
+            q1[rows], q3[rows] = np.percentile(window, [25, 75], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = values / median
+            steady = (median > 0) & (q1 > 0) & (q3 / q1 <= STEADY_RATIO)
+        off = (np.abs(values - median) >= NEIGHBOUR_MIN_FTE) & (
+            (ratio < 1 / NEIGHBOUR_RATIO) | (ratio > NEIGHBOUR_RATIO)
+        )
+        for k in np.flatnonzero(candidate & steady & off & ~done):
+            done[k] = True
+            value, middle = values[k], float(median[k])
+            reason[k] = (
+                f"{col}: {value:g} in {months[k]} is {value / middle:.2g} times the median of "
+                f"this team and role's months around it ({middle:g} FTE), which are steady; "
+                "probably a keying slip (a digit added or lost), so the month shows no "
+                "figure. Check the figure in the source"
+            )
+    flagged = np.flatnonzero(done)
+    reasons = dict(zip(index[flagged], reason[flagged], strict=True))
     return pd.Series(reasons, dtype=object)
+
+
+def _series_in_time_order(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The staffing rows in time order, and for each the number of its team and role's series
+    (area, team, role; a blank is a key of its own), numbered in order of first appearance."""
+    ordered = frame.loc[starts_of(frame["month"]).sort_values().index]
+    keys = ["area", "team", "role"]
+    group = ordered.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
+    return ordered, group
 
 
 # An FTE about a hundred times what it should be is a percentage (80 for 0.8 FTE): a value this
@@ -199,20 +219,26 @@ def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
     funded on the same row.
     """
     low, high = PERCENT_RATIO
-    reasons: dict[int, str] = {}
-    order = frame["month"].map(start_of).astype("datetime64[us]").sort_values().index
-    ordered = frame.loc[order]
-    for _, rows in ordered.groupby(["area", "team", "role"], dropna=False, sort=False):
-        for col in ("fte_in_post", "fte_funded"):
-            median = rows[col].rolling(25, center=True, min_periods=1).median()
-            ratio = rows[col] / median
-            for i in rows.index[((ratio >= low) & (ratio <= high) & (rows[col] >= 1)).to_numpy()]:
-                reasons.setdefault(
-                    i,
-                    f"{col}: {frame.at[i, col]:g} looks like a percentage: this team and role's "
-                    f"typical month is {median[i]:.3g} FTE (the median of its series); write "
-                    "FTE as a fraction (0.8 for 80%)",
-                )
+    ordered, group = _series_in_time_order(frame)
+    reason = pd.Series(None, index=ordered.index, dtype=object)
+    for col in ("fte_in_post", "fte_funded"):
+        values = ordered[col]
+        median = (
+            values.groupby(group, sort=False)
+            .rolling(25, center=True, min_periods=1)
+            .median()
+            .droplevel(0)
+            .reindex(ordered.index)
+        )
+        ratio = values / median
+        hit = ((ratio >= low) & (ratio <= high) & (values >= 1) & reason.isna()).to_numpy()
+        reason[hit] = [
+            f"{col}: {frame.at[i, col]:g} looks like a percentage: this team and role's "
+            f"typical month is {median[i]:.3g} FTE (the median of its series); write "
+            "FTE as a fraction (0.8 for 80%)"
+            for i in reason.index[hit]
+        ]
+    reasons: dict[int, str] = reason.dropna().to_dict()
     ratio = frame["fte_in_post"] / frame["fte_funded"]
     for i in frame.index[
         ((ratio >= low) & (ratio <= high)) | ((ratio <= 1 / low) & (ratio >= 1 / high))
@@ -226,14 +252,15 @@ def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(reasons, dtype=object)
 
 
-def excluded_groups(ledger: pd.DataFrame, raw_groups: dict[int, tuple]) -> set:
-    """(area, month) of staffing rows excluded on reading, other than as exact duplicates."""
+def excluded_groups(ledger: pd.DataFrame, path: Path | None, config: Config) -> set:
+    """(area, month) of staffing rows excluded on reading, other than as exact duplicates; the
+    file (``path``) is read again for their area and month only when there are such rows."""
     rows = ledger[(ledger["table"] == "staffing") & (ledger["status"] == "excluded")]
-    return {
-        raw_groups[r]
-        for r, reason in zip(rows["row"], rows["reason"], strict=True)
-        if r in raw_groups and not reason.startswith("duplicate of row")
-    }
+    rows = rows[~rows["reason"].str.startswith("duplicate of row").to_numpy(dtype=bool)]
+    if path is None or not len(rows):
+        return set()
+    raw_groups = staffing_groups(path, config)
+    return {raw_groups[r] for r in rows["row"] if r in raw_groups}
 
 
 def staffing_groups(path: Path, config: Config) -> dict[int, tuple]:
