@@ -94,3 +94,26 @@ def test_an_area_page_reads_its_own_rows_and_sees_what_it_saw_in_the_whole(tmp_p
     (data / "notes.txt").write_text("a file copied in while the run went on\n")
     with pytest.raises(ValueError, match="changed while the run was using them"):
         notebook.prepare(data, "latest", "South", "2026-12-01", prepared=str(saved))
+
+
+def test_a_ledger_with_an_area_column_is_split_by_area(tmp_path):
+    """Once the ledger says each row's area, each area's file carries its own rows of it (and
+    those with no area), and no whole ledger is written beside them."""
+    from daanalysis.synthetic import sample
+
+    data = tmp_path / "data"
+    sample.write_sample(data, areas={"North": 0.3, "South": 0.3})
+    extract, panel = notebook.load_prepared(data)
+    ledger = extract.ledger
+    by_file = {"North": ledger.index[::2], "South": ledger.index[1::2]}
+    extract.ledger = ledger.assign(area=None)
+    for area, rows in by_file.items():
+        extract.ledger.loc[rows[1:], "area"] = area  # each area's first row: no area
+    saved = notebook.save_prepared(extract, panel, tmp_path, ["North", "South"])
+    assert not list(tmp_path.glob("*.ledger.pickle"))
+    for area in ("North", "South"):
+        got = notebook.prepare(data, "latest", area, "2026-12-01", prepared=str(saved))
+        whole = extract.ledger
+        pd.testing.assert_frame_equal(
+            got.extract.ledger, whole[whole["area"].isna() | (whole["area"] == area)]
+        )
