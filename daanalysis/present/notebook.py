@@ -4,7 +4,7 @@
 A notebook opened in JupyterLab builds everything itself from its parameters. The quarterly run
 loads, validates and cleans the extract and builds the panel once (:func:`save_prepared`), and
 passes each notebook the file in its ``prepared`` parameter; :func:`prepare` then reads that
-instead of loading again. The two give identical results (``tests/test_notebook.py``). How the
+instead of loading again (an area's page reads its area's own file, written beside it). The two give identical results (``tests/test_notebook.py``). How the
 runner finds a notebook and reads its metadata is :mod:`daanalysis.pack.notebooks`.
 """
 
