@@ -4,8 +4,9 @@
 A notebook opened in JupyterLab builds everything itself from its parameters. The quarterly run
 loads, validates and cleans the extract and builds the panel once (:func:`save_prepared`), and
 passes each notebook the file in its ``prepared`` parameter; :func:`prepare` then reads that
-instead of loading again (an area's page reads its area's own file, written beside it). The two give identical results (``tests/test_notebook.py``). How the
-runner finds a notebook and reads its metadata is :mod:`daanalysis.pack.notebooks`.
+instead of loading again (an area's page reads its area's own file, written beside it). The
+two give identical results (``tests/test_notebook.py``). How the runner finds a notebook and
+reads its metadata is :mod:`daanalysis.pack.notebooks`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,10 +132,11 @@ def _area_rows(frame: pd.DataFrame, groups: dict, area: str) -> pd.DataFrame:
 
 def _area_extracts(
     extract: Extract, panel: pd.DataFrame, areas: list[str]
-) -> dict[str, tuple[Extract, pd.DataFrame]]:
-    """Each area's extract and panel: every table with an area column cut to the area's rows
-    (and those with no area), the panel to the area's months; the ledger too when it has an
-    area column, otherwise left out (``None``: :func:`save_prepared` writes it once, beside)."""
+) -> Iterator[tuple[str, Extract, pd.DataFrame]]:
+    """Each area's extract and panel, one area at a time (never a second copy of the whole
+    extract in memory): every table with an area column cut to the area's rows (and those with
+    no area), the panel to the area's months; the ledger too when it has an area column,
+    otherwise left out (``None``: :func:`save_prepared` writes it once, beside)."""
     import dataclasses
 
     def groups(frame: pd.DataFrame) -> dict:
@@ -145,7 +148,6 @@ def _area_extracts(
     ledger = extract.ledger
     ledger_groups = groups(ledger) if "area" in ledger else None
     panel_groups = groups(panel)
-    out = {}
     for area in areas:
         tables = {
             name: _area_rows(frame, by_area[name], area) if by_area[name] else frame
@@ -153,8 +155,7 @@ def _area_extracts(
         }
         mine = None if ledger_groups is None else _area_rows(ledger, ledger_groups, area)
         part = dataclasses.replace(extract, tables=tables, ledger=mine)
-        out[area] = (part, _area_rows(panel, panel_groups, area))
-    return out
+        yield area, part, _area_rows(panel, panel_groups, area)
 
 
 def _dump(payload: dict, target: Path) -> None:
@@ -187,10 +188,9 @@ def save_prepared(
         "stats": input_stats(extract.data_dir),
     }
     _dump({**head, "extract": extract, "panel": panel}, target)
-    parts = _area_extracts(extract, panel, list(areas))
-    if any(part.ledger is None for part, _ in parts.values()):
+    if areas and "area" not in extract.ledger:
         _dump({**head, "ledger": extract.ledger}, _ledger_file(target))
-    for area, (part, area_panel) in parts.items():
+    for area, part, area_panel in _area_extracts(extract, panel, list(areas)):
         _dump({**head, "extract": part, "panel": area_panel}, area_file(target, area))
     return target
 
