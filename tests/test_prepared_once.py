@@ -8,6 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from daanalysis.present import notebook
@@ -44,3 +45,75 @@ def test_a_file_added_or_grown_is_refused_by_each_notebook(tmp_path):
         notebook.prepare(data, "latest", prepared=str(saved))
     with pytest.raises(ValueError, match="changed while the run was using them"):
         notebook.check_inputs(saved, data)
+
+
+def test_an_area_page_reads_its_own_rows_and_sees_what_it_saw_in_the_whole(tmp_path):
+    """Each area's pages read a prepared file of that area's rows (issue 22: a page's set-up
+    costs the same at 100 areas as at one); what a page gets from it is what it got from the
+    whole extract: the same panel and quarter, each table's rows of its area and those with no
+    area (a campaign for every area), and the whole ledger while it has no area column."""
+    from daanalysis.synthetic import sample
+
+    data = tmp_path / "data"
+    areas = ["North", "South", "West"]
+    sample.write_sample(data, areas={"North": 0.5, "South": 0.3, "West": 0.4})
+    extract, panel = notebook.load_prepared(data)
+    # A campaign of one area beside those for every area (no area), which each area keeps.
+    campaigns = extract["campaigns"]
+    assert campaigns["area"].isna().all() and len(campaigns) > 1
+    campaigns.loc[campaigns.index[0], "area"] = "North"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "whole").mkdir()
+    saved = notebook.save_prepared(extract, panel, tmp_path / "run", areas)
+    # The same file without area files beside it: what each page read before.
+    whole = shutil.copy(saved, tmp_path / "whole" / saved.name)
+    for area in areas:
+        own_file = notebook.area_file(saved, area)
+        assert own_file.stat().st_size < saved.stat().st_size / 2
+        own = notebook.prepare(data, "latest", area, "2026-12-01", prepared=str(saved))
+        before = notebook.prepare(data, "latest", area, "2026-12-01", prepared=str(whole))
+        assert own.area == before.area == area and own.quarter == before.quarter
+        pd.testing.assert_frame_equal(own.panel, before.panel)
+        for name, frame in before.extract.tables.items():
+            got = own.extract[name]
+            if "area" in frame:
+                expected = frame[frame["area"].isna() | (frame["area"] == area)]
+                assert set(got["area"].dropna()) <= {area}, name
+            else:
+                expected = frame
+            pd.testing.assert_frame_equal(got, expected, obj=name)
+        assert len(own.extract["campaigns"]) == len(campaigns) - (area != "North")
+        assert len(own.extract["referrals"]) and len(own.extract["referrals"]) < len(
+            before.extract["referrals"]
+        )
+        pd.testing.assert_frame_equal(own.extract.ledger, before.extract.ledger)
+    # The partnership's pages read the whole extract.
+    every = notebook.prepare(data, "latest", "", "2026-12-01", True, prepared=str(saved))
+    assert sorted(every.panel["area"].unique()) == areas
+    # An area's file is checked against the inputs as the whole one is.
+    (data / "notes.txt").write_text("a file copied in while the run went on\n")
+    with pytest.raises(ValueError, match="changed while the run was using them"):
+        notebook.prepare(data, "latest", "South", "2026-12-01", prepared=str(saved))
+
+
+def test_a_ledger_with_an_area_column_is_split_by_area(tmp_path):
+    """Once the ledger says each row's area, each area's file carries its own rows of it (and
+    those with no area), and no whole ledger is written beside them."""
+    from daanalysis.synthetic import sample
+
+    data = tmp_path / "data"
+    sample.write_sample(data, areas={"North": 0.3, "South": 0.3})
+    extract, panel = notebook.load_prepared(data)
+    ledger = extract.ledger
+    by_file = {"North": ledger.index[::2], "South": ledger.index[1::2]}
+    extract.ledger = ledger.assign(area=None)
+    for area, rows in by_file.items():
+        extract.ledger.loc[rows[1:], "area"] = area  # each area's first row: no area
+    saved = notebook.save_prepared(extract, panel, tmp_path, ["North", "South"])
+    assert not list(tmp_path.glob("*.ledger.pickle"))
+    for area in ("North", "South"):
+        got = notebook.prepare(data, "latest", area, "2026-12-01", prepared=str(saved))
+        whole = extract.ledger
+        pd.testing.assert_frame_equal(
+            got.extract.ledger, whole[whole["area"].isna() | (whole["area"] == area)]
+        )

@@ -14,6 +14,7 @@ import json
 import math
 import re
 import shutil
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -164,13 +165,23 @@ def build_downloads(
             write_csv(data, out / f"{item['name']}.csv")
     if kpis is not None and len(kpis):
         items.insert(0, (HEADLINE_ITEM, headline_frame(kpis)))
-    for recorded in folder.glob(f"{EXECUTED}/*.publish"):
-        shutil.rmtree(recorded, ignore_errors=True)
-    if not items:
-        return None
-    path = out / f"{safe_name(heading)}.xlsx"
-    write_spreadsheet(path, heading, items, cover_lines, cover)
-    return path
+    recorded = list(folder.glob(f"{EXECUTED}/*.publish"))
+    # Read now, so removed beside the spreadsheet, which need not wait for it: removing the
+    # files just written waits on the disk, not the processor (0.8 s of wall time and 0.02 s of
+    # processor time at 5 areas on the loaded 2-core machine; issue 22).
+    remover = threading.Thread(
+        target=lambda: [shutil.rmtree(r, ignore_errors=True) for r in recorded],
+        name="remove-recorded",
+    )
+    remover.start()
+    try:
+        if not items:
+            return None
+        path = out / f"{safe_name(heading)}.xlsx"
+        write_spreadsheet(path, heading, items, cover_lines, cover)
+        return path
+    finally:
+        remover.join()
 
 
 # Excel number formats per column kind: thousands separators, pounds, one decimal place.

@@ -198,14 +198,15 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         # in run.log) as well as in the data-quality section.
         for line in extract.files:
             log.warning("%s: %s", data_dir, line)
-        prepared = save_prepared(extract, plan.panel, kernel_dir)
+        run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
+        # The whole extract for the partnership's pages, and each area's rows for its own.
+        prepared = save_prepared(extract, plan.panel, kernel_dir, run_areas)
         stages.done("load, check and prepare the data once")
         slug_q = quarter_slug(chosen)
         # Row-level data-quality detail is for analysts: in the analysts' folder, never on a
         # committee page.
         write_csv(extract.ledger, private / "ledger.csv")
         # Staffing alerts, every run (issue 12); officer-only lists beside the ledger.
-        run_areas = [a for a in dict.fromkeys(j.area for j in jobs) if a]
         alert_table = alerts.evaluate_extract(extract, chosen, run_areas, plan.panel)
         alerts.write(alert_table, work)
         downloads.write_officer_lists(extract.tables, private)

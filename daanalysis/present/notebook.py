@@ -4,8 +4,9 @@
 A notebook opened in JupyterLab builds everything itself from its parameters. The quarterly run
 loads, validates and cleans the extract and builds the panel once (:func:`save_prepared`), and
 passes each notebook the file in its ``prepared`` parameter; :func:`prepare` then reads that
-instead of loading again. The two give identical results (``tests/test_notebook.py``). How the
-runner finds a notebook and reads its metadata is :mod:`daanalysis.pack.notebooks`.
+instead of loading again (an area's page reads its area's own file, written beside it). The
+two give identical results (``tests/test_notebook.py``). How the runner finds a notebook and
+reads its metadata is :mod:`daanalysis.pack.notebooks`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,8 +106,73 @@ def check_inputs(prepared: str | Path, data_dir: str | Path) -> None:
         raise _changed(data_dir, prepared)
 
 
-def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> Path:
+def _area_key(area: str) -> str:
+    return hashlib.sha256(area.encode()).hexdigest()[:16]  # any area name, a safe file name
+
+
+def area_file(prepared: str | Path, area: str) -> Path:
+    """The prepared file of one area beside the run's prepared file (:func:`save_prepared`)."""
+    prepared = Path(prepared)
+    return prepared.with_name(f"{prepared.stem}.area-{_area_key(area)}.pickle")
+
+
+def _ledger_file(prepared: Path) -> Path:
+    return prepared.with_name(f"{prepared.stem}.ledger.pickle")
+
+
+def _area_rows(frame: pd.DataFrame, groups: dict, area: str) -> pd.DataFrame:
+    """``area``'s rows of ``frame`` and its rows with no area (a campaign or an event for every
+    area), in their order and with their index, as a page filtering the whole table sees them."""
+    import numpy as np
+
+    mine = groups.get(area, np.empty(0, dtype=np.intp))
+    blank = np.flatnonzero(frame["area"].isna().to_numpy())
+    return frame.iloc[np.sort(np.concatenate([mine, blank]))]
+
+
+def _area_extracts(
+    extract: Extract, panel: pd.DataFrame, areas: list[str]
+) -> Iterator[tuple[str, Extract, pd.DataFrame]]:
+    """Each area's extract and panel, one area at a time (never a second copy of the whole
+    extract in memory): every table with an area column cut to the area's rows (and those with
+    no area), the panel to the area's months; the ledger too when it has an area column,
+    otherwise left out (``None``: :func:`save_prepared` writes it once, beside)."""
+    import dataclasses
+
+    def groups(frame: pd.DataFrame) -> dict:
+        if "area" not in frame or frame.empty:
+            return {}
+        return frame.groupby("area", sort=False, observed=True, dropna=True).indices
+
+    by_area = {name: groups(frame) for name, frame in extract.tables.items()}
+    ledger = extract.ledger
+    ledger_groups = groups(ledger) if "area" in ledger else None
+    panel_groups = groups(panel)
+    for area in areas:
+        tables = {
+            name: _area_rows(frame, by_area[name], area) if by_area[name] else frame
+            for name, frame in extract.tables.items()
+        }
+        mine = None if ledger_groups is None else _area_rows(ledger, ledger_groups, area)
+        part = dataclasses.replace(extract, tables=tables, ledger=mine)
+        yield area, part, _area_rows(panel, panel_groups, area)
+
+
+def _dump(payload: dict, target: Path) -> None:
+    with target.open("wb") as handle:
+        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def save_prepared(
+    extract: Extract, panel: pd.DataFrame, folder: str | Path, areas: list[str] | tuple = ()
+) -> Path:
     """Write the loaded extract and its panel for the run's notebooks; returns the file.
+
+    With ``areas``, each area also gets a file of its own rows (:func:`area_file`), which its
+    pages read instead of the whole extract (:func:`prepare`): a page's set-up then costs the
+    same at 100 areas as at one (reading the whole file took 0.26 s of processor time a page at
+    100 areas, ``docs/running-the-pack.md``). The row ledger goes in each area's file when it
+    has an area column; otherwise it is written once, beside them, and read by each page.
 
     The file is named by a digest of the input checksums, which the runner checks once after
     the notebooks (:func:`check_inputs`), and it records each input's size and time, which each
@@ -115,22 +182,22 @@ def save_prepared(extract: Extract, panel: pd.DataFrame, folder: str | Path) -> 
     """
     sums = input_checksums(extract.data_dir)
     target = Path(folder) / f"prepared-{_key(sums)}.pickle"
-    payload = {
+    head = {
         "format": PREPARED_FORMAT,
         "data_dir": str(Path(extract.data_dir).resolve()),
         "stats": input_stats(extract.data_dir),
-        "extract": extract,
-        "panel": panel,
     }
-    with target.open("wb") as handle:
-        pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    _dump({**head, "extract": extract, "panel": panel}, target)
+    if areas and "area" not in extract.ledger:
+        _dump({**head, "ledger": extract.ledger}, _ledger_file(target))
+    for area, part, area_panel in _area_extracts(extract, panel, list(areas)):
+        _dump({**head, "extract": part, "panel": area_panel}, area_file(target, area))
     return target
 
 
-def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
-    """The extract and panel :func:`save_prepared` wrote, if they still match ``data_dir``."""
+def _read(path: Path, data_dir: str | Path) -> dict:
     # The runner wrote this file in its private folder during this run: it is trusted input.
-    with Path(path).open("rb") as handle:
+    with path.open("rb") as handle:
         payload = pickle.load(handle)  # noqa: S301
     if payload.get("format") != PREPARED_FORMAT:
         raise ValueError(f"{path} was written by another version of daanalysis; run again.")
@@ -141,7 +208,24 @@ def read_prepared(path: str | Path, data_dir: str | Path) -> tuple[Extract, pd.D
         data_dir
     ):
         raise _changed(data_dir, path)
-    return payload["extract"], payload["panel"]
+    return payload
+
+
+def read_prepared(
+    path: str | Path, data_dir: str | Path, area: str = ""
+) -> tuple[Extract, pd.DataFrame]:
+    """The extract and panel :func:`save_prepared` wrote, if they still match ``data_dir``:
+    with ``area``, that area's own file when the run wrote one (its rows only)."""
+    path = Path(path)
+    own = area_file(path, area) if area else None
+    if own is None or not own.is_file():
+        payload = _read(path, data_dir)
+        return payload["extract"], payload["panel"]
+    payload = _read(own, data_dir)
+    extract = payload["extract"]
+    if extract.ledger is None:
+        extract.ledger = _read(_ledger_file(path), data_dir)["ledger"]
+    return extract, payload["panel"]
 
 
 def prepare(
@@ -159,7 +243,9 @@ def prepare(
     """
     from daanalysis.panel import area_panel
 
-    loaded = read_prepared(prepared, data_dir) if prepared else None
+    # An area's page reads its area's own file where the run wrote one (its rows only).
+    mine = "" if partnership else area
+    loaded = read_prepared(prepared, data_dir, mine) if prepared else None
     scope = select(data_dir, today=today, prepared=loaded)
     if partnership:
         panel, name = scope.panel, PARTNERSHIP_AREA
@@ -179,8 +265,7 @@ def prepare(
 
 
 def _verdict_file(run_dir: Path, area: str, quarter: pd.Period) -> Path:
-    key = hashlib.sha256(area.encode()).hexdigest()[:16]  # any area name, a safe file name
-    return run_dir / f"verdict-{key}-{quarter_slug(quarter)}.pickle"
+    return run_dir / f"verdict-{_area_key(area)}-{quarter_slug(quarter)}.pickle"
 
 
 def record_verdict(ctx: Context, verdict: Verdict) -> Path | None:
@@ -269,6 +354,7 @@ __all__ = [
     "KPI_COLUMNS",
     "PARTNERSHIP_AREA",
     "Context",
+    "area_file",
     "as_kpi",
     "check_inputs",
     "input_checksums",
