@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daanalysis.present import notebook
+from daanalysis.present import notebook, quality
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -51,7 +51,7 @@ def test_an_area_page_reads_its_own_rows_and_sees_what_it_saw_in_the_whole(tmp_p
     """Each area's pages read a prepared file of that area's rows (issue 22: a page's set-up
     costs the same at 100 areas as at one); what a page gets from it is what it got from the
     whole extract: the same panel and quarter, each table's rows of its area and those with no
-    area (a campaign for every area), and the whole ledger while it has no area column."""
+    area (a campaign for every area), and the ledger rows its data-quality section counts."""
     from daanalysis.synthetic import sample
 
     data = tmp_path / "data"
@@ -86,7 +86,13 @@ def test_an_area_page_reads_its_own_rows_and_sees_what_it_saw_in_the_whole(tmp_p
         assert len(own.extract["referrals"]) and len(own.extract["referrals"]) < len(
             before.extract["referrals"]
         )
-        pd.testing.assert_frame_equal(own.extract.ledger, before.extract.ledger)
+        # The data-quality section counts the same rows (the area's, and those that could not
+        # be assigned to an area) and knows the areas of the whole extract.
+        assert own.extract.cut_from == tuple(areas)
+        mine, unassigned = quality.area_rows(own.extract.ledger, area, areas)
+        wanted, unassigned_before = quality.area_rows(before.extract.ledger, area, areas)
+        pd.testing.assert_frame_equal(mine, wanted)
+        assert unassigned == unassigned_before
     # The partnership's pages read the whole extract.
     every = notebook.prepare(data, "latest", "", "2026-12-01", True, prepared=str(saved))
     assert sorted(every.panel["area"].unique()) == areas
@@ -97,8 +103,9 @@ def test_an_area_page_reads_its_own_rows_and_sees_what_it_saw_in_the_whole(tmp_p
 
 
 def test_a_ledger_with_an_area_column_is_split_by_area(tmp_path):
-    """Once the ledger says each row's area, each area's file carries its own rows of it (and
-    those with no area), and no whole ledger is written beside them."""
+    """The ledger says each row's area: each area's file carries its own rows of it and those
+    that could not be assigned to an area (none given, or one not in the extract: every area's
+    page counts them), and no whole ledger is written beside them."""
     from daanalysis.synthetic import sample
 
     data = tmp_path / "data"
@@ -109,11 +116,12 @@ def test_a_ledger_with_an_area_column_is_split_by_area(tmp_path):
     extract.ledger = ledger.assign(area=None)
     for area, rows in by_file.items():
         extract.ledger.loc[rows[1:], "area"] = area  # each area's first row: no area
+    extract.ledger.loc[by_file["North"][1], "area"] = "Nrth"  # misspelt: in no area
     saved = notebook.save_prepared(extract, panel, tmp_path, ["North", "South"])
     assert not list(tmp_path.glob("*.ledger.pickle"))
     for area in ("North", "South"):
         got = notebook.prepare(data, "latest", area, "2026-12-01", prepared=str(saved))
         whole = extract.ledger
-        pd.testing.assert_frame_equal(
-            got.extract.ledger, whole[whole["area"].isna() | (whole["area"] == area)]
-        )
+        expected = whole[whole["area"].isna() | whole["area"].isin([area, "Nrth"])]
+        pd.testing.assert_frame_equal(got.extract.ledger, expected)
+        assert got.extract.cut_from == ("North", "South")

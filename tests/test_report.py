@@ -137,6 +137,9 @@ def test_several_areas_non_default_parameters_and_relative_paths(region_pack):
     # One slug rule: "St. Easton" is st-easton in its pages' names and the front page's links.
     easton = (final / "st-easton_staffing_gap.html").read_text()
     assert "St. Easton, 2025/26 Q4 (Jan-Mar 2026)" in easton
+    # Each area's data-quality section counts its own rows (read from the area's prepared file,
+    # which still knows the extract's other areas), and says so.
+    assert "The tables count the rows of St. Easton" in easton
     assert 'href="st-easton_staffing_gap.html"' in (final / "index.html").read_text()
     executed = nbformat.read(
         final / "analysts" / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4

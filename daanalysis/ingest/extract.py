@@ -43,6 +43,10 @@ class Extract:
     # The data folder's files that were not read, or read under another name (also in ``notes``):
     # said in the run's output too, never passed over.
     files: list[str] = field(default_factory=list)
+    # For one area's part of a larger extract (the pack's prepared file per area): the areas of
+    # the whole extract it was cut from, which the part's own tables no longer show. Empty for a
+    # whole extract.
+    cut_from: tuple[str, ...] = ()
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

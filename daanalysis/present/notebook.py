@@ -144,17 +144,21 @@ def _area_extracts(
             return {}
         return frame.groupby("area", sort=False, observed=True, dropna=True).indices
 
+    from daanalysis.present.quality import area_rows
+
     by_area = {name: groups(frame) for name, frame in extract.tables.items()}
     ledger = extract.ledger
-    ledger_groups = groups(ledger) if "area" in ledger else None
+    # The whole extract's areas, not only the run's: a ledger row whose area is none of them
+    # (misspelt) could not be assigned to one, and every area's page counts it.
+    everyone = extract.areas()
     panel_groups = groups(panel)
     for area in areas:
         tables = {
             name: _area_rows(frame, by_area[name], area) if by_area[name] else frame
             for name, frame in extract.tables.items()
         }
-        mine = None if ledger_groups is None else _area_rows(ledger, ledger_groups, area)
-        part = dataclasses.replace(extract, tables=tables, ledger=mine)
+        mine = area_rows(ledger, area, everyone)[0] if "area" in ledger else None
+        part = dataclasses.replace(extract, tables=tables, ledger=mine, cut_from=tuple(everyone))
         yield area, part, _area_rows(panel, panel_groups, area)
 
 

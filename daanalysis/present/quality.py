@@ -143,7 +143,9 @@ def show(
     threshold = extract.config.suppression_threshold
     if area is None and page is not None:
         area = page.ctx.area
-    areas = extract.areas() if area and hasattr(extract, "areas") else []
+    areas = (
+        (list(extract.cut_from) or extract.areas()) if area and hasattr(extract, "areas") else []
+    )
     unassigned = None
     if len(areas) > 1 and area in areas:
         ledger, unassigned = area_rows(ledger, area, areas)
