@@ -21,8 +21,9 @@ from daanalysis.ingest.ledger import LOW_COUNT, NOT_COLLECTED_NOTE, SUBTOTAL
 from daanalysis.ingest.load import DataContractError, load_extract, read_table
 from daanalysis.ingest.schema import MARAC, POLICE, RETURNS
 from daanalysis.ingest.vintage import extract_date
-from daanalysis.metrics import demand
+from daanalysis.metrics import data_notes, demand
 from daanalysis.panel import build_panel, partial_quarters, quarterly
+from daanalysis.present.verdict import note_text
 from tests.city_returns import write_city_returns
 
 TODAY = Config(default_area="Northminster", extract_date="2026-10-05")
@@ -361,8 +362,10 @@ def test_a_gap_in_returns_is_not_reported_as_police_months_missing(tmp_path):
     panel = build_panel(load_extract(tmp_path, config=TODAY))
     _, police_checks = demand.stream_series(panel, "police_crimes")
     _, own_checks = demand.stream_series(panel, "standard_medium_risk")
-    assert not any("missing" in c for c in police_checks)
-    assert any("3 months missing" in c for c in own_checks)
+    assert not any(c.kind == data_notes.GAP for c in police_checks)
+    (gap,) = [c for c in own_checks if c.kind == data_notes.GAP]
+    assert gap.count == 3 and note_text(gap).startswith("Standard and medium risk")
+    assert "3 months missing between Jan 2023 and Mar 2023" in note_text(gap)
 
 
 # --- no silent defaults from the sample -----------------------------------------------------------

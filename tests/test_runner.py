@@ -207,7 +207,7 @@ def test_lowered_suppression_is_announced_on_every_page(tmp_path, monkeypatch, w
     assert subtitles and all("suppression lowered to counts below 3" in s for s in subtitles)
     assert "Content-Security-Policy" in (final / "index.html").read_text()
     ledger = (final / "analysts" / "ledger.csv").read_text()
-    assert ledger.startswith("table,file,row,status,reason")
+    assert ledger.startswith("table,file,row,area,status,reason")
 
 
 @pytest.mark.slow

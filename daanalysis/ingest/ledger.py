@@ -3,7 +3,7 @@
 :class:`Reasons` gathers a table's reasons as arrays while it is read; :func:`exclude_rows` and
 :func:`note_rows` change the ledger when a later check sets rows aside or notes them;
 :func:`check_excluded_share` stops a run whose file lost too many rows; :func:`ledger_summary` and
-:func:`ledger_problems` are what the pages show.
+:func:`ledger_problems` are what the pages show; :func:`area_rows` the lines an area's page counts.
 """
 
 from __future__ import annotations
@@ -210,3 +210,20 @@ def ledger_problems(ledger: pd.DataFrame) -> pd.DataFrame:
     """Rows excluded, or used with a note, listed by file and row with the reason."""
     noted = ledger[ledger["reason"] != ""]
     return noted.sort_values(["status", "table", "row"]).reset_index(drop=True)
+
+
+def area_rows(ledger: pd.DataFrame, area: str, areas: list[str]) -> tuple[pd.DataFrame, int]:
+    """The ledger lines of ``area``'s rows and of rows that could not be assigned to an area,
+    and how many of the latter there are.
+
+    A row cannot be assigned to an area when it has none (a campaign or event for every area, a
+    table without an area column) or its area is not one of ``areas``, the extract's (a
+    misspelt area, excluded for that reason): it may concern any area, so every area's page
+    counts it. A ledger without an ``area`` column (built before it had one) is returned whole,
+    every line counted as unassigned.
+    """
+    if "area" not in ledger.columns:
+        return ledger, len(ledger)
+    unassigned = ~ledger["area"].isin(areas).to_numpy()
+    mine = unassigned | (ledger["area"] == area).to_numpy()
+    return ledger[mine], int(unassigned.sum())

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from daanalysis.ingest.ledger import area_rows
 from daanalysis.metrics.kpi import KPI, KPI_COLUMNS, KPI_FIELDS
 from daanalysis.names import slug
 from daanalysis.periods import quarter_label, quarter_slug
@@ -143,8 +144,6 @@ def _area_extracts(
         if "area" not in frame or frame.empty:
             return {}
         return frame.groupby("area", sort=False, observed=True, dropna=True).indices
-
-    from daanalysis.present.quality import area_rows
 
     by_area = {name: groups(frame) for name, frame in extract.tables.items()}
     ledger = extract.ledger

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.ingest.extract import Extract, reason_category
+from daanalysis.ingest.ledger import area_rows
 from daanalysis.panel import COUNTED_STREAMS
 from daanalysis.present.disclosure import MARKER, secondary_mask, suppress
 
@@ -76,23 +77,6 @@ def reasons_by_table(ledger: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return out.rename(columns={"status": "what happened"})[
         ["table", "what happened", "reason", "rows"]
     ]
-
-
-def area_rows(ledger: pd.DataFrame, area: str, areas: list[str]) -> tuple[pd.DataFrame, int]:
-    """The ledger lines of ``area``'s rows and of rows that could not be assigned to an area,
-    and how many of the latter there are.
-
-    A row cannot be assigned to an area when it has none (a campaign or event for every area, a
-    table without an area column) or its area is not one of ``areas``, the extract's (a
-    misspelt area, excluded for that reason): it may concern any area, so every area's page
-    counts it. A ledger without an ``area`` column (built before it had one) is returned whole,
-    every line counted as unassigned.
-    """
-    if "area" not in ledger.columns:
-        return ledger, len(ledger)
-    unassigned = ~ledger["area"].isin(areas).to_numpy()
-    mine = unassigned | (ledger["area"] == area).to_numpy()
-    return ledger[mine], int(unassigned.sum())
 
 
 def _unassigned_note(area: str, count: int, threshold: float) -> str:
