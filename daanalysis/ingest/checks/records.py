@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
-from daanalysis.ingest.checks.series import implausibly_low
+from daanalysis.ingest.checks.series import implausibly_low, typical
 from daanalysis.ingest.extract import DataContractError
 from daanalysis.ingest.ledger import LOW_COUNT, note_rows
 from daanalysis.periods import MONTH_FREQ
@@ -127,13 +127,7 @@ def check_low_record_months(
     code_of = np.concatenate(codes)
     span, full = np.concatenate(spans), np.concatenate(fulls)
     series = pd.Series(full, dtype="float64")
-    median = (
-        series.groupby(code_of, sort=False)
-        .rolling(25, center=True, min_periods=1)
-        .median()
-        .droplevel(0)
-        .sort_index()
-    )
+    median = typical(series, code_of)
     low = implausibly_low(series, median).to_numpy(copy=True)
     low[np.r_[code_of[1:] != code_of[:-1], True]] = False  # a partial last month: the panel's
     for i in np.flatnonzero(low):

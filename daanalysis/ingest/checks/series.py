@@ -73,6 +73,22 @@ def check_subtotals(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame) -> pd
     return ledger
 
 
+TYPICAL_WINDOW = 25  # periods: a value is judged against the median of about two years around it
+
+
+def typical(values: pd.Series, group: pd.Series | np.ndarray) -> pd.Series:
+    """Each value's typical period: the centred rolling median of ``TYPICAL_WINDOW`` periods
+    within its group's series (``values`` in time order within each group), every group at once;
+    indexed as ``values``."""
+    return (
+        values.groupby(group, sort=False)
+        .rolling(TYPICAL_WINDOW, center=True, min_periods=1)
+        .median()
+        .droplevel(0)
+        .reindex(values.index)
+    )
+
+
 def implausibly_low(values: pd.Series, expected: pd.Series) -> pd.Series:
     """Counts so far below what their series leads one to expect that they were probably not
     collected, or only in part: 0, or under a fifth of ``expected`` (the median of the
@@ -147,13 +163,7 @@ def check_series(
         reason = pd.Series(None, index=rows.index, dtype=object)  # the first reason of a row
         for col in spec.series:
             values = rows[col] / per_month[rows.index]
-            median = (
-                values.groupby(area, sort=False)
-                .rolling(25, center=True, min_periods=1)
-                .median()
-                .droplevel(0)
-                .reindex(rows.index)
-            )
+            median = typical(values, area)
             high = (values > config.max_count_jump * median) & (median > 0)
             low = implausibly_low(rows[col], median * per_month[rows.index]) & ~high
             above = rows[col] > limit

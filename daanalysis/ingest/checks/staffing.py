@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from daanalysis.config import Config
+from daanalysis.ingest.checks.series import typical
 from daanalysis.ingest.clean import tidy_column
 from daanalysis.ingest.header import tidy_header
 from daanalysis.ingest.ledger import SUBTOTAL, exclude_rows
@@ -223,13 +224,7 @@ def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
     reason = pd.Series(None, index=ordered.index, dtype=object)
     for col in ("fte_in_post", "fte_funded"):
         values = ordered[col]
-        median = (
-            values.groupby(group, sort=False)
-            .rolling(25, center=True, min_periods=1)
-            .median()
-            .droplevel(0)
-            .reindex(ordered.index)
-        )
+        median = typical(values, group)
         ratio = values / median
         hit = ((ratio >= low) & (ratio <= high) & (values >= 1) & reason.isna()).to_numpy()
         reason[hit] = [
