@@ -24,8 +24,20 @@ def _packs(tmp_path: Path) -> tuple[Path, Path]:
     return work, final
 
 
+@pytest.fixture
+def stop_handlers():
+    """The command's stop handlers installed, as ``daanalysis report`` has them while it moves
+    a pack into place (``cli._stop_on_signals``); the handlers they replaced, put back after."""
+    previous = cli._stop_on_signals()
+    yield previous
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_stop_given_to_another_thread_waits_for_the_move(tmp_path, monkeypatch, signum):
+def test_a_stop_given_to_another_thread_waits_for_the_move(
+    tmp_path, monkeypatch, signum, stop_handlers
+):
     """The signal goes to a thread other than the main one, between the two renames. Python
     runs its handler in the main thread all the same: before the fix (the signals blocked in
     the main thread only) it raised there at once, leaving last quarter's pack set aside and
@@ -52,14 +64,11 @@ def test_a_stop_given_to_another_thread_waits_for_the_move(tmp_path, monkeypatch
             time.sleep(0.3)
         return real_rename(self, target)
 
-    previous = cli._stop_on_signals()
     monkeypatch.setattr(Path, "rename", rename_with_a_stop)
     try:
         with pytest.raises(KeyboardInterrupt) as stopped:
             move_into_place(work, final, "x")
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
         finish.set()
         other.join(5)
     assert renames == ["2026-27Q2", ".tmp-x"]  # both renames ran
@@ -69,7 +78,9 @@ def test_a_stop_given_to_another_thread_waits_for_the_move(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
 
 
-def test_a_stop_to_the_main_thread_during_the_move_says_the_pack_was_written(tmp_path, monkeypatch):
+def test_a_stop_to_the_main_thread_during_the_move_says_the_pack_was_written(
+    tmp_path, monkeypatch, stop_handlers
+):
     """SIGTERM arriving while the new pack is renamed into place waits for the rename, then
     stops the command, which names the pack now in place instead of saying none was written."""
     work, final = _packs(tmp_path)
@@ -81,28 +92,18 @@ def test_a_stop_to_the_main_thread_during_the_move_says_the_pack_was_written(tmp
         signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
         return real_rename(self, target)
 
-    previous = cli._stop_on_signals()
     monkeypatch.setattr(Path, "rename", rename_with_a_stop)
-    try:
-        with pytest.raises(KeyboardInterrupt) as stopped:
-            move_into_place(work, final, "x")
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        move_into_place(work, final, "x")
     assert stopped.value.pack == final
     assert (final / "index.html").read_text() == "new pack"
     assert not work.exists() and [p.name for p in tmp_path.iterdir()] == ["2026-27Q2"]
 
 
-def test_the_handlers_are_put_back_after_the_move(tmp_path):
+def test_the_handlers_are_put_back_after_the_move(tmp_path, stop_handlers):
     """No signal: the move leaves the command's handlers as they were."""
     work, final = _packs(tmp_path)
-    previous = cli._stop_on_signals()
-    try:
-        mine = {n: signal.getsignal(n) for n in previous}
-        move_into_place(work, final, "x")
-        assert {n: signal.getsignal(n) for n in previous} == mine
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    mine = {n: signal.getsignal(n) for n in stop_handlers}
+    move_into_place(work, final, "x")
+    assert {n: signal.getsignal(n) for n in stop_handlers} == mine
     assert (final / "index.html").read_text() == "new pack"
