@@ -760,12 +760,8 @@ def verdict(
     # larger, in standard errors, than the intervals allow (root mean square above
     # PLACEBO_WIDEN_ABOVE), the primary interval is widened by that factor, so a series that
     # moves more than the model says cannot pass with a too-narrow interval. Never narrowed.
-    widen = (
-        check["z_rms"]
-        if check["dates"] >= MIN_PLACEBO_DATES and check["z_rms"] > PLACEBO_WIDEN_ABOVE
-        else 1.0
-    )
     placebo_ran = check["dates"] >= MIN_PLACEBO_DATES
+    widen = check["z_rms"] if placebo_ran and check["z_rms"] > PLACEBO_WIDEN_ABOVE else 1.0
     # The campaign shapes a claim may rest on (pre-specified): the step, and a rise over
     # RAMP_ALTERNATIVE_MONTHS then held; each fitted against the combined control and the other
     # need streams, the ramp only where the data can tell it apart from the rest.
@@ -867,7 +863,7 @@ def verdict(
                 },
             )
         )
-    if check["dates"] >= MIN_PLACEBO_DATES:
+    if placebo_ran:
         findings.append(Finding(Point.PLACEBO))
         if check["share"] > PLACEBO_MAX_SHARE:
             return _inconclusive(base, Cause.PLACEBO_FAILED, findings=findings)
@@ -1073,7 +1069,8 @@ def fit_streams(
             continue
         fits.append(fit)
         left += fit_notes
-    # A campaign too early or too recent for one stream usually is for the others too.
+    # Exact repeats once (each note names its stream, so repeats are rare); the page sorts
+    # the notes' words.
     return pd.concat([pd.DataFrame(columns=FIT_COLUMNS), *fits], ignore_index=True), list(
         dict.fromkeys(left)
     )

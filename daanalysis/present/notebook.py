@@ -117,10 +117,6 @@ def area_file(prepared: str | Path, area: str) -> Path:
     return prepared.with_name(f"{prepared.stem}.area-{_area_key(area)}.pickle")
 
 
-def _ledger_file(prepared: Path) -> Path:
-    return prepared.with_name(f"{prepared.stem}.ledger.pickle")
-
-
 def _area_rows(frame: pd.DataFrame, groups: dict, area: str) -> pd.DataFrame:
     """``area``'s rows of ``frame`` and its rows with no area (a campaign or an event for every
     area), in their order and with their index, as a page filtering the whole table sees them."""
@@ -136,8 +132,8 @@ def _area_extracts(
 ) -> Iterator[tuple[str, Extract, pd.DataFrame]]:
     """Each area's extract and panel, one area at a time (never a second copy of the whole
     extract in memory): every table with an area column cut to the area's rows (and those with
-    no area), the panel to the area's months; the ledger too when it has an area column,
-    otherwise left out (``None``: :func:`save_prepared` writes it once, beside)."""
+    no area), the panel to the area's months, and the ledger to the lines the area's page
+    counts (:func:`daanalysis.ingest.ledger.area_rows`)."""
     import dataclasses
 
     def groups(frame: pd.DataFrame) -> dict:
@@ -156,7 +152,7 @@ def _area_extracts(
             name: _area_rows(frame, by_area[name], area) if by_area[name] else frame
             for name, frame in extract.tables.items()
         }
-        mine = area_rows(ledger, area, everyone)[0] if "area" in ledger else None
+        mine = area_rows(ledger, area, everyone)[0]
         part = dataclasses.replace(extract, tables=tables, ledger=mine, cut_from=tuple(everyone))
         yield area, part, _area_rows(panel, panel_groups, area)
 
@@ -174,8 +170,8 @@ def save_prepared(
     With ``areas``, each area also gets a file of its own rows (:func:`area_file`), which its
     pages read instead of the whole extract (:func:`prepare`): a page's set-up then costs the
     same at 100 areas as at one (reading the whole file took 0.26 s of processor time a page at
-    100 areas, ``docs/running-the-pack.md``). The row ledger goes in each area's file when it
-    has an area column; otherwise it is written once, beside them, and read by each page.
+    100 areas, ``docs/running-the-pack.md``), with the lines of the row ledger that the
+    area's data-quality section counts.
 
     The file is named by a digest of the input checksums, which the runner checks once after
     the notebooks (:func:`check_inputs`), and it records each input's size and time, which each
@@ -191,8 +187,6 @@ def save_prepared(
         "stats": input_stats(extract.data_dir),
     }
     _dump({**head, "extract": extract, "panel": panel}, target)
-    if areas and "area" not in extract.ledger:
-        _dump({**head, "ledger": extract.ledger}, _ledger_file(target))
     for area, part, area_panel in _area_extracts(extract, panel, list(areas)):
         _dump({**head, "extract": part, "panel": area_panel}, area_file(target, area))
     return target
@@ -221,14 +215,8 @@ def read_prepared(
     with ``area``, that area's own file when the run wrote one (its rows only)."""
     path = Path(path)
     own = area_file(path, area) if area else None
-    if own is None or not own.is_file():
-        payload = _read(path, data_dir)
-        return payload["extract"], payload["panel"]
-    payload = _read(own, data_dir)
-    extract = payload["extract"]
-    if extract.ledger is None:
-        extract.ledger = _read(_ledger_file(path), data_dir)["ledger"]
-    return extract, payload["panel"]
+    payload = _read(own if own is not None and own.is_file() else path, data_dir)
+    return payload["extract"], payload["panel"]
 
 
 def prepare(
