@@ -190,6 +190,11 @@ def open_caseload(opened: pd.Series, closed: pd.Series, months: pd.PeriodIndex) 
     return cumulative.reindex(months).astype("float64")
 
 
+def _within_runs(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, 2... within each run of ``lengths`` laid end to end (lengths 3 and 2: 0 1 2 0 1)."""
+    return np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
 def _open_at_month_end(
     area: np.ndarray,
     opened: np.ndarray,
@@ -276,9 +281,7 @@ def panel_from_records(
     last = last_month.reindex(codes_seen).array.asi8
     length = last - first + 1
     row_area = np.repeat(codes_seen, length)
-    row_month = np.repeat(first, length) + (
-        np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
-    )
+    row_month = np.repeat(first, length) + _within_runs(length)
     months = pd.PeriodIndex.from_ordinals(row_month, freq=MONTH_FREQ)
     index = pd.MultiIndex.from_arrays([row_area, months])
     streams = streams_all.reindex(index, fill_value=0)
@@ -364,7 +367,7 @@ def _spread_periods(
     ).astype(bool)
     repeat = np.where(quarter, 3, 1)
     row = np.repeat(np.arange(len(frame)), repeat)
-    within = np.arange(len(row)) - np.repeat(np.cumsum(repeat) - repeat, repeat)  # 0, 1, 2
+    within = _within_runs(repeat)  # 0 for a month; 0, 1, 2 for a quarter
     spread = quarter[row]
     out = pd.DataFrame(
         {
@@ -432,9 +435,7 @@ def _population_by_month(population: pd.DataFrame, panel: pd.DataFrame) -> pd.Da
     years = pd.DataFrame(
         {
             "area": np.repeat(first.index.to_numpy(), length),
-            "year": np.repeat(first.to_numpy(), length)
-            + np.arange(length.sum())
-            - np.repeat(np.cumsum(length) - length, length),
+            "year": np.repeat(first.to_numpy(), length) + _within_runs(length),
         }
     )
     filled = years.merge(
