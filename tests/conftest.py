@@ -118,6 +118,35 @@ def sample_report(tmp_path_factory, warm_process) -> Path:
     )
 
 
+def run_command(folder: Path, argv: list[str], warm_process, cwd: Path | None = None) -> None:
+    """``daanalysis`` with ``argv`` (its kernels forked from the session's warm process, from
+    ``cwd`` if given), what it returned and printed kept in ``folder/run.json``
+    (:func:`command_said`): for a pack built once under :func:`shared_once` and read by tests on
+    any worker."""
+    import json
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+
+    from daanalysis import cli
+
+    stdout, stderr = StringIO(), StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        if cwd is not None:
+            patch.chdir(cwd)
+        patch.setattr(cli, "_warm_process", lambda argv: warm_process)
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            code = cli.main(argv)
+    said = {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue()}
+    (folder / "run.json").write_text(json.dumps(said), encoding="utf-8")
+
+
+def command_said(folder: Path) -> dict:
+    """What :func:`run_command` kept: the exit ``code`` and the ``out`` and ``err`` printed."""
+    import json
+
+    return json.loads((folder / "run.json").read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def region_pack(tmp_path_factory, warm_process) -> Path:
     """A pack of two areas ("Northfield" and "St. Easton", the second with a full stop and a
@@ -126,14 +155,10 @@ def region_pack(tmp_path_factory, warm_process) -> Path:
     areas named, an earlier quarter (2025/26 Q4) and one notebook at a time. It is the pack that
     has the page comparing areas, which the one-area sample pack leaves out.
 
-    Returns the folder holding ``data/``, ``outputs/`` and ``run.json`` (the command's exit code
-    and what it printed). Tests must not write into it."""
-    import json
+    Returns the folder holding ``data/``, ``outputs/`` and ``run.json`` (:func:`command_said`).
+    Tests must not write into it."""
     import shutil
-    from contextlib import redirect_stderr, redirect_stdout
-    from io import StringIO
 
-    from daanalysis import cli
     from daanalysis.synthetic.sample import write_sample
 
     def build(folder: Path) -> Path:
@@ -142,14 +167,7 @@ def region_pack(tmp_path_factory, warm_process) -> Path:
         shutil.copy(SAMPLE / "action_plan.csv", data / "action_plan.csv")
         argv = ["report", "--data", "data", "--out", "outputs", "--quarter", "2025/26 Q4"]
         argv += ["--area", "Northfield", "--area", "St. Easton", "--workers", "1"]
-        stdout, stderr = StringIO(), StringIO()
-        with pytest.MonkeyPatch.context() as patch:
-            patch.chdir(folder)
-            patch.setattr(cli, "_warm_process", lambda argv: warm_process)
-            with redirect_stdout(stdout), redirect_stderr(stderr):
-                code = cli.main(argv)
-        said = {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue()}
-        (folder / "run.json").write_text(json.dumps(said), encoding="utf-8")
+        run_command(folder, argv, warm_process, cwd=folder)
         return folder
 
     return shared_once(tmp_path_factory, "region-pack", build)

@@ -7,10 +7,7 @@ left out, name on the page what is missing, show no error, and give the same dem
 from __future__ import annotations
 
 import html
-import io
-import json
 import re
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present.verdict import sentence as verdict_sentence
 from daanalysis.present.words import VERDICT_FIGURES, VERDICTS
-from tests.conftest import SAMPLE, shared_once
+from tests.conftest import SAMPLE, command_said, run_command, shared_once
 from tests.pack_variants import VARIANTS, Variant
 
 pytestmark = pytest.mark.slow
@@ -58,19 +55,13 @@ def run_variant(tmp_path_factory, warm_process):
     def build(variant: Variant, folder: Path) -> Path:
         data, out = folder / "data", folder / "out"
         variant.build(data)
-        argv = ["report", "--data", str(data), "--out", str(out)]
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(cli, "_warm_process", lambda argv: warm_process)
-            with redirect_stdout(stdout), redirect_stderr(stderr):
-                code = cli.main([*argv, "--quarter", variant.quarter])
-        said = {"code": code, "out": stdout.getvalue(), "err": stderr.getvalue()}
-        (folder / "run.json").write_text(json.dumps(said), encoding="utf-8")
+        argv = ["report", "--data", str(data), "--out", str(out), "--quarter", variant.quarter]
+        run_command(folder, argv, warm_process)
         return folder
 
     def run(variant: Variant) -> Run:
         folder = shared_once(tmp_path_factory, variant.name, lambda f: build(variant, f))
-        said = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        said = command_said(folder)
         out = folder / "out"
         found = out.iterdir() if out.exists() else []
         packs = [p for p in found if not p.name.startswith((".", "failed"))]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -19,7 +18,7 @@ from daanalysis.pack import kernels, notebooks, report
 from daanalysis.panel import area_panel
 from daanalysis.periods import parse_quarter
 from daanalysis.present import notebook
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, command_said
 
 pytestmark = pytest.mark.slow
 
@@ -126,7 +125,7 @@ def test_small_counts_in_kpis_are_suppressed(sample_extract, sample_panel):
 def test_several_areas_non_default_parameters_and_relative_paths(region_pack):
     # As the README runs it, from the project folder with relative --data and --out; with two
     # areas named, an earlier quarter and one notebook at a time (tests/conftest.py).
-    said = json.loads((region_pack / "run.json").read_text(encoding="utf-8"))
+    said = command_said(region_pack)
     assert said["code"] == 0, said["err"]
     assert "Report written to" in said["out"]
     data = region_pack / "data"
