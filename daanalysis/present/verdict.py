@@ -18,6 +18,7 @@ from daanalysis.metrics.demand import (
     COMBINED_LABEL,
     MIN_PLACEBO_DATES,
     MIN_REPORTING_EFFECT,
+    NO_PLACEBO_ALPHA,
     PLACEBO_MAX_SHARE,
     PRIMARY_CONFIDENCE,
     STREAMS,
@@ -127,6 +128,11 @@ def _level(level: float) -> str:
     return f"{pct:.0f}%" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}%"
 
 
+def _strict_level(v: Verdict) -> str:
+    """The level a claim without a placebo check needs (the stricter interval's)."""
+    return _level(v.strict.get("level", 1 - NO_PLACEBO_ALPHA))
+
+
 def _mde(v: Verdict) -> str:
     return pct_text(v.detectable).lstrip("+")
 
@@ -158,7 +164,7 @@ def _placebo_suffix(v: Verdict) -> str:
         return (
             f" No placebo check was possible ({pre} {unit} before the first campaign: it needs "
             f"{MIN_PLACEBO_DATES} test dates, each with a year before and six months after), so "
-            f"a reporting claim needed its {_level(v.strict.get('level', 0.99))} interval above "
+            f"a reporting claim needed its {_strict_level(v)} interval above "
             "1, not its 95% interval."
         )
     return ""
@@ -353,7 +359,7 @@ def finding_text(v: Verdict, finding: Finding) -> str:
         return (
             f"Placebo check not possible: fewer than {MIN_PLACEBO_DATES} usable dates before "
             f"the first campaign ({v.pre_periods} {v.period_unit}). In its place a reporting "
-            f"claim needs the primary contrast's {_level(v.strict.get('level', 0.99))} "
+            f"claim needs the primary contrast's {_strict_level(v)} "
             "interval above 1 (here "
             f"{v.strict['ci_low']:.2f} to {v.strict['ci_high']:.2f})."
         )
@@ -395,8 +401,7 @@ def finding_text(v: Verdict, finding: Finding) -> str:
             f"smaller than the {pct_text(MIN_REPORTING_EFFECT)} the verdict counts as a "
             "reporting effect."
             if f["below_minimum"]
-            else f"not at {_level(v.strict.get('level', 0.99))}, which a claim without a "
-            "placebo check needs."
+            else f"not at {_strict_level(v)}, which a claim without a placebo check needs."
         )
     raise ValueError(f"No words for the finding {code!r}.")
 
