@@ -47,6 +47,10 @@ class Extract:
     # the whole extract it was cut from, which the part's own tables no longer show. Empty for a
     # whole extract.
     cut_from: tuple[str, ...] = ()
+    # The notes (all also in ``notes``, in its order) that concern one area only, by area: a
+    # level shift or a copied quarter in its series, a month exported in part, population
+    # estimates that end early. An area's page shows its own and the extract's general ones.
+    area_notes: dict[str, list[str]] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -54,6 +58,25 @@ class Extract:
     def areas(self) -> list[str]:
         source = self.tables["referrals" if self.basis == "records" else "returns"]
         return sorted(source["area"].dropna().unique().tolist())
+
+    def notes_for(self, area: str = "") -> list[str]:
+        """The notes an ``area``'s page shows: every note but those about other areas only (all
+        of them when ``area`` is blank: the whole extract)."""
+        if not area:
+            return list(self.notes)
+        others = {n for a, texts in self.area_notes.items() if a != area for n in texts}
+        mine = set(self.area_notes.get(area, ()))
+        return [n for n in self.notes if n in mine or n not in others]
+
+
+def add_note(
+    notes: list[str], area_notes: dict[str, list[str]] | None, area: str, text: str
+) -> None:
+    """Add ``text`` to the extract's ``notes``, and to ``area``'s own notes (see
+    :attr:`Extract.area_notes`) when they are kept."""
+    notes.append(text)
+    if area_notes is not None:
+        area_notes.setdefault(area, []).append(text)
 
 
 _QUOTED = re.compile(r"""(?<![A-Za-z])(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")""", re.DOTALL)
@@ -76,4 +99,4 @@ def reason_category(reason: str) -> str:
     return text.replace("of row [n]", "of an earlier row")
 
 
-__all__ = ["DataContractError", "Extract", "reason_category"]
+__all__ = ["DataContractError", "Extract", "add_note", "reason_category"]

@@ -74,18 +74,42 @@ LOW_COUNT = "probably not collected or partial"
 NOT_COLLECTED_NOTE = "not collected (blank or marked)"
 
 
-def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str) -> None:
+def check_excluded_share(
+    ledger: pd.DataFrame, config: Config, path: Path | str, areas: list[str] | None = None
+) -> None:
     """Stop when too many rows of one file were excluded: the export is probably wrong.
 
     Run when a table is read and again after every later step (cross-table checks, duplicate
     removal), so that no step can push a file past the limit unnoticed. Three or more excluded
-    rows are needed: one or two slips in a tiny file are listed, not fatal.
+    rows are needed: one or two slips in a tiny file are listed, not fatal. Given the extract's
+    ``areas`` (two or more), each area's rows of the file are held to the same limit too: in a
+    regional file one council's broken export would otherwise stay under the file's limit and
+    its pages be drawn from what was left. Rows whose area is not one of ``areas`` (a misspelt
+    area) are excluded for that reason and listed; they are judged with the file, not as an
+    area of their own.
     """
     # Subtotal rows and counts set aside as probably not collected are not faults of the
     # export: they are listed, and do not count against the limit.
     reasons = ledger["reason"].astype("str")
     set_aside = reasons.str.startswith(SUBTOTAL) | reasons.str.contains(LOW_COUNT, regex=False)
     ledger = ledger[~set_aside.to_numpy()]
+    _stop_if_too_many(ledger, config, f"{path}")
+    if areas is None or len(areas) < 2 or "area" not in ledger.columns:
+        return
+    excluded = (ledger["status"] == "excluded").to_numpy()
+    known = ledger["area"].isin(areas).to_numpy()
+    counts = pd.DataFrame({"area": ledger["area"].to_numpy()[known], "excluded": excluded[known]})
+    by_area = counts.groupby("area", sort=True)["excluded"].agg(["sum", "size"])
+    over = by_area[
+        (by_area["sum"] > 2) & (by_area["sum"] / by_area["size"] > config.max_excluded_share)
+    ]
+    for area in over.index:
+        _stop_if_too_many(
+            ledger[(ledger["area"] == area).to_numpy()], config, f"{path}, area {area!r}"
+        )
+
+
+def _stop_if_too_many(ledger: pd.DataFrame, config: Config, where: str) -> None:
     excluded = ledger[ledger["status"] == "excluded"]
     if not len(ledger) or len(excluded) <= 2:
         return
@@ -96,7 +120,7 @@ def check_excluded_share(ledger: pd.DataFrame, config: Config, path: Path | str)
     common = excluded["reason"].map(reason_category).value_counts().head(3)
     top = "; ".join(f"{n} x {reason}" for reason, n in common.items())
     raise DataContractError(
-        f"{path}: {len(excluded)} of {len(ledger)} rows ({share:.0%}) break the data contract, "
+        f"{where}: {len(excluded)} of {len(ledger)} rows ({share:.0%}) break the data contract, "
         f"more than the {config.max_excluded_share:.0%} allowed (config max_excluded_share). "
         f"First: row {first['row']}: {first['reason'].split('; ')[0]}. Most common: {top}. "
         + _advice(common.index.tolist())

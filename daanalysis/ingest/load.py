@@ -31,7 +31,13 @@ from daanalysis.ingest.checks.series import (
     check_subtotals,
 )
 from daanalysis.ingest.checks.staffing import check_staffing, excluded_groups
-from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, Extract, reason_category
+from daanalysis.ingest.extract import (
+    CONTRACT_DOC,
+    DataContractError,
+    Extract,
+    add_note,
+    reason_category,
+)
 from daanalysis.ingest.folder import TABLE_SUFFIXES, check_files, find_file
 from daanalysis.ingest.header import first_rows, refuse_repeated_column
 from daanalysis.ingest.ledger import (
@@ -147,9 +153,10 @@ def load_extract(
     # A whole file out of scale first: its month-by-month faults would only hide the cause.
     check_per_adult(tables, paths, basis)
     ledger = check_series(tables, ledger, config)
-    ledger = check_copies(tables, ledger, notes)
+    area_notes: dict[str, list[str]] = {}
+    ledger = check_copies(tables, ledger, notes, area_notes)
     ledger = check_partnership(tables, ledger, paths)
-    ledger = check_level_shifts(tables, ledger, notes)
+    ledger = check_level_shifts(tables, ledger, notes, area_notes)
     ledger = check_staffing(
         tables, ledger, config, excluded_groups(ledger, paths.get("staffing"), config)
     )
@@ -160,21 +167,37 @@ def load_extract(
             tables["referrals"], ledger, mapping_dir=mapping_dir, salt=salt
         )
         check_empty_months(tables, config, paths["referrals"])
-        ledger, gap_months = check_low_record_months(tables, ledger, notes, paths["referrals"])
+        ledger, gap_months = check_low_record_months(
+            tables, ledger, notes, paths["referrals"], area_notes
+        )
     if len(tables["action_plan"]):
         tables["action_plan"], ledger = clean.clean_action_plan(tables["action_plan"], ledger)
-    notes += population_notes(tables, basis)
+    for area, text in population_notes(tables, basis):
+        add_note(notes, area_notes, area, text)
     # The share limit again, after every step: duplicates removed in cleaning, rows for unknown
     # areas or implausible counts all count against it.
     table, names = pd.factorize(ledger["table"])
+    # The areas each file's rows are judged by, one by one: the source's, and population.csv's,
+    # which names an area even when every one of its source rows was excluded.
+    source = tables["referrals" if basis == "records" else "returns"]
+    areas = sorted({*source["area"].dropna(), *tables["population"]["area"].dropna()})
     for name, path in paths.items():
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
-        check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path)
+        check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path, areas)
     notes.append(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
     release_arrow_memory()
     return Extract(
-        tables, ledger, config, data_dir, basis, vintage, notes, gap_months=gap_months, files=unread
+        tables,
+        ledger,
+        config,
+        data_dir,
+        basis,
+        vintage,
+        notes,
+        gap_months=gap_months,
+        files=unread,
+        area_notes=area_notes,
     )

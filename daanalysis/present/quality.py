@@ -114,8 +114,9 @@ def show(
 
     ``area`` (by default the page's): in an extract of several areas, only that area's rows
     are counted, with the rows that could not be assigned to an area, said plainly
-    (:func:`area_rows`). The page for all areas (partnership), and any page of a one-area
-    extract, count every row.
+    (:func:`area_rows`), and the notes about other areas only are left out
+    (:meth:`Extract.notes_for`). The page for all areas (partnership), and any page of a
+    one-area extract, count every row and show every note.
     """
     from IPython.display import Markdown, display
 
@@ -171,7 +172,9 @@ def show(
             kinds={"rows": "count"},
             precision=0,
         )
-    for note in extract.notes:
+    # In a multi-area pack an area's page leaves out the notes about other areas only.
+    notes = extract.notes_for(area) if len(areas) > 1 and area in areas else extract.notes
+    for note in notes:
         display(Markdown(f"*{note}*"))
 
 

@@ -143,9 +143,9 @@ def check_areas(
     return ledger
 
 
-def population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[str]:
-    """A note for each area whose population estimates end before its data do: its rates for
-    the later years use the last estimate (the panel carries it forward)."""
+def population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[tuple[str, str]]:
+    """A note for each area whose population estimates end before its data do, as (area, note):
+    its rates for the later years use the last estimate (the panel carries it forward)."""
     population = tables["population"]
     if not len(population):
         return []
@@ -164,9 +164,12 @@ def population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[str]:
         year = month.year if month.month >= 4 else month.year - 1  # the financial year's start
         if year > latest[area]:
             notes.append(
-                f"population.csv has no estimate for {area} after {latest[area]:.0f}: rates "
-                f"per adult for {latest[area] + 1:.0f}/{(latest[area] + 2) % 100:02.0f} "
-                f"onwards use the {latest[area]:.0f} estimate. Add the latest mid-year "
-                "estimate when ONS publishes it."
+                (
+                    str(area),
+                    f"population.csv has no estimate for {area} after {latest[area]:.0f}: rates "
+                    f"per adult for {latest[area] + 1:.0f}/{(latest[area] + 2) % 100:02.0f} "
+                    f"onwards use the {latest[area]:.0f} estimate. Add the latest mid-year "
+                    "estimate when ONS publishes it.",
+                )
             )
     return notes

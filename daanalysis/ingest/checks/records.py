@@ -11,7 +11,7 @@ import pandas as pd
 
 from daanalysis.config import Config
 from daanalysis.ingest.checks.series import implausibly_low, typical
-from daanalysis.ingest.extract import DataContractError
+from daanalysis.ingest.extract import DataContractError, add_note
 from daanalysis.ingest.ledger import LOW_COUNT, note_rows
 from daanalysis.periods import MONTH_FREQ
 
@@ -95,7 +95,11 @@ def check_empty_months(tables: dict[str, pd.DataFrame], config: Config, path: Pa
 
 
 def check_low_record_months(
-    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str], path: Path
+    tables: dict[str, pd.DataFrame],
+    ledger: pd.DataFrame,
+    notes: list[str],
+    path: Path,
+    area_notes: dict[str, list[str]] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Months with implausibly few referrals against the area's own series (see
     :func:`implausibly_low`): probably an export that lost part of the month.
@@ -146,10 +150,13 @@ def check_low_record_months(
         return ledger, gaps
     rows = pd.Series(texts[flagged], index=referrals.index[flagged], dtype=object)
     ledger = note_rows(tables, ledger, "referrals", rows)
-    listed = "; ".join(f"{area}: {', '.join(m)}" for area, m in gaps.items())
-    notes.append(
-        f"{path.name}: months with far fewer referrals than the series around them, probably "
-        f"exported in part ({listed}): their referral counts are gaps, left out of models and "
-        "comparisons."
-    )
+    for area, found in gaps.items():  # one note an area: each page shows its own
+        add_note(
+            notes,
+            area_notes,
+            area,
+            f"{path.name}: months with far fewer referrals than the series around them, "
+            f"probably exported in part ({area}: {', '.join(found)}): their referral counts are "
+            "gaps, left out of models and comparisons.",
+        )
     return ledger, gaps

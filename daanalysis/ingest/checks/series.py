@@ -13,7 +13,7 @@ import pandas as pd
 
 from daanalysis.config import Config
 from daanalysis.ingest.clean import on_uniques
-from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
+from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, add_note
 from daanalysis.ingest.ledger import LOW_COUNT, SUBTOTAL, exclude_rows, note_rows
 from daanalysis.ingest.parse import PERIOD_TOTALS, period_text, starts_of
 from daanalysis.ingest.schema import TABLES, TableSpec
@@ -286,7 +286,10 @@ def _a_year(
 
 
 def check_level_shifts(
-    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
+    tables: dict[str, pd.DataFrame],
+    ledger: pd.DataFrame,
+    notes: list[str],
+    area_notes: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """Note a series whose typical month changes more than :data:`LEVEL_SHIFT_RATIO` times from
     one month on and stays there (the median of up to 12 months after against up to 12 before,
@@ -327,7 +330,7 @@ def check_level_shifts(
                     "or source? Used as given: check it against the source"
                 )
                 noted[i] = f"{noted[i]}; {text}" if i in noted else text
-                notes.append(f"{name}.csv, {area}: {text}.")
+                add_note(notes, area_notes, str(area), f"{name}.csv, {area}: {text}.")
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
     return ledger
@@ -397,7 +400,10 @@ COPY_MIN_TOTAL = 30  # a quarter's counts must add up to this for equal figures 
 
 
 def check_copies(
-    tables: dict[str, pd.DataFrame], ledger: pd.DataFrame, notes: list[str]
+    tables: dict[str, pd.DataFrame],
+    ledger: pd.DataFrame,
+    notes: list[str],
+    area_notes: dict[str, list[str]] | None = None,
 ) -> pd.DataFrame:
     """A quarter identical in every count to the same quarter a year before is noted as a
     probable copy (a row or a block of rows pasted forward), in the ledger and the notes.
@@ -417,11 +423,12 @@ def check_copies(
         if not counts:
             continue
         noted: dict[int, str] = {}
-        copies = []
+        copies: dict[str, list[str]] = {}  # by area, in the order areas first show a copy
         for index, q in _copied_blocks(frame, time_col, counts):
             label = quarter_label(q, with_months=False)
             previous = quarter_label(q - 4, with_months=False)
-            copies.append(f"{frame.at[index[0], 'area']} {label} (= {previous})")
+            area = str(frame.at[index[0], "area"])
+            copies.setdefault(area, []).append(f"{area} {label} (= {previous})")
             for i in index:
                 noted[i] = (
                     f"{COPY_NOTE}: {label} is identical in every count to {previous}; "
@@ -429,12 +436,16 @@ def check_copies(
                 )
         if noted:
             ledger = note_rows(tables, ledger, name, pd.Series(noted, dtype=object))
-            notes.append(
-                f"{name}.csv: {len(copies)} quarter(s) identical in every count to the same "
-                f"quarter a year before, probably copied: {', '.join(copies[:6])}"
-                f"{', ...' if len(copies) > 6 else ''}. They are used as given; check them "
-                "against the source."
-            )
+            for area, found in copies.items():  # one note an area: each page shows its own
+                add_note(
+                    notes,
+                    area_notes,
+                    area,
+                    f"{name}.csv: {len(found)} quarter(s) identical in every count to the same "
+                    f"quarter a year before, probably copied: {', '.join(found[:6])}"
+                    f"{', ...' if len(found) > 6 else ''}. They are used as given; check them "
+                    "against the source.",
+                )
     return ledger
 
 

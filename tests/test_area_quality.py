@@ -1,0 +1,124 @@
+"""An area's data quality in a multi-area extract (issue 22): its page shows the notes about
+its own series and the extract's general notes, not other areas' faults; and one area's broken
+export stops the run even when the whole file stays under ``max_excluded_share``."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from daanalysis.config import Config
+from daanalysis.ingest.extract import DataContractError, Extract
+from daanalysis.ingest.load import load_extract
+from daanalysis.synthetic.sample import write_sample
+
+AREAS = {"Ayton": 1.0, "Beeby": 0.5, "Ceeford": 1.5}
+
+
+def test_notes_for_an_area_keeps_its_own_and_the_general_ones():
+    extract = Extract(
+        tables={},
+        ledger=pd.DataFrame(),
+        config=Config(),
+        data_dir=".",
+        basis="records",
+        notes=["general one", "about A", "about B", "general two", "about A and B"],
+        area_notes={"A": ["about A", "about A and B"], "B": ["about B", "about A and B"]},
+    )
+    assert extract.notes_for("A") == ["general one", "about A", "general two", "about A and B"]
+    assert extract.notes_for("B") == ["general one", "about B", "general two", "about A and B"]
+    assert extract.notes_for("C") == ["general one", "general two"]
+    assert extract.notes_for("") == extract.notes
+    assert extract.notes_for() == extract.notes
+
+
+@pytest.fixture(scope="module")
+def faulty_region(tmp_path_factory):
+    """Three areas; Ayton's police crimes move to four times their level from Oct 2023 on, a
+    Beeby police quarter is pasted forward a year, and Ceeford's population estimates stop a
+    year early."""
+    folder = tmp_path_factory.mktemp("region") / "data"
+    write_sample(folder, seed=11, areas=AREAS)
+    police = pd.read_csv(folder / "police.csv")
+    ayton, beeby = (police["area"] == a for a in ("Ayton", "Beeby"))
+    months = police["month"]
+    police.loc[ayton & (months >= "2023-10"), "da_crimes"] *= 4
+    for src, dst in (("2022-04", "2023-04"), ("2022-05", "2023-05"), ("2022-06", "2023-06")):
+        police.loc[beeby & (months == dst), ["da_incidents", "da_crimes"]] = police.loc[
+            beeby & (months == src), ["da_incidents", "da_crimes"]
+        ].to_numpy()
+    police.to_csv(folder / "police.csv", index=False)
+    population = pd.read_csv(folder / "population.csv")
+    late = (population["area"] == "Ceeford") & (population["year"] == population["year"].max())
+    population[~late].to_csv(folder / "population.csv", index=False)
+    return load_extract(folder, salt=b"test-salt")
+
+
+def test_each_area_sees_its_own_notes_and_not_the_others(faulty_region):
+    extract = faulty_region
+    shift = [n for n in extract.notes if "level shift" in n]
+    copy = [n for n in extract.notes if "probably copied" in n]
+    population = [n for n in extract.notes if n.startswith("population.csv has no estimate")]
+    assert len(shift) == 1 and "Ayton" in shift[0]
+    assert len(copy) == 1 and "Beeby 2023/24 Q1 (= 2022/23 Q1)" in copy[0]
+    assert len(population) == 1 and "Ceeford" in population[0]
+    general = [n for n in extract.notes if n not in shift + copy + population]
+    assert general, "the extract date note at least is general"
+    assert extract.notes_for("Ayton") == [n for n in extract.notes if n in general + shift]
+    assert extract.notes_for("Beeby") == [n for n in extract.notes if n in general + copy]
+    assert extract.notes_for("Ceeford") == [n for n in extract.notes if n in general + population]
+    assert extract.notes_for("") == extract.notes
+
+
+def test_an_area_page_shows_its_own_notes_only(faulty_region, monkeypatch):
+    from daanalysis.present import quality
+
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "IPython.display.display", lambda obj, *a, **k: shown.append(str(getattr(obj, "data", obj)))
+    )
+    quality.show(faulty_region, area="Beeby")
+    text = " ".join(shown)
+    assert "probably copied" in text
+    assert "level shift" not in text and "population.csv has no estimate" not in text
+    shown.clear()
+    quality.show(faulty_region)  # the whole extract: every note
+    text = " ".join(shown)
+    assert "probably copied" in text and "level shift" in text
+
+
+def _break_dates(folder, area: str, every: int) -> tuple[int, float]:
+    """Write "not a date" in every ``every``-th referral date of ``area``: how many, and their
+    share of the file's rows."""
+    referrals = pd.read_csv(folder / "referrals.csv", dtype=str, encoding="cp1252")
+    rows = referrals.index[referrals["area"] == area][::every]
+    referrals.loc[rows, "referral_date"] = "not a date"
+    referrals.to_csv(folder / "referrals.csv", index=False, encoding="cp1252")
+    return len(rows), len(rows) / len(referrals)
+
+
+def test_one_area_broken_export_stops_though_the_file_is_under_the_limit(tmp_path):
+    folder = tmp_path / "data"
+    write_sample(folder, seed=11, areas=AREAS)
+    _, file_share = _break_dates(folder, "Beeby", every=5)  # a fifth of Beeby's rows
+    assert file_share < Config().max_excluded_share  # the whole file would pass
+    with pytest.raises(DataContractError) as raised:
+        load_extract(folder, salt=b"test-salt")
+    message = str(raised.value)
+    assert "referrals.csv, area 'Beeby':" in message
+    assert "(20%) break the data contract" in message
+    assert "referral_date" in message and "max_excluded_share" in message
+
+
+def test_a_few_slips_in_one_area_are_listed_not_fatal(tmp_path):
+    folder = tmp_path / "data"
+    write_sample(folder, seed=11, areas=AREAS)
+    broken, _ = _break_dates(folder, "Beeby", every=50)  # 2% of Beeby's rows
+    extract = load_extract(folder, salt=b"test-salt")
+    ledger = extract.ledger
+    listed = ledger[
+        (ledger["status"] == "excluded")
+        & (ledger["area"] == "Beeby")
+        & ledger["reason"].str.startswith("referral_date: 'not a date' is not a date")
+    ]
+    assert len(listed) == broken > 2
