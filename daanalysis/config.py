@@ -93,8 +93,9 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
     "max_excluded_share": (
         0.05,
         "share of rows",
-        "Data quality: above this share of excluded rows in one file, loading stops with an error "
-        "because the extract is probably in the wrong format.",
+        "Data quality: above this share of excluded rows in one file (or in one area's rows of "
+        "a file), loading stops with an error because the extract is probably in the wrong "
+        "format.",
     ),
     "caseload_roles": (
         "IDVA;Outreach worker",
