@@ -139,6 +139,11 @@ def test_several_areas_non_default_parameters_and_relative_paths(region_pack):
     # Each area's data-quality section counts its own rows (read from the area's prepared file,
     # which still knows the extract's other areas), and says so.
     assert "The tables count the rows of St. Easton" in easton
+    # ... and shows the notes about its own figures, not the other area's (conftest plants
+    # population estimates for St. Easton that end a year early).
+    early = "population.csv has no estimate for St. Easton after"
+    assert early in easton
+    assert early not in (final / "northfield_staffing_gap.html").read_text()
     assert 'href="st-easton_staffing_gap.html"' in (final / "index.html").read_text()
     executed = nbformat.read(
         final / "analysts" / "notebooks" / "northfield_demand_vs_reporting.ipynb", 4
