@@ -54,12 +54,35 @@ def test_a_verdict_with_nothing_to_test_says_what_is_missing(sample_panel):
     line = words.untested_line(v, both)
     assert "starts after it (the first, Know the signs, on 01/11/2022)" in line
 
-    # Before two years of police figures there is no control: the line says what would do.
+    # Before two years of the area's figures (the sample's start in Apr 2020) nothing can be
+    # compared: the cause is the short history, and the line says when it can be tested.
     first = parse_quarter("2021/22 Q2")
     v = demand.verdict(panel[panel["quarter"] <= first], both, None, first, placebo=False)
+    assert v.cause == demand.Cause.SHORT_HISTORY
+    line = words.untested_line(v, both)
+    assert line == (
+        "No reporting effect can be tested: this area's figures start in Apr 2020, 18 months "
+        "before the quarter's end, and the comparison needs 24 months (two years) of them, so a "
+        "rise in reporting cannot yet be told apart from a rise in need. It can be tested from "
+        "2021/22 Q4 (Jan-Mar 2022) on, or now if the area's earlier figures are added to the "
+        "extract."
+    )
+    # A new case system: the area's referrals start in Jan 2025 although police figures go back
+    # years. The panel spans the area's own figures, so the police series is cut to them: the
+    # cause is still the short history, not a missing police series.
+    recent = panel[panel["month"] >= pd.Period("2025-01", "M")]
+    v = demand.verdict(recent, both, None, Q, placebo=False)
+    assert v.cause == demand.Cause.SHORT_HISTORY
+    assert words.untested_line(v, both).startswith(
+        "No reporting effect can be tested: this area's figures start in Jan 2025, 21 months "
+    )
+    # Years of figures but no need-sensitive series: the line says what to add.
+    blind = panel.assign(police_crimes=np.nan, marac_cases=np.nan, high_risk=np.nan)
+    v = demand.verdict(blind, both, None, Q, placebo=False)
+    assert v.cause == demand.Cause.NO_CONTROL
     line = words.untested_line(v, both)
     assert line.startswith("No reporting effect can be tested: there is no need-sensitive")
-    assert "report a quarter with two years of their figures behind it" in line
+    assert "Add police.csv (police-recorded DA crimes a month) or marac.csv" in line
 
     tested = demand.verdict(panel, both, None, Q, placebo=False)
     assert tested.primary and words.untested_line(tested, both) == ""

@@ -128,6 +128,7 @@ def test_every_cause_has_its_words_with_its_figure():
         Cause.TOO_FEW_COUNTS: {"treated_total": 1234.0, "control_total": 40.0, "minimum": 50},
         Cause.NOT_IDENTIFIABLE: {"detail": "the data cannot tell the campaign step apart."},
         Cause.TOO_SHORT: {"periods": 24, "left": 9, "minimum": 15},
+        Cause.SHORT_HISTORY: {"months": 21, "first": pd.Period("2025-01", "M"), "minimum": 24},
     }
     for cause in Cause:
         v = fitted(
@@ -146,6 +147,16 @@ def test_every_cause_has_its_words_with_its_figure():
     too_few = fitted(verdict="inconclusive", cause=Cause.TOO_FEW_COUNTS, cause_figures=few)
     assert "1,234 standard and medium risk referrals and 40 police-recorded DA crimes" in (
         words.sentence(too_few)
+    )
+    short = fitted(
+        verdict="inconclusive",
+        cause=Cause.SHORT_HISTORY,
+        cause_figures=figures[Cause.SHORT_HISTORY],
+    )
+    assert words.sentence(short) == (
+        "Inconclusive: this area's figures start in Jan 2025, 21 months before the quarter's "
+        "end, and the comparison needs 24 months (two years) of them, so a rise in reporting "
+        "cannot yet be told apart from a rise in need."
     )
     drift = fitted(
         verdict="inconclusive",

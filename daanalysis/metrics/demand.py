@@ -349,9 +349,14 @@ def stream_series(
     return observed, checks
 
 
+CONTROL_MIN_PERIODS = 24  # two years of monthly figures for a control
+
+
 def control_stream(panel: pd.DataFrame) -> str:
     """The first of :data:`CONTROLS` with two years of figures in ``panel`` ("" if none)."""
-    return next((c for c in CONTROLS if c in panel and panel[c].notna().sum() >= 24), "")
+    return next(
+        (c for c in CONTROLS if c in panel and panel[c].notna().sum() >= CONTROL_MIN_PERIODS), ""
+    )
 
 
 def corroborating_series(
@@ -413,6 +418,9 @@ class Cause(StrEnum):
     it in words."""
 
     NO_CONTROL = "no_control"  # no need-sensitive series with two years of figures
+    # The area's figures themselves span under two years to the quarter (a new case system, a
+    # new area): figures months, first (the first month), minimum.
+    SHORT_HISTORY = "short_history"
     TOO_FEW_COUNTS = "too_few_counts"  # figures: treated_total, control_total, minimum
     NO_CAMPAIGN_LISTED = "no_campaign_listed"  # campaigns.csv lists none for the area
     NO_USABLE_CAMPAIGN = "no_usable_campaign"  # none with a year before and six months after
@@ -688,6 +696,17 @@ def verdict(
     known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
     control_name = control_stream(known)
     if not control_name:
+        # The panel spans the area's own figures: when they start under two years before the
+        # quarter's end, a need stream supplied for longer is cut to them too, and the cause
+        # is the short history, not a missing need stream.
+        months = int(known["month"].nunique()) if len(known) else 0
+        supplied = any(c in known and known[c].notna().any() for c in CONTROLS)
+        if supplied and months < CONTROL_MIN_PERIODS:
+            return _inconclusive(
+                {**base, "checks": checks},
+                Cause.SHORT_HISTORY,
+                {"months": months, "first": known["month"].min(), "minimum": CONTROL_MIN_PERIODS},
+            )
         return _inconclusive({**base, "checks": checks}, Cause.NO_CONTROL)
     control, control_checks = stream_series(panel, control_name, quarter)
     checks += control_checks

@@ -205,6 +205,12 @@ def cause_text(v: Verdict) -> str:
             "risk referrals) with two years of figures to compare with, so a rise in reporting "
             "cannot be told apart from a rise in need."
         )
+    if v.cause == Cause.SHORT_HISTORY:
+        return (
+            f"this area's figures start in {period_text(f['first'])}, {f['months']} months "
+            f"before the quarter's end, and the comparison needs {f['minimum']} months (two "
+            "years) of them, so a rise in reporting cannot yet be told apart from a rise in need."
+        )
     if v.cause == Cause.TOO_FEW_COUNTS:
         return (
             f"too few referrals to model: {f['treated_total']:,.0f} {_conf(v)} referrals and "
@@ -532,6 +538,13 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
         return ""
     said = reasons(v)
     why = said[0] if said else sentence(v)
+    if v.cause == Cause.SHORT_HISTORY:
+        first = v.cause_figures["first"]
+        ready = quarter_label((first + v.cause_figures["minimum"] - 1).asfreq("Q-MAR"))
+        return (
+            f"No reporting effect can be tested: {why} It can be tested from {ready} on, or "
+            "now if the area's earlier figures are added to the extract."
+        )
     if not v.control_stream:
         return (
             f"No reporting effect can be tested: {why} Add police.csv (police-recorded DA crimes "
