@@ -51,6 +51,10 @@ def faulty_region(tmp_path_factory):
     population = pd.read_csv(folder / "population.csv")
     late = (population["area"] == "Ceeford") & (population["year"] == population["year"].max())
     population[~late].to_csv(folder / "population.csv", index=False)
+    marac = pd.read_csv(folder / "marac.csv")
+    gap = (marac["area"] == "Ayton") & marac["period"].astype(str).str.startswith("2024")
+    marac.loc[gap, "cases_discussed"] = None  # not collected in 2024
+    marac.to_csv(folder / "marac.csv", index=False)
     return load_extract(folder, salt=b"test-salt")
 
 
@@ -62,9 +66,16 @@ def test_each_area_sees_its_own_notes_and_not_the_others(faulty_region):
     assert len(shift) == 1 and "Ayton" in shift[0]
     assert len(copy) == 1 and "Beeby 2023/24 Q1 (= 2022/23 Q1)" in copy[0]
     assert len(population) == 1 and "Ceeford" in population[0]
-    general = [n for n in extract.notes if n not in shift + copy + population]
+    gaps = [n for n in extract.notes if "not collected" in n]
+    assert gaps == [
+        "marac.csv, Ayton: not collected (blank or marked): cases_discussed in 12 row(s) "
+        "(2024-01, 2024-02, 2024-03, 2024-04, 2024-05, 2024-06, ...). These are gaps, left out "
+        "of models, totals and comparisons, never read as 0."
+    ]
+    general = [n for n in extract.notes if n not in shift + copy + population + gaps]
     assert general, "the extract date note at least is general"
-    assert extract.notes_for("Ayton") == [n for n in extract.notes if n in general + shift]
+    mine = general + shift + gaps
+    assert extract.notes_for("Ayton") == [n for n in extract.notes if n in mine]
     assert extract.notes_for("Beeby") == [n for n in extract.notes if n in general + copy]
     assert extract.notes_for("Ceeford") == [n for n in extract.notes if n in general + population]
     assert extract.notes_for("") == extract.notes

@@ -104,6 +104,7 @@ def load_extract(
     ledgers: list[pd.DataFrame] = [pd.DataFrame(columns=LEDGER_COLUMNS)]
     paths: dict[str, Path] = {}
     notes: list[str] = vintage_notes + list(unread)
+    area_notes: dict[str, list[str]] = {}  # the notes about one area only (Extract.area_notes)
     for name, spec in TABLES.items():
         path = find_file(data_dir, name)
         if path is not None and path.name not in (f"{name}{s}" for s in TABLE_SUFFIXES):
@@ -121,7 +122,7 @@ def load_extract(
         if path.suffix.lower() == ".csv":
             # The header alone, before the rows (an XLSX header is checked on reading).
             refuse_repeated_column(path, next(iter(first_rows(path, 1)), []))
-        frame, ledger = read_table(path, spec, config, extract, notes)
+        frame, ledger = read_table(path, spec, config, extract, notes, area_notes)
         if not len(frame) and name in OPTIONAL_USES:
             notes.append(
                 f"{path.name} has no usable rows: {OPTIONAL_USES[name]} are not available."
@@ -153,7 +154,6 @@ def load_extract(
     # A whole file out of scale first: its month-by-month faults would only hide the cause.
     check_per_adult(tables, paths, basis)
     ledger = check_series(tables, ledger, config)
-    area_notes: dict[str, list[str]] = {}
     ledger = check_copies(tables, ledger, notes, area_notes)
     ledger = check_partnership(tables, ledger, paths)
     ledger = check_level_shifts(tables, ledger, notes, area_notes)

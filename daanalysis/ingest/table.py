@@ -19,7 +19,7 @@ from daanalysis.ingest.clean import (
     same_as_first,
     tidy_column,
 )
-from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError
+from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, add_note
 from daanalysis.ingest.header import header_hint, separator_hint, tidy_header
 from daanalysis.ingest.ledger import NOT_COLLECTED_NOTE, Reasons, check_excluded_share
 from daanalysis.ingest.parse import (
@@ -170,12 +170,14 @@ def read_table(
     config: Config,
     extract: tuple[pd.Timestamp, str] | None = None,
     notes: list[str] | None = None,
+    area_notes: dict[str, list[str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate one table. Returns (used rows, ledger of every input row).
 
     The used rows keep ``source_row``, the row number as a spreadsheet shows it (header = 1).
     ``extract`` is the extract date and its source; rows dated after it are excluded. Notes for
-    the reader (such as dates read month-first) are appended to ``notes``.
+    the reader (such as dates read month-first) are appended to ``notes``; those about one
+    area's rows only are also listed under it in ``area_notes``.
     """
     if path.suffix.lower() == ".xlsx":
         refuse_uncalculated_formulas(path)  # before reading: pandas reads such cells as blank
@@ -270,7 +272,7 @@ def read_table(
             "reason": "",
         }
     )
-    gaps = not_collected(parsed, spec, supplied, excluded, path, notes)
+    gaps = not_collected(parsed, spec, supplied, excluded, path, notes, area_notes)
     ledger.loc[gaps.index, "reason"] = gaps.to_numpy()
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = joined.to_numpy()
@@ -311,10 +313,13 @@ def not_collected(
     excluded: pd.Index,
     path: Path,
     notes: list[str] | None,
+    area_notes: dict[str, list[str]] | None = None,
 ) -> pd.Series:
     """Ledger notes for rows with counts not collected (blank or a marker) in a ``gaps`` column
     the file has, by row index; and a note for the data-quality section naming the columns, how
-    many periods each and which.
+    many periods each and which: one for each area with such rows (named in the note when the
+    file holds several areas; listed under it in ``area_notes``), so an area's page shows its
+    own gaps and not another area's.
 
     The row is used: its not-collected counts are gaps (NaN) in the panel, never zeros, and its
     other counts are used as they are.
@@ -332,21 +337,31 @@ def not_collected(
     texts = [f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}; a gap, not a zero" for i in rows]
     if notes is not None:
         time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
-        counts = []
-        for j, col in enumerate(columns):
-            at = np.flatnonzero(blank[:, j])
-            if not len(at):
-                continue
-            when = ""
-            if time_col is not None:
-                periods = parsed[time_col].iloc[at]
-                shown = sorted({period_text(p) for p in periods if p is not None})
-                when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
-            counts.append(f"{col} in {len(at)} row(s){when}")
-        notes.append(
-            f"{path.name}: not collected (blank or marked): {'; '.join(counts)}. These are "
-            "gaps, left out of models, totals and comparisons, never read as 0."
+        area = (
+            parsed["area"].fillna("").astype(str).to_numpy()
+            if "area" in parsed
+            else np.full(len(parsed), "", dtype=object)
         )
+        several = len(set(area[kept])) > 1
+        for name in pd.unique(area[rows]):  # in the order the file first shows each
+            mine = area == name
+            counts = []
+            for j, col in enumerate(columns):
+                at = np.flatnonzero(blank[:, j] & mine)
+                if not len(at):
+                    continue
+                when = ""
+                if time_col is not None:
+                    periods = parsed[time_col].iloc[at]
+                    shown = sorted({period_text(p) for p in periods if p is not None})
+                    when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
+                counts.append(f"{col} in {len(at)} row(s){when}")
+            where = f"{path.name}, {name}" if several and name else path.name
+            text = (
+                f"{where}: not collected (blank or marked): {'; '.join(counts)}. These are "
+                "gaps, left out of models, totals and comparisons, never read as 0."
+            )
+            add_note(notes, area_notes if name else None, name, text)
     return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
 
 
