@@ -168,6 +168,15 @@ def test_house_formatter_formats_every_column_once():
     assert "41.016949" not in html and "11.800000" not in html
 
 
+def test_a_share_of_costs_is_a_percentage_not_money():
+    # The sanctuary table's "above £200 (%)" once showed 0% as "£0".
+    frame = pd.DataFrame(
+        {"median cost per property (GBP)": [141.0], "above £200 (%)": [0.0], "cost_pct": [12.5]}
+    )
+    text = format_table(frame, "Sanctuary", source="Scheme records").text()
+    assert text.iloc[0].tolist() == ["£141", "0.0", "12.5"]
+
+
 def test_suppressed_cells_keep_the_marker_and_get_a_note():
     frame = pd.DataFrame({"service": ["victim", "children_services"], "count": [412.0, MARKER]})
     table = charts.table(frame)  # the old entry point goes through the house formatter

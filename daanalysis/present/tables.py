@@ -58,6 +58,9 @@ def infer_kind(name: str, values: pd.Series) -> str:
         return "text"
     if not present.any():
         return "text" if values.dtype == object else "decimal"
+    # A share of costs ("above £200 (%)") is a percentage, not money: the header's unit decides.
+    if "(%)" in lowered or lowered.endswith(("_pct", "%")):
+        return "pct"
     if "gbp" in lowered or "cost" in lowered or "£" in lowered:
         return "gbp"
     if "pct" in lowered or "%" in lowered or "per cent" in lowered:
