@@ -161,7 +161,8 @@ DEFAULTS: dict[str, tuple[object, str, str]] = {
         "consecutive month ends",
         "Committee minutes: 'What alerts were in place if staffing became under pressure?'. "
         "Alert when open cases per caseworker FTE are above the safe band's upper limit at this "
-        "many consecutive month ends.",
+        "many consecutive month ends (from quarterly returns, which give quarter ends only: "
+        "the quarter ends spanning them, rounded up).",
     ),
     "alert_response_quarters": (
         1.0,

@@ -37,6 +37,42 @@ def test_caseload_alert_ignores_months_after_the_quarter():
     assert out["value"] == 2 and out["status"] == "fired"
 
 
+def test_caseload_alert_from_quarter_ends_counts_quarter_ends():
+    # Quarterly returns give the caseload at quarter ends (Jun, Sep, Dec, Mar) only: the run is
+    # of quarter ends, and 2 month ends in a row read as 1 quarter end (2 / 3, rounded up).
+    months = pd.PeriodIndex(["2024-06", "2024-09", "2024-12", "2025-03"], freq=M)
+    frame = pd.DataFrame({"month": months, "per_fte": [30, 31, 34, 36]})
+    out = alerts.caseload_alert(frame, pd.Period("2025-03", M).asfreq(Q), Config())
+    assert (out["status"], out["value"], out["threshold"], out["unit"]) == (
+        "fired",
+        2,
+        1,
+        "quarter ends",
+    )
+    assert out["message"] == (
+        "36.0 open cases per caseworker FTE at the end of March 2025, above the safe band's "
+        "upper limit of 33 at the last 2 quarter ends (the alert is raised after 2 month ends in "
+        "a row above it; the figures give quarter ends only, so after 1 quarter end)."
+    )
+    four = alerts.caseload_alert(
+        frame, pd.Period("2025-03", M).asfreq(Q), Config(alert_caseload_months=4)
+    )
+    assert (four["status"], four["threshold"]) == ("fired", 2)
+    six = alerts.caseload_alert(
+        frame.assign(per_fte=[30, 31, 32, 36]),
+        pd.Period("2025-03", M).asfreq(Q),
+        Config(alert_caseload_months=6),
+    )
+    assert (six["status"], six["value"], six["threshold"]) == ("clear", 1, 2)
+
+
+def test_month_ends_with_a_gap_are_still_month_ends():
+    months = pd.PeriodIndex(["2024-04", "2024-05", "2024-06", "2024-09"], freq=M)
+    frame = pd.DataFrame({"month": months, "per_fte": [30, 34, 35, 36]})
+    out = alerts.caseload_alert(frame, pd.Period("2024-09", M).asfreq(Q), Config())
+    assert out["unit"] == "month ends" and out["value"] == 3
+
+
 def test_response_alert_needs_the_configured_run_of_quarters():
     kpi = pd.DataFrame(
         {"quarter": pd.period_range("2024Q1", periods=3, freq=Q), "within_kpi_pct": [95, 85, 88]}

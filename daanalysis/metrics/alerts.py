@@ -5,7 +5,8 @@ that officers monitor the need for a further growth bid (minutes, Domestic Abuse
 rules, each with its threshold in config (``daanalysis.config``, with its source):
 
 * ``caseload``: open cases per caseworker FTE above the safe band's upper limit (33, SafeLives
-  best practice as stated in the minutes) at ``alert_caseload_months`` consecutive month ends;
+  best practice as stated in the minutes) at ``alert_caseload_months`` consecutive month ends
+  (from quarterly returns, which give quarter ends only: the quarter ends spanning them);
 * ``response``: the share of referrals contacted within the KPI (one working day) below
   ``response_target_share`` for ``alert_response_quarters`` consecutive quarters;
 * ``projection``: at today's staffing and ``demand_growth_annual`` growth, caseload per FTE above
@@ -93,19 +94,40 @@ def caseload_alert(caseload: pd.DataFrame, quarter: pd.Period, config: Config) -
         )
     run = trailing_run(rows["per_fte"] > config.safe_band_upper)
     latest = rows.iloc[-1]
+    rule = f" (the alert is raised after {counted(needed, 'month end')} in a row above it)."
+    unit = "month end"
+    if _quarter_ends(rows["month"]):
+        # Quarterly returns give the caseload at quarter ends only: the run is of quarter ends,
+        # and the rule's months are read as the quarter ends that span them.
+        unit = "quarter end"
+        needed_months, needed = needed, max(1, int(np.ceil(needed / 3)))
+        rule = (
+            f" (the alert is raised after {counted(needed_months, 'month end')} in a row above "
+            f"it; the figures give quarter ends only, so after {counted(needed, 'quarter end')})."
+        )
     status = FIRED if run >= needed else CLEAR
     message = (
         f"{latest['per_fte']:.1f} open cases per caseworker FTE at the end of "
         f"{latest['month'].strftime('%B %Y')}, "
         + (
             f"above the safe band's upper limit of {config.safe_band_upper:g} at the last "
-            f"{counted(run, 'month end')}"
+            f"{counted(run, unit)}"
             if run
             else f"within the safe band's upper limit of {config.safe_band_upper:g}"
         )
-        + f" (the alert is raised after {counted(needed, 'month end')} in a row above it)."
+        + rule
     )
-    return _row("caseload", status, float(run), needed, "month ends", message, source)
+    return _row("caseload", status, float(run), needed, f"{unit}s", message, source)
+
+
+def _quarter_ends(months: pd.Series) -> bool:
+    """Whether caseloads are known at quarter ends only (quarterly returns): every reading the
+    last month of a financial quarter and most of them three months apart."""
+    index = pd.PeriodIndex(months, freq="M")
+    if len(index) < 2 or (index.month % 3 != 0).any():
+        return False
+    ordinal = index.year * 12 + index.month
+    return bool(np.median(np.diff(ordinal)) >= 3)
 
 
 def response_alert(kpi: pd.DataFrame, quarter: pd.Period, config: Config) -> dict:
