@@ -55,6 +55,25 @@ def test_city_returns_load_with_every_row_accounted_for(city):
     assert (subtotals["status"] == "excluded").all()
     # The extract date is the labelled line, not the data's first day or the publication date.
     assert "Nothing dated after 02/05/2017" in " ".join(extract.notes)
+    # The city's returns give no open caseload: the note says what record-level data would add.
+    assert (
+        "Only aggregate returns were supplied: repeat rates, open caseload and response times "
+        "need record-level referrals." in extract.notes
+    )
+
+
+def test_returns_with_open_cases_do_not_call_the_caseload_missing(tmp_path):
+    # Returns with open_cases_end give the caseload at each period end (the staffing page uses
+    # it): the note names only what needs each referral's dates.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    rows = [f"2024-{m:02d},{100 + m},{40 + m}" for m in range(1, 7)]
+    (folder / "returns.csv").write_text("\n".join(["period,referrals,open_cases_end", *rows]))
+    notes = load_extract(folder, config=TODAY).notes
+    assert (
+        "Only aggregate returns were supplied: repeat rates and response times need "
+        "record-level referrals." in notes
+    )
 
 
 def test_city_not_collected_months_are_gaps_named_in_the_notes(city):

@@ -134,9 +134,19 @@ def load_extract(
         basis = "records"
     elif len(tables["returns"]):
         basis = "aggregates"
+        # Returns may carry the open caseload at each period end (open_cases_end): then only
+        # what needs each referral's dates is missing.
+        has_caseload = (
+            "open_cases_end" in tables["returns"]
+            and tables["returns"]["open_cases_end"].notna().any()
+        )
+        missing = (
+            "repeat rates and response times"
+            if has_caseload
+            else ("repeat rates, open caseload and response times")
+        )
         notes.append(
-            "Only aggregate returns were supplied: repeat rates, open caseload and response times "
-            "need record-level referrals."
+            f"Only aggregate returns were supplied: {missing} need record-level referrals."
         )
     else:
         raise no_basis
