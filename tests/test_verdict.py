@@ -606,7 +606,7 @@ def test_months_not_collected_in_any_stream_are_left_out_not_read_as_zero():
     assert len(v.path) == len(panel) - 4
     text = " ".join(map(note_text, v.checks))
     assert "Standard and medium risk: 2 months missing between Jun 2021 and Feb 2024" in text
-    assert "Police-recorded DA crimes: 1 months missing between Nov 2022 and Nov 2022" in text
+    assert "Police-recorded DA crimes: 1 month missing (Nov 2022); it is left out" in text
     assert v.verdict == "reporting", words.sentence(v)
     zeros = demand.verdict(blank.fillna(0.0), _campaigns(), NO_EVENTS, Q)
     assert len(zeros.path) == len(panel)  # read as 0 they would be fitted

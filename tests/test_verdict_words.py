@@ -217,3 +217,40 @@ def test_kpis_add_the_reading_after_the_verdict():
     assert keys[keys.index("demand_verdict") + 1] == "demand_reading"
     assert "demand_reading" not in [k.key for k in demand.kpis(vols, v)]
     assert {k.key: k.value for k in words.kpis(vols, v)}["demand_reading"] == words.sentence(v)
+
+
+def test_a_gap_of_one_period_is_named_once():
+    from daanalysis.metrics import data_notes as dn
+
+    one = dn.DataNote(
+        dn.GAP,
+        "Self-referrals",
+        count=1,
+        first=pd.Period("2023-12", "M").asfreq("Q-MAR"),
+        last=pd.Period("2023-12", "M").asfreq("Q-MAR"),
+    )
+    assert words.note_text(one) == (
+        "Self-referrals: 1 quarter missing (2023/24 Q3); it is left out of the model."
+    )
+    three = dn.DataNote(
+        dn.GAP,
+        "Police-recorded DA crimes",
+        count=3,
+        first=pd.Period("2022-01", "M"),
+        last=pd.Period("2022-03", "M"),
+    )
+    assert words.note_text(three) == (
+        "Police-recorded DA crimes: 3 months missing between Jan 2022 and Mar 2022; they are "
+        "left out of the model."
+    )
+
+
+def test_quarterly_models_name_their_correlation_by_quarter():
+    table = words.table(fitted(period_unit="quarters", resid_lag1={"difference": 0.1}))
+    assert "Quarter-to-quarter correlation left in the model (lag-1, difference)" in set(
+        table["measure"]
+    )
+    table = words.table(fitted(resid_lag1={"difference": 0.1}))
+    assert "Month-to-month correlation left in the model (lag-1, difference)" in set(
+        table["measure"]
+    )

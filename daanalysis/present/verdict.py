@@ -434,9 +434,14 @@ def note_text(n: DataNote) -> str:
         case dn.NO_FIGURES:
             return f"{n.subject}: no figures."
         case dn.GAP:
-            unit = "quarters" if n.first.freqstr[0] == "Q" else "months"
+            unit = "quarter" if n.first.freqstr[0] == "Q" else "month"
+            if n.count == 1:
+                return (
+                    f"{n.subject}: 1 {unit} missing ({period_text(n.first)}); it is left out of "
+                    "the model."
+                )
             return (
-                f"{n.subject}: {n.count:.0f} {unit} missing between {period_text(n.first)} and "
+                f"{n.subject}: {n.count:.0f} {unit}s missing between {period_text(n.first)} and "
                 f"{period_text(n.last)}; they are left out of the model."
             )
         case dn.ENDS_EARLY:
@@ -659,9 +664,10 @@ def table(v: Verdict) -> pd.DataFrame:
             }
         )
     if v.resid_lag1:
+        step = "Quarter-to-quarter" if v.period_unit == "quarters" else "Month-to-month"
         rows.append(
             {
-                "measure": "Month-to-month correlation left in the model (lag-1, difference)",
+                "measure": f"{step} correlation left in the model (lag-1, difference)",
                 "value": f"{v.resid_lag1.get('difference', np.nan):.2f}",
                 "what it means": "allowed for in the intervals (an AR(1) widening sized to it)",
             }
