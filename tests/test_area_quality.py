@@ -133,3 +133,56 @@ def test_a_few_slips_in_one_area_are_listed_not_fatal(tmp_path):
         & ledger["reason"].str.startswith("referral_date: 'not a date' is not a date")
     ]
     assert len(listed) == broken > 2
+
+
+def _one_council_of_three(folder):
+    """Three areas' files, but referrals for Ayton only: the police, MARAC, population and
+    partnership files cover the wider area (a police force's figures for every council in it)."""
+    write_sample(folder, seed=11, areas=AREAS)
+    referrals = pd.read_csv(folder / "referrals.csv", dtype=str, encoding="cp1252")
+    referrals[referrals["area"] == "Ayton"].to_csv(
+        folder / "referrals.csv", index=False, encoding="cp1252"
+    )
+    return folder
+
+
+def test_a_file_covering_a_wider_area_is_used_for_the_extracts_areas(tmp_path):
+    extract = load_extract(_one_council_of_three(tmp_path / "data"), salt=b"test-salt")
+    assert extract.areas() == ["Ayton"]
+    police = extract.ledger[extract.ledger["table"] == "police"]
+    outside = police[police["reason"].str.contains("is not one of this extract's areas")]
+    assert set(outside["area"]) == {"Beeby", "Ceeford"}
+    assert (outside["status"] == "excluded").all()
+    assert (police.loc[police["area"] == "Ayton", "status"] == "used").all()
+    assert any(
+        n.startswith(f"police.csv: {len(outside):,} row(s) for areas outside this extract")
+        and "(Beeby, Ceeford)" in n
+        for n in extract.notes
+    )
+    assert set(extract["police"]["area"]) == {"Ayton"}
+
+
+def test_a_file_with_none_of_the_extracts_areas_still_stops(tmp_path):
+    # Every police row under a name the referrals do not have: a misspelling or the wrong file,
+    # not a wider area, so the rows count against max_excluded_share.
+    folder = _one_council_of_three(tmp_path / "data")
+    police = pd.read_csv(folder / "police.csv")
+    police["area"] = police["area"].replace({"Ayton": "Ayton Borough"})
+    police.to_csv(folder / "police.csv", index=False)
+    with pytest.raises(DataContractError, match=r"police\.csv: \d+ of \d+ rows \(100%\) break"):
+        load_extract(folder, salt=b"test-salt")
+
+
+def test_areas_with_returns_only_beside_referrals_stop_naming_them(tmp_path):
+    folder = _one_council_of_three(tmp_path / "data")
+    returns = "area,period,referrals\n" + "".join(
+        f"Beeby,2024/25 Q{q},{100 + q}\n" for q in range(1, 5)
+    )
+    (folder / "returns.csv").write_text(returns)
+    with pytest.raises(DataContractError) as raised:
+        load_extract(folder, salt=b"test-salt")
+    assert str(raised.value).startswith(
+        f"{folder / 'returns.csv'}, column area: 'Beeby' has aggregate returns but no "
+        "record-level referrals (e.g. row(s) 2, 3, 4)."
+    )
+    assert "Run them from a data folder of their own" in str(raised.value)

@@ -205,7 +205,14 @@ worked example of monthly returns with quarterly and annual rows and months not 
     excluded, the rest of that month is excluded too, so the month shows no figure rather than a
     partial one.
   - *Areas.* Rows of {area_tables} for an area that has no referrals (or returns) are excluded as
-    not used. When `population` is given, a referral whose area is not in it is excluded (usually
+    not used. A file that also covers the extract's own areas (a police force's or a region's
+    figures for every council in it, an ONS population file for all of England) has its other
+    areas' rows excluded as out of scope, with a note naming them; they do not count against
+    `max_excluded_share`. A file with no row for any of the extract's areas, or rows for one of
+    them spelt another way, is a fault and counts. Areas with `returns` but no `referrals`, when
+    `referrals` is supplied, stop the run naming them: an extract is read from one kind of data
+    (record-level when supplied), so run those areas from a data folder of their own. When
+    `population` is given, a referral whose area is not in it is excluded (usually
     a misspelling); but a main area of the referrals or returns (more than a twentieth of their
     rows) missing from `population` stops the run naming `population.csv` and its spelling
     there. Area names are tidied (invisible characters and repeated spaces removed), and

@@ -70,6 +70,9 @@ class Reasons:
 # monthly returns, and a count so far below its series that it was probably not collected.
 SUBTOTAL = "subtotal row"
 LOW_COUNT = "probably not collected or partial"
+# A row for an area outside the extract in a file covering a wider area (a police force's file
+# beside one council's referrals: daanalysis.ingest.checks.areas), out of scope, not a fault.
+OUTSIDE_AREAS = "is not one of this extract's areas"
 # The note a not-collected count leaves on its row in the ledger (the row is used).
 NOT_COLLECTED_NOTE = "not collected (blank or marked)"
 
@@ -88,10 +91,14 @@ def check_excluded_share(
     area) are excluded for that reason and listed; they are judged with the file, not as an
     area of their own.
     """
-    # Subtotal rows and counts set aside as probably not collected are not faults of the
-    # export: they are listed, and do not count against the limit.
+    # Subtotal rows, counts set aside as probably not collected and rows for areas outside the
+    # extract are not faults of the export: they are listed, and do not count against the limit.
     reasons = ledger["reason"].astype("str")
-    set_aside = reasons.str.startswith(SUBTOTAL) | reasons.str.contains(LOW_COUNT, regex=False)
+    set_aside = (
+        reasons.str.startswith(SUBTOTAL)
+        | reasons.str.contains(LOW_COUNT, regex=False)
+        | reasons.str.contains(OUTSIDE_AREAS, regex=False)
+    )
     ledger = ledger[~set_aside.to_numpy()]
     _stop_if_too_many(ledger, config, f"{path}")
     if areas is None or len(areas) < 2 or "area" not in ledger.columns:

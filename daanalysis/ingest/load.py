@@ -73,6 +73,24 @@ OPTIONAL_USES = {
 }
 
 
+def _refuse_mixed_basis(tables: dict[str, pd.DataFrame], returns_path: Path) -> None:
+    """Stop when returns.csv holds areas that referrals.csv does not: an extract is read from
+    record-level referrals when they are supplied, so those areas' figures would be lost."""
+    returns, referrals = tables["returns"], tables["referrals"]
+    only = sorted(set(returns["area"].dropna()) - set(referrals["area"].dropna()))
+    if not only:
+        return
+    rows = returns.loc[returns["area"] == only[0], "source_row"].head(3).astype(int).tolist()
+    raise DataContractError(
+        f"{returns_path}, column area: {', '.join(map(repr, only))} "
+        f"{'has' if len(only) == 1 else 'have'} aggregate returns but no record-level referrals "
+        f"(e.g. row(s) {', '.join(map(str, rows))}). An extract is read from referrals.csv when "
+        "it is supplied, so these areas' figures would not be used. Run them from a data "
+        "folder of their own (returns.csv with their other files), or supply their referrals "
+        "in referrals.csv."
+    )
+
+
 def load_extract(
     data_dir: str | Path,
     config: Config | None = None,
@@ -151,6 +169,7 @@ def load_extract(
     else:
         raise no_basis
     if basis == "records" and "returns" in paths:
+        _refuse_mixed_basis(tables, paths["returns"])
         ledger_returns = ledgers[list(paths).index("returns") + 1]
         ledger_returns.loc[ledger_returns["status"] == "used", ["status", "reason"]] = [
             "excluded",
@@ -160,7 +179,7 @@ def load_extract(
     ledger = join_ledgers(ledgers)
     gap_months: dict[str, list[str]] = {}
     ledger = check_subtotals(tables, ledger)
-    ledger = check_areas(tables, ledger, basis, paths)
+    ledger = check_areas(tables, ledger, basis, paths, notes)
     # A whole file out of scale first: its month-by-month faults would only hide the cause.
     check_per_adult(tables, paths, basis)
     ledger = check_series(tables, ledger, config)

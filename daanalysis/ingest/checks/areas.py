@@ -12,7 +12,7 @@ import pandas as pd
 
 from daanalysis.ingest.clean import on_uniques, reprs
 from daanalysis.ingest.extract import DataContractError
-from daanalysis.ingest.ledger import exclude_rows
+from daanalysis.ingest.ledger import OUTSIDE_AREAS, exclude_rows
 from daanalysis.ingest.schema import TABLES
 from daanalysis.periods import MONTH_FREQ
 
@@ -81,6 +81,7 @@ def check_areas(
     ledger: pd.DataFrame,
     basis: str,
     paths: dict[str, Path] | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Rows for an area the extract does not cover are excluded, not marked used and ignored.
 
@@ -90,6 +91,12 @@ def check_areas(
     The areas are those of the referrals (or returns). When population.csv is given, a referral
     row whose area is not in it is excluded too: usually a misspelling, which would otherwise
     become an area of its own with a handful of referrals.
+
+    A file that covers the extract's areas and others too (a police force's figures for every
+    council in it) has its other areas' rows excluded as out of scope (:data:`OUTSIDE_AREAS`),
+    with a note in ``notes``: they do not count against ``max_excluded_share``. Rows for an area
+    that is one of the extract's spelt another way, or a file with no row for any of the
+    extract's areas, are faults and count.
     """
     source = "referrals" if basis == "records" else "returns"
     population = tables["population"]
@@ -129,7 +136,7 @@ def check_areas(
             if odd.any()
             else np.array([], dtype=object)
         )
-        reasons = pd.Series(
+        fault = pd.Series(
             "area "
             + reprs(frame.loc[odd, "area"])
             + f" has no rows in {source}"
@@ -139,7 +146,26 @@ def check_areas(
             index=frame.index[odd],
             dtype=object,
         )
+        # A wider file: rows for the extract's areas too, and this area not a respelling of one.
+        wider = bool(frame["area"].isin(known).any())
+        outside = pd.Series(wider & (np.asarray(hints) == ""), index=fault.index, dtype=bool)
+        out_of_scope = (
+            "area "
+            + reprs(frame.loc[odd, "area"])
+            + f" {OUTSIDE_AREAS} (the areas of {source}): the file covers a wider area, so "
+            "this row is not used"
+        )
+        reasons = fault.where(~outside, pd.Series(out_of_scope, index=fault.index))
         ledger = exclude_rows(tables, ledger, name, reasons)
+        if outside.any() and notes is not None:
+            others = sorted(frame.loc[outside[outside].index, "area"].unique().tolist())
+            path = (paths or {}).get(name)
+            notes.append(
+                f"{path.name if path else name + '.csv'}: {int(outside.sum()):,} row(s) for "
+                f"areas outside this extract ({', '.join(others[:6])}"
+                f"{', ...' if len(others) > 6 else ''}) were not used: the file covers a wider "
+                f"area than {source}.csv."
+            )
     return ledger
 
 
