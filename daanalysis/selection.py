@@ -57,8 +57,13 @@ def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> li
         return available
     unknown = [a for a in areas if a not in available]
     if unknown:
+        from daanalysis.ingest.checks.areas import fold_area
+
+        same = [a for a in available if fold_area(a) == fold_area(unknown[0])]
+        hint = f" Did you mean {same[0]!r}? Names must match the data exactly." if same else ""
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
+            + hint
         )
     return list(areas)
 

@@ -186,3 +186,17 @@ def test_areas_with_returns_only_beside_referrals_stop_naming_them(tmp_path):
         "record-level referrals (e.g. row(s) 2, 3, 4)."
     )
     assert "Run them from a data folder of their own" in str(raised.value)
+
+
+def test_an_area_named_in_another_case_gets_the_datas_spelling(faulty_region):
+    from daanalysis.selection import choose_areas
+
+    assert choose_areas(faulty_region, ["Beeby"], "data") == ["Beeby"]
+    with pytest.raises(DataContractError) as raised:
+        choose_areas(faulty_region, ["beeby"], "data")
+    assert str(raised.value) == (
+        "Area 'beeby' is not in data; areas found: Ayton, Beeby, Ceeford. Did you mean 'Beeby'? "
+        "Names must match the data exactly."
+    )
+    with pytest.raises(DataContractError, match=r"Ceeford\.$"):
+        choose_areas(faulty_region, ["Zeeford"], "data")
