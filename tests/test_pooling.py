@@ -105,19 +105,21 @@ SEEDS = range(321, 329)
 
 
 def test_pooling_never_credits_a_council_on_the_other_council_s_effect():
-    passed, credited_without, credited_with = 0, 0, 0
+    passed, credited_without, credited_with, relaxed_without = 0, 0, 0, 0
     for seed in SEEDS:
         *_, pooled = _region(STRONG_IN_ONE, seed)
         group = pooled[0]
         passed += group.passes
         credited_with += group.credited["Council 1"]
         credited_without += group.credited["Council 2"]
+        relaxed_without += group.credited_relaxed["Council 2"]
     # The premise: the pooled contrast passes on council 1's effect ...
     assert passed >= len(SEEDS) - 1
     assert credited_with == len(SEEDS)
     # ... and council 2, with no effect, is credited only on its own evidence: at most one of
     # 8 by chance (its own one-sided 5% test), never on the pooled figure.
     assert credited_without <= 1
+    assert relaxed_without <= 1
 
 
 def test_small_region_study_pooled_gate_false_claims_and_power():
@@ -135,3 +137,4 @@ def test_small_region_study_pooled_gate_false_claims_and_power():
     assert no_effect["pooled gate"] <= 1 / 6
     # The pooled gate only adds claims to the verdict's: never fewer.
     assert (results["claims_pooled"] >= results["claims_reporting"]).all()
+    assert (results["claims_relaxed"] >= results["claims_pooled"]).all()

@@ -937,6 +937,10 @@ POOLED_ALPHA = 0.05  # the pooled primary contrast's two-sided level (its corrob
 # contrast of the councils that ran the same campaign passes: the gate that lets pooling add
 # power without crediting a council on the others' evidence alone.
 POOLED_OWN_ALPHA = 0.10
+# The second variant measured (``credited_relaxed``): under a passing pooled contrast (whose
+# pooled corroboration passed at 90%), a council's own corroboration read at 80% (one-sided
+# 10%) as well.
+POOLED_OWN_CORROBORATION_ALPHA = 0.20
 MIN_POOLED_AREAS = 2
 # Verdicts whose contrast may enter a pooled one: a failed placebo check, too short a series or
 # terms the data cannot tell apart keep an area out, as they keep its own verdict from a claim.
@@ -951,17 +955,19 @@ class PooledContrast:
     placebo factor) combined by generalised least squares with their correlation (the
     correlation of the areas' relative residual series: a shock that moves one stream in every
     area does not cancel across areas), at 95%, as rate ratios with ``se_log``, ``df``,
-    ``mde_ratio``; ``corroboration`` the same for the areas' corroborations, at 90%; ``passes``:
-    the pooled primary's interval above 1, its estimate at least :data:`MIN_REPORTING_EFFECT`,
-    and the pooled corroboration's interval above 1 (when there is one). ``credited``: each area
-    that ran it, whether a reporting claim holds for it: its own verdict's, or, when the pooled
-    contrast passes, its own primary contrast at 90% (:data:`POOLED_OWN_ALPHA`) and its own
-    corroboration at 90%, never the pooled figure alone. ``others``: the areas that ran no
-    campaign, their primary contrast stepped at the campaign's date, pooled the same way (a
-    placebo at the real date: about 1 unless something region-wide moved the confidence
-    streams then); ``others_up`` when its 95% interval is above 1; ``difference`` the pooled
-    campaign areas' contrast over the others' (a difference in differences across areas).
-    Empty dicts where there was nothing to pool."""
+    ``mde_ratio``; ``corroboration`` the same for the areas' corroborations, at 90%;
+    ``passes``: the pooled primary's interval above 1, its estimate at least
+    :data:`MIN_REPORTING_EFFECT`, and the pooled corroboration's interval above 1 (when there
+    is one). ``credited``: each area that ran it, whether a reporting claim holds for it: its
+    own verdict's, or, when the pooled contrast passes, its own primary contrast at 90%
+    (:data:`POOLED_OWN_ALPHA`) and its own corroboration at 90%, never the pooled figure alone;
+    ``credited_relaxed`` the same with the council's own corroboration at 80%
+    (:data:`POOLED_OWN_CORROBORATION_ALPHA`). ``others``: the areas that ran no campaign, their
+    primary contrast stepped at the campaign's date, pooled the same way (a placebo at the real
+    date: about 1 unless something region-wide moved the confidence streams then);
+    ``others_up`` when its 95% interval is above 1; ``difference`` the pooled campaign areas'
+    contrast over the others' (a difference in differences across areas). Empty dicts where
+    there was nothing to pool."""
 
     campaign: str
     start_date: pd.Timestamp
@@ -973,6 +979,7 @@ class PooledContrast:
     passes: bool
     own: dict[str, dict]
     credited: dict[str, bool]
+    credited_relaxed: dict[str, bool]
     others_areas: list[str]
     others: dict
     others_up: bool
@@ -1163,22 +1170,31 @@ def pooled_contrasts(
                 # Some areas with a corroboration and some without: not pooled, no gate.
                 and (len(with_other) in (0, len(fits)))
             )
-        own_at, credited = {}, {}
+        own_at, credited, relaxed = {}, {}, {}
         for area, v in verdicts.items():
             claimed = v.verdict in ("reporting", "both")
-            if area in fits:
+            gate = gate_relaxed = False
+            if passes and area in fits and v.placebo_ran:
                 f = fits[area].fit
                 own_at[area] = f.contrast(f.campaign_weights("rel: "), alpha=POOLED_OWN_ALPHA)
-            gate = (
-                passes
-                and area in own_at
-                and v.placebo_ran
-                and (v.verdict in ("need", "neither") or v.cause == Cause.LOW_POWER)
-                and own_at[area]["ci_low"] > 1
-                and own_at[area]["rate_ratio"] >= MIN_REPORTING_EFFECT
-                and (not v.corroboration or v.corroboration["ci_low"] > 1)
-            )
+                own = own_at[area]["ci_low"] > 1
+                own = own and own_at[area]["rate_ratio"] >= MIN_REPORTING_EFFECT
+                other_fit = fits[area].corroboration
+                # The verdict's own corroboration (90%), and the same at 80%.
+                corroborated = not v.corroboration or v.corroboration["ci_low"] > 1
+                loose = other_fit is None or (
+                    other_fit.contrast(
+                        other_fit.campaign_weights("rel: "), alpha=POOLED_OWN_CORROBORATION_ALPHA
+                    )["ci_low"]
+                    > 1
+                )
+                open_verdict = v.verdict in ("need", "neither") or v.cause == Cause.LOW_POWER
+                gate = own and corroborated and open_verdict
+                gate_relaxed = (
+                    own and loose and (open_verdict or v.cause == Cause.NEED_MEASURES_DISAGREE)
+                )
             credited[area] = bool(claimed or gate)
+            relaxed[area] = bool(claimed or gate or gate_relaxed)
         # The areas with no campaign listed, stepped at this campaign's date: a placebo there.
         others, other_fits = [], []
         if not everywhere:
@@ -1217,6 +1233,7 @@ def pooled_contrasts(
                 passes=bool(passes),
                 own=own_at,
                 credited=credited,
+                credited_relaxed=relaxed,
                 others_areas=others,
                 others=other,
                 others_up=up,

@@ -523,6 +523,14 @@ REGIONS: dict[str, Region] = {
             effect_areas=1,
         ),
         Region(
+            "region_reporting_one_police",
+            "As region_reporting_one, and council 2 (no effect) has its police-recorded crimes "
+            "down 12% at the campaign (undeclared)",
+            reporting=1.3,
+            effect_areas=1,
+            police_drop_areas=(1,),
+        ),
+        Region(
             "region_null_mixed",
             "No effect; council 1's confidence stream curved (+-1% a year squared), council 2's "
             "police-recorded crimes down 12% at the campaign (undeclared), every council's "
@@ -623,6 +631,9 @@ def one_region(name: str, seed: int) -> list[dict[str, object]]:
             row.update(
                 claims_pooled=group.credited.get(area, False),
                 claims_pooled_placebo=group.credited.get(area, False) and not group.others_up,
+                claims_relaxed=group.credited_relaxed.get(area, False),
+                claims_relaxed_placebo=group.credited_relaxed.get(area, False)
+                and not group.others_up,
                 pooled_passes=group.passes,
                 pooled_rr=pp.get("rate_ratio", np.nan),
                 pooled_low=pp.get("ci_low", np.nan),
@@ -681,6 +692,8 @@ REGION_RULES = {
     "verdict": "claims_reporting",
     "pooled gate": "claims_pooled",
     "pooled gate + others' placebo": "claims_pooled_placebo",
+    "relaxed gate": "claims_relaxed",
+    "relaxed gate + others' placebo": "claims_relaxed_placebo",
 }
 
 
