@@ -80,9 +80,11 @@ def test_pooled_contrast_keeps_each_area_s_own_verdict_and_contrast():
         if area in group.own:
             assert group.own[area]["rate_ratio"] == pytest.approx(alone.primary["rate_ratio"])
             assert group.own[area]["ci_low"] > alone.primary["ci_low"]  # 90% is narrower
-        # A council is credited by its own verdict or by the gate, never against its verdict.
+        # A council is credited by its own verdict or by the gate, never against its verdict,
+        # unless the councils without the campaign rose as much at its date.
         if alone.verdict in ("reporting", "both"):
-            assert group.credited[area]
+            assert group.gated[area]
+        assert group.credited[area] == (group.gated[area] and not group.others_up)
 
 
 def test_no_pooled_contrast_without_a_campaign_in_several_areas():
@@ -110,8 +112,8 @@ def test_pooling_never_credits_a_council_on_the_other_council_s_effect():
         *_, pooled = _region(STRONG_IN_ONE, seed)
         group = pooled[0]
         passed += group.passes
-        credited_with += group.credited["Council 1"]
-        credited_without += group.credited["Council 2"]
+        credited_with += group.gated["Council 1"]
+        credited_without += group.gated["Council 2"]
         relaxed_without += group.credited_relaxed["Council 2"]
     # The premise: the pooled contrast passes on council 1's effect ...
     assert passed >= len(SEEDS) - 1
@@ -138,3 +140,18 @@ def test_small_region_study_pooled_gate_false_claims_and_power():
     # The pooled gate only adds claims to the verdict's: never fewer.
     assert (results["claims_pooled"] >= results["claims_reporting"]).all()
     assert (results["claims_relaxed"] >= results["claims_pooled"]).all()
+
+
+def test_a_rise_in_the_councils_without_the_campaign_blocks_the_credit():
+    """Every council's confidence streams step up 1.4x at the campaign date and the campaign
+    adds nothing: the councils that ran it see the rise (their own verdicts may claim it), but
+    the councils without it rose as much, so the adopted reading credits no council."""
+    shock = simulate.Region("shock", "1.4x everywhere", regional_confidence=1.4)
+    for seed in (341, 342, 343):
+        *_, pooled = _region(shock, seed)
+        group = pooled[0]
+        assert group.others_up
+        assert group.others["rate_ratio"] > 1.2
+        assert not any(group.credited.values())
+        # The difference in differences across councils is about 1 (the campaign added nothing).
+        assert group.difference["ci_low"] < 1 < group.difference["ci_high"]

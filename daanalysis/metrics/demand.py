@@ -958,16 +958,18 @@ class PooledContrast:
     ``mde_ratio``; ``corroboration`` the same for the areas' corroborations, at 90%;
     ``passes``: the pooled primary's interval above 1, its estimate at least
     :data:`MIN_REPORTING_EFFECT`, and the pooled corroboration's interval above 1 (when there
-    is one). ``credited``: each area that ran it, whether a reporting claim holds for it: its
-    own verdict's, or, when the pooled contrast passes, its own primary contrast at 90%
-    (:data:`POOLED_OWN_ALPHA`) and its own corroboration at 90%, never the pooled figure alone;
-    ``credited_relaxed`` the same with the council's own corroboration at 80%
-    (:data:`POOLED_OWN_CORROBORATION_ALPHA`). ``others``: the areas that ran no campaign, their
-    primary contrast stepped at the campaign's date, pooled the same way (a placebo at the real
-    date: about 1 unless something region-wide moved the confidence streams then);
-    ``others_up`` when its 95% interval is above 1; ``difference`` the pooled campaign areas'
-    contrast over the others' (a difference in differences across areas). Empty dicts where
-    there was nothing to pool."""
+    is one). ``gated``: each area that ran it, whether a reporting claim holds for it on its
+    own evidence: its own verdict's, or, when the pooled contrast passes, its own primary
+    contrast at 90% (:data:`POOLED_OWN_ALPHA`) and its own corroboration at 90%, never the
+    pooled figure alone. ``others``: the areas that ran no campaign, their primary contrast
+    stepped at the campaign's date, pooled the same way (a placebo at the real date: about 1
+    unless something region-wide moved the confidence streams then, or the need streams'
+    recording changed force-wide); ``others_up`` when its 95% interval is above 1.
+    ``credited``, the reading adopted (docs/methods.md, "Pooling across areas"): ``gated``,
+    and the others' placebo not up. ``credited_relaxed`` (measured, not adopted): as ``gated``
+    with the council's own corroboration at 80% (:data:`POOLED_OWN_CORROBORATION_ALPHA`).
+    ``difference``: the pooled campaign areas' contrast over the others' (a difference in
+    differences across areas), shown, not a rule. Empty dicts where there was nothing to pool."""
 
     campaign: str
     start_date: pd.Timestamp
@@ -978,6 +980,7 @@ class PooledContrast:
     correlation: float
     passes: bool
     own: dict[str, dict]
+    gated: dict[str, bool]
     credited: dict[str, bool]
     credited_relaxed: dict[str, bool]
     others_areas: list[str]
@@ -1170,7 +1173,7 @@ def pooled_contrasts(
                 # Some areas with a corroboration and some without: not pooled, no gate.
                 and (len(with_other) in (0, len(fits)))
             )
-        own_at, credited, relaxed = {}, {}, {}
+        own_at, gated, relaxed = {}, {}, {}
         for area, v in verdicts.items():
             claimed = v.verdict in ("reporting", "both")
             gate = gate_relaxed = False
@@ -1193,7 +1196,7 @@ def pooled_contrasts(
                 gate_relaxed = (
                     own and loose and (open_verdict or v.cause == Cause.NEED_MEASURES_DISAGREE)
                 )
-            credited[area] = bool(claimed or gate)
+            gated[area] = bool(claimed or gate)
             relaxed[area] = bool(claimed or gate or gate_relaxed)
         # The areas with no campaign listed, stepped at this campaign's date: a placebo there.
         others, other_fits = [], []
@@ -1232,7 +1235,9 @@ def pooled_contrasts(
                 correlation=correlation,
                 passes=bool(passes),
                 own=own_at,
-                credited=credited,
+                gated=gated,
+                # The reading adopted: no claim while the councils without the campaign rose too.
+                credited={area: g and not up for area, g in gated.items()},
                 credited_relaxed=relaxed,
                 others_areas=others,
                 others=other,

@@ -629,8 +629,8 @@ def one_region(name: str, seed: int) -> list[dict[str, object]]:
         if group is not None:
             pp, others, diff = group.primary, group.others, group.difference
             row.update(
-                claims_pooled=group.credited.get(area, False),
-                claims_pooled_placebo=group.credited.get(area, False) and not group.others_up,
+                claims_pooled=group.gated.get(area, False),
+                claims_pooled_placebo=group.credited.get(area, False),
                 claims_relaxed=group.credited_relaxed.get(area, False),
                 claims_relaxed_placebo=group.credited_relaxed.get(area, False)
                 and not group.others_up,
