@@ -67,8 +67,11 @@ def regions_markdown(table: pd.DataFrame) -> str:
     head = "| scenario | campaign councils | regions | councils | verdict "
     rule = "| --- | --- | --- | --- | --- "
     if pooled:
-        head += "| pooled gate | gate - verdict | pooled gate + others' placebo "
-        rule += "| --- | --- | --- "
+        head += (
+            "| pooled gate | gate - verdict | pooled gate + others' placebo (adopted) "
+            "| adopted - verdict | relaxed gate (not adopted) "
+        )
+        rule += "| --- | --- | --- | --- | --- "
     lines = ["**Reporting claims by rule** (Monte Carlo errors by region)", "", head + "|",
              rule + "|"]  # fmt: skip
     for _, r in table.iterrows():
@@ -84,6 +87,9 @@ def regions_markdown(table: pd.DataFrame) -> str:
                 f"| {100 * r['pooled gate - verdict']:+.1f} (±"
                 f"{100 * r['pooled gate - verdict mc_se']:.1f}) "
                 f"| {_pct(r[placebo], r[placebo + ' mc_se'])} "
+                f"| {100 * r[placebo + ' - verdict']:+.1f} (±"
+                f"{100 * r[placebo + ' - verdict mc_se']:.1f}) "
+                f"| {_pct(r['relaxed gate'], r['relaxed gate mc_se'])} "
             )
         lines.append(line + "|")
     lines += [
