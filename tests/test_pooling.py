@@ -85,6 +85,10 @@ def test_pooled_contrast_keeps_each_area_s_own_verdict_and_contrast():
         if alone.verdict in ("reporting", "both"):
             assert group.gated[area]
         assert group.credited[area] == (group.gated[area] and not group.others_up)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = demand.pooled_contrasts(panel, campaigns, events, quarter, verdicts=group.verdicts)
+    assert again[0].primary == group.primary and again[0].credited == group.credited
 
 
 def test_no_pooled_contrast_without_a_campaign_in_several_areas():

@@ -1126,10 +1126,12 @@ def pooled_contrasts(
     campaigns: pd.DataFrame,
     events: pd.DataFrame | None = None,
     quarter: pd.Period | None = None,
+    verdicts: dict[str, Verdict] | None = None,
 ) -> list[PooledContrast]:
     """Each campaign that several areas of one extract ran (the same name and start date, in
     ``campaigns``' area column), read across them: :class:`PooledContrast`. Each area's own
-    verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it) is kept in
+    verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it; or taken
+    from ``verdicts``, by area, when the caller has them for the same ``quarter``) is kept in
     it; nothing here changes a single area's verdict. A campaign listed for every area (blank
     area) or for one area has nothing to pool and gives none."""
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
@@ -1148,7 +1150,8 @@ def pooled_contrasts(
         for area in ran:
             own = panel[panel["area"].astype(str) == area].reset_index(drop=True)
             here, ev = campaigns_for(campaigns, area), events_for(events, area)
-            v = verdict(own, here, ev, quarter=quarter)
+            known = (verdicts or {}).get(area)
+            v = known if known is not None else verdict(own, here, ev, quarter=quarter)
             verdicts[area] = v
             if v.cause in _POOLABLE and v.primary:
                 area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
