@@ -128,7 +128,7 @@ def test_pooling_never_credits_a_council_on_the_other_council_s_effect():
     assert relaxed_without <= 1
 
 
-def test_small_region_study_pooled_gate_false_claims_and_power():
+def test_small_region_study_pooled_gate_false_claims():
     """Six regions of each kind (seeds 331-336): the pooled gate makes no more false claims
     than its own one-sided 5% bound allows in the null regions, and credits no council without
     the effect when only the other has it."""
@@ -159,3 +159,24 @@ def test_a_rise_in_the_councils_without_the_campaign_blocks_the_credit():
         assert not any(group.credited.values())
         # The difference in differences across councils is about 1 (the campaign added nothing).
         assert group.difference["ci_low"] < 1 < group.difference["ci_high"]
+
+
+def test_areas_that_cannot_be_read_are_left_out_and_named_not_fitted():
+    """A campaign council whose verdict cannot be read (no need-sensitive figures) stays out of
+    the pooled contrast and keeps its own (inconclusive) verdict; a council without the campaign
+    and without need figures is left out of the placebo; nothing is read as 0."""
+    panel, campaigns, events = simulate.region(
+        np.random.default_rng(313), simulate.REGIONS["region_reporting"]
+    )
+    panel = panel.copy()
+    need = ["police_crimes", "marac_cases", "high_risk"]
+    panel.loc[panel["area"].isin(["Council 2", "Council 4"]), need] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (group,) = demand.pooled_contrasts(panel, campaigns, events, panel["quarter"].iloc[-1])
+    assert group.areas == ["Council 1", "Council 2"]
+    assert group.pooled_areas == ["Council 1"]  # one council: nothing pooled, no gate
+    assert group.primary == {} and not group.passes
+    assert group.verdicts["Council 2"].cause == demand.Cause.NO_CONTROL
+    assert not group.credited["Council 2"]
+    assert group.others_areas == ["Council 3", "Council 5"]
