@@ -4,6 +4,7 @@ credit a council that ran the campaign without an effect."""
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -89,6 +90,11 @@ def test_pooled_contrast_keeps_each_area_s_own_verdict_and_contrast():
         warnings.simplefilter("ignore")
         again = demand.pooled_contrasts(panel, campaigns, events, quarter, verdicts=group.verdicts)
     assert again[0].primary == group.primary and again[0].credited == group.credited
+    # Plain types for the command's JSON.
+    plain = group.as_dict()
+    assert json.loads(json.dumps(plain)) == plain
+    assert plain["start_date"] == str(campaigns["start_date"].iloc[0].date())
+    assert "verdicts" not in plain
 
 
 def test_no_pooled_contrast_without_a_campaign_in_several_areas():

@@ -989,6 +989,27 @@ class PooledContrast:
     difference: dict
     verdicts: dict[str, Verdict] = field(default_factory=dict, repr=False)
 
+    def as_dict(self) -> dict:
+        """Plain types only, for JSON (the areas' own verdicts are left out: each area's
+        verdict is reported on its own)."""
+
+        def plain(value):
+            if isinstance(value, dict):
+                return {str(k): plain(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            if isinstance(value, pd.Timestamp):
+                return value.date().isoformat()
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            if isinstance(value, (float, np.floating)):
+                return None if np.isnan(value) else round(float(value), 4)
+            if isinstance(value, np.integer):
+                return int(value)
+            return value
+
+        return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "verdicts"})
+
 
 @dataclass
 class _AreaFit:
