@@ -59,22 +59,78 @@ def summary_markdown(table: pd.DataFrame) -> str:
 
 
 def regions_markdown(table: pd.DataFrame) -> str:
-    lines = [
-        "| scenario | truth | regions | campaign councils | reporting claimed "
-        "| every campaign council claimed | interval coverage | inconclusive "
-        "| median detectable ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
+    """The region study as two tables: each rule's "reporting" claims among the campaign
+    councils (false claims where the council had no effect, power where it had), and the
+    verdict's and the pooled contrast's intervals."""
+    pooled = "pooled gate" in table
+    placebo = "pooled gate + others' placebo"
+    head = "| scenario | campaign councils | regions | councils | verdict "
+    rule = "| --- | --- | --- | --- | --- "
+    if pooled:
+        head += (
+            "| pooled gate | gate - verdict | pooled gate + others' placebo (adopted) "
+            "| adopted - verdict | relaxed gate (not adopted) "
+        )
+        rule += "| --- | --- | --- | --- | --- "
+    lines = ["**Reporting claims by rule** (Monte Carlo errors by region)", "", head + "|",
+             rule + "|"]  # fmt: skip
     for _, r in table.iterrows():
         label = "power " if r["measure"] == "power" else "false claims "
-        lines.append(
-            f"| {r['scenario']} | {r['truth']} | {r['regions']} | {r['councils']} "
-            f"| {label}{_pct(r['reporting claimed'], r['mc_se'])} "
-            f"| {100 * r['every campaign council claimed']:.1f}% "
+        kind = "with the effect" if r["councils_with_effect"] else "without an effect"
+        line = (
+            f"| {r['scenario']} | {kind} | {r['regions']} | {r['councils']} "
+            f"| {label}{_pct(r['verdict'], r['verdict mc_se'])} "
+        )
+        if pooled:
+            line += (
+                f"| {_pct(r['pooled gate'], r['pooled gate mc_se'])} "
+                f"| {100 * r['pooled gate - verdict']:+.1f} (±"
+                f"{100 * r['pooled gate - verdict mc_se']:.1f}) "
+                f"| {_pct(r[placebo], r[placebo + ' mc_se'])} "
+                f"| {100 * r[placebo + ' - verdict']:+.1f} (±"
+                f"{100 * r[placebo + ' - verdict mc_se']:.1f}) "
+                f"| {_pct(r['relaxed gate'], r['relaxed gate mc_se'])} "
+            )
+        lines.append(line + "|")
+    lines += [
+        "",
+        "**Intervals** (the verdict's per council; the pooled contrast's per region, coverage "
+        "where every campaign council had the same planted step)",
+        "",
+        "| scenario | campaign councils | verdict coverage | verdict inconclusive "
+        "| every campaign council claimed | verdict median detectable ratio "
+        + (
+            "| pooled contrast passes | pooled coverage | pooled median detectable ratio "
+            "| others' placebo up "
+            if pooled
+            else ""
+        )  # fmt: skip
+        + "|",
+        "| --- | --- | --- | --- | --- | --- "
+        + ("| --- | --- | --- | --- " if pooled else "")
+        + "|",
+    ]
+    for _, r in table.iterrows():
+        kind = "with the effect" if r["councils_with_effect"] else "without an effect"
+        line = (
+            f"| {r['scenario']} | {kind} "
             f"| {_pct(r['interval coverage'], r['coverage_mc_se'])} "
             f"| {_pct(r['inconclusive'], r['inconclusive_mc_se'])} "
-            f"| {r['median detectable ratio']:.2f} |"
+            f"| {100 * r['every campaign council claimed']:.1f}% "
+            f"| {r['median detectable ratio']:.2f} "
         )
+        if pooled:
+            cover = (
+                _pct(r["pooled coverage"], r["pooled coverage mc_se"])
+                if np.isfinite(r["pooled coverage"])
+                else "-"
+            )
+            line += (
+                f"| {_pct(r['pooled passes'], r['pooled passes mc_se'])} | {cover} "
+                f"| {r['pooled median detectable ratio']:.2f} "
+                f"| {_pct(r['others up'], r['others up mc_se'])} "
+            )
+        lines.append(line + "|")
     return "\n".join(lines) + "\n"
 
 

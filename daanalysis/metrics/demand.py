@@ -949,6 +949,349 @@ def verdict(
     return Verdict(**base, verdict=word, findings=findings)
 
 
+# --- pooling across areas (issue 18, session 9; measured in docs/methods.md) -------------------
+
+POOLED_ALPHA = 0.05  # the pooled primary contrast's two-sided level (its corroboration: 90%)
+# A council's own primary contrast, read at this two-sided level (one-sided 5%) when the pooled
+# contrast of the councils that ran the same campaign passes: the gate that lets pooling add
+# power without crediting a council on the others' evidence alone.
+POOLED_OWN_ALPHA = 0.10
+# The second variant measured (``credited_relaxed``): under a passing pooled contrast (whose
+# pooled corroboration passed at 90%), a council's own corroboration read at 80% (one-sided
+# 10%) as well.
+POOLED_OWN_CORROBORATION_ALPHA = 0.20
+MIN_POOLED_AREAS = 2
+# Verdicts whose contrast may enter a pooled one: a failed placebo check, too short a series or
+# terms the data cannot tell apart keep an area out, as they keep its own verdict from a claim.
+_POOLABLE = (None, Cause.LOW_POWER, Cause.NEED_MEASURES_DISAGREE)
+
+
+@dataclass
+class PooledContrast:
+    """One campaign run in several areas of one extract, read together (issue 18's pooling).
+
+    ``primary``: the areas' primary contrasts (each as its verdict fits it, widened by its own
+    placebo factor) combined by generalised least squares with their correlation (the
+    correlation of the areas' relative residual series: a shock that moves one stream in every
+    area does not cancel across areas), at 95%, as rate ratios with ``se_log``, ``df``,
+    ``mde_ratio``; ``corroboration`` the same for the areas' corroborations, at 90%;
+    ``passes``: the pooled primary's interval above 1, its estimate at least
+    :data:`MIN_REPORTING_EFFECT`, and the pooled corroboration's interval above 1 (when there
+    is one). ``gated``: each area that ran it, whether a reporting claim holds for it on its
+    own evidence: its own verdict's, or, when the pooled contrast passes, its own primary
+    contrast at 90% (:data:`POOLED_OWN_ALPHA`) and its own corroboration at 90%, never the
+    pooled figure alone. ``others``: the areas that ran no campaign, their primary contrast
+    stepped at the campaign's date, pooled the same way (a placebo at the real date: about 1
+    unless something region-wide moved the confidence streams then, or the need streams'
+    recording changed force-wide); ``others_up`` when its 95% interval is above 1.
+    ``credited``, the reading adopted (docs/methods.md, "Pooling across areas"): ``gated``,
+    and the others' placebo not up. ``credited_relaxed`` (measured, not adopted): as ``gated``
+    with the council's own corroboration at 80% (:data:`POOLED_OWN_CORROBORATION_ALPHA`).
+    ``difference``: the pooled campaign areas' contrast over the others' (a difference in
+    differences across areas), shown, not a rule. Empty dicts where there was nothing to pool."""
+
+    campaign: str
+    start_date: pd.Timestamp
+    areas: list[str]
+    pooled_areas: list[str]
+    primary: dict
+    corroboration: dict
+    correlation: float
+    passes: bool
+    own: dict[str, dict]
+    gated: dict[str, bool]
+    credited: dict[str, bool]
+    credited_relaxed: dict[str, bool]
+    others_areas: list[str]
+    others: dict
+    others_up: bool
+    difference: dict
+    verdicts: dict[str, Verdict] = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict:
+        """Plain types only, for JSON (the areas' own verdicts are left out: each area's
+        verdict is reported on its own)."""
+
+        def plain(value):
+            if isinstance(value, dict):
+                return {str(k): plain(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [plain(v) for v in value]
+            if isinstance(value, pd.Timestamp):
+                return value.date().isoformat()
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            if isinstance(value, (float, np.floating)):
+                return None if np.isnan(value) else round(float(value), 4)
+            if isinstance(value, np.integer):
+                return int(value)
+            return value
+
+        return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "verdicts"})
+
+
+@dataclass
+class _AreaFit:
+    """An area's primary contrast as its verdict fits it, its relative residual by period, and
+    its corroboration (None if none)."""
+
+    fit: its.Fit
+    residual: pd.Series
+    corroboration: its.Fit | None
+    corroboration_residual: pd.Series | None
+
+
+def _relative_residual(fit: its.Fit, treated: pd.Series, control: pd.Series) -> pd.Series:
+    """A controlled fit's residual on the log scale by period: the observed log ratio of the
+    two streams less the fitted one (the difference of their log residuals)."""
+    index = fit.design.index
+    observed = np.log(
+        np.clip(treated.reindex(index).to_numpy(float), 0.5, None)
+        / np.clip(control.reindex(index).to_numpy(float), 0.5, None)
+    )
+    return pd.Series(observed - np.log(fit.relative_path()["fitted"].to_numpy()), index=index)
+
+
+def _area_fit(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame,
+    quarter: pd.Period | None,
+    widen: float = 1.0,
+) -> _AreaFit | None:
+    """The primary contrast and corroboration of one area's panel, built as :func:`verdict`
+    builds them (the same streams, combined control and campaigns), the primary's covariance
+    widened by ``widen`` (the verdict's placebo factor); None where the verdict has none."""
+    treated, _ = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
+    known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
+    control_name = control_stream(known)
+    if not control_name:
+        return None
+    control, _ = stream_series(panel, control_name, quarter)
+    if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
+        return None
+    used, _ = its.usable_campaigns(its.common_index(treated, control), campaigns)
+    if used.empty:
+        return None
+    reference, _, _ = need_control(panel, known, control_name, control, used, events, quarter)
+    try:
+        fit = its.fit_controlled(treated, reference, used, events, ramp_months=0)
+    except ValueError:
+        return None
+    fit.cov = fit.cov * widen**2
+    other, streams = corroborating_series(panel, control_name, quarter)
+    corroboration = _corroboration(treated, other, streams, used, events)
+    return _AreaFit(
+        fit,
+        _relative_residual(fit, treated, reference),
+        corroboration,
+        _relative_residual(corroboration, treated, other) if corroboration is not None else None,
+    )
+
+
+def _residual_correlation(residuals: list[pd.Series]) -> np.ndarray:
+    """The areas' residual series' correlations over the periods each pair shares, negative
+    ones taken as 0 (never narrowing the pooled interval for them)."""
+    frame = pd.concat(residuals, axis=1)
+    r = np.nan_to_num(frame.corr(min_periods=12).to_numpy(), nan=0.0)
+    r = np.clip(r, 0.0, 1.0)
+    np.fill_diagonal(r, 1.0)
+    return r
+
+
+def pool_estimates(
+    estimates: np.ndarray,
+    se: np.ndarray,
+    correlation: np.ndarray,
+    df: int,
+    alpha: float = POOLED_ALPHA,
+    treated: np.ndarray | None = None,
+) -> dict[str, float]:
+    """Several estimates on the log scale (standard errors ``se``, correlation matrix
+    ``correlation``) combined by generalised least squares (statsmodels GLS, the covariance
+    of the estimates fixed, scale 1): their efficient common value or, with ``treated`` (True
+    for some estimates), the difference of the treated ones' common value from the others'.
+    As :meth:`its.Fit.contrast` gives one contrast: rate ratio, 1 - ``alpha`` interval from a
+    t distribution with ``df`` degrees of freedom, p-value, ``se_log`` and ``mde_ratio``."""
+    from scipy import stats
+    from statsmodels.regression.linear_model import GLS
+
+    estimates = np.asarray(estimates, float)
+    se = np.asarray(se, float)
+    sigma = np.asarray(correlation, float) * np.outer(se, se)
+    x = np.ones((len(estimates), 1))
+    if treated is not None:
+        x = np.column_stack([x, np.asarray(treated, float)])
+    result = GLS(estimates, x, sigma=sigma).fit(cov_type="fixed scale")
+    b = float(result.params[-1])
+    s = float(np.sqrt(np.asarray(result.cov_params())[-1, -1]))
+    t = stats.t.ppf(1 - alpha / 2, df)
+    return {
+        "rate_ratio": float(np.exp(b)),
+        "ci_low": float(np.exp(b - t * s)),
+        "ci_high": float(np.exp(b + t * s)),
+        "p_value": float(2 * stats.t.sf(abs(b) / s, df)) if s > 0 else float("nan"),
+        "se_log": s,
+        "mde_ratio": float(np.exp((t + stats.t.ppf(its.POWER, df)) * s)),
+        "df": int(df),
+        "level": 1 - alpha,
+    }
+
+
+def _pooled(
+    fits: list[its.Fit],
+    residuals: list[pd.Series],
+    alpha: float,
+    treated: list[bool] | None = None,
+) -> tuple[dict, float]:
+    """:func:`pool_estimates` of the fits' average campaign effects, correlated as their
+    residual series are (:func:`_residual_correlation`), ``df`` the smallest of the fits'; and
+    the mean correlation between areas."""
+    effects = [f.contrast(f.campaign_weights("rel: ")) for f in fits]
+    r = _residual_correlation(residuals)
+    pooled = pool_estimates(
+        np.log([e["rate_ratio"] for e in effects]),
+        np.array([e["se_log"] for e in effects]),
+        r,
+        min(f.df for f in fits),
+        alpha,
+        None if treated is None else np.asarray(treated),
+    )
+    off = r[~np.eye(len(r), dtype=bool)]
+    return pooled, float(off.mean()) if len(off) else float("nan")
+
+
+def pooled_contrasts(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+    verdicts: dict[str, Verdict] | None = None,
+) -> list[PooledContrast]:
+    """Each campaign that several areas of one extract ran (the same name and start date, in
+    ``campaigns``' area column), read across them: :class:`PooledContrast`. Each area's own
+    verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it; or taken
+    from ``verdicts``, by area, when the caller has them for the same ``quarter``) is kept in
+    it; nothing here changes a single area's verdict. A campaign listed for every area (blank
+    area) or for one area has nothing to pool and gives none."""
+    events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
+    if campaigns is None or campaigns.empty or "area" not in campaigns:
+        return []
+    areas = list(dict.fromkeys(panel["area"].astype(str)))
+    named = campaigns[campaigns["area"].notna()]
+    listed = set(named["area"].astype(str))
+    everywhere = bool(campaigns["area"].isna().any())
+    out = []
+    for (name, start), group in named.groupby(["name", "start_date"], sort=True):
+        ran = [a for a in areas if a in set(group["area"].astype(str))]
+        if len(ran) < MIN_POOLED_AREAS:
+            continue
+        verdicts, fits = {}, {}
+        for area in ran:
+            own = panel[panel["area"].astype(str) == area].reset_index(drop=True)
+            here, ev = campaigns_for(campaigns, area), events_for(events, area)
+            known = (verdicts or {}).get(area)
+            v = known if known is not None else verdict(own, here, ev, quarter=quarter)
+            verdicts[area] = v
+            if v.cause in _POOLABLE and v.primary:
+                area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
+                if area_fit is not None:
+                    fits[area] = area_fit
+        primary, corroboration, correlation, passes = {}, {}, float("nan"), False
+        if len(fits) >= MIN_POOLED_AREAS:
+            primary, correlation = _pooled(
+                [f.fit for f in fits.values()], [f.residual for f in fits.values()], POOLED_ALPHA
+            )
+            with_other = [f for f in fits.values() if f.corroboration is not None]
+            if len(with_other) == len(fits):
+                corroboration, _ = _pooled(
+                    [f.corroboration for f in with_other],
+                    [f.corroboration_residual for f in with_other],
+                    CORROBORATION_ALPHA,
+                )
+            passes = (
+                primary["ci_low"] > 1
+                and primary["rate_ratio"] >= MIN_REPORTING_EFFECT
+                and (not corroboration or corroboration["ci_low"] > 1)
+                # Some areas with a corroboration and some without: not pooled, no gate.
+                and (len(with_other) in (0, len(fits)))
+            )
+        own_at, gated, relaxed = {}, {}, {}
+        for area, v in verdicts.items():
+            claimed = v.verdict in ("reporting", "both")
+            gate = gate_relaxed = False
+            if passes and area in fits and v.placebo_ran:
+                f = fits[area].fit
+                own_at[area] = f.contrast(f.campaign_weights("rel: "), alpha=POOLED_OWN_ALPHA)
+                own = own_at[area]["ci_low"] > 1
+                own = own and own_at[area]["rate_ratio"] >= MIN_REPORTING_EFFECT
+                other_fit = fits[area].corroboration
+                # The verdict's own corroboration (90%), and the same at 80%.
+                corroborated = not v.corroboration or v.corroboration["ci_low"] > 1
+                loose = other_fit is None or (
+                    other_fit.contrast(
+                        other_fit.campaign_weights("rel: "), alpha=POOLED_OWN_CORROBORATION_ALPHA
+                    )["ci_low"]
+                    > 1
+                )
+                open_verdict = v.verdict in ("need", "neither") or v.cause == Cause.LOW_POWER
+                gate = own and corroborated and open_verdict
+                gate_relaxed = (
+                    own and loose and (open_verdict or v.cause == Cause.NEED_MEASURES_DISAGREE)
+                )
+            gated[area] = bool(claimed or gate)
+            relaxed[area] = bool(claimed or gate or gate_relaxed)
+        # The areas with no campaign listed, stepped at this campaign's date: a placebo there.
+        others, other_fits = [], []
+        if not everywhere:
+            fake = pd.DataFrame({"name": [str(name)], "start_date": [start]})
+            for area in areas:
+                if area in listed:
+                    continue
+                own = panel[panel["area"].astype(str) == area].reset_index(drop=True)
+                area_fit = _area_fit(own, fake, events_for(events, area), quarter)
+                if area_fit is not None:
+                    others.append(area)
+                    other_fits.append(area_fit)
+        other, difference, up = {}, {}, False
+        if other_fits:
+            other, _ = _pooled(
+                [f.fit for f in other_fits], [f.residual for f in other_fits], POOLED_ALPHA
+            )
+            up = bool(other["ci_low"] > 1)
+            if len(fits) >= 1:
+                both = [*fits.values(), *other_fits]
+                difference, _ = _pooled(
+                    [f.fit for f in both],
+                    [f.residual for f in both],
+                    POOLED_ALPHA,
+                    [True] * len(fits) + [False] * len(other_fits),
+                )
+        out.append(
+            PooledContrast(
+                campaign=str(name),
+                start_date=pd.Timestamp(start),
+                areas=ran,
+                pooled_areas=list(fits),
+                primary=primary,
+                corroboration=corroboration,
+                correlation=correlation,
+                passes=bool(passes),
+                own=own_at,
+                gated=gated,
+                # The reading adopted: no claim while the councils without the campaign rose too.
+                credited={area: g and not up for area, g in gated.items()},
+                credited_relaxed=relaxed,
+                others_areas=others,
+                others=other,
+                others_up=up,
+                difference=difference,
+                verdicts=verdicts,
+            )
+        )
+    return out
+
+
 def _low_power_cause(fit: its.Fit, treated: pd.Series) -> Finding:
     """Why a reporting effect of :data:`MAX_DETECTABLE_RATIO` could not be seen, with the
     figure behind it: the streams drifting apart (month-to-month correlation left in their
@@ -1321,6 +1664,9 @@ __all__ = [
     "Cause",
     "Finding",
     "NeedsRecordLevelData",
+    "POOLED_ALPHA",
+    "POOLED_OWN_ALPHA",
+    "PooledContrast",
     "Point",
     "PowerLimit",
     "Verdict",
@@ -1333,6 +1679,8 @@ __all__ = [
     "fit_streams",
     "kpis",
     "marac_benchmark",
+    "pool_estimates",
+    "pooled_contrasts",
     "rates",
     "referral_total",
     "repeat_rate",

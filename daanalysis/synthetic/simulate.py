@@ -76,6 +76,9 @@ class Scenario:
     # streams, which the primary contrast's combined control now includes, break instead of the
     # police series.
     service_recording: float = 1.0
+    # ``confidence_trend``: the confidence stream alone grows by a random -this..+this a year
+    # (councils whose relative trends differ; the verdict fits each council's own).
+    confidence_trend: float = 0.0
 
     @property
     def reporting_effect(self) -> bool:
@@ -346,6 +349,9 @@ def council(
         return rng.poisson(np.clip(drifting(mean), 0, None) * np.exp(own + shared))
 
     confidence = need * referral_dip * scenario.reporting**reached
+    if scenario.confidence_trend:
+        own_growth = rng.uniform(-scenario.confidence_trend, scenario.confidence_trend)
+        confidence = confidence * (1 + own_growth) ** years
     if scenario.curvature:
         centred = years - years.mean()
         confidence = confidence * np.exp(rng.choice([-1, 1]) * scenario.curvature * centred**2)
@@ -463,7 +469,17 @@ class Region:
     shares a regional AR(1) shock (``regional_rho``, ``regional_sd`` on the log scale, in every
     stream of every council) besides each council's own noise and trend, and one campaign run in
     the first ``campaign_areas`` of them only, on the same date, with a ``reporting`` effect
-    there; the other councils list no campaign."""
+    in the first ``effect_areas`` of those (None: every one); the other councils list no
+    campaign.
+
+    Changes nobody declared in events.csv (council numbers from 0), added in session 9 so that
+    a pooled contrast can be fooled: ``curved_areas``, the confidence stream alone curved (+-1%
+    a year squared, as ``null_curved_confidence``); ``police_drop_areas``, police-recorded
+    crimes times ``police_drop`` from the campaign date (a force-wide recording change when
+    every council is listed); ``confidence_trend``, each council's confidence stream its own
+    trend, a random -this..+this a year; ``regional_confidence``, every council's confidence
+    streams (campaign or not) step by this at the campaign date (a regional event the campaign
+    coincided with: a rise in reporting that is not the campaign's)."""
 
     name: str
     description: str
@@ -472,6 +488,17 @@ class Region:
     campaign_areas: int = 2
     regional_rho: float = 0.6
     regional_sd: float = 0.08
+    effect_areas: int | None = None
+    curved_areas: tuple[int, ...] = ()
+    police_drop_areas: tuple[int, ...] = ()
+    police_drop: float = 0.88
+    confidence_trend: float = 0.0
+    regional_confidence: float = 1.0
+
+    def effect(self, i: int) -> float:
+        """The campaign's reporting effect in council ``i`` (1: none)."""
+        effect_areas = self.campaign_areas if self.effect_areas is None else self.effect_areas
+        return self.reporting if i < min(effect_areas, self.campaign_areas) else 1.0
 
 
 REGIONS: dict[str, Region] = {
@@ -487,8 +514,50 @@ REGIONS: dict[str, Region] = {
             "As region_null, the campaign lifting the confidence streams 1.3x in its 2 councils",
             reporting=1.3,
         ),
+        # Session 9 (issue 18, pooling): scenarios where a pooled contrast could be fooled.
+        Region(
+            "region_reporting_one",
+            "As region_reporting, but only council 1 gets the 1.3x effect; council 2 ran the "
+            "same campaign with no effect",
+            reporting=1.3,
+            effect_areas=1,
+        ),
+        Region(
+            "region_reporting_one_police",
+            "As region_reporting_one, and council 2 (no effect) has its police-recorded crimes "
+            "down 12% at the campaign (undeclared)",
+            reporting=1.3,
+            effect_areas=1,
+            police_drop_areas=(1,),
+        ),
+        Region(
+            "region_null_mixed",
+            "No effect; council 1's confidence stream curved (+-1% a year squared), council 2's "
+            "police-recorded crimes down 12% at the campaign (undeclared), every council's "
+            "confidence stream its own trend (+-3% a year)",
+            curved_areas=(0,),
+            police_drop_areas=(1,),
+            confidence_trend=0.03,
+        ),
+        Region(
+            "region_police_down",
+            "No effect; a force-wide police recording change (undeclared): police-recorded "
+            "crimes down 12% at the campaign date in all 5 councils",
+            police_drop_areas=(0, 1, 2, 3, 4),
+        ),
+        Region(
+            "region_confidence_shock",
+            "No campaign effect, but every council's confidence streams, with or without the "
+            "campaign, step up 1.15x at its date (a regional event it coincided with)",
+            regional_confidence=1.15,
+        ),
     )
 }
+# The kinds with no campaign effect in any council (region_reporting_one's council 2 is one
+# more such council); region_confidence_shock is apart: reporting did rise relative to need in
+# the campaign councils, so a single-area verdict that says so is not wrong about the pattern,
+# only about its cause.
+REGION_NULLS = ("region_null", "region_null_mixed", "region_police_down")
 
 
 def region(
@@ -506,8 +575,11 @@ def region(
         scenario = Scenario(
             planted.name,
             planted.description,
-            reporting=planted.reporting if treated else 1.0,
+            reporting=planted.effect(i) * planted.regional_confidence,
             campaign_month=month,
+            curvature=0.01 if i in planted.curved_areas else 0.0,
+            police_recording=planted.police_drop if i in planted.police_drop_areas else 1.0,
+            confidence_trend=planted.confidence_trend,
         )
         panel, campaign, events = council(rng, scenario, area, regional=shock)
         panels.append(panel)
@@ -518,37 +590,69 @@ def region(
 
 def one_region(name: str, seed: int) -> list[dict[str, object]]:
     """The verdict on each council of one simulated region that ran the campaign, each read
-    from the region's one extract as ``daanalysis verdict`` reads an area."""
+    from the region's one extract as ``daanalysis verdict`` reads an area, beside the pooled
+    readings of :func:`daanalysis.metrics.demand.pooled_contrasts` (the campaign councils
+    together, and the councils without the campaign at its date)."""
     import warnings
 
-    from daanalysis.metrics.demand import campaigns_for, events_for, verdict
+    from daanalysis.metrics.demand import pooled_contrasts
 
     planted = REGIONS[name]
     panel, campaigns, events = region(np.random.default_rng(seed), planted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pooled = pooled_contrasts(panel, campaigns, events, quarter=panel["quarter"].iloc[-1])
+    group = pooled[0] if pooled else None
+    effects = {f"Council {i + 1}": planted.effect(i) for i in range(planted.campaign_areas)}
+    # The pooled contrast's truth: one value when every campaign council has the same effect.
+    steps = {e * planted.regional_confidence for e in effects.values()}
+    common = next(iter(steps)) if len(steps) == 1 else np.nan
     rows = []
-    for area in [f"Council {i + 1}" for i in range(planted.campaign_areas)]:
-        own = panel[panel["area"] == area].reset_index(drop=True)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            v = verdict(
-                own, campaigns_for(campaigns, area), events_for(events, area),
-                quarter=own["quarter"].iloc[-1],
-            )  # fmt: skip
-        p = v.primary
-        rows.append(
-            {
-                "scenario": name,
-                "seed": seed,
-                "area": area,
-                "verdict": v.verdict,
-                "claims_reporting": v.verdict in ("reporting", "both"),
-                "truth_reporting": planted.reporting != 1.0,
-                "rate_ratio": p.get("rate_ratio", np.nan),
-                "covered": bool(p) and p["ci_low"] <= planted.reporting <= p["ci_high"],
-                "fitted": bool(p),
-                "mde_ratio": p.get("mde_ratio", np.nan),
-            }
-        )
+    for area, effect in effects.items():
+        v = group.verdicts[area] if group is not None and area in group.verdicts else None
+        p = v.primary if v is not None else {}
+        row = {
+            "scenario": name,
+            "seed": seed,
+            "area": area,
+            "verdict": v.verdict if v is not None else "",
+            "claims_reporting": v is not None and v.verdict in ("reporting", "both"),
+            "truth_reporting": effect != 1.0,
+            "effect": effect,
+            "rate_ratio": p.get("rate_ratio", np.nan),
+            # The step planted in its confidence stream (the campaign's and any regional one).
+            "covered": bool(p)
+            and p["ci_low"] <= effect * planted.regional_confidence <= p["ci_high"],
+            "fitted": bool(p),
+            "mde_ratio": p.get("mde_ratio", np.nan),
+        }
+        if group is not None:
+            pp, others, diff = group.primary, group.others, group.difference
+            row.update(
+                claims_pooled=group.gated.get(area, False),
+                claims_pooled_placebo=group.credited.get(area, False),
+                claims_relaxed=group.credited_relaxed.get(area, False),
+                claims_relaxed_placebo=group.credited_relaxed.get(area, False)
+                and not group.others_up,
+                pooled_passes=group.passes,
+                pooled_rr=pp.get("rate_ratio", np.nan),
+                pooled_low=pp.get("ci_low", np.nan),
+                pooled_high=pp.get("ci_high", np.nan),
+                pooled_covered=(
+                    bool(pp) and pp["ci_low"] <= common <= pp["ci_high"]
+                    if np.isfinite(common)
+                    else np.nan
+                ),
+                pooled_mde=pp.get("mde_ratio", np.nan),
+                pooled_correlation=group.correlation,
+                others_rr=others.get("rate_ratio", np.nan),
+                others_low=others.get("ci_low", np.nan),
+                others_up=group.others_up,
+                difference_rr=diff.get("rate_ratio", np.nan),
+                difference_low=diff.get("ci_low", np.nan),
+                own90_low=group.own.get(area, {}).get("ci_low", np.nan),
+            )
+        rows.append(row)
     return rows
 
 
@@ -572,41 +676,80 @@ def region_study(
     return pd.DataFrame([row for rows in out for row in rows])
 
 
+def _clustered(flags: pd.Series, seeds: pd.Series) -> tuple[float, float]:
+    """A share and its Monte Carlo standard error with the region as the unit: the standard
+    deviation of the regions' shares over the square root of the number of regions."""
+    if not len(flags):
+        return float("nan"), float("nan")
+    by_region = flags.astype(float).groupby(seeds.to_numpy()).mean()
+    return float(flags.astype(float).mean()), float(by_region.std(ddof=1) / np.sqrt(len(by_region)))
+
+
+# The per-council readings compared in the region study: the single-area verdict, the pooled
+# gate (docs/methods.md, "Pooling across areas") and the gate with the placebo at the campaign
+# date in the councils without the campaign.
+REGION_RULES = {
+    "verdict": "claims_reporting",
+    "pooled gate": "claims_pooled",
+    "pooled gate + others' placebo": "claims_pooled_placebo",
+    "relaxed gate": "claims_relaxed",
+    "relaxed gate + others' placebo": "claims_relaxed_placebo",
+}
+
+
 def summarise_regions(results: pd.DataFrame) -> pd.DataFrame:
-    """Per kind of region: the share of campaign councils given a "reporting" claim (false
-    claims under no effect, power under 1.3x), coverage and the median detectable ratio. The
-    Monte Carlo standard error treats the region as the unit (councils of one region share its
-    shocks, so their verdicts are not independent): the standard deviation of the regions'
-    shares over the square root of the number of regions."""
-
-    def clustered(flags: pd.Series, seeds: pd.Series) -> tuple[float, float]:
-        by_region = flags.astype(float).groupby(seeds.to_numpy()).mean()
-        return float(flags.mean()), float(by_region.std(ddof=1) / np.sqrt(len(by_region)))
-
+    """Per kind of region and per kind of campaign council (with the effect, or without it): the
+    share given a "reporting" claim by each rule of :data:`REGION_RULES` present (false claims
+    where no effect was planted, power where it was), the difference of each pooled rule from
+    the verdict on the same councils, the verdict's coverage, inconclusive share and median
+    detectable ratio, and the pooled contrast's pass rate, coverage and median detectable
+    ratio. Monte Carlo standard errors treat the region as the unit (:func:`_clustered`): the
+    councils of a region share its shocks and its pooled contrast."""
     rows = []
-    for name, group in results.groupby("scenario", sort=False):
-        claims, claims_se = clustered(group["claims_reporting"], group["seed"])
+    for (name, truth), group in results.groupby(["scenario", "truth_reporting"], sort=False):
+        seeds = group["seed"]
         fitted = group[group["fitted"]]
-        cover, cover_se = clustered(fitted["covered"], fitted["seed"])
-        inconclusive, inconclusive_se = clustered(group["verdict"] == "inconclusive", group["seed"])
-        both = group.groupby("seed")["claims_reporting"].all().mean()
-        rows.append(
-            {
-                "scenario": name,
-                "truth": REGIONS[name].description,
-                "regions": group["seed"].nunique(),
-                "councils": len(group),
-                "measure": "power" if REGIONS[name].reporting != 1.0 else "false claim rate",
-                "reporting claimed": claims,
-                "mc_se": claims_se,
-                "every campaign council claimed": float(both),
-                "interval coverage": cover,
-                "coverage_mc_se": cover_se,
-                "inconclusive": inconclusive,
-                "inconclusive_mc_se": inconclusive_se,
-                "median detectable ratio": float(group["mde_ratio"].median()),
-            }
+        row = {
+            "scenario": name,
+            "truth": REGIONS[name].description,
+            "councils_with_effect": bool(truth),
+            "regions": seeds.nunique(),
+            "councils": len(group),
+            "measure": "power" if truth else "false claim rate",
+        }
+        for label, column in REGION_RULES.items():
+            if column not in group:
+                continue
+            row[label], row[f"{label} mc_se"] = _clustered(group[column], seeds)
+            if column != "claims_reporting":
+                diff = group[column].astype(float) - group["claims_reporting"].astype(float)
+                row[f"{label} - verdict"], row[f"{label} - verdict mc_se"] = _clustered(diff, seeds)
+        # Kept under the names regions_markdown and the first table used.
+        row["reporting claimed"], row["mc_se"] = row["verdict"], row["verdict mc_se"]
+        row["every campaign council claimed"] = float(
+            group.groupby("seed")["claims_reporting"].all().mean()
         )
+        row["interval coverage"], row["coverage_mc_se"] = _clustered(
+            fitted["covered"], fitted["seed"]
+        )
+        row["inconclusive"], row["inconclusive_mc_se"] = _clustered(
+            group["verdict"] == "inconclusive", seeds
+        )
+        row["median detectable ratio"] = float(group["mde_ratio"].median())
+        if "pooled_passes" in group:
+            one = group.drop_duplicates("seed")  # the pooled contrast is one per region
+            row["pooled passes"], row["pooled passes mc_se"] = _clustered(
+                one["pooled_passes"].astype(bool), one["seed"]
+            )
+            known = one[one["pooled_covered"].notna()]
+            row["pooled coverage"], row["pooled coverage mc_se"] = _clustered(
+                known["pooled_covered"].astype(bool), known["seed"]
+            )
+            row["pooled median detectable ratio"] = float(one["pooled_mde"].median())
+            row["others up"], row["others up mc_se"] = _clustered(
+                one["others_up"].astype(bool), one["seed"]
+            )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -664,6 +807,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "MAIN_SCENARIOS",
     "REGIONS",
+    "REGION_NULLS",
+    "REGION_RULES",
     "Region",
     "REPORT_SEED",
     "WIDER_SCENARIOS",
