@@ -90,6 +90,8 @@ def test_pooled_contrast_keeps_each_area_s_own_verdict_and_contrast():
         warnings.simplefilter("ignore")
         again = demand.pooled_contrasts(panel, campaigns, events, quarter, verdicts=group.verdicts)
     assert again[0].primary == group.primary and again[0].credited == group.credited
+    # ... and uses the verdicts it is given, not fitting them again.
+    assert all(again[0].verdicts[a] is group.verdicts[a] for a in group.areas)
     # Plain types for the command's JSON.
     plain = group.as_dict()
     assert json.loads(json.dumps(plain)) == plain

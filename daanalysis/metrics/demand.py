@@ -1186,13 +1186,13 @@ def pooled_contrasts(
         ran = [a for a in areas if a in set(group["area"].astype(str))]
         if len(ran) < MIN_POOLED_AREAS:
             continue
-        verdicts, fits = {}, {}
+        found, fits = {}, {}
         for area in ran:
             own = panel[panel["area"].astype(str) == area].reset_index(drop=True)
             here, ev = campaigns_for(campaigns, area), events_for(events, area)
             known = (verdicts or {}).get(area)
             v = known if known is not None else verdict(own, here, ev, quarter=quarter)
-            verdicts[area] = v
+            found[area] = v
             if v.cause in _POOLABLE and v.primary:
                 area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
                 if area_fit is not None:
@@ -1217,7 +1217,7 @@ def pooled_contrasts(
                 and (len(with_other) in (0, len(fits)))
             )
         own_at, gated, relaxed = {}, {}, {}
-        for area, v in verdicts.items():
+        for area, v in found.items():
             claimed = v.verdict in ("reporting", "both")
             gate = gate_relaxed = False
             if passes and area in fits and v.placebo_ran:
@@ -1286,7 +1286,7 @@ def pooled_contrasts(
                 others=other,
                 others_up=up,
                 difference=difference,
-                verdicts=verdicts,
+                verdicts=found,
             )
         )
     return out
