@@ -22,7 +22,8 @@ from daanalysis import __version__
 from daanalysis.stopping import StopFlag, Stopped
 
 if TYPE_CHECKING:
-    from daanalysis.metrics.demand import Verdict
+    from daanalysis.metrics.demand import PooledContrast, Verdict
+    from daanalysis.selection import Selection
 
 # The rest is imported in main(), once what the report's kernels need has been started
 # (kernels.prestart): its imports then overlap this command's own (a second, on 2 cores).
@@ -77,11 +78,39 @@ def verdicts(
     """One :class:`~daanalysis.metrics.demand.Verdict` per area of the extract in ``data_dir``:
     the same library calls as the demand notebook, so the command, the page, the headline and
     ``kpis.csv`` always agree."""
+    from daanalysis.selection import select
+
+    return _area_verdicts(select(data_dir, areas, today), quarter)
+
+
+def verdicts_and_pooled(
+    data_dir: Path, areas: list[str], quarter: str = "latest", today: str = ""
+) -> tuple[list[Verdict], list[PooledContrast]]:
+    """:func:`verdicts`, and each campaign that several of the areas ran read across them
+    (:func:`daanalysis.metrics.demand.pooled_contrasts`, at the quarter every area has; the
+    areas' verdicts for that quarter are reused, not fitted again)."""
     from daanalysis.metrics import demand
-    from daanalysis.panel import area_panel
+    from daanalysis.periods import quarter_label
     from daanalysis.selection import select
 
     scope = select(data_dir, areas, today)
+    results = _area_verdicts(scope, quarter)
+    if len(scope.areas) < 2:
+        return results, []
+    common = scope.quarter(quarter)
+    label = quarter_label(common)
+    known = {v.area: v for v in results if v.quarter == label}
+    panel = scope.panel[scope.panel["area"].isin(scope.areas)]
+    pooled = demand.pooled_contrasts(
+        panel, scope.extract["campaigns"], scope.extract["events"], common, verdicts=known
+    )
+    return results, pooled
+
+
+def _area_verdicts(scope: Selection, quarter: str) -> list[Verdict]:
+    from daanalysis.metrics import demand
+    from daanalysis.panel import area_panel
+
     inputs = [
         (
             area_panel(scope.panel, area),
@@ -111,21 +140,27 @@ def _one_verdict(inputs: tuple) -> Verdict:
     return demand.verdict(*inputs)
 
 
-def as_json(results: list[Verdict]) -> str:
+def as_json(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
     """A list with one object per area: area, quarter, verdict, sentence, the primary contrast
-    (rate ratio, low, high), the placebo share and everything else the verdict rests on."""
+    (rate ratio, low, high), the placebo share and everything else the verdict rests on; and
+    ``pooled``, each campaign the area ran with other areas of the extract, read across them
+    (:func:`daanalysis.present.pooling.as_record`; empty for a one-area extract)."""
+    from daanalysis.present.pooling import as_record
     from daanalysis.present.verdict import record
 
     rows = []
     for v in results:
         d = record(v)
         d["placebo_share"] = d["placebo"].get("share") if d["placebo"] else None
+        d["pooled"] = [as_record(p, v.area) for p in pooled if v.area in p.areas]
         rows.append(d)
     return json.dumps(rows, indent=2)
 
 
-def as_table(results: list[Verdict]) -> str:
-    """Each area's verdict and sentence, its reasons (-) and its checks and notes (!)."""
+def as_table(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
+    """Each area's verdict and sentence, its reasons (-) and its checks and notes (!); then each
+    campaign run in several areas, read across them."""
+    from daanalysis.present.pooling import pooled_lines
     from daanalysis.present.verdict import note_text, reasons, sentence
 
     lines = []
@@ -136,17 +171,22 @@ def as_table(results: list[Verdict]) -> str:
             lines.append(f"  - {reason}")
         for check in [*v.checks, *v.notes]:
             lines.append(f"  ! {note_text(check)}")
+    for p in pooled:
+        first, *rest = pooled_lines(p)
+        lines.append(f"Read together: {first}")
+        lines += [f"  - {line}" for line in rest]
     return "\n".join(lines)
 
 
 def _verdict(args: argparse.Namespace) -> int:
     """Print the verdicts; exit 1 with one clear line (no traceback) if the data are unusable."""
     try:
-        results = verdicts(args.data, args.area, args.quarter, args.today)
+        results, pooled = verdicts_and_pooled(args.data, args.area, args.quarter, args.today)
     except Exception as err:  # noqa: BLE001 - every failure is one line
         return _one_line("verdict", err)
     try:
-        print(as_json(results) if args.format == "json" else as_table(results), flush=True)
+        shown = as_json(results, pooled) if args.format == "json" else as_table(results, pooled)
+        print(shown, flush=True)
     except BrokenPipeError:
         # The reader (e.g. ``| head``) stopped early: not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

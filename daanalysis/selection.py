@@ -62,8 +62,7 @@ def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> li
         same = [a for a in available if fold_area(a) == fold_area(unknown[0])]
         hint = f" Did you mean {same[0]!r}? Names must match the data exactly." if same else ""
         raise DataContractError(
-            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}."
-            + hint
+            f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}." + hint
         )
     return list(areas)
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from daanalysis.config import Config, read_config
 from daanalysis.ingest import clean
-from daanalysis.ingest.checks.areas import check_areas, population_notes
+from daanalysis.ingest.checks.areas import check_areas, check_listed_twice, population_notes
 from daanalysis.ingest.checks.partnership import check_partnership
 from daanalysis.ingest.checks.records import check_empty_months, check_low_record_months
 from daanalysis.ingest.checks.series import (
@@ -180,6 +180,7 @@ def load_extract(
     gap_months: dict[str, list[str]] = {}
     ledger = check_subtotals(tables, ledger)
     ledger = check_areas(tables, ledger, basis, paths, notes)
+    ledger = check_listed_twice(tables, ledger)
     # A whole file out of scale first: its month-by-month faults would only hide the cause.
     check_per_adult(tables, paths, basis)
     ledger = check_series(tables, ledger, config)

@@ -318,8 +318,13 @@ CAMPAIGNS = TableSpec(
         "end_date": "Last day of the campaign (dd/mm/yyyy).",
     },
     optional={"area": "Area the campaign ran in; blank means every area."},
+    notes=(
+        "A campaign run in several areas is listed once for each (one row per area, the same "
+        "name and dates), or once with a blank area for every area; not both. Several areas "
+        "that ran one campaign are also read together (docs/methods.md, pooling across areas)."
+    ),
     dates=("start_date", "end_date"),
-    key=("name",),
+    key=("name", "area"),
     not_null=("name", "start_date"),
     checks=(_not_before("end_date", "start_date"),),
 )
@@ -349,7 +354,7 @@ EVENTS = TableSpec(
         "with spaces or hyphens read as underscores (`Level shift` is `level_shift`)."
     ),
     dates=("start_date", "end_date"),
-    key=("name",),
+    key=("name", "area"),
     not_null=("name", "start_date", "kind"),
     checks=(
         _not_before("end_date", "start_date"),

@@ -169,6 +169,32 @@ def check_areas(
     return ledger
 
 
+def check_listed_twice(tables: dict[str, pd.DataFrame], ledger: pd.DataFrame) -> pd.DataFrame:
+    """A campaign or event listed for every area (blank area) and again for one area: the
+    area's row is excluded, since the two rows would put two steps for one campaign in that
+    area's model. List it either for every area or area by area."""
+    for name in ("campaigns", "events"):
+        frame = tables[name]
+        if not len(frame) or "area" not in frame:
+            continue
+        everywhere = frame.loc[frame["area"].isna()]
+        first = dict(zip(everywhere["name"], everywhere["source_row"], strict=True))
+        twice = frame["area"].notna() & frame["name"].isin(list(first))
+        if not twice.any():
+            continue
+        reasons = pd.Series(
+            [
+                f"name: {n!r} is also listed for every area (blank area, row {first[n]}); list "
+                "it either for every area or once for each area it ran in"
+                for n in frame.loc[twice, "name"]
+            ],
+            index=frame.index[twice],
+            dtype=object,
+        )
+        ledger = exclude_rows(tables, ledger, name, reasons)
+    return ledger
+
+
 def population_notes(tables: dict[str, pd.DataFrame], basis: str) -> list[tuple[str, str]]:
     """A note for each area whose population estimates end before its data do, as (area, note):
     its rates for the later years use the last estimate (the panel carries it forward)."""
