@@ -154,3 +154,22 @@ def test_one_campaign_listed_twice_for_an_area_is_excluded(region, tmp_path):
         .startswith("name: 'Safe at home' is also listed for every area (blank area, row 5)")
     )
     assert len(extract["campaigns"]) == 4
+
+
+def test_the_pages_table_has_ratios_and_names_only():
+    from daanalysis.present.pooling import pooled_table
+
+    table = pooled_table([pooled(credited={"Ayton": True, "Beeby": False})])
+    assert table.iloc[0].to_dict() == {
+        "campaign": "Know the signs (01/11/2022)",
+        "areas": "Ayton, Beeby",
+        "read together (ratio)": 1.30,
+        "95% CI lower": 1.12,
+        "95% CI upper": 1.51,
+        "passes": "yes",
+        "credited with a reporting effect": "Ayton",
+        "areas without it, at its date (ratio)": 1.02,
+    }
+    none = pooled_table([pooled(credited={"Ayton": False, "Beeby": False}, others={})])
+    assert none.iloc[0]["credited with a reporting effect"] == "none"
+    assert pd.isna(none.iloc[0]["areas without it, at its date (ratio)"])

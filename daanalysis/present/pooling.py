@@ -10,8 +10,27 @@ campaign rose as much at its date. Only ratios are shown, never counts.
 
 from __future__ import annotations
 
-from daanalysis.metrics.demand import PooledContrast
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from daanalysis.metrics.demand import PooledContrast, Verdict, pooled_contrasts
 from daanalysis.present.verdict import ratio_text
+
+if TYPE_CHECKING:
+    from daanalysis.present.notebook import Context
+    from daanalysis.present.page import Page
+
+POOLED_SOURCE = (
+    "Source: each area's referrals, need-sensitive figures (police-recorded crimes, MARAC "
+    "cases, high-risk and repeat referrals) and campaigns (campaigns.csv, one row for each area "
+    "a campaign ran in). Method: docs/methods.md, pooling across areas."
+)
+NOTHING_POOLED = (
+    "No campaign is listed for two or more areas by name and start date (campaigns.csv, one "
+    "row for each area it ran in), so no campaign is read across areas: each area's verdict "
+    "above stands on its own figures."
+)
 
 
 def _listed(names: list[str]) -> str:
@@ -83,6 +102,58 @@ def pooled_lines(p: PooledContrast) -> list[str]:
     return lines
 
 
+def pooled_table(found: list[PooledContrast]) -> pd.DataFrame:
+    """One row per campaign read across areas: the areas, the pooled reporting effect with its
+    95% interval, whether it passes, the areas credited, and the areas without the campaign at
+    its date (ratios only, no counts)."""
+    rows = []
+    for p in found:
+        rows.append(
+            {
+                "campaign": f"{p.campaign} ({p.start_date:%d/%m/%Y})",
+                "areas": ", ".join(p.areas),
+                "read together (ratio)": p.primary.get("rate_ratio"),
+                "95% CI lower": p.primary.get("ci_low"),
+                "95% CI upper": p.primary.get("ci_high"),
+                "passes": "yes" if p.passes else "no",
+                "credited with a reporting effect": ", ".join(
+                    a for a in p.areas if p.credited.get(a)
+                )
+                or "none",
+                "areas without it, at its date (ratio)": p.others.get("rate_ratio"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def show_pooled(page: Page, ctx: Context, verdicts: list[Verdict]) -> list[PooledContrast]:
+    """The page comparing areas: each campaign several areas ran, read across them
+    (:func:`daanalysis.metrics.demand.pooled_contrasts` on the whole panel, reusing the areas'
+    ``verdicts``), in words and one table; or one line saying there is none."""
+    from IPython.display import Markdown, display
+
+    found = pooled_contrasts(
+        ctx.panel,
+        ctx.extract["campaigns"],
+        ctx.extract["events"],
+        ctx.quarter,
+        verdicts={v.area: v for v in verdicts},
+    )
+    if not found:
+        display(Markdown(NOTHING_POOLED))
+        return found
+    for p in found:
+        first, *rest = pooled_lines(p)
+        display(Markdown("\n".join([first, "", *(f"- {line}" for line in rest)])))
+    page.table(
+        pooled_table(found),
+        f"Campaigns run in several areas, read together, {ctx.label}",
+        POOLED_SOURCE,
+        not_counts=True,  # ratios and names, no counts of people
+    )
+    return found
+
+
 def as_record(p: PooledContrast, area: str) -> dict:
     """The reading for one area's entry of ``daanalysis verdict --format json``: the pooled
     figures (:meth:`PooledContrast.as_dict`), this area's credit, and the reading in words."""
@@ -92,4 +163,4 @@ def as_record(p: PooledContrast, area: str) -> dict:
     return record
 
 
-__all__ = ["as_record", "pooled_lines"]
+__all__ = ["as_record", "pooled_lines", "pooled_table", "show_pooled"]
