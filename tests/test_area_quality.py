@@ -200,3 +200,18 @@ def test_an_area_named_in_another_case_gets_the_datas_spelling(faulty_region):
     )
     with pytest.raises(DataContractError, match=r"Ceeford\.$"):
         choose_areas(faulty_region, ["Zeeford"], "data")
+
+
+def test_an_area_missing_from_population_in_a_region_stops_naming_population(tmp_path):
+    # In a region every council is a main area, however many there are: one missing from
+    # population.csv stops the run there (it used to lose that council's referrals row by row,
+    # each under the file's 5%).
+    folder = tmp_path / "data"
+    write_sample(folder, seed=3, areas={f"Area {i:02d}": 0.3 for i in range(1, 23)})
+    population = pd.read_csv(folder / "population.csv")
+    population[population["area"] != "Area 07"].to_csv(folder / "population.csv", index=False)
+    with pytest.raises(DataContractError) as raised:
+        load_extract(folder, salt=b"test-salt")
+    message = str(raised.value)
+    assert message.startswith(f"{folder / 'population.csv'}, column area: no rows for 'Area 07'")
+    assert "(areas there: Area 01, Area 02, " in message and ", Area 11 and 11 more)" in message

@@ -47,6 +47,12 @@ def _check_area_spellings(frame: pd.DataFrame, source: str, paths: dict[str, Pat
         )
 
 
+def _some(names: list[str], shown: int = 10) -> str:
+    """Up to ``shown`` names, then how many more (a region's list stays readable)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _check_population_areas(
     frame: pd.DataFrame, known: set[str], source: str, paths: dict[str, Path]
 ) -> None:
@@ -54,19 +60,22 @@ def _check_population_areas(
     population.csv is then what needs correcting (usually the area spelt another way there),
     not the thousands of rows that would otherwise be excluded from the source.
 
-    A main area has more than a twentieth of the source's rows; an area with a handful of rows
-    that population.csv lacks is a misspelling in the source, excluded row by row.
+    A main area has more than a twentieth of an average area's rows (of a one-area extract's,
+    a twentieth of the source): in a region every council is one, however many there are; an
+    area with a handful of rows that population.csv lacks is a misspelling in the source,
+    excluded row by row.
     """
     counts = frame["area"].value_counts()
     folded = {fold_area(a): a for a in known}
+    average = len(frame) / max(1, int((counts > 2).sum()))
     for area, n in counts.items():
-        if area in known or n <= max(2, len(frame) / 20):
+        if area in known or n <= max(2, average / 20):
             continue
         spelt = folded.get(fold_area(area))
         hint = (
             f"; it is spelt {spelt!r} there"
             if spelt
-            else f" (areas there: {', '.join(sorted(known))})"
+            else f" (areas there: {_some(sorted(known))})"
         )
         raise DataContractError(
             f"{paths.get('population', 'population.csv')}, column area: no rows for {area!r}, "
@@ -105,7 +114,7 @@ def check_areas(
         frame = tables[source]
         _check_population_areas(frame, known_pop, source, paths or {})
         odd = frame["area"].notna() & ~frame["area"].isin(known_pop)
-        listed = ", ".join(sorted(known_pop))
+        listed = _some(sorted(known_pop))
         reasons = pd.Series(
             "area "
             + reprs(frame.loc[odd, "area"])
