@@ -215,11 +215,11 @@ worked example of monthly returns with quarterly and annual rows and months not 
     `population` is given, a referral whose area is not in it is excluded (usually
     a misspelling); but a main area of the referrals or returns (more than a twentieth of an
     average area's rows: in a region, every council) missing from `population` stops the run
-    naming `population.csv` and its spelling there. Area names are tidied (invisible characters and repeated spaces removed), and
-    one area spelt two ways in the referrals or returns (`North East`, `north-east`) stops the
-    run, naming both spellings; a row elsewhere whose area is spelt otherwise names the
-    referrals' spelling. `population` ending before the data is noted: later years use its last
-    estimate.
+    naming `population.csv` and its spelling there. Area names are tidied (invisible
+    characters and repeated spaces removed), and one area spelt two ways in the referrals or
+    returns (`North East`, `north-east`) stops the run, naming both spellings; a row elsewhere
+    whose area is spelt otherwise names the referrals' spelling. `population` ending before
+    the data is noted: later years use its last estimate.
   - *Service.* A blank or unrecognised `service` excludes the referral (it would belong to no
     service's figures); placeholder client references ({placeholders}) are treated as blank, so
     they are not taken for one client.
