@@ -73,9 +73,7 @@ def _check_population_areas(
             continue
         spelt = folded.get(fold_area(area))
         hint = (
-            f"; it is spelt {spelt!r} there"
-            if spelt
-            else f" (areas there: {_some(sorted(known))})"
+            f"; it is spelt {spelt!r} there" if spelt else f" (areas there: {_some(sorted(known))})"
         )
         raise DataContractError(
             f"{paths.get('population', 'population.csv')}, column area: no rows for {area!r}, "
