@@ -85,10 +85,11 @@ def verdicts(
 
 def verdicts_and_pooled(
     data_dir: Path, areas: list[str], quarter: str = "latest", today: str = ""
-) -> tuple[list[Verdict], list[PooledContrast]]:
-    """:func:`verdicts`, and each campaign that several of the areas ran read across them
+) -> tuple[list[Verdict], list[PooledContrast], str]:
+    """:func:`verdicts`, each campaign that several of the areas ran read across them
     (:func:`daanalysis.metrics.demand.pooled_contrasts`, at the quarter every area has; the
-    areas' verdicts for that quarter are reused, not fitted again)."""
+    areas' verdicts for that quarter are reused, not fitted again), and that quarter's label
+    ("" for one area)."""
     from daanalysis.metrics import demand
     from daanalysis.periods import quarter_label
     from daanalysis.selection import select
@@ -96,7 +97,7 @@ def verdicts_and_pooled(
     scope = select(data_dir, areas, today)
     results = _area_verdicts(scope, quarter)
     if len(scope.areas) < 2:
-        return results, []
+        return results, [], ""
     common = scope.quarter(quarter)
     label = quarter_label(common)
     known = {v.area: v for v in results if v.quarter == label}
@@ -104,7 +105,7 @@ def verdicts_and_pooled(
     pooled = demand.pooled_contrasts(
         panel, scope.extract["campaigns"], scope.extract["events"], common, verdicts=known
     )
-    return results, pooled
+    return results, pooled, label
 
 
 def _area_verdicts(scope: Selection, quarter: str) -> list[Verdict]:
@@ -140,11 +141,12 @@ def _one_verdict(inputs: tuple) -> Verdict:
     return demand.verdict(*inputs)
 
 
-def as_json(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
+def as_json(results: list[Verdict], pooled: list[PooledContrast] = (), at: str = "") -> str:
     """A list with one object per area: area, quarter, verdict, sentence, the primary contrast
     (rate ratio, low, high), the placebo share and everything else the verdict rests on; and
     ``pooled``, each campaign the area ran with other areas of the extract, read across them
-    (:func:`daanalysis.present.pooling.as_record`; empty for a one-area extract)."""
+    (:func:`daanalysis.present.pooling.as_record`, with ``quarter`` ``at``, the quarter every
+    area has; empty for a one-area extract)."""
     from daanalysis.present.pooling import as_record
     from daanalysis.present.verdict import record
 
@@ -152,12 +154,12 @@ def as_json(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
     for v in results:
         d = record(v)
         d["placebo_share"] = d["placebo"].get("share") if d["placebo"] else None
-        d["pooled"] = [as_record(p, v.area) for p in pooled if v.area in p.areas]
+        d["pooled"] = [{"quarter": at, **as_record(p, v.area)} for p in pooled if v.area in p.areas]
         rows.append(d)
     return json.dumps(rows, indent=2)
 
 
-def as_table(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
+def as_table(results: list[Verdict], pooled: list[PooledContrast] = (), at: str = "") -> str:
     """Each area's verdict and sentence, its reasons (-) and its checks and notes (!); then each
     campaign run in several areas, read across them."""
     from daanalysis.present.pooling import pooled_lines
@@ -173,7 +175,7 @@ def as_table(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
             lines.append(f"  ! {note_text(check)}")
     for p in pooled:
         first, *rest = pooled_lines(p)
-        lines.append(f"Read together: {first}")
+        lines.append(f"Read together, {at}: {first}" if at else f"Read together: {first}")
         lines += [f"  - {line}" for line in rest]
     return "\n".join(lines)
 
@@ -181,11 +183,13 @@ def as_table(results: list[Verdict], pooled: list[PooledContrast] = ()) -> str:
 def _verdict(args: argparse.Namespace) -> int:
     """Print the verdicts; exit 1 with one clear line (no traceback) if the data are unusable."""
     try:
-        results, pooled = verdicts_and_pooled(args.data, args.area, args.quarter, args.today)
+        results, pooled, at = verdicts_and_pooled(args.data, args.area, args.quarter, args.today)
     except Exception as err:  # noqa: BLE001 - every failure is one line
         return _one_line("verdict", err)
     try:
-        shown = as_json(results, pooled) if args.format == "json" else as_table(results, pooled)
+        shown = (
+            as_json(results, pooled, at) if args.format == "json" else as_table(results, pooled, at)
+        )
         print(shown, flush=True)
     except BrokenPipeError:
         # The reader (e.g. ``| head``) stopped early: not an error worth a traceback.

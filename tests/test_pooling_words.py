@@ -124,16 +124,21 @@ def region(tmp_path_factory):
 def test_a_campaign_listed_area_by_area_is_read_together(region):
     from daanalysis.cli import as_json, as_table, verdicts_and_pooled
 
-    results, together = verdicts_and_pooled(region, [])
+    results, together, at = verdicts_and_pooled(region, [])
+    assert at == "2026/27 Q2 (Jul-Sep 2026)"
     assert [p.campaign for p in together] == ["Know the signs"]  # "Open doors": one area
     assert together[0].areas == ["Ayton", "Beeby"] and together[0].others_areas == ["Ceeford"]
     # The areas' own verdicts are those the command gives, reused (not fitted again).
     assert all(together[0].verdicts[v.area] is v for v in results if v.area != "Ceeford")
-    rows = {row["area"]: row for row in json.loads(as_json(results, together))}
+    rows = {row["area"]: row for row in json.loads(as_json(results, together, at))}
     assert [p["campaign"] for p in rows["Ayton"]["pooled"]] == ["Know the signs"]
+    assert rows["Ayton"]["pooled"][0]["quarter"] == at
     assert rows["Ceeford"]["pooled"] == []
-    text = as_table(results, together)
-    assert "\nRead together: Know the signs (started 01/11/2022) ran in Ayton and Beeby." in text
+    text = as_table(results, together, at)
+    assert (
+        "\nRead together, 2026/27 Q2 (Jul-Sep 2026): Know the signs (started 01/11/2022) ran in "
+        "Ayton and Beeby." in text
+    )
 
 
 def test_one_campaign_listed_twice_for_an_area_is_excluded(region, tmp_path):
