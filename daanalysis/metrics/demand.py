@@ -460,6 +460,37 @@ class PowerLimit(StrEnum):
     FEW = "few"  # no figure beyond the detectable effect
 
 
+def _plain(value: object) -> object:
+    """``value`` in plain types for JSON and papermill: coded findings and notes as dicts, codes
+    as text, a date as ``yyyy-mm-dd``, a period as its text, numpy numbers as Python's (floats
+    to 4 places, NaN as None)."""
+    if isinstance(value, Finding):
+        return {"code": str(value.code), **_plain(value.figures)}
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, DataNote):
+        return {
+            f.name: str(v) if isinstance(v, (pd.Period, pd.Timestamp)) else _plain(v)
+            for f in fields(value)
+            if (v := getattr(value, f.name)) not in ("", None, ())
+        }
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, pd.Period):
+        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 @dataclass(frozen=True)
 class Finding:
     """One coded finding (a :class:`Point`, :class:`Cause` or :class:`PowerLimit`) and the
@@ -533,29 +564,7 @@ class Verdict:
 
     def as_dict(self) -> dict:
         """Plain types only, for JSON and for papermill."""
-
-        def plain(value):
-            if isinstance(value, Finding):
-                return {"code": str(value.code), **plain(value.figures)}
-            if isinstance(value, StrEnum):
-                return str(value)
-            if isinstance(value, DataNote):
-                return {
-                    f.name: str(v) if isinstance(v, (pd.Period, pd.Timestamp)) else plain(v)
-                    for f in fields(value)
-                    if (v := getattr(value, f.name)) not in ("", None, ())
-                }
-            if isinstance(value, dict):
-                return {k: plain(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [plain(v) for v in value]
-            if isinstance(value, (float, np.floating)):
-                return None if np.isnan(value) else round(float(value), 4)
-            if isinstance(value, np.integer):
-                return int(value)
-            return value
-
-        return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"})
+        return _plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"})
 
 
 def _campaigns_near_temporary_events(
@@ -1011,23 +1020,7 @@ class PooledContrast:
     def as_dict(self) -> dict:
         """Plain types only, for JSON (the areas' own verdicts are left out: each area's
         verdict is reported on its own)."""
-
-        def plain(value):
-            if isinstance(value, dict):
-                return {str(k): plain(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [plain(v) for v in value]
-            if isinstance(value, pd.Timestamp):
-                return value.date().isoformat()
-            if isinstance(value, (bool, np.bool_)):
-                return bool(value)
-            if isinstance(value, (float, np.floating)):
-                return None if np.isnan(value) else round(float(value), 4)
-            if isinstance(value, np.integer):
-                return int(value)
-            return value
-
-        return plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "verdicts"})
+        return _plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "verdicts"})
 
 
 @dataclass
