@@ -49,12 +49,16 @@ class Selection:
         return mine["month"].max().asfreq(QUARTER_FREQ)
 
 
-def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> list[str]:
+def choose_areas(
+    extract: Extract, areas: list[str], data_dir: str | Path, faults: bool = True
+) -> list[str]:
     """The areas to report: those named (``[]`` or ``["all"]``: every area in the extract), each
-    checked to be in the extract, with a clear error naming the ones it has."""
+    checked to be in the extract, with a clear error naming the ones it has; and, unless
+    ``faults`` is False (planning a task per area, each of which checks its own), none with a
+    fault of its own rows (:attr:`Extract.area_faults`: the error says which file and area)."""
     available = extract.areas()
     if not areas or list(areas) == ["all"]:
-        return available
+        return _without_faults(extract, available, faults)
     unknown = [a for a in areas if a not in available]
     if unknown:
         from daanalysis.ingest.checks.areas import fold_area
@@ -64,7 +68,16 @@ def choose_areas(extract: Extract, areas: list[str], data_dir: str | Path) -> li
         raise DataContractError(
             f"Area {unknown[0]!r} is not in {data_dir}; areas found: {', '.join(available)}." + hint
         )
-    return list(areas)
+    return _without_faults(extract, list(areas), faults)
+
+
+def _without_faults(extract: Extract, areas: list[str], faults: bool) -> list[str]:
+    found = getattr(extract, "area_faults", {})
+    broken = [a for a in areas if a in found]
+    if faults and broken:
+        more = f" ({len(broken) - 1} other area(s) too: see the ledger)" if len(broken) > 1 else ""
+        raise DataContractError(found[broken[0]] + more)
+    return areas
 
 
 def load(data_dir: str | Path) -> tuple[Extract, pd.DataFrame]:
@@ -80,13 +93,15 @@ def select(
     areas: list[str] | tuple[str, ...] = (),
     today: str = "",
     prepared: tuple[Extract, pd.DataFrame] | None = None,
+    faults: bool = True,
 ) -> Selection:
     """Load ``data_dir`` (or take the ``prepared`` extract and panel, already loaded from it),
-    choose ``areas`` (none or ``["all"]``: every area) and parse ``today`` (yyyy-mm-dd, blank
-    for the real today)."""
+    choose ``areas`` (none or ``["all"]``: every area; ``faults``: see :func:`choose_areas`)
+    and parse ``today`` (yyyy-mm-dd, blank for the real today)."""
     when = parse_today(today)
     extract, panel = prepared if prepared is not None else load(data_dir)
-    return Selection(extract, panel, choose_areas(extract, list(areas), data_dir), when)
+    chosen = choose_areas(extract, list(areas), data_dir, faults)
+    return Selection(extract, panel, chosen, when)
 
 
 __all__ = ["Selection", "choose_areas", "load", "select"]

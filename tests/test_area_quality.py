@@ -10,6 +10,7 @@ import pytest
 from daanalysis.config import Config
 from daanalysis.ingest.extract import DataContractError, Extract
 from daanalysis.ingest.load import load_extract
+from daanalysis.panel import build_panel
 from daanalysis.synthetic.sample import write_sample
 
 AREAS = {"Ayton": 1.0, "Beeby": 0.5, "Ceeford": 1.5}
@@ -123,15 +124,30 @@ def _break_dates(folder, area: str, every: int) -> tuple[int, float]:
 
 
 def test_one_area_broken_export_stops_though_the_file_is_under_the_limit(tmp_path, generated):
+    from daanalysis.selection import select
+
     folder = copy_of(generated, tmp_path / "data")
     _, file_share = _break_dates(folder, "Beeby", every=5)  # a fifth of Beeby's rows
     assert file_share < Config().max_excluded_share  # the whole file would pass
-    with pytest.raises(DataContractError) as raised:
-        load_extract(folder, salt=b"test-salt")
-    message = str(raised.value)
-    assert "referrals.csv, area 'Beeby':" in message
+    extract = load_extract(folder, salt=b"test-salt")
+    message = extract.area_faults["Beeby"]
+    assert set(extract.area_faults) == {"Beeby"}
+    assert message.startswith(f"{folder / 'referrals.csv'}, area 'Beeby': ")
     assert "(20%) break the data contract" in message
     assert "referral_date" in message and "max_excluded_share" in message
+    prepared = (extract, build_panel(extract))
+    # Reporting Beeby, or every area, stops with it; the other areas can still be reported
+    # (in a region of tasks, Beeby's task fails and the others run).
+    for areas in (["Beeby"], [], ["Ayton", "Beeby"]):
+        with pytest.raises(DataContractError, match="area 'Beeby'"):
+            select(folder, areas, prepared=prepared)
+    assert select(folder, ["Ayton", "Ceeford"], prepared=prepared).areas == ["Ayton", "Ceeford"]
+    assert select(folder, [], prepared=prepared, faults=False).areas == list(AREAS)
+    # A scheduler's plan has a task for Beeby too, which fails on its own when it runs.
+    from daanalysis.airflow import plan_areas
+
+    planned = plan_areas(folder, tmp_path / "out", today="2026-11-01")
+    assert [job["area"] for job in planned] == list(AREAS)
 
 
 def test_a_few_slips_in_one_area_are_listed_not_fatal(tmp_path, generated):

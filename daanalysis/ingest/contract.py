@@ -154,9 +154,11 @@ worked example of monthly returns with quarterly and annual rows and months not 
   `max_excluded_share` (config, default {max_excluded_share}) of a file's rows are excluded,
   loading stops: the export is probably in the wrong format. In an extract of several areas the
   same limit holds for each area's rows of a file (the areas of the referrals or returns and of
-  `population.csv`), so one council's broken export in a regional file stops loading too, naming
-  the file and the area. The limit is checked again after every later step (the plausibility
-  checks below, duplicate removal), so no step can push a file past it unnoticed.
+  `population.csv`), so one council's broken export in a regional file stops any run that
+  reports that council, naming the file and the area (in a scheduler's region of tasks, that
+  council's task fails and the others run). The limit is checked again after every later step
+  (the plausibility checks below, duplicate removal), so no step can push a file past it
+  unnoticed.
 - **Plausibility rules.** An implausible value is an error or a ledgered exclusion, never a
   headline:
   - *Nothing after the extract date.* The extract date is `extract_date` in config, else the

@@ -51,6 +51,9 @@ class Extract:
     # level shift or a copied quarter in its series, a month exported in part, population
     # estimates that end early. An area's page shows its own and the extract's general ones.
     area_notes: dict[str, list[str]] = field(default_factory=dict)
+    # Areas whose own rows of a file broke max_excluded_share, with the error: reporting such an
+    # area stops with it (daanalysis.selection.choose_areas), and only that area.
+    area_faults: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]

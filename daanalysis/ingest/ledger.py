@@ -78,7 +78,11 @@ NOT_COLLECTED_NOTE = "not collected (blank or marked)"
 
 
 def check_excluded_share(
-    ledger: pd.DataFrame, config: Config, path: Path | str, areas: list[str] | None = None
+    ledger: pd.DataFrame,
+    config: Config,
+    path: Path | str,
+    areas: list[str] | None = None,
+    faults: dict[str, str] | None = None,
 ) -> None:
     """Stop when too many rows of one file were excluded: the export is probably wrong.
 
@@ -87,9 +91,11 @@ def check_excluded_share(
     rows are needed: one or two slips in a tiny file are listed, not fatal. Given the extract's
     ``areas`` (two or more), each area's rows of the file are held to the same limit too: in a
     regional file one council's broken export would otherwise stay under the file's limit and
-    its pages be drawn from what was left. Rows whose area is not one of ``areas`` (a misspelt
-    area) are excluded for that reason and listed; they are judged with the file, not as an
-    area of their own.
+    its pages be drawn from what was left. Such an area's fault is recorded in ``faults`` (area
+    to message; the first for each area), for the run to stop when that area is reported (so in
+    a region of tasks, that council's task fails, not every council's); without ``faults`` it
+    stops here. Rows whose area is not one of ``areas`` (a misspelt area) are excluded for that
+    reason and listed; they are judged with the file, not as an area of their own.
     """
     # Subtotal rows, counts set aside as probably not collected and rows for areas outside the
     # extract are not faults of the export: they are listed, and do not count against the limit.
@@ -100,7 +106,9 @@ def check_excluded_share(
         | reasons.str.contains(OUTSIDE_AREAS, regex=False)
     )
     ledger = ledger[~set_aside.to_numpy()]
-    _stop_if_too_many(ledger, config, f"{path}")
+    message = _too_many(ledger, config, f"{path}")
+    if message:
+        raise DataContractError(message)
     if areas is None or len(areas) < 2 or "area" not in ledger.columns:
         return
     excluded = (ledger["status"] == "excluded").to_numpy()
@@ -111,22 +119,25 @@ def check_excluded_share(
         (by_area["sum"] > 2) & (by_area["sum"] / by_area["size"] > config.max_excluded_share)
     ]
     for area in over.index:
-        _stop_if_too_many(
-            ledger[(ledger["area"] == area).to_numpy()], config, f"{path}, area {area!r}"
-        )
+        mine = ledger[(ledger["area"] == area).to_numpy()]
+        message = _too_many(mine, config, f"{path}, area {area!r}")
+        if faults is None:
+            raise DataContractError(message)
+        faults.setdefault(str(area), message)
 
 
-def _stop_if_too_many(ledger: pd.DataFrame, config: Config, where: str) -> None:
+def _too_many(ledger: pd.DataFrame, config: Config, where: str) -> str:
+    """The error for more excluded rows than ``max_excluded_share`` allows ("" if not)."""
     excluded = ledger[ledger["status"] == "excluded"]
     if not len(ledger) or len(excluded) <= 2:
-        return
+        return ""
     share = len(excluded) / len(ledger)
     if share <= config.max_excluded_share:
-        return
+        return ""
     first = excluded.iloc[0]
     common = excluded["reason"].map(reason_category).value_counts().head(3)
     top = "; ".join(f"{n} x {reason}" for reason, n in common.items())
-    raise DataContractError(
+    return (
         f"{where}: {len(excluded)} of {len(ledger)} rows ({share:.0%}) break the data contract, "
         f"more than the {config.max_excluded_share:.0%} allowed (config max_excluded_share). "
         f"First: row {first['row']}: {first['reason'].split('; ')[0]}. Most common: {top}. "

@@ -211,10 +211,13 @@ def load_extract(
     # which names an area even when every one of its source rows was excluded.
     source = tables["referrals" if basis == "records" else "returns"]
     areas = sorted({*source["area"].dropna(), *tables["population"]["area"].dropna()})
+    area_faults: dict[str, str] = {}  # an area whose own rows broke the limit: Extract.area_faults
     for name, path in paths.items():
         if name == "returns" and basis == "records":
             continue  # not used at all (see above), which is not a fault of the file
-        check_excluded_share(ledger[table == names.get_indexer([name])[0]], config, path, areas)
+        check_excluded_share(
+            ledger[table == names.get_indexer([name])[0]], config, path, areas, area_faults
+        )
     notes.append(
         f"Nothing dated after {extract[0]:%d/%m/%Y} (the extract date, from {extract[1]})."
     )
@@ -230,4 +233,5 @@ def load_extract(
         gap_months=gap_months,
         files=unread,
         area_notes=area_notes,
+        area_faults=area_faults,
     )

@@ -91,14 +91,17 @@ def plan_jobs(
     today: str,
     notebooks: list[NotebookSpec] | None = None,
     prepared: tuple[Extract, pd.DataFrame] | None = None,
+    faults: bool = True,
 ) -> Plan:
     """Check the data once, resolve the quarter and list the notebooks to run.
 
     ``notebooks`` defaults to those in the pack's ``notebooks/`` folder; ``prepared`` is the
-    loaded extract and panel, when the caller has them already.
+    loaded extract and panel, when the caller has them already; ``faults`` False plans areas
+    whose own rows broke ``max_excluded_share`` too (a scheduler's plan, whose task for such an
+    area then stops with the error: :func:`daanalysis.selection.choose_areas`).
     """
     specs = discover(NOTEBOOK_DIR) if notebooks is None else notebooks
-    scope = select(data_dir, areas, today, prepared)
+    scope = select(data_dir, areas, today, prepared, faults)
     extract, panel, areas = scope.extract, scope.panel, scope.areas
     for spec in specs:
         unknown_tables = [t for t in spec.requires if t not in extract.tables]
