@@ -247,3 +247,14 @@ def test_an_area_missing_from_population_in_a_region_stops_naming_population(tmp
     message = str(raised.value)
     assert message.startswith(f"{tmp_path / 'population.csv'}, column area: no rows for 'Area 07'")
     assert "(areas there: Area 01, Area 02, " in message and ", Area 11 and 10 more)" in message
+
+
+def test_a_file_naming_areas_by_ons_code_says_so(tmp_path, generated):
+    folder = _one_council_of_three(generated, tmp_path / "data")
+    police = pd.read_csv(folder / "police.csv")
+    codes = {"Ayton": "E06000001", "Beeby": "E06000002", "Ceeford": "E06000003"}
+    police["area"] = police["area"].map(codes)
+    police.to_csv(folder / "police.csv", index=False)
+    with pytest.raises(DataContractError) as raised:
+        load_extract(folder, salt=b"test-salt")
+    assert "(an ONS area code: name the area as the referrals or returns do)" in str(raised.value)

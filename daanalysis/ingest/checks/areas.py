@@ -47,6 +47,20 @@ def _check_area_spellings(frame: pd.DataFrame, source: str, paths: dict[str, Pat
         )
 
 
+# An ONS (GSS) area code, as police and ONS files often name areas: E06000001, W06000015.
+ONS_CODE = re.compile(r"^[EWSNK]\d{8}$")
+
+
+def _hint(area: str, folded: dict[str, str]) -> str:
+    """What an area missing from the source probably is: another spelling of one there, or an
+    ONS code where the source has names."""
+    if fold_area(area) in folded:
+        return f" (spelt {folded[fold_area(area)]!r} there)"
+    if ONS_CODE.match(str(area)):
+        return " (an ONS area code: name the area as the referrals or returns do)"
+    return ""
+
+
 def _some(names: list[str], shown: int = 10) -> str:
     """Up to ``shown`` names, then how many more (a region's list stays readable)."""
     more = len(names) - shown
@@ -132,14 +146,7 @@ def check_areas(
         # Campaigns and events with a blank area apply to every area.
         odd = frame["area"].notna() & ~frame["area"].isin(known)
         hints = (
-            on_uniques(
-                frame.loc[odd, "area"],
-                lambda u: u.map(
-                    lambda a: (
-                        f" (spelt {folded[fold_area(a)]!r} there)" if fold_area(a) in folded else ""
-                    )
-                ).astype(object),
-            )
+            on_uniques(frame.loc[odd, "area"], lambda u: u.map(lambda a: _hint(a, folded)))
             if odd.any()
             else np.array([], dtype=object)
         )
