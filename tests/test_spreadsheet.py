@@ -223,3 +223,55 @@ def test_headline_frame_hand_made():
     assert frame["Value"][0].startswith("Both:")
     assert frame["Unit"][1] == "£ a year" and frame["Status"][1] == "Red"
     assert frame["95% CI lower"][1] == 1.5
+
+
+def test_sheet_names_checked_as_xlsxwriter_does_without_a_pass_over_every_sheet(monkeypatch):
+    """The workbook's sheet-name check (issue 22): the same refusals as xlsxwriter's (a name
+    used before with case ignored, too long, a forbidden character), but against the names so
+    far, not by a pass over every earlier sheet (n * n / 2 comparisons for n sheets); and
+    gptables gets its own workbook back afterwards."""
+    import gptables.core.api as api
+    from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
+
+    from daanalysis.pack.downloads import sheet_names_checked_once
+
+    own = api.GPWorkbook
+    with sheet_names_checked_once():
+        workbook = api.GPWorkbook(None, options={"in_memory": True})
+        assert isinstance(workbook, own) and type(workbook) is not own
+        for n in range(1, 6):
+            workbook.add_worksheet(f"Table {n}")
+        # xlsxwriter's check passes over workbook.worksheets(): here it is given none.
+        passed_over = []
+        monkeypatch.setattr(
+            type(workbook),
+            "worksheets",
+            lambda self: passed_over.append(len(self.worksheets_objs)) or self.worksheets_objs,
+        )
+        workbook.add_worksheet("Table 6")
+        assert passed_over and set(passed_over) == {0}
+        with pytest.raises(DuplicateWorksheetName):
+            workbook.add_worksheet("table 3")
+        with pytest.raises(InvalidWorksheetName):
+            workbook.add_worksheet("x" * 32)
+        with pytest.raises(InvalidWorksheetName):
+            workbook.add_worksheet("Table [7]")
+        assert [w.name for w in workbook.worksheets_objs] == [f"Table {n}" for n in range(1, 7)]
+    assert api.GPWorkbook is own
+
+
+def test_spreadsheet_with_many_sheets_written_in_memory(tmp_path):
+    """A workbook of many small tables is written whole (in memory, no temporary file a
+    sheet) and reads back with every sheet, in order."""
+    items = [
+        (
+            {"kind": "table", "title": f"Counts {n}", "source": "s", "page": "p", "area": "A"},
+            pd.DataFrame({"group": ["a", "b"], "count": [10 + n, 20 + n]}),
+        )
+        for n in range(1, 61)
+    ]
+    path = tmp_path / "many.xlsx"
+    write_spreadsheet(path, "Many", items)
+    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert names[:3] == ["Cover", "Contents", "Notes"]
+    assert names[3:] == [f"Table {n}" for n in range(1, 61)]
