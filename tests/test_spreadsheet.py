@@ -275,3 +275,59 @@ def test_spreadsheet_with_many_sheets_written_in_memory(tmp_path):
     names = openpyxl.load_workbook(path, read_only=True).sheetnames
     assert names[:3] == ["Cover", "Contents", "Notes"]
     assert names[3:] == [f"Table {n}" for n in range(1, 61)]
+
+
+def _recorded_pages(folder, pages: int = 3) -> None:
+    """``pages`` pages' recorded tables and charts, as notebooks leave them under
+    ``analysts/notebooks/<page>.publish`` (a manifest and a CSV each)."""
+    import json
+
+    from daanalysis.present.page import EXECUTED
+
+    for n in range(1, pages + 1):
+        record = folder / EXECUTED / f"area-{n:03d}_page.publish"
+        record.mkdir(parents=True)
+        manifest = []
+        for kind, name, data in (
+            ("table", "counts", pd.DataFrame({"group": ["a", "b"], "count": [3, 40 + n]})),
+            ("chart", "lines", pd.DataFrame({"month": ["2026-07", "2026-08"], "index": [99.5, n]})),
+        ):
+            name = f"area-{n:03d}_page_{name}"
+            data.to_csv(record / f"{name}.csv", index=False)
+            manifest.append(
+                {"kind": kind, "name": name, "title": f"{kind} {n}", "source": "Source: s",
+                 "notes": ["A note."] if n == 2 else [], "page": "Page", "area": f"Area {n}"}
+            )  # fmt: skip
+        (record / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_pages_made_ready_as_exported_give_the_same_workbook(tmp_path):
+    """The run makes each page's worksheets ready as the page is exported
+    (``prepare_page``, issue 22); the spreadsheet made from them is the one made from the
+    recorded files at the end, cell for cell, format for format, and so are the chart CSVs."""
+    from daanalysis.pack.downloads import build_downloads, prepare_page
+    from daanalysis.present.page import EXECUTED
+
+    books = []
+    for ready in (False, True):
+        folder = tmp_path / f"ready-{ready}"
+        _recorded_pages(folder)
+        prepared = {}
+        if ready:  # two of the three pages made ready, as if the third had not been exported
+            for record in sorted((folder / EXECUTED).glob("*.publish"))[:2]:
+                prepared[record.name] = prepare_page(record)
+        path = build_downloads(folder, "Pack", None, ["A line."], None, prepared)
+        book = openpyxl.load_workbook(path)
+        books.append(
+            [
+                (s.title, [[(c.value, c.number_format) for c in row] for row in s.iter_rows()])
+                for s in book
+            ]
+        )
+        csvs = sorted(p.name for p in (folder / "downloads").glob("*.csv"))
+        assert csvs == [f"area-{n:03d}_page_lines.csv" for n in (1, 2, 3)]
+    assert books[0] == books[1]
+    titles = [title for title, _ in books[1]]
+    assert titles[3:] == ["Table 1", "Chart 2", "Table 3", "Chart 4", "Table 5", "Chart 6"]
+    # The one page with a note refers to it; the note numbers follow the sheets' order.
+    assert any("[note 1]" in str(v) for row in books[1][6][1] for v, _ in row)
