@@ -250,8 +250,10 @@ def test_sheet_names_checked_as_xlsxwriter_does_without_a_pass_over_every_sheet(
         )
         workbook.add_worksheet("Table 6")
         assert passed_over and set(passed_over) == {0}
-        with pytest.raises(DuplicateWorksheetName):
+        counted = workbook.sheetname_count
+        with pytest.raises(DuplicateWorksheetName, match="already in use"):
             workbook.add_worksheet("table 3")
+        assert workbook.sheetname_count == counted + 1  # as xlsxwriter counts a refused name
         with pytest.raises(InvalidWorksheetName):
             workbook.add_worksheet("x" * 32)
         with pytest.raises(InvalidWorksheetName):

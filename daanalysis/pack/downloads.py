@@ -611,7 +611,6 @@ def _once_checked_workbook() -> type:
     """:class:`gptables.core.wrappers.GPWorkbook` with the sheet-name check of
     :func:`sheet_names_checked_once`."""
     from gptables.core.wrappers import GPWorkbook
-    from xlsxwriter.exceptions import DuplicateWorksheetName
 
     class _OnceCheckedWorkbook(GPWorkbook):
         def _check_sheetname(self, sheetname, is_chartsheet=False):
@@ -625,9 +624,13 @@ def _once_checked_workbook() -> type:
             if seen is None:
                 seen = self._da_sheet_names = {w.name.lower() for w in earlier}
             if name.lower() in seen:
-                raise DuplicateWorksheetName(
-                    f"Sheetname '{name}', with case ignored, is already in use."
-                )
+                # Used before: the library's own pass over every sheet says so, in its words
+                # (its count of sheets, for default names, counted once as before).
+                if is_chartsheet:
+                    self.chartname_count -= 1
+                else:
+                    self.sheetname_count -= 1
+                return super()._check_sheetname(sheetname, is_chartsheet)
             seen.add(name.lower())
             return name
 
