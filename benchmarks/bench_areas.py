@@ -21,7 +21,8 @@ tree. Measured for each:
 * from the run's ``run.log``: the load and checks (``load_s``), the notebooks (``notebooks_s``),
   the front page and spreadsheet (``front_s``), each notebook's mean time by notebook
   (``nb_<name>_s``), the comparison page (``nb_area_comparison_s``), the pages' export
-  (``export_s``, summed) and the kernels' start (``kernel_start_s``, summed).
+  (``export_s``, summed), each page's worksheets made ready as it is exported
+  (``prepare_sheets_s``, summed) and the kernels' start (``kernel_start_s``, summed).
 
 Ratios, measured in the same run against its own baselines: per-area wall and processor time at
 each size against one area (1.0 is linear, below it the fixed costs being shared), and 100 areas
@@ -142,9 +143,10 @@ def split_log(run_log: Path) -> dict[str, float]:
                 "notebooks, each page exported when done": "notebooks_s",
                 "front page, glossary and downloads": "front_s",
                 "export page": "export_s",
+                "prepare sheets": "prepare_sheets_s",
                 "kernel start": "kernel_start_s",
             }.get(stage)
-            if key in ("export_s", "kernel_start_s"):
+            if key in ("export_s", "prepare_sheets_s", "kernel_start_s"):
                 row[key] = row.get(key, 0.0) + float(seconds)
             elif key:
                 row[key] = float(seconds)

@@ -22,3 +22,45 @@ def test_verdicts_over_processes_equal_one_process(tmp_path, monkeypatch):
     alone = cli.verdicts(tmp_path, [])
     assert [v.area for v in together] == sorted(areas)
     assert cli.as_json(together) == cli.as_json(alone)
+
+
+def test_page_export_checks_the_notebook_once_and_still_refuses_an_invalid_one(
+    tmp_path, monkeypatch
+):
+    """Each page's export checks the notebook against its schema once, after the last
+    preprocessor, not after each (issue 22: a fifth of a page's export); a notebook that is
+    not valid still stops the export."""
+    import nbformat
+    from nbconvert.exporters.exporter import Exporter
+
+    from daanalysis.pack.export import export_html, page_exporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# A page"),
+        nbformat.v4.new_code_cell(
+            "print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+        ),
+    ]
+    executed = tmp_path / "page.ipynb"
+    nbformat.write(nb, executed)
+    checks = []
+    check = Exporter._validate_preprocessor
+    monkeypatch.setattr(
+        Exporter, "_validate_preprocessor", lambda self, *a: checks.append(1) or check(self, *a)
+    )
+    exporter = page_exporter()
+    assert len(exporter._preprocessors) > 1
+    export_html(executed, tmp_path / "page.html", "A page", "Q2", exporter=exporter)
+    assert checks == [1]
+    assert "A page" in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+    # A preprocessor that leaves the notebook invalid: the export stops.
+    def breaks(notebook, resources):
+        code = next(c for c in notebook.cells if c.cell_type == "code")
+        code.outputs[0]["output_type"] = "not an output type"
+        return notebook, resources
+
+    exporter.register_preprocessor(breaks, enabled=True)
+    with pytest.raises(nbformat.ValidationError):
+        export_html(executed, tmp_path / "broken.html", "A page", "Q2", exporter=exporter)

@@ -223,3 +223,113 @@ def test_headline_frame_hand_made():
     assert frame["Value"][0].startswith("Both:")
     assert frame["Unit"][1] == "£ a year" and frame["Status"][1] == "Red"
     assert frame["95% CI lower"][1] == 1.5
+
+
+def test_sheet_names_checked_as_xlsxwriter_does_without_a_pass_over_every_sheet(monkeypatch):
+    """The workbook's sheet-name check (issue 22): the same refusals as xlsxwriter's (a name
+    used before with case ignored, too long, a forbidden character), but against the names so
+    far, not by a pass over every earlier sheet (n * n / 2 comparisons for n sheets); and
+    gptables gets its own workbook back afterwards."""
+    import gptables.core.api as api
+    from xlsxwriter.exceptions import DuplicateWorksheetName, InvalidWorksheetName
+
+    from daanalysis.pack.downloads import sheet_names_checked_once
+
+    own = api.GPWorkbook
+    with sheet_names_checked_once():
+        workbook = api.GPWorkbook(None, options={"in_memory": True})
+        assert isinstance(workbook, own) and type(workbook) is not own
+        for n in range(1, 6):
+            workbook.add_worksheet(f"Table {n}")
+        # xlsxwriter's check passes over workbook.worksheets(): here it is given none.
+        passed_over = []
+        monkeypatch.setattr(
+            type(workbook),
+            "worksheets",
+            lambda self: passed_over.append(len(self.worksheets_objs)) or self.worksheets_objs,
+        )
+        workbook.add_worksheet("Table 6")
+        assert passed_over and set(passed_over) == {0}
+        counted = workbook.sheetname_count
+        with pytest.raises(DuplicateWorksheetName, match="already in use"):
+            workbook.add_worksheet("table 3")
+        assert workbook.sheetname_count == counted + 1  # as xlsxwriter counts a refused name
+        with pytest.raises(InvalidWorksheetName):
+            workbook.add_worksheet("x" * 32)
+        with pytest.raises(InvalidWorksheetName):
+            workbook.add_worksheet("Table [7]")
+        assert [w.name for w in workbook.worksheets_objs] == [f"Table {n}" for n in range(1, 7)]
+    assert api.GPWorkbook is own
+
+
+def test_spreadsheet_with_many_sheets_written_in_memory(tmp_path):
+    """A workbook of many small tables is written whole (in memory, no temporary file a
+    sheet) and reads back with every sheet, in order."""
+    items = [
+        (
+            {"kind": "table", "title": f"Counts {n}", "source": "s", "page": "p", "area": "A"},
+            pd.DataFrame({"group": ["a", "b"], "count": [10 + n, 20 + n]}),
+        )
+        for n in range(1, 61)
+    ]
+    path = tmp_path / "many.xlsx"
+    write_spreadsheet(path, "Many", items)
+    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert names[:3] == ["Cover", "Contents", "Notes"]
+    assert names[3:] == [f"Table {n}" for n in range(1, 61)]
+
+
+def _recorded_pages(folder, pages: int = 3) -> None:
+    """``pages`` pages' recorded tables and charts, as notebooks leave them under
+    ``analysts/notebooks/<page>.publish`` (a manifest and a CSV each)."""
+    import json
+
+    from daanalysis.present.page import EXECUTED
+
+    for n in range(1, pages + 1):
+        record = folder / EXECUTED / f"area-{n:03d}_page.publish"
+        record.mkdir(parents=True)
+        manifest = []
+        for kind, name, data in (
+            ("table", "counts", pd.DataFrame({"group": ["a", "b"], "count": [3, 40 + n]})),
+            ("chart", "lines", pd.DataFrame({"month": ["2026-07", "2026-08"], "index": [99.5, n]})),
+        ):
+            name = f"area-{n:03d}_page_{name}"
+            data.to_csv(record / f"{name}.csv", index=False)
+            manifest.append(
+                {"kind": kind, "name": name, "title": f"{kind} {n}", "source": "Source: s",
+                 "notes": ["A note."] if n == 2 else [], "page": "Page", "area": f"Area {n}"}
+            )  # fmt: skip
+        (record / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_pages_made_ready_as_exported_give_the_same_workbook(tmp_path):
+    """The run makes each page's worksheets ready as the page is exported
+    (``prepare_page``, issue 22); the spreadsheet made from them is the one made from the
+    recorded files at the end, cell for cell, format for format, and so are the chart CSVs."""
+    from daanalysis.pack.downloads import build_downloads, prepare_page
+    from daanalysis.present.page import EXECUTED
+
+    books = []
+    for ready in (False, True):
+        folder = tmp_path / f"ready-{ready}"
+        _recorded_pages(folder)
+        prepared = {}
+        if ready:  # two of the three pages made ready, as if the third had not been exported
+            for record in sorted((folder / EXECUTED).glob("*.publish"))[:2]:
+                prepared[record.name] = prepare_page(record)
+        path = build_downloads(folder, "Pack", None, ["A line."], None, prepared)
+        book = openpyxl.load_workbook(path)
+        books.append(
+            [
+                (s.title, [[(c.value, c.number_format) for c in row] for row in s.iter_rows()])
+                for s in book
+            ]
+        )
+        csvs = sorted(p.name for p in (folder / "downloads").glob("*.csv"))
+        assert csvs == [f"area-{n:03d}_page_lines.csv" for n in (1, 2, 3)]
+    assert books[0] == books[1]
+    titles = [title for title, _ in books[1]]
+    assert titles[3:] == ["Table 1", "Chart 2", "Table 3", "Chart 4", "Table 5", "Chart 6"]
+    # The one page with a note refers to it; the note numbers follow the sheets' order.
+    assert any("[note 1]" in str(v) for row in books[1][6][1] for v, _ in row)

@@ -9,14 +9,16 @@ global.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import json
 import math
 import re
 import shutil
 import threading
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,15 +62,34 @@ def sheet_text(value: object) -> object:
     return _GPTABLES_MARKUP.sub("\u2060", value) if isinstance(value, str) else value
 
 
+def collect_page(record: Path) -> list[tuple[dict, pd.DataFrame]]:
+    """The tables and charts one page recorded (its ``*.publish`` folder), in its order."""
+    items = []
+    for item in json.loads((record / "manifest.json").read_text()):
+        data = pd.read_csv(record / f"{item['name']}.csv", keep_default_na=False)
+        items.append((item, data.map(_numeric_or_text)))
+    return items
+
+
 def collect(folder: Path) -> list[tuple[dict, pd.DataFrame]]:
     """Every table and chart recorded by the notebooks of a run
-    (``analysts/notebooks/*.publish``)."""
-    items = []
-    for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json")):
-        for item in json.loads(manifest.read_text()):
-            data = pd.read_csv(manifest.parent / f"{item['name']}.csv", keep_default_na=False)
-            items.append((item, data.map(_numeric_or_text)))
-    return items
+    (``analysts/notebooks/*.publish``), page by page in the order of their folders' names."""
+    return [
+        entry
+        for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json"))
+        for entry in collect_page(manifest.parent)
+    ]
+
+
+PreparedPage = list[tuple[dict, pd.DataFrame, "Sheet"]]
+
+
+def prepare_page(record: Path) -> PreparedPage:
+    """One page's recorded tables and charts (:func:`collect_page`), each with its worksheet
+    made ready (:func:`prepare_sheet`): the run does this as each page is exported, while other
+    notebooks still run, and hands the result to :func:`build_downloads` (by the folder's name),
+    which then only numbers the sheets and writes the workbook."""
+    return [(item, data, prepare_sheet(item, data)) for item, data in collect_page(record)]
 
 
 def _numeric_or_text(value: object) -> object:
@@ -148,6 +169,7 @@ def build_downloads(
     kpis: pd.DataFrame | None = None,
     cover_lines: Iterable[str] = (),
     cover: SheetCover | None = None,
+    prepared: Mapping[str, PreparedPage] | None = None,
 ) -> Path | None:
     """One spreadsheet of every published table and chart's data, and a CSV per chart.
 
@@ -155,14 +177,24 @@ def build_downloads(
     removed afterwards. The spreadsheet follows the Analysis Function guidance through
     ``gptables``: a cover sheet, a contents sheet, a notes sheet, one table per sheet with a title,
     a source and ``[c]`` / ``[x]`` markers explained. Returns the spreadsheet path (None when
-    nothing was recorded).
+    nothing was recorded). ``prepared``: pages already read and made ready
+    (:func:`prepare_page`), by the name of their ``*.publish`` folder; the others are read here.
     """
-    items = collect(folder)
+    prepared = prepared or {}
+    entries: list[tuple[dict, pd.DataFrame, Sheet | None]] = []
+    for manifest in sorted(folder.glob(f"{EXECUTED}/*.publish/manifest.json")):
+        page = prepared.get(manifest.parent.name)
+        if page is None:
+            page = [(item, data, None) for item, data in collect_page(manifest.parent)]
+        entries += page
     out = folder / DOWNLOADS
     out.mkdir(exist_ok=True)
-    for item, data in items:
+    for item, data, _ in entries:
         if item["kind"] == "chart":
             write_csv(data, out / f"{item['name']}.csv")
+    items: list[tuple[dict, pd.DataFrame] | Sheet] = [
+        (item, data) if sheet is None else sheet for item, data, sheet in entries
+    ]
     if kpis is not None and len(kpis):
         items.insert(0, (HEADLINE_ITEM, headline_frame(kpis)))
     recorded = list(folder.glob(f"{EXECUTED}/*.publish"))
@@ -343,10 +375,113 @@ def _width(values: Iterable[object], heading: str) -> int:
     return int(min(MAX_WIDTH, max(MIN_WIDTH, longest, word, min(len(heading), 24)) + 2))
 
 
+def _cell(value: object) -> object:
+    """A value for a cell of the workbook. The guidance: no empty cells; [x] = not available,
+    [z] = not applicable (a blank or a dash). A unit such as "%" or "£" is text, not a missing
+    value."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NOT_AVAILABLE
+    if isinstance(value, str) and re.fullmatch(r"[\s\-–—]*", value):
+        return NOT_APPLICABLE
+    if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
+        return unit_words(value)  # "%" as words; other symbols pass (gptables says so)
+    return pounds(value) if isinstance(value, str) else value
+
+
+_MARKER_NOTES = {
+    MARKER: SUPPRESSION_NOTE,
+    NOT_AVAILABLE: NOT_AVAILABLE_NOTE,
+    NOT_APPLICABLE: NOT_APPLICABLE_NOTE,
+}
+
+
+@dataclass
+class Sheet:
+    """One published table or chart's data made ready for its worksheet
+    (:func:`prepare_sheet`): all but what depends on its place in the workbook (its number and
+    its notes' numbers, given by :func:`write_spreadsheet`)."""
+
+    chart: bool
+    kind: str  # "Table" or "Chart data", as the sheet's title opens
+    title: str
+    frame: pd.DataFrame
+    formatting: list[dict]
+    widths: list[int]
+    notes: list[str]  # the sheet's notes, in order: the item's own, then the markers it shows
+    subtitles: list[str]
+    source: str
+
+
+def prepare_sheet(item: dict, data: pd.DataFrame) -> Sheet:
+    """A recorded table or chart's data (``item``: its manifest entry) as its worksheet shows
+    it: numbers written as text stored as numbers (:func:`numbers_from_text`), rounded as
+    shown, headings and code values in words, column formats and widths, and the notes it
+    needs."""
+    chart = item["kind"] == "chart"
+    data, made = numbers_from_text(data)
+    kinds = {
+        c: made.get(c) or item.get("kinds", {}).get(c) or infer_kind(c, data[c])
+        for c in data.columns
+    }
+    frame = data.copy()
+    for col, kind in kinds.items():
+        frame[col] = frame[col].map(lambda v, k=kind: _rounded(quarter_words(v), k))
+        if chart:  # code values a chart's data carries (need-sensitive) as words
+            frame[col] = frame[col].map(value_label)
+    frame = frame.map(_cell).map(sheet_text)
+    headings = [
+        str(sheet_text(column_label(c) if chart else c)).replace("\n", " ") for c in frame.columns
+    ]
+    frame.columns = headings
+    # Numbers the spreadsheet took from text keep the decimal places the page showed.
+    shown_formats = {
+        k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
+        for k in set(kinds.values())
+        if k.startswith(AS_SHOWN)
+    }
+    formats = NUMBER_FORMATS | shown_formats
+    formatting = [
+        {
+            "column": {
+                "columns": [
+                    h for c, h in zip(data.columns, headings, strict=True) if kinds[c] == kind
+                ],
+                "format": {"num_format": formats[kind]},
+            }
+        }
+        for kind in formats
+        if kind in kinds.values()
+    ]
+    col_widths = [_width(frame[h], h) for h in headings]
+    wrapped = [h for h, w in zip(headings, col_widths, strict=True) if w >= MAX_WIDTH]
+    if wrapped:
+        formatting.append({"column": {"columns": wrapped, "format": {"text_wrap": True}}})
+    texts = {str(v) for v in frame.to_numpy().ravel()}
+    sheet_notes = [n for n in item.get("notes", []) if n]
+    sheet_notes += [note for marker, note in _MARKER_NOTES.items() if marker in texts]
+    subtitles = [sheet_text(s) for s in [item.get("page", ""), item.get("area", "")] if s]
+    if frame.empty:
+        frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
+        col_widths = [_width(frame["Note"], "Note")]
+    source = str(item.get("source") or "daanalysis quarterly pack")
+    return Sheet(
+        chart=chart,
+        kind="Chart data" if chart else "Table",
+        title=sheet_text(pounds(str(item["title"]))),
+        frame=frame,
+        formatting=formatting,
+        widths=col_widths,
+        notes=sheet_notes,
+        subtitles=subtitles,
+        source="Source: "
+        + sheet_text(pounds(re.sub(r"^source:\s*", "", source, flags=re.IGNORECASE))),
+    )
+
+
 def write_spreadsheet(
     path: Path,
     heading: str,
-    items: list[tuple[dict, pd.DataFrame]],
+    items: list[tuple[dict, pd.DataFrame] | Sheet],
     cover_lines: Iterable[str] = (),
     cover: SheetCover | None = None,
 ) -> None:
@@ -365,99 +500,27 @@ def write_spreadsheet(
             notes[text] = f"[note {len(notes) + 1}]"
         return notes[text]
 
-    def cell(value: object) -> object:
-        # The guidance: no empty cells; [x] = not available, [z] = not applicable (a blank or a
-        # dash). A unit such as "%" or "£" is text, not a missing value.
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return NOT_AVAILABLE
-        if isinstance(value, str) and re.fullmatch(r"[\s\-–—]*", value):
-            return NOT_APPLICABLE
-        if isinstance(value, str) and not re.search(r"[0-9A-Za-z]", value):
-            return unit_words(value)  # "%" as words; other symbols pass (gptables says so)
-        return pounds(value) if isinstance(value, str) else value
-
-    markers = {
-        MARKER: SUPPRESSION_NOTE,
-        NOT_AVAILABLE: NOT_AVAILABLE_NOTE,
-        NOT_APPLICABLE: NOT_APPLICABLE_NOTE,
-    }
+    markers = _MARKER_NOTES
     sheets, widths = {}, {}
-    for number, (item, data) in enumerate(items, start=1):
-        chart = item["kind"] == "chart"
-        data, made = numbers_from_text(data)
-        kinds = {
-            c: made.get(c) or item.get("kinds", {}).get(c) or infer_kind(c, data[c])
-            for c in data.columns
-        }
-        frame = data.copy()
-        for col, kind in kinds.items():
-            frame[col] = frame[col].map(lambda v, k=kind: _rounded(quarter_words(v), k))
-            if chart:  # code values a chart's data carries (need-sensitive) as words
-                frame[col] = frame[col].map(value_label)
-        frame = frame.map(cell).map(sheet_text)
-        headings = [
-            str(sheet_text(column_label(c) if chart else c)).replace("\n", " ")
-            for c in frame.columns
-        ]
-        frame.columns = headings
-        # Numbers the spreadsheet took from text keep the decimal places the page showed.
-        shown_formats = {
-            k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
-            for k in set(kinds.values())
-            if k.startswith(AS_SHOWN)
-        }
-        formats = NUMBER_FORMATS | shown_formats
-        formatting = [
-            {
-                "column": {
-                    "columns": [
-                        h for c, h in zip(data.columns, headings, strict=True) if kinds[c] == kind
-                    ],
-                    "format": {"num_format": formats[kind]},
-                }
-            }
-            for kind in formats
-            if kind in kinds.values()
-        ]
-        col_widths = [_width(frame[h], h) for h in headings]
-        wrapped = [h for h, w in zip(headings, col_widths, strict=True) if w >= MAX_WIDTH]
-        if wrapped:
-            formatting.append({"column": {"columns": wrapped, "format": {"text_wrap": True}}})
-        kind = "Chart data" if chart else "Table"
-        texts = {str(v) for v in frame.to_numpy().ravel()}
-        sheet_notes = [n for n in item.get("notes", []) if n]
-        sheet_notes += [note for marker, note in markers.items() if marker in texts]
-        refs = " ".join(dict.fromkeys(note_ref(n) for n in sheet_notes))
-        subtitles = [sheet_text(s) for s in [item.get("page", ""), item.get("area", "")] if s]
-        if frame.empty:
-            frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
-            col_widths = [_width(frame["Note"], "Note")]
-        label = f"{'Chart' if chart else 'Table'} {number}"
-        widths[label] = col_widths
+    for number, entry in enumerate(items, start=1):
+        sheet = entry if isinstance(entry, Sheet) else prepare_sheet(*entry)
+        refs = " ".join(dict.fromkeys(note_ref(n) for n in sheet.notes))
+        label = f"{'Chart' if sheet.chart else 'Table'} {number}"
+        widths[label] = sheet.widths
         sheets[label] = gpt.GPTable(
-            table=frame,
+            table=sheet.frame,
             table_name=f"table_{number}",
-            title=f"{kind} {number}: {sheet_text(pounds(str(item['title'])))} {refs}".strip(),
-            subtitles=subtitles,
+            title=f"{sheet.kind} {number}: {sheet.title} {refs}".strip(),
+            subtitles=sheet.subtitles,
             instructions="This worksheet contains one table."
             + (
                 " Some cells refer to notes which can be found on the notes worksheet."
                 if refs
                 else ""
             ),
-            source="Source: "
-            + sheet_text(
-                pounds(
-                    re.sub(
-                        r"^source:\s*",
-                        "",
-                        str(item.get("source") or "daanalysis quarterly pack"),
-                        flags=re.IGNORECASE,
-                    )
-                )
-            ),
+            source=sheet.source,
             scope="Domestic abuse services",
-            additional_formatting=formatting,
+            additional_formatting=sheet.formatting,
         )
     for note in markers.values():
         notes.setdefault(note, f"[note {len(notes) + 1}]")
@@ -482,7 +545,7 @@ def write_spreadsheet(
         ],
         contact=[sheet_text(line) for line in cover.contact_lines()],
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), sheet_names_checked_once():
         warnings.simplefilter("ignore")  # gptables warns about table names like cell names
         workbook = gpt.produce_workbook(
             filename=str(path),
@@ -498,8 +561,16 @@ def write_spreadsheet(
             # areas, 756 sheets: about 5% of the spreadsheet's time saved).
             auto_width={label: False for label in widths},
             # Text stays text: xlsxwriter would otherwise turn a string starting with "=" into
-            # a formula and one looking like a URL into a live link.
-            workbook_options={"strings_to_formulas": False, "strings_to_urls": False},
+            # a formula and one looking like a URL into a live link. in_memory: each sheet's
+            # XML is put together in memory, not in a temporary file of its own that is
+            # written, read back into the zip and removed (3 files a sheet, 11,000 at 100
+            # areas: 7.6 s of waiting on the disk at 20 areas on the loaded 2-core machine,
+            # cProfile; issue 22). The file written is the same.
+            workbook_options={
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "in_memory": True,
+            },
         )
         # gptables sizes a column to its longest cell (200+ characters for a sentence): the
         # widths are set again, capped, with long text wrapped (above).
@@ -512,6 +583,58 @@ def write_spreadsheet(
         for label in ("Contents", "Notes"):
             workbook.get_worksheet_by_name(label).set_column(1, 1, MAX_WIDTH)
         workbook.close()
+
+
+@contextlib.contextmanager
+def sheet_names_checked_once() -> Iterator[None]:
+    """While it lasts, ``gptables.produce_workbook`` makes its workbook with
+    :class:`_OnceCheckedWorkbook`: each new sheet's name is checked as xlsxwriter checks it
+    (length, characters, apostrophes, not already used, case ignored), but "not already used"
+    against a set of the names so far rather than by a pass over every earlier sheet.
+
+    xlsxwriter's pass (``Workbook._check_sheetname``) makes adding n sheets cost n * n / 2
+    comparisons: the one part of the spreadsheet whose cost grew faster than the areas (38
+    sheets an area: 0.4 s of processor time at 20 areas, 3.6 s at 60, about 10 s at 100;
+    measured by replaying the front page of a 20- and a 60-area run, issue 22)."""
+    import gptables.core.api as api
+
+    made_with = api.GPWorkbook
+    api.GPWorkbook = _once_checked_workbook()
+    try:
+        yield
+    finally:
+        api.GPWorkbook = made_with
+
+
+@functools.cache
+def _once_checked_workbook() -> type:
+    """:class:`gptables.core.wrappers.GPWorkbook` with the sheet-name check of
+    :func:`sheet_names_checked_once`."""
+    from gptables.core.wrappers import GPWorkbook
+
+    class _OnceCheckedWorkbook(GPWorkbook):
+        def _check_sheetname(self, sheetname, is_chartsheet=False):
+            # The library's own checks, against no earlier sheet; then the names so far.
+            earlier, self.worksheets_objs = self.worksheets_objs, []
+            try:
+                name = super()._check_sheetname(sheetname, is_chartsheet)
+            finally:
+                self.worksheets_objs = earlier
+            seen = self.__dict__.get("_da_sheet_names")
+            if seen is None:
+                seen = self._da_sheet_names = {w.name.lower() for w in earlier}
+            if name.lower() in seen:
+                # Used before: the library's own pass over every sheet says so, in its words
+                # (its count of sheets, for default names, counted once as before).
+                if is_chartsheet:
+                    self.chartname_count -= 1
+                else:
+                    self.sheetname_count -= 1
+                return super()._check_sheetname(sheetname, is_chartsheet)
+            seen.add(name.lower())
+            return name
+
+    return _OnceCheckedWorkbook
 
 
 def write_officer_lists(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:
@@ -534,7 +657,12 @@ __all__ = [
     "headline_frame",
     "quarter_words",
     "sheet_cover",
+    "sheet_names_checked_once",
+    "Sheet",
     "collect",
+    "collect_page",
+    "prepare_page",
+    "prepare_sheet",
     "sheet_text",
     "write_officer_lists",
     "write_spreadsheet",

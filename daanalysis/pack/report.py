@@ -221,6 +221,10 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
         # Each page is exported as soon as its notebook is done, while the others still run.
         exporter = page_exporter()
         export_lock = threading.Lock()  # one exporter, one page at a time
+        # Each page's worksheets, made ready as the page is exported (while other notebooks
+        # run) rather than all at the end, when nothing else runs: the spreadsheet's tables
+        # then only need numbering and writing (issue 22).
+        sheets: dict[str, downloads.PreparedPage] = {}
 
         def export(job: Job) -> None:
             with export_lock:
@@ -233,6 +237,11 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
                     exporter=exporter,
                 )
                 log.debug("timing: export page %.3f s", time.perf_counter() - started)
+                record = work / EXECUTED / f"{job.stem}.publish"
+                if (record / "manifest.json").is_file():
+                    started = time.perf_counter()
+                    sheets[record.name] = downloads.prepare_page(record)
+                    log.debug("timing: prepare sheets %.3f s", time.perf_counter() - started)
 
         def next_pool() -> KernelPool:
             # The comparison of areas, after the area pages (it reads their verdicts): one
@@ -267,6 +276,7 @@ def _run_locked(data_dir: Path, out: Path, quarter: str, options: RunOptions) ->
             extract,
             plan.left_out,
             pdf=bool(options.pdf),
+            prepared=sheets,
         )
         add_csp(work)
         stages.done("front page, glossary and downloads")

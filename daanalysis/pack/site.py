@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from daanalysis.config import response_window
 from daanalysis.metrics.kpi import KPI_COLUMNS
-from daanalysis.pack.downloads import build_downloads, sheet_cover
+from daanalysis.pack.downloads import PreparedPage, build_downloads, sheet_cover
 from daanalysis.pack.export import CSP
 from daanalysis.periods import parse_quarter
 from daanalysis.periods import quarter_slug as slug_of
@@ -196,6 +196,7 @@ def write_front_page(
     extract=None,
     left_out: Iterable[str] = (),
     pdf: bool = False,
+    prepared: Mapping[str, PreparedPage] | None = None,
 ) -> dict[str, Path | list[Path] | None]:
     """The pack's front page and what it links to.
 
@@ -204,7 +205,9 @@ def write_front_page(
     the pages and the downloads; with links to the PDFs that
     :func:`daanalysis.pack.pdf.pdfs_if_asked` prints at the end of the run when ``pdf``, the
     run's ``--pdf``, is set). ``left_out``: a line for each page the run did not produce
-    (its input missing), listed with the pages. Returns the paths written.
+    (its input missing), listed with the pages. ``prepared``: the pages' worksheets already
+    made ready, as the run exported them (:func:`daanalysis.pack.downloads.prepare_page`).
+    Returns the paths written.
     """
     kpis = kpis if kpis is not None else pd.DataFrame(columns=KPI_COLUMNS)
     for col in KPI_COLUMNS:  # a hand-made or older frame: the columns it lacks, blank
@@ -217,7 +220,7 @@ def write_front_page(
     href = spreadsheet_href(slug)
     chart_titles = _chart_titles(folder)
     cover = sheet_cover(config, parse_quarter(slug) if slug else None, dt.date.today())
-    spreadsheet = build_downloads(folder, heading, kpis, [subtitle], cover)
+    spreadsheet = build_downloads(folder, heading, kpis, [subtitle], cover, prepared)
     if spreadsheet is not None and spreadsheet != folder / href:
         spreadsheet.rename(folder / href)
         spreadsheet = folder / href

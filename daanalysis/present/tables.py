@@ -52,8 +52,12 @@ def infer_kind(name: str, values: pd.Series) -> str:
         return "rag"
     if lowered in {"year", "financial year", "calendar year"}:
         return "text"  # 2026, not 2,026
-    numbers = pd.to_numeric(values.where(values.astype(str) != MARKER), errors="coerce")
-    present = values.notna() & (values.astype(str) != MARKER)
+    # A marker is text, not a missing number. The values are made text once, not twice: about
+    # a fifth of this function's time (1.2-1.3 ms a column against 0.9-1.1 ms, measured
+    # alternately on the loaded 2-core machine; it runs on each column of each table twice).
+    unmarked = values.astype(str) != MARKER
+    numbers = pd.to_numeric(values.where(unmarked), errors="coerce")
+    present = values.notna() & unmarked
     if present.any() and numbers[present].isna().any():
         return "text"
     if not present.any():
