@@ -214,7 +214,10 @@ def rates_table(f: Funnel, size_column: str, count_column: str) -> pd.DataFrame:
 
 def verdicts_table(verdicts: list[Verdict]) -> pd.DataFrame:
     """The demand verdict of every area in one table: the verdict in words and the primary
-    contrast (the relative change in confidence-sensitive referrals) with its 95% interval."""
+    contrast (the relative change in confidence-sensitive referrals) with its interval, at the
+    level the verdicts state (95%)."""
+    levels = {v.primary.get("level", 0.95) for v in verdicts if v.primary}
+    level = f"{100 * (levels.pop() if len(levels) == 1 else 0.95):.0f}% CI"
     rows = []
     for v in verdicts:
         primary = v.primary or {}
@@ -223,8 +226,8 @@ def verdicts_table(verdicts: list[Verdict]) -> pd.DataFrame:
                 "Area": v.area,
                 "Verdict": VERDICT_FIGURES.get(v.verdict, v.verdict),
                 "Relative change in reporting (ratio)": primary.get("rate_ratio"),
-                "95% CI lower": primary.get("ci_low"),
-                "95% CI upper": primary.get("ci_high"),
+                f"{level} lower": primary.get("ci_low"),
+                f"{level} upper": primary.get("ci_high"),
             }
         )
     frame = pd.DataFrame(rows)
@@ -258,7 +261,10 @@ SOURCES = {
     ),
 }
 TWELVE_MONTHS = {MEASURES[0][0], MEASURES[1][0]}
-VERDICTS_SOURCE = "Source: each area's referrals, police-recorded crimes and campaigns."
+VERDICTS_SOURCE = (
+    "Source: each area's referrals, need-sensitive figures (police-recorded crimes, MARAC cases, "
+    "high-risk and repeat referrals) and campaigns."
+)
 NO_BENCHMARKS = (
     "No public benchmark was supplied (benchmarks.csv in the data folder), so none is shown: "
     "each centre line is the areas' own combined rate."

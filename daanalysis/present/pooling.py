@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 POOLED_SOURCE = (
     "Source: each area's referrals, need-sensitive figures (police-recorded crimes, MARAC "
     "cases, high-risk and repeat referrals) and campaigns (campaigns.csv, one row for each area "
-    "a campaign ran in). Method: docs/methods.md, pooling across areas."
+    "a campaign ran in). Method: each area's contrast as its verdict reads it, combined by "
+    "generalised least squares allowing for how the areas' figures move together."
 )
 NOTHING_POOLED = (
     "No campaign is listed for two or more areas by name and start date (campaigns.csv, one "
