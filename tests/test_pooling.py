@@ -136,6 +136,7 @@ def test_pooling_never_credits_a_council_on_the_other_council_s_effect():
     assert relaxed_without <= 1
 
 
+@pytest.mark.study
 def test_small_region_study_pooled_gate_false_claims():
     """Six regions of each kind (seeds 331-336): the pooled gate makes no more false claims
     than its own one-sided 5% bound allows in the null regions, and credits no council without
