@@ -72,11 +72,10 @@ def choose_areas(
 
 
 def _without_faults(extract: Extract, areas: list[str], faults: bool) -> list[str]:
-    found = getattr(extract, "area_faults", {})
-    broken = [a for a in areas if a in found]
+    broken = [a for a in areas if a in extract.area_faults]
     if faults and broken:
         more = f" ({len(broken) - 1} other area(s) too: see the ledger)" if len(broken) > 1 else ""
-        raise DataContractError(found[broken[0]] + more)
+        raise DataContractError(extract.area_faults[broken[0]] + more)
     return areas
 
 

@@ -161,7 +161,7 @@ def load_extract(
         missing = (
             "repeat rates and response times"
             if has_caseload
-            else ("repeat rates, open caseload and response times")
+            else "repeat rates, open caseload and response times"
         )
         notes.append(
             f"Only aggregate returns were supplied: {missing} need record-level referrals."

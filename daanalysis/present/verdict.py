@@ -33,7 +33,7 @@ from daanalysis.metrics.demand import (
     kpis as figure_kpis,
 )
 from daanalysis.metrics.kpi import KPI
-from daanalysis.periods import parse_quarter, quarter_label
+from daanalysis.periods import QUARTER_FREQ, parse_quarter, quarter_label
 from daanalysis.present.words import capitalised, in_sentence
 
 EVIDENCE_NOT_PROOF = "This is evidence from the pattern of the data, not proof of cause."
@@ -545,7 +545,7 @@ def untested_line(v: Verdict, campaigns: pd.DataFrame) -> str:
     why = said[0] if said else sentence(v)
     if v.cause == Cause.SHORT_HISTORY:
         first = v.cause_figures["first"]
-        ready = quarter_label((first + v.cause_figures["minimum"] - 1).asfreq("Q-MAR"))
+        ready = quarter_label((first + v.cause_figures["minimum"] - 1).asfreq(QUARTER_FREQ))
         return (
             f"No reporting effect can be tested: {why} It can be tested from {ready} on, or "
             "now if the area's earlier figures are added to the extract."

@@ -176,9 +176,8 @@ def check_areas(
             path = (paths or {}).get(name)
             notes.append(
                 f"{path.name if path else name + '.csv'}: {int(outside.sum()):,} row(s) for "
-                f"areas outside this extract ({', '.join(others[:6])}"
-                f"{', ...' if len(others) > 6 else ''}) were not used: the file covers a wider "
-                f"area than {source}.csv."
+                f"areas outside this extract ({_some(others)}) were not used: the file covers a "
+                f"wider area than {source}.csv."
             )
     return ledger
 
