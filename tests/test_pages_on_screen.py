@@ -22,6 +22,9 @@ pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # A common laptop (1366x768 less the browser's bars) and a common phone, portrait.
 LAPTOP, PHONE = (1366, 657), (390, 844)
+# A tablet held upright (768px), and the narrowest screen on which tables keep their columns
+# (861px: up to 860px they are stacked, as on a phone): the widest tables must fit there too.
+TABLETS = [(768, 1024), (861, 1000)]
 # The sample has one area: a page comparing areas (min_areas 2) is not in its pack.
 SPECS = {spec.name: spec for spec in discover(NOTEBOOK_DIR) if spec.min_areas <= 1}
 
@@ -125,7 +128,9 @@ PAGES = ["index.html", "glossary.html", "about.html", *map(page_name, SPECS)]
 
 
 @pytest.mark.parametrize(
-    "size", [LAPTOP, (1280, 800), PHONE], ids=["laptop-1366x657", "1280x800", "phone-390x844"]
+    "size",
+    [LAPTOP, (1280, 800), *TABLETS, PHONE],
+    ids=["laptop-1366x657", "1280x800", "tablet-768x1024", "tablet-861x1000", "phone-390x844"],
 )
 @pytest.mark.parametrize("page", PAGES)
 def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
@@ -144,7 +149,7 @@ def test_pages_fit_and_pass_axe(browser, sample_report, page, size):
     finally:
         context.close()
     assert width["page"] <= 0, (page, size, width)
-    # No table scrolls sideways: a laptop has the room, and a phone stacks each row.
+    # No table scrolls sideways: a laptop has the room, and a phone or a tablet stacks each row.
     assert not width["tables"], (page, size, width["tables"])
     assert unreachable == 0, page
     assert not width["captions"], (page, size, width["captions"])  # no caption cut off
