@@ -260,3 +260,23 @@ def test_a_stacked_table_still_reads_as_a_table(browser, sample_report):
     assert tree.startswith("- table ") and "- columnheader " in tree and "- cell " in tree, tree
     first_cell = re.search(r'- cell "([^"]*)"', tree).group(1)
     assert not first_cell.startswith(shown["heading"]), tree
+
+
+def test_a_stacked_table_shows_no_heading_without_a_value(browser, sample_report):
+    """On a phone the front page's figures table stacks each measure; a measure with no RAG
+    status has a blank Status cell, which must not leave the heading "Status" alone on a line.
+    On a laptop the blank cell keeps its column."""
+    shown = {}
+    for size in (PHONE, LAPTOP):
+        context, tab = _open(browser, sample_report / "index.html", size)
+        try:
+            shown[size] = tab.evaluate(
+                """() => [...document.querySelectorAll('table.da td')]
+                     .filter(td => td.textContent.trim() === '')
+                     .map(td => td.getBoundingClientRect().height)"""
+            )
+        finally:
+            context.close()
+    assert shown[PHONE], "the sample's front page has measures without a RAG status"
+    assert all(height == 0 for height in shown[PHONE]), shown[PHONE]
+    assert all(height > 0 for height in shown[LAPTOP]), shown[LAPTOP]
