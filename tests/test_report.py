@@ -274,3 +274,27 @@ def test_each_page_is_titled_with_its_area_and_quarter(sample_report):
     (heading,) = re.findall(r"<h1[^>]*>(.*?)</h1>", page, flags=re.S)
     text = re.sub(r"<[^>]+>", "", heading)
     assert text.startswith("Staffing gap: Sampleborough, 2026/27 Q2 (Jul-Sep 2026)")
+
+
+def test_a_page_exported_twice_from_the_same_notebook_is_the_same(tmp_path):
+    """The cells a run adds (the page's frame, papermill's parameters) have fixed ids, so two
+    runs on the same data give the same page: nbformat gave them random ids, which the HTML
+    carries (``cell-id=...``)."""
+    from daanalysis.pack.export import export_html
+
+    pages = []
+    for run in (1, 2):
+        parameters = nbformat.v4.new_code_cell('area = ""', id="params")
+        parameters.metadata["tags"] = ["parameters"]
+        # As papermill injects the run's parameters: a new cell, so a new random id each run.
+        injected = nbformat.v4.new_code_cell('area = "Ayton"')
+        injected.metadata["tags"] = ["injected-parameters"]
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# A page", id="title"), parameters, injected]
+        executed = tmp_path / f"run{run}.ipynb"
+        nbformat.write(nb, executed)
+        export_html(executed, tmp_path / f"run{run}.html", "A page", "2026/27 Q2")
+        pages.append((tmp_path / f"run{run}.html").read_text(encoding="utf-8"))
+    ids = re.findall(r"cell-id=([\w-]+)", pages[0])
+    assert ids == ["da-page-nav", "title", "da-page-subtitle", "params", "injected-parameters"]
+    assert pages[0] == pages[1]

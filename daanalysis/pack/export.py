@@ -231,14 +231,25 @@ def export_html(executed: Path, target: Path, title: str, subtitle: str, exporte
         nbformat.v4.new_markdown_cell(
             # One line, escaped: inside an HTML block no Markdown applies, and no blank line
             # in data-derived text (the data's vintage) can end the block early.
-            f'<p class="da-subtitle">{html.escape(" ".join(subtitle.split()))}</p>\n\n{contents}'
+            f'<p class="da-subtitle">{html.escape(" ".join(subtitle.split()))}</p>\n\n{contents}',
+            id="da-page-subtitle",
         ),
     )
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav))
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell(nav, id="da-page-nav"))
+    _steady_cell_ids(nb)
     _add_alt_text(nb)
     exporter = exporter or page_exporter()
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}, "csp": CSP})
     target.write_text(body, encoding="utf-8")
+
+
+def _steady_cell_ids(nb: nbformat.NotebookNode) -> None:
+    """A fixed id for papermill's parameters cell, as for the page's frame (above): nbformat
+    gives a new cell a random id, which the HTML carries, so two runs on the same data gave
+    pages that differed in those ids alone."""
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.id = "injected-parameters"
 
 
 def _name_the_page(nb: nbformat.NotebookNode, title: str) -> None:
