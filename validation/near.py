@@ -42,7 +42,11 @@ def _set(assignments: list[str]) -> None:
         module = its if hasattr(its, name) else demand
         if not hasattr(module, name):
             raise SystemExit(f"no constant {name} in its or demand")
-        setattr(module, name, type(getattr(module, name))(value))
+        current = getattr(module, name)
+        if isinstance(current, bool):
+            setattr(module, name, value.lower() in ("1", "true", "yes"))
+        else:
+            setattr(module, name, type(current)(value))
 
 
 def one(scenario: str, seed: int) -> dict[str, object]:
@@ -97,7 +101,8 @@ def one(scenario: str, seed: int) -> dict[str, object]:
             raw = fit.resid_lag1["difference"]
             n = fit.periods
             bias = its.residual_bias(fit.design.to_numpy())
-            rho = float(np.clip(raw + (1 + 3 * raw) / n + its.RESIDUAL_BIAS * bias, 0, its.MAX_RHO))
+            rho = raw + (its.SERIES_MEAN_BIAS + 3 * raw) / n + its.RESIDUAL_BIAS * bias
+            rho = float(np.clip(rho, 0, its.MAX_RHO))
             row.update(
                 periods=n,
                 rho_raw=raw,
@@ -118,7 +123,7 @@ def main() -> None:
     parser.add_argument("--scenarios", nargs="+", default=["reporting_quarterly", "null_quarterly"])
     parser.add_argument("--set", nargs="*", default=[], help="NAME=VALUE: a candidate rule")
     parser.add_argument(
-        "--fresh", action="store_true", help="the seeds are a fresh check (may be above REPORT_SEED)"
+        "--fresh", action="store_true", help="the seeds are a fresh check (above REPORT_SEED)"
     )
     parser.add_argument("--out", default="/tmp/near.csv")
     args = parser.parse_args()
