@@ -381,3 +381,26 @@ def test_a_campaign_on_the_first_of_a_month_steps_whole_months(monkeypatch):
 
 
 QUARTERLY_REFERENCE = {"partial": 1.07465636}  # worked out by _by_hand_quarterly
+
+
+def test_a_noise_free_step_from_inside_a_quarter_is_recovered(monkeypatch):
+    # Expected counts with no noise: 26 quarters, a control and a confidence stream sharing a
+    # 1% a quarter trend and a season; the confidence stream 1.3 times higher from 1 December
+    # 2022 (so a third of Oct-Dec 2022 is lifted: 150 x (1 + 0.3 x 31/92) there).
+    quarters = pd.period_range("2020-04", "2026-09", freq="M").asfreq("Q-MAR").unique()
+    t = np.arange(len(quarters))
+    shared = 1.01**t * np.array([1.0, 1.1, 1.05, 1.12])[t % 4]
+    lifted = np.where(t > 10, 1.3, 1.0)
+    lifted[10] = 1 + 0.3 * 31 / 92  # Oct-Dec 2022
+    assert quarters[10] == pd.Period("2022-12", "M").asfreq("Q-MAR")
+    control = pd.Series(600 * shared, quarters)
+    treated = pd.Series(150 * shared * lifted, quarters)
+    campaign = pd.DataFrame({"name": ["C"], "start_date": [pd.Timestamp("2022-12-01")]})
+    fit = its.fit_controlled(treated, control, campaign)
+    assert fit.contrast(fit.campaign_weights("rel: "))["rate_ratio"] == pytest.approx(
+        1.3, abs=0.002
+    )
+    # Counted whole, the two thirds of that quarter before the campaign pull the step down.
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", False)
+    whole = its.fit_controlled(treated, control, campaign)
+    assert whole.contrast(whole.campaign_weights("rel: "))["rate_ratio"] < 1.26
