@@ -13,6 +13,11 @@ of the two streams' relative residuals as measured and as used for the AR(1) fac
 short-series and design-based biases added back), the factor itself and the stream
 dispersions; and whether "need" was read. ``--set NAME=VALUE`` sets a module constant of
 ``daanalysis.metrics.its`` or ``daanalysis.metrics.demand`` in every worker (a candidate rule).
+
+Session 10's runs (docs/methods.md, "The near misses"): tuning ``--seed 6001 --councils 100``
+(five scenarios) and ``--seed 6101 --councils 200`` (the over-dispersed two), each quarterly
+rule as ``--set PARTIAL_FIRST_PERIOD=false|true`` and ``SERIES_MEAN_BIAS=0``; fresh
+``--fresh --seed 400001 --councils 200 --scenarios reporting_quarterly null_quarterly``.
 """
 
 from __future__ import annotations
