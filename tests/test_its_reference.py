@@ -296,3 +296,111 @@ def test_a_ramp_is_read_where_it_is_held():
     ramp = fit.design["level: Campaign"].to_numpy()
     assert ramp[START - 1] == 0 and ramp[START] == pytest.approx(1 / 12)
     assert ramp[START + 11] == 1 and ramp[-1] == 1
+
+
+# --- a campaign starting inside a period (quarterly returns) -----------------------------------
+
+QUARTERS = pd.period_range("2021-04", periods=36, freq="M").asfreq("Q-MAR").unique()
+# The monthly series above summed to 12 quarters (Apr-Jun 2021 .. Jan-Mar 2024).
+Q_CONTROL = [sum(CONTROL[3 * i : 3 * i + 3]) for i in range(12)]
+Q_TREATED = [sum(TREATED[3 * i : 3 * i + 3]) for i in range(12)]
+# 1 Dec 2022: the last month of the quarter Oct-Dec 2022 (the 7th), so 31 of its 92 days.
+MID_QUARTER = pd.DataFrame({"name": ["Campaign"], "start_date": [pd.Timestamp("2022-12-01")]})
+SHARE = 31 / 92
+
+
+def _by_hand_quarterly(step: np.ndarray) -> dict[str, float]:
+    """The controlled fit on quarters written out: each stream's level, trend (years), three
+    quarter-of-year terms against April-June and the campaign ``step``; the treated stream's
+    relative terms the same (quarterly series keep their quarter terms)."""
+    t = np.arange(12)
+    quarter = [(t % 4 == q).astype(float) for q in (1, 2, 3)]
+    terms = np.column_stack([np.ones(12), t / 4, *quarter, step])
+    k = terms.shape[1]
+    x = np.block([[terms, np.zeros((12, k))], [terms, terms]])
+    y = np.array(Q_CONTROL + Q_TREATED, float)
+    stream = np.repeat([0, 1], 12)
+    beta, _ = _irls(y, x, np.ones(24))
+    mu = np.exp(x @ beta)
+    pearson = (y - mu) / np.sqrt(mu)
+    phi = [max(pearson[stream == s] @ pearson[stream == s] / ((24 - 2 * k) / 2), 1.0)
+           for s in (0, 1)]  # fmt: skip
+    beta, inv = _irls(y, x, 1 / np.array(phi)[stream])
+    mu = np.exp(x @ beta)
+    relative = y / mu - 1
+    raw = _lag1(relative[12:] - relative[:12])
+    rho = min(max(raw + (1 + 3 * raw) / 12 + _white_noise_bias(terms), 0.0), 0.9)
+    return {"log_ratio": beta[-1], "se": np.sqrt(inv[-1, -1] * (1 + rho) / (1 - rho)),
+            "df": 12 - k}  # fmt: skip
+
+
+def _quarterly(values: list[int]) -> pd.Series:
+    return pd.Series(np.asarray(values, float), index=QUARTERS)
+
+
+def test_a_campaign_inside_a_quarter_steps_its_share_of_that_quarter(monkeypatch):
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", True)
+    step = np.where(np.arange(12) >= 7, 1.0, 0.0)
+    step[6] = SHARE  # the days of Oct-Dec 2022 on or after 1 Dec: 31 of 92
+    design = its.design(QUARTERS, MID_QUARTER)
+    assert design["level: Campaign"].to_numpy() == pytest.approx(step, abs=1e-15)
+    fit = its.fit_controlled(_quarterly(Q_TREATED), _quarterly(Q_CONTROL), MID_QUARTER)
+    result = fit.contrast(fit.campaign_weights("rel: "))
+    hand = _by_hand_quarterly(step)
+    assert np.log(result["rate_ratio"]) == pytest.approx(hand["log_ratio"], abs=1e-8)
+    assert result["se_log"] == pytest.approx(hand["se"], rel=1e-6)
+    assert fit.df == hand["df"] == 6
+    # The partly stepped quarter counts as started: one campaign, its step, weight 1.
+    assert fit.campaign_weights("rel: ") == {"rel: level: Campaign": 1.0}
+    # Stored once from _by_hand_quarterly, so a change to the model shows here first.
+    assert result["rate_ratio"] == pytest.approx(QUARTERLY_REFERENCE["partial"], rel=1e-6)
+    # Counted whole (version 4), the quarter is stepped in full: a different, hand-built figure.
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", False)
+    whole = its.fit_controlled(_quarterly(Q_TREATED), _quarterly(Q_CONTROL), MID_QUARTER)
+    whole_step = np.where(np.arange(12) >= 6, 1.0, 0.0)
+    assert np.log(whole.contrast(whole.campaign_weights("rel: "))["rate_ratio"]) == pytest.approx(
+        _by_hand_quarterly(whole_step)["log_ratio"], abs=1e-8
+    )
+
+
+def test_a_campaign_on_the_first_of_a_month_steps_whole_months(monkeypatch):
+    # Monthly figures with a campaign starting on the 1st: the same 0/1 step either way, so
+    # the stored monthly reference values hold under both settings.
+    for partial in (False, True):
+        monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", partial)
+        step = its.design(MONTHS, CAMPAIGN)["level: Campaign"].to_numpy()
+        assert step.tolist() == [0.0] * START + [1.0] * (36 - START)
+        fit = its.fit_controlled(_series(TREATED), _series(CONTROL), CAMPAIGN)
+        r = fit.contrast(fit.campaign_weights("rel: "))
+        assert r["rate_ratio"] == pytest.approx(REFERENCE["plain"]["rate_ratio"], rel=1e-9)
+    # A campaign from the 16th of December 2022 steps 16 of December's 31 days.
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", True)
+    mid_month = pd.DataFrame({"name": ["Campaign"], "start_date": [pd.Timestamp("2022-12-16")]})
+    step = its.design(MONTHS, mid_month)["level: Campaign"].to_numpy()
+    assert step[START - 1] == 0 and step[START] == pytest.approx(16 / 31) and step[-1] == 1
+
+
+QUARTERLY_REFERENCE = {"partial": 1.07465636}  # worked out by _by_hand_quarterly
+
+
+def test_a_noise_free_step_from_inside_a_quarter_is_recovered(monkeypatch):
+    # Expected counts with no noise: 26 quarters, a control and a confidence stream sharing a
+    # 1% a quarter trend and a season; the confidence stream 1.3 times higher from 1 December
+    # 2022 (so a third of Oct-Dec 2022 is lifted: 150 x (1 + 0.3 x 31/92) there).
+    quarters = pd.period_range("2020-04", "2026-09", freq="M").asfreq("Q-MAR").unique()
+    t = np.arange(len(quarters))
+    shared = 1.01**t * np.array([1.0, 1.1, 1.05, 1.12])[t % 4]
+    lifted = np.where(t > 10, 1.3, 1.0)
+    lifted[10] = 1 + 0.3 * 31 / 92  # Oct-Dec 2022
+    assert quarters[10] == pd.Period("2022-12", "M").asfreq("Q-MAR")
+    control = pd.Series(600 * shared, quarters)
+    treated = pd.Series(150 * shared * lifted, quarters)
+    campaign = pd.DataFrame({"name": ["C"], "start_date": [pd.Timestamp("2022-12-01")]})
+    fit = its.fit_controlled(treated, control, campaign)
+    assert fit.contrast(fit.campaign_weights("rel: "))["rate_ratio"] == pytest.approx(
+        1.3, abs=0.002
+    )
+    # Counted whole, the two thirds of that quarter before the campaign pull the step down.
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", False)
+    whole = its.fit_controlled(treated, control, campaign)
+    assert whole.contrast(whole.campaign_weights("rel: "))["rate_ratio"] < 1.26

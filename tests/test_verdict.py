@@ -374,6 +374,26 @@ def test_small_simulation_study_controls_false_claims_and_has_power():
     assert fooled >= 12
 
 
+def test_the_simulated_confidence_stream_steps_by_its_stream_step():
+    # The truth the primary contrast estimates: with no extra-Poisson noise and councils 200
+    # times the sample borough (Poisson noise about 0.2% over the months), standard and medium
+    # risk referrals against police-recorded crimes (need alone) step by
+    # Scenario.stream_step (1.2775 for a 1.3x effect on new clients), not by 1.3.
+    import dataclasses
+
+    planted = dataclasses.replace(
+        simulate.SCENARIOS["reporting"], noise_sd=0.0, size=(200.0, 200.0)
+    )
+    panel, campaigns, _ = simulate.council(np.random.default_rng(11), planted)
+    after = panel["month"] >= campaigns["start_date"].iloc[0].to_period("M")
+    ratio = panel["standard_medium_risk"] / panel["police_crimes"]
+    step = ratio[after].mean() / ratio[~after].mean()
+    assert planted.stream_step == pytest.approx(1.2775, abs=5e-5)
+    assert step == pytest.approx(planted.stream_step, abs=0.01)
+    assert abs(step - planted.reporting) > 0.01
+    assert simulate.SCENARIOS["null"].stream_step == 1.0
+
+
 def test_a_simulated_region_is_one_extract_with_the_campaign_in_some_councils():
     import dataclasses
 

@@ -50,6 +50,11 @@ RAMP_MONTHS = 0
 # read from the months after them: a campaign whose effect builds up over its first months is
 # not averaged with its start (docs/methods.md: chosen by measurement).
 TRANSITION_MONTHS = 0
+# A campaign step's first period counts by the share of it on or after the start date (True),
+# or whole (False, version 4). The same on monthly figures when campaigns start on the first of
+# a month; on quarterly returns a campaign starting in a quarter's second or third month steps
+# that quarter in part (docs/methods.md: measured on tuning and fresh seeds).
+PARTIAL_FIRST_PERIOD = True
 
 
 def periods_per_year(index: pd.PeriodIndex) -> int:
@@ -139,9 +144,16 @@ def _design_columns(
         start = start_date.to_period(index.freqstr)
         after = (ordinals - start.ordinal).astype(float)
         # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
-        cols[f"level: {name}"] = (
-            np.clip((after + 1) / ramp, 0, 1) if ramp else (after >= 0).astype(float)
-        )
+        if ramp:
+            cols[f"level: {name}"] = np.clip((after + 1) / ramp, 0, 1)
+        elif PARTIAL_FIRST_PERIOD:
+            # The share of each period on or after the start, as for a level_shift event: a
+            # campaign starting in the second month of a quarter steps two thirds of that
+            # quarter, not all of it (counted whole, the partly untreated quarter pulled the
+            # step towards 0: docs/methods.md).
+            cols[f"level: {name}"] = _fraction_from(index, start_date)
+        else:
+            cols[f"level: {name}"] = (after >= 0).astype(float)
         if slope:
             cols[f"slope: {name}"] = np.clip(after, 0, None) / per_year
         for k in range(phase_in):
@@ -309,6 +321,9 @@ def _lag1(resid: np.ndarray) -> float:
 # residuals; "driscoll-kraay", the sandwich of version 2 with one small-sample correction.
 COVARIANCE = "quasi-ar1"
 RESIDUAL_BIAS = 1.0  # share of the residual bias (:func:`residual_bias`) added back
+# The 1 in Kendall's (1 + 3 rho) / T: the bias that removing the series' mean puts into the
+# lag-1 autocorrelation, which :func:`residual_bias` already counts for the constant term.
+SERIES_MEAN_BIAS = 1.0
 MAX_RHO = 0.9  # an AR(1) factor above (1 + 0.9) / (1 - 0.9) = 19 says the model does not fit
 
 
@@ -346,7 +361,8 @@ def _ar1_factor(resid: np.ndarray, terms: float | np.ndarray) -> tuple[float, fl
     if not np.isfinite(raw):
         return 1.0, 0.0
     bias = terms / n if np.isscalar(terms) else residual_bias(terms)
-    rho = float(np.clip(raw + (1 + 3 * raw) / n + RESIDUAL_BIAS * bias, 0.0, MAX_RHO))
+    rho = raw + (SERIES_MEAN_BIAS + 3 * raw) / n + RESIDUAL_BIAS * bias
+    rho = float(np.clip(rho, 0.0, MAX_RHO))
     return (1 + rho) / (1 - rho), rho
 
 

@@ -84,6 +84,18 @@ class Scenario:
     def reporting_effect(self) -> bool:
         return self.reporting != 1.0
 
+    @property
+    def stream_step(self) -> float:
+        """The step the primary contrast's confidence stream (standard and medium risk
+        referrals) takes in expectation: new standard and medium risk clients carry the
+        ``reporting`` effect, the repeat referrals counted with them (a share
+        :data:`REPEAT_MEDIUM_SHARE` of the repeats) do not, so a 1.3x effect steps the stream
+        (50 x 1.3 + 0.45 x 9) / (50 + 0.45 x 9) = 1.2775 times. The true value of the primary
+        contrast where the need streams do not move."""
+        repeat = REPEAT_MEDIUM_SHARE * BASE["repeat"]
+        new = BASE["new_standard_medium"]
+        return (new * self.reporting + repeat) / (new + repeat)
+
 
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
@@ -456,6 +468,8 @@ def one_council(scenario: str, seed: int) -> dict[str, object]:
         "ci_high": p.get("ci_high", np.nan),
         # Coverage of the planted step; a ramp has no single true value of the step contrast.
         "covered": bool(p) and p["ci_low"] <= planted.reporting <= p["ci_high"],
+        # Coverage of the step the confidence stream itself takes (Scenario.stream_step).
+        "covered_stream": bool(p) and p["ci_low"] <= planted.stream_step <= p["ci_high"],
         "mde_ratio": p.get("mde_ratio", np.nan),
         "oracle_mde_ratio": oracle,
         "placebo_share": v.placebo.get("share", np.nan),
@@ -765,8 +779,9 @@ def study(
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: false "reporting" claims (or power), coverage, inconclusive share and
-    "need" (or "both") verdicts, each with its Monte Carlo standard error (binomial:
+    """Per scenario: false "reporting" claims (or power), coverage (of the planted effect, and
+    of the step the confidence stream takes, :attr:`Scenario.stream_step`), inconclusive share
+    and "need" (or "both") verdicts, each with its Monte Carlo standard error (binomial:
     sqrt(p(1-p)/n))."""
 
     def rate(flags: pd.Series) -> tuple[float, float]:
@@ -778,6 +793,11 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         claims, claims_se = rate(group["claims_reporting"])
         fitted = group[group["ci_low"].notna()]
         cover, cover_se = rate(fitted["covered"]) if len(fitted) else (np.nan, np.nan)
+        stream, stream_se = (
+            rate(fitted["covered_stream"].astype(bool))
+            if len(fitted) and "covered_stream" in fitted
+            else (np.nan, np.nan)
+        )
         inconclusive, inconclusive_se = rate(group["verdict"] == "inconclusive")
         need, need_se = rate(group["claims_need"])
         rows.append(
@@ -790,6 +810,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                 "mc_se": claims_se,
                 "interval coverage": cover,
                 "coverage_mc_se": cover_se,
+                "stream step coverage": stream,
+                "stream_coverage_mc_se": stream_se,
                 "inconclusive": inconclusive,
                 "inconclusive_mc_se": inconclusive_se,
                 "need claimed": need,
