@@ -329,3 +329,43 @@ def test_phone_rendering_is_sized_for_a_phone_and_svgs_are_self_contained():
         assert not re.search(r'href="(?!#)', svg)  # links only to its own clip paths, marks
         assert not re.search(r"url\((?!#)", svg)
         assert svg.count("<svg") == 1 and svg.rstrip().endswith("</svg>")
+
+
+def test_text_is_measured_once_a_process_and_the_charts_are_the_same(monkeypatch):
+    """:func:`charts.remember_text_sizes` (installed by setup) keeps each string's size for
+    the process: the same chart drawn again measures nothing, a changed font setting measures
+    afresh, and the SVG is the same to the byte as with matplotlib's per-renderer sizes."""
+    import matplotlib.pyplot as plt
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    charts.setup()
+    remembered = mtext._get_text_metrics_with_cache
+    assert getattr(remembered, "da_remembered", False)  # matplotlib still has the hook
+    charts.setup()
+    assert mtext._get_text_metrics_with_cache is remembered  # installed once, not twice
+    measured = []
+    for renderer in (RendererAgg, RendererSVG):
+        original = renderer.get_text_width_height_descent
+
+        def counting(self, s, prop, ismath, _original=original):
+            measured.append(s)
+            return _original(self, s, prop, ismath)
+
+        monkeypatch.setattr(renderer, "get_text_width_height_descent", counting)
+
+    def draw() -> str:
+        fig = charts.response_chart(_response_kpi())
+        svg = charts.svg_text(fig)
+        plt.close(fig)
+        return svg
+
+    once = draw()
+    measured.clear()
+    assert draw() == once and measured == []  # every string's size remembered
+    with plt.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        draw()
+    assert "Target 90%" in measured  # another font setting: measured again
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", remembered.da_measure)
+    assert draw() == once  # matplotlib's own sizes: the same chart

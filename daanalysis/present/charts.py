@@ -220,6 +220,67 @@ def setup() -> None:
     )
     # Charts a notebook shows itself (not through Page.chart) are SVG with their alt text too.
     register_svg_formatter()
+    remember_text_sizes()
+
+
+# What a string's measured size depends on besides the string, its font properties and the
+# renderer's kind and dpi: how a font family resolves to a file, and the hinting.
+_TEXT_SIZE_SETTINGS = (
+    "font.family",
+    "font.sans-serif",
+    "font.serif",
+    "font.monospace",
+    "font.cursive",
+    "font.fantasy",
+    "text.hinting",
+    "text.hinting_factor",
+    "text.kerning_factor",
+)
+
+
+def remember_text_sizes() -> None:
+    """Measure each string once a process, not once a renderer (installed by :func:`setup`).
+
+    matplotlib keeps each string's width, height and descent for as long as the renderer
+    that measured it (``matplotlib.text._get_text_metrics_with_cache``), and a chart has three:
+    its layout's (Agg), its tight box's and its SVG's; the phone's rendering three more, and so
+    on for every chart a notebook draws. Laying a string out through FreeType takes 0.1 to 1 ms
+    (matplotlib 3.11), so the same tick labels, titles and source lines were measured again and
+    again: about a tenth of a chart's processor time. Here the answer is kept for the process,
+    keyed by everything it depends on (the string, the font properties, the renderer's kind and
+    dpi, the font and hinting settings), for the two kinds of renderer the pack draws with (Agg
+    and SVG) and plain text; anything else is measured as before. The sizes, and so the
+    charts, are the same to the byte (``tests/test_charts.py``)."""
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    measure = getattr(mtext, "_get_text_metrics_with_cache", None)
+    if measure is None or getattr(measure, "da_remembered", False):
+        return
+    sizes: dict[tuple, tuple[float, float, float]] = {}
+    settings = plt.rcParams
+
+    def remembered(renderer, text, fontprop, ismath, dpi):
+        inner = renderer._renderer if isinstance(renderer, MixedModeRenderer) else renderer
+        kind = type(inner)
+        if ismath or kind not in (RendererAgg, RendererSVG):
+            return measure(renderer, text, fontprop, ismath, dpi)
+        rc = tuple(
+            tuple(v) if isinstance(v, list) else v for v in map(settings.get, _TEXT_SIZE_SETTINGS)
+        )
+        key = (kind, text, fontprop.copy(), dpi, rc)
+        found = sizes.get(key)
+        if found is None:
+            if len(sizes) > 50_000:  # a long-lived process drawing many different charts
+                sizes.clear()
+            found = sizes[key] = measure(renderer, text, fontprop, ismath, dpi)
+        return found
+
+    remembered.da_remembered = True
+    remembered.da_measure = measure
+    mtext._get_text_metrics_with_cache = remembered
 
 
 def _months(values: pd.Series) -> pd.Series:
