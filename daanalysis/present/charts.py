@@ -260,16 +260,15 @@ def remember_text_sizes() -> None:
     if measure is None or getattr(measure, "da_remembered", False):
         return
     sizes: dict[tuple, tuple[float, float, float]] = {}
-    settings = plt.rcParams
+    read = functools.partial(dict.get, plt.rcParams)
 
     def remembered(renderer, text, fontprop, ismath, dpi):
         inner = renderer._renderer if isinstance(renderer, MixedModeRenderer) else renderer
         kind = type(inner)
         if ismath or kind not in (RendererAgg, RendererSVG):
             return measure(renderer, text, fontprop, ismath, dpi)
-        rc = tuple(
-            tuple(v) if isinstance(v, list) else v for v in map(settings.get, _TEXT_SIZE_SETTINGS)
-        )
+        # dict.get: the settings as stored, without RcParams' own checks on each read.
+        rc = tuple(tuple(v) if type(v) is list else v for v in map(read, _TEXT_SIZE_SETTINGS))
         key = (kind, text, fontprop.copy(), dpi, rc)
         found = sizes.get(key)
         if found is None:
