@@ -1476,7 +1476,7 @@ def _svg(fig) -> str:
     by :func:`tight_layout` has nothing left to place: its tight box is measured here as
     ``savefig`` measures it (an SVG renderer at 72 dpi, padded by ``savefig.pad_inches``) and
     given to ``savefig``, which then draws once: about a fifth of a chart's processor time
-    (issue 22). The box is the same to the last bit (the pack's charts of 20 generated areas);
+    (issue 22). The box is the same to the last bit (38 renderings of the pack's charts);
     the SVG differs from ``savefig``'s own at most in the sixth decimal of a coordinate here and
     there (``savefig`` scales the figure's box by 72 / 110 and back) and so in the clip paths'
     ids, which hash their coordinates: the same picture, pixel for pixel in Chromium. A figure
