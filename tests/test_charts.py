@@ -160,3 +160,212 @@ def test_svg_carries_the_phone_rendering_and_gives_it_back():
     plain = plt.figure()
     assert charts.split_narrow(charts.svg_text(plain)) == (charts.svg_text(plain), "")
     plt.close(plain)
+
+
+# --- one draw per rendering (issue 22): the same charts as matplotlib's own tight SVG ---------
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _savefig_svg(fig) -> str:
+    """matplotlib's own tight SVG of ``fig`` (``savefig(bbox_inches="tight")``: two draws),
+    which :func:`charts._svg` replaces."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "daanalysis"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def _shape_and_numbers(svg: str) -> tuple[str, list[float]]:
+    """An SVG as its text with every number taken out, and the numbers. Clip paths' ids are
+    hashes of their coordinates, so they are numbered in order of appearance instead."""
+    ids: dict[str, str] = {}
+    for found in re.finditer(r'(?:id="|#)(p[0-9a-f]{10})', svg):
+        ids.setdefault(found.group(1), f"clip-{len(ids)}")
+    for old, new in ids.items():
+        svg = svg.replace(old, new)
+    return _NUMBER.sub("#", svg), [float(x) for x in _NUMBER.findall(svg)]
+
+
+def _assert_same_picture(ours: str, theirs: str) -> None:
+    """The same elements, text, styles and size, every coordinate within 2 millionths of a
+    point (the sixth decimal matplotlib writes)."""
+    shape, numbers = _shape_and_numbers(ours)
+    their_shape, their_numbers = _shape_and_numbers(theirs)
+    assert shape == their_shape
+    assert len(numbers) == len(their_numbers)
+    worst = max((abs(a - b) for a, b in zip(numbers, their_numbers, strict=True)), default=0)
+    assert worst <= 2e-6, worst
+    size = r'<svg[^>]* width="([^"]*)" height="([^"]*)" viewBox="([^"]*)"'
+    assert re.search(size, ours).groups() == re.search(size, theirs).groups()
+
+
+def _chart_pairs(sample_panel):
+    """Each chart drawn twice (two figures alike), its laptop and its phone rendering."""
+    from daanalysis.metrics import demand
+
+    panel = sample_panel[sample_panel["area"] == sample_panel["area"].iloc[0]]
+    streams = {k: s for k, s in demand.STREAMS.items() if s.kind != "context"}
+    campaigns = pd.DataFrame(
+        {"name": ["Know the signs"], "start_date": [pd.Timestamp("2023-11-01")]}
+    )
+    counts = pd.DataFrame(
+        {"red": [2, 0], "amber": [1, 3], "green": [4, 1]}, index=["Prevention", "Safety"]
+    )
+    draws = [
+        lambda: charts.response_chart(_response_kpi()),  # hatched bars, a target line
+        lambda: charts.streams_chart(panel, streams, campaigns, area="Sampleborough"),
+        lambda: charts.rag_chart(counts),  # a legend, hatches, labelled segments
+    ]
+    for draw in draws:
+        first, second = draw(), draw()
+        yield first, second
+        yield first.da_narrow, second.da_narrow
+
+
+def test_each_chart_is_the_picture_savefig_would_write(sample_panel):
+    """:func:`charts._svg` measures the tight box itself and draws once; the SVG is the one
+    ``savefig(bbox_inches="tight")`` writes, to the sixth decimal, at both widths."""
+    charts.setup()
+    for ours, theirs in _chart_pairs(sample_panel):
+        _assert_same_picture(charts._svg(ours), _savefig_svg(theirs))
+
+
+def test_a_chart_is_drawn_once_for_its_svg(monkeypatch):
+    """Each rendering is drawn once to write it (savefig's tight box took two draws)."""
+    from matplotlib.figure import Figure
+
+    charts.setup()
+    fig = charts.response_chart(_response_kpi())
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, r: draws.append(self) or original(self, r))
+    whole = charts.svg_text(fig)
+    assert len(draws) == 2 and set(draws) == {fig, fig.da_narrow}
+    assert charts.split_narrow(whole)[1]
+
+
+def test_figures_of_a_notebooks_own_are_written_as_before():
+    """A figure that did not go through the house layout (a notebook's own), and one with a
+    layout engine of its own (saved by savefig itself), are the pictures savefig writes."""
+    import matplotlib.pyplot as plt
+
+    charts.setup()
+
+    def plain():
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.plot([1, 2, 3], [3, 1, 2], label="a line")
+        ax.set_title("A notebook's own chart")
+        ax.legend(loc="best")
+        return fig
+
+    def constrained():
+        fig, axes = plt.subplots(1, 2, figsize=(5, 3), layout="constrained")
+        for ax in axes:
+            ax.bar(["one", "two"], [1, 2], hatch="//")
+            ax.set_ylabel("count")
+        return fig
+
+    for draw in (plain, constrained):
+        ours, theirs = draw(), draw()
+        _assert_same_picture(charts._svg(ours), _savefig_svg(theirs))
+        plt.close(ours)
+        plt.close(theirs)
+
+
+def test_tight_layout_measures_each_axes_once_and_lays_out_as_matplotlib(monkeypatch):
+    """:func:`charts.tight_layout` gives the subplot parameters ``fig.tight_layout`` gives,
+    measuring each axes once (matplotlib's measures each twice for a ``rect``), and leaves
+    nothing of its own on the axes."""
+    import matplotlib.pyplot as plt
+    from matplotlib.axes import Axes
+
+    def figure():
+        fig, axes = plt.subplots(2, 2, figsize=(6, 4), sharex=True)
+        for i, ax in enumerate(axes.flat):
+            ax.plot(range(10), [v * (i + 1) for v in range(10)])
+            ax.set_title(f"Panel {i + 1}\nwith two lines")
+            ax.set_ylabel("referrals per 1,000")
+        return fig
+
+    rect = (0, 0.12, 0.9, 0.8)
+    theirs, ours = figure(), figure()
+    theirs.tight_layout(rect=rect)
+    measured = []
+    original = Axes.get_tightbbox
+
+    def measure(self, *args, **kwargs):
+        measured.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "get_tightbbox", measure)
+    charts.tight_layout(ours, rect)
+    assert sorted(map(id, measured)) == sorted(map(id, ours.axes))  # once each
+    for key in ("left", "right", "bottom", "top", "wspace", "hspace"):
+        assert getattr(ours.subplotpars, key) == getattr(theirs.subplotpars, key), key
+    assert all("get_tightbbox" not in vars(ax) for ax in ours.axes)
+    plt.close(theirs)
+    plt.close(ours)
+
+
+def test_phone_rendering_is_sized_for_a_phone_and_svgs_are_self_contained():
+    """The phone's SVG travels inside the laptop's, each laid out for its own width, and
+    neither refers to anything outside itself (a page embeds them as data: URLs)."""
+    charts.setup()
+    fig = charts.response_chart(_response_kpi())
+    wide, narrow = charts.split_narrow(charts.svg_text(fig))
+    small = base64.b64decode(narrow).decode("utf-8")
+    width = lambda svg: float(re.search(r'<svg[^>]*width="([\d.]+)pt"', svg).group(1))  # noqa: E731
+    # Each is its figure's width give or take the tight box's margins (0.1 inch a side).
+    assert abs(width(small) - charts.NARROW_WIDTH * 72) < 0.5 * 72
+    assert abs(width(wide) - charts.FIGSIZE[0] * 72) < 0.5 * 72
+    assert width(small) * PX_PER_PT <= 390
+    for svg in (wide, small):
+        assert "<image" not in svg and "@import" not in svg
+        assert not re.search(r'href="(?!#)', svg)  # links only to its own clip paths, marks
+        assert not re.search(r"url\((?!#)", svg)
+        assert svg.count("<svg") == 1 and svg.rstrip().endswith("</svg>")
+
+
+def test_text_is_measured_once_a_process_and_the_charts_are_the_same(monkeypatch):
+    """:func:`charts.remember_text_sizes` (installed by setup) keeps each string's size for
+    the process: the same chart drawn again measures nothing, a changed font setting measures
+    afresh, and the SVG is the same to the byte as with matplotlib's per-renderer sizes."""
+    import matplotlib.pyplot as plt
+    import matplotlib.text as mtext
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    charts.setup()
+    remembered = mtext._get_text_metrics_with_cache
+    assert getattr(remembered, "da_remembered", False)  # matplotlib still has the hook
+    charts.setup()
+    assert mtext._get_text_metrics_with_cache is remembered  # installed once, not twice
+    measured = []
+    for renderer in (RendererAgg, RendererSVG):
+        original = renderer.get_text_width_height_descent
+
+        def counting(self, s, prop, ismath, _original=original):
+            measured.append(s)
+            return _original(self, s, prop, ismath)
+
+        monkeypatch.setattr(renderer, "get_text_width_height_descent", counting)
+
+    def draw() -> str:
+        fig = charts.response_chart(_response_kpi())
+        svg = charts.svg_text(fig)
+        plt.close(fig)
+        return svg
+
+    once = draw()
+    measured.clear()
+    assert draw() == once and measured == []  # every string's size remembered
+    with plt.rc_context({"font.sans-serif": ["DejaVu Sans"]}):
+        draw()
+    assert "Target 90%" in measured  # another font setting: measured again
+    monkeypatch.setattr(mtext, "_get_text_metrics_with_cache", remembered.da_measure)
+    assert draw() == once  # matplotlib's own sizes: the same chart

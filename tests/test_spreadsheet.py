@@ -333,3 +333,86 @@ def test_pages_made_ready_as_exported_give_the_same_workbook(tmp_path):
     assert titles[3:] == ["Table 1", "Chart 2", "Table 3", "Chart 4", "Table 5", "Chart 6"]
     # The one page with a note refers to it; the note numbers follow the sheets' order.
     assert any("[note 1]" in str(v) for row in books[1][6][1] for v, _ in row)
+
+
+def _kind_read_in_full(name: str, values: pd.Series) -> str:
+    """infer_kind's decision as it was made before its shortcuts (issue 22): every cell made
+    text to find the marker, the rest read as numbers. The reference for the test below."""
+    from daanalysis.present.disclosure import MARKER
+
+    lowered = re.sub(r"\b\d+% (ci|confidence interval)\b", r"\1", str(name).lower())
+    if lowered in {"rag", "rag_before", "status"}:
+        return "rag"
+    if lowered in {"year", "financial year", "calendar year"}:
+        return "text"
+    unmarked = values.astype(str) != MARKER
+    numbers = pd.to_numeric(values.where(unmarked), errors="coerce")
+    present = values.notna() & unmarked
+    if present.any() and numbers[present].isna().any():
+        return "text"
+    if not present.any():
+        return "text" if values.dtype == object else "decimal"
+    if "(%)" in lowered or lowered.endswith(("_pct", "%")):
+        return "pct"
+    if "gbp" in lowered or "cost" in lowered or "£" in lowered:
+        return "gbp"
+    if "pct" in lowered or "%" in lowered or "per cent" in lowered:
+        return "pct"
+    if "ratio" in lowered or lowered in {"ci_low", "ci_high"} or lowered.startswith("ci "):
+        return "ratio"
+    if "fte" in lowered or "per " in lowered or "rate" in lowered or "mean" in lowered:
+        return "decimal"
+    finite = numbers[present]
+    return "count" if (finite == finite.round()).all() else "decimal"
+
+
+def test_infer_kind_decides_as_reading_every_cell_would():
+    """infer_kind's shortcuts (numbers left as they are; the first cell in words decides a
+    column of text) give what reading every cell gives, on awkward cells too."""
+    from daanalysis.present.tables import infer_kind
+
+    cells = ["1_000", " 12", "nan", "", "inf", "1e3", "\u0663", None, "[c]", "1,000", "True",
+             "x", "12.5", "-3", "[x]", float("nan"), 7, 2.5, True]  # fmt: skip
+    columns = [pd.Series(pd.array([a, b, "5"], dtype=object)) for a in cells for b in cells] + [
+        pd.Series([1, 2, 3]),
+        pd.Series([1.5, None, 2.0]),
+        pd.Series([True, False]),
+        pd.Series([1, None], dtype="Int64"),
+        pd.Series(["a", None], dtype="str"),
+        pd.Series(["[c]", "4"], dtype="str"),
+        pd.Series(["[c]", None], dtype="str"),
+        pd.Series([], dtype="str"),
+        pd.Series([], dtype=object),
+        pd.Series(["3", "[c]"], dtype="category"),
+    ]
+    names = ["count", "Referrals per FTE", "share (%)", "Cost (GBP)", "rate_ratio", "status"]
+    for values in columns:
+        texts = values.astype(str) if values.dtype == object else values
+        for name in names:
+            for column in (values, texts):
+                assert infer_kind(name, column) == _kind_read_in_full(name, column), (
+                    name,
+                    list(column),
+                    column.dtype,
+                )
+
+
+def test_a_tables_text_is_worked_out_again_when_the_table_changes():
+    """Table.text is kept for the table as it is: a new frame, kinds or precision give new
+    text, and its notes follow what the cells show."""
+    from daanalysis.present.tables import format_table
+
+    table = format_table(pd.DataFrame({"referrals": [12, None], "rate": [1.234, 2.0]}))
+    first = table.text()
+    assert list(first.iloc[:, 0]) == ["12", "[x]"]
+    first.iloc[0, 0] = "changed"  # a copy: the table's own text is not changed
+    assert table.text().iloc[0, 0] == "12"
+    assert any("not available" in note.lower() for note in table.all_notes())
+    table.precision = 3
+    assert table.text().iloc[0, 1] == "1.234"
+    table.kinds["rate"] = "count"
+    assert table.text().iloc[0, 1] == "1"
+    table.frame = pd.DataFrame({"referrals": [5, 6], "rate": [1.0, 2.0]})
+    assert list(table.text().iloc[:, 0]) == ["5", "6"] and table.all_notes() == []
+    table.frame = pd.DataFrame({"referrals": ["[c]", 6], "rate": [1.0, 2.0]})
+    assert table.all_notes() and "[c]" in list(table.text().iloc[:, 0])

@@ -305,9 +305,16 @@ def numbers_from_text(data: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]
     kinds: dict[str, str] = {}
     for col in data.columns:
         values = data[col]
-        texts = values.where(values.map(lambda v: isinstance(v, str)), None)
-        matches = texts.map(lambda v: _INTERVAL.match(v.strip()) if isinstance(v, str) else None)
-        if matches.notna().any():
+        # Most columns hold no estimate with its interval: looked for cell by cell first, so
+        # that only a column that has one is taken apart through pandas (issue 22).
+        if any(isinstance(v, str) and _INTERVAL.match(v.strip()) for v in values):
+            texts = values.where(values.map(lambda v: isinstance(v, str)), None)
+            matches = texts.map(
+                lambda v: _INTERVAL.match(v.strip()) if isinstance(v, str) else None
+            )
+        else:
+            matches = None
+        if matches is not None and matches.notna().any():
             name = re.sub(r"\s*\(95% CI\)", "", str(col)).strip()
             found = list(matches.dropna())
             pct = [bool(m.group("pct")) for m in found]

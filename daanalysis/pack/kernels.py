@@ -58,6 +58,12 @@ PRELOAD = (
     "pandas",
     "matplotlib.pyplot",
     "statsmodels.genmod.generalized_linear_model",
+    # Imported by every kernel as it starts (IPython's history) or by the staffing page's working
+    # days (the UK's bank holidays, which ``holidays`` loads with its list of countries): about
+    # 1.5% of a many-area run's processor time when each kernel imported them (py-spy, issue 22).
+    # Not matplotlib_inline's backend: importing it in a kernel is what ties it to IPython.
+    "sqlite3",
+    "holidays.countries.united_kingdom",
     *(
         f"daanalysis.metrics.{name}"
         for name in ("actionplan", "comparison", "demand", "kpi", "partnership", "staffing")
