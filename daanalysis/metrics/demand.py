@@ -1228,8 +1228,11 @@ def pooled_contrasts(
     ``campaigns``' area column), read across them: :class:`PooledContrast`. Each area's own
     verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it; or taken
     from ``verdicts``, by area, when the caller has them for the same ``quarter``) is kept in
-    it; nothing here changes a single area's verdict. A campaign listed for every area (blank
-    area) or for one area has nothing to pool and gives none."""
+    it; nothing here changes a single area's verdict. An area's contrast in the pooled one is
+    its verdict's own fit (:attr:`Verdict._area_fit`: so ``verdicts`` must come from the same
+    rows, campaigns and events), fitted again only for a verdict given without it (e.g. one
+    pickled by an older version). A campaign listed for every area (blank area) or for one area
+    has nothing to pool and gives none."""
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     if campaigns is None or campaigns.empty or "area" not in campaigns:
         return []
