@@ -380,7 +380,7 @@ def test_a_campaign_on_the_first_of_a_month_steps_whole_months(monkeypatch):
     assert step[START - 1] == 0 and step[START] == pytest.approx(16 / 31) and step[-1] == 1
 
 
-QUARTERLY_REFERENCE = {"partial": 1.07465636}  # worked out by _by_hand_quarterly
+QUARTERLY_REFERENCE = {"partial": 1.07465636, "ramp": 1.20056864}  # by _by_hand_quarterly
 
 
 def test_a_noise_free_step_from_inside_a_quarter_is_recovered(monkeypatch):
@@ -404,3 +404,43 @@ def test_a_noise_free_step_from_inside_a_quarter_is_recovered(monkeypatch):
     monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", False)
     whole = its.fit_controlled(treated, control, campaign)
     assert whole.contrast(whole.campaign_weights("rel: "))["rate_ratio"] < 1.26
+
+
+def test_a_ramp_counts_the_start_s_period_by_its_share_as_the_step_does(monkeypatch):
+    """A 12-month ramp (4 quarters) from 1 December 2022 on quarters: the level by each
+    quarter's end is the time since the start, in quarters, over 4: 31/92 of a quarter by the
+    end of Oct-Dec 2022, then one more quarter each; the fit against the hand-built IRLS with
+    that column. Counted whole (version 5), Oct-Dec 2022 was a full quarter of the rise."""
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", True)
+    ramp = np.clip(np.where(np.arange(12) >= 6, np.arange(12) - 6 + SHARE, 0.0) / 4, 0, 1)
+    assert ramp[6] == pytest.approx(SHARE / 4) and ramp[9] < 1 and ramp[10] == 1
+    columns = its._design_columns(QUARTERS, MID_QUARTER, ramp_months=12)
+    assert columns["level: Campaign"] == pytest.approx(ramp, abs=1e-15)
+    fit = its.fit_controlled(
+        _quarterly(Q_TREATED), _quarterly(Q_CONTROL), MID_QUARTER, ramp_months=12
+    )
+    assert fit.campaign_weights("rel: ") == {"rel: level: Campaign": 1.0}
+    result = fit.contrast(fit.campaign_weights("rel: "))
+    hand = _by_hand_quarterly(ramp)
+    assert np.log(result["rate_ratio"]) == pytest.approx(hand["log_ratio"], abs=1e-8)
+    assert result["se_log"] == pytest.approx(hand["se"], rel=1e-6)
+    assert fit.df == hand["df"]
+    # Stored once from _by_hand_quarterly, so a change to the model shows here first.
+    assert result["rate_ratio"] == pytest.approx(QUARTERLY_REFERENCE["ramp"], rel=1e-6)
+    # Counted whole: the start's quarter a full quarter of the rise.
+    monkeypatch.setattr(its, "PARTIAL_FIRST_PERIOD", False)
+    whole = its._design_columns(QUARTERS, MID_QUARTER, ramp_months=12)["level: Campaign"]
+    assert whole == pytest.approx(np.clip((np.arange(12) - 5) / 4, 0, 1))
+
+
+def test_a_monthly_ramp_from_the_first_of_a_month_is_unchanged_and_mid_month_takes_its_share():
+    # From the 1st: (months since the start + 1) / 12, as version 5 built it, exactly.
+    ramp = its._design_columns(MONTHS, CAMPAIGN, ramp_months=12)["level: Campaign"]
+    after = np.arange(36) - START
+    assert ramp.tolist() == np.where(after >= 0, np.clip((after + 1) / 12, 0, 1), 0.0).tolist()
+    # From 16 December 2022: 16 of December's 31 days, then a month more each month.
+    mid_month = pd.DataFrame({"name": ["Campaign"], "start_date": [pd.Timestamp("2022-12-16")]})
+    ramp = its._design_columns(MONTHS, mid_month, ramp_months=12)["level: Campaign"]
+    assert ramp[START - 1] == 0 and ramp[START] == pytest.approx(16 / 31 / 12)
+    assert ramp[START + 1] == pytest.approx((1 + 16 / 31) / 12)
+    assert ramp[START + 11] == pytest.approx((11 + 16 / 31) / 12) and ramp[START + 12] == 1

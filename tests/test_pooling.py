@@ -4,6 +4,7 @@ credit a council that ran the campaign without an effect."""
 
 from __future__ import annotations
 
+import copy
 import json
 import warnings
 
@@ -189,3 +190,53 @@ def test_areas_that_cannot_be_read_are_left_out_and_named_not_fitted():
     assert group.verdicts["Council 2"].cause == demand.Cause.NO_CONTROL
     assert not group.credited["Council 2"]
     assert group.others_areas == ["Council 3", "Council 5"]
+
+
+POOLED_FIGURES = ("primary", "corroboration", "correlation", "passes", "own", "gated")
+POOLED_FIGURES += ("credited", "credited_relaxed", "others_areas", "others", "difference")
+
+
+def test_pooling_reads_the_verdict_s_own_fit_and_a_refit_gives_the_same_figures(monkeypatch):
+    """Pooling reads each campaign council's step fit and corroboration from its verdict
+    instead of fitting them again; given verdicts without that fit (refitted by the verdict's
+    own preparation, demand._area_fit), every pooled figure is the same, bit for bit. Only the
+    councils without the campaign are fitted in pooling when the verdicts carry their fits."""
+    panel, campaigns, events, (group,) = _region(STRONG_IN_ONE, 321)
+    assert group.passes and group.own  # the premise: the gate's own contrasts are read too
+    assert group.pooled_areas == ["Council 1", "Council 2"]
+    quarter = panel["quarter"].iloc[-1]
+    fitted_for: list[str] = []
+    refit = demand._area_fit
+
+    def counted(own, *args, **kwargs):
+        fitted_for.append(str(own["area"].iloc[0]))
+        return refit(own, *args, **kwargs)
+
+    monkeypatch.setattr(demand, "_area_fit", counted)
+    bare = {}
+    for area, v in group.verdicts.items():
+        assert v._area_fit is not None
+        bare[area] = copy.copy(v)
+        bare[area]._area_fit = None  # as a verdict made elsewhere, without its fit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reused = demand.pooled_contrasts(panel, campaigns, events, quarter, group.verdicts)
+        assert fitted_for == group.others_areas
+        fitted_for.clear()
+        (again,) = demand.pooled_contrasts(panel, campaigns, events, quarter, bare)
+        assert fitted_for == [*group.pooled_areas, *group.others_areas]
+    for name in POOLED_FIGURES:
+        assert getattr(again, name) == getattr(group, name) == getattr(reused[0], name), name
+    # The verdict's fit and the refit: the same estimates and (widened) covariance.
+    for area in group.pooled_areas:
+        mine = group.verdicts[area]._area_fit
+        other = refit(
+            panel[panel["area"] == area].reset_index(drop=True),
+            demand.campaigns_for(campaigns, area),
+            demand.events_for(events, area),
+            quarter,
+            widen=group.verdicts[area].widen,
+        )
+        assert mine.fit.params.equals(other.fit.params) and mine.fit.cov.equals(other.fit.cov)
+        assert mine.residual.equals(other.residual)
+        assert mine.corroboration.params.equals(other.corroboration.params)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -553,6 +554,10 @@ class Verdict:
         default_factory=lambda: pd.DataFrame(columns=PATH_COLUMNS), repr=False
     )
 
+    # The fit pooling across areas reads (:class:`_AreaFit`), where the verdict made one: set
+    # by :func:`verdict`, not a field (not in the JSON, the page or a comparison of verdicts).
+    _area_fit = None
+
     @property
     def placebo_ran(self) -> bool:
         """The placebo check had its :data:`MIN_PLACEBO_DATES` dates."""
@@ -661,42 +666,42 @@ def _inconclusive(
     )
 
 
-def verdict(
+@dataclass
+class _Primary:
+    """An area's primary contrast, prepared and fitted as :func:`verdict` does before any other
+    check: what the verdict has found so far (``base``, its fields; ``checks``, the list in
+    it), the streams, the control chosen and the combined one (``reference``), the campaigns
+    that can be tested, the step fitted against ``reference`` and (``own``) against the
+    control alone. One place for these rules: the verdict and pooling across areas
+    (:func:`_area_fit`) both prepare an area's contrast here."""
+
+    base: dict
+    checks: list[DataNote]
+    treated: pd.Series
+    control_name: str
+    control: pd.Series
+    index: pd.PeriodIndex
+    used: pd.DataFrame
+    reference: pd.Series
+    fit: its.Fit
+    own: its.Fit | None
+
+
+def _primary(
     panel: pd.DataFrame,
     campaigns: pd.DataFrame,
-    events: pd.DataFrame | None = None,
-    quarter: pd.Period | None = None,
-    placebo: bool = True,
-) -> Verdict:
-    """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
-
-    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the need streams supplied,
-    combined by precision (:func:`need_control`; the first of :data:`CONTROLS` leads it), in one
-    controlled interrupted time series (:func:`daanalysis.metrics.its.fit_controlled`): the
-    average step in the confidence stream *relative to* that control since the first campaign.
-    "Reporting" needs its 95% interval above 1, and the same contrast against the other need
-    streams (:data:`CORROBORATING`, when supplied) above 1 at the level
-    :data:`CORROBORATION_ALPHA` sets (90%), or the verdict is inconclusive: the need measures
-    disagree; "need" needs the control's
-    trend or its own change at the campaigns to have an interval above 1, and the other need
-    streams' trend or change too (when supplied). The verdict is
-    inconclusive when steps at placebo dates (no campaign) come out significant in more than
-    :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
-    be tested, or when neither effect is seen and even a 50% reporting effect could have been
-    missed. With too few placebo dates before the first campaign the check runs over the whole
-    window (:func:`daanalysis.metrics.its.whole_window_dates`); when neither can run (fewer
-    than :data:`MIN_PLACEBO_DATES` dates), a reporting claim needs the primary contrast's 99%
-    interval above 1;
-    when the placebo steps are clearly larger than the intervals allow (root mean square in
-    standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
-    factor. A "need" verdict carries the same power limit (:attr:`Verdict.power_limit`) as an
-    inconclusive one, and an inconclusive one its :class:`Cause` with the figure behind it.
-    Evidence from the pattern of the data, not proof of cause. The result is data:
-    :mod:`daanalysis.present.verdict` says it in words.
-    """
+    events: pd.DataFrame,
+    quarter: pd.Period | None,
+    with_own: bool = True,
+) -> _Primary | Verdict:
+    """One area's primary contrast as :func:`verdict` builds it (:class:`_Primary`), or the
+    inconclusive verdict when there is none: no control, too short a history, too few counts,
+    no campaign listed or none that can be tested, terms the data cannot tell apart.
+    ``with_own`` False: the contrast against the control alone is not fitted (pooling does not
+    read the need step) unless it is the primary one. A design too short to fit raises
+    ``ValueError``, as :func:`daanalysis.metrics.its.fit_controlled` does."""
     area = str(panel["area"].iloc[0]) if len(panel) else ""
     base = {"area": area, "quarter": quarter_label(quarter) if quarter is not None else ""}
-    events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     treated, checks = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
     base["confidence_stream"] = PRIMARY_CONFIDENCE
     # The control is judged on the figures up to the quarter, as the streams are: a series with
@@ -752,14 +757,59 @@ def verdict(
     checks += need_checks
     base["control_weights"] = weights
     combined = len(weights) > 1
-    ref_label = COMBINED_LABEL if combined else STREAMS[control_name].label
+    own = None
     try:
-        own = its.fit_controlled(treated, control, used, events, ramp_months=0)
+        if with_own or not combined:
+            own = its.fit_controlled(treated, control, used, events, ramp_months=0)
         fit = (
             its.fit_controlled(treated, reference, used, events, ramp_months=0) if combined else own
         )
     except its.NotIdentifiable as err:
         return _inconclusive(base, Cause.NOT_IDENTIFIABLE, {"detail": f"{err}"})
+    return _Primary(base, checks, treated, control_name, control, index, used, reference, fit, own)
+
+
+def verdict(
+    panel: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    quarter: pd.Period | None = None,
+    placebo: bool = True,
+) -> Verdict:
+    """Reporting, need, both, neither or inconclusive, for one area's panel up to ``quarter``.
+
+    The primary contrast is :data:`PRIMARY_CONFIDENCE` against the need streams supplied,
+    combined by precision (:func:`need_control`; the first of :data:`CONTROLS` leads it), in one
+    controlled interrupted time series (:func:`daanalysis.metrics.its.fit_controlled`): the
+    average step in the confidence stream *relative to* that control since the first campaign.
+    "Reporting" needs its 95% interval above 1, and the same contrast against the other need
+    streams (:data:`CORROBORATING`, when supplied) above 1 at the level
+    :data:`CORROBORATION_ALPHA` sets (90%), or the verdict is inconclusive: the need measures
+    disagree; "need" needs the control's
+    trend or its own change at the campaigns to have an interval above 1, and the other need
+    streams' trend or change too (when supplied). The verdict is
+    inconclusive when steps at placebo dates (no campaign) come out significant in more than
+    :data:`PLACEBO_MAX_SHARE` of at least :data:`MIN_PLACEBO_DATES` dates, when no campaign can
+    be tested, or when neither effect is seen and even a 50% reporting effect could have been
+    missed. With too few placebo dates before the first campaign the check runs over the whole
+    window (:func:`daanalysis.metrics.its.whole_window_dates`); when neither can run (fewer
+    than :data:`MIN_PLACEBO_DATES` dates), a reporting claim needs the primary contrast's 99%
+    interval above 1;
+    when the placebo steps are clearly larger than the intervals allow (root mean square in
+    standard errors above :data:`PLACEBO_WIDEN_ABOVE`), the primary interval is widened by that
+    factor. A "need" verdict carries the same power limit (:attr:`Verdict.power_limit`) as an
+    inconclusive one, and an inconclusive one its :class:`Cause` with the figure behind it.
+    Evidence from the pattern of the data, not proof of cause. The result is data:
+    :mod:`daanalysis.present.verdict` says it in words.
+    """
+    events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
+    p = _primary(panel, campaigns, events, quarter)
+    if isinstance(p, Verdict):
+        return p
+    base, checks, treated, control, used = p.base, p.checks, p.treated, p.control, p.used
+    control_name, index, reference, fit, own = p.control_name, p.index, p.reference, p.fit, p.own
+    combined = len(base["control_weights"]) > 1
+    ref_label = COMBINED_LABEL if combined else STREAMS[control_name].label
     left = fit.periods - len(fit.columns)
     if left < MIN_RESIDUAL_DF:
         base["path"] = _contrast_path(fit, treated, reference, ref_label)
@@ -853,6 +903,9 @@ def verdict(
             "corroborated": corroborated,
             "t": t,
         }
+    # What pooling across areas reads of this area: the step against the combined control, its
+    # interval widened as the verdict's, and its corroboration (not fitted again there).
+    pooled_fit = _AreaFit(shapes["step"][0], treated, reference, shapes["step"][1], other)
     # The shape reported: one whose claim holds against both controls, else one whose primary
     # contrast passes (the need measures then disagree), else the one that fits the rise best
     # (largest t); the step first among equals.
@@ -894,7 +947,9 @@ def verdict(
     if placebo_ran:
         findings.append(Finding(Point.PLACEBO))
         if check["share"] > PLACEBO_MAX_SHARE:
-            return _inconclusive(base, Cause.PLACEBO_FAILED, findings=findings)
+            return _with_fit(
+                _inconclusive(base, Cause.PLACEBO_FAILED, findings=findings), pooled_fit
+            )
     base["strict"] = chosen["strict"]
     if not placebo_ran:
         findings.append(Finding(Point.NO_PLACEBO))
@@ -919,7 +974,9 @@ def verdict(
     detectable = max(step["claim_mde"], step["corroboration"].get("mde_ratio", 0.0))
     base["detectable"] = detectable
     if reporting and corroborated is False:
-        return _inconclusive(base, Cause.NEED_MEASURES_DISAGREE, findings=findings)
+        return _with_fit(
+            _inconclusive(base, Cause.NEED_MEASURES_DISAGREE, findings=findings), pooled_fit
+        )
     need_up = _need_rises(need_trend, need_step)
     base["need_evidence"] = (
         "trend"
@@ -952,10 +1009,10 @@ def verdict(
     elif need_up:
         word = "need"
     elif detectable > MAX_DETECTABLE_RATIO:
-        return _inconclusive(base, Cause.LOW_POWER, findings=findings)
+        return _with_fit(_inconclusive(base, Cause.LOW_POWER, findings=findings), pooled_fit)
     else:
         word = "neither"
-    return Verdict(**base, verdict=word, findings=findings)
+    return _with_fit(Verdict(**base, verdict=word, findings=findings), pooled_fit)
 
 
 # --- pooling across areas (issue 18, session 9; measured in docs/methods.md) -------------------
@@ -1025,13 +1082,31 @@ class PooledContrast:
 
 @dataclass
 class _AreaFit:
-    """An area's primary contrast as its verdict fits it, its relative residual by period, and
-    its corroboration (None if none)."""
+    """An area's primary contrast as its verdict fits it (a step against the combined control,
+    its covariance widened by the verdict's placebo factor) and its corroboration (None if
+    none), with the series they were fitted to: their relative residuals by period are worked
+    out only when pooled (:func:`_relative_residual`)."""
 
     fit: its.Fit
-    residual: pd.Series
+    treated: pd.Series
+    reference: pd.Series
     corroboration: its.Fit | None
-    corroboration_residual: pd.Series | None
+    other: pd.Series
+
+    @cached_property
+    def residual(self) -> pd.Series:
+        return _relative_residual(self.fit, self.treated, self.reference)
+
+    @cached_property
+    def corroboration_residual(self) -> pd.Series | None:
+        if self.corroboration is None:
+            return None
+        return _relative_residual(self.corroboration, self.treated, self.other)
+
+
+def _with_fit(v: Verdict, area_fit: _AreaFit) -> Verdict:
+    v._area_fit = area_fit
+    return v
 
 
 def _relative_residual(fit: its.Fit, treated: pd.Series, control: pd.Series) -> pd.Series:
@@ -1052,34 +1127,22 @@ def _area_fit(
     quarter: pd.Period | None,
     widen: float = 1.0,
 ) -> _AreaFit | None:
-    """The primary contrast and corroboration of one area's panel, built as :func:`verdict`
-    builds them (the same streams, combined control and campaigns), the primary's covariance
-    widened by ``widen`` (the verdict's placebo factor); None where the verdict has none."""
-    treated, _ = stream_series(panel, PRIMARY_CONFIDENCE, quarter)
-    known = panel if quarter is None else panel[panel["month"] <= quarter.asfreq("M", how="end")]
-    control_name = control_stream(known)
-    if not control_name:
-        return None
-    control, _ = stream_series(panel, control_name, quarter)
-    if treated.sum() < MIN_MODEL_COUNT or control.sum() < MIN_MODEL_COUNT:
-        return None
-    used, _ = its.usable_campaigns(its.common_index(treated, control), campaigns)
-    if used.empty:
-        return None
-    reference, _, _ = need_control(panel, known, control_name, control, used, events, quarter)
+    """The primary contrast and corroboration of one area's panel, prepared by the verdict's
+    own rules (:func:`_primary`), the primary's covariance widened by ``widen`` (the verdict's
+    placebo factor); None where the verdict would have none, or the design is too short to
+    fit. Pooling reads a verdict's own fit instead when it has one (:attr:`Verdict._area_fit`):
+    this is for the areas without the campaign, stepped at its date, and for verdicts given
+    without their fit."""
     try:
-        fit = its.fit_controlled(treated, reference, used, events, ramp_months=0)
-    except ValueError:
+        p = _primary(panel, campaigns, events, quarter, with_own=False)
+    except ValueError:  # too short to fit a trend and seasonality
         return None
-    fit.cov = fit.cov * widen**2
-    other, streams = corroborating_series(panel, control_name, quarter)
-    corroboration = _corroboration(treated, other, streams, used, events)
-    return _AreaFit(
-        fit,
-        _relative_residual(fit, treated, reference),
-        corroboration,
-        _relative_residual(corroboration, treated, other) if corroboration is not None else None,
-    )
+    if isinstance(p, Verdict):
+        return None
+    p.fit.cov = p.fit.cov * widen**2
+    other, streams = corroborating_series(panel, p.control_name, quarter)
+    corroboration = _corroboration(p.treated, other, streams, p.used, events)
+    return _AreaFit(p.fit, p.treated, p.reference, corroboration, other)
 
 
 def _residual_correlation(residuals: list[pd.Series]) -> np.ndarray:
@@ -1165,8 +1228,11 @@ def pooled_contrasts(
     ``campaigns``' area column), read across them: :class:`PooledContrast`. Each area's own
     verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it; or taken
     from ``verdicts``, by area, when the caller has them for the same ``quarter``) is kept in
-    it; nothing here changes a single area's verdict. A campaign listed for every area (blank
-    area) or for one area has nothing to pool and gives none."""
+    it; nothing here changes a single area's verdict. An area's contrast in the pooled one is
+    its verdict's own fit (:attr:`Verdict._area_fit`: so ``verdicts`` must come from the same
+    rows, campaigns and events), fitted again only for a verdict given without it (e.g. one
+    pickled by an older version). A campaign listed for every area (blank area) or for one area
+    has nothing to pool and gives none."""
     events = events if events is not None else pd.DataFrame(columns=["name", "start_date"])
     if campaigns is None or campaigns.empty or "area" not in campaigns:
         return []
@@ -1187,7 +1253,9 @@ def pooled_contrasts(
             v = known if known is not None else verdict(own, here, ev, quarter=quarter)
             found[area] = v
             if v.cause in _POOLABLE and v.primary:
-                area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
+                area_fit = v._area_fit
+                if area_fit is None:  # a verdict given without its fit
+                    area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
                 if area_fit is not None:
                     fits[area] = area_fit
         primary, corroboration, correlation, passes = {}, {}, float("nan"), False

@@ -145,7 +145,17 @@ def _design_columns(
         after = (ordinals - start.ordinal).astype(float)
         # A step, or (RAMP_MONTHS > 0) a rise spread evenly over that many months then held.
         if ramp:
-            cols[f"level: {name}"] = np.clip((after + 1) / ramp, 0, 1)
+            # The share of the rise done by each period's end, time counted from the start date:
+            # the start's own period counts by its share on or after the start (as the step's
+            # does, PARTIAL_FIRST_PERIOD), every later one whole. A campaign on the first of a
+            # period: (after + 1) / ramp, as before, bit for bit.
+            first = (
+                _fraction_from(pd.PeriodIndex([start]), start_date)[0]
+                if PARTIAL_FIRST_PERIOD
+                else 1.0
+            )
+            elapsed = np.where(after >= 0, after + first, 0.0)
+            cols[f"level: {name}"] = np.clip(elapsed / ramp, 0, 1)
         elif PARTIAL_FIRST_PERIOD:
             # The share of each period on or after the start, as for a level_shift event: a
             # campaign starting in the second month of a quarter steps two thirds of that
