@@ -126,7 +126,12 @@ def _read_csv_c(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, encoding="utf-8-sig", **_TEXT)
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **_TEXT)
+        with path.open("rb") as file:
+            # Some export tools write a UTF-8 mark before Windows-1252 text: read as cp1252, the
+            # mark would be three letters ("ï»¿") glued to the first column's name.
+            if file.read(3) != codecs.BOM_UTF8:
+                file.seek(0)
+            return pd.read_csv(file, encoding="cp1252", **_TEXT)
 
 
 def _read_xlsx(path: Path) -> pd.DataFrame:

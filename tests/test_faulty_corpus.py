@@ -1,0 +1,64 @@
+"""Faults found by feeding the pack the corpus of ``tools/faulty_corpus.py`` (extracts as UK
+councils send them), one test each; every test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from daanalysis.config import Config
+from daanalysis.ingest.load import DataContractError, load_extract, read_table
+from daanalysis.ingest.schema import REFERRALS
+from tests.conftest import REFERRAL_HEADER, write_referrals
+
+TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
+REGION = Config(extract_date="2026-10-05")
+# 40 referrals over 2024, all unambiguous (day 13 or later).
+REFERRALS_2024 = [
+    f"R{i},C{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim" for i in range(40)
+]
+
+
+def _marac(rows: dict[int, str], column: str = "repeat_cases") -> str:
+    lines = [f"area,period,cases_discussed,{column}"]
+    for m in range(1, 25):
+        repeats = rows.get(m, str(5 + m % 4))
+        month = f"{2023 + (m - 1) // 12}-{1 + (m - 1) % 12:02d}"
+        lines.append(f"Sampleborough,{month},{30 + m % 5},{repeats}")
+    return "\n".join(lines) + "\n"
+
+
+# --- Windows-1252 behind a UTF-8 byte-order mark -----------------------------------------------
+
+
+def test_windows_1252_bytes_behind_a_utf8_mark_keep_the_header(tmp_path):
+    """An export tool that writes a UTF-8 mark and then Windows-1252 text (an en dash, £): the
+    mark was read as the three characters 'ï»¿' glued to the first column's name, and the
+    load stopped with 'required column missing: referral_id'."""
+    path = write_referrals(tmp_path, REFERRALS_2024)
+    text = path.read_text().replace("Police,High", "Police \u2013 TVP,High", 3)
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("cp1252"))
+    frame, ledger = read_table(path, REFERRALS, TODAY)
+    assert len(frame) == 40 and ledger["status"].eq("used").all()
+    assert frame["referral_id"].iloc[0] == "R0"
+
+
+# --- one area spelt two ways, with population.csv ----------------------------------------------
+
+
+def test_an_area_spelt_two_ways_stops_the_run_even_with_population(tmp_path):
+    """A few referrals in 'sampleborough' beside 'Sampleborough': with population.csv they were
+    excluded row by row as 'not in population.csv' (2% of the referrals, under the 5% limit), so
+    the area's figures were silently low; the contract says one area spelt two ways stops."""
+    rows = [r.replace("Victim", "Victim,Sampleborough") for r in REFERRALS_2024]
+    rows[5] = rows[5].replace(",Sampleborough", ",sampleborough")
+    write_referrals(tmp_path, rows)
+    path = tmp_path / "referrals.csv"
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+    (tmp_path / "population.csv").write_text(
+        "area,year,females_16plus,males_16plus\nSampleborough,2024,75000,71000\n"
+    )
+    with pytest.raises(DataContractError, match=r"spelt 2 ways.*'sampleborough'"):
+        load_extract(tmp_path, config=TODAY)
