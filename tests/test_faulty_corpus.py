@@ -10,7 +10,7 @@ import pytest
 
 from daanalysis.config import Config
 from daanalysis.ingest.load import DataContractError, load_extract, read_table
-from daanalysis.ingest.schema import REFERRALS
+from daanalysis.ingest.schema import MARAC, REFERRALS
 from tests.conftest import REFERRAL_HEADER, write_referrals
 
 TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
@@ -62,3 +62,49 @@ def test_an_area_spelt_two_ways_stops_the_run_even_with_population(tmp_path):
     )
     with pytest.raises(DataContractError, match=r"spelt 2 ways.*'sampleborough'"):
         load_extract(tmp_path, config=TODAY)
+
+
+# --- suppressed small counts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["<5", "< 5", "*", "[c]", "[low]"])
+def test_a_suppressed_count_is_a_gap_said_to_be_suppressed(tmp_path, marker):
+    """A published table's suppressed cell ('<5', '*', '[c]') was 'not a number': its whole row
+    was excluded (losing the cases discussed beside it), four of them in 78 rows stopped the
+    load, and the advice was to leave the cell blank. It is a gap in that column only, named as
+    suppressed, never 0 and never 4."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "marac.csv").write_text(_marac({3: marker, 7: marker, 11: marker}))
+    extract = load_extract(tmp_path, config=TODAY)
+    marac = extract["marac"].set_index(extract["marac"]["period"].astype(str))
+    assert len(marac) == 24
+    assert marac.loc[["2023-03", "2023-07", "2023-11"], "repeat_cases"].isna().all()
+    assert marac.loc["2023-03", "cases_discussed"] == 33  # the row's other count is used
+    ledger = extract.ledger[extract.ledger["table"] == "marac"]
+    assert ledger["status"].eq("used").all()
+    reasons = ledger.loc[ledger["row"] == 4, "reason"].item()
+    assert "suppressed" in reasons and "repeat_cases" in reasons
+    note = next(n for n in extract.notes if n.startswith("marac.csv: suppressed"))
+    assert "repeat_cases in 3 row(s)" in note and "never read as 0" in note
+
+
+def test_suppressed_and_not_collected_in_one_row_are_both_named(tmp_path):
+    frame, ledger = read_table(
+        _write_marac(tmp_path, {2: "<5"}, cases={2: "not collected"}), MARAC, TODAY
+    )
+    reason = ledger.loc[ledger["row"] == 3, "reason"].item()
+    assert "cases_discussed" in reason and "repeat_cases" in reason
+    assert "suppressed" in reason and "not collected" in reason
+    assert frame.loc[1, ["cases_discussed", "repeat_cases"]].isna().all()
+
+
+def _write_marac(folder, repeats: dict[int, str], cases: dict[int, str]):
+    text = _marac(repeats)
+    lines = text.splitlines()
+    for m, value in cases.items():
+        parts = lines[m].split(",")
+        parts[2] = value
+        lines[m] = ",".join(parts)
+    path = folder / "marac.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -131,7 +131,10 @@ worked example of monthly returns with quarterly and annual rows and months not 
   notes with how many periods and which. A dash (`-`) is not a marker: in ONS tables it means
   nil, so it is refused as no number rather than read either way. A count that is no number
   says how to write it: numbers only (`32.00 Number` is refused naming `32.00`), blank if not
-  collected.
+  collected. A **suppressed** small count in such a column (`<5`, or any `<` and a small
+  number, `*`, `**`, `[c]`, `[low]`, as published tables withhold them) is a gap in that column
+  too, named in the data-quality notes as suppressed: never read as 0 nor as the threshold, and
+  the row's other counts are used.
 - **Subtotal rows.** Monthly returns may keep the quarterly and annual subtotal rows of a
   spreadsheet: a quarter row (in {subtotal_tables}) whose three months are all given and which
   equals their sum in every count (a month not collected adding nothing) is set aside as a

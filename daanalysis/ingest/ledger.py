@@ -75,6 +75,8 @@ LOW_COUNT = "probably not collected or partial"
 OUTSIDE_AREAS = "is not one of this extract's areas"
 # The note a not-collected count leaves on its row in the ledger (the row is used).
 NOT_COLLECTED_NOTE = "not collected (blank or marked)"
+# A small count withheld in a published table ('<5', '*', '[c]'): a gap, named apart.
+SUPPRESSED_NOTE = "suppressed small count"
 
 
 def check_excluded_share(

@@ -21,6 +21,7 @@ from daanalysis.ingest.schema import (
     MORE_DATE_FORMATS,
     MORE_MONTH_FORMATS,
     NOT_COLLECTED,
+    SUPPRESSED,
     TableSpec,
 )
 from daanalysis.periods import MONTH_FREQ, fy_start_year, parse_quarter, quarter_label
@@ -191,6 +192,15 @@ def not_collected_marker(raw: pd.Series) -> np.ndarray:
     return np.isin(np.asarray(keys, dtype=object), NOT_COLLECTED) & raw.notna().to_numpy()
 
 
+def suppressed_marker(raw: pd.Series) -> np.ndarray:
+    """Whether each value is a suppressed small count (:data:`SUPPRESSED`: ``<5``, ``*``,
+    ``[c]`` ...)."""
+    marks = on_uniques(
+        raw, lambda u: u.astype("str").str.strip().str.match(SUPPRESSED).astype(object)
+    )
+    return np.asarray(marks, dtype=bool) & raw.notna().to_numpy()
+
+
 def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False) -> pd.Series:
     """Numbers read one way only.
 
@@ -200,7 +210,8 @@ def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = 
     an aggregate table) a not-collected marker is read as blank: a gap, never a zero.
     """
     if gap:
-        marker = not_collected_marker(raw)
+        # Not collected or suppressed: a gap either way (table.not_collected names which).
+        marker = not_collected_marker(raw) | suppressed_marker(raw)
         if marker.any():
             raw = raw.mask(marker)
     text = raw.astype("str")

@@ -21,13 +21,19 @@ from daanalysis.ingest.clean import (
 )
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, add_note
 from daanalysis.ingest.header import header_hint, separator_hint, tidy_header
-from daanalysis.ingest.ledger import NOT_COLLECTED_NOTE, Reasons, check_excluded_share
+from daanalysis.ingest.ledger import (
+    NOT_COLLECTED_NOTE,
+    SUPPRESSED_NOTE,
+    Reasons,
+    check_excluded_share,
+)
 from daanalysis.ingest.parse import (
     MONTH_FIRST_FORMATS,
     date_order,
     parse_columns,
     period_text,
     starts_of,
+    suppressed_marker,
 )
 from daanalysis.ingest.read import read_raw
 from daanalysis.ingest.schema import TableSpec
@@ -272,7 +278,8 @@ def read_table(
             "reason": "",
         }
     )
-    gaps = not_collected(parsed, spec, supplied, excluded, path, notes, area_notes)
+    suppressed = {c: suppressed_marker(raw[c]) for c in spec.gaps if c in supplied}
+    gaps = not_collected(parsed, spec, supplied, excluded, path, notes, area_notes, suppressed)
     ledger.loc[gaps.index, "reason"] = gaps.to_numpy()
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = joined.to_numpy()
@@ -314,55 +321,98 @@ def not_collected(
     path: Path,
     notes: list[str] | None,
     area_notes: dict[str, list[str]] | None = None,
+    suppressed: dict[str, np.ndarray] | None = None,
 ) -> pd.Series:
-    """Ledger notes for rows with counts not collected (blank or a marker) in a ``gaps`` column
-    the file has, by row index; and a note for the data-quality section naming the columns, how
-    many periods each and which: one for each area with such rows (named in the note when the
-    file holds several areas; listed under it in ``area_notes``), so an area's page shows its
-    own gaps and not another area's.
+    """Ledger notes for rows with counts not collected (blank or a marker) or suppressed
+    (``<5``, ``*``: ``suppressed`` holds, by column, which raw cells were so marked) in a
+    ``gaps`` column the file has, by row index; and a note for the data-quality section naming
+    the columns, how many periods each and which: one for each area with such rows (named in
+    the note when the file holds several areas; listed under it in ``area_notes``), so an
+    area's page shows its own gaps and not another area's. Suppressed cells get a note of their
+    own, as they are small counts withheld, not figures never collected.
 
-    The row is used: its not-collected counts are gaps (NaN) in the panel, never zeros, and its
-    other counts are used as they are.
+    The row is used: its gaps are NaN in the panel, never zeros, and its other counts are used
+    as they are.
     """
     columns = [c for c in spec.gaps if c in supplied]
     if not columns or not len(parsed):
         return pd.Series(dtype=object)
     kept = np.ones(len(parsed), dtype=bool)
     kept[np.asarray(excluded, dtype="int64")] = False
-    blank = parsed[columns].isna().to_numpy() & kept[:, None]
-    rows = np.flatnonzero(blank.any(axis=1))
+    gap = parsed[columns].isna().to_numpy() & kept[:, None]
+    hidden = np.zeros_like(gap)
+    for j, col in enumerate(columns):
+        if suppressed and col in suppressed:
+            hidden[:, j] = suppressed[col] & gap[:, j]
+    blank = gap & ~hidden
+    rows = np.flatnonzero(gap.any(axis=1))
     if not len(rows):
         return pd.Series(dtype=object)
     names = np.array(columns, dtype=object)
-    texts = [f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}; a gap, not a zero" for i in rows]
+    texts = []
+    for i in rows:
+        parts = []
+        if blank[i].any():
+            parts.append(f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}")
+        if hidden[i].any():
+            parts.append(f"{SUPPRESSED_NOTE}: {', '.join(names[hidden[i]])}")
+        texts.append(f"{'; '.join(parts)}; a gap, not a zero")
     if notes is not None:
-        time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
-        area = (
-            parsed["area"].fillna("").astype(str).to_numpy()
-            if "area" in parsed
-            else np.full(len(parsed), "", dtype=object)
-        )
-        several = len(set(area[kept])) > 1
-        for name in pd.unique(area[rows]):  # in the order the file first shows each
-            mine = area == name
-            counts = []
-            for j, col in enumerate(columns):
-                at = np.flatnonzero(blank[:, j] & mine)
-                if not len(at):
-                    continue
-                when = ""
-                if time_col is not None:
-                    periods = parsed[time_col].iloc[at]
-                    shown = sorted({period_text(p) for p in periods if p is not None})
-                    when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
-                counts.append(f"{col} in {len(at)} row(s){when}")
-            where = f"{path.name}, {name}" if several and name else path.name
+        _gap_notes(parsed, spec, columns, blank, kept, path, notes, area_notes, "not collected")
+        _gap_notes(parsed, spec, columns, hidden, kept, path, notes, area_notes, "suppressed")
+    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+
+
+def _gap_notes(
+    parsed: pd.DataFrame,
+    spec: TableSpec,
+    columns: list[str],
+    blank: np.ndarray,
+    kept: np.ndarray,
+    path: Path,
+    notes: list[str],
+    area_notes: dict[str, list[str]] | None,
+    kind: str,
+) -> None:
+    """The data-quality notes for one kind of gap (``not collected`` or ``suppressed``), one
+    an area."""
+    rows = np.flatnonzero(blank.any(axis=1))
+    if not len(rows):
+        return
+    time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
+    area = (
+        parsed["area"].fillna("").astype(str).to_numpy()
+        if "area" in parsed
+        else np.full(len(parsed), "", dtype=object)
+    )
+    several = len(set(area[kept])) > 1
+    for name in pd.unique(area[rows]):  # in the order the file first shows each
+        mine = area == name
+        counts = []
+        for j, col in enumerate(columns):
+            at = np.flatnonzero(blank[:, j] & mine)
+            if not len(at):
+                continue
+            when = ""
+            if time_col is not None:
+                periods = parsed[time_col].iloc[at]
+                shown = sorted({period_text(p) for p in periods if p is not None})
+                when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
+            counts.append(f"{col} in {len(at)} row(s){when}")
+        where = f"{path.name}, {name}" if several and name else path.name
+        if kind == "suppressed":
+            text = (
+                f"{where}: suppressed small counts ('<5', '*' or '[c]'): "
+                f"{'; '.join(counts)}. These are gaps, left out of models, totals and "
+                "comparisons, never read as 0 nor as the threshold; a series with many is "
+                "read from its larger months only."
+            )
+        else:
             text = (
                 f"{where}: not collected (blank or marked): {'; '.join(counts)}. These are "
                 "gaps, left out of models, totals and comparisons, never read as 0."
             )
-            add_note(notes, area_notes if name else None, name, text)
-    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+        add_note(notes, area_notes if name else None, name, text)
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
