@@ -108,3 +108,28 @@ def _write_marac(folder, repeats: dict[int, str], cases: dict[int, str]):
     path = folder / "marac.csv"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+# --- columns the contract does not name ---------------------------------------------------------
+
+
+def test_a_misspelt_optional_column_is_named_not_silently_dropped(tmp_path):
+    """MARAC repeats headed 'Repeats' (not repeat_cases): the column was dropped without a
+    word and the MARAC repeat rate vanished from the pages. The note names it and the column
+    it probably is."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "marac.csv").write_text(_marac({}, column="Repeats"))
+    extract = load_extract(tmp_path, config=TODAY)
+    note = next(n for n in extract.notes if n.startswith("marac.csv: column"))
+    assert "'repeats'" in note and "repeat_cases" in note and "not read" in note
+
+
+def test_unknown_columns_are_listed_and_blank_trailing_columns_are_not(tmp_path):
+    rows = [r + ",XX1,," for r in REFERRALS_2024]
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",Postcode,,", 1))
+    notes: list[str] = []
+    frame, _ = read_table(path, REFERRALS, TODAY, notes=notes)
+    assert len(frame) == 40
+    (note,) = [n for n in notes if "not read" in n]
+    assert "'postcode'" in note and "unnamed" not in note

@@ -95,6 +95,8 @@ worked example of monthly returns with quarterly and annual rows and months not 
 
 - **Files.** A CSV may also be UTF-16 (Excel's "Unicode Text"), but it must be separated by
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
+  A column the table does not have is not read, and the data-quality notes name it (with the
+  table's column it is probably meant to be, when one is close: `Repeats` for `repeat_cases`).
   A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
   with a second (or hidden) sheet of data stops loading with an error that says so and names
   the header's row (rows on a hidden sheet, the visible ones empty, are read, with a note). A

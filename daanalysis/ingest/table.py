@@ -4,6 +4,7 @@ schema's checks and the rows dated after the extract excluded, counts not collec
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,8 @@ def read_table(
             + header_hint(path, spec)
         )
     supplied = [c for c in spec.columns if c in raw.columns]
+    if notes is not None:
+        unread_note(raw, spec, path, notes)
     for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" and config.default_area else pd.NA
@@ -288,6 +291,32 @@ def read_table(
     kept[excluded] = False
     used = keep_rows(parsed, kept).assign(source_row=lambda d: d.index + 2)
     return used.reset_index(drop=True), ledger
+
+
+def unread_note(raw: pd.DataFrame, spec: TableSpec, path: Path, notes: list[str]) -> None:
+    """A note naming the file's columns the table does not have, which are not read: a
+    misspelt optional column (``Repeats`` for ``repeat_cases``) would otherwise vanish with the
+    figures it holds, unsaid. Each gets the table's missing column it is probably meant to be,
+    if one is close. A column with no header and no values (an export's trailing commas) is
+    passed over."""
+    missing = [c for c in spec.columns if c not in raw.columns]
+    unread = []
+    for col in raw.columns:
+        if col in spec.columns or (str(col).startswith("unnamed:") and raw[col].isna().all()):
+            continue
+        if str(col).startswith("unnamed:"):
+            place = str(col).rsplit("_", 1)[-1]
+            where = f"column {int(place) + 1}" if place.isdigit() else str(col)
+            unread.append(f"a column with no header ({where}) that holds values")
+            continue
+        close = difflib.get_close_matches(str(col), missing, n=1, cutoff=0.6)
+        hint = f" (is it {close[0]}? rename it to be read)" if close else ""
+        unread.append(f"{col!r}{hint}")
+    if unread:
+        notes.append(
+            f"{path.name}: column(s) not in the {spec.name} table, so not read: "
+            f"{', '.join(unread)}."
+        )
 
 
 def need_area(raw: pd.DataFrame, path: Path, config: Config) -> None:
