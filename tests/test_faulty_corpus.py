@@ -10,7 +10,7 @@ import pytest
 
 from daanalysis.config import Config
 from daanalysis.ingest.load import DataContractError, load_extract, read_table
-from daanalysis.ingest.schema import MARAC, REFERRALS
+from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, write_referrals
 
 TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
@@ -133,3 +133,98 @@ def test_unknown_columns_are_listed_and_blank_trailing_columns_are_not(tmp_path)
     assert len(frame) == 40
     (note,) = [n for n in notes if "not read" in n]
     assert "'postcode'" in note and "unnamed" not in note
+
+
+# --- workbooks as councils keep them ------------------------------------------------------------
+
+
+def _book(path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+
+
+def _police_rows(area: str | None, base: int = 100) -> list[list[object]]:
+    header = (["area"] if area else []) + ["month", "da_incidents", "da_crimes"]
+    return [header] + [
+        ([area] if area else []) + [f"2024-{m:02d}", base + m, base // 2 + m] for m in range(1, 13)
+    ]
+
+
+def test_a_notes_sheet_beside_the_table_is_passed_over_with_a_note(tmp_path):
+    """A police workbook with a 'Notes' sheet (source, caveats) was refused as 'two sheets with
+    data'; the sheet with the table's header is read, and the note names the one passed over."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    _book(
+        tmp_path / "police.xlsx",
+        {
+            "Notes": [["About these figures"], ["Provisional; from the force's crime system."]],
+            "Police": _police_rows(None),
+        },
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert len(extract["police"]) == 12 and extract["police"]["da_incidents"].sum() == 1278
+    assert any("'Notes' not read" in n and "'Police'" in n for n in extract.notes)
+
+
+def test_a_wide_or_hidden_second_sheet_is_still_refused(tmp_path):
+    path = tmp_path / "police.xlsx"
+    _book(path, {"Police": _police_rows(None), "Lookup": [["code"], ["x"]]}, hidden=("Lookup",))
+    with pytest.raises(DataContractError, match=r"'Lookup' \(hidden\)"):
+        read_table(path, POLICE, TODAY)
+    wide = [["Month", "Incidents", "Crimes", "Outcome"], ["2024-01", 1, 2, 3]]  # a table of its own
+    _book(path, {"Police": _police_rows(None), "Outcomes": wide})
+    with pytest.raises(DataContractError, match=r"2 sheets with data \('Police', 'Outcomes'\)"):
+        read_table(path, POLICE, TODAY)
+
+
+REGION_REFERRALS = [
+    f"R{a}{i},C{a}{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim,{area}"
+    for a, area in enumerate(["Ayton", "Beeby"])
+    for i in range(40)
+]
+
+
+def _region(tmp_path):
+    path = write_referrals(tmp_path, REGION_REFERRALS)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+
+
+@pytest.mark.parametrize("area_column", [True, False])
+def test_a_workbook_with_a_sheet_per_area_is_read_as_one_table(tmp_path, area_column):
+    """A region's police figures as one workbook with a sheet per council (with or without an
+    area column) were refused as 'several sheets with data'. Read one under the other; without
+    an area column each sheet's name is its rows' area; the ledger names each row's sheet."""
+    _region(tmp_path)
+    _book(
+        tmp_path / "police.xlsx",
+        {
+            "Ayton": _police_rows("Ayton" if area_column else None, 100),
+            "Beeby": _police_rows("Beeby" if area_column else None, 300),
+        },
+    )
+    extract = load_extract(tmp_path, config=REGION)
+    police = extract["police"]
+    assert police.groupby("area")["da_incidents"].sum().to_dict() == {"Ayton": 1278, "Beeby": 3678}
+    ledger = extract.ledger[extract.ledger["table"] == "police"]
+    assert ledger["status"].eq("used").all() and len(ledger) == 24
+    assert ledger["file"].iloc[-1] == "police.xlsx, sheet 'Beeby'"
+    note = next(n for n in extract.notes if "2 sheets with one header" in n)
+    assert "'Beeby' as rows 14-25" in note
+    assert ("sheet's name" in note) is not area_column
+
+
+def test_sheets_named_by_year_without_an_area_column_are_still_refused(tmp_path):
+    path = tmp_path / "police.xlsx"
+    rows = _police_rows(None)
+    _book(path, {"2023": rows, "2024": rows})
+    with pytest.raises(DataContractError, match=r"2 sheets with data \('2023', '2024'\).*named"):
+        read_table(path, POLICE, TODAY)

@@ -97,12 +97,18 @@ worked example of monthly returns with quarterly and annual rows and months not 
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
   A column the table does not have is not read, and the data-quality notes name it (with the
   table's column it is probably meant to be, when one is close: `Repeats` for `repeat_cases`).
-  A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
-  with a second (or hidden) sheet of data stops loading with an error that says so and names
-  the header's row (rows on a hidden sheet, the visible ones empty, are read, with a note). A
-  workbook's formulas must have their values saved (Excel does, on saving):
-  a formula never calculated (a workbook written by a script) stops loading, naming the sheet and
-  cells, rather than being read as blank.
+  A header below title rows or a merged heading, or a file separated by `;` or tabs, stops
+  loading with an error that says so and names the header's row. A workbook is read from its
+  sheet whose header has the table's columns; beside it, visible sheets too narrow to hold the
+  table (notes, a cover) are passed over with a note. Several sheets with one header (a sheet per
+  area of a region) are read one under the other, when each sheet has an area column or is
+  named after its area (each row's area is then its sheet's name; sheets named like `Sheet1` or
+  a year are not taken for areas); the ledger names each row's sheet, and the rows are numbered
+  as if stacked under one header (the note gives each sheet's rows). Any other second (or
+  hidden) sheet of data stops loading, naming the sheets (rows on a hidden sheet, the visible
+  ones empty, are read, with a note). A workbook's formulas must have their values saved (Excel
+  does, on saving): a formula never calculated (a workbook written by a script) stops loading,
+  naming the sheet and cells, rather than being read as blank.
 - **Every file in the folder is accounted for.** A file name is read in any case
   (`Staffing.CSV` is the staffing table, with a note). Besides the tables, `config.csv`,
   `VINTAGE` and a `mappings` folder are read; hidden files and readme files are passed over. A

@@ -189,7 +189,7 @@ def read_table(
     if path.suffix.lower() == ".xlsx":
         refuse_uncalculated_formulas(path)  # before reading: pandas reads such cells as blank
     try:
-        raw = read_raw(path)
+        raw = read_raw(path, spec.required, "area" in spec.columns)
     except (pd.errors.ParserError, ValueError) as err:
         raise DataContractError(
             f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
@@ -203,6 +203,9 @@ def read_table(
             f"{path.name}: the rows were read from the hidden sheet {sheet!r}; the visible "
             "sheets are empty."
         )
+    sheets = raw.attrs.get("sheets", [])
+    if notes is not None:
+        sheet_notes(raw, path, notes)
     raw = tidy_header(raw, path)
     missing = [c for c in spec.required if c not in raw.columns]
     separator = separator_hint(path) if missing and len(raw.columns) == 1 else ""
@@ -274,7 +277,7 @@ def read_table(
     ledger = pd.DataFrame(
         {
             "table": spec.name,
-            "file": path.name,
+            "file": sheet_of_rows(path, sheets, len(raw)),
             "row": raw.index + 2,
             "area": raw["area"].fillna("") if "area" in raw.columns else "",
             "status": "used",
@@ -291,6 +294,44 @@ def read_table(
     kept[excluded] = False
     used = keep_rows(parsed, kept).assign(source_row=lambda d: d.index + 2)
     return used.reset_index(drop=True), ledger
+
+
+def sheet_of_rows(path: Path, sheets: list[tuple[str, int]], n: int) -> object:
+    """The ledger's file for each row: the file's name, and for a workbook read from several
+    sheets, the sheet each row came from."""
+    if len(sheets) < 2:
+        return path.name
+    return np.repeat(
+        [f"{path.name}, sheet {name!r}" for name, _ in sheets], [k for _, k in sheets]
+    )[:n]
+
+
+def sheet_notes(raw: pd.DataFrame, path: Path, notes: list[str]) -> None:
+    """Notes for a workbook read from some of its sheets, or from several: which were passed
+    over, how the rows of several sheets are numbered, and areas taken from sheet names."""
+    passed = raw.attrs.get("passed_over", [])
+    if passed:
+        notes.append(
+            f"{path.name}: sheet(s) {', '.join(map(repr, passed))} not read: they do not hold "
+            f"the table's header (notes or a cover); the rows were read from sheet "
+            f"{raw.attrs.get('sheet')!r}."
+        )
+    sheets = raw.attrs.get("sheets", [])
+    if len(sheets) < 2:
+        return
+    ranges, first = [], 2
+    for name, k in sheets:
+        ranges.append(f"{name!r} as rows {first}-{first + k - 1}")
+        first += k
+    area = (
+        " Each row's area is its sheet's name, as the sheets have no area column."
+        if raw.attrs.get("area_from_sheet")
+        else ""
+    )
+    notes.append(
+        f"{path.name}: {len(sheets)} sheets with one header read as one table, numbered as if "
+        f"stacked under one header ({', '.join(ranges)}); the ledger names each row's sheet." + area
+    )
 
 
 def unread_note(raw: pd.DataFrame, spec: TableSpec, path: Path, notes: list[str]) -> None:
