@@ -228,3 +228,29 @@ def test_sheets_named_by_year_without_an_area_column_are_still_refused(tmp_path)
     _book(path, {"2023": rows, "2024": rows})
     with pytest.raises(DataContractError, match=r"2 sheets with data \('2023', '2024'\).*named"):
         read_table(path, POLICE, TODAY)
+
+
+# --- a region's rows with a blank area ---------------------------------------------------------
+
+
+def test_a_regions_rows_with_a_blank_area_are_ledgered_not_given_a_default(tmp_path):
+    """Two of a region's 80 referrals had no area: the load stopped and advised a config
+    default_area, which would give those rows to one council. They are excluded and ledgered,
+    asking for the area; the other rows are used."""
+    rows = list(REGION_REFERRALS)
+    rows[3] = rows[3].rsplit(",", 1)[0] + ","
+    rows[50] = rows[50].rsplit(",", 1)[0] + ","
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+    extract = load_extract(tmp_path, config=REGION)
+    assert len(extract["referrals"]) == 78
+    excluded = extract.ledger[extract.ledger["status"] == "excluded"]
+    assert excluded["row"].tolist() == [5, 52]
+    assert excluded["reason"].str.contains("area: is blank").all()
+    assert not excluded["reason"].str.contains("default_area,").any()
+
+
+def test_a_file_with_no_area_at_all_still_asks_for_one(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    with pytest.raises(DataContractError, match="has no area column"):
+        load_extract(tmp_path, config=REGION)

@@ -153,6 +153,8 @@ worked example of monthly returns with quarterly and annual rows and months not 
   (below).
 - **Area.** Every row needs an area: the `area` column, or config `default_area` for a file
   without one. There is no default in the code: without either, loading stops and asks for one.
+  Without `default_area`, a row whose area is blank in a file that gives other rows theirs (a
+  region's) is excluded and ledgered, asking for its area: no default would be right for it.
 - **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate
   monitoring returns) is required. With returns only, metrics that need records (repeat rate,
   open caseload, response times) say so instead of showing a number.

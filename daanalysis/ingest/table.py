@@ -232,15 +232,26 @@ def read_table(
     for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" and config.default_area else pd.NA
+            if col == "area":
+                raw.attrs["no_area_column"] = True
     tidy_texts(raw, spec)
+    no_area = np.zeros(len(raw), dtype=bool)
     # Campaigns and events with a blank area apply to every area.
     if "area" in spec.columns and spec.name not in ("campaigns", "events"):
         need_area(raw, path, config)
+        no_area = raw["area"].isna().to_numpy() & (not config.default_area.strip())
         raw["area"] = raw["area"].fillna(config.default_area)
     if spec.name == "events":
         raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     raw.index = pd.RangeIndex(len(raw))
     reasons = Reasons()
+    if no_area.any():
+        # A file of areas with some rows' area left blank: no default would be right for them
+        # (in a region it would hand them to one council).
+        reasons.add(
+            np.flatnonzero(no_area),
+            "area: is blank, and config.csv names no default_area; fill in the row's area",
+        )
     # Date and month columns are factorised once, for judging their order and for parsing.
     factorised = {col: distinct(raw[col]) for col in (*spec.dates, *spec.months)}
     formats = date_order(raw, spec, path, factorised)
@@ -366,15 +377,9 @@ def need_area(raw: pd.DataFrame, path: Path, config: Config) -> None:
     if config.default_area.strip():
         return
     blank = np.flatnonzero(raw["area"].isna().to_numpy())
-    if not len(blank):
-        return
-    where = (
-        "has no area column"
-        if len(blank) == len(raw)
-        else f"has rows with a blank area (rows {', '.join(str(i + 2) for i in blank[:5])}"
-        + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
-        + ")"
-    )
+    if not len(blank) or len(blank) < len(raw):
+        return  # some rows blank: each is excluded, asking for its area (read_table)
+    where = "has no area column" if raw.attrs.get("no_area_column") else "has no area filled in"
     raise DataContractError(
         f"{path}, column area: the file {where}, and config.csv names no default_area, so the "
         "area these figures are for is not known. Add a config.csv row "
