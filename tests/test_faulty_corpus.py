@@ -254,3 +254,31 @@ def test_a_file_with_no_area_at_all_still_asks_for_one(tmp_path):
     write_referrals(tmp_path, REFERRALS_2024)
     with pytest.raises(DataContractError, match="has no area column"):
         load_extract(tmp_path, config=REGION)
+
+
+# --- rows that are no data: a header pasted again, a blank line ---------------------------------
+
+
+def test_a_header_pasted_again_and_a_blank_row_are_ledgered_as_such(tmp_path):
+    """Two exports pasted into one file repeat the header; a spreadsheet keeps a row of empty
+    cells. They were ledgered as "referral_date: 'referral_date' is not a date; ..." and
+    "is blank but is required"; the ledger now says what they are, once."""
+    rows = list(REFERRALS_2024)
+    rows.insert(20, REFERRAL_HEADER.replace("referral_id", "Referral ID"))
+    rows.insert(30, ",,,,,,,")
+    frame, ledger = read_table(write_referrals(tmp_path, rows), REFERRALS, TODAY)
+    assert len(frame) == 40
+    excluded = ledger[ledger["status"] == "excluded"].set_index("row")["reason"]
+    assert excluded.to_dict() == {
+        22: "a repeated header row (exports pasted one under another?), not data",
+        32: "a blank row (every cell empty), not data",
+    }
+
+
+def test_rows_of_empty_cells_do_not_count_against_the_excluded_share(tmp_path):
+    """A sheet saved with formatted empty rows below the data: 5 blank rows in 45 (11%) stopped
+    the load as 'more than 5% of rows break the data contract'. They are listed, not faults."""
+    frame, ledger = read_table(
+        write_referrals(tmp_path, [*REFERRALS_2024, *[",,,,,,,"] * 5]), REFERRALS, TODAY
+    )
+    assert len(frame) == 40 and (ledger["status"] == "excluded").sum() == 5

@@ -163,7 +163,9 @@ worked example of monthly returns with quarterly and annual rows and months not 
   config file stops loading with an error naming the file, row, column and the fix. A bad value
   in a row (an impossible date, text in a number column, a blank in a column marked *never
   blank*, a value outside its rule below, a closed date before the referral date, a duplicate
-  key) excludes that row and lists it in the ledger with its file, row and reason. If more than
+  key) excludes that row and lists it in the ledger with its file, row and reason. A row of
+  empty cells, or the header repeated (exports pasted one under another), is listed as no data
+  and does not count against the limit below. If more than
   `max_excluded_share` (config, default {max_excluded_share}) of a file's rows are excluded,
   loading stops: the export is probably in the wrong format. In an extract of several areas the
   same limit holds for each area's rows of a file (the areas of the referrals or returns and of

@@ -21,8 +21,9 @@ from daanalysis.ingest.clean import (
     tidy_column,
 )
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, add_note
-from daanalysis.ingest.header import header_hint, separator_hint, tidy_header
+from daanalysis.ingest.header import header_hint, separator_hint, snake, tidy_header
 from daanalysis.ingest.ledger import (
+    NO_DATA,
     NOT_COLLECTED_NOTE,
     SUPPRESSED_NOTE,
     Reasons,
@@ -227,6 +228,7 @@ def read_table(
             + header_hint(path, spec)
         )
     supplied = [c for c in spec.columns if c in raw.columns]
+    junk = rows_of_no_data(raw, supplied)  # before defaults fill in the area
     if notes is not None:
         unread_note(raw, spec, path, notes)
     for col in spec.optional:
@@ -284,6 +286,9 @@ def read_table(
             + f" (same {', '.join(spec.key)})",
         )
     joined = reasons.joined()
+    if len(junk):
+        # What such a row is, said once, rather than every column's failure to parse.
+        joined = pd.concat([joined.drop(junk.index, errors="ignore"), junk]).sort_index()
     excluded = joined.index
     ledger = pd.DataFrame(
         {
@@ -305,6 +310,26 @@ def read_table(
     kept[excluded] = False
     used = keep_rows(parsed, kept).assign(source_row=lambda d: d.index + 2)
     return used.reset_index(drop=True), ledger
+
+
+def rows_of_no_data(raw: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Reasons for rows that hold no data, by row position: the header repeated (two exports
+    pasted one under another: most of its ``columns`` hold their names) and rows whose
+    ``columns`` (the table's, as the file has them) are all empty."""
+    if not columns or not len(raw):
+        return pd.Series(dtype=object)
+    cells = raw[columns]
+    blank = cells.isna().all(axis=1).to_numpy()
+    named = np.zeros(len(raw), dtype="int64")
+    for col in columns:
+        values = raw[col]
+        named += (values.notna() & (on_uniques(values, lambda u: u.map(snake)) == col)).to_numpy()
+    header = named >= max(2, (len(columns) + 1) // 2)
+    texts = np.full(len(raw), "", dtype=object)
+    texts[header] = f"a repeated header row (exports pasted one under another?){NO_DATA}"
+    texts[blank] = f"a blank row (every cell empty){NO_DATA}"
+    at = np.flatnonzero(header | blank)
+    return pd.Series(texts[at], index=pd.Index(at, dtype="int64"), dtype=object)
 
 
 def sheet_of_rows(path: Path, sheets: list[tuple[str, int]], n: int) -> object:
