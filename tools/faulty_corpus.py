@@ -78,14 +78,14 @@ def _returns_from(folder: Path) -> None:
 
 def write_base(kind: str, folder: Path) -> None:
     """A clean extract: ``single`` (the sample), ``region`` (three areas) or ``returns``."""
-    if kind == "region":
+    if kind in ("region", "region_returns"):
         write_sample(folder, areas=REGION)
         config = pd.read_csv(folder / "config.csv", dtype=str, keep_default_na=False)
         config.loc[config["key"] == "default_area", "value"] = ""
         config.to_csv(folder / "config.csv", index=False, lineterminator="\n")
     else:
         write_sample(folder)
-    if kind == "returns":
+    if kind in ("returns", "region_returns"):
         _returns_from(folder)
 
 
@@ -414,7 +414,7 @@ def returns_suppressed_mixed(d: Path) -> None:
 
 def thousands_commas(d: Path) -> None:
     p = _read(d, "police")
-    p["da_incidents"] = pd.to_numeric(p["da_incidents"]).map(lambda v: f"{v * 10:,}")
+    p["da_incidents"] = pd.to_numeric(p["da_incidents"]).map(lambda v: f"{v + 1000:,}")
     pop = _read(d, "population")
     for c in ("females_16plus", "males_16plus"):
         pop[c] = pd.to_numeric(pop[c]).map(lambda v: f"{v:,}")
@@ -688,6 +688,119 @@ def vintage_excel_date(d: Path) -> None:
     (d / "VINTAGE").write_text("Case system extract\nExtract date: 5 October 2026\n")
 
 
+def returns_quarter_words(d: Path) -> None:
+    r = _read(d, "returns")
+    per = pd.PeriodIndex(r["period"], freq="M").asfreq("Q-MAR")
+    for c in r.columns[2:]:
+        r[c] = pd.to_numeric(r[c])
+    words = {1: "Apr-Jun", 2: "Jul-Sep", 3: "Oct-Dec", 4: "Jan-Mar"}
+    label = [f"{words[p.quarter]} {p.qyear - 1 if p.quarter < 4 else p.qyear}" for p in per]
+    q = r.assign(q=label).groupby(["area", "q"], sort=False)[list(r.columns[2:])].sum()
+    _write(d, "returns", q.reset_index().rename(columns={"q": "period"}).astype(str))
+
+
+def police_zero_months(d: Path) -> None:
+    _set_cells(d, "police", [30, 31], "da_incidents", "0")
+
+
+def referrals_second_file(d: Path) -> None:
+    r = _read(d, "referrals")
+    _write(d, "referrals", r[r["area"] != "Ceeford"])
+    r[r["area"] == "Ceeford"].to_csv(d / "referrals_ceeford.csv", index=False, encoding="cp1252")
+
+
+def referrals_totals_row_xlsx(d: Path) -> None:
+    n = len(_read(d, "referrals"))
+    _to_xlsx(d, "referrals", below=[[], ["Total", n]])
+
+
+def region_returns_sheet_per_area(d: Path) -> None:
+    import openpyxl
+
+    frame = _read(d, "returns")
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for area, rows in frame.groupby("area", sort=False):
+        sheet = book.create_sheet(area)
+        sheet.append([c for c in frame.columns if c != "area"])
+        for row in rows.drop(columns="area").itertuples(index=False):
+            sheet.append([_excel_value(v) for v in row])
+    (d / "returns.csv").unlink()
+    book.save(d / "returns.xlsx")
+
+
+def region_returns_suppressed(d: Path) -> None:
+    r = _read(d, "returns")
+    beeby = r.index[r["area"] == "Beeby"]
+    r.loc[beeby[::6], "self_referrals"] = "<5"
+    _write(d, "returns", r)
+
+
+def fte_with_unit(d: Path) -> None:
+    _set_cells(d, "staffing", [9], "fte_in_post", "6.3 FTE")
+
+
+def population_mid_year_labels(d: Path) -> None:
+    pop = _read(d, "population")
+    pop["year"] = "Mid-" + pop["year"]
+    _write(d, "population", pop)
+
+
+def dates_with_dots(d: Path) -> None:
+    r = _read(d, "referrals")
+    r["referral_date"] = r["referral_date"].str.replace("/", ".")
+    _write(d, "referrals", r)
+
+
+def csv_title_row(d: Path) -> None:
+    lines = _lines(d, "marac")
+    _put_lines(d, "marac", ["MARAC cases by month,,,", ",,,", *lines])
+
+
+def negative_fte(d: Path) -> None:
+    _set_cells(d, "staffing", [11], "fte_in_post", "-1.0")
+
+
+def returns_future_quarter(d: Path) -> None:
+    r = _read(d, "returns")
+    extra = r.iloc[[-1]].copy()
+    extra["period"] = "2027/28 Q1"
+    _write(d, "returns", pd.concat([r, extra], ignore_index=True))
+
+
+def returns_months_as_dates(d: Path) -> None:
+    r = _read(d, "returns")
+    r["period"] = pd.to_datetime(r["period"]).dt.strftime("01/%m/%Y")
+    _write(d, "returns", r)
+
+
+def xlsx_notes_and_area_sheets(d: Path) -> None:
+    import openpyxl
+
+    frame = _read(d, "police")
+    book = openpyxl.Workbook()
+    book.active.title = "Read me"
+    book.active.append(["Police-recorded DA by council, provisional"])
+    for area, rows in frame.groupby("area", sort=False):
+        sheet = book.create_sheet(area)
+        sheet.append([c for c in frame.columns if c != "area"])
+        for row in rows.drop(columns="area").itertuples(index=False):
+            sheet.append([_excel_value(v) for v in row])
+    (d / "police.csv").unlink()
+    book.save(d / "police.xlsx")
+
+
+def referrals_blank_rows_xlsx(d: Path) -> None:
+    _to_xlsx(d, "referrals", below=[[None] * 3] * 40 + [["", "", ""]] * 20)
+
+
+def region_area_case_one_council(d: Path) -> None:
+    r = _read(d, "referrals")
+    beeby = r.index[r["area"] == "Beeby"]
+    r.loc[beeby[:40], "area"] = "BEEBY"
+    _write(d, "referrals", r)
+
+
 # fmt: off
 CASES = [
     Case("xlsx_clean", "single", "same", "police and staffing as XLSX", xlsx_clean),
@@ -723,7 +836,7 @@ CASES = [
     Case("marac_star", "single", "gap", "'*' suppressed MARAC repeats", police_star_suppressed),
     Case("marac_lt5", "single", "gap", "'<5' suppressed MARAC repeats", marac_lt5_suppressed),
     Case("returns_suppressed", "returns", "gap", "'<5', '[c]', '*' in returns", returns_suppressed_mixed),
-    Case("thousands_commas", "single", "same", "1,234 counts and population", thousands_commas),
+    Case("thousands_commas", "single", "ledger", "police incidents 1,304 (planted 1000 up) and population 75,000", thousands_commas),
     Case("thousands_spaces", "single", "ledger", "population 75 000", thousands_spaces),
     Case("decimal_comma_fte", "single", "ledger", "FTE 6,3", decimal_comma_fte),
     Case("numbers_dot_zero", "single", "same", "police counts 304.0", numbers_with_decimals_zero),
@@ -765,6 +878,22 @@ CASES = [
     Case("risk_not_assessed", "single", "ledger", "risk 'Not assessed'", risk_labels_odd),
     Case("staffing_total_rows", "single", "ledger", "staffing Total/All row each month", staffing_total_rows),
     Case("vintage_long_date", "single", "same", "VINTAGE 'Extract date: 5 October 2026'", vintage_excel_date),
+    Case("returns_quarter_words", "returns", "same", "returns quarters 'Apr-Jun 2020'", returns_quarter_words),
+    Case("police_zero_months", "single", "ledger", "police months keyed 0", police_zero_months),
+    Case("referrals_second_file", "region", "error", "Ceeford in referrals_ceeford.csv", referrals_second_file),
+    Case("referrals_totals_row_xlsx", "single", "ledger", "referrals.xlsx, a Total row", referrals_totals_row_xlsx),
+    Case("region_returns_sheet_per_area", "region_returns", "same", "returns.xlsx, a sheet per council", region_returns_sheet_per_area),
+    Case("region_returns_suppressed", "region_returns", "gap", "Beeby's self-referrals '<5' every 6th month", region_returns_suppressed),
+    Case("fte_with_unit", "single", "ledger", "FTE '6.3 FTE'", fte_with_unit),
+    Case("population_mid_year", "single", "error", "population year 'Mid-2020'", population_mid_year_labels),
+    Case("dates_with_dots", "single", "error", "referral dates 01.04.2020", dates_with_dots),
+    Case("csv_title_row", "single", "error", "marac.csv with a title row", csv_title_row),
+    Case("negative_fte", "single", "ledger", "FTE -1.0", negative_fte),
+    Case("returns_future_quarter", "returns", "ledger", "returns 2027/28 Q1", returns_future_quarter),
+    Case("returns_months_as_dates", "returns", "same", "returns periods 01/04/2020", returns_months_as_dates),
+    Case("xlsx_notes_and_area_sheets", "region", "same", "police.xlsx: Read me + a sheet per council", xlsx_notes_and_area_sheets),
+    Case("referrals_blank_rows_xlsx", "single", "ledger", "referrals.xlsx, 60 empty rows below", referrals_blank_rows_xlsx),
+    Case("region_area_case_one_council", "region", "error", "40 of Beeby's referrals 'BEEBY'", region_area_case_one_council),
 ]
 # fmt: on
 
@@ -774,7 +903,7 @@ CASES = [
 
 def build(out: Path, only: list[str] | None = None) -> None:
     bases: dict[str, Path] = {}
-    for kind in ("single", "region", "returns"):
+    for kind in ("single", "region", "returns", "region_returns"):
         bases[kind] = out / f"_base_{kind}"
         if not bases[kind].exists():
             try:
@@ -836,7 +965,8 @@ def _cli(args: list[str]) -> tuple[int, str, float]:
 
 def run(out: Path, report: bool, only: list[str] | None) -> list[dict]:
     results = []
-    base_figures = {k: figures(out / f"_base_{k}") for k in ("single", "region", "returns")}
+    kinds = ("single", "region", "returns", "region_returns")
+    base_figures = {k: figures(out / f"_base_{k}") for k in kinds}
     for case in CASES:
         if only and case.name not in only:
             continue
