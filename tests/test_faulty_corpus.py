@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 
+import pandas as pd
 import pytest
 
 from daanalysis.config import Config
@@ -282,3 +283,46 @@ def test_rows_of_empty_cells_do_not_count_against_the_excluded_share(tmp_path):
         write_referrals(tmp_path, [*REFERRALS_2024, *[",,,,,,,"] * 5]), REFERRALS, TODAY
     )
     assert len(frame) == 40 and (ledger["status"] == "excluded").sum() == 5
+
+
+# --- quarters named by their months, ONS years ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "quarter"),
+    [
+        ("Apr-Jun 2024", "2024/25 Q1"),
+        ("Jul - Sep 2024", "2024/25 Q2"),
+        ("October to December 2024", "2024/25 Q3"),
+        ("Jan–Mar 2025", "2024/25 Q4"),
+        ("Apr-Jun 2024 total", "2024/25 Q1"),
+    ],
+)
+def test_a_quarter_named_by_its_months_is_that_financial_quarter(label, quarter):
+    """Returns headed 'Apr-Jun 2024' were refused as 'neither a month nor a financial quarter'
+    (every row, so the load stopped); the months name one financial quarter, read as such."""
+    from daanalysis.ingest.parse import parse_periods
+    from daanalysis.periods import parse_quarter
+
+    assert parse_periods(pd.Series([label])).item() == parse_quarter(quarter)
+
+
+@pytest.mark.parametrize("label", ["Feb-Apr 2024", "Apr-May 2024", "Apr-Jun 24"])
+def test_months_that_are_no_financial_quarter_are_not_read_as_one(label):
+    from daanalysis.ingest.parse import parse_periods
+
+    assert pd.isna(parse_periods(pd.Series([label])).item())
+
+
+def test_ons_mid_year_labels_are_read_as_the_year(tmp_path):
+    """ONS labels its estimates 'Mid-2023'; population.csv copied from it was refused (every
+    row 'not a number', with advice to write 'not collected')."""
+    from daanalysis.ingest.schema import POPULATION
+
+    path = tmp_path / "population.csv"
+    path.write_text(
+        "area,year,females_16plus,males_16plus\n"
+        "Sampleborough,Mid-2023,75000,71000\nSampleborough,mid 2024,75500,71400\n"
+    )
+    frame, ledger = read_table(path, POPULATION, TODAY)
+    assert frame["year"].tolist() == [2023, 2024] and ledger["status"].eq("used").all()

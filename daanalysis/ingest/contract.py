@@ -483,7 +483,8 @@ def _formats() -> str:
          "when the file is read month-first"),
         ("month", ", ".join(months) + "; a date is read as its month"),
         ("month or quarter", f"a financial quarter (`{QUARTER_EXAMPLE}`, `2024-25Q1`, "
-         f"`2024/2025 Q1`; April to March) or a month as above"),
+         f"`2024/2025 Q1`, `Q1 2024/25`, or its months: `Apr-Jun 2024`, `Jan-Mar 2025`; April "
+         "to March) or a month as above"),
         ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
         ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
         ("label", "free text mapped to the canonical values listed (case, spacing and "

@@ -110,6 +110,15 @@ _QUARTER_FIRST = re.compile(
     r"^\s*(?:q|qtr|quarter)\s*([1-4])\s*,?\s+(\d{4}\s*[-/]\s*\d{2,4})\s*$", re.IGNORECASE
 )
 _QUARTER_WORD = re.compile(r"^(\d{4}\s*[-/]\s*\d{2,4})\s+(?:qtr|quarter)\s*([1-4])$", re.IGNORECASE)
+# A quarter named by its months ("Apr-Jun 2024", "October to December 2024", "Jan–Mar 2025"),
+# the year the months' own: read only when the months are one financial quarter's.
+_MONTH_RANGE = re.compile(
+    r"^\s*([a-z]{3,9})\.?\s*(?:-|\u2013|\u2014|to)\s*([a-z]{3,9})\.?\s*(\d{4})\s*$", re.IGNORECASE
+)
+_QUARTER_OF_MONTHS = {("apr", "jun"): 1, ("jul", "sep"): 2, ("oct", "dec"): 3, ("jan", "mar"): 4}
+_MONTH_NAMES = tuple(pd.date_range("2000-01-01", periods=12, freq="MS").month_name().str.lower())
+# "Mid-2023", "mid 2023": ONS's label for a mid-year estimate, the word before the year.
+_MID_YEAR = re.compile(r"^\s*mid[\s-]*(?=\d{4}\s*$)", re.IGNORECASE)
 # A financial year's total row ("2011/12", "FY 2011/12", "2011/12 total", "Total 2011-12"):
 # a slash, or a dash with a word beside it (a bare 2011-12 is December 2011).
 _FY_TOTAL = re.compile(
@@ -124,7 +133,7 @@ _FY_TOTAL = re.compile(
 PERIOD_TOTALS = ("returns", "marac", "perpetrator_programme")
 PERIOD_FORMS = (
     "write a month as yyyy-mm (2011-04) or Apr 2011, a financial quarter as 2011/12 Q1 "
-    "(also 2011-12Q1, 2011/2012 Q1 or Q1 2011/12)"
+    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12 or Apr-Jun 2011)"
 )
 
 
@@ -137,6 +146,14 @@ def quarter_form(value: str) -> str:
     match = _QUARTER_WORD.match(text)
     if match:
         return f"{match.group(1)} Q{match.group(2)}"
+    match = _MONTH_RANGE.match(text)
+    if match:
+        first, last = match.group(1).lower(), match.group(2).lower()
+        q = _QUARTER_OF_MONTHS.get((first[:3], last[:3]))
+        months = all(any(m.startswith(n) for m in _MONTH_NAMES) for n in (first, last))
+        if q is not None and months:
+            start = int(match.group(3)) - (1 if q == 4 else 0)
+            return f"{start}/{(start + 1) % 100:02d} Q{q}"
     return text
 
 
@@ -351,7 +368,11 @@ def parse_columns(
         )
         out[col] = parsed.astype(object)
     for col in spec.numbers:
-        out[col] = parse_numbers(frame[col], col in spec.decimals, reasons, col in spec.gaps)
+        raw = frame[col]
+        if col == "year":
+            # ONS labels its mid-year estimates "Mid-2023": that year, as a number.
+            raw = raw.str.replace(_MID_YEAR, "", regex=True)
+        out[col] = parse_numbers(raw, col in spec.decimals, reasons, col in spec.gaps)
     return out
 
 

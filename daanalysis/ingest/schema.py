@@ -306,7 +306,8 @@ POPULATION = TableSpec(
     description="Adults aged 16+ by sex (ONS mid-year estimates), by area and calendar year.",
     required={
         "area": "Local authority area.",
-        "year": "Mid-year estimate year (used for the financial year starting that April).",
+        "year": "Mid-year estimate year (used for the financial year starting that April); "
+        "ONS's 'Mid-2023' is read as 2023.",
         "females_16plus": "Women aged 16 and over.",
         "males_16plus": "Men aged 16 and over.",
     },
