@@ -326,3 +326,29 @@ def test_ons_mid_year_labels_are_read_as_the_year(tmp_path):
     )
     frame, ledger = read_table(path, POPULATION, TODAY)
     assert frame["year"].tolist() == [2023, 2024] and ledger["status"].eq("used").all()
+
+
+def test_one_workbook_with_a_sheet_a_table_says_to_save_each_sheet(tmp_path):
+    """A council's whole extract as one workbook ('Referrals', 'Police' sheets): the error said
+    only that no referrals.csv was found, not that the workbook holds them."""
+    raw = [line.split(",") for line in [REFERRAL_HEADER, *REFERRALS_2024]]
+    _book(tmp_path / "DA extract.xlsx", {"Referrals": raw, "Police": _police_rows(None)})
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path, config=TODAY)
+    message = str(err.value)
+    assert "DA extract.xlsx" in message and "'Referrals'" in message and "'Police'" in message
+    assert "referrals.xlsx" in message
+
+
+def test_a_percentage_outside_fte_is_not_told_to_write_fte(tmp_path):
+    """A benchmark value '35%' was told 'write FTE as a fraction, 0.8 for 80%'."""
+    from daanalysis.ingest.schema import BENCHMARKS
+
+    path = tmp_path / "benchmarks.csv"
+    path.write_text(
+        "measure,name,value,period,source\n"
+        "referrals_per_1000_adults,Regional,35%,2025/26,synthetic\n"
+    )
+    _, ledger = read_table(path, BENCHMARKS, TODAY)
+    reason = ledger["reason"].item()
+    assert "FTE" not in reason and "'35%' is not a number (a percentage" in reason

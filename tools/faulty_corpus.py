@@ -801,6 +801,30 @@ def region_area_case_one_council(d: Path) -> None:
     _write(d, "referrals", r)
 
 
+def _config(d: Path, key: str, value: str) -> None:
+    config = pd.read_csv(d / "config.csv", dtype=str, keep_default_na=False)
+    config.loc[config["key"] == key, "value"] = value
+    config.to_csv(d / "config.csv", index=False, lineterminator="\n")
+
+
+def config_percent(d: Path) -> None:
+    _config(d, "response_target_share", "90%")
+
+
+def config_share_as_percent_number(d: Path) -> None:
+    _config(d, "demand_growth_annual", "7")
+
+
+def returns_quarter_differs(d: Path) -> None:
+    r = _read(d, "returns")
+    first = r.iloc[:3]
+    total = first.iloc[:1].copy()
+    total["period"] = "2020/21 Q1"
+    for c in r.columns[2:]:
+        total[c] = str(pd.to_numeric(first[c]).sum() + (7 if c == "referrals" else 0))
+    _write(d, "returns", pd.concat([first, total, r.iloc[3:]], ignore_index=True))
+
+
 # fmt: off
 CASES = [
     Case("xlsx_clean", "single", "same", "police and staffing as XLSX", xlsx_clean),
@@ -894,6 +918,9 @@ CASES = [
     Case("xlsx_notes_and_area_sheets", "region", "same", "police.xlsx: Read me + a sheet per council", xlsx_notes_and_area_sheets),
     Case("referrals_blank_rows_xlsx", "single", "ledger", "referrals.xlsx, 60 empty rows below", referrals_blank_rows_xlsx),
     Case("region_area_case_one_council", "region", "error", "40 of Beeby's referrals 'BEEBY'", region_area_case_one_council),
+    Case("config_percent", "single", "error", "config response_target_share '90%'", config_percent),
+    Case("config_share_as_number", "single", "error", "config demand_growth_annual '7' for 7%", config_share_as_percent_number),
+    Case("returns_quarter_differs", "returns", "error", "a quarter row 7 above its months", returns_quarter_differs),
 ]
 # fmt: on
 
@@ -923,11 +950,12 @@ def build(out: Path, only: list[str] | None = None) -> None:
 
 def figures(folder: Path) -> dict:
     """What the loader made of a folder: rows used and excluded a table, notes, sums."""
+    from daanalysis.config import ConfigError
     from daanalysis.ingest.load import DataContractError, load_extract
 
     try:
         ex = load_extract(folder)
-    except DataContractError as err:
+    except (DataContractError, ConfigError) as err:
         return {"error": str(err)}
     except Exception as err:  # noqa: BLE001 - a traceback is the finding
         return {"crash": f"{type(err).__name__}: {err}"}
@@ -983,7 +1011,7 @@ def run(out: Path, report: bool, only: list[str] | None) -> list[dict]:
             "verdict_traceback": "Traceback" in text,
             "verdict_head": text.strip().splitlines()[0][:160] if text.strip() else "",
         }
-        if report:
+        if report and "error" not in got and "crash" not in got:  # else it repeats the load
             with tempfile.TemporaryDirectory(prefix="faulty_") as tmp:
                 rc2, text2, secs2 = _cli(["report", "--data", str(folder), "--out", tmp])
             row.update(

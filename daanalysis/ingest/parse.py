@@ -258,6 +258,8 @@ def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = 
     percent = signs.str.endswith("%").to_numpy(dtype=bool)
     texts[percent] += (
         " (a percentage: write FTE as a fraction, 0.8 for 80%)"
+        if str(raw.name).startswith("fte")
+        else " (a percentage: write the figure in the column's own unit, without the % sign)"
         if decimals
         else " (a percentage: write the count itself)"
     )
