@@ -502,7 +502,7 @@ def _gap_notes(
         where = f"{path.name}, {name}" if several and name else path.name
         if kind == "suppressed":
             text = (
-                f"{where}: suppressed small counts ('<5', '*' or '[c]'): "
+                f"{where}: suppressed small counts ('<5', an asterisk or '[c]'): "
                 f"{'; '.join(counts)}. These are gaps, left out of models, totals and "
                 "comparisons, never read as 0 nor as the threshold; a series with many is "
                 "read from its larger months only."
