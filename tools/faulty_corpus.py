@@ -13,10 +13,13 @@ byte-order mark, "<5" cells, ...). Each case says what a correct reading does (`
 - ``gap``: the faulty values are gaps (not collected or suppressed), never zeros.
 
 ``python tools/faulty_corpus.py build OUT`` writes ``OUT/<case>/`` (one data folder a case);
-``python tools/faulty_corpus.py run OUT [--report] [--only NAME ...]`` loads each, runs
-``daanalysis verdict`` (and ``daanalysis report`` with ``--report``, its output in a temporary
-folder), and prints a table: what happened, against the base's figures, and a first
-classification (correct, ledgered, clear error, unclear, wrong or silent) to be read by a person.
+``python tools/faulty_corpus.py run OUT [--report] [--only NAME ...] > run.jsonl`` loads each,
+runs ``daanalysis verdict`` (and ``daanalysis report`` with ``--report``, its output in a
+temporary folder, for the extracts that load), and prints a JSON line a case: what happened,
+against the base's figures, and a first classification (correct, ledgered, clear error, check)
+to be read by a person, who judges the messages (clear, unclear) and the differences (correct,
+wrong or silent). ``python tools/faulty_corpus.py table --before A.jsonl --after B.jsonl``
+prints two runs side by side (an older commit's run: ``PYTHONPATH`` at its ``daanalysis``).
 """
 
 from __future__ import annotations
@@ -1061,16 +1064,45 @@ def _judge(case: Case, got: dict, base: dict) -> dict:
     return {"outcome": "check", "detail": detail}
 
 
+def table(before: Path, after: Path) -> str:
+    """A Markdown table of two runs' results (``run`` prints one JSON line a case)."""
+
+    def rows(path: Path) -> dict[str, dict]:
+        lines = path.read_text().splitlines()
+        return {r["case"]: r for r in map(json.loads, filter(None, lines))}
+
+    old, new = rows(before), rows(after)
+    out = [
+        "| case | fault | before | after | verdict / report exit |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for case in CASES:
+        if case.name not in new:
+            continue
+        r = new[case.name]
+        codes = f"{r['verdict_rc']} / {r.get('report_rc', '-')}"
+        if r["verdict_traceback"] or r.get("report_traceback"):
+            codes += " (traceback)"
+        was = old.get(case.name, {}).get("outcome", "-")
+        out.append(f"| {case.name} | {case.what} | {was} | {r['outcome']} | {codes} |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["build", "run", "list"])
+    parser.add_argument("action", choices=["build", "run", "list", "table"])
     parser.add_argument("out", type=Path, nargs="?", default=Path("/tmp/faulty_corpus"))
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--only", nargs="*")
+    parser.add_argument("--before", type=Path, help="table: the earlier run's output")
+    parser.add_argument("--after", type=Path, help="table: the later run's output")
     args = parser.parse_args(argv)
     if args.action == "list":
         for case in CASES:
             print(f"{case.name:32} {case.base:8} {case.expect:7} {case.what}")
+        return 0
+    if args.action == "table":
+        print(table(args.before, args.after))
         return 0
     if args.action == "build":
         build(args.out, args.only)
