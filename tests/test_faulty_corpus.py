@@ -352,3 +352,15 @@ def test_a_percentage_outside_fte_is_not_told_to_write_fte(tmp_path):
     _, ledger = read_table(path, BENCHMARKS, TODAY)
     reason = ledger["reason"].item()
     assert "FTE" not in reason and "'35%' is not a number (a percentage" in reason
+
+
+@pytest.mark.parametrize(
+    "names", [("Apr 24", "May 24"), ("Ayton", "All areas"), ("Sheet1", "Sheet2")]
+)
+def test_sheets_not_named_after_areas_are_not_read_as_areas(tmp_path, names):
+    """Without an area column, a sheet's name is its rows' area only when it can be one: a
+    month's sheets, or a sheet of every area's totals, would become areas of their own."""
+    path = tmp_path / "police.xlsx"
+    _book(path, {name: _police_rows(None) for name in names})
+    with pytest.raises(DataContractError, match=r"named after its area"):
+        read_table(path, POLICE, REGION)

@@ -137,7 +137,11 @@ def _read_csv_c(path: Path) -> pd.DataFrame:
 # Sheet names that say nothing about the rows' area: Excel's defaults, and years or periods (a
 # workbook with a sheet a year, whose rows would otherwise be read as areas named '2024').
 _NOT_AN_AREA = re.compile(
-    r"^(sheet\s*\d*|data|table\s*\d*|\d{4}(\s*[-/]\s*\d{2,4})?.*|.*\bq[1-4]\b.*)$", re.I
+    r"^(sheet\s*\d*|data|table\s*\d*|\d{4}(\s*[-/]\s*\d{2,4})?.*|.*\bq[1-4]\b.*"
+    # a month ("Apr 24", "April-2024"), or a sheet of every area's figures together
+    r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[\s\-_'.]*\d{2,4}"
+    r"|.*\b(total|totals|summary|all|combined|overall)\b.*)$",
+    re.I,
 )
 
 
