@@ -228,7 +228,7 @@ def read_table(
             + header_hint(path, spec)
         )
     supplied = [c for c in spec.columns if c in raw.columns]
-    junk = rows_of_no_data(raw, supplied)  # before defaults fill in the area
+    blank_rows = raw[supplied].isna().all(axis=1).to_numpy()  # before defaults fill the area
     if notes is not None:
         unread_note(raw, spec, path, notes)
     for col in spec.optional:
@@ -286,6 +286,7 @@ def read_table(
             + f" (same {', '.join(spec.key)})",
         )
     joined = reasons.joined()
+    junk = rows_of_no_data(raw, supplied, blank_rows, joined.index)
     if len(junk):
         # What such a row is, said once, rather than every column's failure to parse.
         joined = pd.concat([joined.drop(junk.index, errors="ignore"), junk]).sort_index()
@@ -312,23 +313,29 @@ def read_table(
     return used.reset_index(drop=True), ledger
 
 
-def rows_of_no_data(raw: pd.DataFrame, columns: list[str]) -> pd.Series:
-    """Reasons for rows that hold no data, by row position: the header repeated (two exports
-    pasted one under another: most of its ``columns`` hold their names) and rows whose
-    ``columns`` (the table's, as the file has them) are all empty."""
-    if not columns or not len(raw):
-        return pd.Series(dtype=object)
-    cells = raw[columns]
-    blank = cells.isna().all(axis=1).to_numpy()
-    named = np.zeros(len(raw), dtype="int64")
-    for col in columns:
-        values = raw[col]
-        named += (values.notna() & (on_uniques(values, lambda u: u.map(snake)) == col)).to_numpy()
-    header = named >= max(2, (len(columns) + 1) // 2)
+def rows_of_no_data(
+    raw: pd.DataFrame, columns: list[str], blank: np.ndarray, failed: pd.Index
+) -> pd.Series:
+    """Reasons for rows that hold no data, by row position: rows whose ``columns`` (the
+    table's, as the file has them) were all empty (``blank``), and the header repeated (two
+    exports pasted one under another: most of its cells hold their column's name), looked for
+    among the rows that ``failed`` a check (a header's texts fail every date and number, and
+    the rest need not be looked at: an extract can have millions of rows)."""
     texts = np.full(len(raw), "", dtype=object)
-    texts[header] = f"a repeated header row (exports pasted one under another?){NO_DATA}"
+    candidates = np.asarray(failed, dtype="int64")
+    if columns and len(candidates):
+        cells = raw[columns].iloc[candidates].to_numpy(dtype=object)
+        named = np.array(
+            [
+                sum(snake(v) == c for v, c in zip(row, columns, strict=True) if isinstance(v, str))
+                for row in cells
+            ],
+            dtype="int64",
+        )
+        header = candidates[named >= max(2, (len(columns) + 1) // 2)]
+        texts[header] = f"a repeated header row (exports pasted one under another?){NO_DATA}"
     texts[blank] = f"a blank row (every cell empty){NO_DATA}"
-    at = np.flatnonzero(header | blank)
+    at = np.flatnonzero(texts != "")
     return pd.Series(texts[at], index=pd.Index(at, dtype="int64"), dtype=object)
 
 
