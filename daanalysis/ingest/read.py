@@ -1,6 +1,7 @@
 """One file to a raw frame: every column as stripped text, blank (or ``nan``) as missing, names in
-snake case. CSV in UTF-8, UTF-8 with a byte-order mark, Windows-1252 or UTF-16; XLSX from its one
-sheet with data.
+snake case. CSV in UTF-8, UTF-8 with a byte-order mark (even before Windows-1252 text),
+Windows-1252 or UTF-16; XLSX from its sheet with the table (notes sheets passed over), or from a
+sheet an area.
 """
 
 from __future__ import annotations
@@ -241,7 +242,9 @@ def read_raw(path: Path, required: tuple[str, ...] = (), area: bool = False) -> 
 
     CSV is read by Arrow through ``pd.read_csv(engine="pyarrow")`` where it reads the file as
     pandas' C parser does (see :func:`_read_csv_arrow`), else by the C parser; its errors (a row
-    too long, bytes in no encoding read) are pandas', naming the row.
+    too long, bytes in no encoding read) are pandas', naming the row. A workbook of several
+    sheets is read by the table's ``required`` columns and whether it has an ``area`` column
+    (:func:`_read_xlsx`).
     """
     if path.suffix.lower() == ".xlsx":
         frame = _read_xlsx(path, required, area)
