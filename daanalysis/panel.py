@@ -473,7 +473,9 @@ def _staffing_by_month(staffing: pd.DataFrame, roles: list[str]) -> pd.DataFrame
 def _file(extract: Extract, table: str) -> str:
     """The file a table was read from, as the ledger names it (``<table>.csv`` if unknown)."""
     files = extract.ledger.loc[extract.ledger["table"] == table, "file"]
-    return str(files.iloc[0]) if len(files) else f"{table}.csv"
+    # A workbook read from a sheet an area names each row's sheet; its rows are numbered as if
+    # the sheets were stacked (source_row), so the file is the workbook.
+    return str(files.iloc[0]).split(", sheet ")[0] if len(files) else f"{table}.csv"
 
 
 def build_panel(extract: Extract, services: tuple[str, ...] = ("victim",)) -> pd.DataFrame:

@@ -95,12 +95,20 @@ worked example of monthly returns with quarterly and annual rows and months not 
 
 - **Files.** A CSV may also be UTF-16 (Excel's "Unicode Text"), but it must be separated by
   commas and its header must be on row 1. Characters in a header that do not print are ignored.
-  A header below title rows or a merged heading, a file separated by `;` or tabs, or a workbook
-  with a second (or hidden) sheet of data stops loading with an error that says so and names
-  the header's row (rows on a hidden sheet, the visible ones empty, are read, with a note). A
-  workbook's formulas must have their values saved (Excel does, on saving):
-  a formula never calculated (a workbook written by a script) stops loading, naming the sheet and
-  cells, rather than being read as blank.
+  A column the table does not have is not read, and the data-quality notes name it (with the
+  table's column it is probably meant to be, when one is close: `Repeats` for `repeat_cases`).
+  A header below title rows or a merged heading, or a file separated by `;` or tabs, stops
+  loading with an error that says so and names the header's row. A workbook is read from its
+  sheet whose header has the table's columns; beside it, visible sheets too narrow to hold the
+  table (notes, a cover) are passed over with a note. Several sheets with one header (a sheet per
+  area of a region) are read one under the other, when each sheet has an area column or is
+  named after its area (each row's area is then its sheet's name; sheets named like `Sheet1` or
+  a year are not taken for areas); the ledger names each row's sheet, and the rows are numbered
+  as if stacked under one header (the note gives each sheet's rows). Any other second (or
+  hidden) sheet of data stops loading, naming the sheets (rows on a hidden sheet, the visible
+  ones empty, are read, with a note). A workbook's formulas must have their values saved (Excel
+  does, on saving): a formula never calculated (a workbook written by a script) stops loading,
+  naming the sheet and cells, rather than being read as blank.
 - **Every file in the folder is accounted for.** A file name is read in any case
   (`Staffing.CSV` is the staffing table, with a note). Besides the tables, `config.csv`,
   `VINTAGE` and a `mappings` folder are read; hidden files and readme files are passed over. A
@@ -131,7 +139,10 @@ worked example of monthly returns with quarterly and annual rows and months not 
   notes with how many periods and which. A dash (`-`) is not a marker: in ONS tables it means
   nil, so it is refused as no number rather than read either way. A count that is no number
   says how to write it: numbers only (`32.00 Number` is refused naming `32.00`), blank if not
-  collected.
+  collected. A **suppressed** small count in such a column (`<5`, or any `<` and a small
+  number, `*`, `**`, `[c]`, `[low]`, as published tables withhold them) is a gap in that column
+  too, named in the data-quality notes as suppressed: never read as 0 nor as the threshold, and
+  the row's other counts are used.
 - **Subtotal rows.** Monthly returns may keep the quarterly and annual subtotal rows of a
   spreadsheet: a quarter row (in {subtotal_tables}) whose three months are all given and which
   equals their sum in every count (a month not collected adding nothing) is set aside as a
@@ -142,6 +153,8 @@ worked example of monthly returns with quarterly and annual rows and months not 
   (below).
 - **Area.** Every row needs an area: the `area` column, or config `default_area` for a file
   without one. There is no default in the code: without either, loading stops and asks for one.
+  Without `default_area`, a row whose area is blank in a file that gives other rows theirs (a
+  region's) is excluded and ledgered, asking for its area: no default would be right for it.
 - **Either** `referrals` (record-level, one row per referral) **or** `returns` (aggregate
   monitoring returns) is required. With returns only, metrics that need records (repeat rate,
   open caseload, response times) say so instead of showing a number.
@@ -150,7 +163,9 @@ worked example of monthly returns with quarterly and annual rows and months not 
   config file stops loading with an error naming the file, row, column and the fix. A bad value
   in a row (an impossible date, text in a number column, a blank in a column marked *never
   blank*, a value outside its rule below, a closed date before the referral date, a duplicate
-  key) excludes that row and lists it in the ledger with its file, row and reason. If more than
+  key) excludes that row and lists it in the ledger with its file, row and reason. A row of
+  empty cells, or the header repeated (exports pasted one under another), is listed as no data
+  and does not count against the limit below. If more than
   `max_excluded_share` (config, default {max_excluded_share}) of a file's rows are excluded,
   loading stops: the export is probably in the wrong format. In an extract of several areas the
   same limit holds for each area's rows of a file (the areas of the referrals or returns and of
@@ -468,7 +483,8 @@ def _formats() -> str:
          "when the file is read month-first"),
         ("month", ", ".join(months) + "; a date is read as its month"),
         ("month or quarter", f"a financial quarter (`{QUARTER_EXAMPLE}`, `2024-25Q1`, "
-         f"`2024/2025 Q1`; April to March) or a month as above"),
+         f"`2024/2025 Q1`, `Q1 2024/25`, or its months: `Apr-Jun 2024`, `Jan-Mar 2025`; April "
+         "to March) or a month as above"),
         ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
         ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
         ("label", "free text mapped to the canonical values listed (case, spacing and "

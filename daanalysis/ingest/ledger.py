@@ -75,6 +75,11 @@ LOW_COUNT = "probably not collected or partial"
 OUTSIDE_AREAS = "is not one of this extract's areas"
 # The note a not-collected count leaves on its row in the ledger (the row is used).
 NOT_COLLECTED_NOTE = "not collected (blank or marked)"
+# A row that holds no data (the header pasted again, a row of empty cells): listed, and not a
+# fault of the export's rows, so not counted against max_excluded_share.
+NO_DATA = ", not data"
+# A small count withheld in a published table ('<5', '*', '[c]'): a gap, named apart.
+SUPPRESSED_NOTE = "suppressed small count"
 
 
 def check_excluded_share(
@@ -97,13 +102,15 @@ def check_excluded_share(
     stops here. Rows whose area is not one of ``areas`` (a misspelt area) are excluded for that
     reason and listed; they are judged with the file, not as an area of their own.
     """
-    # Subtotal rows, counts set aside as probably not collected and rows for areas outside the
-    # extract are not faults of the export: they are listed, and do not count against the limit.
+    # Subtotal rows, counts set aside as probably not collected, rows for areas outside the
+    # extract and rows of no data (a blank row, the header again) are not faults of the
+    # export: they are listed, and do not count against the limit.
     reasons = ledger["reason"].astype("str")
     set_aside = (
         reasons.str.startswith(SUBTOTAL)
         | reasons.str.contains(LOW_COUNT, regex=False)
         | reasons.str.contains(OUTSIDE_AREAS, regex=False)
+        | reasons.str.endswith(NO_DATA)
     )
     ledger = ledger[~set_aside.to_numpy()]
     message = _too_many(ledger, config, f"{path}")

@@ -39,7 +39,7 @@ from daanalysis.ingest.extract import (
     reason_category,
 )
 from daanalysis.ingest.folder import TABLE_SUFFIXES, check_files, find_file
-from daanalysis.ingest.header import first_rows, refuse_repeated_column
+from daanalysis.ingest.header import first_rows, refuse_repeated_column, snake
 from daanalysis.ingest.ledger import (
     LEDGER_COLUMNS,
     check_excluded_share,
@@ -71,6 +71,32 @@ OPTIONAL_USES = {
     "marac": "MARAC volumes and the MARAC benchmark",
     "population": "rates per 1,000 adults and the MARAC benchmark",
 }
+
+
+def _tables_as_sheets(data_dir: Path) -> str:
+    """What to do when the tables came as the sheets of one workbook (a 'Referrals' sheet and a
+    'Police' sheet in 'DA extract.xlsx'): each table is read from a file of its own name."""
+    found = []
+    for path in sorted(data_dir.glob("*.xlsx")):
+        if path.name.startswith(("~$", ".")) or path.stem.lower() in TABLES:
+            continue
+        try:
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True)
+            names = list(book.sheetnames)
+            book.close()
+        except Exception:  # noqa: BLE001 - only a hint for the message
+            continue
+        tables = [n for n in names if snake(n) in TABLES]
+        if tables:
+            found.append(
+                f" {path.name} holds sheets named like tables ({', '.join(map(repr, tables))}):"
+                " each table is read from a file of its own, so save each of those sheets as "
+                f"its own workbook or CSV named after its table ({snake(tables[0])}.xlsx or "
+                f"{snake(tables[0])}.csv, and so on) in the data folder."
+            )
+    return "".join(found)
 
 
 def _refuse_mixed_basis(tables: dict[str, pd.DataFrame], returns_path: Path) -> None:
@@ -113,7 +139,7 @@ def load_extract(
     extract = extract_date(config, vintage_text)
     no_basis = DataContractError(
         f"{data_dir}: neither referrals.csv/.xlsx (record-level) nor returns.csv/.xlsx "
-        f"(aggregate) found, or both are empty. See {CONTRACT_DOC}."
+        f"(aggregate) found, or both are empty. See {CONTRACT_DOC}." + _tables_as_sheets(data_dir)
     )
     if find_file(data_dir, "referrals") is None and find_file(data_dir, "returns") is None:
         raise no_basis  # before any other file's faults, which would hide the cause

@@ -21,6 +21,7 @@ from daanalysis.ingest.schema import (
     MORE_DATE_FORMATS,
     MORE_MONTH_FORMATS,
     NOT_COLLECTED,
+    SUPPRESSED,
     TableSpec,
 )
 from daanalysis.periods import MONTH_FREQ, fy_start_year, parse_quarter, quarter_label
@@ -109,6 +110,15 @@ _QUARTER_FIRST = re.compile(
     r"^\s*(?:q|qtr|quarter)\s*([1-4])\s*,?\s+(\d{4}\s*[-/]\s*\d{2,4})\s*$", re.IGNORECASE
 )
 _QUARTER_WORD = re.compile(r"^(\d{4}\s*[-/]\s*\d{2,4})\s+(?:qtr|quarter)\s*([1-4])$", re.IGNORECASE)
+# A quarter named by its months ("Apr-Jun 2024", "October to December 2024", "Jan–Mar 2025"),
+# the year the months' own: read only when the months are one financial quarter's.
+_MONTH_RANGE = re.compile(
+    r"^\s*([a-z]{3,9})\.?\s*(?:-|\u2013|\u2014|to)\s*([a-z]{3,9})\.?\s*(\d{4})\s*$", re.IGNORECASE
+)
+_QUARTER_OF_MONTHS = {("apr", "jun"): 1, ("jul", "sep"): 2, ("oct", "dec"): 3, ("jan", "mar"): 4}
+_MONTH_NAMES = tuple(pd.date_range("2000-01-01", periods=12, freq="MS").month_name().str.lower())
+# "Mid-2023", "mid 2023": ONS's label for a mid-year estimate, the word before the year.
+_MID_YEAR = re.compile(r"^\s*mid[\s-]*(?=\d{4}\s*$)", re.IGNORECASE)
 # A financial year's total row ("2011/12", "FY 2011/12", "2011/12 total", "Total 2011-12"):
 # a slash, or a dash with a word beside it (a bare 2011-12 is December 2011).
 _FY_TOTAL = re.compile(
@@ -123,7 +133,7 @@ _FY_TOTAL = re.compile(
 PERIOD_TOTALS = ("returns", "marac", "perpetrator_programme")
 PERIOD_FORMS = (
     "write a month as yyyy-mm (2011-04) or Apr 2011, a financial quarter as 2011/12 Q1 "
-    "(also 2011-12Q1, 2011/2012 Q1 or Q1 2011/12)"
+    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12 or Apr-Jun 2011)"
 )
 
 
@@ -136,6 +146,14 @@ def quarter_form(value: str) -> str:
     match = _QUARTER_WORD.match(text)
     if match:
         return f"{match.group(1)} Q{match.group(2)}"
+    match = _MONTH_RANGE.match(text)
+    if match:
+        first, last = match.group(1).lower(), match.group(2).lower()
+        q = _QUARTER_OF_MONTHS.get((first[:3], last[:3]))
+        months = all(any(m.startswith(n) for m in _MONTH_NAMES) for n in (first, last))
+        if q is not None and months:
+            start = int(match.group(3)) - (1 if q == 4 else 0)
+            return f"{start}/{(start + 1) % 100:02d} Q{q}"
     return text
 
 
@@ -191,6 +209,15 @@ def not_collected_marker(raw: pd.Series) -> np.ndarray:
     return np.isin(np.asarray(keys, dtype=object), NOT_COLLECTED) & raw.notna().to_numpy()
 
 
+def suppressed_marker(raw: pd.Series) -> np.ndarray:
+    """Whether each value is a suppressed small count (:data:`SUPPRESSED`: ``<5``, ``*``,
+    ``[c]`` ...)."""
+    marks = on_uniques(
+        raw, lambda u: u.astype("str").str.strip().str.match(SUPPRESSED).astype(object)
+    )
+    return np.asarray(marks, dtype=bool) & raw.notna().to_numpy()
+
+
 def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False) -> pd.Series:
     """Numbers read one way only.
 
@@ -200,7 +227,8 @@ def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = 
     an aggregate table) a not-collected marker is read as blank: a gap, never a zero.
     """
     if gap:
-        marker = not_collected_marker(raw)
+        # Not collected or suppressed: a gap either way (table.not_collected names which).
+        marker = not_collected_marker(raw) | suppressed_marker(raw)
         if marker.any():
             raw = raw.mask(marker)
     text = raw.astype("str")
@@ -230,6 +258,8 @@ def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = 
     percent = signs.str.endswith("%").to_numpy(dtype=bool)
     texts[percent] += (
         " (a percentage: write FTE as a fraction, 0.8 for 80%)"
+        if str(raw.name).startswith("fte")
+        else " (a percentage: write the figure in the column's own unit, without the % sign)"
         if decimals
         else " (a percentage: write the count itself)"
     )
@@ -340,7 +370,11 @@ def parse_columns(
         )
         out[col] = parsed.astype(object)
     for col in spec.numbers:
-        out[col] = parse_numbers(frame[col], col in spec.decimals, reasons, col in spec.gaps)
+        raw = frame[col]
+        if col == "year":
+            # ONS labels its mid-year estimates "Mid-2023": that year, as a number.
+            raw = raw.str.replace(_MID_YEAR, "", regex=True)
+        out[col] = parse_numbers(raw, col in spec.decimals, reasons, col in spec.gaps)
     return out
 
 

@@ -1,6 +1,7 @@
 """One file to a raw frame: every column as stripped text, blank (or ``nan``) as missing, names in
-snake case. CSV in UTF-8, UTF-8 with a byte-order mark, Windows-1252 or UTF-16; XLSX from its one
-sheet with data.
+snake case. CSV in UTF-8, UTF-8 with a byte-order mark (even before Windows-1252 text),
+Windows-1252 or UTF-16; XLSX from its sheet with the table (notes sheets passed over), or from a
+sheet an area.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from daanalysis.ingest.header import refuse_repeated_column
+from daanalysis.ingest.header import refuse_repeated_column, snake
 from daanalysis.ingest.workbook import hidden_sheets
 
 # A carriage return that does not end a line with a line feed (old Mac line ends).
@@ -126,46 +127,127 @@ def _read_csv_c(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, encoding="utf-8-sig", **_TEXT)
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **_TEXT)
+        with path.open("rb") as file:
+            # Some export tools write a UTF-8 mark before Windows-1252 text: read as cp1252, the
+            # mark would be three letters ("ï»¿") glued to the first column's name.
+            if file.read(3) != codecs.BOM_UTF8:
+                file.seek(0)
+            return pd.read_csv(file, encoding="cp1252", **_TEXT)
 
 
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    """The workbook's one sheet with data, as text (the sheet's name in ``attrs["sheet"]``)."""
+# Sheet names that say nothing about the rows' area: Excel's defaults, and years or periods (a
+# workbook with a sheet a year, whose rows would otherwise be read as areas named '2024').
+_NOT_AN_AREA = re.compile(
+    r"^(sheet\s*\d*|data|table\s*\d*|\d{4}(\s*[-/]\s*\d{2,4})?.*|.*\bq[1-4]\b.*"
+    # a month ("Apr 24", "April-2024"), or a sheet of every area's figures together
+    r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[\s\-_'.]*\d{2,4}"
+    r"|.*\b(total|totals|summary|all|combined|overall)\b.*)$",
+    re.I,
+)
+
+
+def _width(sheet: pd.DataFrame) -> int:
+    """How many columns of a sheet hold anything (a header or a value)."""
+    return sum(
+        1
+        for c in sheet.columns
+        if not str(c).startswith("Unnamed:") or sheet[c].astype("str").str.strip().ne("").any()
+    )
+
+
+def _refuse_sheets(path: Path, filled: dict[str, pd.DataFrame], why: str = "") -> None:
+    hidden = hidden_sheets(path)
+    names = [f"{n!r} (hidden)" if n in hidden else repr(n) for n in filled]
+    unhide = (
+        " A hidden sheet counts too: unhide it (right-click a sheet tab, Unhide) to see it."
+        if hidden & set(filled)
+        else ""
+    )
+    raise ValueError(
+        f"the workbook has {len(filled)} sheets with data ({', '.join(names)})"
+        f"; a table must be on one sheet{why}. Move the rows onto one sheet, or save that "
+        f"sheet as CSV.{unhide}"
+    )
+
+
+def _read_xlsx(path: Path, required: tuple[str, ...] = (), area: bool = False) -> pd.DataFrame:
+    """The workbook's sheet with data, as text (the sheet's name in ``attrs["sheet"]``).
+
+    With ``required`` (the table's required columns), a workbook of several sheets is read
+    when what it holds can be told: the one sheet whose header has those columns, beside visible
+    sheets too narrow to be the table (notes, a cover; their names in ``attrs["passed_over"]``);
+    or several sheets with one header (a sheet per area of a region, or per year), read one
+    under the other (``attrs["sheets"]``: each sheet's name and rows), when the rows name
+    their area, or the table has an area column (``area``) and the sheets' names are areas
+    (``attrs["area_from_sheet"]``). Anything else with a second sheet of data is refused:
+    nothing is read silently in part.
+    """
     try:
         sheets = pd.read_excel(path, dtype=str, keep_default_na=False, sheet_name=None)
     except Exception as err:  # noqa: BLE001 - openpyxl raises many types for a bad workbook
         raise ValueError(f"not a readable Excel workbook: {type(err).__name__}: {err}") from err
-    # Nothing is read silently in part: a second sheet with data would otherwise be dropped.
     filled = {name: sheet for name, sheet in sheets.items() if not sheet.empty}
+    if len(filled) > 1 and required:
+        return _several_sheets(path, filled, required, area)
     if len(filled) > 1:
-        hidden = hidden_sheets(path)
-        names = [f"{n!r} (hidden)" if n in hidden else repr(n) for n in filled]
-        unhide = (
-            " A hidden sheet counts too: unhide it (right-click a sheet tab, Unhide) to see it."
-            if hidden & set(filled)
-            else ""
-        )
-        raise ValueError(
-            f"the workbook has {len(filled)} sheets with data ({', '.join(names)})"
-            "; a table must be on one sheet. Move the rows onto one sheet, or save that "
-            f"sheet as CSV.{unhide}"
-        )
+        _refuse_sheets(path, filled)
     frame = next(iter(filled.values()), next(iter(sheets.values())))
     frame.attrs["sheet"] = next(iter(filled), next(iter(sheets)))  # for read_table's note
     refuse_repeated_column(path, list(frame.columns))
     return frame
 
 
-def read_raw(path: Path) -> pd.DataFrame:
+def _several_sheets(
+    path: Path, filled: dict[str, pd.DataFrame], required: tuple[str, ...], area: bool
+) -> pd.DataFrame:
+    """:func:`_read_xlsx` for a workbook with more than one sheet of data."""
+    hidden = hidden_sheets(path)
+    tables = {n: s for n, s in filled.items() if set(required) <= {snake(c) for c in s.columns}}
+    others = {n: s for n, s in filled.items() if n not in tables}
+    # A sheet passed over must be seen (not hidden) and too narrow to hold the table's rows.
+    if not tables or any(n in hidden or _width(s) >= len(required) for n, s in others.items()):
+        _refuse_sheets(path, filled)
+    headers = {tuple(snake(c) for c in s.columns) for s in tables.values()}
+    if len(tables) > 1 and len(headers) > 1:
+        _refuse_sheets(path, filled, " (these sheets' headers differ)")
+    names = list(tables)
+    named = area and not any(_NOT_AN_AREA.match(n.strip()) for n in names)
+    if len(tables) > 1 and "area" not in next(iter(headers)) and not named:
+        _refuse_sheets(
+            path,
+            filled,
+            " (a sheet an area is read when each sheet has an area column, or is named "
+            "after its area)",
+        )
+    for name in names:
+        refuse_repeated_column(path, list(tables[name].columns))
+    frames = []
+    for name in names:
+        sheet = tables[name]
+        sheet.columns = [snake(c) for c in sheet.columns]
+        if "area" not in sheet.columns and len(tables) > 1:
+            sheet = sheet.assign(area=name.strip())
+        frames.append(sheet)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    frame.attrs["sheet"] = names[0]
+    frame.attrs["sheets"] = [(n, len(tables[n])) for n in names]
+    frame.attrs["passed_over"] = list(others)
+    frame.attrs["area_from_sheet"] = len(tables) > 1 and "area" not in next(iter(headers))
+    return frame
+
+
+def read_raw(path: Path, required: tuple[str, ...] = (), area: bool = False) -> pd.DataFrame:
     """Every column of a CSV or XLSX file as stripped text (pandas' ``str``), blank (or ``nan``)
     as missing, names in snake case.
 
     CSV is read by Arrow through ``pd.read_csv(engine="pyarrow")`` where it reads the file as
     pandas' C parser does (see :func:`_read_csv_arrow`), else by the C parser; its errors (a row
-    too long, bytes in no encoding read) are pandas', naming the row.
+    too long, bytes in no encoding read) are pandas', naming the row. A workbook of several
+    sheets is read by the table's ``required`` columns and whether it has an ``area`` column
+    (:func:`_read_xlsx`).
     """
     if path.suffix.lower() == ".xlsx":
-        frame = _read_xlsx(path)
+        frame = _read_xlsx(path, required, area)
     else:
         frame = None if is_utf16(path) else _read_csv_arrow(path)
         if frame is None:

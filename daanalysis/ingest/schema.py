@@ -9,6 +9,7 @@ descriptions here (``description``, ``notes`` and the column texts) are what tha
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandera.pandas as pa
@@ -50,6 +51,12 @@ NOT_COLLECTED = (
     ":",
     "[x]",
 )
+
+# What a count cell of a published table may hold for a small count withheld for disclosure
+# control: "<5" (any small number), "*", "**", "[c]" (the Government Statistical Service's
+# "confidential") and "[low]". Such a cell is a gap in its column, said to be suppressed: never
+# 0, never the threshold, and never a reason to drop the row's other counts.
+SUPPRESSED = re.compile(r"^(?:<\s*\d{1,2}|\*{1,3}|\[c\]|\[low\])$", re.IGNORECASE)
 
 
 def _not_before(later: str, earlier: str) -> pa.Check:
@@ -299,7 +306,8 @@ POPULATION = TableSpec(
     description="Adults aged 16+ by sex (ONS mid-year estimates), by area and calendar year.",
     required={
         "area": "Local authority area.",
-        "year": "Mid-year estimate year (used for the financial year starting that April).",
+        "year": "Mid-year estimate year (used for the financial year starting that April); "
+        "ONS's 'Mid-2023' is read as 2023.",
         "females_16plus": "Women aged 16 and over.",
         "males_16plus": "Men aged 16 and over.",
     },

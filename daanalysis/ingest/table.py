@@ -4,6 +4,7 @@ schema's checks and the rows dated after the extract excluded, counts not collec
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -20,14 +21,21 @@ from daanalysis.ingest.clean import (
     tidy_column,
 )
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, add_note
-from daanalysis.ingest.header import header_hint, separator_hint, tidy_header
-from daanalysis.ingest.ledger import NOT_COLLECTED_NOTE, Reasons, check_excluded_share
+from daanalysis.ingest.header import header_hint, separator_hint, snake, tidy_header
+from daanalysis.ingest.ledger import (
+    NO_DATA,
+    NOT_COLLECTED_NOTE,
+    SUPPRESSED_NOTE,
+    Reasons,
+    check_excluded_share,
+)
 from daanalysis.ingest.parse import (
     MONTH_FIRST_FORMATS,
     date_order,
     parse_columns,
     period_text,
     starts_of,
+    suppressed_marker,
 )
 from daanalysis.ingest.read import read_raw
 from daanalysis.ingest.schema import TableSpec
@@ -182,7 +190,7 @@ def read_table(
     if path.suffix.lower() == ".xlsx":
         refuse_uncalculated_formulas(path)  # before reading: pandas reads such cells as blank
     try:
-        raw = read_raw(path)
+        raw = read_raw(path, spec.required, "area" in spec.columns)
     except (pd.errors.ParserError, ValueError) as err:
         raise DataContractError(
             f"{path}: cannot be read as a table ({err}). Save it as CSV (UTF-8) or XLSX with one "
@@ -196,6 +204,9 @@ def read_table(
             f"{path.name}: the rows were read from the hidden sheet {sheet!r}; the visible "
             "sheets are empty."
         )
+    sheets = raw.attrs.get("sheets", [])
+    if notes is not None:
+        sheet_notes(raw, path, notes)
     raw = tidy_header(raw, path)
     missing = [c for c in spec.required if c not in raw.columns]
     separator = separator_hint(path) if missing and len(raw.columns) == 1 else ""
@@ -217,18 +228,32 @@ def read_table(
             + header_hint(path, spec)
         )
     supplied = [c for c in spec.columns if c in raw.columns]
+    blank_rows = raw[supplied].isna().all(axis=1).to_numpy()  # before defaults fill the area
+    if notes is not None:
+        unread_note(raw, spec, path, notes)
     for col in spec.optional:
         if col not in raw.columns:
             raw[col] = config.default_area if col == "area" and config.default_area else pd.NA
+            if col == "area":
+                raw.attrs["no_area_column"] = True
     tidy_texts(raw, spec)
+    no_area = np.zeros(len(raw), dtype=bool)
     # Campaigns and events with a blank area apply to every area.
     if "area" in spec.columns and spec.name not in ("campaigns", "events"):
         need_area(raw, path, config)
+        no_area = raw["area"].isna().to_numpy() & (not config.default_area.strip())
         raw["area"] = raw["area"].fillna(config.default_area)
     if spec.name == "events":
         raw["kind"] = raw["kind"].str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     raw.index = pd.RangeIndex(len(raw))
     reasons = Reasons()
+    if no_area.any():
+        # A file of areas with some rows' area left blank: no default would be right for them
+        # (in a region it would hand them to one council).
+        reasons.add(
+            np.flatnonzero(no_area),
+            "area: is blank, and config.csv names no default_area; fill in the row's area",
+        )
     # Date and month columns are factorised once, for judging their order and for parsing.
     factorised = {col: distinct(raw[col]) for col in (*spec.dates, *spec.months)}
     formats = date_order(raw, spec, path, factorised)
@@ -261,18 +286,23 @@ def read_table(
             + f" (same {', '.join(spec.key)})",
         )
     joined = reasons.joined()
+    junk = rows_of_no_data(raw, supplied, blank_rows, joined.index)
+    if len(junk):
+        # What such a row is, said once, rather than every column's failure to parse.
+        joined = pd.concat([joined.drop(junk.index, errors="ignore"), junk]).sort_index()
     excluded = joined.index
     ledger = pd.DataFrame(
         {
             "table": spec.name,
-            "file": path.name,
+            "file": sheet_of_rows(path, sheets, len(raw)),
             "row": raw.index + 2,
             "area": raw["area"].fillna("") if "area" in raw.columns else "",
             "status": "used",
             "reason": "",
         }
     )
-    gaps = not_collected(parsed, spec, supplied, excluded, path, notes, area_notes)
+    suppressed = {c: suppressed_marker(raw[c]) for c in spec.gaps if c in supplied}
+    gaps = not_collected(parsed, spec, supplied, excluded, path, notes, area_notes, suppressed)
     ledger.loc[gaps.index, "reason"] = gaps.to_numpy()
     ledger.loc[excluded, "status"] = "excluded"
     ledger.loc[excluded, "reason"] = joined.to_numpy()
@@ -283,21 +313,105 @@ def read_table(
     return used.reset_index(drop=True), ledger
 
 
+def rows_of_no_data(
+    raw: pd.DataFrame, columns: list[str], blank: np.ndarray, failed: pd.Index
+) -> pd.Series:
+    """Reasons for rows that hold no data, by row position: rows whose ``columns`` (the
+    table's, as the file has them) were all empty (``blank``), and the header repeated (two
+    exports pasted one under another: most of its cells hold their column's name), looked for
+    among the rows that ``failed`` a check (a header's texts fail every date and number, and
+    the rest need not be looked at: an extract can have millions of rows)."""
+    texts = np.full(len(raw), "", dtype=object)
+    candidates = np.asarray(failed, dtype="int64")
+    if columns and len(candidates):
+        cells = raw[columns].iloc[candidates].to_numpy(dtype=object)
+        named = np.array(
+            [
+                sum(snake(v) == c for v, c in zip(row, columns, strict=True) if isinstance(v, str))
+                for row in cells
+            ],
+            dtype="int64",
+        )
+        header = candidates[named >= max(2, (len(columns) + 1) // 2)]
+        texts[header] = f"a repeated header row (exports pasted one under another?){NO_DATA}"
+    texts[blank] = f"a blank row (every cell empty){NO_DATA}"
+    at = np.flatnonzero(texts != "")
+    return pd.Series(texts[at], index=pd.Index(at, dtype="int64"), dtype=object)
+
+
+def sheet_of_rows(path: Path, sheets: list[tuple[str, int]], n: int) -> object:
+    """The ledger's file for each row: the file's name, and for a workbook read from several
+    sheets, the sheet each row came from."""
+    if len(sheets) < 2:
+        return path.name
+    return np.repeat(
+        [f"{path.name}, sheet {name!r}" for name, _ in sheets], [k for _, k in sheets]
+    )[:n]
+
+
+def sheet_notes(raw: pd.DataFrame, path: Path, notes: list[str]) -> None:
+    """Notes for a workbook read from some of its sheets, or from several: which were passed
+    over, how the rows of several sheets are numbered, and areas taken from sheet names."""
+    passed = raw.attrs.get("passed_over", [])
+    if passed:
+        notes.append(
+            f"{path.name}: sheet(s) {', '.join(map(repr, passed))} not read: they do not hold "
+            f"the table's header (notes or a cover); the rows were read from sheet "
+            f"{raw.attrs.get('sheet')!r}."
+        )
+    sheets = raw.attrs.get("sheets", [])
+    if len(sheets) < 2:
+        return
+    ranges, first = [], 2
+    for name, k in sheets:
+        ranges.append(f"{name!r} as rows {first}-{first + k - 1}")
+        first += k
+    area = (
+        " Each row's area is its sheet's name, as the sheets have no area column."
+        if raw.attrs.get("area_from_sheet")
+        else ""
+    )
+    notes.append(
+        f"{path.name}: {len(sheets)} sheets with one header read as one table, numbered as if "
+        f"stacked under one header ({', '.join(ranges)}); the ledger names each row's sheet." + area
+    )
+
+
+def unread_note(raw: pd.DataFrame, spec: TableSpec, path: Path, notes: list[str]) -> None:
+    """A note naming the file's columns the table does not have, which are not read: a
+    misspelt optional column (``Repeats`` for ``repeat_cases``) would otherwise vanish with the
+    figures it holds, unsaid. Each gets the table's missing column it is probably meant to be,
+    if one is close. A column with no header and no values (an export's trailing commas) is
+    passed over."""
+    missing = [c for c in spec.columns if c not in raw.columns]
+    unread = []
+    for col in raw.columns:
+        if col in spec.columns or (str(col).startswith("unnamed:") and raw[col].isna().all()):
+            continue
+        if str(col).startswith("unnamed:"):
+            place = str(col).rsplit("_", 1)[-1]
+            where = f"column {int(place) + 1}" if place.isdigit() else str(col)
+            unread.append(f"a column with no header ({where}) that holds values")
+            continue
+        close = difflib.get_close_matches(str(col), missing, n=1, cutoff=0.6)
+        hint = f" (is it {close[0]}? rename it to be read)" if close else ""
+        unread.append(f"{col!r}{hint}")
+    if unread:
+        notes.append(
+            f"{path.name}: column(s) not in the {spec.name} table, so not read: "
+            f"{', '.join(unread)}."
+        )
+
+
 def need_area(raw: pd.DataFrame, path: Path, config: Config) -> None:
     """Stop when rows have no area and config names none: the pack would otherwise be titled
     with some other council's name."""
     if config.default_area.strip():
         return
     blank = np.flatnonzero(raw["area"].isna().to_numpy())
-    if not len(blank):
-        return
-    where = (
-        "has no area column"
-        if len(blank) == len(raw)
-        else f"has rows with a blank area (rows {', '.join(str(i + 2) for i in blank[:5])}"
-        + (f" and {len(blank) - 5} more" if len(blank) > 5 else "")
-        + ")"
-    )
+    if not len(blank) or len(blank) < len(raw):
+        return  # some rows blank: each is excluded, asking for its area (read_table)
+    where = "has no area column" if raw.attrs.get("no_area_column") else "has no area filled in"
     raise DataContractError(
         f"{path}, column area: the file {where}, and config.csv names no default_area, so the "
         "area these figures are for is not known. Add a config.csv row "
@@ -314,55 +428,98 @@ def not_collected(
     path: Path,
     notes: list[str] | None,
     area_notes: dict[str, list[str]] | None = None,
+    suppressed: dict[str, np.ndarray] | None = None,
 ) -> pd.Series:
-    """Ledger notes for rows with counts not collected (blank or a marker) in a ``gaps`` column
-    the file has, by row index; and a note for the data-quality section naming the columns, how
-    many periods each and which: one for each area with such rows (named in the note when the
-    file holds several areas; listed under it in ``area_notes``), so an area's page shows its
-    own gaps and not another area's.
+    """Ledger notes for rows with counts not collected (blank or a marker) or suppressed
+    (``<5``, ``*``: ``suppressed`` holds, by column, which raw cells were so marked) in a
+    ``gaps`` column the file has, by row index; and a note for the data-quality section naming
+    the columns, how many periods each and which: one for each area with such rows (named in
+    the note when the file holds several areas; listed under it in ``area_notes``), so an
+    area's page shows its own gaps and not another area's. Suppressed cells get a note of their
+    own, as they are small counts withheld, not figures never collected.
 
-    The row is used: its not-collected counts are gaps (NaN) in the panel, never zeros, and its
-    other counts are used as they are.
+    The row is used: its gaps are NaN in the panel, never zeros, and its other counts are used
+    as they are.
     """
     columns = [c for c in spec.gaps if c in supplied]
     if not columns or not len(parsed):
         return pd.Series(dtype=object)
     kept = np.ones(len(parsed), dtype=bool)
     kept[np.asarray(excluded, dtype="int64")] = False
-    blank = parsed[columns].isna().to_numpy() & kept[:, None]
-    rows = np.flatnonzero(blank.any(axis=1))
+    gap = parsed[columns].isna().to_numpy() & kept[:, None]
+    hidden = np.zeros_like(gap)
+    for j, col in enumerate(columns):
+        if suppressed and col in suppressed:
+            hidden[:, j] = suppressed[col] & gap[:, j]
+    blank = gap & ~hidden
+    rows = np.flatnonzero(gap.any(axis=1))
     if not len(rows):
         return pd.Series(dtype=object)
     names = np.array(columns, dtype=object)
-    texts = [f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}; a gap, not a zero" for i in rows]
+    texts = []
+    for i in rows:
+        parts = []
+        if blank[i].any():
+            parts.append(f"{NOT_COLLECTED_NOTE}: {', '.join(names[blank[i]])}")
+        if hidden[i].any():
+            parts.append(f"{SUPPRESSED_NOTE}: {', '.join(names[hidden[i]])}")
+        texts.append(f"{'; '.join(parts)}; a gap, not a zero")
     if notes is not None:
-        time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
-        area = (
-            parsed["area"].fillna("").astype(str).to_numpy()
-            if "area" in parsed
-            else np.full(len(parsed), "", dtype=object)
-        )
-        several = len(set(area[kept])) > 1
-        for name in pd.unique(area[rows]):  # in the order the file first shows each
-            mine = area == name
-            counts = []
-            for j, col in enumerate(columns):
-                at = np.flatnonzero(blank[:, j] & mine)
-                if not len(at):
-                    continue
-                when = ""
-                if time_col is not None:
-                    periods = parsed[time_col].iloc[at]
-                    shown = sorted({period_text(p) for p in periods if p is not None})
-                    when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
-                counts.append(f"{col} in {len(at)} row(s){when}")
-            where = f"{path.name}, {name}" if several and name else path.name
+        _gap_notes(parsed, spec, columns, blank, kept, path, notes, area_notes, "not collected")
+        _gap_notes(parsed, spec, columns, hidden, kept, path, notes, area_notes, "suppressed")
+    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+
+
+def _gap_notes(
+    parsed: pd.DataFrame,
+    spec: TableSpec,
+    columns: list[str],
+    blank: np.ndarray,
+    kept: np.ndarray,
+    path: Path,
+    notes: list[str],
+    area_notes: dict[str, list[str]] | None,
+    kind: str,
+) -> None:
+    """The data-quality notes for one kind of gap (``not collected`` or ``suppressed``), one
+    an area."""
+    rows = np.flatnonzero(blank.any(axis=1))
+    if not len(rows):
+        return
+    time_col = next((c for c in (*spec.periods, *spec.months) if c in parsed), None)
+    area = (
+        parsed["area"].fillna("").astype(str).to_numpy()
+        if "area" in parsed
+        else np.full(len(parsed), "", dtype=object)
+    )
+    several = len(set(area[kept])) > 1
+    for name in pd.unique(area[rows]):  # in the order the file first shows each
+        mine = area == name
+        counts = []
+        for j, col in enumerate(columns):
+            at = np.flatnonzero(blank[:, j] & mine)
+            if not len(at):
+                continue
+            when = ""
+            if time_col is not None:
+                periods = parsed[time_col].iloc[at]
+                shown = sorted({period_text(p) for p in periods if p is not None})
+                when = f" ({', '.join(shown[:6])}{', ...' if len(shown) > 6 else ''})"
+            counts.append(f"{col} in {len(at)} row(s){when}")
+        where = f"{path.name}, {name}" if several and name else path.name
+        if kind == "suppressed":
+            text = (
+                f"{where}: suppressed small counts ('<5', an asterisk or '[c]'): "
+                f"{'; '.join(counts)}. These are gaps, left out of models, totals and "
+                "comparisons, never read as 0 nor as the threshold; a series with many is "
+                "read from its larger months only."
+            )
+        else:
             text = (
                 f"{where}: not collected (blank or marked): {'; '.join(counts)}. These are "
                 "gaps, left out of models, totals and comparisons, never read as 0."
             )
-            add_note(notes, area_notes if name else None, name, text)
-    return pd.Series(texts, index=pd.Index(rows, dtype="int64"), dtype=object)
+        add_note(notes, area_notes if name else None, name, text)
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from daanalysis.ingest.header import tidy_header
 from daanalysis.ingest.ledger import SUBTOTAL, exclude_rows
 from daanalysis.ingest.parse import READ_MONTH_FORMATS, parse_dates, starts_of
 from daanalysis.ingest.read import read_raw
+from daanalysis.ingest.schema import STAFFING
 from daanalysis.periods import MONTH_FREQ
 
 
@@ -260,7 +261,7 @@ def excluded_groups(ledger: pd.DataFrame, path: Path | None, config: Config) -> 
 
 def staffing_groups(path: Path, config: Config) -> dict[int, tuple]:
     """Row number to (area, month) for every staffing row whose month can be read."""
-    raw = tidy_header(read_raw(path), path)
+    raw = tidy_header(read_raw(path, STAFFING.required, True), path)
     area = (
         tidy_column(raw["area"]).fillna(config.default_area)
         if "area" in raw

@@ -1,0 +1,366 @@
+"""Faults found by feeding the pack the corpus of ``tools/faulty_corpus.py`` (extracts as UK
+councils send them), one test each; every test failed before its fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import pandas as pd
+import pytest
+
+from daanalysis.config import Config
+from daanalysis.ingest.load import DataContractError, load_extract, read_table
+from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS
+from tests.conftest import REFERRAL_HEADER, write_referrals
+
+TODAY = Config(default_area="Sampleborough", extract_date="2026-10-05")
+REGION = Config(extract_date="2026-10-05")
+# 40 referrals over 2024, all unambiguous (day 13 or later).
+REFERRALS_2024 = [
+    f"R{i},C{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim" for i in range(40)
+]
+
+
+def _marac(rows: dict[int, str], column: str = "repeat_cases") -> str:
+    lines = [f"area,period,cases_discussed,{column}"]
+    for m in range(1, 25):
+        repeats = rows.get(m, str(5 + m % 4))
+        month = f"{2023 + (m - 1) // 12}-{1 + (m - 1) % 12:02d}"
+        lines.append(f"Sampleborough,{month},{30 + m % 5},{repeats}")
+    return "\n".join(lines) + "\n"
+
+
+# --- Windows-1252 behind a UTF-8 byte-order mark -----------------------------------------------
+
+
+def test_windows_1252_bytes_behind_a_utf8_mark_keep_the_header(tmp_path):
+    """An export tool that writes a UTF-8 mark and then Windows-1252 text (an en dash, £): the
+    mark was read as the three characters 'ï»¿' glued to the first column's name, and the
+    load stopped with 'required column missing: referral_id'."""
+    path = write_referrals(tmp_path, REFERRALS_2024)
+    text = path.read_text().replace("Police,High", "Police \u2013 TVP,High", 3)
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("cp1252"))
+    frame, ledger = read_table(path, REFERRALS, TODAY)
+    assert len(frame) == 40 and ledger["status"].eq("used").all()
+    assert frame["referral_id"].iloc[0] == "R0"
+
+
+# --- one area spelt two ways, with population.csv ----------------------------------------------
+
+
+def test_an_area_spelt_two_ways_stops_the_run_even_with_population(tmp_path):
+    """A few referrals in 'sampleborough' beside 'Sampleborough': with population.csv they were
+    excluded row by row as 'not in population.csv' (2% of the referrals, under the 5% limit), so
+    the area's figures were silently low; the contract says one area spelt two ways stops."""
+    rows = [r.replace("Victim", "Victim,Sampleborough") for r in REFERRALS_2024]
+    rows[5] = rows[5].replace(",Sampleborough", ",sampleborough")
+    write_referrals(tmp_path, rows)
+    path = tmp_path / "referrals.csv"
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+    (tmp_path / "population.csv").write_text(
+        "area,year,females_16plus,males_16plus\nSampleborough,2024,75000,71000\n"
+    )
+    with pytest.raises(DataContractError, match=r"spelt 2 ways.*'sampleborough'"):
+        load_extract(tmp_path, config=TODAY)
+
+
+# --- suppressed small counts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("marker", ["<5", "< 5", "*", "[c]", "[low]"])
+def test_a_suppressed_count_is_a_gap_said_to_be_suppressed(tmp_path, marker):
+    """A published table's suppressed cell ('<5', '*', '[c]') was 'not a number': its whole row
+    was excluded (losing the cases discussed beside it), four of them in 78 rows stopped the
+    load, and the advice was to leave the cell blank. It is a gap in that column only, named as
+    suppressed, never 0 and never 4."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "marac.csv").write_text(_marac({3: marker, 7: marker, 11: marker}))
+    extract = load_extract(tmp_path, config=TODAY)
+    marac = extract["marac"].set_index(extract["marac"]["period"].astype(str))
+    assert len(marac) == 24
+    assert marac.loc[["2023-03", "2023-07", "2023-11"], "repeat_cases"].isna().all()
+    assert marac.loc["2023-03", "cases_discussed"] == 33  # the row's other count is used
+    ledger = extract.ledger[extract.ledger["table"] == "marac"]
+    assert ledger["status"].eq("used").all()
+    reasons = ledger.loc[ledger["row"] == 4, "reason"].item()
+    assert "suppressed" in reasons and "repeat_cases" in reasons
+    note = next(n for n in extract.notes if n.startswith("marac.csv: suppressed"))
+    assert "repeat_cases in 3 row(s)" in note and "never read as 0" in note
+
+
+def test_suppressed_and_not_collected_in_one_row_are_both_named(tmp_path):
+    frame, ledger = read_table(
+        _write_marac(tmp_path, {2: "<5"}, cases={2: "not collected"}), MARAC, TODAY
+    )
+    reason = ledger.loc[ledger["row"] == 3, "reason"].item()
+    assert "cases_discussed" in reason and "repeat_cases" in reason
+    assert "suppressed" in reason and "not collected" in reason
+    assert frame.loc[1, ["cases_discussed", "repeat_cases"]].isna().all()
+
+
+def _write_marac(folder, repeats: dict[int, str], cases: dict[int, str]):
+    text = _marac(repeats)
+    lines = text.splitlines()
+    for m, value in cases.items():
+        parts = lines[m].split(",")
+        parts[2] = value
+        lines[m] = ",".join(parts)
+    path = folder / "marac.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --- columns the contract does not name ---------------------------------------------------------
+
+
+def test_a_misspelt_optional_column_is_named_not_silently_dropped(tmp_path):
+    """MARAC repeats headed 'Repeats' (not repeat_cases): the column was dropped without a
+    word and the MARAC repeat rate vanished from the pages. The note names it and the column
+    it probably is."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "marac.csv").write_text(_marac({}, column="Repeats"))
+    extract = load_extract(tmp_path, config=TODAY)
+    note = next(n for n in extract.notes if n.startswith("marac.csv: column"))
+    assert "'repeats'" in note and "repeat_cases" in note and "not read" in note
+
+
+def test_unknown_columns_are_listed_and_blank_trailing_columns_are_not(tmp_path):
+    rows = [r + ",XX1,," for r in REFERRALS_2024]
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",Postcode,,", 1))
+    notes: list[str] = []
+    frame, _ = read_table(path, REFERRALS, TODAY, notes=notes)
+    assert len(frame) == 40
+    (note,) = [n for n in notes if "not read" in n]
+    assert "'postcode'" in note and "unnamed" not in note
+
+
+# --- workbooks as councils keep them ------------------------------------------------------------
+
+
+def _book(path, sheets: dict[str, list[list[object]]], hidden: tuple[str, ...] = ()) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+        if name in hidden:
+            sheet.sheet_state = "hidden"
+    book.save(path)
+
+
+def _police_rows(area: str | None, base: int = 100) -> list[list[object]]:
+    header = (["area"] if area else []) + ["month", "da_incidents", "da_crimes"]
+    return [header] + [
+        ([area] if area else []) + [f"2024-{m:02d}", base + m, base // 2 + m] for m in range(1, 13)
+    ]
+
+
+def test_a_notes_sheet_beside_the_table_is_passed_over_with_a_note(tmp_path):
+    """A police workbook with a 'Notes' sheet (source, caveats) was refused as 'two sheets with
+    data'; the sheet with the table's header is read, and the note names the one passed over."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    _book(
+        tmp_path / "police.xlsx",
+        {
+            "Notes": [["About these figures"], ["Provisional; from the force's crime system."]],
+            "Police": _police_rows(None),
+        },
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert len(extract["police"]) == 12 and extract["police"]["da_incidents"].sum() == 1278
+    assert any("'Notes' not read" in n and "'Police'" in n for n in extract.notes)
+
+
+def test_a_wide_or_hidden_second_sheet_is_still_refused(tmp_path):
+    path = tmp_path / "police.xlsx"
+    _book(path, {"Police": _police_rows(None), "Lookup": [["code"], ["x"]]}, hidden=("Lookup",))
+    with pytest.raises(DataContractError, match=r"'Lookup' \(hidden\)"):
+        read_table(path, POLICE, TODAY)
+    wide = [["Month", "Incidents", "Crimes", "Outcome"], ["2024-01", 1, 2, 3]]  # a table of its own
+    _book(path, {"Police": _police_rows(None), "Outcomes": wide})
+    with pytest.raises(DataContractError, match=r"2 sheets with data \('Police', 'Outcomes'\)"):
+        read_table(path, POLICE, TODAY)
+
+
+REGION_REFERRALS = [
+    f"R{a}{i},C{a}{i},{13 + i % 15:02d}/{1 + i % 12:02d}/2024,Police,High,,,Victim,{area}"
+    for a, area in enumerate(["Ayton", "Beeby"])
+    for i in range(40)
+]
+
+
+def _region(tmp_path):
+    path = write_referrals(tmp_path, REGION_REFERRALS)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+
+
+@pytest.mark.parametrize("area_column", [True, False])
+def test_a_workbook_with_a_sheet_per_area_is_read_as_one_table(tmp_path, area_column):
+    """A region's police figures as one workbook with a sheet per council (with or without an
+    area column) were refused as 'several sheets with data'. Read one under the other; without
+    an area column each sheet's name is its rows' area; the ledger names each row's sheet."""
+    _region(tmp_path)
+    _book(
+        tmp_path / "police.xlsx",
+        {
+            "Ayton": _police_rows("Ayton" if area_column else None, 100),
+            "Beeby": _police_rows("Beeby" if area_column else None, 300),
+        },
+    )
+    extract = load_extract(tmp_path, config=REGION)
+    police = extract["police"]
+    assert police.groupby("area")["da_incidents"].sum().to_dict() == {"Ayton": 1278, "Beeby": 3678}
+    ledger = extract.ledger[extract.ledger["table"] == "police"]
+    assert ledger["status"].eq("used").all() and len(ledger) == 24
+    assert ledger["file"].iloc[-1] == "police.xlsx, sheet 'Beeby'"
+    note = next(n for n in extract.notes if "2 sheets with one header" in n)
+    assert "'Beeby' as rows 14-25" in note
+    assert ("sheet's name" in note) is not area_column
+
+
+def test_sheets_named_by_year_without_an_area_column_are_still_refused(tmp_path):
+    path = tmp_path / "police.xlsx"
+    rows = _police_rows(None)
+    _book(path, {"2023": rows, "2024": rows})
+    with pytest.raises(DataContractError, match=r"2 sheets with data \('2023', '2024'\).*named"):
+        read_table(path, POLICE, TODAY)
+
+
+# --- a region's rows with a blank area ---------------------------------------------------------
+
+
+def test_a_regions_rows_with_a_blank_area_are_ledgered_not_given_a_default(tmp_path):
+    """Two of a region's 80 referrals had no area: the load stopped and advised a config
+    default_area, which would give those rows to one council. They are excluded and ledgered,
+    asking for the area; the other rows are used."""
+    rows = list(REGION_REFERRALS)
+    rows[3] = rows[3].rsplit(",", 1)[0] + ","
+    rows[50] = rows[50].rsplit(",", 1)[0] + ","
+    path = write_referrals(tmp_path, rows)
+    path.write_text(path.read_text().replace(REFERRAL_HEADER, REFERRAL_HEADER + ",area", 1))
+    extract = load_extract(tmp_path, config=REGION)
+    assert len(extract["referrals"]) == 78
+    excluded = extract.ledger[extract.ledger["status"] == "excluded"]
+    assert excluded["row"].tolist() == [5, 52]
+    assert excluded["reason"].str.contains("area: is blank").all()
+    assert not excluded["reason"].str.contains("default_area,").any()
+
+
+def test_a_file_with_no_area_at_all_still_asks_for_one(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    with pytest.raises(DataContractError, match="has no area column"):
+        load_extract(tmp_path, config=REGION)
+
+
+# --- rows that are no data: a header pasted again, a blank line ---------------------------------
+
+
+def test_a_header_pasted_again_and_a_blank_row_are_ledgered_as_such(tmp_path):
+    """Two exports pasted into one file repeat the header; a spreadsheet keeps a row of empty
+    cells. They were ledgered as "referral_date: 'referral_date' is not a date; ..." and
+    "is blank but is required"; the ledger now says what they are, once."""
+    rows = list(REFERRALS_2024)
+    rows.insert(20, REFERRAL_HEADER.replace("referral_id", "Referral ID"))
+    rows.insert(30, ",,,,,,,")
+    frame, ledger = read_table(write_referrals(tmp_path, rows), REFERRALS, TODAY)
+    assert len(frame) == 40
+    excluded = ledger[ledger["status"] == "excluded"].set_index("row")["reason"]
+    assert excluded.to_dict() == {
+        22: "a repeated header row (exports pasted one under another?), not data",
+        32: "a blank row (every cell empty), not data",
+    }
+
+
+def test_rows_of_empty_cells_do_not_count_against_the_excluded_share(tmp_path):
+    """A sheet saved with formatted empty rows below the data: 5 blank rows in 45 (11%) stopped
+    the load as 'more than 5% of rows break the data contract'. They are listed, not faults."""
+    frame, ledger = read_table(
+        write_referrals(tmp_path, [*REFERRALS_2024, *[",,,,,,,"] * 5]), REFERRALS, TODAY
+    )
+    assert len(frame) == 40 and (ledger["status"] == "excluded").sum() == 5
+
+
+# --- quarters named by their months, ONS years ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "quarter"),
+    [
+        ("Apr-Jun 2024", "2024/25 Q1"),
+        ("Jul - Sep 2024", "2024/25 Q2"),
+        ("October to December 2024", "2024/25 Q3"),
+        ("Jan–Mar 2025", "2024/25 Q4"),
+        ("Apr-Jun 2024 total", "2024/25 Q1"),
+    ],
+)
+def test_a_quarter_named_by_its_months_is_that_financial_quarter(label, quarter):
+    """Returns headed 'Apr-Jun 2024' were refused as 'neither a month nor a financial quarter'
+    (every row, so the load stopped); the months name one financial quarter, read as such."""
+    from daanalysis.ingest.parse import parse_periods
+    from daanalysis.periods import parse_quarter
+
+    assert parse_periods(pd.Series([label])).item() == parse_quarter(quarter)
+
+
+@pytest.mark.parametrize("label", ["Feb-Apr 2024", "Apr-May 2024", "Apr-Jun 24"])
+def test_months_that_are_no_financial_quarter_are_not_read_as_one(label):
+    from daanalysis.ingest.parse import parse_periods
+
+    assert pd.isna(parse_periods(pd.Series([label])).item())
+
+
+def test_ons_mid_year_labels_are_read_as_the_year(tmp_path):
+    """ONS labels its estimates 'Mid-2023'; population.csv copied from it was refused (every
+    row 'not a number', with advice to write 'not collected')."""
+    from daanalysis.ingest.schema import POPULATION
+
+    path = tmp_path / "population.csv"
+    path.write_text(
+        "area,year,females_16plus,males_16plus\n"
+        "Sampleborough,Mid-2023,75000,71000\nSampleborough,mid 2024,75500,71400\n"
+    )
+    frame, ledger = read_table(path, POPULATION, TODAY)
+    assert frame["year"].tolist() == [2023, 2024] and ledger["status"].eq("used").all()
+
+
+def test_one_workbook_with_a_sheet_a_table_says_to_save_each_sheet(tmp_path):
+    """A council's whole extract as one workbook ('Referrals', 'Police' sheets): the error said
+    only that no referrals.csv was found, not that the workbook holds them."""
+    raw = [line.split(",") for line in [REFERRAL_HEADER, *REFERRALS_2024]]
+    _book(tmp_path / "DA extract.xlsx", {"Referrals": raw, "Police": _police_rows(None)})
+    with pytest.raises(DataContractError) as err:
+        load_extract(tmp_path, config=TODAY)
+    message = str(err.value)
+    assert "DA extract.xlsx" in message and "'Referrals'" in message and "'Police'" in message
+    assert "referrals.xlsx" in message
+
+
+def test_a_percentage_outside_fte_is_not_told_to_write_fte(tmp_path):
+    """A benchmark value '35%' was told 'write FTE as a fraction, 0.8 for 80%'."""
+    from daanalysis.ingest.schema import BENCHMARKS
+
+    path = tmp_path / "benchmarks.csv"
+    path.write_text(
+        "measure,name,value,period,source\n"
+        "referrals_per_1000_adults,Regional,35%,2025/26,synthetic\n"
+    )
+    _, ledger = read_table(path, BENCHMARKS, TODAY)
+    reason = ledger["reason"].item()
+    assert "FTE" not in reason and "'35%' is not a number (a percentage" in reason
+
+
+@pytest.mark.parametrize(
+    "names", [("Apr 24", "May 24"), ("Ayton", "All areas"), ("Sheet1", "Sheet2")]
+)
+def test_sheets_not_named_after_areas_are_not_read_as_areas(tmp_path, names):
+    """Without an area column, a sheet's name is its rows' area only when it can be one: a
+    month's sheets, or a sheet of every area's totals, would become areas of their own."""
+    path = tmp_path / "police.xlsx"
+    _book(path, {name: _police_rows(None) for name in names})
+    with pytest.raises(DataContractError, match=r"named after its area"):
+        read_table(path, POLICE, REGION)
