@@ -277,7 +277,10 @@ def check_value(key: str, value: object, allow_low_suppression: bool = False) ->
         low, high = RANGES[key]
         number = float(value)  # type: ignore[arg-type]
         if not math.isfinite(number) or not low <= number <= high:
-            return f"{number:g} is outside the plausible range {low:g} to {high:g} for {key}"
+            said = f"{number:g} is outside the plausible range {low:g} to {high:g} for {key}"
+            if high <= 1 and low <= number / 100 <= high:  # a share written as a percentage
+                said += f"; it is a share: write {number:g}% as {number / 100:g}"
+            return said
     if key == "suppression_threshold":
         number = float(value)  # type: ignore[arg-type]
         if number != int(number):

@@ -67,6 +67,13 @@ def test_bad_config_names_row_and_column(tmp_path, line, message):
         ("suppression_threshold,3,,", "3 is below 5, the floor for published counts"),
         ("suppression_threshold,5.5,,", "5.5 is not a whole number"),
         ("max_excluded_share,5,,", "5 is outside the plausible range 0 to 0.5"),
+        # A share written as a percentage: the message says how to write it.
+        (
+            "demand_growth_annual,7,,",
+            r"1 for demand_growth_annual; it is a share: write 7% as 0\.07",
+        ),
+        ("max_excluded_share,5,,", r"write 5% as 0\.05"),
+        ("max_excluded_share,80,,", r"0\.5 for max_excluded_share\.$"),
         ("cost_per_fte,375,,", "375 is outside the plausible range"),
         ("cost_per_fte,nan,,", "nan is outside the plausible range"),
         ('cost_per_fte,"37,500",,', "'37,500' is not a number for cost_per_fte"),
