@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from daanalysis.config import Config
+from daanalysis.ingest.ledger import SUBTOTAL
 from daanalysis.ingest.load import DataContractError, load_extract, read_table
 from daanalysis.ingest.schema import MARAC, POLICE, REFERRALS
 from tests.conftest import REFERRAL_HEADER, write_referrals
@@ -364,3 +365,30 @@ def test_sheets_not_named_after_areas_are_not_read_as_areas(tmp_path, names):
     _book(path, {name: _police_rows(None) for name in names})
     with pytest.raises(DataContractError, match=r"named after its area"):
         read_table(path, POLICE, REGION)
+
+
+# --- a total row under police months ------------------------------------------------------------
+
+
+def test_a_total_row_under_police_months_is_set_aside_as_a_subtotal(tmp_path):
+    """Police figures pasted with their sum: a 'Total' row (and a '2023/24' row) in the month
+    column was refused as 'not a month' and counted against max_excluded_share, as if figures
+    had been lost; returns and MARAC set such rows aside as subtotals. Now police does too,
+    and a label that is neither a month nor a total is still refused."""
+    lines = ["area,month,da_incidents,da_crimes"]
+    lines += [f"Sampleborough,2023-{m:02d},{300 + m},{200 + m}" for m in range(4, 13)]
+    lines += [f"Sampleborough,2024-{m:02d},{300 + m},{200 + m}" for m in range(1, 4)]
+    lines += ["Sampleborough,Total,3678,2478", "Sampleborough,2023/24,3678,2478"]
+    lines += ["Sampleborough,Mrach 2024,301,201"]
+    path = tmp_path / "police.csv"
+    path.write_text("\n".join(lines) + "\n")
+    frame, ledger = read_table(path, POLICE, TODAY)
+    assert len(frame) == 12 and frame["da_incidents"].sum() == sum(300 + m for m in range(1, 13))
+    reasons = ledger.set_index("row")["reason"]
+    assert reasons[14].startswith("subtotal row") and "names no period" in reasons[14]
+    assert reasons[15].startswith("subtotal row") and "financial year" in reasons[15]
+    assert "not a month" in reasons[16]
+    # Set aside, not refused: the subtotals do not count against max_excluded_share (the
+    # ledger's reasons that begin "subtotal row"), the misspelt month does.
+    refused = ledger[(ledger["status"] == "excluded") & ~ledger["reason"].str.startswith(SUBTOTAL)]
+    assert list(refused["row"]) == [16]

@@ -149,8 +149,9 @@ worked example of monthly returns with quarterly and annual rows and months not 
   subtotal, and a financial-year row (`2011/12`, `FY 2011/12`, `2011/12 total`) whose months or
   quarters are given is set aside too, as is a total that names no period (`Q1 total`, `Total`,
   `YTD`) among month rows (unchecked, as its months cannot be told); all are ledgered and do not
-  count against `max_excluded_share`. A quarter that differs from its months stops the run
-  (below).
+  count against `max_excluded_share`. The tables of months only (police figures, staffing,
+  prevention) set aside a financial-year row and a total that names no period in the same way.
+  A quarter that differs from its months stops the run (below).
 - **Area.** Every row needs an area: the `area` column, or config `default_area` for a file
   without one. There is no default in the code: without either, loading stops and asks for one.
   Without `default_area`, a row whose area is blank in a file that gives other rows theirs (a

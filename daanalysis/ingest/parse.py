@@ -355,7 +355,10 @@ def parse_columns(
         month_formats = tuple(month_first_format(f) for f in READ_MONTH_FORMATS)
     for col in spec.months:
         parsed = parse_dates(frame[col], month_formats, factorised.get(col))
-        _flag_unparsed(frame[col], parsed, "is not a month; write it as yyyy-mm", reasons, "month")
+        # A "Total" or "2011/12" row under the months (police figures pasted with their sum) is
+        # set aside as a subtotal, as in the tables of months or quarters, not refused.
+        raw = _flag_year_totals(frame[col], parsed.dt.to_period(MONTH_FREQ), reasons)
+        _flag_unparsed(raw, parsed, "is not a month; write it as yyyy-mm", reasons, "month")
         out[col] = parsed.dt.to_period(MONTH_FREQ)
     for col in spec.periods:
         parsed = parse_periods(frame[col])
