@@ -234,34 +234,30 @@ def xlsx_sheet_per_table(d: Path) -> None:
     book.save(d / "Sampleborough DA extract.xlsx")
 
 
-def xlsx_sheet_per_area(d: Path) -> None:
+def _sheet_per_area(d: Path, table: str, keep_area: bool = False) -> None:
+    """``table``.csv rewritten as ``table``.xlsx with a sheet per area, named after it (the
+    area column kept on each sheet with ``keep_area``), as a region's analyst keeps it."""
     import openpyxl
 
-    frame = _read(d, "referrals")
+    frame = _read(d, table)
     book = openpyxl.Workbook()
     book.remove(book.active)
     for area, rows in frame.groupby("area", sort=False):
+        rows = rows if keep_area else rows.drop(columns="area")
         sheet = book.create_sheet(area)
-        sheet.append([c for c in frame.columns if c != "area"])
-        for row in rows.drop(columns="area").itertuples(index=False):
+        sheet.append(list(rows.columns))
+        for row in rows.itertuples(index=False):
             sheet.append([_excel_value(v) for v in row])
-    (d / "referrals.csv").unlink()
-    book.save(d / "referrals.xlsx")
+    (d / f"{table}.csv").unlink()
+    book.save(d / f"{table}.xlsx")
+
+
+def xlsx_sheet_per_area(d: Path) -> None:
+    _sheet_per_area(d, "referrals")
 
 
 def xlsx_sheet_per_area_with_area(d: Path) -> None:
-    import openpyxl
-
-    frame = _read(d, "police")
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for area, rows in frame.groupby("area", sort=False):
-        sheet = book.create_sheet(area)
-        sheet.append(list(frame.columns))
-        for row in rows.itertuples(index=False):
-            sheet.append([_excel_value(v) for v in row])
-    (d / "police.csv").unlink()
-    book.save(d / "police.xlsx")
+    _sheet_per_area(d, "police", keep_area=True)
 
 
 def xlsx_dates_as_dates(d: Path) -> None:
@@ -718,18 +714,7 @@ def referrals_totals_row_xlsx(d: Path) -> None:
 
 
 def region_returns_sheet_per_area(d: Path) -> None:
-    import openpyxl
-
-    frame = _read(d, "returns")
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for area, rows in frame.groupby("area", sort=False):
-        sheet = book.create_sheet(area)
-        sheet.append([c for c in frame.columns if c != "area"])
-        for row in rows.drop(columns="area").itertuples(index=False):
-            sheet.append([_excel_value(v) for v in row])
-    (d / "returns.csv").unlink()
-    book.save(d / "returns.xlsx")
+    _sheet_per_area(d, "returns")
 
 
 def region_returns_suppressed(d: Path) -> None:
