@@ -25,6 +25,15 @@ def _svgs(pack):
                 yield page.name, svg
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Each test's figures closed after it: pyplot keeps every figure it made until closed."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 @pytest.fixture(scope="module")
 def svgs(sample_report):
     found = list(_svgs(sample_report))
