@@ -55,6 +55,30 @@ def test_sanitizer_escapes_html_and_markdown_outputs():
     assert export.markdown_text("<b>[x](y)</b>") == "&lt;b&gt;\\[x\\]\\(y\\)&lt;/b&gt;"
 
 
+def test_a_data_note_is_shown_as_written():
+    """A data-quality note quoting the data (a sheet '*Beeby*', a column 'repeat_cases_2', a
+    cell written '*', a bracketed label) reaches the page as written: unescaped, its marks were
+    read as emphasis or a link and vanished from the sentence."""
+    import html
+
+    from daanalysis.present.words import markdown_literal
+
+    note = (
+        "Sheet '*Beeby*' of marac.xlsx: column repeat_cases_2 not read; 4 cells written * or "
+        "<5 [suppressed] (see #3) are gaps - 2 of them in 2024/25 Q1 + Q2."
+    )
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    markdown = f"*{markdown_literal(note)}*"
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": markdown})]
+    nb.cells.append(cell)
+    out, _ = export.output_sanitizer().preprocess(nb, {})
+    shown = out.cells[0].outputs[0]["data"]["text/html"]
+    assert shown.count("<em>") == 1 and "<a" not in shown and "<strong>" not in shown
+    text = html.unescape(re.sub(r"<[^>]+>", "", shown)).strip()
+    assert text == note
+
+
 @pytest.fixture(scope="module")
 def injected_pack(tmp_path_factory, warm_process) -> Path:
     data = tmp_path_factory.mktemp("injected") / "data"

@@ -121,6 +121,7 @@ def show(
     from IPython.display import Markdown, display
 
     from daanalysis.present.tables import format_table
+    from daanalysis.present.words import markdown_literal
 
     ledger = extract.ledger
     if tables is not None:
@@ -175,7 +176,7 @@ def show(
     # In a multi-area pack an area's page leaves out the notes about other areas only.
     notes = extract.notes_for(area) if len(areas) > 1 and area in areas else extract.notes
     for note in notes:
-        display(Markdown(f"*{note}*"))
+        display(Markdown(f"*{markdown_literal(note)}*"))
 
 
 # --- quarters the ingest flagged as probable copies of the year before -------------------------

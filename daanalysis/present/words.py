@@ -252,6 +252,15 @@ def reader_text(text: object) -> str:
     return re.sub(r"\.\s*;", ";", out).replace("..", ".")
 
 
+def markdown_literal(text: object) -> str:
+    """``text`` for a Markdown output, every Markdown mark in it backslash-escaped, so that a
+    sentence quoting the data (a file, sheet or column name with ``*`` or ``_``, a cell
+    written ``*``) is shown as written and not read as emphasis or a link. ``<`` and ``&`` are
+    left to the pack's sanitiser, which escapes HTML before the Markdown is read
+    (``daanalysis.pack.export.output_sanitizer``)."""
+    return re.sub(r"([\\`*_\[\](){}#+!|~-])", r"\\\1", str(text))
+
+
 def capitalised(text: str) -> str:
     """Text opening a sentence or a heading: its first letter in capitals, the rest as it is."""
     return text[:1].upper() + text[1:]
