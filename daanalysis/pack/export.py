@@ -87,7 +87,9 @@ def markdown_text(text: str) -> str:
     that a data-derived string (an area name, the VINTAGE line) is shown, never interpreted."""
     import html
 
-    escaped = re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", html.escape(text, quote=False))
+    from daanalysis.present.words import markdown_literal
+
+    escaped = markdown_literal(html.escape(text, quote=False))
     # A bare URL would still be linked by the renderer; "&#58;" shows as ":" but is no URL.
     return escaped.replace("://", "&#58;//")
 

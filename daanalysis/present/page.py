@@ -17,7 +17,6 @@ import datetime as dt
 import html
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -26,7 +25,13 @@ import pandas as pd
 from daanalysis.metrics.kpi import KPI
 from daanalysis.present.disclosure import protect
 from daanalysis.present.tables import Table, format_table, infer_kind
-from daanalysis.present.words import NOT_AVAILABLE, rag_label, safe_name, value_label
+from daanalysis.present.words import (
+    NOT_AVAILABLE,
+    markdown_literal,
+    rag_label,
+    safe_name,
+    value_label,
+)
 
 GLOSSARY_PAGE = "glossary.html"
 # How the figures are worked out, in plain English (the pack's methods page).
@@ -220,7 +225,7 @@ class Page:
             from IPython.display import Markdown
 
             # Named by the chart's title, so that a list of links read aloud says which chart.
-            label = re.sub(r"([\\`*_\[\]()])", r"\\\1", title)
+            label = markdown_literal(title)
             display(
                 Markdown(
                     f"[Download the data for this chart (CSV): {label}]({DOWNLOADS}/{name}.csv)"

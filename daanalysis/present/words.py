@@ -258,7 +258,7 @@ def markdown_literal(text: object) -> str:
     written ``*``) is shown as written and not read as emphasis or a link. ``<`` and ``&`` are
     left to the pack's sanitiser, which escapes HTML before the Markdown is read
     (``daanalysis.pack.export.output_sanitizer``)."""
-    return re.sub(r"([\\`*_\[\](){}#+!|~-])", r"\\\1", str(text))
+    return re.sub(r"([\\`*_\[\](){}#+!|~])", r"\\\1", str(text))
 
 
 def capitalised(text: str) -> str:
