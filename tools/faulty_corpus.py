@@ -151,6 +151,12 @@ def _set_cells(folder: Path, table: str, rows: list[int], column: str, value: st
     _write(folder, table, frame)
 
 
+def _append_row(folder: Path, table: str, row: list[str]) -> None:
+    frame = _read(folder, table)
+    frame.loc[len(frame)] = row
+    _write(folder, table, frame)
+
+
 # --- the faults --------------------------------------------------------------------------------
 
 
@@ -534,15 +540,11 @@ def misspelt_optional_column(d: Path) -> None:
 
 
 def future_dated_row(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[100, "referral_date"] = "14/03/2027"
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", [100], "referral_date", "14/03/2027")
 
 
 def future_month_police(d: Path) -> None:
-    p = _read(d, "police")
-    p.loc[len(p)] = ["Sampleborough", "2027-03", "300", "200"]
-    _write(d, "police", p)
+    _append_row(d, "police", ["Sampleborough", "2027-03", "300", "200"])
 
 
 def negative_counts(d: Path) -> None:
@@ -635,15 +637,11 @@ def duplicate_referral_rows(d: Path) -> None:
 
 
 def closed_before_referral(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[200, "closed_date"] = "01/01/2020"
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", [200], "closed_date", "01/01/2020")
 
 
 def quarterly_police(d: Path) -> None:
-    p = _read(d, "police")
-    p.loc[len(p)] = ["Sampleborough", "2026/27 Q2", "900", "600"]
-    _write(d, "police", p)
+    _append_row(d, "police", ["Sampleborough", "2026/27 Q2", "900", "600"])
 
 
 def blank_lines_between(d: Path) -> None:
