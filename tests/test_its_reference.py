@@ -62,6 +62,32 @@ def _lag1(r: np.ndarray) -> float:
     return float(r[1:] @ r[:-1] / (r @ r))
 
 
+def _by_hand_two_streams(
+    x: np.ndarray, counts: list[int], relative_terms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[float], float]:
+    """The control's and the treated stream's counts (``counts``, in that order, T periods
+    each) fitted on the design ``x`` as docs/methods.md says, from first principles: a Poisson
+    fit; each stream's dispersion, its Pearson chi-square over its half of the residual degrees
+    of freedom (at least 1); the refit weighted by them; the AR(1) rho of the difference of the
+    two streams' relative residuals with the short-series and design biases added back.
+    Returns the coefficients, their covariance, the two dispersions and rho."""
+    y = np.array(counts, float)
+    periods = len(y) // 2
+    stream = np.repeat([0, 1], periods)
+    beta, _ = _irls(y, x, np.ones(len(y)))
+    mu = np.exp(x @ beta)
+    pearson = (y - mu) / np.sqrt(mu)
+    share = (len(y) - x.shape[1]) / 2
+    phi = [max(pearson[stream == s] @ pearson[stream == s] / share, 1.0) for s in (0, 1)]
+    beta, inv = _irls(y, x, 1 / np.array(phi)[stream])
+    mu = np.exp(x @ beta)
+    relative = y / mu - 1
+    raw = _lag1(relative[periods:] - relative[:periods])
+    bias = (1 + 3 * raw) / periods + _white_noise_bias(relative_terms)
+    rho = min(max(raw + bias, 0.0), 0.9)
+    return beta, inv, phi, rho
+
+
 def _by_hand_controlled(treated: list[int]) -> dict[str, float]:
     """The controlled fit of docs/methods.md written out from first principles."""
     t = np.arange(36)
@@ -74,18 +100,7 @@ def _by_hand_controlled(treated: list[int]) -> dict[str, float]:
     relative_terms = np.column_stack([np.ones(36), t / 12, *fourier, step])
     k_c, k_r = control_terms.shape[1], relative_terms.shape[1]
     x = np.block([[control_terms, np.zeros((36, k_r))], [control_terms, relative_terms]])
-    y = np.array(CONTROL + treated, float)
-    stream = np.repeat([0, 1], 36)
-    beta, _ = _irls(y, x, np.ones(72))
-    mu = np.exp(x @ beta)
-    pearson = (y - mu) / np.sqrt(mu)
-    share = (72 - k_c - k_r) / 2
-    phi = [max(pearson[stream == s] @ pearson[stream == s] / share, 1.0) for s in (0, 1)]
-    beta, inv = _irls(y, x, 1 / np.array(phi)[stream])
-    mu = np.exp(x @ beta)
-    relative = y / mu - 1
-    raw = _lag1(relative[36:] - relative[:36])
-    rho = min(max(raw + (1 + 3 * raw) / 36 + _white_noise_bias(relative_terms), 0.0), 0.9)
+    beta, inv, phi, rho = _by_hand_two_streams(x, CONTROL + treated, relative_terms)
     j = k_c + k_r - 1  # the relative step
     return {
         "log_ratio": beta[j],
@@ -318,18 +333,7 @@ def _by_hand_quarterly(step: np.ndarray) -> dict[str, float]:
     terms = np.column_stack([np.ones(12), t / 4, *quarter, step])
     k = terms.shape[1]
     x = np.block([[terms, np.zeros((12, k))], [terms, terms]])
-    y = np.array(Q_CONTROL + Q_TREATED, float)
-    stream = np.repeat([0, 1], 12)
-    beta, _ = _irls(y, x, np.ones(24))
-    mu = np.exp(x @ beta)
-    pearson = (y - mu) / np.sqrt(mu)
-    phi = [max(pearson[stream == s] @ pearson[stream == s] / ((24 - 2 * k) / 2), 1.0)
-           for s in (0, 1)]  # fmt: skip
-    beta, inv = _irls(y, x, 1 / np.array(phi)[stream])
-    mu = np.exp(x @ beta)
-    relative = y / mu - 1
-    raw = _lag1(relative[12:] - relative[:12])
-    rho = min(max(raw + (1 + 3 * raw) / 12 + _white_noise_bias(terms), 0.0), 0.9)
+    beta, inv, _, rho = _by_hand_two_streams(x, Q_CONTROL + Q_TREATED, terms)
     return {"log_ratio": beta[-1], "se": np.sqrt(inv[-1, -1] * (1 + rho) / (1 - rho)),
             "df": 12 - k}  # fmt: skip
 
