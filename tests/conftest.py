@@ -202,3 +202,15 @@ def chromium_browser():
         browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+def notebook_with_outputs(*outputs: dict):
+    """A notebook of one code cell whose outputs carry ``outputs`` (each mime type to its
+    content): what the pack's sanitiser and exporter are handed for a page."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data) for data in outputs]
+    nb.cells.append(cell)
+    return nb

@@ -19,7 +19,7 @@ import pytest
 
 from daanalysis.pack import report
 from daanalysis.safe_csv import FORMULA_STARTS, inert, inert_frame
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, notebook_with_outputs
 
 AREA = '=HYPERLINK("http://x","click") ![x](http://evil/x.png) [click](javascript:alert(1))'
 TEAM = "+cmd"  # a staffing team and an action-plan lead (published in the action plan table)
@@ -158,15 +158,11 @@ OUTSIDE_IMG = re.compile(r"""<img\b(?![^>]*\bsrc=["']?data:image/)[^>]*>""", re.
 
 
 def test_markdown_outputs_keep_links_and_images_inside():
-    import nbformat
 
     from daanalysis.pack import export
 
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
     text = f"**{AREA}** see https://evil.example/y, [data](downloads/x.csv)"
-    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": text})]
-    nb.cells.append(cell)
+    nb = notebook_with_outputs({"text/markdown": text})
     out, _ = export.output_sanitizer().preprocess(nb, {})
     page = out.cells[0].outputs[0]["data"]["text/html"]
     assert not OUTSIDE_LINK.search(page) and not OUTSIDE_IMG.search(page), page

@@ -16,7 +16,7 @@ import pytest
 from daanalysis import cli
 from daanalysis.pack.export import HIDDEN_TAGS
 from daanalysis.pack.notebooks import NOTEBOOK_DIR, discover
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, notebook_with_outputs
 
 pytestmark = pytest.mark.slow
 
@@ -301,14 +301,6 @@ def test_front_page_alone_answers_the_committee(sample_report):
     assert "Placebo dates with a significant step 0 of 14 dates" in figures
 
 
-def _notebook_with_outputs(*outputs):
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [nbformat.v4.new_output("display_data", data) for data in outputs]
-    nb.cells.append(cell)
-    return nb
-
-
 def test_a_stacked_tables_labels_and_roles_survive_the_sanitiser():
     """Each cell carries its column's heading (data-label) and the table its roles, through the
     page's allow-list; a role or data-label anywhere else is still removed."""
@@ -319,7 +311,7 @@ def test_a_stacked_tables_labels_and_roles_survive_the_sanitiser():
 
     table = format_table(pd.DataFrame({"quarter": ["2025/26 Q3"], "referrals": [1200]}), "T", "S")
     hostile = '<div role="button" data-label="x">a</div><td role="button">b</td>'
-    nb = _notebook_with_outputs({"text/html": table.html() + hostile})
+    nb = notebook_with_outputs({"text/html": table.html() + hostile})
     out, _ = export.output_sanitizer().preprocess(nb, {})
     page = out.cells[0].outputs[0]["data"]["text/html"]
     for wanted in [
@@ -343,7 +335,7 @@ def test_a_line_only_repeating_the_title_is_left_out():
     from daanalysis.pack import export
 
     title = "Staffing gap: Sampleborough, 2026/27 Q2 (Jul-Sep 2026)"
-    nb = _notebook_with_outputs(
+    nb = notebook_with_outputs(
         {"text/markdown": "**Sampleborough, 2026/27 Q2 (Jul-Sep 2026)**"},
         {"text/markdown": "**All areas, 2026/27 Q2 (Jul-Sep 2026). Latest review 31/03/2023**"},
         {"text/markdown": "**Sampleborough, 2026/27 Q2 (Jul-Sep 2026)**\n\nMore to say."},

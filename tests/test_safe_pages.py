@@ -13,12 +13,11 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from daanalysis import names
 from daanalysis.pack import export, report
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, notebook_with_outputs
 
 AREA = "<img src=x onerror=document.body.dataset.pwned=1>"
 VINTAGE = "<script>document.body.dataset.pwned=2</script> extract taken 2026-10-05"
@@ -28,20 +27,14 @@ CSP_META = re.compile(r"<meta[^>]*http-equiv=\"Content-Security-Policy\"[^>]*>")
 
 
 def test_sanitizer_escapes_html_and_markdown_outputs():
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
-    cell.outputs = [
-        nbformat.v4.new_output(
-            "display_data",
-            {
-                "text/html": f"<table><tr><td>{AREA}</td></tr></table><script>x()</script>",
-                "text/markdown": f"**{AREA}** [link](javascript:alert(1))",
-                "application/javascript": "alert(1)",
-                "image/svg+xml": "<svg></svg>",
-            },
-        )
-    ]
-    nb.cells.append(cell)
+    nb = notebook_with_outputs(
+        {
+            "text/html": f"<table><tr><td>{AREA}</td></tr></table><script>x()</script>",
+            "text/markdown": f"**{AREA}** [link](javascript:alert(1))",
+            "application/javascript": "alert(1)",
+            "image/svg+xml": "<svg></svg>",
+        }
+    )
     out, _ = export.output_sanitizer().preprocess(nb, {})
     data = out.cells[0].outputs[0]["data"]
     # No tag keeps an event handler or a non-data: source; the script is shown as text.
@@ -67,11 +60,7 @@ def test_a_data_note_is_shown_as_written():
         "Sheet '*Beeby*' of marac.xlsx: column repeat_cases_2 not read; 4 cells written * or "
         "<5 [suppressed] (see #3) are gaps - 2 of them in 2024/25 Q1 + Q2."
     )
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
-    markdown = f"*{markdown_literal(note)}*"
-    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": markdown})]
-    nb.cells.append(cell)
+    nb = notebook_with_outputs({"text/markdown": f"*{markdown_literal(note)}*"})
     out, _ = export.output_sanitizer().preprocess(nb, {})
     shown = out.cells[0].outputs[0]["data"]["text/html"]
     assert shown.count("<em>") == 1 and "<a" not in shown and "<strong>" not in shown
