@@ -392,3 +392,23 @@ def test_a_total_row_under_police_months_is_set_aside_as_a_subtotal(tmp_path):
     # ledger's reasons that begin "subtotal row"), the misspelt month does.
     refused = ledger[(ledger["status"] == "excluded") & ~ledger["reason"].str.startswith(SUBTOTAL)]
     assert list(refused["row"]) == [16]
+
+
+def test_dates_written_with_dots_are_read_day_first(tmp_path):
+    """Some case systems export 01.04.2024; every referral was refused as 'not a date'. A dotted
+    date is day-first wherever it is written, so it is read one way, even in a file whose slashed
+    dates are month-first."""
+    rows = [line.replace("/", ".") for line in REFERRALS_2024]
+    frame, ledger = read_table(write_referrals(tmp_path, rows), REFERRALS, TODAY)
+    assert len(frame) == 40 and ledger["status"].eq("used").all()
+    first = frame["referral_date"].iloc[0]
+    assert (first.day, first.month, first.year) == (13, 1, 2024)
+    # 03.04.2024 is 3 April, never 4 March; a two-digit year is still refused, not guessed.
+    frame, _ = read_table(
+        write_referrals(tmp_path, ["R1,C1,03.04.2024,Police,High,,,Victim"]), REFERRALS, TODAY
+    )
+    assert frame["referral_date"].iloc[0] == pd.Timestamp("2024-04-03")
+    frame, ledger = read_table(
+        write_referrals(tmp_path, ["R1,C1,03.04.24,Police,High,,,Victim"]), REFERRALS, TODAY
+    )
+    assert frame.empty and "two-digit year" in ledger["reason"].iloc[0]

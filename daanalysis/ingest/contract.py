@@ -481,7 +481,7 @@ def _formats() -> str:
     months = [_human(f) for f in READ_MONTH_FORMATS]
     rows = [
         ("date", ", ".join(_human(f) for f in READ_DATE_FORMATS) + "; day and month swapped "
-         "when the file is read month-first"),
+         "when the file is read month-first (a date with dots is always day-first)"),
         ("month", ", ".join(months) + "; a date is read as its month"),
         ("month or quarter", f"a financial quarter (`{QUARTER_EXAMPLE}`, `2024-25Q1`, "
          f"`2024/2025 Q1`, `Q1 2024/25`, or its months: `Apr-Jun 2024`, `Jan-Mar 2025`; April "

@@ -19,8 +19,9 @@ DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d/%m/
 MONTH_FORMATS = ("%Y-%m", "%b %Y", "%b-%y", "%B %Y", "%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
 # Accepted as well (after the above, whose order version 1 read them in): a time with seconds,
 # ISO 8601 with a "T" and with a UTC offset (read as the UK date and time of that instant, so
-# 2024-03-31T23:30:00Z is 1 April), and day-first dates with the month in words. None of these can
-# be read two ways.
+# 2024-03-31T23:30:00Z is 1 April), day-first dates with the month in words, and day-first dates
+# with dots (01.04.2024, as some case systems export them; a dotted date is day-first wherever it
+# is written, so it is never swapped for a month-first file). None of these can be read two ways.
 MORE_DATE_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%Y-%m-%d %H:%M",
@@ -30,8 +31,15 @@ MORE_DATE_FORMATS = (
     "%d-%b-%Y",
     "%d %b %Y",
     "%d %B %Y",
+    "%d.%m.%Y",
 )
-MORE_MONTH_FORMATS = ("%b-%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
+MORE_MONTH_FORMATS = (
+    "%b-%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d.%m.%Y",
+)
 
 
 # What a count cell may hold to say "not collected" (case and spaces ignored), besides a blank:
