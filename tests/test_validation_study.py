@@ -121,3 +121,24 @@ def test_the_table_covers_the_stream_step_except_for_a_ramp():
     assert "| 75.0% (±21.7) |" in rows[0]
     assert rows[0].endswith("| 1.20 | 1.30 | 1.10 |")
     assert rows[1] == "| reporting | power | 75.0% (±21.7) | 25.0% (±21.7) | 100.0% (±0.0) |"
+
+
+def test_check_compares_the_fresh_table_with_the_one_committed_before_writing(tmp_path, capsys):
+    # Until session 11, --check wrote summary.md first and then compared it with itself, so it
+    # could never say the committed table was stale.
+    run = _run_module()
+    run.ROOT = tmp_path
+    results = tmp_path / "validation" / "results"
+    results.mkdir(parents=True)
+    (results / "summary.md").write_text("a table from older code\n")
+    councils = tmp_path / "councils.csv"
+    _councils("reporting", [True] * 4, [True] * 4).to_csv(councils, index=False)
+    argv = ["--from-councils", str(councils), "--check", "--out", str(results)]
+    with pytest.raises(SystemExit) as stopped:
+        run.main(argv)
+    assert stopped.value.code == 0
+    assert "the fresh table differs" in capsys.readouterr().out
+    assert (results / "summary.md").read_text().startswith("| scenario |")  # then written
+    with pytest.raises(SystemExit):
+        run.main(argv)  # the same councils again: the committed table is now the fresh one
+    assert "the fresh table differs" not in capsys.readouterr().out
