@@ -90,7 +90,10 @@ def _councils(scenario: str, covered: list[bool], stream: list[bool]) -> pd.Data
             "verdict": ["reporting"] * (n - 1) + ["inconclusive"],
             "claims_reporting": [True] * (n - 1) + [False],
             "claims_need": False,
-            "ci_low": 1.0,
+            # The primary contrast alone passes where its interval is above 1 and its estimate
+            # at least 1.05: the first and last councils (the second is up only 4%).
+            "ci_low": [1.1, 1.01, 0.9, 1.2],
+            "rate_ratio": [1.3, 1.04, 1.2, 1.4],
             "covered": covered,
             "covered_stream": stream,
             "mde_ratio": 1.2,
@@ -120,7 +123,10 @@ def test_the_table_covers_the_stream_step_except_for_a_ramp():
     assert len(rows) == 2  # the verdict's table and the oracles'
     assert "| 75.0% (±21.7) |" in rows[0]
     assert rows[0].endswith("| 1.20 | 1.30 | 1.10 |")
-    assert rows[1] == "| reporting | power | 75.0% (±21.7) | 25.0% (±21.7) | 100.0% (±0.0) |"
+    assert table.loc["reporting", "primary passes"] == 0.5
+    assert rows[1] == (
+        "| reporting | power | 75.0% (±21.7) | 50.0% (±25.0) | 25.0% (±21.7) | 100.0% (±0.0) |"
+    )
 
 
 def test_check_compares_the_fresh_table_with_the_one_committed_before_writing(tmp_path, capsys):

@@ -65,11 +65,14 @@ def summary_markdown(table: pd.DataFrame) -> str:
     lines += [
         "",
         "**The verdict against the oracles**: the share of councils claimed (power where an "
-        'effect was planted, false claims where none was): the verdict\'s "reporting", and each '
-        "oracle's own test (its effect's 95% interval above 1). No oracle for lockdown councils.",
+        'effect was planted, false claims where none was): the verdict\'s "reporting"; its '
+        "primary contrast alone (95% interval above 1, estimate at least 1.05: before the "
+        "corroboration and the other safeguards); and each oracle's own test (its effect's 95% "
+        "interval above 1). No oracle for lockdown councils.",
         "",
-        "| scenario | measure | verdict | oracle, own trend | oracle, shared trend |",
-        "| --- | --- | --- | --- | --- |",
+        "| scenario | measure | verdict | primary contrast alone | oracle, own trend "
+        "| oracle, shared trend |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in table.iterrows():
         oracles = [
@@ -81,6 +84,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
         measure = "power" if r["measure"] == "power" else "false claims"
         lines.append(
             f"| {r['scenario']} | {measure} | {_pct(r['reporting claimed'], r['mc_se'])} "
+            f"| {_pct(r['primary passes'], r['primary_mc_se'])} "
             f"| {oracles[0]} | {oracles[1]} |"
         )
     return "\n".join(lines) + "\n"

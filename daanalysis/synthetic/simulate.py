@@ -841,7 +841,11 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     dilute it, 1 with no effect); for a ramp, which has no single true value of a step
     contrast, of the level the ramp reaches (``reporting``), as before. ``planted coverage``
     is of the planted ``reporting`` effect in every scenario (the table's figure until
-    session 11)."""
+    session 11). ``primary passes``: the share whose primary contrast alone passes its part of
+    the reporting rule (95% interval above 1, estimate at least
+    :data:`~daanalysis.metrics.demand.MIN_REPORTING_EFFECT`), before the corroboration and the
+    other safeguards: set beside the oracles, it says where the verdict's power goes."""
+    from daanalysis.metrics.demand import MIN_REPORTING_EFFECT
 
     def rate(flags: pd.Series) -> tuple[float, float]:
         p = float(flags.mean())
@@ -862,6 +866,9 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         cover, cover_se = (planted_cover, planted_se) if ramp else (stream, stream_se)
         inconclusive, inconclusive_se = rate(group["verdict"] == "inconclusive")
         need, need_se = rate(group["claims_need"])
+        primary, primary_se = rate(
+            (group["ci_low"] > 1) & (group["rate_ratio"] >= MIN_REPORTING_EFFECT)
+        )
         row = {
             "scenario": name,
             "truth": planted.description,
@@ -879,6 +886,8 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             "inconclusive_mc_se": inconclusive_se,
             "need claimed": need,
             "need_mc_se": need_se,
+            "primary passes": primary,
+            "primary_mc_se": primary_se,
             "median detectable ratio": float(group["mde_ratio"].median()),
             "median oracle detectable ratio": float(group["oracle_mde_ratio"].median()),
             "median own-trend oracle detectable ratio": float(
