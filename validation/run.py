@@ -39,10 +39,16 @@ def _pct(p: float, se: float) -> str:
 
 
 def summary_markdown(table: pd.DataFrame) -> str:
+    """The study's two tables. The first: the verdict's figures per scenario beside the two
+    oracles' detectable ratios (``simulate.oracle``). The second: the share of councils in which
+    the verdict claims "reporting" beside the share in which each oracle's own test claims the
+    effect, so power (or false claims) can be read against the power possible; it is a table of
+    its own because the first is already as wide as a page can show."""
     lines = [
         "| scenario | truth | councils | reporting claimed | interval coverage | inconclusive "
-        "| need claimed | median detectable ratio | oracle detectable ratio |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| need claimed | median detectable ratio | oracle detectable ratio, own trend "
+        "| oracle detectable ratio, shared trend |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in table.iterrows():
         claimed = _pct(r["reporting claimed"], r["mc_se"])
@@ -53,7 +59,33 @@ def summary_markdown(table: pd.DataFrame) -> str:
             f"| {_pct(r['inconclusive'], r['inconclusive_mc_se'])} "
             f"| {_pct(r['need claimed'], r['need_mc_se'])} "
             f"| {r['median detectable ratio']:.2f} "
+            f"| {r['median own-trend oracle detectable ratio']:.2f} "
             f"| {r['median oracle detectable ratio']:.2f} |"
+        )
+    lines += [
+        "",
+        "**The verdict against the oracles**: the share of councils claimed (power where an "
+        'effect was planted, false claims where none was): the verdict\'s "reporting"; its '
+        "primary contrast alone (95% interval above 1, estimate at least 1.05: before the "
+        "corroboration and the other safeguards); and each oracle's own test (its effect's 95% "
+        "interval above 1). No oracle for lockdown councils.",
+        "",
+        "| scenario | measure | verdict | primary contrast alone | oracle, own trend "
+        "| oracle, shared trend |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for _, r in table.iterrows():
+        oracles = [
+            _pct(r[f"{label} oracle claimed"], r[f"{label} oracle mc_se"])
+            if np.isfinite(r[f"{label} oracle claimed"])
+            else "-"
+            for label in ("own trend", "shared")
+        ]
+        measure = "power" if r["measure"] == "power" else "false claims"
+        lines.append(
+            f"| {r['scenario']} | {measure} | {_pct(r['reporting claimed'], r['mc_se'])} "
+            f"| {_pct(r['primary passes'], r['primary_mc_se'])} "
+            f"| {oracles[0]} | {oracles[1]} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -355,10 +387,14 @@ def main(argv: list[str] | None = None) -> None:
         results = simulated(args, started)
     results.to_csv(args.out / "councils.csv", index=False)
     table = simulate.summarise(results)
-    (args.out / "summary.md").write_text(summary_markdown(table))
-    print(summary_markdown(table))
-    if args.check:
-        raise SystemExit(check(table, summary_markdown(table)))
+    fresh = summary_markdown(table)
+    print(fresh)
+    # Compared with the committed table before it is overwritten (until session 11 it was
+    # written first, so the comparison always found the fresh table and never warned).
+    status = check(table, fresh) if args.check else None
+    (args.out / "summary.md").write_text(fresh)
+    if status is not None:
+        raise SystemExit(status)
     if args.councils >= 200:  # only the full study is quoted in the methods
         update_methods(args.methods, "summary", summary_markdown(table))
     if not args.from_councils:

@@ -396,51 +396,102 @@ def council(
     return panel, campaigns, events
 
 
-def oracle_mde(panel: pd.DataFrame, campaigns: pd.DataFrame, scenario: Scenario) -> float:
-    """The smallest reporting effect detectable (80% power, 5% two-sided) by a fit that knows
-    the true model: every stream shares one need trend, season and step at the first campaign
-    (police-recorded crimes get their own step too, for the recording scenarios), and the
-    confidence stream alone carries the effect in its true shape (a step, or the ramp). Fitted
-    on the monthly counts of all four streams with the same interval rule as the verdict.
-    The yardstick for the verdict's own detectable effect; NaN for lockdown councils (the dip
-    is a different shape in every stream) and where the fit fails."""
+# The two oracles of the study's yardstick (issue 18, session 11): both know the true model
+# apart from what the label says; ``shared`` every stream's need trend, ``own trend`` the
+# confidence stream's own linear trend besides it (the freedom the verdict takes).
+ORACLES = {"shared": "oracle", "own trend": "oracle_trend"}
+
+
+def oracle(panel: pd.DataFrame, campaigns: pd.DataFrame, scenario: Scenario) -> dict[str, float]:
+    """The efficiency yardstick: fits that know the true model, on the periods the verdict sees
+    (months; quarters for quarterly returns, each the sum of its months). Every stream shares
+    one need trend, season and step at the first campaign (police-recorded crimes get their own
+    step too, for the recording scenarios), and the confidence stream alone carries the effect
+    in its true shape (a step, or the ramp; on quarters, each month's share weighted by its
+    days, so a campaign's first quarter steps by its share of days, as the verdict's
+    ``its.PARTIAL_FIRST_PERIOD``). Two fits, :data:`ORACLES`:
+
+    - ``oracle``, the **shared-trend** oracle: the true model, every stream on the one need
+      trend;
+    - ``oracle_trend``, the **own-trend** oracle: the same fit plus the confidence stream's own
+      linear trend, the freedom the verdict takes because on real series the streams' trends
+      differ (everything else still known).
+
+    Fitted on the counts of all four streams with the verdict's interval rule (quasi-Poisson
+    stream by stream, the AR(1) factor of the confidence stream's relative residuals against
+    the police series', counting 1 smooth relative term, 2 with the own trend; a t with the
+    periods less the terms per stream). For each: ``_mde_ratio``, the smallest effect
+    detectable with 80% power at 5% two-sided, (t(0.975) + t(0.80)) x standard error, as a
+    ratio; ``_claims``, whether its own test claims the effect (the effect's 95% interval above
+    1: the oracle's power, or its false claims where nothing was planted); ``_rate_ratio``, its
+    estimate. NaN (claims False) for lockdown councils (the dip is a different shape in every
+    stream) and where a fit fails."""
     from scipy import stats
 
     from daanalysis.metrics import its
 
+    empty = {}
+    for key in ORACLES.values():
+        empty.update({f"{key}_mde_ratio": np.nan, f"{key}_claims": False,
+                      f"{key}_rate_ratio": np.nan})  # fmt: skip
     if scenario.lockdown:
-        return float("nan")
+        return empty
     months = pd.PeriodIndex(panel["month"])
-    n = len(months)
     start = campaigns["start_date"].iloc[0].to_period("M")
     since = np.asarray([(m - start).n for m in months], float)
     after = (since >= 0).astype(float)
     shape = np.clip((since + 1) / scenario.ramp_months, 0, 1) if scenario.ramp_months else after
-    shared = pd.DataFrame({"trend": np.arange(n) / 12, "need step": after})
-    for m in range(1, 13):
-        if m != 4:
-            shared[f"m{m}"] = (months.month == m).astype(float)
-    blocks, ys = [], []
     order = ("police_crimes", "standard_medium_risk", "high_risk", "marac_cases")
-    for i, stream in enumerate(order):
-        block = shared.copy()
-        for j in range(len(order)):
-            block[f"const {j}"] = float(i == j)
-        block["police step"] = after * (i == 0)
-        block["effect"] = shape * (i == 1)
-        blocks.append(block)
-        ys.append(panel[stream].to_numpy(float))
-    x = pd.concat(blocks, ignore_index=True)
-    try:
-        fit, cov = its._glm(
-            np.concatenate(ys), x, np.tile(np.arange(n), 4), n, np.repeat(np.arange(4), n),
-            relative_terms=1,
+    per_month = pd.DataFrame({"after": after, "shape": shape}, index=months)
+    counts = panel.set_index(months)[list(order)].astype(float)
+    if scenario.quarterly:
+        # The verdict fits quarterly returns on quarters: the oracle sees what it sees.
+        quarters = months.asfreq(QUARTER_FREQ)
+        days = pd.Series(months.days_in_month.astype(float), index=months)
+        per_month = (
+            per_month.mul(days, axis=0).groupby(quarters).sum()
+            .div(days.groupby(quarters).sum(), axis=0)
         )  # fmt: skip
-    except (ValueError, np.linalg.LinAlgError):
-        return float("nan")
-    df = n - int(np.ceil(x.shape[1] / 4))
-    se = float(np.sqrt(np.asarray(cov)[-1, -1]))
-    return float(np.exp((stats.t.ppf(0.975, df) + stats.t.ppf(0.8, df)) * se))
+        counts = counts.groupby(quarters).sum()
+        periods = per_month.index
+        per_year, season = 4, {q: periods.quarter == q for q in (2, 3, 4)}
+    else:
+        periods = months
+        per_year, season = 12, {m: months.month == m for m in range(1, 13) if m != 4}
+    n = len(periods)
+    shared = pd.DataFrame({"trend": np.arange(n) / per_year,
+                           "need step": per_month["after"].to_numpy()})  # fmt: skip
+    for key, flags in season.items():
+        shared[f"season {key}"] = np.asarray(flags, float)
+    y = np.concatenate([counts[s].to_numpy(float) for s in order])
+    out = dict(empty)
+    for key, own_trend in (("oracle", False), ("oracle_trend", True)):
+        blocks = []
+        for i in range(len(order)):
+            block = shared.copy()
+            for j in range(len(order)):
+                block[f"const {j}"] = float(i == j)
+            block["police step"] = block["need step"] * (i == 0)
+            if own_trend:
+                block["own trend"] = block["trend"] * (i == 1)
+            block["effect"] = per_month["shape"].to_numpy() * (i == 1)  # the last term
+            blocks.append(block)
+        x = pd.concat(blocks, ignore_index=True)
+        try:
+            fit, cov = its._glm(
+                y, x, np.tile(np.arange(n), 4), n, np.repeat(np.arange(4), n),
+                relative_terms=2 if own_trend else 1,
+            )  # fmt: skip
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        df = n - int(np.ceil(x.shape[1] / 4))
+        estimate = float(np.asarray(fit.params)[-1])
+        se = float(np.sqrt(np.asarray(cov)[-1, -1]))
+        t = stats.t.ppf(0.975, df)
+        out[f"{key}_mde_ratio"] = float(np.exp((t + stats.t.ppf(0.8, df)) * se))
+        out[f"{key}_claims"] = bool(estimate - t * se > 0)
+        out[f"{key}_rate_ratio"] = float(np.exp(estimate))
+    return out
 
 
 def one_council(scenario: str, seed: int) -> dict[str, object]:
@@ -454,7 +505,7 @@ def one_council(scenario: str, seed: int) -> dict[str, object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on extreme draws; result kept
         v = verdict(panel, campaigns, events, quarter=panel["quarter"].iloc[-1])
-        oracle = oracle_mde(panel, campaigns, planted)
+        yardstick = oracle(panel, campaigns, planted)
     p = v.primary
     return {
         "scenario": scenario,
@@ -471,7 +522,8 @@ def one_council(scenario: str, seed: int) -> dict[str, object]:
         # Coverage of the step the confidence stream itself takes (Scenario.stream_step).
         "covered_stream": bool(p) and p["ci_low"] <= planted.stream_step <= p["ci_high"],
         "mde_ratio": p.get("mde_ratio", np.nan),
-        "oracle_mde_ratio": oracle,
+        # The two oracles' detectable effects, claims and estimates (:func:`oracle`).
+        **yardstick,
         "placebo_share": v.placebo.get("share", np.nan),
         "placebo_ran": v.placebo.get("dates", 0) >= 5,
     }
@@ -779,10 +831,21 @@ def study(
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per scenario: false "reporting" claims (or power), coverage (of the planted effect, and
-    of the step the confidence stream takes, :attr:`Scenario.stream_step`), inconclusive share
+    """Per scenario: false "reporting" claims (or power), interval coverage, inconclusive share
     and "need" (or "both") verdicts, each with its Monte Carlo standard error (binomial:
-    sqrt(p(1-p)/n))."""
+    sqrt(p(1-p)/n)); the verdict's and both oracles' median detectable ratios, and the oracles'
+    claims (:func:`oracle`: power, or false claims where nothing was planted).
+
+    ``interval coverage`` is of what the primary contrast estimates: the step the confidence
+    stream takes, :attr:`Scenario.stream_step` (the planted step where no repeat referrals
+    dilute it, 1 with no effect); for a ramp, which has no single true value of a step
+    contrast, of the level the ramp reaches (``reporting``), as before. ``planted coverage``
+    is of the planted ``reporting`` effect in every scenario (the table's figure until
+    session 11). ``primary passes``: the share whose primary contrast alone passes its part of
+    the reporting rule (95% interval above 1, estimate at least
+    :data:`~daanalysis.metrics.demand.MIN_REPORTING_EFFECT`), before the corroboration and the
+    other safeguards: set beside the oracles, it says where the verdict's power goes."""
+    from daanalysis.metrics.demand import MIN_REPORTING_EFFECT
 
     def rate(flags: pd.Series) -> tuple[float, float]:
         p = float(flags.mean())
@@ -790,39 +853,54 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 
     rows = []
     for name, group in results.groupby("scenario", sort=False):
+        planted = SCENARIOS[name]
         claims, claims_se = rate(group["claims_reporting"])
         fitted = group[group["ci_low"].notna()]
-        cover, cover_se = rate(fitted["covered"]) if len(fitted) else (np.nan, np.nan)
-        stream, stream_se = (
-            rate(fitted["covered_stream"].astype(bool))
-            if len(fitted) and "covered_stream" in fitted
-            else (np.nan, np.nan)
+        planted_cover, planted_se = (
+            rate(fitted["covered"].astype(bool)) if len(fitted) else (np.nan, np.nan)
         )
+        stream, stream_se = (
+            rate(fitted["covered_stream"].astype(bool)) if len(fitted) else (np.nan, np.nan)
+        )
+        ramp = bool(planted.ramp_months)
+        cover, cover_se = (planted_cover, planted_se) if ramp else (stream, stream_se)
         inconclusive, inconclusive_se = rate(group["verdict"] == "inconclusive")
         need, need_se = rate(group["claims_need"])
-        rows.append(
-            {
-                "scenario": name,
-                "truth": SCENARIOS[name].description,
-                "councils": len(group),
-                "measure": "power" if SCENARIOS[name].reporting_effect else "false claim rate",
-                "reporting claimed": claims,
-                "mc_se": claims_se,
-                "interval coverage": cover,
-                "coverage_mc_se": cover_se,
-                "stream step coverage": stream,
-                "stream_coverage_mc_se": stream_se,
-                "inconclusive": inconclusive,
-                "inconclusive_mc_se": inconclusive_se,
-                "need claimed": need,
-                "need_mc_se": need_se,
-                "median detectable ratio": float(group["mde_ratio"].median()),
-                "median oracle detectable ratio": float(group["oracle_mde_ratio"].median()),
-                "verdicts": ", ".join(
-                    f"{k} {v}" for k, v in group["verdict"].value_counts().items()
-                ),
-            }
+        primary, primary_se = rate(
+            (group["ci_low"] > 1) & (group["rate_ratio"] >= MIN_REPORTING_EFFECT)
         )
+        row = {
+            "scenario": name,
+            "truth": planted.description,
+            "councils": len(group),
+            "measure": "power" if planted.reporting_effect else "false claim rate",
+            "reporting claimed": claims,
+            "mc_se": claims_se,
+            "interval coverage": cover,
+            "coverage_mc_se": cover_se,
+            "planted coverage": planted_cover,
+            "planted_coverage_mc_se": planted_se,
+            "stream step coverage": stream,
+            "stream_coverage_mc_se": stream_se,
+            "inconclusive": inconclusive,
+            "inconclusive_mc_se": inconclusive_se,
+            "need claimed": need,
+            "need_mc_se": need_se,
+            "primary passes": primary,
+            "primary_mc_se": primary_se,
+            "median detectable ratio": float(group["mde_ratio"].median()),
+            "median oracle detectable ratio": float(group["oracle_mde_ratio"].median()),
+            "median own-trend oracle detectable ratio": float(
+                group["oracle_trend_mde_ratio"].median()
+            ),
+            "verdicts": ", ".join(f"{k} {v}" for k, v in group["verdict"].value_counts().items()),
+        }
+        for label, key in ORACLES.items():
+            known = group[group[f"{key}_mde_ratio"].notna()]  # no oracle for lockdown councils
+            row[f"{label} oracle claimed"], row[f"{label} oracle mc_se"] = (
+                rate(known[f"{key}_claims"].astype(bool)) if len(known) else (np.nan, np.nan)
+            )
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -842,7 +920,8 @@ __all__ = [
     "region",
     "region_study",
     "summarise_regions",
-    "oracle_mde",
+    "ORACLES",
+    "oracle",
     "study",
     "summarise",
 ]
