@@ -215,9 +215,9 @@ def test_pooling_reads_the_verdict_s_own_fit_and_a_refit_gives_the_same_figures(
     monkeypatch.setattr(demand, "_area_fit", counted)
     bare = {}
     for area, v in group.verdicts.items():
-        assert v._area_fit is not None
+        assert v.area_fit is not None
         bare[area] = copy.copy(v)
-        bare[area]._area_fit = None  # as a verdict made elsewhere, without its fit
+        bare[area].area_fit = None  # as a verdict made elsewhere, without its fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reused = demand.pooled_contrasts(panel, campaigns, events, quarter, group.verdicts)
@@ -229,7 +229,7 @@ def test_pooling_reads_the_verdict_s_own_fit_and_a_refit_gives_the_same_figures(
         assert getattr(again, name) == getattr(group, name) == getattr(reused[0], name), name
     # The verdict's fit and the refit: the same estimates and (widened) covariance.
     for area in group.pooled_areas:
-        mine = group.verdicts[area]._area_fit
+        mine = group.verdicts[area].area_fit
         other = refit(
             panel[panel["area"] == area].reset_index(drop=True),
             demand.campaigns_for(campaigns, area),

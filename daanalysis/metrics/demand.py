@@ -555,8 +555,9 @@ class Verdict:
     )
 
     # The fit pooling across areas reads (:class:`_AreaFit`), where the verdict made one: set
-    # by :func:`verdict`, not a field (not in the JSON, the page or a comparison of verdicts).
-    _area_fit = None
+    # by :func:`verdict`. Working state, not a reading: left out of the JSON, the page, repr
+    # and any comparison of verdicts.
+    area_fit: _AreaFit | None = field(default=None, repr=False, compare=False)
 
     @property
     def placebo_ran(self) -> bool:
@@ -569,7 +570,8 @@ class Verdict:
 
     def as_dict(self) -> dict:
         """Plain types only, for JSON and for papermill."""
-        return _plain({f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"})
+        kept = (f.name for f in fields(self) if f.name not in ("path", "area_fit"))
+        return _plain({name: getattr(self, name) for name in kept})
 
 
 def _campaigns_near_temporary_events(
@@ -1105,7 +1107,7 @@ class _AreaFit:
 
 
 def _with_fit(v: Verdict, area_fit: _AreaFit) -> Verdict:
-    v._area_fit = area_fit
+    v.area_fit = area_fit
     return v
 
 
@@ -1130,7 +1132,7 @@ def _area_fit(
     """The primary contrast and corroboration of one area's panel, prepared by the verdict's
     own rules (:func:`_primary`), the primary's covariance widened by ``widen`` (the verdict's
     placebo factor); None where the verdict would have none, or the design is too short to
-    fit. Pooling reads a verdict's own fit instead when it has one (:attr:`Verdict._area_fit`):
+    fit. Pooling reads a verdict's own fit instead when it has one (:attr:`Verdict.area_fit`):
     this is for the areas without the campaign, stepped at its date, and for verdicts given
     without their fit."""
     try:
@@ -1229,7 +1231,7 @@ def pooled_contrasts(
     verdict (:func:`verdict`, from its own rows as ``daanalysis verdict`` reads it; or taken
     from ``verdicts``, by area, when the caller has them for the same ``quarter``) is kept in
     it; nothing here changes a single area's verdict. An area's contrast in the pooled one is
-    its verdict's own fit (:attr:`Verdict._area_fit`: so ``verdicts`` must come from the same
+    its verdict's own fit (:attr:`Verdict.area_fit`: so ``verdicts`` must come from the same
     rows, campaigns and events), fitted again only for a verdict given without it (e.g. one
     pickled by an older version). A campaign listed for every area (blank area) or for one area
     has nothing to pool and gives none."""
@@ -1253,7 +1255,7 @@ def pooled_contrasts(
             v = known if known is not None else verdict(own, here, ev, quarter=quarter)
             found[area] = v
             if v.cause in _POOLABLE and v.primary:
-                area_fit = v._area_fit
+                area_fit = v.area_fit
                 if area_fit is None:  # a verdict given without its fit
                     area_fit = _area_fit(own, here, ev, quarter, widen=v.widen)
                 if area_fit is not None:
