@@ -34,10 +34,29 @@ ENGINE = "daanalysis-started-kernel"
 @functools.cache
 def _register_engine() -> None:
     """papermill's nbclient engine, run on a kernel the runner started while the data loaded."""
+    from jupyter_core.utils import run_sync
+    from nbclient.util import run_hook
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.iorw import write_ipynb
     from papermill.log import logger
+
+    class StartedKernelClient(PapermillNotebookClient):
+        """papermill's client, on the kernel's client that the runner saw ready
+        (:func:`daanalysis.pack.kernels.ready_client`) when there is one, instead of a new one
+        that would wait for the kernel to be ready again (0.2 s of each notebook; issue 22)."""
+
+        ready = None
+
+        async def async_start_new_kernel_client(self):
+            if self.ready is None:
+                return await super().async_start_new_kernel_client()
+            self.kc, self.ready = self.ready, None
+            self.kc.allow_stdin = False  # as nbclient sets it on a client of its own
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     class StartedKernelEngine(NBClientEngine):
         @classmethod
@@ -57,9 +76,10 @@ def _register_engine() -> None:
             # cell (a full JSON write each time); if the run breaks off (a cell timeout, a dead
             # kernel) it writes nothing, so the notebook as far as it got is written here.
             keep_at = kwargs.pop("keep_at", None)
-            client = PapermillNotebookClient(
+            km = kwargs.pop("km")
+            client = StartedKernelClient(
                 nb_man,
-                km=kwargs.pop("km"),
+                km=km,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
@@ -69,6 +89,7 @@ def _register_engine() -> None:
                 stderr_file=stderr_file,
                 **kwargs,
             )
+            client.ready = kernels.ready_client(km)
             try:
                 # The client did not start the kernel, so by default it would leave it running.
                 return client.execute(cleanup_kc=True)
@@ -76,6 +97,9 @@ def _register_engine() -> None:
                 if keep_at:
                     write_ipynb(nb_man.nb, keep_at)
                 raise
+            finally:
+                if client.ready is not None:  # not taken (the run broke off before)
+                    client.ready.stop_channels()
 
     papermill_engines.register(ENGINE, StartedKernelEngine)
 
