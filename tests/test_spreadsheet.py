@@ -416,3 +416,42 @@ def test_a_tables_text_is_worked_out_again_when_the_table_changes():
     assert list(table.text().iloc[:, 0]) == ["5", "6"] and table.all_notes() == []
     table.frame = pd.DataFrame({"referrals": ["[c]", 6], "rate": [1.0, 2.0]})
     assert table.all_notes() and "[c]" in list(table.text().iloc[:, 0])
+
+
+_FORMAT_ORDER = """
+import json
+import pandas as pd
+from daanalysis.pack.downloads import prepare_sheet
+# Percentages shown with 0 to 4 decimal places: five number formats of their own, one a column.
+data = pd.DataFrame({f"Share {p}": [f"{12.5:.{p}f}%", f"{3:.{p}f}%"] for p in (3, 0, 4, 1, 2)})
+item = {"kind": "table", "title": "T", "source": "s", "notes": [], "page": "P", "area": "A"}
+sheet = prepare_sheet(item, data)
+print(json.dumps([(f["column"]["columns"], f["column"]["format"]) for f in sheet.formatting]))
+"""
+
+
+def test_a_sheets_number_formats_come_in_the_same_order_whatever_the_hash_seed():
+    # The number formats a sheet takes from its columns (percentages shown with their own
+    # decimal places) are listed, and so made in the workbook, in the order of the columns:
+    # not in the order of a set of strings, which changes from one Python process to the next
+    # (PYTHONHASHSEED), so that two runs on the same data write the same workbook.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    seen = []
+    for seed in ("0", "1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _FORMAT_ORDER],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        seen.append(json.loads(done.stdout))
+    assert all(order == seen[0] for order in seen)
+    assert seen[0] == [
+        [[f"Share {p} (%)"], {"num_format": "#,##0" + ("." + "0" * p if p else "")}]
+        for p in (3, 0, 4, 1, 2)
+    ]

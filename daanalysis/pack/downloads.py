@@ -440,10 +440,12 @@ def prepare_sheet(item: dict, data: pd.DataFrame) -> Sheet:
         str(sheet_text(column_label(c) if chart else c)).replace("\n", " ") for c in frame.columns
     ]
     frame.columns = headings
-    # Numbers the spreadsheet took from text keep the decimal places the page showed.
+    # Numbers the spreadsheet took from text keep the decimal places the page showed. In the
+    # order of the columns (not of a set, which changes with PYTHONHASHSEED): the order the
+    # workbook's formats are listed and made in is the same from one run to the next.
     shown_formats = {
         k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
-        for k in set(kinds.values())
+        for k in dict.fromkeys(kinds.values())
         if k.startswith(AS_SHOWN)
     }
     formats = NUMBER_FORMATS | shown_formats
