@@ -65,13 +65,21 @@ PRELOAD = (
     # Not matplotlib_inline's backend: importing it in a kernel is what ties it to IPython.
     "sqlite3",
     "holidays.countries.united_kingdom",
+    # Imported by every kernel as it starts (IPython's debugger, inspector and stored-variable
+    # magic) or by every chart (matplotlib's SVG and Agg renderers): about 1% of the kernels'
+    # processor time of a 20-area run when each kernel imported them (py-spy, issue 22).
+    "pdb",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.backends.backend_svg",
     *(
         f"daanalysis.metrics.{name}"
         for name in ("actionplan", "comparison", "demand", "kpi", "partnership", "staffing")
     ),
     *(
         f"daanalysis.present.{name}"
-        for name in ("charts", "comparison", "disclosure", "notebook", "page", "quality")
+        for name in ("charts", "comparison", "demand", "disclosure", "notebook", "page", "quality")
     ),
 )
 # Set in the warm process before the imports (a kernel forked from it keeps what they did).
