@@ -363,3 +363,34 @@ def test_a_killed_forked_kernel_is_gone_when_kill_returns(tmp_path):
                 assert process.poll() == -9
             finally:
                 kernels.stop_kernel(km)
+
+
+def test_a_pool_of_two_workers_keeps_two_kernels_ready_ahead(monkeypatch):
+    # Two notebooks that end within a kernel's start of each other each find one ready: a
+    # worker exports its page and starts its next kernel before it has one again (issue 22).
+    import threading
+    import time
+
+    from daanalysis.pack import execute
+
+    started, stopped = [], []
+    lock = threading.Lock()
+
+    class Launcher:
+        def start(self):
+            with lock:
+                started.append(object())
+                return started[-1]
+
+    monkeypatch.setattr(execute.kernels, "stop_kernel", stopped.append)
+    for workers, ahead in ((2, 2), (1, 1), (3, 2)):
+        started.clear()
+        stopped.clear()
+        pool = execute.KernelPool(Launcher(), workers=workers)
+        deadline = time.monotonic() + 10
+        while len(started) < workers + ahead and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # no more than that
+        pool.close()
+        assert len(started) == workers + ahead
+        assert sorted(map(id, stopped)) == sorted(map(id, started))  # unused: stopped

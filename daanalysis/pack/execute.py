@@ -174,14 +174,24 @@ def _failure_line(err: BaseException) -> str:
     return lines[0] if isinstance(err, (CellTimeoutError, DeadKernelError)) else lines[-1]
 
 
+# Kernels started ahead of the notebooks that will run on them (at most one for each worker).
+# One was not enough: a worker exports its page and starts its next kernel (together about 0.8 s
+# on the 2-core machine) before it has a kernel ready again, so when two notebooks ended within
+# that time of each other the second slot waited for a kernel: 15-20 times in a 20-area run,
+# 4.4 s of a slot's time in session 10's quiet run, 9-12 s on a loaded machine (run.log, the
+# time from a notebook's end to the next one's start; issue 22).
+SPARE_KERNELS = 2
+
+
 class KernelPool:
     """Worker threads that each start a kernel at once, then run the jobs they are handed.
 
     Opened before the data are loaded, so the first kernels start while the runner loads,
     checks and prepares the extract; each job gets a fresh kernel (a notebook never sees another
-    notebook's state). At most ``workers`` notebooks run at once, but there is one thread more:
-    its kernel starts while the others run, so a notebook that finishes is followed at once by
-    the next on a kernel that is ready, and its page is exported while the next one runs.
+    notebook's state). At most ``workers`` notebooks run at once, but there are threads more
+    (:data:`SPARE_KERNELS`): their kernels start while the others run, so a notebook that
+    finishes is followed at once by the next on a kernel that is ready, and its page is exported
+    while the next one runs.
     """
 
     def __init__(
@@ -206,7 +216,7 @@ class KernelPool:
         self.running = threading.Semaphore(self.size)
         self.cancelled = False  # the run was stopped: start and run nothing more
         self.kernels: set = set()  # kernels started and not yet stopped, to stop them at once
-        threads = self.size + 1
+        threads = self.size + min(self.size, SPARE_KERNELS)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kernel")
         self.workers = [self.pool.submit(self._work) for _ in range(threads)]
 
