@@ -296,3 +296,101 @@ def test_every_package_the_run_imports_is_declared():
                 if not dists & (declared | extras.get(path.name, set())):
                     missing.add(f"{path.name}: {top}")
     assert not missing, sorted(missing)
+
+
+@forking
+def test_a_notebook_runs_on_the_client_that_saw_its_kernel_ready(tmp_path, monkeypatch):
+    # jupyter_client's wait for a kernel to be ready ends with 0.2 s of listening for stray
+    # messages: once when the kernel starts (ahead of its notebook), not again when the
+    # notebook runs on it (issue 22). The notebook's outputs are all there.
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+
+    from daanalysis.pack import execute
+
+    waits = []
+    wait_for_ready = AsyncKernelClient.wait_for_ready
+
+    async def counted(self, *args, **kwargs):
+        waits.append(self)
+        return await wait_for_ready(self, *args, **kwargs)
+
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", counted)
+    folder = _tiny_notebooks(tmp_path / "nb")
+    kernel_dir = kernels.make_kernel_dir()
+    try:
+        with kernels.WarmProcess() as warm:
+            km = kernels.start_kernel(kernel_dir, folder, warm=warm)
+            assert len(waits) == 1
+            client = waits[0]
+            target = tmp_path / "one.ipynb"
+            execute.run_notebook(folder / "one.ipynb", target, {}, kernel_dir=kernel_dir, km=km)
+    finally:
+        import shutil
+
+        shutil.rmtree(kernel_dir, ignore_errors=True)
+    assert len(waits) == 1  # no second wait
+    assert not client.channels_running  # and the notebook's end closed its channels
+    assert kernels.ready_client(km) is None
+    outputs = nbformat.read(target, 4).cells[-1].outputs
+    assert [o.get("text") for o in outputs] == ["42\n"]
+
+
+@forking
+def test_a_kernel_stopped_before_its_notebook_closes_its_ready_client(tmp_path):
+    kernel_dir = tmp_path / "k"
+    kernel_dir.mkdir()
+    with kernels.WarmProcess() as warm:
+        km = kernels.start_kernel(kernel_dir, tmp_path, warm=warm)
+        client = kernels._READY_CLIENTS[km]
+        assert client.channels_running
+        kernels.stop_kernel(km)
+    assert not client.channels_running
+    assert kernels.ready_client(km) is None
+
+
+@forking
+def test_a_killed_forked_kernel_is_gone_when_kill_returns(tmp_path):
+    # jupyter_client looks for a killed kernel's end again only after 0.1 s: the kill waits
+    # for it (the kernel dies within milliseconds), so that nothing waits that long.
+    kernel_dir = tmp_path / "k"
+    kernel_dir.mkdir()
+    with kernels.WarmProcess() as warm:
+        for _ in range(3):
+            km = kernels.start_kernel(kernel_dir, tmp_path, warm=warm)
+            process = km.provisioner.process
+            try:
+                process.kill()
+                assert process.poll() == -9
+            finally:
+                kernels.stop_kernel(km)
+
+
+def test_a_pool_of_two_workers_keeps_two_kernels_ready_ahead(monkeypatch):
+    # Two notebooks that end within a kernel's start of each other each find one ready: a
+    # worker exports its page and starts its next kernel before it has one again (issue 22).
+    import threading
+    import time
+
+    from daanalysis.pack import execute
+
+    started, stopped = [], []
+    lock = threading.Lock()
+
+    class Launcher:
+        def start(self):
+            with lock:
+                started.append(object())
+                return started[-1]
+
+    monkeypatch.setattr(execute.kernels, "stop_kernel", stopped.append)
+    for workers, ahead in ((2, 2), (1, 1), (3, 2)):
+        started.clear()
+        stopped.clear()
+        pool = execute.KernelPool(Launcher(), workers=workers)
+        deadline = time.monotonic() + 10
+        while len(started) < workers + ahead and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)  # no more than that
+        pool.close()
+        assert len(started) == workers + ahead
+        assert sorted(map(id, stopped)) == sorted(map(id, started))  # unused: stopped

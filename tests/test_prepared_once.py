@@ -125,3 +125,27 @@ def test_a_ledger_with_an_area_column_is_split_by_area(tmp_path):
         expected = whole[whole["area"].isna() | whole["area"].isin([area, "Nrth"])]
         pd.testing.assert_frame_equal(got.extract.ledger, expected)
         assert got.extract.cut_from == ("North", "South")
+
+
+def test_the_ledger_grouped_once_gives_each_area_the_lines_area_rows_gives():
+    """Each area's ledger lines, from the ledger grouped once (issue 22), are
+    ``ledger.area_rows``'s: its own, those with no area and those with an area not in the
+    extract, in order and with their index; a ledger without an area column whole."""
+    from daanalysis.ingest.ledger import area_rows
+
+    ledger = pd.DataFrame(
+        {
+            "table": ["referrals"] * 8,
+            "row": range(8),
+            "area": ["North", None, "South", "Nrth", "North", float("nan"), "South", "West"],
+            "status": ["used"] * 8,
+        },
+        index=[10, 11, 12, 13, 14, 15, 16, 17],
+    )
+    everyone = ["North", "South", "East"]  # East: no line of its own; West: not an area
+    split = notebook._ledger_by_area(ledger, everyone)
+    for area in everyone:
+        pd.testing.assert_frame_equal(split(area), area_rows(ledger, area, everyone)[0])
+    assert list(split("North").index) == [10, 11, 13, 14, 15, 17]
+    no_area = ledger.drop(columns="area")
+    pd.testing.assert_frame_equal(notebook._ledger_by_area(no_area, everyone)("North"), no_area)

@@ -416,3 +416,119 @@ def test_a_tables_text_is_worked_out_again_when_the_table_changes():
     assert list(table.text().iloc[:, 0]) == ["5", "6"] and table.all_notes() == []
     table.frame = pd.DataFrame({"referrals": ["[c]", 6], "rate": [1.0, 2.0]})
     assert table.all_notes() and "[c]" in list(table.text().iloc[:, 0])
+
+
+_FORMAT_ORDER = """
+import json
+import pandas as pd
+from daanalysis.pack.downloads import prepare_sheet
+# Percentages shown with 0 to 4 decimal places: five number formats of their own, one a column.
+data = pd.DataFrame({f"Share {p}": [f"{12.5:.{p}f}%", f"{3:.{p}f}%"] for p in (3, 0, 4, 1, 2)})
+item = {"kind": "table", "title": "T", "source": "s", "notes": [], "page": "P", "area": "A"}
+sheet = prepare_sheet(item, data)
+print(json.dumps([(f["column"]["columns"], f["column"]["format"]) for f in sheet.formatting]))
+"""
+
+
+def test_a_sheets_number_formats_come_in_the_same_order_whatever_the_hash_seed():
+    # The number formats a sheet takes from its columns (percentages shown with their own
+    # decimal places) are listed, and so made in the workbook, in the order of the columns:
+    # not in the order of a set of strings, which changes from one Python process to the next
+    # (PYTHONHASHSEED), so that two runs on the same data write the same workbook.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    seen = []
+    for seed in ("0", "1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", _FORMAT_ORDER],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        seen.append(json.loads(done.stdout))
+    assert all(order == seen[0] for order in seen)
+    assert seen[0] == [
+        [[f"Share {p} (%)"], {"num_format": "#,##0" + ("." + "0" * p if p else "")}]
+        for p in (3, 0, 4, 1, 2)
+    ]
+
+
+def _workbook_parts(path) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as book:
+        # docProps/core.xml holds the time the workbook was made.
+        return {n: book.read(n) for n in book.namelist() if n != "docProps/core.xml"}
+
+
+def test_the_pack_writes_its_tables_as_gptables_would_byte_for_byte(tmp_path, monkeypatch):
+    """The pack's own writing of a plain table (issue 22: a format worked out once a column
+    rather than a frame of them updated cell by cell) against gptables' writing of every table,
+    on tables of every kind the pack publishes: the same workbook, byte for byte (cells,
+    formats and their numbering, alignment, tables), but for the time it was made."""
+    from daanalysis.pack import downloads
+
+    frames = {
+        "counts": pd.DataFrame({"Area": ["A", "B", "C"], "Referrals": [12, 7, 1200]}),
+        "numbers first": pd.DataFrame({"Year": [2024, 2025], "Cases": [3, 4]}),
+        "suppressed": pd.DataFrame(
+            {"Area": ["A", "B"], "Cases": ["[c]", 14], "Rate": [1.5, "[x]"]}
+        ),
+        "all suppressed": pd.DataFrame({"Area": ["A", "B"], "Cases": ["[c]", "[c]"]}),
+        "mixed text": pd.DataFrame(
+            {"Area": ["A", "B"], "Status": ["Green", 3], "Money": [1e3, 2.5]}
+        ),
+        "intervals": pd.DataFrame(
+            {"Area": ["A", "B"], "Rate ratio": ["1.54 (95% CI 1.29 to 1.83)", "[c]"]}
+        ),
+        "percentages": pd.DataFrame({"Area": ["A", "B"], "Share": ["+3.25%", "-1.5%"]}),
+        "long text": pd.DataFrame({"Note": ["word " * 30, "short"], "Count": [1, 2]}),
+        "empty": pd.DataFrame({"Area": []}),
+    }
+    items = []
+    for number, (title, frame) in enumerate(frames.items()):
+        kind = "chart" if number % 3 == 2 else "table"
+        item = {"kind": kind, "title": title, "source": "s", "notes": ["A note."] * (number % 2),
+                "page": "P", "area": "A", "kinds": {"Money": "gbp"}}  # fmt: skip
+        items.append((item, frame))
+    ours = tmp_path / "ours.xlsx"
+    write_spreadsheet(ours, "Pack", items, ["Line"], None)
+    written_by_us = []
+    plain = downloads.plain_table
+    monkeypatch.setattr(
+        downloads, "plain_table", lambda *a: written_by_us.append(plain(*a)) or False
+    )
+    theirs = tmp_path / "theirs.xlsx"
+    write_spreadsheet(theirs, "Pack", items, ["Line"], None)
+    assert written_by_us.count(True) == len(items)  # every table here is one the pack writes
+    assert _workbook_parts(ours) == _workbook_parts(theirs)
+
+
+def test_a_table_the_pack_does_not_write_itself_goes_to_gptables():
+    import gptables as gpt
+
+    from daanalysis.pack.downloads import plain_table
+
+    def table(frame: pd.DataFrame, **options) -> object:
+        return gpt.GPTable(table=frame, table_name="t", title="T", scope="s", source="s",
+                           instructions="i", **options)  # fmt: skip
+
+    good = pd.DataFrame({"Area": ["A"], "Cases": [3]})
+    assert plain_table(table(good), auto_width=False)
+    assert not plain_table(table(good), auto_width=True)  # gptables sizes the columns
+    refused = [
+        pd.DataFrame({"Area": ["A"], "Cases": [" "]}),  # blank
+        pd.DataFrame({"Area": ["A"], "Cases": ["%"]}),  # symbols only: gptables refuses it
+        pd.DataFrame({"Area": ["A"], "Cases": [float("nan")]}),
+        pd.DataFrame({"Area": ["A"], "Cases": [True]}),
+        pd.DataFrame({"Area": ["A"], "Cases [note 1]": [3]}),  # shorthand in a heading
+        pd.DataFrame({"Area": []}),
+    ]
+    for frame in refused:
+        assert not plain_table(table(frame), auto_width=False), frame
+    row_format = [{"row": {"rows": [1], "format": {"bold": True}}}]
+    assert not plain_table(table(good, additional_formatting=row_format), auto_width=False)

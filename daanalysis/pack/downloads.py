@@ -440,10 +440,12 @@ def prepare_sheet(item: dict, data: pd.DataFrame) -> Sheet:
         str(sheet_text(column_label(c) if chart else c)).replace("\n", " ") for c in frame.columns
     ]
     frame.columns = headings
-    # Numbers the spreadsheet took from text keep the decimal places the page showed.
+    # Numbers the spreadsheet took from text keep the decimal places the page showed. In the
+    # order of the columns (not of a set, which changes with PYTHONHASHSEED): the order the
+    # workbook's formats are listed and made in is the same from one run to the next.
     shown_formats = {
         k: "#,##0" + ("." + "0" * int(k.split()[-1]) if int(k.split()[-1]) else "")
-        for k in set(kinds.values())
+        for k in dict.fromkeys(kinds.values())
         if k.startswith(AS_SHOWN)
     }
     formats = NUMBER_FORMATS | shown_formats
@@ -468,8 +470,11 @@ def prepare_sheet(item: dict, data: pd.DataFrame) -> Sheet:
     sheet_notes += [note for marker, note in _MARKER_NOTES.items() if marker in texts]
     subtitles = [sheet_text(s) for s in [item.get("page", ""), item.get("area", "")] if s]
     if frame.empty:
+        # Its columns' formats go with its columns (a format for a column not there is an
+        # error in gptables).
         frame = pd.DataFrame({"Note": ["No rows for this quarter."]})
         col_widths = [_width(frame["Note"], "Note")]
+        formatting = []
     source = str(item.get("source") or "daanalysis quarterly pack")
     return Sheet(
         chart=chart,
@@ -641,7 +646,122 @@ def _once_checked_workbook() -> type:
             seen.add(name.lower())
             return name
 
+        def add_worksheet(self, name=None, gridlines="hide_all"):
+            # gptables' own, with the worksheet of _table_worksheet(): the same settings.
+            worksheet = super(GPWorkbook, self).add_worksheet(name, _table_worksheet())
+            worksheet.theme = self.theme
+            worksheet._workbook = self
+            worksheet.hide_gridlines({"show_all": 0, "hide_printed": 1, "hide_all": 2}[gridlines])
+            return worksheet
+
     return _OnceCheckedWorkbook
+
+
+# gptables' checks and rules, as it writes them (gptables 2.0, core/wrappers.py), for
+# _table_worksheet: a blank cell (whitespace only), a cell of symbols only (refused), a
+# shorthand or note marker such as [c] (left out when a column's alignment is worked out).
+_BLANK = re.compile(r"^\s*$")
+_SYMBOLS_ONLY = re.compile(r"^[^a-zA-Z0-9]*$")
+_SHORTHAND = re.compile(r"\[[\w\s]+\]")
+
+
+def plain_table(gptable, auto_width: bool) -> bool:
+    """Whether :func:`_table_worksheet` writes ``gptable``'s table itself: what the pack's
+    sheets are (no index columns, unique text headings with no shorthand in them, cells of
+    text and numbers, none blank or of symbols only, formats by column). Anything else is left
+    to gptables, which writes it (or refuses it) as it always did."""
+    table = gptable.table
+    columns = list(table.columns)
+    if auto_width or gptable.index_columns or not len(table) or not columns:
+        return False
+    if len(set(columns)) != len(columns) or not all(isinstance(c, str) for c in columns):
+        return False
+    if any(_SHORTHAND.search(c) for c in columns):
+        return False
+    for item in gptable.additional_formatting or []:
+        if list(item) != ["column"] or set(item["column"]) != {"columns", "format"}:
+            return False
+        if not all(isinstance(c, str) and c in table.columns for c in item["column"]["columns"]):
+            return False
+    for col in columns:
+        for value in table[col].tolist():
+            if isinstance(value, str):
+                refused = _BLANK.search(value) or _SYMBOLS_ONLY.search(value)
+            else:  # a number, not a blank (NaN: gptables warns and writes a blank)
+                number = isinstance(value, (int, float)) and not isinstance(value, bool)
+                refused = not number or math.isnan(value)
+            if refused:
+                return False
+    return True
+
+
+def _right_aligned(values: list) -> bool:
+    """gptables' alignment of a column (``_apply_column_alignments``, which asks pandas whether
+    the column is numeric once its shorthand cells, ``[c]`` or ``[note 1]``, are blanked): right
+    when what is left is numbers, at least one; a column of shorthand only is text, left."""
+    left = [v for v in values if not (isinstance(v, str) and _SHORTHAND.search(v))]
+    return bool(left) and not any(isinstance(v, str) for v in left)
+
+
+@functools.cache
+def _table_worksheet() -> type:
+    """:class:`gptables.core.wrappers.GPWorksheet`, writing a plain table (:func:`plain_table`)
+    itself: the same cells, formats and table as gptables' ``_write_table_elements``, worked out
+    once a column instead of through a frame of format dictionaries updated cell by cell with
+    pandas (most of the time of the spreadsheet of a many-area run: 20 of 25 s of a 20-area
+    pack's front page under cProfile, issue 22). Every other table goes to gptables."""
+    from gptables.core.wrappers import GPWorksheet
+
+    class _TableWorksheet(GPWorksheet):
+        def _write_table_elements(self, pos, gptable, auto_width):
+            if not plain_table(gptable, auto_width):
+                return super()._write_table_elements(pos, gptable, auto_width)
+            theme, workbook = self.theme, self._workbook
+            table = gptable.table
+            columns = list(table.columns)
+            # As gptables builds each cell's format: the theme's heading or data format, the
+            # column's alignment (the first column's always left), then the sheet's own
+            # formats by column, in their order, on the heading and the data alike.
+            headings, data = [], []
+            for number, col in enumerate(columns):
+                right = number > 0 and _right_aligned(table[col].tolist())
+                align = {"align": "right" if right else "left"}
+                heading = {**theme.column_heading_format, **align}
+                cell = {**theme.data_format, **align}
+                for item in gptable.additional_formatting or []:
+                    if col in item["column"]["columns"]:
+                        heading.update(item["column"]["format"])
+                        cell.update(item["column"]["format"])
+                headings.append(heading)
+                data.append(cell)
+            # Written row by row from the table's first row, headings first, each value as its
+            # column holds it, as gptables writes them (so the formats are made, and numbered,
+            # in the same order).
+            row = gptable.data_range[0]
+            heading_formats = [workbook.add_format(f) for f in headings]
+            for col, (name, fmt) in enumerate(zip(columns, heading_formats, strict=True)):
+                self.write(row, col, name, fmt)
+            data_formats = [workbook.add_format(f) for f in data]
+            values = [table[c].tolist() for c in columns]
+            for offset in range(len(table)):
+                for col, fmt in enumerate(data_formats):
+                    self.write(row + 1 + offset, col, values[col][offset], fmt)
+            self.add_table(
+                *gptable.data_range,
+                {
+                    "header_row": True,
+                    "autofilter": False,
+                    "columns": [
+                        {"header": h, "header_format": f}
+                        for h, f in zip(columns, heading_formats, strict=True)
+                    ],
+                    "style": None,
+                    "name": gptable.table_name,
+                },
+            )
+            return [row + len(table) + 1, 0]
+
+    return _TableWorksheet
 
 
 def write_officer_lists(tables: dict[str, pd.DataFrame], folder: str | Path) -> list[Path]:

@@ -34,10 +34,29 @@ ENGINE = "daanalysis-started-kernel"
 @functools.cache
 def _register_engine() -> None:
     """papermill's nbclient engine, run on a kernel the runner started while the data loaded."""
+    from jupyter_core.utils import run_sync
+    from nbclient.util import run_hook
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
     from papermill.iorw import write_ipynb
     from papermill.log import logger
+
+    class StartedKernelClient(PapermillNotebookClient):
+        """papermill's client, on the kernel's client that the runner saw ready
+        (:func:`daanalysis.pack.kernels.ready_client`) when there is one, instead of a new one
+        that would wait for the kernel to be ready again (0.2 s of each notebook; issue 22)."""
+
+        ready = None
+
+        async def async_start_new_kernel_client(self):
+            if self.ready is None:
+                return await super().async_start_new_kernel_client()
+            self.kc, self.ready = self.ready, None
+            self.kc.allow_stdin = False  # as nbclient sets it on a client of its own
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     class StartedKernelEngine(NBClientEngine):
         @classmethod
@@ -57,9 +76,10 @@ def _register_engine() -> None:
             # cell (a full JSON write each time); if the run breaks off (a cell timeout, a dead
             # kernel) it writes nothing, so the notebook as far as it got is written here.
             keep_at = kwargs.pop("keep_at", None)
-            client = PapermillNotebookClient(
+            km = kwargs.pop("km")
+            client = StartedKernelClient(
                 nb_man,
-                km=kwargs.pop("km"),
+                km=km,
                 timeout=execution_timeout,
                 startup_timeout=start_timeout,
                 kernel_name=kernel_name,
@@ -69,6 +89,7 @@ def _register_engine() -> None:
                 stderr_file=stderr_file,
                 **kwargs,
             )
+            client.ready = kernels.ready_client(km)
             try:
                 # The client did not start the kernel, so by default it would leave it running.
                 return client.execute(cleanup_kc=True)
@@ -76,6 +97,9 @@ def _register_engine() -> None:
                 if keep_at:
                     write_ipynb(nb_man.nb, keep_at)
                 raise
+            finally:
+                if client.ready is not None:  # not taken (the run broke off before)
+                    client.ready.stop_channels()
 
     papermill_engines.register(ENGINE, StartedKernelEngine)
 
@@ -150,14 +174,24 @@ def _failure_line(err: BaseException) -> str:
     return lines[0] if isinstance(err, (CellTimeoutError, DeadKernelError)) else lines[-1]
 
 
+# Kernels started ahead of the notebooks that will run on them (at most one for each worker).
+# One was not enough: a worker exports its page and starts its next kernel (together about 0.8 s
+# on the 2-core machine) before it has a kernel ready again, so when two notebooks ended within
+# that time of each other the second slot waited for a kernel: 15-20 times in a 20-area run,
+# 4.4 s of a slot's time in session 10's quiet run, 9-12 s on a loaded machine (run.log, the
+# time from a notebook's end to the next one's start; issue 22).
+SPARE_KERNELS = 2
+
+
 class KernelPool:
     """Worker threads that each start a kernel at once, then run the jobs they are handed.
 
     Opened before the data are loaded, so the first kernels start while the runner loads,
     checks and prepares the extract; each job gets a fresh kernel (a notebook never sees another
-    notebook's state). At most ``workers`` notebooks run at once, but there is one thread more:
-    its kernel starts while the others run, so a notebook that finishes is followed at once by
-    the next on a kernel that is ready, and its page is exported while the next one runs.
+    notebook's state). At most ``workers`` notebooks run at once, but there are threads more
+    (:data:`SPARE_KERNELS`): their kernels start while the others run, so a notebook that
+    finishes is followed at once by the next on a kernel that is ready, and its page is exported
+    while the next one runs.
     """
 
     def __init__(
@@ -182,7 +216,7 @@ class KernelPool:
         self.running = threading.Semaphore(self.size)
         self.cancelled = False  # the run was stopped: start and run nothing more
         self.kernels: set = set()  # kernels started and not yet stopped, to stop them at once
-        threads = self.size + 1
+        threads = self.size + min(self.size, SPARE_KERNELS)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kernel")
         self.workers = [self.pool.submit(self._work) for _ in range(threads)]
 

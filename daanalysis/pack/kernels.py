@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +65,21 @@ PRELOAD = (
     # Not matplotlib_inline's backend: importing it in a kernel is what ties it to IPython.
     "sqlite3",
     "holidays.countries.united_kingdom",
+    # Imported by every kernel as it starts (IPython's debugger, inspector and stored-variable
+    # magic) or by every chart (matplotlib's SVG and Agg renderers): about 1% of the kernels'
+    # processor time of a 20-area run when each kernel imported them (py-spy, issue 22).
+    "pdb",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.backends.backend_svg",
     *(
         f"daanalysis.metrics.{name}"
         for name in ("actionplan", "comparison", "demand", "kpi", "partnership", "staffing")
     ),
     *(
         f"daanalysis.present.{name}"
-        for name in ("charts", "comparison", "disclosure", "notebook", "page", "quality")
+        for name in ("charts", "comparison", "demand", "disclosure", "notebook", "page", "quality")
     ),
 )
 # Set in the warm process before the imports (a kernel forked from it keeps what they did).
@@ -428,6 +437,10 @@ class WarmProcess:
 # --- the kernel, as jupyter_client sees it ----------------------------------------------------
 
 
+# Seconds :meth:`ForkedKernel.kill` waits for the kernel to be gone.
+KILL_WAIT = 0.5
+
+
 class ForkedKernel:
     """What jupyter_client's local provisioner uses of a ``Popen`` (``pid``, ``poll``, ``wait``,
     ``kill``, ``terminate``, ``send_signal``) for a kernel forked by the warm process.
@@ -466,6 +479,16 @@ class ForkedKernel:
         if self.pidfd is not None:
             with contextlib.suppress(ProcessLookupError):  # exited just now
                 signal.pidfd_send_signal(self.pidfd, signum)
+        if signum == signal.SIGKILL:
+            # Dead within milliseconds; waited for here (at most KILL_WAIT), so that
+            # jupyter_client, which looks again only after 0.1 s, finds it gone at once: 0.1 s
+            # of every notebook's time otherwise, between its last cell and the next
+            # notebook's start (issue 22). Only waited on, not closed: another thread may be
+            # polling it (a stopped run).
+            fd = self.pidfd
+            if fd is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    select.select([fd], [], [], KILL_WAIT)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
@@ -545,17 +568,37 @@ def start_kernel(kernel_dir: Path, cwd: Path, timeout: int = 60, warm: WarmProce
     try:
         run_sync(client.wait_for_ready)(timeout=timeout)
     except Exception:
+        client.stop_channels()
         stop_kernel(km)
         raise
-    finally:
-        client.stop_channels()
+    # The client that saw it ready is kept for the notebook run on it (:func:`ready_client`): a
+    # client of its own would wait for it to be ready again, and jupyter_client's wait ends
+    # with 0.2 s of listening for stray messages, 0.2 s of every notebook's time in which its
+    # kernel does nothing (issue 22).
+    _READY_CLIENTS[km] = client
     return km
 
 
+# A kernel's client from :func:`start_kernel`, until a notebook takes it (:func:`ready_client`)
+# or the kernel is stopped. Weak: a kernel manager dropped takes its entry along.
+_READY_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def ready_client(km):
+    """The client :func:`start_kernel` saw kernel ``km`` answer on, its channels open, for the
+    notebook to run on it (once: None afterwards, and for a kernel started otherwise). Use it in
+    the thread that started the kernel: its sockets belong to that thread's event loop."""
+    return _READY_CLIENTS.pop(km, None)
+
+
 def stop_kernel(km) -> None:
-    """Shut a kernel from :func:`start_kernel` down at once if it still runs; tidy its files."""
+    """Shut a kernel from :func:`start_kernel` down at once if it still runs; tidy its files
+    (and the channels of its client, if no notebook took it)."""
     from jupyter_core.utils import run_sync
 
+    client = _READY_CLIENTS.pop(km, None)
+    if client is not None:
+        client.stop_channels()
     if km.has_kernel:
         run_sync(km.shutdown_kernel)(now=True)
     run_sync(km.cleanup_resources)()
@@ -695,6 +738,7 @@ __all__ = [
     "make_kernel_dir",
     "os_threads",
     "prestart",
+    "ready_client",
     "remove_stale_kernel_dirs",
     "serve",
     "start_kernel",
