@@ -412,3 +412,50 @@ def test_dates_written_with_dots_are_read_day_first(tmp_path):
         write_referrals(tmp_path, ["R1,C1,03.04.24,Police,High,,,Victim"]), REFERRALS, TODAY
     )
     assert frame.empty and "two-digit year" in ledger["reason"].iloc[0]
+
+
+# --- round three: quarters written after "FY" ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "quarter"),
+    [
+        ("FY20/21 Q1", "2020/21 Q1"),
+        ("FY 2024/25 Q3", "2024/25 Q3"),
+        ("Q2 FY24/25", "2024/25 Q2"),
+        ("FY24-25 Quarter 4", "2024/25 Q4"),
+    ],
+)
+def test_a_quarter_after_fy_is_that_financial_quarter(label, quarter):
+    """Quarterly returns headed 'FY20/21 Q1' (a finance template's label) were refused, every
+    row 'neither a month nor a financial quarter', so the load stopped."""
+    from daanalysis.ingest.parse import parse_periods
+    from daanalysis.periods import parse_quarter
+
+    assert parse_periods(pd.Series([label])).item() == parse_quarter(quarter)
+
+
+@pytest.mark.parametrize("label", ["FY24/26 Q1", "20/21 Q1"])
+def test_two_digit_years_that_are_no_financial_year_are_not_read(label):
+    from daanalysis.ingest.parse import parse_periods
+
+    assert pd.isna(parse_periods(pd.Series([label])).item())
+
+
+# --- a DOS end-of-file mark ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lines", ["\r\n", "\n"])
+def test_a_ctrl_z_after_the_last_line_is_no_row(tmp_path, lines):
+    """An export with CRLF line ends and a Ctrl-Z byte after the last line (old DOS tools):
+    the mark was read as a row whose area was the byte and whose month was blank, and excluded
+    as 'month: is blank but is required' (counted against the excluded share), a fault no one
+    could find in the file. It is an empty line, listed as such."""
+    rows = ["area,month,da_incidents,da_crimes"]
+    rows += [f"Sampleborough,2024-{m:02d},{100 + m},{60 + m}" for m in range(1, 13)]
+    path = tmp_path / "police.csv"
+    path.write_bytes(lines.join(rows).encode() + lines.encode() + b"\x1a")
+    frame, ledger = read_table(path, POLICE, TODAY)
+    assert len(frame) == 12 and frame["da_incidents"].sum() == 1278
+    excluded = ledger[ledger["status"].eq("excluded")]
+    assert excluded["reason"].tolist() == ["a blank row (every cell empty), not data"]

@@ -133,13 +133,28 @@ _FY_TOTAL = re.compile(
 PERIOD_TOTALS = ("returns", "marac", "perpetrator_programme")
 PERIOD_FORMS = (
     "write a month as yyyy-mm (2011-04) or Apr 2011, a financial quarter as 2011/12 Q1 "
-    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12 or Apr-Jun 2011)"
+    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12, FY11/12 Q1 or Apr-Jun 2011)"
 )
+
+
+# A financial year after "FY" ("FY24/25", "FY 2024-25"), as finance and returns templates write
+# it: with the "FY" the two-digit form is a financial year and nothing else, read when its two
+# years follow one another (FY24/25 is 2024/25; "FY24/26" is left unread).
+_FY_PREFIX = re.compile(r"\bfy\s*(\d{2}|\d{4})\s*([-/])\s*(\d{2}|\d{4})\b", re.IGNORECASE)
+
+
+def _fy_in_full(match: re.Match) -> str:
+    start, sep, end = match.group(1), match.group(2), match.group(3)
+    first = int(start) if len(start) == 4 else 2000 + int(start)
+    if int(end) % (10 ** len(end)) != (first + 1) % (10 ** len(end)):
+        return match.group(0)
+    return f"{first}{sep}{(first + 1) % 100:02d}"
 
 
 def quarter_form(value: str) -> str:
     """A quarter label in the form :func:`parse_quarter` reads (others unchanged)."""
     text = _TOTAL_WORD.sub("", value).strip()
+    text = _FY_PREFIX.sub(_fy_in_full, text)
     match = _QUARTER_FIRST.match(text)
     if match:
         return f"{match.group(2)} Q{match.group(1)}"
