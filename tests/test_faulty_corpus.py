@@ -459,3 +459,47 @@ def test_a_ctrl_z_after_the_last_line_is_no_row(tmp_path, lines):
     assert len(frame) == 12 and frame["da_incidents"].sum() == 1278
     excluded = ledger[ledger["status"].eq("excluded")]
     assert excluded["reason"].tolist() == ["a blank row (every cell empty), not data"]
+
+
+# --- campaigns and events: every row is part of the model ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "text", "said"),
+    [
+        (
+            "campaigns",
+            "name,start_date,end_date\nKnow the signs,01/11/2024,10/12/2024\n"
+            "Open doors,01/06/2024,15/07/2023\n",
+            r"campaigns.csv: row 3: end_date is before start_date",
+        ),
+        (
+            "campaigns",
+            "name,start_date,end_date\nKnow the signs,01/11/2024,10/12/2024\nOpen doors,,\n",
+            r"campaigns.csv: row 3: start_date: is blank",
+        ),
+        (
+            "events",
+            "name,start_date,end_date,kind\nLockdown,06/01/2021,31/03/2021,lockdown\n",
+            r"events.csv: row 2: kind must be level_shift or temporary",
+        ),
+    ],
+)
+def test_a_campaign_or_event_that_breaks_the_contract_stops_the_load(tmp_path, table, text, said):
+    """A campaign whose end was typed before its start, or with no start, and an event of
+    kind 'lockdown', were excluded and listed in the ledger, under the three rows a file needs
+    to stop: the verdict was then drawn without that campaign (1.31 instead of 1.50 on the
+    sample) or without the lockdown, and said nothing about it."""
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / f"{table}.csv").write_text(text)
+    with pytest.raises(DataContractError, match=said + r".*part of the model"):
+        load_extract(tmp_path, config=TODAY)
+
+
+def test_a_whole_campaigns_file_still_loads(tmp_path):
+    write_referrals(tmp_path, REFERRALS_2024)
+    (tmp_path / "campaigns.csv").write_text(
+        "name,start_date,end_date\nKnow the signs,01/11/2024,\n\nOpen doors,01/06/2024,15/07/2024\n"
+    )
+    extract = load_extract(tmp_path, config=TODAY)
+    assert extract["campaigns"]["name"].tolist() == ["Know the signs", "Open doors"]

@@ -466,8 +466,17 @@ def table_section(spec: TableSpec) -> str:
         cells = [f"`{col}`", _type(spec, col), _required(spec, col), _rules(spec, col), meaning]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     rules = frame_rules(spec)
+    if spec.every_row:
+        one = spec.name[:-1] if spec.name.endswith("s") else spec.name
+        lines += [
+            "",
+            "Every row is needed: a row that breaks the contract (a blank required value, a "
+            "repeated key, a rule below) stops the load, naming the row and the fix, rather than "
+            f"being excluded (the verdict drawn without one {one} would answer another question).",
+        ]
     if rules:
-        lines += ["", "Rules across columns (a row that breaks one is excluded):", ""]
+        fate = "stops the load" if spec.every_row else "is excluded"
+        lines += ["", f"Rules across columns (a row that breaks one {fate}):", ""]
         lines += [f"- {rule}." for rule in rules]
     if spec.plausibility:
         lines += ["", "Plausibility (with the general rules above):", ""]
