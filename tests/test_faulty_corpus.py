@@ -503,3 +503,32 @@ def test_a_whole_campaigns_file_still_loads(tmp_path):
     )
     extract = load_extract(tmp_path, config=TODAY)
     assert extract["campaigns"]["name"].tolist() == ["Know the signs", "Open doors"]
+
+
+# --- amounts in pounds as finance systems export them ------------------------------------------
+
+
+def test_costs_with_a_pound_sign_and_thousands_commas_are_read_one_way(tmp_path):
+    """sanctuary.csv from a finance system ('£153.38', '£1,250.00'): every row was refused as
+    'not a number' and the load stopped. A pound sign, and a thousands comma after one or
+    before a decimal point, have one reading; '1,250' alone (1.25 with a decimal comma), '1,5'
+    and a dollar sign are still refused, each on its own row."""
+    from daanalysis.ingest.schema import SANCTUARY
+
+    costs = ["£153.38", "£1,250.00", "1,250.50", "£1,250", "141.69"] * 4
+    lines = ["area,period,cost,stayed_home,measures"]
+    lines += [f'Sampleborough,{1 + i:02d}/04/2024,"{c}",1,Lock {i}' for i, c in enumerate(costs)]
+    path = tmp_path / "sanctuary.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    frame, ledger = read_table(path, SANCTUARY, TODAY)
+    assert frame["cost"].tolist() == [153.38, 1250.0, 1250.5, 1250.0, 141.69] * 4
+    assert ledger["status"].eq("used").all()
+
+    from daanalysis.ingest.ledger import Reasons
+    from daanalysis.ingest.parse import parse_numbers
+
+    reasons = Reasons()
+    refused = pd.Series(["1,250", "1,5", "$12", "£ TBC", "£12,50"], name="cost")
+    parsed = parse_numbers(refused, True, reasons, pounds=True)
+    assert parsed.isna().all()
+    assert sorted(reasons.frame()["row"].unique()) == [0, 1, 2, 3, 4]

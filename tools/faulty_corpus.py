@@ -1090,7 +1090,7 @@ CASES = [
     Case("apostrophe_numbers_csv", "single", "ledger", "police.csv crimes \"'216\"", apostrophe_numbers_csv),
     Case("nbsp_thousands", "single", "ledger", "population 75\u00a0000 and 71\u2009000", nbsp_thousands),
     Case("labels_nbsp_capitals", "single", "same", "risk 'HIGH', 'Medium\u00a0'; police area with U+00A0", labels_nbsp_and_capitals),
-    Case("sanctuary_pounds", "single", "ledger", "sanctuary cost '£153.38', '£1,250.00'", sanctuary_pounds),
+    Case("sanctuary_pounds", "single", "same", "sanctuary cost '£153.38', '£1,250.00'", sanctuary_pounds),
     Case("bracket_negative", "single", "ledger", "police incidents '(12)'", bracket_negative),
     Case("returns_fy_short", "returns", "same", "returns quarters 'FY20/21 Q1'", returns_fy_short),
     Case("returns_month_end_words", "returns", "same", "returns 'April 2020', then '30/04/2021'", returns_month_end_and_words),

@@ -129,8 +129,11 @@ worked example of monthly returns with quarterly and annual rows and months not 
   two-digit year (`14/03/24`) is refused, saying so.
 - **Numbers** are read one way only. Counts are whole numbers; a comma is accepted only as a
   thousands separator (`1,500`). Columns that may hold fractions ({decimal_columns}) refuse any
-  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` or `£`
-  sign makes a value no number, and its reason says how to write it.
+  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` sign
+  makes a value no number, and its reason says how to write it. Amounts in pounds
+  ({pound_columns}) may be written as finance systems export them, `£1,250.00`: a `£` sign is
+  read, and so are thousands commas after a `£` or before a decimal point (`1,250.00`), which
+  cannot be a decimal comma; `1,250` alone could be, and is refused.
 - **Not collected** is a value, not an error. In a count column of {gap_tables}, a blank
   cell, or one of the markers {markers} (any case), means the figure was not collected: that
   period is a gap for that column. It is never read as 0, never refuses the row, is left out
@@ -390,6 +393,8 @@ def _type(spec: TableSpec, col: str) -> str:
     if col in spec.periods:
         return "month or quarter"
     if col in spec.numbers:
+        if col in spec.pounds:
+            return "amount in pounds"
         return "decimal" if col in spec.decimals else "whole number"
     if (spec.name, col) in LABELS:
         return "label"
@@ -497,6 +502,8 @@ def _formats() -> str:
          "to March) or a month as above"),
         ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
         ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
+        ("amount in pounds", "a decimal (`1250.5`), also with a `£` sign and thousands commas "
+         "(`£1,250.50`); `1,250` without a `£` or a decimal point is refused"),
         ("label", "free text mapped to the canonical values listed (case, spacing and "
          "hyphens do not matter)"),
         ("code", "one of the values listed"),
@@ -546,6 +553,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         file_names=" or ".join(f"`<table>{s}`" for s in SUFFIXES),
         quarter=QUARTER_EXAMPLE,
         decimal_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.decimals),
+        pound_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.pounds),
         max_excluded_share=_default("max_excluded_share"),
         earliest=f"{EARLIEST:%Y}",
         max_fte_per_row=_default("max_fte_per_row"),

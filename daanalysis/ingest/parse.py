@@ -233,14 +233,38 @@ def suppressed_marker(raw: pd.Series) -> np.ndarray:
     return np.asarray(marks, dtype=bool) & raw.notna().to_numpy()
 
 
-def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False) -> pd.Series:
+def _pounds(raw: pd.Series) -> pd.Series:
+    """``raw`` with amounts in GBP as plain numbers where they have one reading: a pound sign
+    dropped (``£153.38``, ``-£12``), and thousands commas dropped after a pound sign or before a
+    decimal point (``£1,250``, ``1,250.00``). ``1,250`` alone (1.25 with a decimal comma) and
+    anything that is then no plain number are left as written, for the caller to refuse."""
+    text = raw.astype("str").str.strip()
+    sterling = text.str.match(r"^[+-]?£").to_numpy(dtype=bool)
+    bare = text.str.replace(r"^([+-]?)£\s*", r"\1", regex=True)
+    grouped = bare.str.match(THOUSANDS) & (
+        pd.Series(sterling, index=raw.index) | bare.str.contains(".", regex=False)
+    )
+    plain = bare.where(~grouped, bare.str.replace(",", "", regex=False))
+    read = (sterling | grouped.to_numpy(dtype=bool)) & plain.str.fullmatch(
+        r"[+-]?\d+(\.\d+)?"
+    ).to_numpy(dtype=bool)
+    return raw.mask(read, plain)
+
+
+def parse_numbers(
+    raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False, pounds: bool = False
+) -> pd.Series:
     """Numbers read one way only.
 
     A count accepts a comma only as a thousands separator (``1,500``) and must be whole. A
     fraction column (FTE) refuses every comma: ``1,5`` is a decimal comma (1.5 in much of
-    Europe, or a slip for 15) and is reported, never guessed. In a ``gap`` column (a count of
-    an aggregate table) a not-collected marker is read as blank: a gap, never a zero.
+    Europe, or a slip for 15) and is reported, never guessed. An amount in GBP (``pounds``)
+    may have a pound sign, and thousands commas where they cannot be a decimal comma
+    (:func:`_pounds`). In a ``gap`` column (a count of an aggregate table) a not-collected
+    marker is read as blank: a gap, never a zero.
     """
+    if pounds:
+        raw = _pounds(raw)
     if gap:
         # Not collected or suppressed: a gap either way (table.not_collected names which).
         marker = not_collected_marker(raw) | suppressed_marker(raw)
@@ -392,7 +416,9 @@ def parse_columns(
         if col == "year":
             # ONS labels its mid-year estimates "Mid-2023": that year, as a number.
             raw = raw.str.replace(_MID_YEAR, "", regex=True)
-        out[col] = parse_numbers(raw, col in spec.decimals, reasons, col in spec.gaps)
+        out[col] = parse_numbers(
+            raw, col in spec.decimals, reasons, col in spec.gaps, col in spec.pounds
+        )
     return out
 
 
