@@ -532,3 +532,30 @@ def test_costs_with_a_pound_sign_and_thousands_commas_are_read_one_way(tmp_path)
     parsed = parse_numbers(refused, True, reasons, pounds=True)
     assert parsed.isna().all()
     assert sorted(reasons.frame()["row"].unique()) == [0, 1, 2, 3, 4]
+
+
+# --- numbers whose slip can be named ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("75\u00a0000", "spaces between its digits"),  # a non-breaking space
+        ("71\u2009000", "spaces between its digits"),  # a thin space
+        ("'216", "a leading apostrophe"),
+        ("(12)", "a negative number in brackets"),
+    ],
+)
+def test_a_number_written_in_a_spreadsheets_own_way_is_refused_saying_what_it_is(value, said):
+    """'75 000' with a non-breaking or thin space, "'216" (the apostrophe some tools write to
+    keep Excel from reformatting) and '(12)' were refused as 'is not a number (numbers only;
+    if it was not collected, leave it blank ...)': advice about gaps for a figure that is
+    there. Each is still refused (a space may join two figures; a count cannot be negative),
+    but the reason says what the cell holds."""
+    from daanalysis.ingest.ledger import Reasons
+    from daanalysis.ingest.parse import parse_numbers
+
+    reasons = Reasons()
+    parsed = parse_numbers(pd.Series([value], name="da_crimes"), False, reasons, gap=True)
+    (text,) = reasons.frame()["text"]
+    assert parsed.isna().all() and said in text and "not collected" not in text

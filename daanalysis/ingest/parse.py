@@ -306,15 +306,34 @@ def parse_numbers(
     texts[pounds] += " (write the amount without the currency sign: 153.38 for £153.38)"
     # "32.00 Number", "12 cases": a number with its unit or a word after it, as some returns
     # spreadsheets export a formatted cell.
+    # Forms whose slip can be named. Digits in threes split by a space of any kind ("75 000",
+    # also with a non-breaking or thin space, as locale-formatted exports write them) are
+    # refused rather than read: "1 234" may as well be two figures run together. Excel's
+    # apostrophe before a number kept as text ('216) and an accountant's negative in brackets
+    # ((12)) are refused as well, saying what they are.
+    spaced = signs.str.fullmatch(r"[+-]?\d{1,3}(?:\s\d{3})+(?:\.\d+)?").to_numpy(dtype=bool)
+    texts[spaced] += (
+        " (spaces between its digits, a thousands separator or two figures run together: "
+        "write the figure in digits only, with no spaces)"
+    )
+    quoted = signs.str.fullmatch(r"'[+-]?[\d.,]+").to_numpy(dtype=bool)
+    texts[quoted] += (
+        " (a leading apostrophe, a spreadsheet's mark for a number kept as text: remove it)"
+    )
+    bracketed = signs.str.fullmatch(r"\([\d.,]+\)").to_numpy(dtype=bool)
+    texts[bracketed] += " (a negative number in brackets, as accounts write it: " + (
+        "write it with a minus sign)" if decimals else "a count cannot be negative)"
+    )
+    named = spaced | quoted | bracketed
     unit = signs.str.extract(UNIT_SUFFIX)[0]
-    has_unit = (unit.notna() & ~percent & ~pounds).to_numpy(dtype=bool)
+    has_unit = (unit.notna() & ~percent & ~pounds & ~named).to_numpy(dtype=bool)
     texts[has_unit] += (
         " (numbers only: write "
         + reprs(unit[has_unit]).astype(object)
         + " without the unit or words after it)"
     )
     if gap:
-        texts[~has_unit & ~percent & ~pounds] += GAP_ADVICE
+        texts[~has_unit & ~percent & ~pounds & ~named] += GAP_ADVICE
     reasons.add(rows, texts)
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
