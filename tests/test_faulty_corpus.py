@@ -559,3 +559,24 @@ def test_a_number_written_in_a_spreadsheets_own_way_is_refused_saying_what_it_is
     parsed = parse_numbers(pd.Series([value], name="da_crimes"), False, reasons, gap=True)
     (text,) = reasons.frame()["text"]
     assert parsed.isna().all() and said in text and "not collected" not in text
+
+
+# --- one referral ID on two different referrals -------------------------------------------------
+
+
+def test_a_referral_id_on_two_different_referrals_is_not_called_a_duplicate(tmp_path):
+    """A referral ID given to two different referrals (another date and source) was excluded as
+    'duplicate of row 7 (same referral_id)', with advice to check that the export was not run
+    twice: it was not a copy, and which row was kept was not said. An exact repeat is still a
+    duplicate."""
+    rows = list(REFERRALS_2024)
+    rows.append(rows[5].replace("Police,High", "Self,High").replace("/2024", "/2023", 1))
+    rows.append(rows[9])
+    write_referrals(tmp_path, rows)
+    _, ledger = read_table(tmp_path / "referrals.csv", REFERRALS, TODAY)
+    reasons = ledger.loc[ledger["status"] == "excluded", "reason"].tolist()
+    assert reasons == [
+        "same referral_id as row 7 but a different referral_date, referral_source: only row 7 "
+        "is used; give each row its own referral_id, or delete the wrong one",
+        "duplicate of row 11 (same referral_id)",
+    ]

@@ -461,7 +461,8 @@ def table_section(spec: TableSpec) -> str:
     if spec.key:
         lines.append(
             f"- **One row per** {', '.join(f'`{k}`' for k in spec.key)}: a repeated key excludes "
-            "the later row as a duplicate."
+            "the later row, as a duplicate when the rows are the same, else naming the columns "
+            "in which it differs from the first, which is used."
         )
     else:
         lines.append("- **Key:** none; repeated rows are all used.")
