@@ -1140,10 +1140,14 @@ def figures(folder: Path) -> dict:
         return {"error": str(err)}
     except Exception as err:  # noqa: BLE001 - a traceback is the finding
         return {"crash": f"{type(err).__name__}: {err}"}
+    from daanalysis.ingest.ledger import NO_DATA
+
     out: dict = {"notes": len(ex.notes), "excluded": {}, "used": {}, "sums": {}}
     led = ex.ledger
     for table, rows in led.groupby("table"):
-        out["excluded"][table] = int((rows["status"] == "excluded").sum())
+        # A row of no data (an empty line, the header again) is listed, but is no row lost.
+        lost = (rows["status"] == "excluded") & ~rows["reason"].str.endswith(NO_DATA)
+        out["excluded"][table] = int(lost.sum())
     for name in ("referrals", "police", "marac", "returns", "staffing", "population"):
         frame = ex[name]
         out["used"][name] = len(frame)
