@@ -481,7 +481,7 @@ def test_a_ctrl_z_after_the_last_line_is_no_row(tmp_path, lines):
         (
             "events",
             "name,start_date,end_date,kind\nLockdown,06/01/2021,31/03/2021,lockdown\n",
-            r"events.csv: row 2: kind must be level_shift or temporary",
+            r"events.csv: row 2: kind: 'lockdown' is neither level_shift nor temporary",
         ),
     ],
 )

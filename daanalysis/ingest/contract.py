@@ -421,7 +421,10 @@ def _rules(spec: TableSpec, col: str) -> str:
         )
     if (spec.name, col) in VALUES:
         out.append(f"one of {_code(VALUES[spec.name, col])}")
-    out += [_check_text(c) for c in spec.column_checks.get(col, ())]
+    checks = spec.column_checks.get(col, ())
+    if (spec.name, col) in VALUES:  # its values are listed above: an isin check says no more
+        checks = tuple(c for c in checks if str(c.name) != "isin")
+    out += [_check_text(c) for c in checks]
     if col in spec.key:
         out.append("part of the key" if len(spec.key) > 1 else "the key: unique")
     if col in spec.not_after_extract:

@@ -381,13 +381,16 @@ EVENTS = TableSpec(
     dates=("start_date", "end_date"),
     key=("name", "area"),
     not_null=("name", "start_date", "kind"),
+    # A column check, so that the reason shows the value ("kind: 'lockdown' is neither ...").
+    column_checks={
+        "kind": (
+            pa.Check.isin(
+                ["level_shift", "temporary"], error="is neither level_shift nor temporary"
+            ),
+        )
+    },
     checks=(
         _not_before("end_date", "start_date"),
-        pa.Check(
-            lambda df: df["kind"].isin(["level_shift", "temporary"]),
-            name="kind is level_shift or temporary",
-            error="kind must be level_shift or temporary",
-        ),
         pa.Check(
             lambda df: (df["kind"] != "temporary") | df["end_date"].notna(),
             name="temporary event has an end_date",
