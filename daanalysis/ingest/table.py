@@ -179,8 +179,9 @@ def _differing_columns(
     with the same key (``firsts``, indexed by row), joined ("" where it differs in none)."""
     out = np.full(len(rows), "", dtype=object)
     for col in columns:
-        values = raw[col].to_numpy(dtype=object)
-        mine, theirs = values[rows], values[firsts[rows]]
+        # Only the repeated rows and their firsts: a column of a million referrals is not copied.
+        mine = raw[col].iloc[rows].to_numpy(dtype=object)
+        theirs = raw[col].iloc[firsts[rows]].to_numpy(dtype=object)
         same = (mine == theirs) | (pd.isna(mine) & pd.isna(theirs))
         out[~same] = np.where(out[~same] == "", col, out[~same] + ", " + col)
     return out
