@@ -152,5 +152,7 @@ def test_every_column_check_is_put_in_words():
     for spec in TABLES.values():
         for column, checks in spec.column_checks.items():
             for check in checks:
+                if (spec.name, column) in contract.VALUES and str(check.name) == "isin":
+                    continue  # put in words by the values listed ("one of `a`, `b`")
                 text = contract._check_text(check)
                 assert "_" not in text and "(" not in text, f"{spec.name}.{column}: {text}"

@@ -136,7 +136,8 @@ def test_messy_extract_keeps_its_results(tmp_path, reader, encoding, newline):
     # The row with two faults keeps both reasons, in the order version 1 gave them.
     assert ledger.loc[("referrals", first + 15), "reason"] == (
         "referral_date: 'nonsense' is not a date; write it as dd/mm/yyyy; "
-        f"duplicate of row {first + 7} (same referral_id)"
+        f"same referral_id as row {first + 7} but a different client_id, referral_date: only "
+        f"row {first + 7} is used; give each row its own referral_id, or delete the wrong one"
     )
     assert ledger.loc[("referrals", first + 16), "reason"] == (
         f"probable duplicate of row {first} (same client, service and date)"
@@ -309,7 +310,8 @@ def test_a_row_with_two_faults_lists_both(tmp_path):
     _, ledger = read_table(path, REFERRALS, WITH_AREA)
     assert ledger.loc[ledger["row"] == 22, "reason"].item() == (
         "referral_date: '31/02/2024' is not a date; write it as dd/mm/yyyy; "
-        "duplicate of row 5 (same referral_id)"
+        "same referral_id as row 5 but a different referral_date: only row 5 is used; give "
+        "each row its own referral_id, or delete the wrong one"
     )
     assert (ledger.loc[ledger["row"] != 22, "status"] == "used").all()
 

@@ -811,6 +811,183 @@ def returns_quarter_differs(d: Path) -> None:
     _write(d, "returns", pd.concat([first, total, r.iloc[3:]], ignore_index=True))
 
 
+# --- round three: more of what councils' exports hold ------------------------------------------
+
+
+def xlsx_dates_some_text(d: Path) -> None:
+    """referrals.xlsx with real date cells, but 25 referral dates typed in as text (a cell
+    formatted as Text before the date was keyed, as happens when rows are added by hand)."""
+    import openpyxl
+
+    frame = _read(d, "referrals")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    dates = {"referral_date", "first_contact_date", "closed_date"}
+    for i, row in enumerate(frame.itertuples(index=False)):
+        sheet.append(
+            [
+                v
+                if (c == "referral_date" and i % 400 == 7) or not v
+                else _excel_date(v)
+                if c in dates
+                else v
+                for c, v in zip(frame.columns, row, strict=True)
+            ]
+        )
+    (d / "referrals.csv").unlink()
+    book.save(d / "referrals.xlsx")
+
+
+def xlsx_filtered_rows(d: Path) -> None:
+    """police.xlsx saved with a filter on and 12 rows hidden by it: the rows are in the file."""
+    import openpyxl
+
+    path = _to_xlsx(d, "police")
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    sheet.auto_filter.ref = sheet.dimensions
+    for r in range(10, 22):
+        sheet.row_dimensions[r].hidden = True
+    book.save(path)
+
+
+def xlsx_numbers_stored_as_text(d: Path) -> None:
+    """police.xlsx whose counts are text cells with Excel's apostrophe prefix (green triangles)."""
+    import openpyxl
+    from openpyxl.styles import Alignment
+
+    frame = _read(d, "police")
+    (d / "police.csv").unlink()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))  # every value a text cell
+    for cells in sheet.iter_rows(min_row=2, min_col=3):
+        for cell in cells:
+            cell.alignment = Alignment(horizontal="left")
+            cell.quotePrefix = True
+    book.save(d / "police.xlsx")
+
+
+def apostrophe_numbers_csv(d: Path) -> None:
+    """police.csv from a tool that writes a leading apostrophe to keep Excel from reformatting."""
+    p = _read(d, "police")
+    p.loc[[3, 4, 5], "da_crimes"] = "'" + p.loc[[3, 4, 5], "da_crimes"]
+    _write(d, "police", p)
+
+
+def nbsp_thousands(d: Path) -> None:
+    """population 75 000 with a non-breaking space (U+00A0) and a thin space (U+2009)."""
+    pop = _read(d, "population")
+    pop["females_16plus"] = pd.to_numeric(pop["females_16plus"]).map(
+        lambda v: f"{v:,}".replace(",", "\u00a0")
+    )
+    pop["males_16plus"] = pd.to_numeric(pop["males_16plus"]).map(
+        lambda v: f"{v:,}".replace(",", "\u2009")
+    )
+    _write(d, "population", pop)
+
+
+def labels_nbsp_and_capitals(d: Path) -> None:
+    """Risk levels 'HIGH', 'Medium\u00a0', 'Standard ', and the police area with a trailing
+    non-breaking space."""
+    r = _read(d, "referrals")
+    risk = r["risk_level"].str.lower()
+    r.loc[risk.eq("high") & (r.index % 3 == 0), "risk_level"] = "HIGH"
+    r.loc[risk.eq("medium") & (r.index % 3 == 1), "risk_level"] = "Medium\u00a0"
+    r.loc[risk.eq("standard") & (r.index % 3 == 2), "risk_level"] = "Standard "
+    _write(d, "referrals", r)
+    p = _read(d, "police")
+    p["area"] = p["area"] + "\u00a0"
+    _write(d, "police", p)
+
+
+def sanctuary_pounds(d: Path) -> None:
+    """sanctuary.csv costs as a finance system exports them: '£153.38', '£1,250.00'."""
+    s = _read(d, "sanctuary")
+    cost = pd.to_numeric(s["cost"])
+    s["cost"] = cost.map(lambda v: f"£{v:,.2f}")
+    s.loc[[2, 9], "cost"] = ["£1,250.00", "£2,040.50"]
+    _write(d, "sanctuary", s)
+
+
+def bracket_negative(d: Path) -> None:
+    """An accountant's negative, '(12)', in police incidents."""
+    _set_cells(d, "police", [7], "da_incidents", "(12)")
+
+
+def returns_fy_short(d: Path) -> None:
+    """Quarterly returns labelled 'FY20/21 Q1'."""
+    r = _read(d, "returns")
+    per = pd.PeriodIndex(r["period"], freq="M").asfreq("Q-MAR")
+    for c in r.columns[2:]:
+        r[c] = pd.to_numeric(r[c])
+    q = r.assign(q=[f"FY{(p.qyear - 1) % 100:02d}/{p.qyear % 100:02d} Q{p.quarter}" for p in per])
+    q = q.groupby(["area", "q"], sort=False)[list(r.columns[2:])].sum().reset_index()
+    _write(d, "returns", q.rename(columns={"q": "period"}).astype(str))
+
+
+def returns_month_end_and_words(d: Path) -> None:
+    """Monthly returns: the first year's months as 'April 2020', later ones as the month's
+    last day ('30/04/2021')."""
+    r = _read(d, "returns")
+    when = pd.PeriodIndex(r["period"], freq="M")
+    words = when.strftime("%B %Y")
+    ends = when.to_timestamp(how="end").strftime("%d/%m/%Y")
+    r["period"] = np.where(when < pd.Period("2021-04", "M"), words, ends)
+    _write(d, "returns", r)
+
+
+def crlf_ctrl_z(d: Path) -> None:
+    """police.csv with CRLF line ends and a DOS end-of-file byte (Ctrl-Z, 0x1A) at the end."""
+    text = (d / "police.csv").read_text()
+    (d / "police.csv").write_bytes(text.replace("\n", "\r\n").encode() + b"\x1a")
+
+
+def tab_separated_csv(d: Path) -> None:
+    """police.csv that is tab-separated (Excel's 'Text (Tab delimited)' renamed .csv)."""
+    _write(d, "police", _read(d, "police"), sep="\t")
+
+
+def campaign_end_before_start(d: Path) -> None:
+    c = _read(d, "campaigns")
+    c.loc[1, "end_date"] = "15/07/2023"  # a year typed wrong: before its start, 01/06/2024
+    _write(d, "campaigns", c)
+
+
+def campaign_no_start(d: Path) -> None:
+    _set_cells(d, "campaigns", [1], "start_date", "")
+
+
+def events_kind_spelt(d: Path) -> None:
+    """events.csv kind 'Temporary ' (a trailing space) and 'Level-Shift'."""
+    e = _read(d, "events")
+    e.loc[0, "kind"] = "Temporary "
+    e.loc[1] = ["Recording practice change", "01/04/2023", "", "Level-Shift", ""]
+    _write(d, "events", e)
+
+
+def events_kind_unknown(d: Path) -> None:
+    """events.csv kind 'lockdown': neither level_shift nor temporary."""
+    _set_cells(d, "events", [0], "kind", "lockdown")
+
+
+def referral_id_reused(d: Path) -> None:
+    """Three referral IDs each on two different referrals (another date, client and source)."""
+    r = _read(d, "referrals")
+    r.loc[[900, 1900, 2900], "referral_id"] = r.loc[[100, 1100, 2100], "referral_id"].to_numpy()
+    _write(d, "referrals", r)
+
+
+def returns_iso_timestamps(d: Path) -> None:
+    """Monthly returns with periods '2020-04-01 00:00:00' (a date cell exported as text)."""
+    r = _read(d, "returns")
+    r["period"] = pd.PeriodIndex(r["period"], freq="M").strftime("%Y-%m-01 00:00:00")
+    _write(d, "returns", r)
+
+
 # fmt: off
 CASES = [
     Case("xlsx_clean", "single", "same", "police and staffing as XLSX", xlsx_clean),
@@ -895,7 +1072,7 @@ CASES = [
     Case("region_returns_sheet_per_area", "region_returns", "same", "returns.xlsx, a sheet per council", region_returns_sheet_per_area),
     Case("region_returns_suppressed", "region_returns", "gap", "Beeby's self-referrals '<5' every 6th month", region_returns_suppressed),
     Case("fte_with_unit", "single", "ledger", "FTE '6.3 FTE'", fte_with_unit),
-    Case("population_mid_year", "single", "error", "population year 'Mid-2020'", population_mid_year_labels),
+    Case("population_mid_year", "single", "same", "population year 'Mid-2020'", population_mid_year_labels),
     Case("dates_with_dots", "single", "same", "referral dates 01.04.2020", dates_with_dots),
     Case("csv_title_row", "single", "error", "marac.csv with a title row", csv_title_row),
     Case("negative_fte", "single", "ledger", "FTE -1.0", negative_fte),
@@ -907,6 +1084,24 @@ CASES = [
     Case("config_percent", "single", "error", "config response_target_share '90%'", config_percent),
     Case("config_share_as_number", "single", "error", "config demand_growth_annual '7' for 7%", config_share_as_percent_number),
     Case("returns_quarter_differs", "returns", "error", "a quarter row 7 above its months", returns_quarter_differs),
+    Case("xlsx_dates_some_text", "single", "same", "referrals.xlsx date cells, 25 dates typed as text", xlsx_dates_some_text),
+    Case("xlsx_filtered_rows", "single", "same", "police.xlsx, a filter hiding 12 rows", xlsx_filtered_rows),
+    Case("xlsx_numbers_as_text", "single", "same", "police.xlsx counts as text cells ('304)", xlsx_numbers_stored_as_text),
+    Case("apostrophe_numbers_csv", "single", "ledger", "police.csv crimes \"'216\"", apostrophe_numbers_csv),
+    Case("nbsp_thousands", "single", "error", "population 75\u00a0000 and 71\u2009000", nbsp_thousands),
+    Case("labels_nbsp_capitals", "single", "same", "risk 'HIGH', 'Medium\u00a0'; police area with U+00A0", labels_nbsp_and_capitals),
+    Case("sanctuary_pounds", "single", "same", "sanctuary cost '£153.38', '£1,250.00'", sanctuary_pounds),
+    Case("bracket_negative", "single", "ledger", "police incidents '(12)'", bracket_negative),
+    Case("returns_fy_short", "returns", "same", "returns quarters 'FY20/21 Q1'", returns_fy_short),
+    Case("returns_month_end_words", "returns", "same", "returns 'April 2020', then '30/04/2021'", returns_month_end_and_words),
+    Case("crlf_ctrl_z", "single", "same", "police.csv CRLF and a final Ctrl-Z byte", crlf_ctrl_z),
+    Case("tab_separated_csv", "single", "error", "police.csv tab-separated", tab_separated_csv),
+    Case("campaign_end_before_start", "single", "error", "a campaign ending before it starts", campaign_end_before_start),
+    Case("campaign_no_start", "single", "error", "a campaign with no start date", campaign_no_start),
+    Case("events_kind_spelt", "single", "same", "event kinds 'Temporary ', 'Level-Shift'", events_kind_spelt),
+    Case("events_kind_unknown", "single", "error", "event kind 'lockdown'", events_kind_unknown),
+    Case("referral_id_reused", "single", "ledger", "3 referral IDs on two different referrals", referral_id_reused),
+    Case("returns_iso_timestamps", "returns", "same", "returns periods '2020-04-01 00:00:00'", returns_iso_timestamps),
 ]
 # fmt: on
 
@@ -945,10 +1140,14 @@ def figures(folder: Path) -> dict:
         return {"error": str(err)}
     except Exception as err:  # noqa: BLE001 - a traceback is the finding
         return {"crash": f"{type(err).__name__}: {err}"}
+    from daanalysis.ingest.ledger import NO_DATA
+
     out: dict = {"notes": len(ex.notes), "excluded": {}, "used": {}, "sums": {}}
     led = ex.ledger
     for table, rows in led.groupby("table"):
-        out["excluded"][table] = int((rows["status"] == "excluded").sum())
+        # A row of no data (an empty line, the header again) is listed, but is no row lost.
+        lost = (rows["status"] == "excluded") & ~rows["reason"].str.endswith(NO_DATA)
+        out["excluded"][table] = int(lost.sum())
     for name in ("referrals", "police", "marac", "returns", "staffing", "population"):
         frame = ex[name]
         out["used"][name] = len(frame)

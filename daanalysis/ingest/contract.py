@@ -129,8 +129,11 @@ worked example of monthly returns with quarterly and annual rows and months not 
   two-digit year (`14/03/24`) is refused, saying so.
 - **Numbers** are read one way only. Counts are whole numbers; a comma is accepted only as a
   thousands separator (`1,500`). Columns that may hold fractions ({decimal_columns}) refuse any
-  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` or `£`
-  sign makes a value no number, and its reason says how to write it.
+  comma: `1,5` is a decimal comma, an error on that row, never 15. Write `1.5`. A `%` sign
+  makes a value no number, and its reason says how to write it. Amounts in pounds
+  ({pound_columns}) may be written as finance systems export them, `£1,250.00`: a `£` sign is
+  read, and so are thousands commas after a `£` or before a decimal point (`1,250.00`), which
+  cannot be a decimal comma; `1,250` alone could be, and is refused.
 - **Not collected** is a value, not an error. In a count column of {gap_tables}, a blank
   cell, or one of the markers {markers} (any case), means the figure was not collected: that
   period is a gap for that column. It is never read as 0, never refuses the row, is left out
@@ -390,6 +393,8 @@ def _type(spec: TableSpec, col: str) -> str:
     if col in spec.periods:
         return "month or quarter"
     if col in spec.numbers:
+        if col in spec.pounds:
+            return "amount in pounds"
         return "decimal" if col in spec.decimals else "whole number"
     if (spec.name, col) in LABELS:
         return "label"
@@ -416,7 +421,10 @@ def _rules(spec: TableSpec, col: str) -> str:
         )
     if (spec.name, col) in VALUES:
         out.append(f"one of {_code(VALUES[spec.name, col])}")
-    out += [_check_text(c) for c in spec.column_checks.get(col, ())]
+    checks = spec.column_checks.get(col, ())
+    if (spec.name, col) in VALUES:  # its values are listed above: an isin check says no more
+        checks = tuple(c for c in checks if str(c.name) != "isin")
+    out += [_check_text(c) for c in checks]
     if col in spec.key:
         out.append("part of the key" if len(spec.key) > 1 else "the key: unique")
     if col in spec.not_after_extract:
@@ -456,7 +464,8 @@ def table_section(spec: TableSpec) -> str:
     if spec.key:
         lines.append(
             f"- **One row per** {', '.join(f'`{k}`' for k in spec.key)}: a repeated key excludes "
-            "the later row as a duplicate."
+            "the later row, as a duplicate when the rows are the same, else naming the columns "
+            "in which it differs from the first, which is used."
         )
     else:
         lines.append("- **Key:** none; repeated rows are all used.")
@@ -466,8 +475,17 @@ def table_section(spec: TableSpec) -> str:
         cells = [f"`{col}`", _type(spec, col), _required(spec, col), _rules(spec, col), meaning]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     rules = frame_rules(spec)
+    if spec.every_row:
+        one = spec.name[:-1] if spec.name.endswith("s") else spec.name
+        lines += [
+            "",
+            "Every row is needed: a row that breaks the contract (a blank required value, a "
+            "repeated key, a rule below) stops the load, naming the row and the fix, rather than "
+            f"being excluded (the verdict drawn without one {one} would answer another question).",
+        ]
     if rules:
-        lines += ["", "Rules across columns (a row that breaks one is excluded):", ""]
+        fate = "stops the load" if spec.every_row else "is excluded"
+        lines += ["", f"Rules across columns (a row that breaks one {fate}):", ""]
         lines += [f"- {rule}." for rule in rules]
     if spec.plausibility:
         lines += ["", "Plausibility (with the general rules above):", ""]
@@ -488,6 +506,8 @@ def _formats() -> str:
          "to March) or a month as above"),
         ("whole number", "digits; a comma only as a thousands separator (`1,500`)"),
         ("decimal", "digits with a decimal point (`1.5`); no comma at all"),
+        ("amount in pounds", "a decimal (`1250.5`), also with a `£` sign and thousands commas "
+         "(`£1,250.50`); `1,250` without a `£` or a decimal point is refused"),
         ("label", "free text mapped to the canonical values listed (case, spacing and "
          "hyphens do not matter)"),
         ("code", "one of the values listed"),
@@ -537,6 +557,7 @@ def markdown(tables: Mapping[str, TableSpec] | None = None) -> str:
         file_names=" or ".join(f"`<table>{s}`" for s in SUFFIXES),
         quarter=QUARTER_EXAMPLE,
         decimal_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.decimals),
+        pound_columns=", ".join(f"`{s.name}.{c}`" for s in specs for c in s.pounds),
         max_excluded_share=_default("max_excluded_share"),
         earliest=f"{EARLIEST:%Y}",
         max_fte_per_row=_default("max_fte_per_row"),

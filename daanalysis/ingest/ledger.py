@@ -17,6 +17,7 @@ import pandas as pd
 from daanalysis.config import Config
 from daanalysis.ingest.clean import keep_rows
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, reason_category
+from daanalysis.ingest.schema import TABLES
 
 # ``area``: the row's area as the file gives it (its tidied text, or config's default_area where
 # the file has none), so that an area's page counts its own rows; blank for a row with no area (a
@@ -113,7 +114,7 @@ def check_excluded_share(
         | reasons.str.endswith(NO_DATA)
     )
     ledger = ledger[~set_aside.to_numpy()]
-    message = _too_many(ledger, config, f"{path}")
+    message = _row_needed(ledger, path) or _too_many(ledger, config, f"{path}")
     if message:
         raise DataContractError(message)
     if areas is None or len(areas) < 2 or "area" not in ledger.columns:
@@ -131,6 +132,27 @@ def check_excluded_share(
         if faults is None:
             raise DataContractError(message)
         faults.setdefault(str(area), message)
+
+
+def _row_needed(ledger: pd.DataFrame, path: Path | str) -> str:
+    """The error for an excluded row of a table each of whose rows shapes the model
+    (``TableSpec.every_row``: campaigns, events), "" if none."""
+    excluded = ledger[ledger["status"] == "excluded"]
+    if not len(excluded):
+        return ""
+    spec = TABLES.get(str(excluded["table"].iloc[0]))
+    if spec is None or not spec.every_row:
+        return ""
+    rows = "; ".join(
+        f"row {row}: {reason}"
+        for row, reason in zip(excluded["row"][:3], excluded["reason"][:3], strict=True)
+    )
+    more = f" (and {len(excluded) - 3} more)" if len(excluded) > 3 else ""
+    return (
+        f"{path}: {rows}{more}. Each row of {spec.name} is part of the model, so none is left "
+        "out (the verdict would change without saying why). Correct the row, or delete it if "
+        "it is not to be modelled, and load again."
+    )
 
 
 def _too_many(ledger: pd.DataFrame, config: Config, where: str) -> str:

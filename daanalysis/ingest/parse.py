@@ -133,13 +133,28 @@ _FY_TOTAL = re.compile(
 PERIOD_TOTALS = ("returns", "marac", "perpetrator_programme")
 PERIOD_FORMS = (
     "write a month as yyyy-mm (2011-04) or Apr 2011, a financial quarter as 2011/12 Q1 "
-    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12 or Apr-Jun 2011)"
+    "(also 2011-12Q1, 2011/2012 Q1, Q1 2011/12, FY11/12 Q1 or Apr-Jun 2011)"
 )
+
+
+# A financial year after "FY" ("FY24/25", "FY 2024-25"), as finance and returns templates write
+# it: with the "FY" the two-digit form is a financial year and nothing else, read when its two
+# years follow one another (FY24/25 is 2024/25; "FY24/26" is left unread).
+_FY_PREFIX = re.compile(r"\bfy\s*(\d{2}|\d{4})\s*([-/])\s*(\d{2}|\d{4})\b", re.IGNORECASE)
+
+
+def _fy_in_full(match: re.Match) -> str:
+    start, sep, end = match.group(1), match.group(2), match.group(3)
+    first = int(start) if len(start) == 4 else 2000 + int(start)
+    if int(end) % (10 ** len(end)) != (first + 1) % (10 ** len(end)):
+        return match.group(0)
+    return f"{first}{sep}{(first + 1) % 100:02d}"
 
 
 def quarter_form(value: str) -> str:
     """A quarter label in the form :func:`parse_quarter` reads (others unchanged)."""
     text = _TOTAL_WORD.sub("", value).strip()
+    text = _FY_PREFIX.sub(_fy_in_full, text)
     match = _QUARTER_FIRST.match(text)
     if match:
         return f"{match.group(2)} Q{match.group(1)}"
@@ -218,14 +233,38 @@ def suppressed_marker(raw: pd.Series) -> np.ndarray:
     return np.asarray(marks, dtype=bool) & raw.notna().to_numpy()
 
 
-def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False) -> pd.Series:
+def _pounds(raw: pd.Series) -> pd.Series:
+    """``raw`` with amounts in GBP as plain numbers where they have one reading: a pound sign
+    dropped (``£153.38``, ``-£12``), and thousands commas dropped after a pound sign or before a
+    decimal point (``£1,250``, ``1,250.00``). ``1,250`` alone (1.25 with a decimal comma) and
+    anything that is then no plain number are left as written, for the caller to refuse."""
+    text = raw.astype("str").str.strip()
+    sterling = text.str.match(r"^[+-]?£").to_numpy(dtype=bool)
+    bare = text.str.replace(r"^([+-]?)£\s*", r"\1", regex=True)
+    grouped = bare.str.match(THOUSANDS) & (
+        pd.Series(sterling, index=raw.index) | bare.str.contains(".", regex=False)
+    )
+    plain = bare.where(~grouped, bare.str.replace(",", "", regex=False))
+    read = (sterling | grouped.to_numpy(dtype=bool)) & plain.str.fullmatch(
+        r"[+-]?\d+(\.\d+)?"
+    ).to_numpy(dtype=bool)
+    return raw.mask(read, plain)
+
+
+def parse_numbers(
+    raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = False, pounds: bool = False
+) -> pd.Series:
     """Numbers read one way only.
 
     A count accepts a comma only as a thousands separator (``1,500``) and must be whole. A
     fraction column (FTE) refuses every comma: ``1,5`` is a decimal comma (1.5 in much of
-    Europe, or a slip for 15) and is reported, never guessed. In a ``gap`` column (a count of
-    an aggregate table) a not-collected marker is read as blank: a gap, never a zero.
+    Europe, or a slip for 15) and is reported, never guessed. An amount in GBP (``pounds``)
+    may have a pound sign, and thousands commas where they cannot be a decimal comma
+    (:func:`_pounds`). In a ``gap`` column (a count of an aggregate table) a not-collected
+    marker is read as blank: a gap, never a zero.
     """
+    if pounds:
+        raw = _pounds(raw)
     if gap:
         # Not collected or suppressed: a gap either way (table.not_collected names which).
         marker = not_collected_marker(raw) | suppressed_marker(raw)
@@ -267,15 +306,34 @@ def parse_numbers(raw: pd.Series, decimals: bool, reasons: Reasons, gap: bool = 
     texts[pounds] += " (write the amount without the currency sign: 153.38 for £153.38)"
     # "32.00 Number", "12 cases": a number with its unit or a word after it, as some returns
     # spreadsheets export a formatted cell.
+    # Forms whose slip can be named. Digits in threes split by a space of any kind ("75 000",
+    # also with a non-breaking or thin space, as locale-formatted exports write them) are
+    # refused rather than read: "1 234" may as well be two figures run together. Excel's
+    # apostrophe before a number kept as text ('216) and an accountant's negative in brackets
+    # ((12)) are refused as well, saying what they are.
+    spaced = signs.str.fullmatch(r"[+-]?\d{1,3}(?:\s\d{3})+(?:\.\d+)?").to_numpy(dtype=bool)
+    texts[spaced] += (
+        " (spaces between its digits, a thousands separator or two figures run together: "
+        "write the figure in digits only, with no spaces)"
+    )
+    quoted = signs.str.fullmatch(r"'[+-]?[\d.,]+").to_numpy(dtype=bool)
+    texts[quoted] += (
+        " (a leading apostrophe, a spreadsheet's mark for a number kept as text: remove it)"
+    )
+    bracketed = signs.str.fullmatch(r"\([\d.,]+\)").to_numpy(dtype=bool)
+    texts[bracketed] += " (a negative number in brackets, as accounts write it: " + (
+        "write it with a minus sign)" if decimals else "a count cannot be negative)"
+    )
+    named = spaced | quoted | bracketed
     unit = signs.str.extract(UNIT_SUFFIX)[0]
-    has_unit = (unit.notna() & ~percent & ~pounds).to_numpy(dtype=bool)
+    has_unit = (unit.notna() & ~percent & ~pounds & ~named).to_numpy(dtype=bool)
     texts[has_unit] += (
         " (numbers only: write "
         + reprs(unit[has_unit]).astype(object)
         + " without the unit or words after it)"
     )
     if gap:
-        texts[~has_unit & ~percent & ~pounds] += GAP_ADVICE
+        texts[~has_unit & ~percent & ~pounds & ~named] += GAP_ADVICE
     reasons.add(rows, texts)
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
@@ -377,7 +435,9 @@ def parse_columns(
         if col == "year":
             # ONS labels its mid-year estimates "Mid-2023": that year, as a number.
             raw = raw.str.replace(_MID_YEAR, "", regex=True)
-        out[col] = parse_numbers(raw, col in spec.decimals, reasons, col in spec.gaps)
+        out[col] = parse_numbers(
+            raw, col in spec.decimals, reasons, col in spec.gaps, col in spec.pounds
+        )
     return out
 
 

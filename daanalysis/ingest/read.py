@@ -237,8 +237,8 @@ def _several_sheets(
 
 
 def read_raw(path: Path, required: tuple[str, ...] = (), area: bool = False) -> pd.DataFrame:
-    """Every column of a CSV or XLSX file as stripped text (pandas' ``str``), blank (or ``nan``)
-    as missing, names in snake case.
+    """Every column of a CSV or XLSX file as stripped text (pandas' ``str``), blank (or ``nan``,
+    or a DOS end-of-file mark, Ctrl-Z) as missing, names in snake case.
 
     CSV is read by Arrow through ``pd.read_csv(engine="pyarrow")`` where it reads the file as
     pandas' C parser does (see :func:`_read_csv_arrow`), else by the C parser; its errors (a row
@@ -255,5 +255,7 @@ def read_raw(path: Path, required: tuple[str, ...] = (), area: bool = False) -> 
     frame.columns = [re.sub(r"[\s\-]+", "_", str(c).strip().lower()) for c in frame.columns]
     for col in frame.columns:
         text = frame[col].astype("str").str.strip()
-        frame[col] = text.mask(text.isin(["", "nan"]))
+        # Ctrl-Z (0x1A) is the end-of-file mark old DOS tools still write after the last line:
+        # a line of it alone is no row (blank, as an empty line is), never a row missing values.
+        frame[col] = text.mask(text.isin(["", "nan", "\x1a"]))
     return frame

@@ -107,6 +107,10 @@ class TableSpec:
     # whole number, where a comma is accepted only as a thousands separator (1,500). In a
     # fraction column any comma is refused: "1,5" is a decimal comma, never 15.
     decimals: tuple[str, ...] = ()
+    # Amounts in GBP (of ``decimals``): a pound sign is read (£153.38), and so are thousands
+    # commas after one or before a decimal point (£1,250, 1,250.00), as finance systems export
+    # amounts; each has one reading. Other commas are refused as in any fraction column.
+    pounds: tuple[str, ...] = ()
     # Date, month or period columns that must not be later than the extract date.
     not_after_extract: tuple[str, ...] = ()
     # Monthly counts checked against their own series and the population (plausibility).
@@ -124,6 +128,10 @@ class TableSpec:
     whole_groups: tuple[str, ...] = ()
     # Tables without which the analysis cannot run; the others only disable their own sections.
     essential: bool = False
+    # Tables each of whose rows shapes the model (a campaign, an event): a row that breaks the
+    # contract stops the load, naming it, instead of being listed and left out, because the
+    # verdict drawn without that campaign or event answers another question without a word.
+    every_row: bool = False
     # Count columns of an aggregate table where a blank (or a NOT_COLLECTED marker) means "not
     # collected": the period is a gap for that column, noted in the ledger, never a zero.
     gaps: tuple[str, ...] = ()
@@ -343,6 +351,7 @@ CAMPAIGNS = TableSpec(
     key=("name", "area"),
     not_null=("name", "start_date"),
     checks=(_not_before("end_date", "start_date"),),
+    every_row=True,
 )
 
 EVENTS = TableSpec(
@@ -372,19 +381,23 @@ EVENTS = TableSpec(
     dates=("start_date", "end_date"),
     key=("name", "area"),
     not_null=("name", "start_date", "kind"),
+    # A column check, so that the reason shows the value ("kind: 'lockdown' is neither ...").
+    column_checks={
+        "kind": (
+            pa.Check.isin(
+                ["level_shift", "temporary"], error="is neither level_shift nor temporary"
+            ),
+        )
+    },
     checks=(
         _not_before("end_date", "start_date"),
-        pa.Check(
-            lambda df: df["kind"].isin(["level_shift", "temporary"]),
-            name="kind is level_shift or temporary",
-            error="kind must be level_shift or temporary",
-        ),
         pa.Check(
             lambda df: (df["kind"] != "temporary") | df["end_date"].notna(),
             name="temporary event has an end_date",
             error="a temporary event needs an end_date (when the series had recovered)",
         ),
     ),
+    every_row=True,
 )
 
 ACTION_PLAN = TableSpec(
@@ -600,6 +613,7 @@ SANCTUARY = TableSpec(
     periods=("period",),
     numbers=("cost", "properties", "stayed_home"),
     decimals=("cost",),
+    pounds=("cost",),
     # Every column: a row repeated exactly is the same property counted twice.
     key=("area", "period", "cost", "properties", "stayed_home", "measures"),
     not_null=("period", "cost"),

@@ -172,6 +172,21 @@ def tidy_texts(raw: pd.DataFrame, spec: TableSpec) -> None:
         raw[col] = tidy_column(raw[col])
 
 
+def _differing_columns(
+    raw: pd.DataFrame, columns: list[str], rows: np.ndarray, firsts: np.ndarray
+) -> np.ndarray:
+    """For each of ``rows``, the columns (as written) in which it differs from its first row
+    with the same key (``firsts``, indexed by row), joined ("" where it differs in none)."""
+    out = np.full(len(rows), "", dtype=object)
+    for col in columns:
+        # Only the repeated rows and their firsts: a column of a million referrals is not copied.
+        mine = raw[col].iloc[rows].to_numpy(dtype=object)
+        theirs = raw[col].iloc[firsts[rows]].to_numpy(dtype=object)
+        same = (mine == theirs) | (pd.isna(mine) & pd.isna(theirs))
+        out[~same] = np.where(out[~same] == "", col, out[~same] + ", " + col)
+    return out
+
+
 def read_table(
     path: Path,
     spec: TableSpec,
@@ -279,11 +294,22 @@ def read_table(
         keys = parsed[list(spec.key)].astype("str")
         repeats = same_as_first([keys[col] for col in spec.key])
         dup = np.flatnonzero(repeats != np.arange(len(parsed)))
+        first = pd.Series(repeats[dup] + 2).astype("str").to_numpy(dtype=object)
+        differ = _differing_columns(raw, [c for c in spec.columns if c in supplied], dup, repeats)
+        exact = differ == ""
+        key = ", ".join(spec.key)
+        reasons.add(dup[exact], "duplicate of row " + first[exact] + f" (same {key})")
+        # The same key on a row that differs is no copy of the export: two records given one
+        # reference, of which only the first is used; the reason says which columns differ.
         reasons.add(
-            dup,
-            "duplicate of row "
-            + pd.Series(repeats[dup] + 2).astype("str").to_numpy(dtype=object)
-            + f" (same {', '.join(spec.key)})",
+            dup[~exact],
+            f"same {key} as row "
+            + first[~exact]
+            + " but a different "
+            + differ[~exact]
+            + ": only row "
+            + first[~exact]
+            + f" is used; give each row its own {key}, or delete the wrong one",
         )
     joined = reasons.joined()
     junk = rows_of_no_data(raw, supplied, blank_rows, joined.index)

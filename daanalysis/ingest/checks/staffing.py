@@ -249,10 +249,12 @@ def _fte_percentages(frame: pd.DataFrame) -> pd.Series:
 
 
 def excluded_groups(ledger: pd.DataFrame, path: Path | None, config: Config) -> set:
-    """(area, month) of staffing rows excluded on reading, other than as exact duplicates; the
+    """(area, month) of staffing rows excluded on reading, other than as repeats of a key (an
+    exact duplicate, or a later row with another row's key, the first of which is used); the
     file (``path``) is read again for their area and month only when there are such rows."""
     rows = ledger[(ledger["table"] == "staffing") & (ledger["status"] == "excluded")]
-    rows = rows[~rows["reason"].str.startswith("duplicate of row").to_numpy(dtype=bool)]
+    repeat = rows["reason"].str.match(r"duplicate of row |same .+ as row \d+ but a different ")
+    rows = rows[~repeat.to_numpy(dtype=bool)]
     if path is None or not len(rows):
         return set()
     raw_groups = staffing_groups(path, config)
