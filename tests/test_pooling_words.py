@@ -141,24 +141,22 @@ def test_a_campaign_listed_area_by_area_is_read_together(region):
     )
 
 
-def test_one_campaign_listed_twice_for_an_area_is_excluded(region, tmp_path):
+def test_one_campaign_listed_twice_for_an_area_stops_the_load_naming_both_rows(region, tmp_path):
     import shutil
 
-    from daanalysis.ingest.load import load_extract
+    from daanalysis.ingest.load import DataContractError, load_extract
 
     folder = tmp_path / "data"
     shutil.copytree(region, folder)
     with (folder / "campaigns.csv").open("a") as out:
         out.write("Safe at home,01/03/2025,30/04/2025,\nSafe at home,01/03/2025,30/04/2025,Beeby\n")
-    extract = load_extract(folder, salt=b"test-salt")
-    line = extract.ledger[(extract.ledger["table"] == "campaigns") & (extract.ledger["row"] == 6)]
-    assert line["status"].item() == "excluded"
-    assert (
-        line["reason"]
-        .item()
-        .startswith("name: 'Safe at home' is also listed for every area (blank area, row 5)")
-    )
-    assert len(extract["campaigns"]) == 4
+    # Every campaign row is part of the model: one that breaks the contract is not left out
+    # (the verdict would change without a word), the load stops and says which rows and why.
+    with pytest.raises(DataContractError) as stopped:
+        load_extract(folder, salt=b"test-salt")
+    message = str(stopped.value)
+    assert "campaigns.csv: row 6: name: 'Safe at home' is also listed for every area" in message
+    assert "(blank area, row 5)" in message and "load again" in message
 
 
 def test_the_pages_table_has_ratios_and_names_only():

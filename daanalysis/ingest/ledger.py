@@ -17,7 +17,6 @@ import pandas as pd
 from daanalysis.config import Config
 from daanalysis.ingest.clean import keep_rows
 from daanalysis.ingest.extract import CONTRACT_DOC, DataContractError, reason_category
-from daanalysis.ingest.schema import TABLES
 
 # ``area``: the row's area as the file gives it (its tidied text, or config's default_area where
 # the file has none), so that an area's page counts its own rows; blank for a row with no area (a
@@ -137,6 +136,10 @@ def check_excluded_share(
 def _row_needed(ledger: pd.DataFrame, path: Path | str) -> str:
     """The error for an excluded row of a table each of whose rows shapes the model
     (``TableSpec.every_row``: campaigns, events), "" if none."""
+    # Here, not at the top: the pages' kernels import this module for area_rows and must not
+    # pull in the loader's pandera (tests/test_notebook.py).
+    from daanalysis.ingest.schema import TABLES
+
     excluded = ledger[ledger["status"] == "excluded"]
     if not len(excluded):
         return ""
