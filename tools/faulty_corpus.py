@@ -380,14 +380,19 @@ def returns_quarter_rows_beside_months(d: Path) -> None:
     _write(d, "returns", pd.concat(out, ignore_index=True))
 
 
-def returns_fy_label_forms(d: Path) -> None:
+def _returns_by_quarter(d: Path, label: Callable[[pd.Period], str]) -> None:
+    """The monthly returns summed to financial quarters, each quarter written by ``label``."""
     r = _read(d, "returns")
     per = pd.PeriodIndex(r["period"], freq="M").asfreq("Q-MAR")
     for c in r.columns[2:]:
         r[c] = pd.to_numeric(r[c])
-    q = r.assign(q=[f"Q{p.quarter} {p.qyear - 1}-{str(p.qyear)[2:]}" for p in per])
+    q = r.assign(q=[label(p) for p in per])
     q = q.groupby(["area", "q"], sort=False)[list(r.columns[2:])].sum().reset_index()
     _write(d, "returns", q.rename(columns={"q": "period"}).astype(str))
+
+
+def returns_fy_label_forms(d: Path) -> None:
+    _returns_by_quarter(d, lambda p: f"Q{p.quarter} {p.qyear - 1}-{str(p.qyear)[2:]}")
 
 
 def police_markers(d: Path) -> None:
@@ -920,13 +925,9 @@ def bracket_negative(d: Path) -> None:
 
 def returns_fy_short(d: Path) -> None:
     """Quarterly returns labelled 'FY20/21 Q1'."""
-    r = _read(d, "returns")
-    per = pd.PeriodIndex(r["period"], freq="M").asfreq("Q-MAR")
-    for c in r.columns[2:]:
-        r[c] = pd.to_numeric(r[c])
-    q = r.assign(q=[f"FY{(p.qyear - 1) % 100:02d}/{p.qyear % 100:02d} Q{p.quarter}" for p in per])
-    q = q.groupby(["area", "q"], sort=False)[list(r.columns[2:])].sum().reset_index()
-    _write(d, "returns", q.rename(columns={"q": "period"}).astype(str))
+    _returns_by_quarter(
+        d, lambda p: f"FY{(p.qyear - 1) % 100:02d}/{p.qyear % 100:02d} Q{p.quarter}"
+    )
 
 
 def returns_month_end_and_words(d: Path) -> None:
