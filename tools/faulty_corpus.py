@@ -145,7 +145,11 @@ def _put_lines(folder: Path, table: str, lines: list[str], enc: str = "utf-8") -
     (folder / f"{table}.csv").write_text("\n".join(lines) + "\n", encoding=enc)
 
 
-def _set_cells(folder: Path, table: str, rows: list[int], column: str, value: str) -> None:
+def _set_cells(
+    folder: Path, table: str, rows: list[int] | slice, column: str, value: str | list[str]
+) -> None:
+    """``value`` written into ``column`` of ``rows`` (positions, or a slice such as every 50th
+    row), one value for them all or one each."""
     frame = _read(folder, table)
     frame.loc[rows, column] = value
     _write(folder, table, frame)
@@ -469,21 +473,15 @@ def repeated_header_rows_police(d: Path) -> None:
 
 
 def area_stray_spaces(d: Path) -> None:
-    p = _read(d, "police")
-    p["area"] = " Sampleborough  "
-    _write(d, "police", p)
+    _set_cells(d, "police", slice(None), "area", " Sampleborough  ")
 
 
 def area_other_case(d: Path) -> None:
-    p = _read(d, "police")
-    p["area"] = "SAMPLEBOROUGH"
-    _write(d, "police", p)
+    _set_cells(d, "police", slice(None), "area", "SAMPLEBOROUGH")
 
 
 def area_other_case_some_rows(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[r.index[::50], "area"] = "sampleborough"
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", slice(None, None, 50), "area", "sampleborough")
 
 
 def region_area_case_in_police(d: Path) -> None:
@@ -493,9 +491,7 @@ def region_area_case_in_police(d: Path) -> None:
 
 
 def ons_codes_in_police(d: Path) -> None:
-    p = _read(d, "police")
-    p["area"] = "E06000099"
-    _write(d, "police", p)
+    _set_cells(d, "police", slice(None), "area", "E06000099")
 
 
 def ons_code_column_extra(d: Path) -> None:
@@ -565,9 +561,7 @@ def percent_fte(d: Path) -> None:
 
 
 def percent_in_returns(d: Path) -> None:
-    r = _read(d, "returns")
-    r.loc[[4, 5], "high_risk"] = ["35%", "0.35"]
-    _write(d, "returns", r)
+    _set_cells(d, "returns", [4, 5], "high_risk", ["35%", "0.35"])
 
 
 def benchmark_percent(d: Path) -> None:
@@ -583,9 +577,7 @@ def benchmark_percent(d: Path) -> None:
 
 
 def excel_serial_dates(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[[5, 6], "referral_date"] = ["45366", "45367"]
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", [5, 6], "referral_date", ["45366", "45367"])
 
 
 def two_digit_years(d: Path) -> None:
@@ -612,9 +604,7 @@ def region_police_wider(d: Path) -> None:
 
 
 def region_blank_area_rows(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[r.index[::400], "area"] = ""
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", slice(None, None, 400), "area", "")
 
 
 def region_area_trailing_space(d: Path) -> None:
@@ -667,9 +657,7 @@ def all_quoted(d: Path) -> None:
 
 
 def risk_labels_odd(d: Path) -> None:
-    r = _read(d, "referrals")
-    r.loc[r.index[::97], "risk_level"] = "Not assessed"
-    _write(d, "referrals", r)
+    _set_cells(d, "referrals", slice(None, None, 97), "risk_level", "Not assessed")
 
 
 def staffing_total_rows(d: Path) -> None:
@@ -953,9 +941,8 @@ def tab_separated_csv(d: Path) -> None:
 
 
 def campaign_end_before_start(d: Path) -> None:
-    c = _read(d, "campaigns")
-    c.loc[1, "end_date"] = "15/07/2023"  # a year typed wrong: before its start, 01/06/2024
-    _write(d, "campaigns", c)
+    # A year typed wrong: before its start, 01/06/2024.
+    _set_cells(d, "campaigns", [1], "end_date", "15/07/2023")
 
 
 def campaign_no_start(d: Path) -> None:
