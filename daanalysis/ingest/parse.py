@@ -302,10 +302,9 @@ def parse_numbers(
         if decimals
         else " (a percentage: write the count itself)"
     )
-    pounds = signs.str.contains(r"^[-+]?[£$€]|[£$€]$", regex=True).to_numpy(dtype=bool)
-    texts[pounds] += " (write the amount without the currency sign: 153.38 for £153.38)"
-    # "32.00 Number", "12 cases": a number with its unit or a word after it, as some returns
-    # spreadsheets export a formatted cell.
+    # A currency sign still there (any column that does not read pounds, or not one reading).
+    currency = signs.str.contains(r"^[-+]?[£$€]|[£$€]$", regex=True).to_numpy(dtype=bool)
+    texts[currency] += " (write the amount without the currency sign: 153.38 for £153.38)"
     # Forms whose slip can be named. Digits in threes split by a space of any kind ("75 000",
     # also with a non-breaking or thin space, as locale-formatted exports write them) are
     # refused rather than read: "1 234" may as well be two figures run together. Excel's
@@ -325,15 +324,17 @@ def parse_numbers(
         "write it with a minus sign)" if decimals else "a count cannot be negative)"
     )
     named = spaced | quoted | bracketed
+    # "32.00 Number", "12 cases": a number with its unit or a word after it, as some returns
+    # spreadsheets export a formatted cell.
     unit = signs.str.extract(UNIT_SUFFIX)[0]
-    has_unit = (unit.notna() & ~percent & ~pounds & ~named).to_numpy(dtype=bool)
+    has_unit = (unit.notna() & ~percent & ~currency & ~named).to_numpy(dtype=bool)
     texts[has_unit] += (
         " (numbers only: write "
         + reprs(unit[has_unit]).astype(object)
         + " without the unit or words after it)"
     )
     if gap:
-        texts[~has_unit & ~percent & ~pounds & ~named] += GAP_ADVICE
+        texts[~has_unit & ~percent & ~currency & ~named] += GAP_ADVICE
     reasons.add(rows, texts)
     if not decimals:
         fraction = parsed.notna() & (parsed != parsed.round())
