@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from daanalysis.ingest.ledger import area_rows
 from daanalysis.metrics.kpi import KPI, KPI_COLUMNS, KPI_FIELDS
 from daanalysis.names import slug
 from daanalysis.periods import quarter_label, quarter_slug
@@ -29,6 +28,10 @@ from daanalysis.selection import load as load_prepared
 from daanalysis.selection import select
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
     from daanalysis.config import Config
     from daanalysis.ingest.extract import Extract
     from daanalysis.metrics.demand import Verdict
@@ -117,30 +120,28 @@ def area_file(prepared: str | Path, area: str) -> Path:
     return prepared.with_name(f"{prepared.stem}.area-{_area_key(area)}.pickle")
 
 
-def _area_rows(frame: pd.DataFrame, groups: dict, area: str) -> pd.DataFrame:
-    """``area``'s rows of ``frame`` and its rows with no area (a campaign or an event for every
-    area), in their order and with their index, as a page filtering the whole table sees them."""
+def _cut_by_area(frame: pd.DataFrame, loose: np.ndarray) -> Callable[[str], pd.DataFrame]:
+    """``area -> its rows of frame``: the area's rows and the ``loose`` ones (a mask: rows every
+    area counts), in their order and with their index, as a page filtering the whole frame sees
+    them. The frame is grouped, and its loose rows found, once, not compared with each area:
+    at 100 areas the ledger's 945,000 lines made that most of the time of this stage, which
+    nothing else runs beside (issue 22)."""
     import numpy as np
 
-    mine = groups.get(area, np.empty(0, dtype=np.intp))
-    blank = np.flatnonzero(frame["area"].isna().to_numpy())
-    return frame.iloc[np.sort(np.concatenate([mine, blank]))]
-
-
-def _ledger_by_area(ledger: pd.DataFrame, everyone: list[str]):
-    """``area -> its ledger lines``, as :func:`daanalysis.ingest.ledger.area_rows` gives them
-    (the area's lines and those that could not be assigned to an area, in order, with their
-    index), with the ledger grouped once rather than compared with each area: at 100 areas
-    (945,000 ledger lines) the comparisons were most of the time of cutting the extract into
-    areas, a stage nothing else runs beside (issue 22)."""
-    import numpy as np
-
-    if "area" not in ledger.columns:
-        return lambda area: area_rows(ledger, area, everyone)[0]
-    unassigned = np.flatnonzero(~ledger["area"].isin(everyone).to_numpy())
-    groups = ledger.groupby("area", sort=False, observed=True, dropna=True).indices
+    groups = frame.groupby("area", sort=False, observed=True, dropna=True).indices
+    always = np.flatnonzero(loose)
     none = np.empty(0, dtype=np.intp)
-    return lambda area: ledger.iloc[np.union1d(unassigned, groups.get(area, none))]
+    return lambda area: frame.iloc[np.union1d(always, groups.get(area, none))]
+
+
+def _ledger_by_area(ledger: pd.DataFrame, everyone: list[str]) -> Callable[[str], pd.DataFrame]:
+    """``area -> its ledger lines``, as :func:`daanalysis.ingest.ledger.area_rows` gives them:
+    the area's lines and those that could not be assigned to one of ``everyone`` (no area, or
+    one not in the extract: misspelt), in order and with their index; a ledger without an area
+    column (built before it had one) whole."""
+    if "area" not in ledger.columns:
+        return lambda area: ledger
+    return _cut_by_area(ledger, ~ledger["area"].isin(everyone).to_numpy())
 
 
 def _area_extracts(
@@ -152,26 +153,30 @@ def _area_extracts(
     counts (:func:`daanalysis.ingest.ledger.area_rows`)."""
     import dataclasses
 
-    def groups(frame: pd.DataFrame) -> dict:
-        if "area" not in frame or frame.empty:
-            return {}
-        return frame.groupby("area", sort=False, observed=True, dropna=True).indices
+    def blank_area(frame: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+        # Rows with no area (a campaign or an event for every area) go to every area.
+        return _cut_by_area(frame, frame["area"].isna().to_numpy())
 
-    by_area = {name: groups(frame) for name, frame in extract.tables.items()}
-    ledger = extract.ledger
+    # A table with no area column, or no row with an area, is every area's as it is.
+    by_area = {
+        name: blank_area(frame)
+        for name, frame in extract.tables.items()
+        if "area" in frame and frame["area"].notna().any()
+    }
     # The whole extract's areas, not only the run's: a ledger row whose area is none of them
     # (misspelt) could not be assigned to one, and every area's page counts it.
     everyone = extract.areas()
-    panel_groups = groups(panel)
-    ledger_rows = _ledger_by_area(ledger, everyone)
+    ledger_rows = _ledger_by_area(extract.ledger, everyone)
+    panel_rows = blank_area(panel)
     for area in areas:
         tables = {
-            name: _area_rows(frame, by_area[name], area) if by_area[name] else frame
+            name: by_area[name](area) if name in by_area else frame
             for name, frame in extract.tables.items()
         }
-        mine = ledger_rows(area)
-        part = dataclasses.replace(extract, tables=tables, ledger=mine, cut_from=tuple(everyone))
-        yield area, part, _area_rows(panel, panel_groups, area)
+        part = dataclasses.replace(
+            extract, tables=tables, ledger=ledger_rows(area), cut_from=tuple(everyone)
+        )
+        yield area, part, panel_rows(area)
 
 
 def _dump(payload: dict, target: Path) -> None:
